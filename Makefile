@@ -1,0 +1,36 @@
+# uma-pep — common tasks. Every target installs what it needs first (scripts/install-deps, idempotent).
+SWIFT ?= swift
+SWIFT_BUILD_FLAGS ?=
+RELEASE_FLAGS ?= -c release -Xswiftc -Ounchecked
+
+.PHONY: deps demo test build release bench check-config clean
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+
+## demo: the main job on the embedded default (proxy + development authorization server + demo upstream).
+demo: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product uma-pep
+	.build/debug/uma-pep demo
+
+## test: unit, codec and end-to-end tests (end-to-end tests spawn the built binary on 127.0.0.1).
+test: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build
+
+release: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product uma-pep
+	@echo "built $$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/uma-pep"
+
+bench: release
+	scripts/install-deps --bench
+	Benchmarks/load/run.sh
+
+check-config: build
+	.build/debug/uma-pep check-config Config/tutorial.yaml
+
+clean:
+	rm -rf .build

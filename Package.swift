@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+// uma-pep: a UMA 2.0 Policy Enforcement Point reverse proxy.
+// Layers (arrows point down only, see docs/architecture.md):
+//   uma-pep (CLI) -> PEPProxy (data plane), UMAClient (control plane), DevAuthorizationServer -> PEPCore (pure)
+//   C shims (CLibevent, CCurl, COpenSSL) are used only by the shells, never by PEPCore.
+import PackageDescription
+
+let package = Package(
+    name: "uma-pep",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "uma-pep", targets: ["uma-pep"]),
+        .library(name: "PEPCore", targets: ["PEPCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C shims: module maps + tiny inline wrappers only.
+        .systemLibrary(
+            name: "CLibevent", path: "Sources/CLibevent", pkgConfig: "libevent_openssl",
+            providers: [.apt(["libevent-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+
+        // Pure core: no I/O of any kind.
+        .target(
+            name: "PEPCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Data plane: libevent loops, HTTP/1.1 codec, forwarding.
+        .target(
+            name: "PEPProxy",
+            dependencies: [
+                "PEPCore", "CLibevent", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Control plane: libcurl multi, oxd API, UMA 2.0 endpoints.
+        .target(
+            name: "UMAClient",
+            dependencies: [
+                "PEPCore", "CCurl", "CLibevent",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Development authorization server (UMA 2.0 + oxd facade), served by PEPProxy's HTTP code.
+        .target(
+            name: "DevAuthorizationServer",
+            dependencies: [
+                "PEPCore", "PEPProxy", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "uma-pep",
+            dependencies: [
+                "PEPCore", "PEPProxy", "UMAClient", "DevAuthorizationServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(
+            name: "PEPCoreTests", dependencies: ["PEPCore"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "PEPProxyTests", dependencies: ["PEPProxy", "PEPCore"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["PEPCore"],
+            resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,29 @@
+// CLibevent: libevent 2.1 (core, pthreads, openssl flavours) for Swift.
+// Only what Swift cannot import (macros) is wrapped here, each prefixed CLibevent_.
+#ifndef CLIBEVENT_SHIM_H
+#define CLIBEVENT_SHIM_H
+#include <event2/event.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <event2/util.h>
+#include <openssl/ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <netdb.h>
+#include <unistd.h>
+#include <errno.h>
+#include <signal.h>
+
+static inline short CLibevent_EV_READ(void) { return EV_READ; }
+static inline short CLibevent_EV_WRITE(void) { return EV_WRITE; }
+static inline short CLibevent_EV_PERSIST(void) { return EV_PERSIST; }
+static inline short CLibevent_EV_TIMEOUT(void) { return EV_TIMEOUT; }
+static inline short CLibevent_EV_SIGNAL(void) { return EV_SIGNAL; }
+static inline int CLibevent_errno(void) { return errno; }
+#endif

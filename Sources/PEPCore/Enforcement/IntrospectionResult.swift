@@ -1,0 +1,55 @@
+/// An RPT introspection result: RFC 7662 plus UMA permissions (UMA 2.0 FedAuthz §5.1.1; oxd `/introspect-rpt`,
+/// SPEC Part B §4.5 and §5.9).
+public struct IntrospectionResult: Sendable, Equatable {
+    /// RFC 7662 `active`.
+    public var active: Bool
+    /// Expiry, seconds since the epoch.
+    public var exp: Int64?
+    /// Issued-at, seconds since the epoch.
+    public var iat: Int64?
+    /// Not-before, seconds since the epoch.
+    public var nbf: Int64?
+    /// The client the RPT was issued to.
+    public var clientId: String?
+    /// Subject.
+    public var sub: String?
+    /// Issuer.
+    public var iss: String?
+    /// UMA permissions carried by the RPT.
+    public var permissions: [Permission]
+    /// The whole introspection object as received (custom headers' `introspect_data`, phantom token).
+    public var raw: JSONValue
+
+    /// Creates a result.
+    public init(
+        active: Bool, exp: Int64? = nil, iat: Int64? = nil, nbf: Int64? = nil, clientId: String? = nil,
+        sub: String? = nil, iss: String? = nil, permissions: [Permission] = [], raw: JSONValue = .null
+    ) {
+        self.active = active
+        self.exp = exp
+        self.iat = iat
+        self.nbf = nbf
+        self.clientId = clientId
+        self.sub = sub
+        self.iss = iss
+        self.permissions = permissions
+        self.raw = raw
+    }
+
+    /// One UMA permission: a resource and the scopes granted on it (UMA 2.0 FedAuthz §5.1.1).
+    public struct Permission: Sendable, Equatable {
+        /// The authorization server's resource id (`resource_id`; Keycloak `rsid`).
+        public var resourceId: String
+        /// Granted scopes (`resource_scopes`; Keycloak `scopes`).
+        public var scopes: [String]
+        /// Permission expiry, seconds since the epoch.
+        public var exp: Int64?
+
+        /// Creates a permission.
+        public init(resourceId: String, scopes: [String], exp: Int64? = nil) {
+            self.resourceId = resourceId
+            self.scopes = scopes
+            self.exp = exp
+        }
+    }
+}
