@@ -46,6 +46,7 @@ public struct IntrospectionCacheKey: Hashable, Sendable, CustomStringConvertible
     public var customMirror: Mirror {
         Mirror(
             self,
-            children: ["authorizationServer": self.authorizationServer, "tokenBytes": self.token.utf8.count] as KeyValuePairs<String, Any>)
+            children: ["authorizationServer": self.authorizationServer, "tokenBytes": self.token.utf8.count]
+                as KeyValuePairs<String, Any>)
     }
 }

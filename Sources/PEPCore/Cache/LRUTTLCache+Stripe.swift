@@ -85,8 +85,19 @@ extension LRUTTLCache {
             while true {
                 let slot = self.buckets[bucket]
                 if slot == Stripe.noSlot { return nil }
-                if self.slots[Int(slot)].hash == hash && self.slots[Int(slot)].key == key { return slot }
+                if self.slots[Int(slot)].hash == hash && self.keyEquals(slot, key) { return slot }
                 bucket = (bucket &+ 1) & self.bucketMask
+            }
+        }
+
+        /// Compares without wrapping `key` in an Optional (which would copy it: one retain per string field).
+        @inlinable
+        func keyEquals(_ slot: Int32, _ key: Key) -> Bool {
+            self.slots.withUnsafeBufferPointer { slots in
+                switch slots[Int(slot)].key {
+                case .some(let stored): return stored == key
+                case .none: return false
+                }
             }
         }
 
@@ -185,7 +196,11 @@ extension LRUTTLCache {
             }
             let victim = self.valueTail
             if victim != Stripe.noSlot {
-                if self.slots[Int(victim)].time <= now { self.stats.expirations += 1 } else { self.stats.evictions += 1 }
+                if self.slots[Int(victim)].time <= now {
+                    self.stats.expirations += 1
+                } else {
+                    self.stats.evictions += 1
+                }
                 self.detachValue(victim)
                 self.clear(victim)
                 return victim

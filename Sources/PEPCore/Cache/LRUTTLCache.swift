@@ -14,8 +14,10 @@ import Synchronization
 ///
 /// **Hot path cost** (a cached grant): one `hashValue` of the key (the typed keys hash their strings once, at
 /// construction), one uncontended stripe lock, one index probe with one key comparison, an LRU relink, the
-/// value copied out (a retain); no allocation, no global lock. The public methods are `@inlinable` so callers
-/// in other modules get code specialized for their key and value types.
+/// value copied out; no allocation, no global lock (checked under valgrind: 20 000 hits, no allocations). The
+/// public methods are `@inlinable` so callers in other modules get code specialized for their key and value
+/// types. Copying a large struct out (an `IntrospectionResult`: several retains) costs more than the lookup
+/// itself; store a final class when that matters, so a hit is one retain.
 ///
 /// **Time.** No clock is read: every call takes `now` (see ``CacheInstant``) and TTLs become absolute expiries
 /// on the caller's clock. A value is live while `now < expiry`; it is dropped lazily on the first read at or after
