@@ -49,7 +49,7 @@ extension LRUTTLCache {
     ///   the values.
     @usableFromInline
     struct Stripe {
-        @usableFromInline static var noSlot: Int32 { -1 }
+        @inlinable static var noSlot: Int32 { -1 }
 
         @usableFromInline var slots: [Slot]
         @usableFromInline var buckets: [Int32]
