@@ -7,7 +7,7 @@ import PackageDescription
 
 let package = Package(
     name: "uma-pep",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "uma-pep", targets: ["uma-pep"]),
         .library(name: "PEPCore", targets: ["PEPCore"]),

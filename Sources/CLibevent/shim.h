@@ -10,20 +10,10 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 #include <openssl/ssl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <sys/socket.h>
-#include <sys/resource.h>
-#include <netdb.h>
-#include <unistd.h>
-#include <errno.h>
-#include <signal.h>
 
 static inline short CLibevent_EV_READ(void) { return EV_READ; }
 static inline short CLibevent_EV_WRITE(void) { return EV_WRITE; }
 static inline short CLibevent_EV_PERSIST(void) { return EV_PERSIST; }
 static inline short CLibevent_EV_TIMEOUT(void) { return EV_TIMEOUT; }
 static inline short CLibevent_EV_SIGNAL(void) { return EV_SIGNAL; }
-static inline int CLibevent_errno(void) { return errno; }
 #endif
