@@ -83,11 +83,8 @@ public final class PathMatcher: Sendable {
     ///   - path: the canonical path (SPEC A5) without query; must start with `/`.
     /// - Returns: the winning rule, or `nil` when no rule matches (including a path not starting with `/`).
     public func match(method: String, path: String) -> RuleMatch? {
-        var captures: [String] = []
-        guard let terminal = self.run(method: method, path: path, recordCaptures: false, captures: &captures) else {
-            return nil
-        }
-        return self.terminals[terminal]
+        guard let found = self.run(method: method, path: path, recordCaptures: false) else { return nil }
+        return self.terminals[found.terminal]
     }
 
     /// Like `match`, also returning the captures in pattern order (SPEC Part B §3.3): the method for a
@@ -98,25 +95,36 @@ public final class PathMatcher: Sendable {
     ///   - path: the canonical path without query; must start with `/`.
     /// - Returns: the winning rule and its captures, or `nil` when no rule matches.
     public func matchWithCaptures(method: String, path: String) -> (RuleMatch, [String])? {
-        var captures: [String] = []
-        guard let terminal = self.run(method: method, path: path, recordCaptures: true, captures: &captures) else {
-            return nil
-        }
-        return (self.terminals[terminal], captures)
+        guard let found = self.run(method: method, path: path, recordCaptures: true) else { return nil }
+        return (self.terminals[found.terminal], found.captures)
     }
 
-    private func run(method: String, path: String, recordCaptures: Bool, captures: inout [String]) -> Int? {
-        var method = method
-        var path = path
-        // `withUTF8` gives the native contiguous storage without copying (it copies only for bridged strings).
-        return method.withUTF8 { methodBytes in
-            path.withUTF8 { pathBytes in
-                guard pathBytes.first == UInt8(ascii: "/") else { return nil }
+    private typealias Found = (terminal: Int, captures: [String])
+
+    private func run(method: String, path: String, recordCaptures: Bool) -> Found? {
+        if let result = self.attempt(method: method, path: path, recordCaptures: recordCaptures) { return result }
+        // Only foreign (bridged) strings lack contiguous UTF-8: copy them once and search again.
+        var contiguousMethod = method
+        var contiguousPath = path
+        contiguousMethod.makeContiguousUTF8()
+        contiguousPath.makeContiguousUTF8()
+        return self.attempt(method: contiguousMethod, path: contiguousPath, recordCaptures: recordCaptures) ?? nil
+    }
+
+    /// `nil` when either string has no contiguous UTF-8, else the search result. Native strings (small ones via
+    /// a stack copy) expose their bytes without copying, and the closures capture only constants, so nothing is
+    /// allocated here.
+    private func attempt(method: String, path: String, recordCaptures: Bool) -> Found?? {
+        let outcome = method.utf8.withContiguousStorageIfAvailable { methodBytes in
+            path.utf8.withContiguousStorageIfAvailable { pathBytes -> Found? in
+                guard !pathBytes.isEmpty, pathBytes[0] == UInt8(ascii: "/") else { return nil }
                 var walk = Walk(matcher: self, path: pathBytes, recordCaptures: recordCaptures)
-                defer { captures = walk.captures }
-                return walk.start(method: methodBytes)
+                guard let terminal = walk.start(method: methodBytes) else { return nil }
+                return (terminal, walk.captures)
             }
         }
+        guard case .some(.some(let found)) = outcome else { return nil }
+        return .some(found)
     }
 }
 
@@ -139,7 +147,7 @@ extension PathMatcher {
         /// Method level: a literal method subtree first, then the any-method (`?`) subtree.
         mutating func start(method: UnsafeBufferPointer<UInt8>) -> Int? {
             let root = self.matcher.nodes[0]
-            if let child = self.literalChild(of: root, segment: method[...]), let found = self.walk(child, at: 0) {
+            if let child = self.literalChild(of: root, segment: method), let found = self.walk(child, at: 0) {
                 return found
             }
             if root.wildcard >= 0 {
@@ -162,7 +170,7 @@ extension PathMatcher {
             }
             let start = position + 1
             let end = self.segmentEnd(from: start)
-            let segment = self.path[start..<end]
+            let segment = UnsafeBufferPointer(rebasing: self.path[start..<end])
             if let child = self.literalChild(of: node, segment: segment), let found = self.walk(child, at: end) {
                 return found
             }
@@ -188,8 +196,10 @@ extension PathMatcher {
         /// points leaving more segments than the deepest rule below the node are skipped (they cannot match).
         mutating func walkGlobstar(_ nodeIndex: Int, at position: Int) -> Int? {
             var remaining = 0
-            for index in position..<self.path.count where self.path[index] == UInt8(ascii: "/") {
-                remaining += 1
+            var index = position
+            while index < self.path.count {
+                if self.path[index] == UInt8(ascii: "/") { remaining += 1 }
+                index += 1
             }
             var cursor = position
             let maxSuffixDepth = self.matcher.nodes[nodeIndex].maxSuffixDepth
@@ -212,7 +222,7 @@ extension PathMatcher {
         }
 
         /// Binary search of the node's literal edges, ordered by (byte count, bytes).
-        func literalChild(of node: Node, segment: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        func literalChild(of node: Node, segment: UnsafeBufferPointer<UInt8>) -> Int? {
             var low = node.literalStart
             var high = node.literalEnd
             while low < high {
@@ -226,23 +236,22 @@ extension PathMatcher {
         }
 
         /// Three-way comparison of a literal edge's text with a request segment: by length, then bytewise.
-        func compare(_ edge: LiteralEdge, _ segment: Slice<UnsafeBufferPointer<UInt8>>) -> Int {
+        func compare(_ edge: LiteralEdge, _ segment: UnsafeBufferPointer<UInt8>) -> Int {
             if edge.byteCount != segment.count { return edge.byteCount < segment.count ? -1 : 1 }
             let bytes = self.matcher.literalBytes
-            var literalIndex = edge.byteStart
-            for byte in segment {
-                let literalByte = bytes[literalIndex]
+            var index = 0
+            while index < segment.count {
+                let literalByte = bytes[edge.byteStart + index]
+                let byte = segment[index]
                 if literalByte != byte { return literalByte < byte ? -1 : 1 }
-                literalIndex += 1
+                index += 1
             }
             return 0
         }
 
         /// Whole-segment regex test; on success records the captures when asked to.
-        mutating func regexAccepts(_ regex: Regex<AnyRegexOutput>, segment: Slice<UnsafeBufferPointer<UInt8>>)
-            -> Bool
-        {
-            let text = String(decoding: UnsafeBufferPointer(rebasing: segment), as: UTF8.self)
+        mutating func regexAccepts(_ regex: Regex<AnyRegexOutput>, segment: UnsafeBufferPointer<UInt8>) -> Bool {
+            let text = String(decoding: segment, as: UTF8.self)
             // `wholeMatch` only throws for custom components, which a parsed pattern cannot contain.
             guard let result = try? regex.wholeMatch(in: text) else { return false }
             if self.recordCaptures {
