@@ -202,6 +202,27 @@ let acceptanceTreePatterns = [
         #expect(matcher.match(method: "DELETE", path: "/photos/1")?.conditionIndex == 1)
     }
 
+    /// One matcher is shared by concurrent tasks (regex children included) and answers identically.
+    @Test func sharedAcrossConcurrentTasks() async throws {
+        let matcher = try PathMatcher(document: makeDocument(acceptanceTreePatterns.map { ("GET", $0) }))
+        let paths = ["/path/abc/image.jpg", "/users/1/photos/2", "/path/a/b/images/x", "/folder/file"]
+        let expected = paths.map { matcher.matchWithCaptures(method: "GET", path: $0).map { [$0.0.pattern] + $0.1 } }
+        let allAgree = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    (0..<200).allSatisfy { iteration in
+                        let index = iteration % paths.count
+                        let result = matcher.matchWithCaptures(method: "GET", path: paths[index])
+                        return result.map { [$0.0.pattern] + $0.1 } == expected[index]
+                    }
+                }
+            }
+            return await group.allSatisfy { $0 }
+        }
+        #expect(allAgree)
+        #expect(expected[0] == ["/path/{abc|xyz}/image.jpg", "abc"])
+    }
+
     /// Paths that do not start with `/` never match.
     @Test(arguments: ["", "photos", "*"])
     func relativePathNeverMatches(path: String) throws {
