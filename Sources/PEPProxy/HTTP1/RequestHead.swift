@@ -1,0 +1,133 @@
+/// How the body of a request is delimited (RFC 9112 §6.3).
+public enum RequestBodyFraming: Sendable, Hashable {
+    /// No Content-Length and no Transfer-Encoding: the request has no body (RFC 9112 §6.3 rule 7).
+    case none
+    /// A body of exactly this many bytes (`Content-Length`, which may be 0).
+    case contentLength(UInt64)
+    /// A chunked body (`Transfer-Encoding: chunked`); decode it with `ChunkedDecoder`.
+    case chunked
+}
+
+/// Indexes of the header fields the proxy reads on every request, into `RequestHead.headers`.
+public struct HTTP1KnownFields: Sendable, Hashable {
+    /// The Host line (at most one).
+    public var host: Int?
+    /// The Authorization line (at most one, SECURITY 17).
+    public var authorization: Int?
+    /// The first Connection line; more may follow (see `RequestHead.connectionNominates(_:)`).
+    public var connection: Int?
+    /// The first Upgrade line.
+    public var upgrade: Int?
+    /// The Expect line.
+    public var expect: Int?
+    /// The Content-Length line (at most one on requests).
+    public var contentLength: Int?
+    /// The Transfer-Encoding line (at most one on requests).
+    public var transferEncoding: Int?
+    /// Connection lists `close`.
+    public var connectionClose = false
+    /// Connection lists `keep-alive`.
+    public var connectionKeepAlive = false
+    /// Connection lists `upgrade`.
+    public var connectionUpgrade = false
+
+    /// No known fields.
+    public init() {}
+}
+
+/// A parsed, validated request head (RFC 9112 §3, §5, §6), produced by `RequestHeadParser`.
+///
+/// Allocation budget: one copy of the head bytes and one array of field offsets (`HTTP1HeaderFields`); `method`
+/// is a small string (no allocation up to 15 bytes). `target` and header strings are built on access; the hot
+/// path reads bytes in place instead (`withUnsafeTargetBytes(_:)`, `headers.nameEquals(at:_:)`).
+public struct RequestHead: Sendable, Equatable {
+    /// The method, case preserved and validated as an RFC 9110 §9.1 token (SECURITY 35: never folded).
+    public let method: String
+    /// The protocol version.
+    public let version: HTTP1Version
+    /// Whether the connection may carry another request after this one: HTTP/1.1 unless `Connection: close`,
+    /// HTTP/1.0 only with `Connection: keep-alive` (RFC 9112 §9.3).
+    public let keepAlive: Bool
+    /// How the body is delimited.
+    public let framing: RequestBodyFraming
+    /// HTTP/1.1 with `Expect: 100-continue` (RFC 9110 §10.1.1; ignored on HTTP/1.0).
+    public let expectsContinue: Bool
+    /// Every field line in order, duplicates kept.
+    public let headers: HTTP1HeaderFields
+    /// Where Host, Authorization, Connection, Upgrade, Expect, Content-Length and Transfer-Encoding are.
+    public let known: HTTP1KnownFields
+    /// Offsets of the request-target in the head bytes.
+    let targetStart: Int32
+    let targetEnd: Int32
+
+    init(
+        method: String, version: HTTP1Version, keepAlive: Bool, framing: RequestBodyFraming,
+        expectsContinue: Bool, headers: HTTP1HeaderFields, known: HTTP1KnownFields, target: Range<Int>
+    ) {
+        self.method = method
+        self.version = version
+        self.keepAlive = keepAlive
+        self.framing = framing
+        self.expectsContinue = expectsContinue
+        self.headers = headers
+        self.known = known
+        self.targetStart = Int32(truncatingIfNeeded: target.lowerBound)
+        self.targetEnd = Int32(truncatingIfNeeded: target.upperBound)
+    }
+
+    /// The raw request-target as received (visible ASCII, no `#`; canonicalize with `CanonicalTarget`).
+    public var target: String {
+        String(decoding: self.headers.bytes[Int(self.targetStart)..<Int(self.targetEnd)], as: UTF8.self)
+    }
+
+    /// Calls `body` with the raw request-target bytes, without allocating.
+    public func withUnsafeTargetBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try self.headers.withUnsafeBytes { head in
+            try body(UnsafeRawBufferPointer(rebasing: head[Int(self.targetStart)..<Int(self.targetEnd)]))
+        }
+    }
+
+    /// The Host value, or nil when absent (HTTP/1.0 only).
+    public var host: String? { self.known.host.map { self.headers.value(at: $0) } }
+
+    /// The Authorization value, or nil.
+    public var authorization: String? { self.known.authorization.map { self.headers.value(at: $0) } }
+
+    /// The Upgrade value of the first Upgrade line, or nil.
+    public var upgrade: String? { self.known.upgrade.map { self.headers.value(at: $0) } }
+
+    /// Every token listed by the Connection lines, in order, as received (RFC 9110 §7.6.1).
+    public var connectionTokens: [String] {
+        var tokens: [String] = []
+        self.forEachConnectionToken { token in
+            tokens.append(String(decoding: token, as: UTF8.self))
+            return true
+        }
+        return tokens
+    }
+
+    /// Whether a Connection line lists `fieldName` (ASCII case-insensitive), making that field hop-by-hop.
+    public func connectionNominates(_ fieldName: String) -> Bool {
+        var found = false
+        self.forEachConnectionToken { token in
+            found = token.count == fieldName.utf8.count
+                && zip(token, fieldName.utf8).allSatisfy {
+                    HTTP1Grammar.lowercased($0) == HTTP1Grammar.lowercased($1)
+                }
+            return !found
+        }
+        return found
+    }
+
+    private func forEachConnectionToken(_ body: (UnsafeRawBufferPointer) -> Bool) {
+        guard let first = self.known.connection else { return }
+        self.headers.withUnsafeBytes { bytes in
+            for index in first..<self.headers.count where self.headers.nameEquals(at: index, "connection") {
+                let keepGoing = HTTP1FieldValues.forEachListElement(bytes, self.headers.valueRange(at: index)) {
+                    body(UnsafeRawBufferPointer(rebasing: bytes[$0]))
+                }
+                if !keepGoing { return }
+            }
+        }
+    }
+}
