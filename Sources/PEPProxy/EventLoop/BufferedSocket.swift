@@ -1,0 +1,247 @@
+private import CLibevent
+import Foundation
+
+/// Events a `BufferedSocket` reports to its owner.
+protocol BufferedSocketDelegate: AnyObject {
+    /// New bytes are in the input buffer.
+    func socketReadable(_ socket: BufferedSocket)
+    /// The output buffer drained to its low-water mark (0 unless set).
+    func socketWritable(_ socket: BufferedSocket)
+    /// The peer closed, an error or a timeout happened, or an outgoing connect finished.
+    func socketEvent(_ socket: BufferedSocket, _ event: BufferedSocket.Event)
+}
+
+/// The single Swift owner of one libevent `bufferevent` over a TCP socket (STYLE rule 3).
+///
+/// Thread rules: created, used and freed on one `EventLoop` thread. Callbacks are thunks that recover `self`
+/// from the `void *` argument (unretained: the owner keeps the socket alive while it is open) and call the
+/// delegate. `close()` frees the bufferevent (and the fd); libevent defers the actual free if a callback of
+/// this bufferevent is on the stack.
+final class BufferedSocket {
+    /// What happened on the socket.
+    enum Event: Equatable {
+        case connected
+        case eof
+        case error(Int32)
+        case readTimeout
+        case writeTimeout
+    }
+
+    private var bev: OpaquePointer?
+    weak var delegate: BufferedSocketDelegate?
+
+    /// Wraps an accepted socket fd (closed when this object is closed).
+    init(base: OpaquePointer, fd: Int32) throws {
+        guard let bev = bufferevent_socket_new(base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) else {
+            Foundation.close(fd)
+            throw BufferedSocketError.creationFailed
+        }
+        self.bev = bev
+        Self.setNoDelay(fd)
+        self.installCallbacks()
+    }
+
+    /// Starts a non-blocking connect to `address`; `.connected` or `.error` is reported to the delegate.
+    init(base: OpaquePointer, connectingTo address: SocketAddress) throws {
+        guard let bev = bufferevent_socket_new(base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) else {
+            throw BufferedSocketError.creationFailed
+        }
+        self.bev = bev
+        self.installCallbacks()
+        let result = address.withSockAddr { bufferevent_socket_connect(bev, $0, Int32($1)) }
+        if result != 0 {
+            bufferevent_free(bev)
+            self.bev = nil
+            throw BufferedSocketError.connectFailed(errno)
+        }
+        Self.setNoDelay(bufferevent_getfd(bev))
+    }
+
+    deinit {
+        if let bev = self.bev { bufferevent_free(bev) }
+    }
+
+    private func installCallbacks() {
+        guard let bev = self.bev else { return }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        bufferevent_setcb(bev, bufferedSocketReadCallback, bufferedSocketWriteCallback, bufferedSocketEventCallback, me)
+        bufferevent_enable(bev, Int16(CLibevent_EV_READ() | CLibevent_EV_WRITE()))
+    }
+
+    private static func setNoDelay(_ fd: Int32) {
+        guard fd >= 0 else { return }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Whether the socket is still open.
+    var isOpen: Bool { self.bev != nil }
+
+    /// Frees the bufferevent and closes the fd. Idempotent. Pending output is discarded.
+    func close() {
+        guard let bev = self.bev else { return }
+        self.bev = nil
+        bufferevent_setcb(bev, nil, nil, nil, nil)
+        bufferevent_free(bev)
+    }
+
+    // MARK: input
+
+    /// Bytes waiting in the input buffer.
+    var inputLength: Int {
+        guard let bev = self.bev else { return 0 }
+        return evbuffer_get_length(bufferevent_get_input(bev))
+    }
+
+    /// Calls `body` with the first `min(max, inputLength)` input bytes made contiguous (`evbuffer_pullup`).
+    func withInput<R>(upTo max: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let bev = self.bev else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        let input = bufferevent_get_input(bev)
+        let count = min(max, evbuffer_get_length(input))
+        guard count > 0, let start = evbuffer_pullup(input, count) else {
+            return body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        return body(UnsafeRawBufferPointer(start: start, count: count))
+    }
+
+    /// Visits the input buffer's contiguous segments in order, without copying (`evbuffer_peek`), until `body`
+    /// returns false or `max` bytes were visited.
+    func forEachInputSegment(max: Int, _ body: (UnsafeRawBufferPointer) -> Bool) {
+        guard let bev = self.bev else { return }
+        let input = bufferevent_get_input(bev)
+        let length = min(max, evbuffer_get_length(input))
+        guard length > 0 else { return }
+        let count = Int(evbuffer_peek(input, length, nil, nil, 0))
+        guard count > 0 else { return }
+        var vectors = [iovec](repeating: iovec(), count: count)
+        let filled = Int(evbuffer_peek(input, length, nil, &vectors, Int32(count)))
+        var remaining = length
+        for vector in vectors.prefix(filled) where remaining > 0 {
+            let n = min(remaining, vector.iov_len)
+            remaining -= n
+            if !body(UnsafeRawBufferPointer(start: vector.iov_base, count: n)) { return }
+        }
+    }
+
+    /// Discards `count` bytes from the front of the input buffer.
+    func drainInput(_ count: Int) {
+        guard let bev = self.bev, count > 0 else { return }
+        evbuffer_drain(bufferevent_get_input(bev), count)
+    }
+
+    /// Copies and removes up to `count` input bytes into a Swift array (local responders only, bounded bodies).
+    func readInput(_ count: Int) -> [UInt8] {
+        guard let bev = self.bev, count > 0 else { return [] }
+        let input = bufferevent_get_input(bev)
+        let n = min(count, evbuffer_get_length(input))
+        var bytes = [UInt8](repeating: 0, count: n)
+        let got = bytes.withUnsafeMutableBytes { evbuffer_remove(input, $0.baseAddress, n) }
+        if got < n { bytes.removeLast(n - max(0, Int(got))) }
+        return bytes
+    }
+
+    /// Moves up to `count` input bytes to `other`'s output without copying payload (`evbuffer_remove_buffer`).
+    ///
+    /// - Returns: the number of bytes moved.
+    @discardableResult
+    func moveInput(to other: BufferedSocket, count: Int) -> Int {
+        guard let bev = self.bev, let dst = other.bev, count > 0 else { return 0 }
+        let moved = evbuffer_remove_buffer(bufferevent_get_input(bev), bufferevent_get_output(dst), count)
+        return max(0, Int(moved))
+    }
+
+    // MARK: output
+
+    /// Bytes still waiting in the output buffer.
+    var outputLength: Int {
+        guard let bev = self.bev else { return 0 }
+        return evbuffer_get_length(bufferevent_get_output(bev))
+    }
+
+    /// Queues bytes for writing (copied into the output evbuffer).
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let bev = self.bev, bytes.count > 0 else { return }
+        bufferevent_write(bev, bytes.baseAddress, bytes.count)
+    }
+
+    /// Queues a byte array for writing.
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { self.write($0) }
+    }
+
+    // MARK: flow control and timeouts
+
+    /// Starts or stops reading from the socket (backpressure).
+    func setReading(_ on: Bool) {
+        guard let bev = self.bev else { return }
+        if on {
+            bufferevent_enable(bev, CLibevent_EV_READ())
+        } else {
+            bufferevent_disable(bev, CLibevent_EV_READ())
+        }
+    }
+
+    /// Sets the write low-water mark: `socketWritable` fires when the output drains to `bytes` or below.
+    func setWriteLowWatermark(_ bytes: Int) {
+        guard let bev = self.bev else { return }
+        bufferevent_setwatermark(bev, CLibevent_EV_WRITE(), bytes, 0)
+    }
+
+    /// Sets read and write inactivity timeouts; `nil` disables one. libevent restarts them on each I/O.
+    func setTimeouts(read: Duration?, write: Duration?) {
+        guard let bev = self.bev else { return }
+        var r = timeval(read ?? .zero)
+        var w = timeval(write ?? .zero)
+        withUnsafePointer(to: &r) { rp in
+            withUnsafePointer(to: &w) { wp in
+                _ = bufferevent_set_timeouts(bev, read == nil ? nil : rp, write == nil ? nil : wp)
+            }
+        }
+    }
+
+    fileprivate func handleRead() { self.delegate?.socketReadable(self) }
+    fileprivate func handleWrite() { self.delegate?.socketWritable(self) }
+    fileprivate func handleEvent(_ what: Int16) {
+        let flags = Int32(what)
+        let event: Event
+        if flags & Int32(BEV_EVENT_CONNECTED) != 0 {
+            event = .connected
+        } else if flags & Int32(BEV_EVENT_TIMEOUT) != 0 {
+            event = flags & Int32(BEV_EVENT_READING) != 0 ? .readTimeout : .writeTimeout
+        } else if flags & Int32(BEV_EVENT_EOF) != 0 {
+            event = .eof
+        } else {
+            event = .error(errno)
+        }
+        // A timeout disables the direction; the owner decides what happens next.
+        self.delegate?.socketEvent(self, event)
+    }
+}
+
+/// Errors creating a `BufferedSocket`.
+enum BufferedSocketError: Error {
+    case creationFailed
+    case connectFailed(Int32)
+}
+
+extension timeval {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self.init(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+}
+
+private func bufferedSocketReadCallback(_ bev: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
+    guard let arg else { return }
+    Unmanaged<BufferedSocket>.fromOpaque(arg).takeUnretainedValue().handleRead()
+}
+
+private func bufferedSocketWriteCallback(_ bev: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
+    guard let arg else { return }
+    Unmanaged<BufferedSocket>.fromOpaque(arg).takeUnretainedValue().handleWrite()
+}
+
+private func bufferedSocketEventCallback(_ bev: OpaquePointer?, _ what: Int16, _ arg: UnsafeMutableRawPointer?) {
+    guard let arg else { return }
+    Unmanaged<BufferedSocket>.fromOpaque(arg).takeUnretainedValue().handleEvent(what)
+}

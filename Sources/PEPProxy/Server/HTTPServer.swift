@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The data plane's entry point: N workers (each an event loop on its own thread with its own `SO_REUSEPORT`
+/// listeners and upstream pools) serving a set of listeners (DESIGN.md "Threads and state").
+///
+/// Lifecycle: `init` → `start()` (binds; throws on a bad address) → `shutdown(graceful:)` or
+/// `waitUntilStopped()`.
+public final class HTTPServer: @unchecked Sendable {
+    /// One listening address and what it serves.
+    public struct ListenerSpec: Sendable {
+        /// Address to bind; port 0 picks a free port (reported by `start()`).
+        public var address: SocketAddress
+        /// Local responder or proxy.
+        public var role: ServerRole
+        /// A name for logs (`proxy`, `admin`, `dev-as`, `upstream`).
+        public var name: String
+
+        /// Creates a listener spec.
+        public init(address: SocketAddress, role: ServerRole, name: String) {
+            self.address = address
+            self.role = role
+            self.name = name
+        }
+    }
+
+    private let specs: [ListenerSpec]
+    private let workerCount: Int
+    private let limits: ServerLimits
+    private let logger: Logger
+    private var workers: [Worker] = []
+    private var threads: [Thread] = []
+    private let stopped = Mutex<Int>(0)
+    private let stoppedCondition = NSCondition()
+
+    /// Creates a server (nothing is bound yet).
+    ///
+    /// - Parameters:
+    ///   - workers: worker threads, ≥ 1 (config `workers`; default = cores).
+    public init(listeners: [ListenerSpec], workers: Int, limits: ServerLimits, logger: Logger) {
+        self.specs = listeners
+        self.workerCount = max(1, workers)
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Binds every listener on every worker and starts the worker threads.
+    ///
+    /// - Returns: the bound address of each listener spec, in order (real ports when 0 was asked for).
+    /// - Throws: `SocketAddressError.bindFailed` naming the address, or `EventLoopError`.
+    @discardableResult
+    public func start() throws -> [SocketAddress] {
+        var bound: [SocketAddress] = []
+        for index in 0..<self.workerCount {
+            var logger = self.logger
+            logger[metadataKey: "worker"] = "\(index)"
+            let worker = try Worker(index: index, limits: self.limits, logger: logger)
+            for (specIndex, spec) in self.specs.enumerated() {
+                // Worker 0 resolves port 0; the others share the port it got (SO_REUSEPORT).
+                let address = index == 0 ? spec.address : bound[specIndex]
+                let context = ListenerContext(address: address, role: spec.role)
+                let actual = try worker.listen(context)
+                if index == 0 { bound.append(actual) }
+            }
+            self.workers.append(worker)
+        }
+        for worker in self.workers {
+            worker.setOnStopped { [weak self] in self?.workerStopped() }
+            let thread = Thread { [worker] in
+                worker.loop.run()
+                worker.notifyStopped()
+            }
+            thread.name = "uma-pep-worker-\(worker.index)"
+            thread.stackSize = 4 << 20
+            thread.start()
+            self.threads.append(thread)
+        }
+        return bound
+    }
+
+    private func workerStopped() {
+        self.stoppedCondition.lock()
+        self.stopped.withLock { $0 += 1 }
+        self.stoppedCondition.broadcast()
+        self.stoppedCondition.unlock()
+    }
+
+    /// Stops the server. Graceful: stop accepting, let in-flight requests finish within `drainTimeout`.
+    /// Returns once every worker has stopped.
+    public func shutdown(graceful: Bool = true) {
+        for worker in self.workers {
+            if graceful { worker.beginDrain() } else { worker.stop() }
+        }
+        self.waitUntilStopped()
+    }
+
+    /// Blocks until every worker has stopped.
+    public func waitUntilStopped() {
+        self.stoppedCondition.lock()
+        while self.stopped.withLock({ $0 }) < self.workers.count {
+            self.stoppedCondition.wait()
+        }
+        self.stoppedCondition.unlock()
+    }
+
+    /// Swaps the proxy engine of every `.proxy` listener (config reload). In-flight requests keep the engine
+    /// they started with.
+    public func replaceProxyEngine(_ engine: ProxyEngine) {
+        for worker in self.workers {
+            worker.loop.execute { [worker] in worker.replaceProxyEngine(engine) }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+import Foundation
+import Logging
+import PEPCore
+
+/// One client (downstream) HTTP/1.1 connection: reads request heads strictly, one request at a time
+/// (pipelining-safe: the next head is read only after the response is done), answers locally or hands the
+/// request to a `ProxyExchange`, and keeps the connection alive when both sides allow it.
+///
+/// Timers (ServerLimits): `idleTimeout` while no byte of the next request has arrived (closed silently);
+/// `headerTimeout` from the first byte of a head until it is complete, not reset per read (408, SECURITY 32).
+///
+/// Thread rules: lives on its worker's loop thread only.
+final class HTTPServerConnection: BufferedSocketDelegate {
+    enum State {
+        /// Waiting for (the rest of) a request head.
+        case readingHead
+        /// A local responder's request body is being collected.
+        case readingBody(LocalRequestBody)
+        /// A local responder is computing the response.
+        case awaitingResponder
+        /// A proxied exchange owns the connection's reads and writes.
+        case proxying(ProxyExchange)
+        /// A response is queued; `closeAfter` closes once it has been written.
+        case writing(closeAfter: Bool)
+        case closed
+    }
+
+    unowned let worker: Worker
+    let socket: BufferedSocket
+    let peer: SocketAddress?
+    let context: ListenerContext
+    private(set) var state: State = .readingHead
+    private var parser = RequestHeadParser()
+    private var timer: LoopTimer?
+    private var headStarted = false
+    private var draining = false
+    private(set) var requestCount = 0
+
+    init(worker: Worker, socket: BufferedSocket, peer: SocketAddress?, context: ListenerContext) {
+        self.worker = worker
+        self.socket = socket
+        self.peer = peer
+        self.context = context
+        self.timer = LoopTimer(loop: worker.loop) { [unowned self] in self.timerFired() }
+        socket.delegate = self
+    }
+
+    func start() {
+        self.armIdleTimer()
+    }
+
+    // MARK: BufferedSocketDelegate
+
+    func socketReadable(_ socket: BufferedSocket) {
+        switch self.state {
+        case .readingHead:
+            self.readHead()
+        case .readingBody(let body):
+            self.readLocalBody(body)
+        case .proxying(let exchange):
+            exchange.clientReadable()
+        case .awaitingResponder, .writing, .closed:
+            // Pipelined bytes wait in the input buffer until the current response is done.
+            socket.setReading(false)
+        }
+    }
+
+    func socketWritable(_ socket: BufferedSocket) {
+        switch self.state {
+        case .writing(let closeAfter):
+            guard socket.outputLength == 0 else { return }
+            if closeAfter || self.draining {
+                self.close()
+            } else {
+                self.startNextRequest()
+            }
+        case .proxying(let exchange):
+            exchange.clientWritable()
+        default:
+            break
+        }
+    }
+
+    func socketEvent(_ socket: BufferedSocket, _ event: BufferedSocket.Event) {
+        switch self.state {
+        case .proxying(let exchange):
+            exchange.clientEvent(event)
+        default:
+            self.close()
+        }
+    }
+
+    // MARK: request heads
+
+    private func readHead() {
+        let available = self.socket.inputLength
+        guard available > 0 else { return }
+        if !self.headStarted {
+            self.headStarted = true
+            self.timer?.schedule(after: self.worker.limits.headerTimeout)
+        }
+        let limits = self.worker.httpLimits
+        let result = self.socket.withInput(upTo: limits.maxHeadBytes + 1) { self.parser.parse($0, limits: limits) }
+        switch result {
+        case .incomplete:
+            return
+        case .rejected(let error):
+            self.reject(status: error.status, detail: error.detail)
+        case .complete(let head, let consumed):
+            self.socket.drainInput(consumed)
+            self.timer?.cancel()
+            self.headStarted = false
+            self.requestCount += 1
+            self.socket.setReading(false)
+            self.dispatch(head)
+        }
+    }
+
+    private func dispatch(_ head: RequestHead) {
+        let keepAlive = head.keepAlive && !self.draining
+        switch self.context.role {
+        case .local(let responder):
+            self.handleLocal(head, responder: responder, keepAlive: keepAlive)
+        case .proxy(let original):
+            let engine = self.worker.proxyEngine ?? original
+            let exchange = ProxyExchange(connection: self, engine: engine, head: head, keepAlive: keepAlive)
+            self.state = .proxying(exchange)
+            exchange.start()
+        }
+    }
+
+    // MARK: local responders
+
+    private func handleLocal(_ head: RequestHead, responder: any HTTPResponder, keepAlive: Bool) {
+        if head.method == "CONNECT" || head.method == "TRACE" {
+            return self.respond(LocalReplies.methodNotAllowed, keepAlive: keepAlive && head.framing == .none)
+        }
+        let target: CanonicalTarget
+        do {
+            target = try head.canonicalTarget(options: self.worker.canonicalOptions)
+        } catch {
+            return self.reject(status: 400, detail: error.detail)
+        }
+        let limit = UInt64(self.worker.limits.maxBodyBytes)
+        switch head.framing {
+        case .contentLength(let length) where length > limit:
+            return self.reject(status: 413, detail: "http1.body_too_large")
+        default:
+            break
+        }
+        let request = HTTPRequestMessage(
+            method: head.method, path: target.path, query: target.query,
+            headers: head.headers.map { (name: $0.name, value: $0.value) },
+            remoteAddress: self.peer?.description ?? "")
+        let body = LocalRequestBody(
+            request: request, framing: head.framing, keepAlive: keepAlive, limit: Int(limit), responder: responder,
+            limits: self.worker.httpLimits)
+        if head.expectsContinue, head.framing != .none {
+            self.socket.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        }
+        self.state = .readingBody(body)
+        self.socket.setReading(true)
+        self.socket.setTimeouts(read: self.worker.limits.idleTimeout, write: nil)
+        self.readLocalBody(body)
+    }
+
+    private func readLocalBody(_ body: LocalRequestBody) {
+        switch body.consume(from: self.socket) {
+        case .needMore:
+            return
+        case .failed(let status, let detail):
+            self.reject(status: status, detail: detail)
+        case .complete(let request):
+            self.socket.setReading(false)
+            self.socket.setTimeouts(read: nil, write: nil)
+            self.state = .awaitingResponder
+            let loop = self.worker.loop
+            let keepAlive = body.keepAlive
+            let token = ConnectionToken(self)
+            body.responder.respond(to: request) { response in
+                if loop.inLoop {
+                    token.connection?.respond(response, keepAlive: keepAlive, isHead: request.method == "HEAD")
+                } else {
+                    loop.execute {
+                        token.connection?.respond(response, keepAlive: keepAlive, isHead: request.method == "HEAD")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: responses
+
+    /// Writes a whole response and, once written, closes or reads the next request.
+    func respond(_ response: HTTPResponseMessage, keepAlive: Bool, isHead: Bool = false) {
+        guard case .closed = self.state else {
+            let close = !keepAlive || self.draining
+            let bytes = ResponseSerializer.serialize(response, close: close, omitBody: isHead)
+            self.state = .writing(closeAfter: close)
+            self.socket.write(bytes)
+            if self.socket.outputLength == 0 { self.socketWritable(self.socket) }
+            return
+        }
+    }
+
+    /// Answers a framing or limit error with an empty body and `Connection: close`, then closes (STYLE rule 9).
+    func reject(status: Int, detail: String) {
+        self.worker.logger.debug("request rejected", metadata: ["status": "\(status)", "detail": "\(detail)"])
+        let response = HTTPResponseMessage(status: status, headers: [], body: [])
+        self.respond(response, keepAlive: false)
+    }
+
+    /// Called by a finished `ProxyExchange`: continue with the next request or close.
+    func exchangeFinished(keepAlive: Bool) {
+        guard case .proxying = self.state else { return }
+        if keepAlive && !self.draining {
+            self.startNextRequest()
+        } else {
+            self.state = .writing(closeAfter: true)
+            if self.socket.outputLength == 0 { self.close() }
+        }
+    }
+
+    private func startNextRequest() {
+        self.state = .readingHead
+        self.socket.setTimeouts(read: nil, write: nil)
+        self.socket.setReading(true)
+        self.armIdleTimer()
+        if self.socket.inputLength > 0 { self.readHead() }
+    }
+
+    private func armIdleTimer() {
+        self.headStarted = false
+        self.timer?.schedule(after: self.worker.limits.idleTimeout)
+    }
+
+    private func timerFired() {
+        guard case .readingHead = self.state else { return }
+        if self.headStarted || self.socket.inputLength > 0 {
+            self.reject(status: 408, detail: "http1.header_timeout")
+        } else {
+            self.close()
+        }
+    }
+
+    // MARK: shutdown
+
+    /// Graceful drain: idle connections close now; busy ones close after their response.
+    func drain() {
+        self.draining = true
+        if case .readingHead = self.state, !self.headStarted, self.socket.inputLength == 0 {
+            self.close()
+        }
+    }
+
+    /// Cuts the connection at once.
+    func abort(reason: String) {
+        if case .proxying(let exchange) = self.state { exchange.abort() }
+        self.close()
+    }
+
+    func close() {
+        if case .closed = self.state { return }
+        self.state = .closed
+        self.timer?.cancel()
+        self.timer = nil
+        self.socket.close()
+        self.worker.connectionClosed(self)
+    }
+
+    var isClosed: Bool {
+        if case .closed = self.state { return true }
+        return false
+    }
+}
+
+/// A weak reference to a connection that can cross into `@Sendable` closures; only dereferenced on the
+/// connection's own loop thread.
+struct ConnectionToken: @unchecked Sendable {
+    weak var connection: HTTPServerConnection?
+    init(_ connection: HTTPServerConnection) { self.connection = connection }
+}
+
+/// Canned local replies.
+enum LocalReplies {
+    static let methodNotAllowed = HTTPResponseMessage.json(405, #"{"message":"Method not allowed"}"#)
+}

@@ -1,0 +1,144 @@
+import PEPCore
+
+/// One service as the data plane sees it (Kong's service + route): where requests go and how they are
+/// rewritten. Access decisions are the `RequestAuthorizer`'s.
+public struct ProxyService: Sendable {
+    /// The service name (logs, metrics, cache scope).
+    public var name: String
+    /// Where to forward.
+    public var upstream: UpstreamTarget
+    /// Send the client's `Host` upstream instead of the upstream's (Kong `preserve_host`). Default false.
+    public var preserveHost: Bool
+
+    /// Creates a service.
+    public init(name: String, upstream: UpstreamTarget, preserveHost: Bool = false) {
+        self.name = name
+        self.upstream = upstream
+        self.preserveHost = preserveHost
+    }
+}
+
+/// Proxy-wide options that are not limits.
+public struct ProxyOptions: Sendable {
+    /// Peers whose `X-Forwarded-*` and routing headers are kept (SPEC A6, SECURITY 10). Default: none.
+    public var trustedProxies: [IPNetwork] = []
+    /// Keep a client-sent valid `X-Request-Id` (otherwise one is generated). Default false.
+    public var trustRequestId = false
+    /// Request-target canonicalization (SPEC A5).
+    public var canonical = CanonicalTarget.Options()
+    /// The value of the `Via` header added to forwarded requests (RFC 9110 §7.6.3).
+    public var via = "1.1 uma-pep"
+
+    /// The defaults.
+    public init() {}
+}
+
+/// The proxy's immutable per-configuration state: services, the host route table, options, and the authorizer.
+/// A reload builds a new engine and swaps it on every worker; in-flight requests finish on the old one.
+public final class ProxyEngine: Sendable {
+    /// Services by index (the route table's values).
+    public let services: [ProxyService]
+    /// Host → service index.
+    public let routes: RouteTable<Int>
+    /// Options.
+    public let options: ProxyOptions
+    /// Who decides access.
+    public let authorizer: any RequestAuthorizer
+
+    /// Creates an engine.
+    public init(services: [ProxyService], routes: RouteTable<Int>, options: ProxyOptions, authorizer: any RequestAuthorizer) {
+        self.services = services
+        self.routes = routes
+        self.options = options
+        self.authorizer = authorizer
+    }
+}
+
+/// What the data plane asks the authorizer about one request (access phase, in Kong's terms).
+public struct AuthorizationRequest: Sendable {
+    /// Index of the routed service in `ProxyEngine.services`.
+    public var serviceIndex: Int
+    /// The method, case-sensitive.
+    public var method: String
+    /// The canonical path (SPEC A5); the query never takes part.
+    public var path: String
+    /// The single `Authorization` value, if any (duplicates were already rejected by the codec).
+    public var authorization: String?
+}
+
+/// The authorizer's answer.
+public enum AuthorizationDecision: Sendable {
+    /// Forward upstream with these header changes.
+    case forward(HeaderMutations)
+    /// Answer the client directly (401 + ticket, 403, 502, …).
+    case respond(HTTPResponseMessage, detail: String)
+}
+
+/// Header changes the authorizer asks for on a forwarded request.
+public struct HeaderMutations: Sendable, Equatable {
+    /// Lower-cased names of client headers to drop (client copies of headers uma-pep sets, `authorization` for
+    /// `pass_credentials: hide`).
+    public var remove: [String]
+    /// Headers to add after removal (custom headers, phantom token, `X-Anonymous-Consumer`).
+    public var set: [HTTPHeader]
+
+    /// Creates mutations.
+    public init(remove: [String] = [], set: [HTTPHeader] = []) {
+        self.remove = remove
+        self.set = set
+    }
+
+    /// No changes.
+    public static let none = HeaderMutations()
+}
+
+/// A header name and value.
+public struct HTTPHeader: Sendable, Equatable {
+    /// The field name.
+    public var name: String
+    /// The field value.
+    public var value: String
+
+    /// Creates a header.
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Decides access for proxied requests. Implemented by the enforcement driver (UMA) or `AllowAllAuthorizer`.
+public protocol RequestAuthorizer: Sendable {
+    /// Decides for `request`. Return the decision when it is known at once (cache hit: the hot path, no
+    /// allocation); otherwise return `nil` and call `resume.resume(with:)` exactly once later, from any thread.
+    func authorize(_ request: AuthorizationRequest, resume: AuthorizationResume) -> AuthorizationDecision?
+}
+
+/// Forwards every request unchanged (plain reverse proxy; benchmarks' `passthrough`).
+public struct AllowAllAuthorizer: RequestAuthorizer {
+    /// Creates the authorizer.
+    public init() {}
+
+    /// Always `.forward(.none)`.
+    public func authorize(_ request: AuthorizationRequest, resume: AuthorizationResume) -> AuthorizationDecision? {
+        .forward(.none)
+    }
+}
+
+/// Resumes a request whose authorization completed asynchronously; hops onto the request's worker loop.
+public struct AuthorizationResume: @unchecked Sendable {
+    let loop: EventLoop?
+    let exchange: ProxyExchange?
+
+    /// A resume handle that does nothing (tests of authorizers).
+    public static let detached = AuthorizationResume(loop: nil, exchange: nil)
+
+    /// Delivers the decision; safe from any thread; call once.
+    public func resume(with decision: AuthorizationDecision) {
+        guard let loop = self.loop, let exchange = self.exchange else { return }
+        if loop.inLoop {
+            exchange.authorized(decision)
+        } else {
+            loop.execute { [self] in self.exchange?.authorized(decision) }
+        }
+    }
+}

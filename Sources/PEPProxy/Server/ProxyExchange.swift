@@ -1,0 +1,437 @@
+import Foundation
+import Logging
+import PEPCore
+
+// This file holds one exchange's whole life (access phase → upstream → response relay); it is over 400 lines
+// because the relay state machine and its failure handling read best in one place (STYLE rule 18).
+
+/// One proxied request/response on a client connection: canonical target and route (access phase), the
+/// authorizer's decision, then forwarding on a pooled upstream connection with both bodies streamed
+/// (evbuffer chains moved, never copied into Swift arrays) and backpressure both ways.
+///
+/// Failures: upstream connect error → `502`, upstream timeout before the response head → `504`, a rejected
+/// upstream response head → `502`, all with a JSON body; after the response has started, any failure cuts both
+/// connections (the client sees a truncated response, never a spliced one).
+final class ProxyExchange: BufferedSocketDelegate {
+    /// Bytes queued on the other side before reads pause.
+    static let highWatermark = 256 * 1024
+    /// Bytes the queue must drain to before reads resume.
+    static let lowWatermark = 64 * 1024
+
+    unowned let connection: HTTPServerConnection
+    let engine: ProxyEngine
+    let head: RequestHead
+    private var keepAlive: Bool
+    private var path = ""
+    private var query: String?
+    private var serviceIndex = -1
+    private var upstream: UpstreamConnection?
+    private var upstreamReused = false
+    private var connectTimer: LoopTimer?
+    private var requestBody: BodyRelay
+    private var responseParser = ResponseHeadParser()
+    private var responseBody: BodyRelay?
+    private var responseKeepAlive = false
+    private var responseStatus = 0
+    private var finished = false
+    private var mutations = HeaderMutations.none
+    private var retried = false
+    private let started = ContinuousClock.now
+    private var upstreamStarted: ContinuousClock.Instant?
+    private var decisionDetail = "forward"
+
+    init(connection: HTTPServerConnection, engine: ProxyEngine, head: RequestHead, keepAlive: Bool) {
+        self.connection = connection
+        self.engine = engine
+        self.head = head
+        self.keepAlive = keepAlive
+        self.requestBody = BodyRelay(request: head.framing)
+    }
+
+    private var worker: Worker { self.connection.worker }
+    private var client: BufferedSocket { self.connection.socket }
+
+    // MARK: access phase
+
+    func start() {
+        if self.head.method == "CONNECT" || self.head.method == "TRACE" {
+            return self.respondLocally(ProxyReplies.methodNotAllowed, detail: "proxy.method_not_allowed")
+        }
+        if self.head.upgrade != nil {
+            self.keepAlive = false
+            return self.respondLocally(ProxyReplies.upgradeNotSupported, detail: "proxy.upgrade_refused")
+        }
+        let target: CanonicalTarget
+        do {
+            target = try self.head.canonicalTarget(options: self.engine.options.canonical)
+        } catch {
+            self.finished = true
+            self.decisionDetail = error.detail
+            return self.connection.reject(status: 400, detail: error.detail)
+        }
+        self.path = target.path
+        self.query = target.query
+        guard let index = self.engine.routes.route(
+            hostHeader: self.head.host ?? "", listenerPort: self.connection.context.address.port)
+        else {
+            return self.respondLocally(ProxyReplies.noRoute, detail: "proxy.no_route")
+        }
+        self.serviceIndex = index
+        if case .contentLength(let length) = self.head.framing, length > UInt64(self.worker.limits.maxBodyBytes) {
+            self.finished = true
+            return self.connection.reject(status: 413, detail: "http1.body_too_large")
+        }
+        let request = AuthorizationRequest(
+            serviceIndex: index, method: self.head.method, path: self.path, authorization: self.head.authorization)
+        let resume = AuthorizationResume(loop: self.worker.loop, exchange: self)
+        if let decision = self.engine.authorizer.authorize(request, resume: resume) {
+            self.authorized(decision)
+        }
+    }
+
+    /// The authorizer's decision, on the worker's loop (synchronously from `start()` or resumed later).
+    func authorized(_ decision: AuthorizationDecision) {
+        guard !self.finished, !self.connection.isClosed else { return }
+        switch decision {
+        case .respond(let response, let detail):
+            self.respondLocally(response, detail: detail)
+        case .forward(let mutations):
+            self.mutations = mutations
+            self.acquireUpstream()
+        }
+    }
+
+    /// Answers without contacting the upstream. A request body that was not read makes the connection close
+    /// (its bytes are never parsed as a request: SECURITY 33).
+    private func respondLocally(_ response: HTTPResponseMessage, detail: String) {
+        self.finished = true
+        self.decisionDetail = detail
+        let bodyUnread = self.head.framing != .none
+        self.log(status: response.status)
+        self.connection.respond(
+            response, keepAlive: self.keepAlive && !bodyUnread, isHead: self.head.method == "HEAD")
+    }
+
+    // MARK: upstream connection
+
+    private var service: ProxyService { self.engine.services[self.serviceIndex] }
+
+    private func acquireUpstream() {
+        let address = self.service.upstream.address
+        if let idle = self.worker.upstreams.takeIdle(address) {
+            self.upstream = idle
+            self.upstreamReused = true
+            idle.socket.delegate = self
+            self.sendRequest()
+            return
+        }
+        do {
+            let upstream = try self.worker.upstreams.connect(address)
+            self.upstream = upstream
+            self.upstreamReused = false
+            upstream.socket.delegate = self
+            self.connectTimer = LoopTimer(loop: self.worker.loop) { [unowned self] in
+                self.upstreamFailed(status: 502, detail: "upstream.connect_timeout")
+            }
+            self.connectTimer?.schedule(after: self.worker.limits.upstreamConnectTimeout)
+        } catch {
+            self.upstreamFailed(status: 502, detail: "upstream.connect_failed")
+        }
+    }
+
+    private func sendRequest() {
+        guard let upstream = self.upstream else { return }
+        upstream.requestCount += 1
+        self.upstreamStarted = ContinuousClock.now
+        let peerHost = self.connection.peer?.host
+        let trusted = peerHost.map { host in self.engine.options.trustedProxies.contains { $0.contains(host) } } ?? false
+        let input = RequestForwarder.Input(
+            head: self.head, path: self.path, query: self.query, service: self.service, mutations: self.mutations,
+            peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,
+            requestId: self.requestId(trusted: trusted), via: self.engine.options.via,
+            upstreamVersion10: self.head.version == .http10)
+        upstream.socket.write(RequestForwarder.build(input))
+        upstream.socket.setTimeouts(read: self.worker.limits.upstreamReadTimeout, write: nil)
+        upstream.socket.setReading(true)
+        if self.head.expectsContinue, !self.requestBody.isDone {
+            self.client.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        }
+        if !self.requestBody.isDone {
+            self.client.setReading(true)
+            self.client.setTimeouts(read: self.worker.limits.idleTimeout, write: nil)
+            self.relayRequestBody()
+        }
+    }
+
+    private func requestId(trusted: Bool) -> String {
+        if self.engine.options.trustRequestId, let sent = self.head.headers.first(named: "x-request-id"),
+            RequestID.isValid(sent)
+        {
+            return sent
+        }
+        return RequestID.generate()
+    }
+
+    // MARK: request body (client → upstream)
+
+    func clientReadable() {
+        if self.requestBody.isDone {
+            // Pipelined bytes: they wait until this exchange is over.
+            self.client.setReading(false)
+        } else {
+            self.relayRequestBody()
+        }
+    }
+
+    private func relayRequestBody() {
+        guard let upstream = self.upstream, upstream.socket.isOpen else { return }
+        switch self.requestBody.relay(from: self.client, to: upstream.socket, limits: self.worker.httpLimits) {
+        case .failed(let error):
+            // The body's framing broke: nothing more can be trusted on either connection.
+            self.decisionDetail = error.detail
+            self.failMidway(clientStatus: error.status)
+            return
+        case .progress:
+            break
+        }
+        if self.requestBody.isDone {
+            self.client.setReading(false)
+            self.client.setTimeouts(read: nil, write: nil)
+        } else if upstream.socket.outputLength > Self.highWatermark {
+            self.client.setReading(false)
+            upstream.socket.setWriteLowWatermark(Self.lowWatermark)
+        }
+        if self.requestBody.bytesRelayed > UInt64(self.worker.limits.maxBodyBytes) {
+            self.failMidway(clientStatus: 413)
+        }
+    }
+
+    // MARK: upstream socket events
+
+    func socketReadable(_ socket: BufferedSocket) {
+        if self.responseBody == nil {
+            self.readResponseHead()
+        } else {
+            self.relayResponseBody()
+        }
+    }
+
+    func socketWritable(_ socket: BufferedSocket) {
+        // The upstream drained its output: resume reading the client's body.
+        guard !self.requestBody.isDone, socket.outputLength <= Self.lowWatermark else { return }
+        socket.setWriteLowWatermark(0)
+        self.client.setReading(true)
+        self.relayRequestBody()
+    }
+
+    func socketEvent(_ socket: BufferedSocket, _ event: BufferedSocket.Event) {
+        switch event {
+        case .connected:
+            self.connectTimer?.cancel()
+            self.connectTimer = nil
+            self.sendRequest()
+        case .eof:
+            if let body = self.responseBody {
+                if body.isUntilClose {
+                    self.relayResponseBody()
+                    self.responseComplete(reusable: false)
+                } else {
+                    self.failMidway(clientStatus: nil)
+                }
+            } else if self.canRetry {
+                self.retry()
+            } else {
+                self.upstreamFailed(status: 502, detail: "upstream.closed")
+            }
+        case .error:
+            if self.responseBody == nil, self.canRetry {
+                self.retry()
+            } else if self.responseBody == nil {
+                self.upstreamFailed(status: 502, detail: "upstream.connect_failed")
+            } else {
+                self.failMidway(clientStatus: nil)
+            }
+        case .readTimeout, .writeTimeout:
+            if self.responseBody == nil {
+                self.upstreamFailed(status: 504, detail: "upstream.timeout")
+            } else {
+                self.failMidway(clientStatus: nil)
+            }
+        }
+    }
+
+    /// A pooled connection the upstream had closed before our request reached it: retry once on a fresh one,
+    /// only when nothing of the request body has been consumed and no response byte arrived.
+    private var canRetry: Bool {
+        self.upstreamReused && !self.retried && self.requestBody.bytesRelayed == 0 && self.head.framing == .none
+    }
+
+    private func retry() {
+        self.retried = true
+        self.upstream?.socket.close()
+        self.upstream = nil
+        self.responseParser.reset()
+        self.acquireUpstream()
+    }
+
+    // MARK: response (upstream → client)
+
+    private func readResponseHead() {
+        guard let upstream = self.upstream else { return }
+        let limits = self.worker.httpLimits
+        while self.responseBody == nil, upstream.socket.inputLength > 0 {
+            let result = upstream.socket.withInput(upTo: limits.maxHeadBytes + 1) {
+                self.responseParser.parse($0, requestMethod: self.head.method, limits: limits)
+            }
+            switch result {
+            case .incomplete:
+                return
+            case .rejected(let error):
+                self.decisionDetail = "upstream.\(error.detail)"
+                return self.upstreamFailed(status: 502, detail: "upstream.invalid_response")
+            case .complete(let response, let consumed):
+                upstream.socket.drainInput(consumed)
+                if response.isInformational {
+                    // 1xx interim responses are dropped: Expect is answered by uma-pep itself, and Upgrade
+                    // (101) is refused before forwarding.
+                    continue
+                }
+                self.startResponse(response)
+            }
+        }
+        if self.responseBody != nil { self.relayResponseBody() }
+    }
+
+    private func startResponse(_ response: ResponseHead) {
+        self.responseStatus = response.status
+        self.responseKeepAlive = response.keepAlive
+        let body = BodyRelay(response: response.framing)
+        self.responseBody = body
+        let closeClient = !self.keepAlive || body.isUntilClose || self.worker.draining
+        if closeClient { self.keepAlive = false }
+        self.client.write(ResponseForwarder.build(response, closeClient: closeClient))
+    }
+
+    private func relayResponseBody() {
+        guard let upstream = self.upstream, var body = self.responseBody else { return }
+        let result = body.relay(from: upstream.socket, to: self.client, limits: self.worker.httpLimits)
+        self.responseBody = body
+        if case .failed = result {
+            return self.failMidway(clientStatus: nil)
+        }
+        if body.isDone {
+            return self.responseComplete(reusable: self.responseKeepAlive && !body.isUntilClose)
+        }
+        if self.client.outputLength > Self.highWatermark {
+            upstream.socket.setReading(false)
+            self.client.setWriteLowWatermark(Self.lowWatermark)
+        }
+    }
+
+    func clientWritable() {
+        guard let upstream = self.upstream, self.responseBody != nil, !self.finished else { return }
+        if self.client.outputLength <= Self.lowWatermark {
+            self.client.setWriteLowWatermark(0)
+            upstream.socket.setReading(true)
+            self.relayResponseBody()
+        }
+    }
+
+    func clientEvent(_ event: BufferedSocket.Event) {
+        // The client went away (or timed out sending its body): drop the upstream connection, never reuse it.
+        self.abort()
+        self.connection.close()
+    }
+
+    private func responseComplete(reusable: Bool) {
+        guard !self.finished else { return }
+        self.finished = true
+        if let upstream = self.upstream {
+            upstream.socket.setTimeouts(read: nil, write: nil)
+            if reusable && self.requestBody.isDone {
+                self.worker.upstreams.release(upstream)
+            } else {
+                upstream.socket.close()
+            }
+            self.upstream = nil
+        }
+        self.log(status: self.responseStatus)
+        self.client.setWriteLowWatermark(0)
+        self.connection.exchangeFinished(keepAlive: self.keepAlive && self.requestBody.isDone)
+    }
+
+    // MARK: failures
+
+    /// Failure before any response byte was sent: answer `status` with a JSON body.
+    private func upstreamFailed(status: Int, detail: String) {
+        guard !self.finished else { return }
+        self.connectTimer?.cancel()
+        self.upstream?.socket.close()
+        self.upstream = nil
+        if self.responseBody != nil {
+            return self.failMidway(clientStatus: nil)
+        }
+        self.respondLocally(status == 504 ? ProxyReplies.gatewayTimeout : ProxyReplies.badGateway, detail: detail)
+        self.keepAlive = false
+    }
+
+    /// Failure after the exchange started streaming: cut both connections (or answer `clientStatus` when no
+    /// response byte was written yet).
+    private func failMidway(clientStatus: Int?) {
+        guard !self.finished else { return }
+        self.finished = true
+        self.upstream?.socket.close()
+        self.upstream = nil
+        if self.responseBody == nil, let status = clientStatus {
+            self.log(status: status)
+            self.connection.reject(status: status, detail: self.decisionDetail)
+        } else {
+            self.log(status: self.responseStatus)
+            self.connection.close()
+        }
+    }
+
+    /// Drops the upstream side at once (client gone, shutdown).
+    func abort() {
+        self.finished = true
+        self.connectTimer?.cancel()
+        self.upstream?.socket.close()
+        self.upstream = nil
+    }
+
+    // MARK: access log
+
+    private func log(status: Int) {
+        let logger = self.worker.logger
+        guard logger.logLevel <= .info else { return }
+        let total = ContinuousClock.now - self.started
+        let upstreamTime = self.upstreamStarted.map { ContinuousClock.now - $0 }
+        logger.info(
+            "access",
+            metadata: [
+                "method": "\(self.head.method)", "path": "\(self.path)", "status": "\(status)",
+                "service": "\(self.serviceIndex >= 0 ? self.service.name : "-")",
+                "decision": "\(self.decisionDetail)",
+                "bytes_in": "\(self.requestBody.bytesRelayed)",
+                "bytes_out": "\(self.responseBody?.bytesRelayed ?? 0)",
+                "upstream_ms": "\(upstreamTime.map { Self.milliseconds($0) } ?? "-")",
+                "total_ms": "\(Self.milliseconds(total))",
+            ])
+    }
+
+    private static func milliseconds(_ duration: Duration) -> String {
+        let (s, atto) = duration.components
+        let ms = Double(s) * 1000 + Double(atto) / 1e15
+        return String(format: "%.3f", ms)
+    }
+}
+
+/// Canned proxy replies (JSON `{"message": …}` like Kong's).
+enum ProxyReplies {
+    static let noRoute = HTTPResponseMessage.json(404, #"{"message":"no Route matched with those values"}"#)
+    static let methodNotAllowed = HTTPResponseMessage.json(405, #"{"message":"Method not allowed"}"#)
+    static let upgradeNotSupported = HTTPResponseMessage.json(
+        501, #"{"message":"Protocol upgrade is not supported"}"#)
+    static let badGateway = HTTPResponseMessage.json(502, #"{"message":"An invalid response was received from the upstream server"}"#)
+    static let gatewayTimeout = HTTPResponseMessage.json(504, #"{"message":"The upstream server is timing out"}"#)
+}

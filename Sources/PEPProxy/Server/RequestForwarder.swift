@@ -1,0 +1,143 @@
+import PEPCore
+
+/// Builds the request head sent upstream (SPEC A5, A6, A11; SECURITY 10, 11, 18, 35): the canonical path,
+/// client headers minus hop-by-hop, `Connection`-nominated, routing and PEP-owned ones, then the headers
+/// uma-pep itself sets — which a client's `Connection` header can never remove (they are added after removal).
+enum RequestForwarder {
+    /// Hop-by-hop (RFC 9110 §7.6.1) and framing fields the proxy regenerates.
+    static let alwaysDropped: [String] = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding", "host",
+        "expect", "proxy-authorization", "proxy-authenticate", "x-request-id", "content-length",
+    ]
+
+    /// Routing and identity fields dropped unless the peer is a trusted proxy (SECURITY 10, 35).
+    static let untrustedDropped: [String] = [
+        "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix",
+        "x-forwarded-uri", "x-forwarded-method", "x-forwarded-server", "x-forwarded-ssl", "forwarded", "x-real-ip",
+        "x-original-url", "x-original-uri", "x-rewrite-url", "x-original-method",
+        "x-http-method-override", "x-http-method", "x-method-override",
+    ]
+
+    /// Header names reserved for uma-pep (SECURITY 18): client copies never reach the upstream.
+    static let reserved: [String] = [
+        "x-consumer-id", "x-consumer-custom-id", "x-consumer-username", "x-credential-identifier",
+        "x-authenticated-scope", "x-authenticated-userid", "x-oauth-client-id", "x-oauth-expiration",
+        "x-rpt-expiration", "x-anonymous-consumer", "x-forwarded-client-cert", "x-ssl-client-cert",
+    ]
+
+    /// Facts about the request needed to build the upstream head.
+    struct Input {
+        var head: RequestHead
+        var path: String
+        var query: String?
+        var service: ProxyService
+        var mutations: HeaderMutations
+        var peerHost: String?
+        var peerTrusted: Bool
+        var scheme: String
+        var requestId: String
+        var via: String
+        /// `HTTP/1.0` upstream when the client spoke 1.0 (so no chunked response comes back to it).
+        var upstreamVersion10: Bool
+    }
+
+    /// The upstream request head bytes.
+    static func build(_ input: Input) -> [UInt8] {
+        let head = input.head
+        var out: [UInt8] = []
+        out.reserveCapacity(head.headers.bytes.count + 256)
+        out.append(contentsOf: head.method.utf8)
+        out.append(0x20)
+        out.append(contentsOf: input.service.upstream.basePath.utf8)
+        out.append(contentsOf: input.path.utf8)
+        if let query = input.query {
+            out.append(UInt8(ascii: "?"))
+            out.append(contentsOf: query.utf8)
+        }
+        out.append(contentsOf: input.upstreamVersion10 ? " HTTP/1.0\r\n".utf8 : " HTTP/1.1\r\n".utf8)
+
+        out.append(contentsOf: "Host: ".utf8)
+        if input.service.preserveHost, let host = head.host {
+            out.append(contentsOf: host.utf8)
+        } else {
+            out.append(contentsOf: input.service.upstream.hostHeader.utf8)
+        }
+        out.append(contentsOf: [0x0D, 0x0A])
+
+        var forwardedFor: String?
+        head.headers.withUnsafeBytes { bytes in
+            for index in head.headers.indices {
+                let nameRange = head.headers.nameRange(at: index)
+                let name = UnsafeRawBufferPointer(rebasing: bytes[nameRange])
+                if Self.matches(name, Self.alwaysDropped) { continue }
+                if Self.matches(name, Self.reserved) { continue }
+                if Self.matches(name, input.mutations.remove) { continue }
+                if !input.peerTrusted, Self.matches(name, Self.untrustedDropped) { continue }
+                if input.peerTrusted, Self.equals(name, "x-forwarded-for") {
+                    forwardedFor = head.headers.value(at: index)
+                    continue
+                }
+                if head.known.connection != nil, Self.nominated(name, by: head) { continue }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))  // CRLF included
+            }
+        }
+        switch head.framing {
+        case .contentLength(let length):
+            out.append(contentsOf: "Content-Length: \(length)\r\n".utf8)
+        case .chunked:
+            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+        case .none:
+            break
+        }
+        for header in input.mutations.set {
+            Self.appendField(header.name, header.value, to: &out)
+        }
+        if let peer = input.peerHost {
+            let chain = forwardedFor.map { "\($0), \(peer)" } ?? peer
+            Self.appendField("X-Forwarded-For", chain, to: &out)
+        }
+        if !(input.peerTrusted && head.headers.firstIndex(named: "x-forwarded-proto") != nil) {
+            Self.appendField("X-Forwarded-Proto", input.scheme, to: &out)
+        }
+        if !(input.peerTrusted && head.headers.firstIndex(named: "x-forwarded-host") != nil), let host = head.host {
+            Self.appendField("X-Forwarded-Host", host, to: &out)
+        }
+        Self.appendField("X-Request-Id", input.requestId, to: &out)
+        Self.appendField("Via", input.via, to: &out)
+        out.append(contentsOf: [0x0D, 0x0A])
+        return out
+    }
+
+    /// Appends `name: value` when both are valid (STYLE rule 10); invalid fields are dropped, never sent.
+    static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
+        guard HeaderValidation.isValidField(name: name, value: value) else { return }
+        out.append(contentsOf: name.utf8)
+        out.append(contentsOf: [0x3A, 0x20])
+        out.append(contentsOf: value.utf8)
+        out.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    static func matches(_ name: UnsafeRawBufferPointer, _ candidates: [String]) -> Bool {
+        for candidate in candidates where candidate.utf8.count == name.count && Self.equals(name, candidate) {
+            return true
+        }
+        return false
+    }
+
+    /// ASCII case-insensitive comparison of raw name bytes with a lower-case candidate.
+    static func equals(_ name: UnsafeRawBufferPointer, _ lowercased: String) -> Bool {
+        guard name.count == lowercased.utf8.count else { return false }
+        var i = 0
+        for c in lowercased.utf8 {
+            var b = name[i]
+            if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+            if b != c { return false }
+            i += 1
+        }
+        return true
+    }
+
+    private static func nominated(_ name: UnsafeRawBufferPointer, by head: RequestHead) -> Bool {
+        head.connectionNominates(String(decoding: name, as: UTF8.self))
+    }
+}

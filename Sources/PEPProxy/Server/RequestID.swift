@@ -1,0 +1,34 @@
+import Synchronization
+
+/// Per-request ids for `X-Request-Id`: a random per-process prefix plus a process-wide counter (unique, cheap,
+/// no syscall per request).
+enum RequestID {
+    private static let prefix: String = {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        return String(value, radix: 16).leftPadded(to: 16)
+    }()
+    private static let counter = Atomic<UInt64>(0)
+
+    /// A new id, `<16 hex>-<counter hex>`.
+    static func generate() -> String {
+        let n = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return Self.prefix + "-" + String(n, radix: 16)
+    }
+
+    /// Whether a client-sent id may be kept: 1–200 characters of `[A-Za-z0-9._-]`.
+    static func isValid(_ id: String) -> Bool {
+        let bytes = id.utf8
+        guard !bytes.isEmpty, bytes.count <= 200 else { return false }
+        return bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E
+                || b == 0x5F || b == 0x2D
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        self.count >= width ? self : String(repeating: "0", count: width - self.count) + self
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import PEPCore
+
+/// One data-plane worker: an `EventLoop` on its own thread, its listeners (`SO_REUSEPORT`), its client
+/// connections and its upstream connection pools (DESIGN.md "Threads and state"). A connection lives and dies
+/// on one worker.
+///
+/// Thread rules: everything below runs on `loop`'s thread, except `beginDrain()`/`stop()` which hop onto it.
+final class Worker: @unchecked Sendable {
+    let index: Int
+    let loop: EventLoop
+    let limits: ServerLimits
+    let logger: Logger
+    private(set) var listeners: [Listener] = []
+    private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
+    let upstreams: UpstreamPools
+    /// The codec limits derived from `limits`.
+    let httpLimits: HTTP1Limits
+    /// Canonicalization for local responders (the proxy uses its engine's options).
+    let canonicalOptions = CanonicalTarget.Options()
+    private(set) var draining = false
+    private var drainTimer: LoopTimer?
+    private var onStopped: (@Sendable () -> Void)?
+
+    init(index: Int, limits: ServerLimits, logger: Logger) throws {
+        self.index = index
+        self.loop = try EventLoop()
+        self.limits = limits
+        self.logger = logger
+        self.upstreams = UpstreamPools(limits: limits)
+        self.httpLimits = HTTP1Limits(maxHeadBytes: limits.maxHeaderBytes, maxHeadersCount: limits.maxHeadersCount)
+        self.upstreams.loop = self.loop
+    }
+
+    /// Opens a listener for `spec` on this worker (before the loop thread starts, or on it).
+    func listen(_ spec: ListenerContext) throws -> SocketAddress {
+        let listener = try Listener(loop: self.loop, address: spec.address) { [unowned self] fd, peer in
+            self.accept(fd: fd, peer: peer, context: spec)
+        }
+        self.listeners.append(listener)
+        return listener.boundAddress
+    }
+
+    private func accept(fd: Int32, peer: SocketAddress?, context: ListenerContext) {
+        if self.draining {
+            close(fd)
+            return
+        }
+        do {
+            let socket = try BufferedSocket(base: self.loop.base, fd: fd)
+            let connection = HTTPServerConnection(worker: self, socket: socket, peer: peer, context: context)
+            self.connections[ObjectIdentifier(connection)] = connection
+            if self.connections.count >= self.limits.maxConnectionsPerWorker {
+                self.listeners.forEach { $0.setAccepting(false) }
+            }
+            connection.start()
+        } catch {
+            self.logger.warning("accept failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Called by a connection once it has closed its socket; the object is released after the current callback.
+    func connectionClosed(_ connection: HTTPServerConnection) {
+        let id = ObjectIdentifier(connection)
+        // The object stays in `connections` until the next loop turn: it may be on the stack (STYLE rule 3).
+        self.loop.execute { [self] in
+            self.connections.removeValue(forKey: id)
+            if !self.draining, self.connections.count < self.limits.maxConnectionsPerWorker {
+                self.listeners.forEach { $0.setAccepting(true) }
+            }
+            if self.draining, self.connections.isEmpty { self.finishStop() }
+        }
+    }
+
+    /// Graceful shutdown: stop accepting, close idle connections, let in-flight requests finish (their
+    /// connections close after the response), and stop the loop when none remain or `drainTimeout` passes.
+    func beginDrain() {
+        self.loop.execute { [self] in
+            guard !self.draining else { return }
+            self.draining = true
+            self.listeners.forEach { $0.close() }
+            for connection in Array(self.connections.values) { connection.drain() }
+            if self.connections.isEmpty {
+                self.finishStop()
+                return
+            }
+            self.drainTimer = LoopTimer(loop: self.loop) { [unowned self] in
+                for connection in Array(self.connections.values) { connection.abort(reason: "drain timeout") }
+                self.finishStop()
+            }
+            self.drainTimer?.schedule(after: self.limits.drainTimeout)
+        }
+    }
+
+    /// Stops the loop at once (connections are cut).
+    func stop() {
+        self.loop.execute { [self] in self.finishStop() }
+    }
+
+    func setOnStopped(_ callback: @escaping @Sendable () -> Void) {
+        self.onStopped = callback
+    }
+
+    /// Called on the worker thread after its loop returned.
+    func notifyStopped() {
+        self.onStopped?()
+    }
+
+    /// The current proxy engine override (config reload), used instead of the listener's original one.
+    private(set) var proxyEngine: ProxyEngine?
+
+    func replaceProxyEngine(_ engine: ProxyEngine) {
+        self.proxyEngine = engine
+    }
+
+    private func finishStop() {
+        self.drainTimer?.cancel()
+        self.drainTimer = nil
+        for connection in Array(self.connections.values) { connection.abort(reason: "shutdown") }
+        self.upstreams.closeAll()
+        self.listeners.forEach { $0.close() }
+        self.loop.stop()
+    }
+
+    /// Number of open client connections (tests, metrics).
+    var connectionCount: Int { self.connections.count }
+}
+
+/// What a listener does with its requests, and facts about it that requests need.
+struct ListenerContext: Sendable {
+    /// The configured address (port may be 0 before binding).
+    var address: SocketAddress
+    /// How requests are answered.
+    var role: ServerRole
+    /// `http` or `https` (X-Forwarded-Proto, claims redirect URLs).
+    var scheme: String = "http"
+}
+
+/// How a listener answers requests.
+public enum ServerRole: Sendable {
+    /// Whole requests answered by a local responder (dev authorization server, demo upstream, admin).
+    case local(any HTTPResponder)
+    /// Requests enforced and proxied.
+    case proxy(ProxyEngine)
+}

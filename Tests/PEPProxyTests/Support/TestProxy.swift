@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import PEPCore
+@testable import PEPProxy
+
+/// What the recording upstream saw.
+final class UpstreamRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _requests: [HTTPRequestMessage] = []
+
+    func record(_ request: HTTPRequestMessage) {
+        self.lock.lock()
+        self._requests.append(request)
+        self.lock.unlock()
+    }
+
+    var requests: [HTTPRequestMessage] {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self._requests
+    }
+}
+
+/// An in-process upstream (local responder) and a proxy in front of it, on loopback port 0.
+final class TestProxy {
+    let recorder = UpstreamRecorder()
+    let upstreamServer: HTTPServer
+    let proxyServer: HTTPServer
+    let upstreamPort: Int
+    let proxyPort: Int
+
+    init(
+        limits: ServerLimits = ServerLimits(), workers: Int = 1, authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
+        options: ProxyOptions = ProxyOptions(),
+        upstream: @escaping @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = TestProxy.echo
+    ) throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let recorder = self.recorder
+        let responder = SyncResponder { request in
+            recorder.record(request)
+            return upstream(request)
+        }
+        self.upstreamServer = HTTPServer(
+            listeners: [.init(address: try SocketAddress(parsing: "127.0.0.1:0"), role: .local(responder), name: "upstream")],
+            workers: 1, limits: ServerLimits(), logger: logger)
+        self.upstreamPort = try self.upstreamServer.start()[0].port
+        let upstreamAddress = try SocketAddress(host: "127.0.0.1", port: self.upstreamPort)
+        let service = ProxyService(
+            name: "api", upstream: UpstreamTarget(address: upstreamAddress, hostHeader: "backend.internal"))
+        let routes = try RouteTable<Int>([(patterns: [try HostPattern(parsing: "api.test")], value: 0)])
+        let engine = ProxyEngine(services: [service], routes: routes, options: options, authorizer: authorizer)
+        self.proxyServer = HTTPServer(
+            listeners: [.init(address: try SocketAddress(parsing: "127.0.0.1:0"), role: .proxy(engine), name: "proxy")],
+            workers: workers, limits: limits, logger: logger)
+        self.proxyPort = try self.proxyServer.start()[0].port
+    }
+
+    func stop() {
+        self.proxyServer.shutdown(graceful: false)
+        self.upstreamServer.shutdown(graceful: false)
+    }
+
+    func client() throws -> RawClient { try RawClient(port: self.proxyPort) }
+
+    /// Echoes the request as JSON-ish text: method, path, query, headers and body length.
+    static let echo: @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = { request in
+        var text = "\(request.method) \(request.path)"
+        if let q = request.query { text += "?\(q)" }
+        text += "\n"
+        for (name, value) in request.headers { text += "\(name): \(value)\n" }
+        text += "body=\(request.body.count)\n"
+        return HTTPResponseMessage(status: 200, headers: [("Content-Type", "text/plain")], body: Array(text.utf8))
+    }
+}
