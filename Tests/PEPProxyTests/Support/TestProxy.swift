@@ -31,7 +31,7 @@ final class TestProxy {
 
     init(
         limits: ServerLimits = ServerLimits(), workers: Int = 1, authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
-        options: ProxyOptions = ProxyOptions(),
+        options: ProxyOptions = ProxyOptions(), upstreamPort fixedPort: Int? = nil,
         upstream: @escaping @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = TestProxy.echo
     ) throws {
         var logger = Logger(label: "test")
@@ -44,7 +44,7 @@ final class TestProxy {
         self.upstreamServer = HTTPServer(
             listeners: [.init(address: try SocketAddress(parsing: "127.0.0.1:0"), role: .local(responder), name: "upstream")],
             workers: 1, limits: ServerLimits(), logger: logger)
-        self.upstreamPort = try self.upstreamServer.start()[0].port
+        self.upstreamPort = try fixedPort ?? self.upstreamServer.start()[0].port
         let upstreamAddress = try SocketAddress(host: "127.0.0.1", port: self.upstreamPort)
         let service = ProxyService(
             name: "api", upstream: UpstreamTarget(address: upstreamAddress, hostHeader: "backend.internal"))
@@ -59,6 +59,11 @@ final class TestProxy {
     func stop() {
         self.proxyServer.shutdown(graceful: false)
         self.upstreamServer.shutdown(graceful: false)
+    }
+
+    /// The proxy in front of a scripted raw upstream.
+    convenience init(scripted: ScriptedUpstream, limits: ServerLimits = ServerLimits()) throws {
+        try self.init(limits: limits, upstreamPort: scripted.port)
     }
 
     func client() throws -> RawClient { try RawClient(port: self.proxyPort) }

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+@testable import PEPProxy
+
+/// Body framing through the proxy, both directions, against a raw scripted upstream.
+@Suite(.serialized) struct ProxyFramingTests {
+    static func ok(_ body: String, extra: String = "") -> [UInt8] {
+        Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)".utf8)
+    }
+
+    /// A chunked request body reaches the upstream re-framed as valid chunked, without a client Content-Length.
+    @Test func chunkedRequestBodyIsRelayed() throws {
+        let upstream = try ScriptedUpstream { _ in Self.ok("done") }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("POST /up HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+        client.send("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 200)
+        let seen = upstream.receivedText
+        #expect(seen.contains("Transfer-Encoding: chunked\r\n"))
+        #expect(!seen.lowercased().contains("content-length"))
+        #expect(seen.hasSuffix("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n"))
+    }
+
+    /// A chunked response is streamed back verbatim and the connection stays usable.
+    @Test func chunkedResponseIsRelayed() throws {
+        let upstream = try ScriptedUpstream { _ in
+            Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n".utf8)
+        }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        for _ in 0..<2 {
+            client.send("GET /c HTTP/1.1\r\nHost: api.test\r\n\r\n")
+            let response = try #require(client.readResponse())
+            #expect(response.bodyText == "abcde")
+        }
+        #expect(upstream.connections.count == 1)
+    }
+
+    /// HEAD, 204 and 304 responses carry no body, and the next response on the connection is intact.
+    @Test(arguments: [
+        ("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"),
+        ("GET", "HTTP/1.1 204 No Content\r\n\r\n"),
+        ("GET", "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n"),
+    ])
+    func bodilessResponses(method: String, reply: String) throws {
+        let counter = Counter()
+        let upstream = try ScriptedUpstream { _ in
+            counter.next() == 0 ? Array(reply.utf8) : Self.ok("second")
+        }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("\(method) /x HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        let first = try #require(client.readResponse(headRequest: method == "HEAD"))
+        #expect(first.body.isEmpty)
+        client.send(client.leftover.isEmpty ? "GET /y HTTP/1.1\r\nHost: api.test\r\n\r\n" : "")
+        let second = try #require(client.readResponse())
+        #expect(second.bodyText == "second")
+    }
+
+    /// A close-delimited response is relayed until the upstream closes, then the client connection closes.
+    @Test func closeDelimitedResponse() throws {
+        let upstream = try ScriptedUpstream(closeAfterReply: true) { _ in
+            Array("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close".utf8)
+        }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /x HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        let started = Date()
+        let text = String(decoding: client.readAll(timeout: 5), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(text.contains("Connection: close\r\n"))
+        #expect(text.hasSuffix("\r\n\r\nuntil close"))
+        #expect(Date().timeIntervalSince(started) < 4)
+    }
+
+    /// Upstream down: 502 with a JSON body.
+    @Test func upstreamDownIs502() throws {
+        let proxy = try TestProxy(upstreamPort: 1)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET / HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 502)
+        #expect(response.header("content-type") == "application/json")
+    }
+
+    /// Upstream slower than `upstreamReadTimeout`: 504 with a JSON body, well before the upstream answers.
+    @Test func slowUpstreamIs504() throws {
+        let upstream = try ScriptedUpstream { _ in
+            Thread.sleep(forTimeInterval: 2)
+            return Self.ok("late")
+        }
+        defer { upstream.stop() }
+        var limits = ServerLimits()
+        limits.upstreamReadTimeout = .milliseconds(300)
+        let proxy = try TestProxy(scripted: upstream, limits: limits)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        let started = Date()
+        client.send("GET / HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 504)
+        #expect(Date().timeIntervalSince(started) < 1.8)
+    }
+
+    /// A client that disconnects mid-body: the upstream connection is dropped, not pooled half-written.
+    @Test func clientDisconnectMidBodyDropsUpstream() throws {
+        let upstream = try ScriptedUpstream { _ in Self.ok("ok") }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        do {
+            let client = try proxy.client()
+            client.send("POST /p HTTP/1.1\r\nHost: api.test\r\nContent-Length: 100\r\n\r\n0123456789")
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        let client = try proxy.client()
+        client.send("GET /after HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 200)
+        // The second request went on a new upstream connection.
+        #expect(upstream.connections.count == 2)
+        #expect(String(decoding: upstream.connections[1], as: UTF8.self).hasPrefix("GET /after "))
+    }
+
+    /// A 64 MiB request body streams through (counted by the upstream, never buffered whole).
+    @Test func largeBodyStreams() throws {
+        let upstream = try ScriptedUpstream { _ in Self.ok("got it") }
+        defer { upstream.stop() }
+        var limits = ServerLimits()
+        limits.maxBodyBytes = 128 << 20
+        let proxy = try TestProxy(scripted: upstream, limits: limits)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        let size = 64 << 20
+        client.send("POST /big HTTP/1.1\r\nHost: api.test\r\nContent-Length: \(size)\r\n\r\n")
+        let block = [UInt8](repeating: 0x61, count: 1 << 20)
+        for _ in 0..<64 { client.send(block) }
+        let response = try #require(client.readResponse(timeout: 30))
+        #expect(response.bodyText == "got it")
+        #expect(upstream.bodyBytesCounted == size)
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        value += 1
+        return value - 1
+    }
+}
