@@ -28,8 +28,10 @@ extension ControlPlane {
     /// Frees everything `createLoopObjects` made, closing cached connections (loop thread, after the loop ended).
     func destroyLoopObjects() {
         if let multi = self.multi {
-            curl_multi_cleanup(multi)
+            // Cleared first: socket callbacks made during cleanup must not call back into the multi handle; the
+            // events they would free are freed below.
             self.multi = nil
+            curl_multi_cleanup(multi)
         }
         for (_, event) in self.socketEvents { event_free(event) }
         self.socketEvents.removeAll()

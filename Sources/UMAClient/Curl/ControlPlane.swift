@@ -1,7 +1,7 @@
-import Foundation
-import Logging
 private import CCurl
 private import CLibevent
+import Foundation
+import Logging
 
 /// The control plane: one thread running its own libevent `event_base` and one libcurl multi handle driven by the
 /// socket-action API, performing every call to oxd or the authorization server (DESIGN "Threads and state").
@@ -185,8 +185,11 @@ public final class ControlPlane: @unchecked Sendable {
         for job in jobs {
             switch job {
             case .call(let call, let completion):
-                if phase == .running { self.startTransfer(call, completion: completion) }
-                else { completion(.failure(.cancelled)) }
+                if phase == .running {
+                    self.startTransfer(call, completion: completion)
+                } else {
+                    completion(.failure(.cancelled))
+                }
             case .execute(let work):
                 work()
             }

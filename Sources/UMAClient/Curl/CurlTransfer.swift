@@ -1,5 +1,5 @@
-import Foundation
 private import CCurl
+import Foundation
 
 /// One in-flight libcurl easy transfer: owns the easy handle, its header list and error buffer, and collects the
 /// response. Lives only on the control-plane thread (created when a queued call is started, released after its
@@ -72,7 +72,8 @@ final class CurlTransfer {
         if self.bodyTooLarge || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(.responseTooLarge(limitBytes: self.maxBodyBytes))
         }
-        let message = self.errorBuffer.pointee != 0
+        let message =
+            self.errorBuffer.pointee != 0
             ? String(cString: self.errorBuffer) : String(cString: curl_easy_strerror(code))
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
@@ -99,10 +100,16 @@ final class CurlTransfer {
         check(CCurl_easy_setopt_str(self.easy, CURLOPT_PROTOCOLS_STR, "http,https"))
         check(CCurl_easy_setopt_long(self.easy, CURLOPT_NOSIGNAL, 1))
         check(CCurl_easy_setopt_long(self.easy, CURLOPT_FOLLOWLOCATION, 0))
-        check(CCurl_easy_setopt_long(self.easy, CURLOPT_CONNECTTIMEOUT_MS, CurlTransfer.milliseconds(
-            call.options.connectTimeout)))
-        check(CCurl_easy_setopt_long(self.easy, CURLOPT_TIMEOUT_MS, CurlTransfer.milliseconds(
-            call.options.totalTimeout)))
+        check(
+            CCurl_easy_setopt_long(
+                self.easy, CURLOPT_CONNECTTIMEOUT_MS,
+                CurlTransfer.milliseconds(
+                    call.options.connectTimeout)))
+        check(
+            CCurl_easy_setopt_long(
+                self.easy, CURLOPT_TIMEOUT_MS,
+                CurlTransfer.milliseconds(
+                    call.options.totalTimeout)))
         check(CCurl_easy_setopt_long(self.easy, CURLOPT_MAXFILESIZE, self.maxBodyBytes))
         check(CCurl_easy_setopt_ptr(self.easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(self.errorBuffer)))
         check(CCurl_easy_setopt_ptr(self.easy, CURLOPT_PRIVATE, context))
@@ -144,8 +151,10 @@ final class CurlTransfer {
                     check(CCurl_easy_setopt_str(self.easy, CURLOPT_COPYPOSTFIELDS, ""))
                 } else {
                     call.body.withUnsafeBytes { raw in
-                        check(CCurl_easy_setopt_ptr(self.easy, CURLOPT_COPYPOSTFIELDS,
-                            UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+                        check(
+                            CCurl_easy_setopt_ptr(
+                                self.easy, CURLOPT_COPYPOSTFIELDS,
+                                UnsafeMutableRawPointer(mutating: raw.baseAddress)))
                     }
                 }
             }

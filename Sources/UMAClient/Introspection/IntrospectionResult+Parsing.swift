@@ -48,7 +48,8 @@ extension IntrospectionResult {
 
     private static func permission(_ item: JSONValue, path: String) throws(IntrospectionFormatError) -> Permission {
         guard let members = item.objectValue else { throw .invalidField(path) }
-        let idValue = IntrospectionResult.present(members["resource_id"]) ?? IntrospectionResult.present(members["rsid"])
+        let idValue =
+            IntrospectionResult.present(members["resource_id"]) ?? IntrospectionResult.present(members["rsid"])
         guard let idValue else { throw .missingField("\(path).resource_id") }
         guard let resourceId = idValue.stringValue else { throw .invalidField("\(path).resource_id") }
         var scopes: [String] = []

@@ -19,20 +19,23 @@ extension OXDClient {
         if let rpt { members["rpt"] = .string(rpt) }
         if let scope { members["scope"] = .array(scope.map { .string($0) }) }
         if let state { members["state"] = .string(state) }
-        self.protectedCommand(command, body: .object(members), decode: { reply throws(OXDError) in
-            guard case .success(let json) = reply.json, json.objectValue != nil else {
-                _ = try OXDClient.object(reply, command: command)
-                throw .invalidField(command: command, field: "body")
-            }
-            let decoded = try RPTResponse.decode(status: reply.status, json: json) { field, missing in
-                missing ? OXDError.missingField(command: command, field: field)
-                    : OXDError.invalidField(command: command, field: field)
-            }
-            guard let decoded else {
-                throw .unexpectedStatus(command: command, status: reply.status, error: reply.errorCode)
-            }
-            return decoded
-        }, completion: completion)
+        self.protectedCommand(
+            command, body: .object(members),
+            decode: { reply throws(OXDError) in
+                guard case .success(let json) = reply.json, json.objectValue != nil else {
+                    _ = try OXDClient.object(reply, command: command)
+                    throw .invalidField(command: command, field: "body")
+                }
+                let decoded = try RPTResponse.decode(status: reply.status, json: json) { field, missing in
+                    missing
+                        ? OXDError.missingField(command: command, field: field)
+                        : OXDError.invalidField(command: command, field: field)
+                }
+                guard let decoded else {
+                    throw .unexpectedStatus(command: command, status: reply.status, error: reply.errorCode)
+                }
+                return decoded
+            }, completion: completion)
     }
 
     /// `POST /uma-rp-get-claims-gathering-url` (SPEC §4.7, §2.5 B), protected: body `{"oxd_id","ticket",
@@ -50,13 +53,16 @@ extension OXDClient {
         if !customParameters.isEmpty {
             members["custom_parameters"] = .object(customParameters.mapValues { .string($0) })
         }
-        self.protectedCommand(command, body: .object(members), decode: { reply throws(OXDError) in
-            let json = try OXDClient.object(reply, command: command)
-            guard let url = try OXDClient.optionalString(json, "url", command: command), !url.isEmpty else {
-                throw .missingField(command: command, field: "url")
-            }
-            return ClaimsGatheringURL(url: url, state: try OXDClient.optionalString(json, "state", command: command))
-        }, completion: completion)
+        self.protectedCommand(
+            command, body: .object(members),
+            decode: { reply throws(OXDError) in
+                let json = try OXDClient.object(reply, command: command)
+                guard let url = try OXDClient.optionalString(json, "url", command: command), !url.isEmpty else {
+                    throw .missingField(command: command, field: "url")
+                }
+                return ClaimsGatheringURL(
+                    url: url, state: try OXDClient.optionalString(json, "state", command: command))
+            }, completion: completion)
     }
 
     /// `POST /get-rp` (SPEC §4.8), sent with the oxd access token (Appendix A row 10): body `{"oxd_id"}`. Returns
@@ -64,9 +70,11 @@ extension OXDClient {
     public func getRP(completion: @escaping @Sendable (Result<JSONValue, OXDError>) -> Void) {
         let command = "get-rp"
         let body: JSONValue = .object(["oxd_id": .string(self.configuration.oxdId)])
-        self.protectedCommand(command, body: body, decode: { reply throws(OXDError) in
-            let json = try OXDClient.object(reply, command: command)
-            return json["node"] ?? .null
-        }, completion: completion)
+        self.protectedCommand(
+            command, body: body,
+            decode: { reply throws(OXDError) in
+                let json = try OXDClient.object(reply, command: command)
+                return json["node"] ?? .null
+            }, completion: completion)
     }
 }

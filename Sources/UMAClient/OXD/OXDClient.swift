@@ -43,9 +43,11 @@ public final class OXDClient: Sendable {
             "op_host": .string(self.configuration.opHost),
         ])
         self.post("get-client-token", body: body, bearer: nil) { result in
-            completion(result.flatMap { reply in
-                Result { () throws(OXDError) in try OXDClient.decodeClientToken(reply, command: "get-client-token") }
-            })
+            completion(
+                result.flatMap { reply in
+                    Result { () throws(OXDError) in try OXDClient.decodeClientToken(reply, command: "get-client-token")
+                    }
+                })
         }
     }
 
@@ -60,9 +62,10 @@ public final class OXDClient: Sendable {
             "oxd_id": .string(self.configuration.oxdId), "refresh_token": .string(refreshToken),
         ])
         self.post(command, body: body, bearer: accessToken) { result in
-            completion(result.flatMap { reply in
-                Result { () throws(OXDError) in try OXDClient.decodeClientToken(reply, command: command) }
-            })
+            completion(
+                result.flatMap { reply in
+                    Result { () throws(OXDError) in try OXDClient.decodeClientToken(reply, command: command) }
+                })
         }
     }
 
@@ -182,9 +185,11 @@ extension OXDClient: ProtectionTokenIssuer {
             case .success(let token):
                 self.logger.debug(
                     "oxd access token issued", metadata: ["token": "\(TokenTag.of(token.accessToken))"])
-                completion(.success(IssuedProtectionToken(
-                    accessToken: token.accessToken, refreshToken: token.refreshToken,
-                    expiresInSeconds: token.expiresIn)))
+                completion(
+                    .success(
+                        IssuedProtectionToken(
+                            accessToken: token.accessToken, refreshToken: token.refreshToken,
+                            expiresInSeconds: token.expiresIn)))
             case .failure(let error):
                 self.log(error, command: "get-client-token")
                 completion(.failure(ProtectionTokenError(detail: error.detail, message: "\(error)")))

@@ -143,7 +143,8 @@ public final class ProtectionTokenProvider: Sendable {
                 accessToken: issued.accessToken, refreshToken: issued.refreshToken,
                 expiresAt: now + Double(lifetime))
         }
-        let waiters = self.entries.withLock { entries -> [@Sendable (Result<ProtectionToken, ProtectionTokenError>) -> Void] in
+        let waiters = self.entries.withLock {
+            entries -> [@Sendable (Result<ProtectionToken, ProtectionTokenError>) -> Void] in
             var entry = entries[key] ?? Entry()
             let waiters = entry.waiters
             entry.waiters = []

@@ -65,8 +65,9 @@ public struct ClaimsGatheringURL: Sendable, Equatable {
 }
 
 extension RPTResponse {
-    /// Reads a successful token response or a `need_info` error body; `nil` when `json` is neither.
-    /// - Throws: `field` names of missing or ill-typed members via the `invalid` closure's error.
+    /// Reads a 2xx token response or a 400/403 `need_info` error body; `nil` when the reply is neither (the caller
+    /// reports its status).
+    /// - Throws: `invalid(field, isMissing)` for a missing or ill-typed `access_token` / `ticket`.
     static func decode<Failure: Error>(
         status: Int, json: JSONValue, invalid: (String, Bool) -> Failure
     ) throws(Failure) -> RPTResponse? {
@@ -74,9 +75,10 @@ extension RPTResponse {
             guard let accessToken = json["access_token"]?.stringValue, !accessToken.isEmpty else {
                 throw invalid("access_token", json["access_token"] == nil)
             }
-            return .rpt(RequestingPartyToken(
-                accessToken: accessToken, tokenType: json["token_type"]?.stringValue, pct: json["pct"]?.stringValue,
-                upgraded: json["upgraded"]?.boolValue ?? json["updated"]?.boolValue))
+            return .rpt(
+                RequestingPartyToken(
+                    accessToken: accessToken, tokenType: json["token_type"]?.stringValue, pct: json["pct"]?.stringValue,
+                    upgraded: json["upgraded"]?.boolValue ?? json["updated"]?.boolValue))
         }
         guard status == 400 || status == 403, json["error"]?.stringValue == "need_info" else { return nil }
         guard let ticket = json["ticket"]?.stringValue, !ticket.isEmpty else {
@@ -84,8 +86,9 @@ extension RPTResponse {
         }
         var requiredClaims = json["required_claims"]
         if requiredClaims == .null { requiredClaims = nil }
-        return .needInfo(NeedInfo(
-            ticket: ticket, redirectUser: json["redirect_user"]?.stringValue, requiredClaims: requiredClaims,
-            raw: json))
+        return .needInfo(
+            NeedInfo(
+                ticket: ticket, redirectUser: json["redirect_user"]?.stringValue, requiredClaims: requiredClaims,
+                raw: json))
     }
 }

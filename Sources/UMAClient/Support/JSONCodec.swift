@@ -52,9 +52,15 @@ private struct JSONReader {
         case UInt8(ascii: "{"): return try self.readObject(depth: depth + 1)
         case UInt8(ascii: "["): return try self.readArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try self.readString())
-        case UInt8(ascii: "t"): try self.readLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try self.readLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try self.readLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try self.readLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.readLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try self.readLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try self.readNumber()
         default: throw .unexpectedByte(offset: self.index)
         }
@@ -93,7 +99,9 @@ private struct JSONReader {
             self.skipWhitespace()
             switch try self.peek() {
             case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "}"): self.index += 1; return .object(members)
+            case UInt8(ascii: "}"):
+                self.index += 1
+                return .object(members)
             default: throw .unexpectedByte(offset: self.index)
             }
         }
@@ -114,7 +122,9 @@ private struct JSONReader {
             self.skipWhitespace()
             switch try self.peek() {
             case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "]"): self.index += 1; return .array(elements)
+            case UInt8(ascii: "]"):
+                self.index += 1
+                return .array(elements)
             default: throw .unexpectedByte(offset: self.index)
             }
         }
@@ -180,8 +190,9 @@ private struct JSONReader {
                 return String(scalars)
             case UInt8(ascii: "\\"):
                 if asciiOnly {
-                    scalars.append(contentsOf: String(decoding: self.bytes[contentStart..<self.index], as: UTF8.self)
-                        .unicodeScalars)
+                    scalars.append(
+                        contentsOf: String(decoding: self.bytes[contentStart..<self.index], as: UTF8.self)
+                            .unicodeScalars)
                     asciiOnly = false
                 }
                 scalars.append(try self.readEscape(stringStart: start))
@@ -192,8 +203,9 @@ private struct JSONReader {
                 self.index += 1
             default:
                 if asciiOnly {
-                    scalars.append(contentsOf: String(decoding: self.bytes[contentStart..<self.index], as: UTF8.self)
-                        .unicodeScalars)
+                    scalars.append(
+                        contentsOf: String(decoding: self.bytes[contentStart..<self.index], as: UTF8.self)
+                            .unicodeScalars)
                     asciiOnly = false
                 }
                 scalars.append(try self.readUTF8Scalar())
@@ -240,9 +252,11 @@ private struct JSONReader {
         case UInt8(ascii: "u"):
             let high = try self.readHex4()
             if (0xD800..<0xDC00).contains(high) {
-                guard self.index + 1 < self.bytes.count else { throw .truncated }
-                guard self.bytes[self.index] == UInt8(ascii: "\\"), self.bytes[self.index + 1] == UInt8(ascii: "u")
-                else { throw .invalidString(offset: start) }
+                // A high surrogate must be followed by `\u` and a low surrogate.
+                for (offset, expected) in [UInt8(ascii: "\\"), UInt8(ascii: "u")].enumerated() {
+                    guard self.index + offset < self.bytes.count else { throw .truncated }
+                    guard self.bytes[self.index + offset] == expected else { throw .invalidString(offset: start) }
+                }
                 self.index += 2
                 let low = try self.readHex4()
                 guard (0xDC00..<0xE000).contains(low) else { throw .invalidString(offset: start) }

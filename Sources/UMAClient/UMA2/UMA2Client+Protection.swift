@@ -26,15 +26,17 @@ extension UMA2Client {
         }
         switch self.configuration.introspectionAuthentication {
         case .protectionToken:
-            self.protectedCall(operation, request: { metadata throws(UMA2Error) in
-                Request(
-                    method: "POST", url: metadata.introspectionEndpoint,
-                    headers: [
-                        HTTPField(name: "Content-Type", value: "application/x-www-form-urlencoded"),
-                        HTTPField(name: "Accept", value: "application/json"),
-                    ],
-                    body: FormEncoding.body(fields))
-            }, decode: decode, completion: completion)
+            self.protectedCall(
+                operation,
+                request: { metadata throws(UMA2Error) in
+                    Request(
+                        method: "POST", url: metadata.introspectionEndpoint,
+                        headers: [
+                            HTTPField(name: "Content-Type", value: "application/x-www-form-urlencoded"),
+                            HTTPField(name: "Accept", value: "application/json"),
+                        ],
+                        body: FormEncoding.body(fields))
+                }, decode: decode, completion: completion)
         case .clientCredentials:
             self.metadata { metadataResult in
                 guard case .success(let metadata) = metadataResult else {
@@ -59,14 +61,17 @@ extension UMA2Client {
     ) {
         let operation = "permission"
         let body = JSONCodec.serialize(.array(permissions.map(\.json)))
-        self.protectedCall(operation, request: { metadata throws(UMA2Error) in
-            Request(
-                method: "POST", url: metadata.permissionEndpoint,
-                headers: [HTTPField(name: "Content-Type", value: "application/json")], body: body)
-        }, decode: { reply throws(UMA2Error) in
-            let json = try UMA2Client.object(reply, operation: operation, accepting: [200, 201])
-            return try UMA2Client.requiredString(json, "ticket", operation: operation)
-        }, completion: completion)
+        self.protectedCall(
+            operation,
+            request: { metadata throws(UMA2Error) in
+                Request(
+                    method: "POST", url: metadata.permissionEndpoint,
+                    headers: [HTTPField(name: "Content-Type", value: "application/json")], body: body)
+            },
+            decode: { reply throws(UMA2Error) in
+                let json = try UMA2Client.object(reply, operation: operation, accepting: [200, 201])
+                return try UMA2Client.requiredString(json, "ticket", operation: operation)
+            }, completion: completion)
     }
 
     /// Registers a resource (SPEC §5.3, UMA 2.0 FedAuthz §3.2.1): `POST resource_registration_endpoint` with the PAT
@@ -76,35 +81,41 @@ extension UMA2Client {
     ) {
         let operation = "resource_registration"
         let body = JSONCodec.serialize(resource.json)
-        self.protectedCall(operation, request: { metadata throws(UMA2Error) in
-            guard let endpoint = metadata.resourceRegistrationEndpoint else {
-                throw .missingEndpoint("resource_registration_endpoint")
-            }
-            return Request(
-                method: "POST", url: endpoint,
-                headers: [HTTPField(name: "Content-Type", value: "application/json")], body: body)
-        }, decode: { reply throws(UMA2Error) in
-            let json = try UMA2Client.object(reply, operation: operation, accepting: [200, 201])
-            return try UMA2Client.requiredString(json, "_id", operation: operation)
-        }, completion: completion)
+        self.protectedCall(
+            operation,
+            request: { metadata throws(UMA2Error) in
+                guard let endpoint = metadata.resourceRegistrationEndpoint else {
+                    throw .missingEndpoint("resource_registration_endpoint")
+                }
+                return Request(
+                    method: "POST", url: endpoint,
+                    headers: [HTTPField(name: "Content-Type", value: "application/json")], body: body)
+            },
+            decode: { reply throws(UMA2Error) in
+                let json = try UMA2Client.object(reply, operation: operation, accepting: [200, 201])
+                return try UMA2Client.requiredString(json, "_id", operation: operation)
+            }, completion: completion)
     }
 
     /// Deletes a registered resource (UMA 2.0 FedAuthz §3.2.5): `DELETE {resource_registration_endpoint}/{id}` with
     /// the PAT (id percent-encoded). Accepts 200 or 204, whatever the body.
     public func deleteResource(id: String, completion: @escaping @Sendable (Result<Void, UMA2Error>) -> Void) {
         let operation = "resource_registration"
-        self.protectedCall(operation, request: { metadata throws(UMA2Error) in
-            guard var endpoint = metadata.resourceRegistrationEndpoint else {
-                throw .missingEndpoint("resource_registration_endpoint")
-            }
-            while endpoint.hasSuffix("/") { endpoint.removeLast() }
-            return Request(
-                method: "DELETE", url: "\(endpoint)/\(FormEncoding.percentEncode(id))", headers: [], body: [])
-        }, decode: { reply throws(UMA2Error) in
-            guard reply.status == 200 || reply.status == 204 else {
-                throw .unexpectedStatus(operation: operation, status: reply.status, error: reply.errorCode)
-            }
-            return ()
-        }, completion: completion)
+        self.protectedCall(
+            operation,
+            request: { metadata throws(UMA2Error) in
+                guard var endpoint = metadata.resourceRegistrationEndpoint else {
+                    throw .missingEndpoint("resource_registration_endpoint")
+                }
+                while endpoint.hasSuffix("/") { endpoint.removeLast() }
+                return Request(
+                    method: "DELETE", url: "\(endpoint)/\(FormEncoding.percentEncode(id))", headers: [], body: [])
+            },
+            decode: { reply throws(UMA2Error) in
+                guard reply.status == 200 || reply.status == 204 else {
+                    throw .unexpectedStatus(operation: operation, status: reply.status, error: reply.errorCode)
+                }
+                return ()
+            }, completion: completion)
     }
 }

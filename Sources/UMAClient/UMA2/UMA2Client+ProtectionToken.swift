@@ -35,11 +35,12 @@ extension UMA2Client: ProtectionTokenIssuer {
                 url: metadata.tokenEndpoint,
                 fields: [("grant_type", "client_credentials"), ("scope", "uma_protection")])
             self.send(operation, request) { result in
-                finish(result.flatMap { reply in
-                    Result { () throws(UMA2Error) in
-                        try UMA2Client.decodePAT(reply, requireScope: requireScope)
-                    }
-                })
+                finish(
+                    result.flatMap { reply in
+                        Result { () throws(UMA2Error) in
+                            try UMA2Client.decodePAT(reply, requireScope: requireScope)
+                        }
+                    })
             }
         }
     }

@@ -47,16 +47,19 @@ extension UMA2Client {
     ) {
         let clientId = self.configuration.clientId
         self.metadata { metadataResult in
-            completion(metadataResult.flatMap { metadata in
-                guard let endpoint = metadata.claimsInteractionEndpoint else {
-                    return .failure(.missingEndpoint("claims_interaction_endpoint"))
-                }
-                let url = FormEncoding.appendingQuery(to: endpoint, [
-                    ("client_id", clientId), ("ticket", ticket), ("claims_redirect_uri", claimsRedirectURI),
-                    ("state", state),
-                ])
-                return .success(ClaimsGatheringURL(url: url, state: state))
-            })
+            completion(
+                metadataResult.flatMap { metadata in
+                    guard let endpoint = metadata.claimsInteractionEndpoint else {
+                        return .failure(.missingEndpoint("claims_interaction_endpoint"))
+                    }
+                    let url = FormEncoding.appendingQuery(
+                        to: endpoint,
+                        [
+                            ("client_id", clientId), ("ticket", ticket), ("claims_redirect_uri", claimsRedirectURI),
+                            ("state", state),
+                        ])
+                    return .success(ClaimsGatheringURL(url: url, state: state))
+                })
         }
     }
 
@@ -67,7 +70,8 @@ extension UMA2Client {
             throw .invalidField(operation: operation, field: "body")
         }
         let decoded = try RPTResponse.decode(status: reply.status, json: json) { field, missing in
-            missing ? UMA2Error.missingField(operation: operation, field: field)
+            missing
+                ? UMA2Error.missingField(operation: operation, field: field)
                 : UMA2Error.invalidField(operation: operation, field: field)
         }
         guard let decoded else {

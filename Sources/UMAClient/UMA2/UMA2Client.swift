@@ -106,10 +106,11 @@ public final class UMA2Client: Sendable {
         ]
         switch self.configuration.clientAuthentication {
         case .clientSecretBasic:
-            headers.append(HTTPField(
-                name: "Authorization",
-                value: FormEncoding.basicAuthorization(
-                    clientId: self.configuration.clientId, clientSecret: self.configuration.clientSecret)))
+            headers.append(
+                HTTPField(
+                    name: "Authorization",
+                    value: FormEncoding.basicAuthorization(
+                        clientId: self.configuration.clientId, clientSecret: self.configuration.clientSecret)))
         case .clientSecretPost:
             fields.append(("client_id", self.configuration.clientId))
             fields.append(("client_secret", self.configuration.clientSecret))

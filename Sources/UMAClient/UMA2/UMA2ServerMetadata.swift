@@ -29,7 +29,8 @@ public struct UMA2ServerMetadata: Sendable, Equatable {
         self.permissionEndpoint = try UMA2ServerMetadata.url(json, "permission_endpoint", required: true) ?? ""
         self.resourceRegistrationEndpoint = try UMA2ServerMetadata.url(
             json, "resource_registration_endpoint", required: false)
-        self.claimsInteractionEndpoint = try UMA2ServerMetadata.url(json, "claims_interaction_endpoint", required: false)
+        self.claimsInteractionEndpoint = try UMA2ServerMetadata.url(
+            json, "claims_interaction_endpoint", required: false)
         self.raw = json
     }
 

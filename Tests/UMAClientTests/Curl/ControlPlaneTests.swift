@@ -18,12 +18,15 @@ struct ControlPlaneTests {
 
     /// A GET returns the scripted status, headers and body, and the server sees the method, target and headers.
     @Test func getRoundTrip() async throws {
-        let server = try ScriptedHTTPServer { _ in .respond(status: 200, headers: ["X-Reply": "yes"], body: Array("hi".utf8)) }
+        let server = try ScriptedHTTPServer { _ in
+            .respond(status: 200, headers: ["X-Reply": "yes"], body: Array("hi".utf8))
+        }
         defer { server.stop() }
         let result = try await ControlPlaneTests.withControlPlane { controlPlane in
-            await controlPlane.perform(HTTPCall(
-                method: "GET", url: server.baseURL + "/a/b?c=d", headers: [HTTPField(name: "X-Test", value: "1")],
-                options: ControlPlaneTests.options))
+            await controlPlane.perform(
+                HTTPCall(
+                    method: "GET", url: server.baseURL + "/a/b?c=d", headers: [HTTPField(name: "X-Test", value: "1")],
+                    options: ControlPlaneTests.options))
         }
         guard case .response(let response) = result else {
             Issue.record("expected a response, got \(result)")
@@ -45,10 +48,11 @@ struct ControlPlaneTests {
         defer { server.stop() }
         let body = Array(String(repeating: "x", count: 3000).utf8)
         let result = try await ControlPlaneTests.withControlPlane { controlPlane in
-            await controlPlane.perform(HTTPCall(
-                method: "POST", url: server.baseURL + "/p",
-                headers: [HTTPField(name: "Content-Type", value: "application/json")], body: body,
-                options: ControlPlaneTests.options))
+            await controlPlane.perform(
+                HTTPCall(
+                    method: "POST", url: server.baseURL + "/p",
+                    headers: [HTTPField(name: "Content-Type", value: "application/json")], body: body,
+                    options: ControlPlaneTests.options))
         }
         guard case .response(let response) = result else {
             Issue.record("expected a response, got \(result)")
@@ -64,14 +68,17 @@ struct ControlPlaneTests {
 
     /// Fifty calls submitted at once all complete with their own response.
     @Test func fiftyConcurrentCallsComplete() async throws {
-        let server = try ScriptedHTTPServer { request in .respond(status: 200, headers: [:], body: Array(request.target.utf8)) }
+        let server = try ScriptedHTTPServer { request in
+            .respond(status: 200, headers: [:], body: Array(request.target.utf8))
+        }
         defer { server.stop() }
         let bodies = try await ControlPlaneTests.withControlPlane { controlPlane in
             await withTaskGroup(of: String?.self) { group in
                 for index in 0..<50 {
                     group.addTask {
-                        let result = await controlPlane.perform(HTTPCall(
-                            method: "GET", url: server.baseURL + "/n/\(index)", options: ControlPlaneTests.options))
+                        let result = await controlPlane.perform(
+                            HTTPCall(
+                                method: "GET", url: server.baseURL + "/n/\(index)", options: ControlPlaneTests.options))
                         guard case .response(let response) = result else { return nil }
                         return String(decoding: response.body, as: UTF8.self)
                     }
@@ -91,7 +98,8 @@ struct ControlPlaneTests {
         defer { server.stop() }
         try await ControlPlaneTests.withControlPlane { controlPlane in
             for _ in 0..<10 {
-                _ = await controlPlane.perform(HTTPCall(method: "GET", url: server.baseURL + "/k", options: ControlPlaneTests.options))
+                _ = await controlPlane.perform(
+                    HTTPCall(method: "GET", url: server.baseURL + "/k", options: ControlPlaneTests.options))
             }
         }
         #expect(server.requests.count == 10)
@@ -103,7 +111,8 @@ struct ControlPlaneTests {
         let port = try ScriptedHTTPServer.unusedPort()
         let started = ContinuousClock.now
         let result = try await ControlPlaneTests.withControlPlane { controlPlane in
-            await controlPlane.perform(HTTPCall(method: "GET", url: "http://127.0.0.1:\(port)/", options: ControlPlaneTests.options))
+            await controlPlane.perform(
+                HTTPCall(method: "GET", url: "http://127.0.0.1:\(port)/", options: ControlPlaneTests.options))
         }
         guard case .failure(.connect) = result else {
             Issue.record("expected .connect, got \(result)")
@@ -118,9 +127,10 @@ struct ControlPlaneTests {
         defer { server.stop() }
         let started = ContinuousClock.now
         let result = try await ControlPlaneTests.withControlPlane { controlPlane in
-            await controlPlane.perform(HTTPCall(
-                method: "GET", url: server.baseURL + "/slow",
-                options: HTTPCallOptions(connectTimeout: .seconds(1), totalTimeout: .milliseconds(300))))
+            await controlPlane.perform(
+                HTTPCall(
+                    method: "GET", url: server.baseURL + "/slow",
+                    options: HTTPCallOptions(connectTimeout: .seconds(1), totalTimeout: .milliseconds(300))))
         }
         #expect(result == .failure(.timeout))
         let elapsed = ContinuousClock.now - started
@@ -130,12 +140,15 @@ struct ControlPlaneTests {
 
     /// A response body over the cap fails with `.responseTooLarge`.
     @Test func oversizedBodyIsRejected() async throws {
-        let server = try ScriptedHTTPServer { _ in .respond(status: 200, headers: [:], body: Array(repeating: 65, count: 5000)) }
+        let server = try ScriptedHTTPServer { _ in
+            .respond(status: 200, headers: [:], body: Array(repeating: 65, count: 5000))
+        }
         defer { server.stop() }
         let result = try await ControlPlaneTests.withControlPlane { controlPlane in
-            await controlPlane.perform(HTTPCall(
-                method: "GET", url: server.baseURL + "/big",
-                options: HTTPCallOptions(maxResponseBodyBytes: 1000)))
+            await controlPlane.perform(
+                HTTPCall(
+                    method: "GET", url: server.baseURL + "/big",
+                    options: HTTPCallOptions(maxResponseBodyBytes: 1000)))
         }
         #expect(result == .failure(.responseTooLarge(limitBytes: 1000)))
     }
@@ -147,7 +160,8 @@ struct ControlPlaneTests {
         }
         defer { server.stop() }
         let result = try await ControlPlaneTests.withControlPlane { controlPlane in
-            await controlPlane.perform(HTTPCall(method: "GET", url: server.baseURL + "/t", options: ControlPlaneTests.options))
+            await controlPlane.perform(
+                HTTPCall(method: "GET", url: server.baseURL + "/t", options: ControlPlaneTests.options))
         }
         guard case .failure(.transport) = result else {
             Issue.record("expected .transport, got \(result)")
@@ -155,12 +169,27 @@ struct ControlPlaneTests {
         }
     }
 
+    /// A TLS handshake that fails (the peer speaks plain HTTP) is `.tls`, with verification on by default.
+    @Test func tlsFailureIsTyped() async throws {
+        let server = try ScriptedHTTPServer(greeting: Array("HTTP/1.1 400 Bad Request\r\n\r\n".utf8)) { _ in .hang }
+        defer { server.stop() }
+        let result = try await ControlPlaneTests.withControlPlane { controlPlane in
+            await controlPlane.perform(
+                HTTPCall(method: "GET", url: "https://127.0.0.1:\(server.port)/", options: ControlPlaneTests.options))
+        }
+        guard case .failure(.tls) = result else {
+            Issue.record("expected .tls, got \(result)")
+            return
+        }
+    }
+
     /// Header values with CR/LF never reach the wire.
     @Test func headerInjectionIsRejected() async throws {
         let result = try await ControlPlaneTests.withControlPlane { controlPlane in
-            await controlPlane.perform(HTTPCall(
-                method: "GET", url: "http://127.0.0.1:9/",
-                headers: [HTTPField(name: "X-A", value: "a\r\nX-B: b")]))
+            await controlPlane.perform(
+                HTTPCall(
+                    method: "GET", url: "http://127.0.0.1:9/",
+                    headers: [HTTPField(name: "X-A", value: "a\r\nX-B: b")]))
         }
         guard case .failure(.invalidRequest) = result else {
             Issue.record("expected .invalidRequest, got \(result)")
@@ -175,7 +204,8 @@ struct ControlPlaneTests {
         let controlPlane = ControlPlane()
         try controlPlane.start()
         let pending = Task {
-            await controlPlane.perform(HTTPCall(method: "GET", url: server.baseURL + "/h", options: ControlPlaneTests.options))
+            await controlPlane.perform(
+                HTTPCall(method: "GET", url: server.baseURL + "/h", options: ControlPlaneTests.options))
         }
         while server.requests.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
         controlPlane.shutdown()

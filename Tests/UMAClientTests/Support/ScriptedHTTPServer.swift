@@ -64,12 +64,19 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     let port: UInt16
     private let listener: Int32
     private let handler: @Sendable (Request) -> Reply
+    private let greeting: [UInt8]?
     private let state = NSLock()
     private var shared = State()
     private let done = DispatchSemaphore(value: 0)
 
     /// Binds 127.0.0.1:0 and starts serving.
-    init(lifetime: TimeInterval = 30, handler: @escaping @Sendable (Request) -> Reply) throws {
+    /// - Parameters:
+    ///   - lifetime: Seconds after which the server stops by itself.
+    ///   - greeting: Bytes written to every connection as soon as it is accepted (e.g. to break a TLS handshake).
+    ///   - handler: The reply for each request.
+    init(
+        lifetime: TimeInterval = 30, greeting: [UInt8]? = nil, handler: @escaping @Sendable (Request) -> Reply
+    ) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var yes: Int32 = 1
@@ -94,6 +101,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         self.port = UInt16(bigEndian: address.sin_port)
         self.listener = fd
         self.handler = handler
+        self.greeting = greeting
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let deadline = Date().addingTimeInterval(lifetime)
         let thread = Thread { [self] in self.serve(until: deadline) }
@@ -156,6 +164,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
                     setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
                     nextID += 1
                     connections.append(Connection(fd: client, id: nextID))
+                    if let greeting = self.greeting { ScriptedHTTPServer.writeAll(client, greeting) }
                     self.state.lock()
                     self.shared.connections += 1
                     self.state.unlock()
@@ -172,7 +181,9 @@ final class ScriptedHTTPServer: @unchecked Sendable {
                 }
                 if connections[index].hung { continue }
                 connections[index].buffer += chunk[0..<count]
-                while let request = ScriptedHTTPServer.parse(&connections[index].buffer, connection: connections[index].id) {
+                while let request = ScriptedHTTPServer.parse(
+                    &connections[index].buffer, connection: connections[index].id)
+                {
                     self.state.lock()
                     self.shared.requests.append(request)
                     self.state.unlock()
@@ -194,8 +205,10 @@ final class ScriptedHTTPServer: @unchecked Sendable {
                 }
                 switch item.reply {
                 case .delayed(let milliseconds, let reply):
-                    later.append(Pending(due: now.addingTimeInterval(Double(milliseconds) / 1000), fd: item.fd,
-                        reply: reply))
+                    later.append(
+                        Pending(
+                            due: now.addingTimeInterval(Double(milliseconds) / 1000), fd: item.fd,
+                            reply: reply))
                 case .hang:
                     break
                 case .raw(let bytes, let close):
@@ -239,7 +252,8 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         var headers: [(name: String, value: String)] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         let length = Int(headers.first { $0.name.lowercased() == "content-length" }?.value ?? "0") ?? 0
         guard buffer.count >= headEnd + 4 + length else { return nil }
