@@ -66,6 +66,7 @@ let package = Package(
             name: "PEPCoreTests", dependencies: ["PEPCore"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "PEPProxyTests", dependencies: ["PEPProxy", "PEPCore"]),
+        .testTarget(name: "UMAClientTests", dependencies: ["UMAClient", "PEPCore"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["PEPCore"],
             resources: [.copy("Fixtures")]),
