@@ -2,7 +2,9 @@
 /// with `=` padding unless `padding` is false (`ngx.encode_base64(s, true)`, used for unsigned JWTs,
 /// Appendix A row 11).
 enum Base64 {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8
+    )
 
     /// Encodes bytes.
     /// - Parameters:

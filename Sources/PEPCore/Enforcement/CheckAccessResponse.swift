@@ -3,7 +3,8 @@
 /// Wire shape (status 200, no envelope in oxd 4.x):
 /// ```json
 /// {"access":"granted"}
-/// {"access":"denied","ticket":"…","www-authenticate_header":"UMA realm=\"rs\",as_uri=\"…\",error=\"insufficient_scope\",ticket=\"…\""}
+/// {"access":"denied","ticket":"t1",
+///  "www-authenticate_header":"UMA realm=\"rs\",as_uri=\"…\",error=\"insufficient_scope\",ticket=\"t1\""}
 /// ```
 public enum CheckAccessResponse: Sendable, Equatable {
     /// `access == "granted"`.
@@ -18,7 +19,10 @@ public enum CheckAccessResponse: Sendable, Equatable {
     ///     `.unexpectedStatus` (Part B §2.9).
     ///   - body: the raw body bytes.
     /// - Returns: the answer, or `.malformedBody` / `.unexpectedAccess` / `.invalidMember`.
-    public static func decode(status: Int, body: some Collection<UInt8>) -> Result<CheckAccessResponse, AuthorizationServerError> {
+    public static func decode(
+        status: Int,
+        body: some Collection<UInt8>
+    ) -> Result<CheckAccessResponse, AuthorizationServerError> {
         guard status == 200 else { return .failure(.unexpectedStatus(status)) }
         return JSONBody.parseObject(body).flatMap { members in
             switch members["access"]?.stringValue {
@@ -27,7 +31,9 @@ public enum CheckAccessResponse: Sendable, Equatable {
             case "denied":
                 let challenge = members["www-authenticate_header"]
                 let ticket = members["ticket"]
-                guard Self.isOptionalString(challenge) else { return .failure(.invalidMember("www-authenticate_header")) }
+                guard Self.isOptionalString(challenge) else {
+                    return .failure(.invalidMember("www-authenticate_header"))
+                }
                 guard Self.isOptionalString(ticket) else { return .failure(.invalidMember("ticket")) }
                 return .success(.denied(wwwAuthenticate: challenge?.stringValue, ticket: ticket?.stringValue))
             default:

@@ -27,7 +27,9 @@ public enum CustomHeaderEvaluator {
     ///   - consumer: the mapped consumer (also added as `introspect_data.consumer`), if any.
     /// - Returns: the fields to set upstream, or the first unsafe header.
     public static func evaluate(
-        headers: [CustomHeader], introspection: IntrospectionResult?, consumer: Consumer?
+        headers: [CustomHeader],
+        introspection: IntrospectionResult?,
+        consumer: Consumer?
     ) -> Result<[HeaderField], UpstreamHeaderError> {
         if headers.isEmpty { return .success([]) }
         let data = introspection?.introspectData(consumer: consumer) ?? .object([:])
@@ -41,7 +43,9 @@ public enum CustomHeaderEvaluator {
     ///   - consumer: the `consumer` value, or `nil` when no consumer is mapped.
     /// - Returns: the fields to set upstream, or the first unsafe header.
     public static func evaluate(
-        headers: [CustomHeader], introspectData: JSONValue, consumer: JSONValue?
+        headers: [CustomHeader],
+        introspectData: JSONValue,
+        consumer: JSONValue?
     ) -> Result<[HeaderField], UpstreamHeaderError> {
         var fields: [HeaderField] = []
         fields.reserveCapacity(headers.count)
@@ -72,7 +76,9 @@ public enum CustomHeaderEvaluator {
     /// - Parameter header: a configured custom header.
     /// - Returns: `nil` when the name is usable, else the error.
     public static func validateName(of header: CustomHeader) -> UpstreamHeaderError? {
-        let name = Self.headerName(header.iterate ? header.headerName.replacingPlaceholder(with: "x") : header.headerName)
+        let name = Self.headerName(
+            header.iterate ? header.headerName.replacingPlaceholder(with: "x") : header.headerName
+        )
         if !HeaderField.isValidName(name) { return .invalidName(header: header.headerName) }
         if Self.isReservedName(name) { return .reservedName(header: header.headerName) }
         return nil
@@ -102,7 +108,10 @@ public enum CustomHeaderEvaluator {
     }
 
     private static func append(
-        _ name: String, _ value: JSONValue, _ header: CustomHeader, to fields: inout [HeaderField]
+        _ name: String,
+        _ value: JSONValue,
+        _ header: CustomHeader,
+        to fields: inout [HeaderField]
     ) -> UpstreamHeaderError? {
         guard let encoded = Self.encode(value, format: header.format, separator: header.separator) else { return nil }
         guard HeaderField.isValidName(name) else { return .invalidName(header: header.headerName) }
@@ -128,7 +137,10 @@ public enum CustomHeaderEvaluator {
         case .string:
             return isTable ? CanonicalJSON.string(value) : Self.text(of: value)
         case .base64:
-            return Base64.encode(isTable ? CanonicalJSON.encode(value) : Array(Self.text(of: value).utf8), padding: true)
+            return Base64.encode(
+                isTable ? CanonicalJSON.encode(value) : Array(Self.text(of: value).utf8),
+                padding: true
+            )
         case .jwt:
             return isTable ? UnsignedJWT.make(payload: value) : nil
         case .urlencoded:

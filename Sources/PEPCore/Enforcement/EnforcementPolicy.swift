@@ -31,8 +31,12 @@ public final class EnforcementPolicy: Sendable {
     ///   - negativeCacheTTL: `cache.negative_ttl`.
     ///   - maxCacheTTL: `cache.max_ttl`.
     public init(
-        service: ServicePolicy, mode: EnforcementMode, consumerMapping: Bool = false, consumers: [Consumer] = [],
-        negativeCacheTTL: Duration = .seconds(10), maxCacheTTL: Duration = .seconds(3600)
+        service: ServicePolicy,
+        mode: EnforcementMode,
+        consumerMapping: Bool = false,
+        consumers: [Consumer] = [],
+        negativeCacheTTL: Duration = .seconds(10),
+        maxCacheTTL: Duration = .seconds(3600)
     ) {
         self.service = service
         self.mode = mode
@@ -46,7 +50,9 @@ public final class EnforcementPolicy: Sendable {
         self.maxCacheTTL = maxCacheTTL
         self.reservedHeaders = ReservedHeaderNames(customHeaders: service.customHeaders)
         self.anonymousHeaders = CustomHeaderEvaluator.evaluate(
-            headers: service.customHeaders, introspection: nil, consumer: nil
+            headers: service.customHeaders,
+            introspection: nil,
+            consumer: nil
         ).map { $0 + [HeaderField(name: "X-Anonymous-Consumer", value: "true")] }
     }
 }

@@ -18,8 +18,12 @@ public struct EnforcementRequest: Sendable, Equatable {
 
     /// Creates a request view.
     public init(
-        method: String, rule: MatchedRule?, token: BearerToken, now: Int64,
-        cachedIntrospection: IntrospectionResult? = nil, cachedGrant: CachedGrant? = nil,
+        method: String,
+        rule: MatchedRule?,
+        token: BearerToken,
+        now: Int64,
+        cachedIntrospection: IntrospectionResult? = nil,
+        cachedGrant: CachedGrant? = nil,
         cachedUpstreamHeaders: [HeaderField]? = nil
     ) {
         self.method = method

@@ -6,20 +6,19 @@
 /// the answer to the matching `…Completed` method; stop at `forward` or `respond`. Apply each step's
 /// `cacheUpdates`. With cache hits in the request, `start()` often decides at once (synchronous path).
 ///
-/// Decision table (first row wins; "usable token" = a syntactically valid bearer token whose introspection
-/// is active and complete; an inactive token is treated as no token, SPEC A1):
-///
-/// | token | rule | result |
-/// |---|---|---|
-/// | malformed `Bearer` credentials | any | 401 `Invalid access token…` (SECURITY.md case 17) |
-/// | any | public (A13) | forward, no introspection; anonymous headers; `Authorization` per `pass_credentials` (`phantom_token` acts as `pass`: there is no introspection data to put in it) |
-/// | active, `consumer_mapping` on, unknown `client_id` | any | 401 `Unknown consumer` (A6) |
-/// | active | none | `deny_by_default` ? 403 `Unprotected path…` (P1) : forward (P7) |
-/// | none / inactive | none | `deny_by_default` ? 403 `Invalid request, no token…` (P5) : forward anonymous (P4) |
-/// | none / inactive | protected | ticket → 401 `Unauthorized` + `WWW-Authenticate` (P3) |
-/// | active | protected, cached grant valid | forward (P8; oxd mode) |
-/// | active | protected | check-access / local decision: granted → forward (P9); denied → 403 `You are not authorized…`, or 401 + ticket with `ticket_on_insufficient_scope` (A2) |
-/// | any | AS failure, incomplete introspection (A4b), unsafe header | 502, nothing stored (A8) |
+/// Decision rules, first match wins. "Usable token" = a valid bearer token whose introspection is active and
+/// complete; an inactive token counts as no token (SPEC A1, anonymous ON).
+/// 1. Malformed `Bearer` credentials, any rule → 401 `Invalid access token…` (SECURITY.md case 17).
+/// 2. Public rule (A13) → forward without introspection, with the anonymous headers; `Authorization` per
+///    `pass_credentials`, where `phantom_token` acts as `pass` (there is no introspection data to put in it).
+/// 3. Active token, `consumer_mapping` on, unknown `client_id`, any rule → 401 `Unknown consumer` (A6).
+/// 4. Active token, no rule → `deny_by_default` ? 403 `Unprotected path…` (P1) : forward (P7).
+/// 5. No usable token, no rule → `deny_by_default` ? 403 `Invalid request, no token…` (P5) : forward (P4).
+/// 6. No usable token, protected rule → new ticket, 401 `Unauthorized` + `WWW-Authenticate` (P3).
+/// 7. Active token, protected rule, valid cached grant (oxd mode) → forward (P8).
+/// 8. Active token, protected rule → check-access (oxd) or local decision (uma2): granted → forward (P9);
+///    denied → 403 `You are not authorized…`, or 401 + ticket with `ticket_on_insufficient_scope` (A2).
+/// 9. Any AS failure, incomplete introspection (A4b) or unsafe header value → 502; nothing stored (A8).
 ///
 /// Not handled here (Part B P0, P2, P10): the claims-gathering callback, `require_id_token` and
 /// `obtain_rpt` — the PEP obtaining RPTs itself is out of this machine's scope.
@@ -80,7 +79,8 @@ public struct EnforcementStateMachine: Sendable {
     ///   - now: seconds since the epoch when the answer arrived.
     /// - Returns: the next step.
     public mutating func introspectionCompleted(
-        _ outcome: Result<IntrospectionResult, AuthorizationServerError>, now: Int64
+        _ outcome: Result<IntrospectionResult, AuthorizationServerError>,
+        now: Int64
     ) -> EnforcementStep {
         guard case .awaitingIntrospection(let token) = self.state else { return self.fail(.unexpectedEvent) }
         let result: IntrospectionResult
@@ -92,7 +92,9 @@ public struct EnforcementStateMachine: Sendable {
             var step = self.continueAnonymous()
             if self.policy.negativeCacheTTL > .zero, !Self.isServerError(step) {
                 step.cacheUpdates.insert(
-                    .storeIntrospection(self.introspectionKey(token), result, ttl: self.policy.negativeCacheTTL), at: 0)
+                    .storeIntrospection(self.introspectionKey(token), result, ttl: self.policy.negativeCacheTTL),
+                    at: 0
+                )
             }
             return step
         }
@@ -106,7 +108,8 @@ public struct EnforcementStateMachine: Sendable {
     ///   - now: seconds since the epoch when the answer arrived.
     /// - Returns: the terminal step.
     public mutating func checkAccessCompleted(
-        _ outcome: Result<CheckAccessResponse, AuthorizationServerError>, now: Int64
+        _ outcome: Result<CheckAccessResponse, AuthorizationServerError>,
+        now: Int64
     ) -> EnforcementStep {
         guard case .awaitingCheckAccess(let token) = self.state else { return self.fail(.unexpectedEvent) }
         let answer: CheckAccessResponse
@@ -133,7 +136,8 @@ public struct EnforcementStateMachine: Sendable {
             if let seconds = CacheTTL.seconds(introspection: introspection, now: now, maxTTL: self.policy.maxCacheTTL) {
                 let (validUntil, overflow) = now.addingReportingOverflow(seconds)
                 updates.append(
-                    .storeGrant(key, CachedGrant(validUntil: overflow ? Int64.max : validUntil), ttl: .seconds(seconds)))
+                    .storeGrant(key, CachedGrant(validUntil: overflow ? Int64.max : validUntil), ttl: .seconds(seconds))
+                )
             }
             return self.forwardAuthenticated(.granted, cacheUpdates: updates)
         case .denied(let challenge, let ticket):
@@ -142,7 +146,8 @@ public struct EnforcementStateMachine: Sendable {
             if !self.policy.service.ticketOnInsufficientScope {
                 step = self.respond(.notAuthorized)
             } else if let challenge {
-                step = HeaderField.isValidValue(challenge)
+                step =
+                    HeaderField.isValidValue(challenge)
                     ? self.respond(.ticketForInsufficientScope(wwwAuthenticate: challenge))
                     : self.fail(.unsafeChallenge)
             } else {
@@ -156,7 +161,9 @@ public struct EnforcementStateMachine: Sendable {
     /// Feeds the permission endpoint's answer (`uma2` mode; Part B §5.4, §5.5).
     /// - Parameter outcome: the ticket (`PermissionTicket.decode(status:body:)`) or the failure.
     /// - Returns: the terminal step.
-    public mutating func ticketCompleted(_ outcome: Result<PermissionTicket, AuthorizationServerError>) -> EnforcementStep {
+    public mutating func ticketCompleted(
+        _ outcome: Result<PermissionTicket, AuthorizationServerError>
+    ) -> EnforcementStep {
         guard case .awaitingTicket(let insufficientScope) = self.state else { return self.fail(.unexpectedEvent) }
         let ticket: PermissionTicket
         switch outcome {
@@ -169,7 +176,8 @@ public struct EnforcementStateMachine: Sendable {
         else { return self.fail(.unsafeChallenge) }
         return self.respond(
             insufficientScope
-                ? .ticketForInsufficientScope(wwwAuthenticate: challenge) : .ticketIssued(wwwAuthenticate: challenge))
+                ? .ticketForInsufficientScope(wwwAuthenticate: challenge) : .ticketIssued(wwwAuthenticate: challenge)
+        )
     }
 
     // MARK: - Paths
@@ -194,7 +202,10 @@ public struct EnforcementStateMachine: Sendable {
 
     /// An active, complete introspection result: consumer mapping (A6), headers, then P1 / P7 / P8 / P9.
     private mutating func authenticated(
-        _ result: IntrospectionResult, token: String, now: Int64, fresh: Bool
+        _ result: IntrospectionResult,
+        token: String,
+        now: Int64,
+        fresh: Bool
     ) -> EnforcementStep {
         var consumer: Consumer?
         if self.policy.consumerMapping {
@@ -223,7 +234,8 @@ public struct EnforcementStateMachine: Sendable {
         }
 
         guard let rule = self.request.rule else {
-            var step = self.policy.service.denyByDefault
+            var step =
+                self.policy.service.denyByDefault
                 ? self.respond(.unprotectedPath) : self.forwardAuthenticated(.authenticatedUnprotected)
             step.cacheUpdates = updates
             return step
@@ -236,11 +248,17 @@ public struct EnforcementStateMachine: Sendable {
             }
             self.state = .awaitingCheckAccess(token: token)
             return EnforcementStep(
-                .checkAccess(rpt: token, pattern: rule.match.pattern, method: self.request.method), cacheUpdates: updates)
+                .checkAccess(rpt: token, pattern: rule.match.pattern, method: self.request.method),
+                cacheUpdates: updates
+            )
         case .uma2:
             guard let resourceId = rule.resourceId else { return self.fail(.resourceNotRegistered) }
             let granted = UMA2Decision.isGranted(
-                result, resourceId: resourceId, requiredScopes: rule.condition.requiredScopes, now: now)
+                result,
+                resourceId: resourceId,
+                requiredScopes: rule.condition.requiredScopes,
+                now: now
+            )
             var step: EnforcementStep
             if granted {
                 self.metrics.granted = true
@@ -248,7 +266,8 @@ public struct EnforcementStateMachine: Sendable {
             } else if self.policy.service.ticketOnInsufficientScope {
                 self.state = .awaitingTicket(insufficientScope: true)
                 step = EnforcementStep(
-                    .requestTicket(resourceId: resourceId, scopes: rule.condition.effectiveTicketScopes))
+                    .requestTicket(resourceId: resourceId, scopes: rule.condition.effectiveTicketScopes)
+                )
             } else {
                 step = self.respond(.notAuthorized)
             }
@@ -259,16 +278,21 @@ public struct EnforcementStateMachine: Sendable {
 
     /// Custom headers over the token's data, then the phantom token (Part B §2.6).
     private func upstreamHeaders(
-        _ result: IntrospectionResult, consumer: Consumer?
+        _ result: IntrospectionResult,
+        consumer: Consumer?
     ) -> Result<[HeaderField], UpstreamHeaderError> {
         let custom = CustomHeaderEvaluator.evaluate(
-            headers: self.policy.service.customHeaders, introspection: result, consumer: consumer)
+            headers: self.policy.service.customHeaders,
+            introspection: result,
+            consumer: consumer
+        )
         guard self.policy.service.passCredentials == .phantomToken else { return custom }
         return custom.map {
             $0 + [
                 HeaderField(
                     name: "Authorization",
-                    value: "Bearer " + UnsignedJWT.make(payload: result.introspectData(consumer: consumer)))
+                    value: "Bearer " + UnsignedJWT.make(payload: result.introspectData(consumer: consumer))
+                )
             ]
         }
     }
@@ -285,20 +309,31 @@ public struct EnforcementStateMachine: Sendable {
                 .forward(
                     UpstreamMutations(
                         removeAuthorization: self.policy.service.passCredentials == .hide,
-                        reservedHeaders: self.policy.reservedHeaders, setHeaders: fields, reason: reason)))
+                        reservedHeaders: self.policy.reservedHeaders,
+                        setHeaders: fields,
+                        reason: reason
+                    )
+                )
+            )
         }
     }
 
     private mutating func forwardAuthenticated(
-        _ reason: ForwardReason, cacheUpdates: [CacheUpdate] = []
+        _ reason: ForwardReason,
+        cacheUpdates: [CacheUpdate] = []
     ) -> EnforcementStep {
         self.state = .finished
         return EnforcementStep(
             .forward(
                 UpstreamMutations(
                     removeAuthorization: self.policy.service.passCredentials != .pass,
-                    reservedHeaders: self.policy.reservedHeaders, setHeaders: self.tokenHeaders, reason: reason)),
-            cacheUpdates: cacheUpdates)
+                    reservedHeaders: self.policy.reservedHeaders,
+                    setHeaders: self.tokenHeaders,
+                    reason: reason
+                )
+            ),
+            cacheUpdates: cacheUpdates
+        )
     }
 
     private mutating func respond(_ denial: EnforcementDenial) -> EnforcementStep {
@@ -306,10 +341,9 @@ public struct EnforcementStateMachine: Sendable {
         return EnforcementStep(.respond(PEPResponse(denial)))
     }
 
-    /// A 502: never forwards, never stores (SPEC A8).
+    /// A 502 (or another refusal on a failure path): never forwards, never stores (SPEC A8).
     private mutating func fail(_ denial: EnforcementDenial) -> EnforcementStep {
-        self.state = .finished
-        return EnforcementStep(.respond(PEPResponse(denial)))
+        self.respond(denial)
     }
 
     private static func isServerError(_ step: EnforcementStep) -> Bool {
@@ -325,13 +359,19 @@ public struct EnforcementStateMachine: Sendable {
 
     private func decisionKey(_ rule: MatchedRule, _ token: String) -> DecisionCacheKey {
         DecisionCacheKey(
-            service: self.policy.service.serviceName, authorizationServer: self.policy.service.authorizationServer,
-            ruleIndex: rule.match.ruleIndex, method: self.request.method, token: token)
+            service: self.policy.service.serviceName,
+            authorizationServer: self.policy.service.authorizationServer,
+            ruleIndex: rule.match.ruleIndex,
+            method: self.request.method,
+            token: token
+        )
     }
 
     private func headersKey(_ token: String) -> UpstreamHeadersCacheKey {
         UpstreamHeadersCacheKey(
-            service: self.policy.service.serviceName, authorizationServer: self.policy.service.authorizationServer,
-            token: token)
+            service: self.policy.service.serviceName,
+            authorizationServer: self.policy.service.authorizationServer,
+            token: token
+        )
     }
 }

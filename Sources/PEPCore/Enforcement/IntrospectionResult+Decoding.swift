@@ -13,7 +13,10 @@ extension IntrospectionResult {
     ///   - status: the HTTP status (anything but 200 → `.unexpectedStatus`).
     ///   - body: the raw body bytes.
     /// - Returns: the result, or why the answer is unusable.
-    public static func decode(status: Int, body: some Collection<UInt8>) -> Result<IntrospectionResult, AuthorizationServerError> {
+    public static func decode(
+        status: Int,
+        body: some Collection<UInt8>
+    ) -> Result<IntrospectionResult, AuthorizationServerError> {
         guard status == 200 else { return .failure(.unexpectedStatus(status)) }
         return JSONBody.parse(body).flatMap { Self.decode(json: $0) }
     }
@@ -36,7 +39,9 @@ extension IntrospectionResult {
                     sub: try Self.string(members, "sub"),
                     iss: try Self.string(members, "iss"),
                     permissions: try Self.permissions(members["permissions"]),
-                    raw: json))
+                    raw: json
+                )
+            )
         } catch {
             return .failure(error)
         }
@@ -48,13 +53,19 @@ extension IntrospectionResult {
         self.exp != nil && self.iat != nil && self.clientId != nil && self.raw["permissions"]?.arrayValue != nil
     }
 
-    private static func integer(_ members: [String: JSONValue], _ name: String) throws(AuthorizationServerError) -> Int64? {
+    private static func integer(
+        _ members: [String: JSONValue],
+        _ name: String
+    ) throws(AuthorizationServerError) -> Int64? {
         guard let value = members[name], value != .null else { return nil }
         guard let integer = value.intValue else { throw .invalidMember(name) }
         return integer
     }
 
-    private static func string(_ members: [String: JSONValue], _ name: String) throws(AuthorizationServerError) -> String? {
+    private static func string(
+        _ members: [String: JSONValue],
+        _ name: String
+    ) throws(AuthorizationServerError) -> String? {
         guard let value = members[name], value != .null else { return nil }
         guard let text = value.stringValue else { throw .invalidMember(name) }
         return text

@@ -29,7 +29,8 @@ extension IntrospectionResult {
                 ]
                 if let exp = permission.exp { item["exp"] = .int(exp) }
                 return .object(item)
-            })
+            }
+        )
         return members
     }
 }

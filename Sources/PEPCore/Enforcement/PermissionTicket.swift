@@ -15,7 +15,10 @@ public struct PermissionTicket: Sendable, Equatable, Hashable {
     ///     `.unexpectedStatus`.
     ///   - body: the raw body bytes.
     /// - Returns: the ticket, `.malformedBody`, or `.missingTicket` when `ticket` is absent, empty or not a string.
-    public static func decode(status: Int, body: some Collection<UInt8>) -> Result<PermissionTicket, AuthorizationServerError> {
+    public static func decode(
+        status: Int,
+        body: some Collection<UInt8>
+    ) -> Result<PermissionTicket, AuthorizationServerError> {
         guard status == 201 || status == 200 else { return .failure(.unexpectedStatus(status)) }
         return JSONBody.parseObject(body).flatMap { members in
             guard let ticket = members["ticket"]?.stringValue, !ticket.isEmpty else { return .failure(.missingTicket) }
@@ -39,7 +42,8 @@ public struct PermissionTicket: Sendable, Equatable, Hashable {
 
     /// True when the text is printable ASCII (SP included) without `"` or `\`.
     private static func isQuotable(_ text: String) -> Bool {
-        for byte in text.utf8 where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+        for byte in text.utf8
+        where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
             return false
         }
         return true

@@ -20,7 +20,8 @@ public struct ReservedHeaderNames: Sendable, Equatable {
     /// `iterate` patterns as lower-case (prefix, suffix) pairs around `{*}`.
     public let patterns: [Pattern]
 
-    /// One `{*}` pattern: a name matches when it starts with `prefix`, ends with `suffix` (an empty key is a match too).
+    /// One `{*}` pattern: a name matches when it starts with `prefix` and ends with `suffix` (an empty key
+    /// matches too).
     public struct Pattern: Sendable, Equatable {
         /// Text before the first `{*}`, lower-case.
         public let prefix: String
@@ -36,7 +37,9 @@ public struct ReservedHeaderNames: Sendable, Equatable {
         for header in customHeaders {
             let name = CustomHeaderEvaluator.headerName(header.headerName).lowercased()
             if header.iterate, let first = name.firstRange(of: "{*}"), let last = name.ranges(of: "{*}").last {
-                patterns.append(Pattern(prefix: String(name[..<first.lowerBound]), suffix: String(name[last.upperBound...])))
+                patterns.append(
+                    Pattern(prefix: String(name[..<first.lowerBound]), suffix: String(name[last.upperBound...]))
+                )
             } else if !exact.contains(name) {
                 exact.append(name)
             }
@@ -60,7 +63,9 @@ public struct ReservedHeaderNames: Sendable, Equatable {
         let count = name.count
         guard count >= prefix.count + suffix.count else { return false }
         let hasPrefix = zip(name, prefix).allSatisfy { HeaderField.lowercased($0) == $1 }
-        let hasSuffix = zip(name.dropFirst(count - suffix.count), suffix).allSatisfy { HeaderField.lowercased($0) == $1 }
+        let hasSuffix = zip(name.dropFirst(count - suffix.count), suffix).allSatisfy {
+            HeaderField.lowercased($0) == $1
+        }
         return hasPrefix && hasSuffix
     }
 }

@@ -13,7 +13,10 @@ public enum UMA2Decision {
     ///   - now: seconds since the epoch.
     /// - Returns: `true` when access is granted.
     public static func isGranted(
-        _ introspection: IntrospectionResult, resourceId: String, requiredScopes: [String], now: Int64
+        _ introspection: IntrospectionResult,
+        resourceId: String,
+        requiredScopes: [String],
+        now: Int64
     ) -> Bool {
         guard introspection.active else { return false }
         return introspection.permissions.contains { permission in

@@ -17,7 +17,9 @@ public struct UpstreamMutations: Sendable, Equatable {
 
     /// Creates mutations.
     public init(
-        removeAuthorization: Bool, reservedHeaders: ReservedHeaderNames, setHeaders: [HeaderField],
+        removeAuthorization: Bool,
+        reservedHeaders: ReservedHeaderNames,
+        setHeaders: [HeaderField],
         reason: ForwardReason
     ) {
         self.removeAuthorization = removeAuthorization

@@ -7,13 +7,21 @@ import Testing
 
     /// `granted` and `denied` (with and without challenge) decode; `null` members read as absent.
     @Test func decodesAnswers() {
-        #expect(CheckAccessResponse.decode(status: 200, body: Array(#"{"access":"granted","ticket":null}"#.utf8))
-            == .success(.granted))
+        #expect(
+            CheckAccessResponse.decode(status: 200, body: Array(#"{"access":"granted","ticket":null}"#.utf8))
+                == .success(.granted)
+        )
         let denied = #"{"access":"denied","ticket":"t1","www-authenticate_header":"\#(Self.header)"}"#
-        #expect(CheckAccessResponse.decode(status: 200, body: Array(denied.utf8)) == .success(
-            .denied(wwwAuthenticate: F0.challengePrefix + "\"t1\"", ticket: "t1")))
-        #expect(CheckAccessResponse.decode(status: 200, body: Array(#"{"access":"denied","ticket":null}"#.utf8))
-            == .success(.denied(wwwAuthenticate: nil, ticket: nil)))
+        #expect(
+            CheckAccessResponse.decode(status: 200, body: Array(denied.utf8))
+                == .success(
+                    .denied(wwwAuthenticate: F0.challengePrefix + "\"t1\"", ticket: "t1")
+                )
+        )
+        #expect(
+            CheckAccessResponse.decode(status: 200, body: Array(#"{"access":"denied","ticket":null}"#.utf8))
+                == .success(.denied(wwwAuthenticate: nil, ticket: nil))
+        )
     }
 
     /// Errors, unknown `access` values and malformed bodies fail (Part B §2.9).

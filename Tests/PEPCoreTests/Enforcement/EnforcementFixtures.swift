@@ -17,9 +17,12 @@ enum F0 {
             path: "/photos/??",
             conditions: [
                 RuleCondition(
-                    httpMethods: ["GET"], scopeExpression: ScopeExpression(rule: .or([.variable(0)]), data: ["view"])),
+                    httpMethods: ["GET"],
+                    scopeExpression: ScopeExpression(rule: .or([.variable(0)]), data: ["view"])
+                ),
                 RuleCondition(httpMethods: ["POST", "PUT"], scopes: ["add"], ticketScopes: ["add"]),
-            ]),
+            ]
+        ),
         ResourceRule(path: "/admin/??", conditions: [RuleCondition(httpMethods: ["?"], scopes: ["admin"])]),
     ])
 
@@ -30,7 +33,8 @@ enum F0 {
         return MatchedRule(
             match: RuleMatch(ruleIndex: ruleIndex, conditionIndex: conditionIndex, pattern: rule.path),
             condition: rule.conditions[conditionIndex],
-            resourceId: registered ? Self.resourceIds[ruleIndex] : nil)
+            resourceId: registered ? Self.resourceIds[ruleIndex] : nil
+        )
     }
 
     static let photosGet = rule(3, 0)
@@ -40,7 +44,10 @@ enum F0 {
 
     /// An active RPT introspection as oxd / an AS returns it, with `raw` as received.
     static func active(
-        clientId: String = "c1", permissions: [(String, [String])], exp: Int64 = now + 300, sub: JSONValue? = nil
+        clientId: String = "c1",
+        permissions: [(String, [String])],
+        exp: Int64 = now + 300,
+        sub: JSONValue? = nil
     ) -> IntrospectionResult {
         var members: [String: JSONValue] = [
             "active": .bool(true), "exp": .int(exp), "iat": .int(now - 60), "client_id": .string(clientId),
@@ -50,7 +57,8 @@ enum F0 {
                         "resource_id": .string($0.0), "resource_scopes": .array($0.1.map { .string($0) }),
                         "exp": .int(exp),
                     ])
-                }),
+                }
+            ),
         ]
         if let sub { members["sub"] = sub }
         guard case .success(let result) = IntrospectionResult.decode(json: .object(members)) else {
@@ -69,16 +77,29 @@ enum F0 {
     ]
 
     static func policy(
-        mode: EnforcementMode = .oxd, denyByDefault: Bool = true, passCredentials: PassCredentials = .pass,
-        ticketOnInsufficientScope: Bool = false, customHeaders: [CustomHeader] = [], consumerMapping: Bool = false,
-        consumers: [Consumer] = [], negativeTTL: Duration = .seconds(10)
+        mode: EnforcementMode = .oxd,
+        denyByDefault: Bool = true,
+        passCredentials: PassCredentials = .pass,
+        ticketOnInsufficientScope: Bool = false,
+        customHeaders: [CustomHeader] = [],
+        consumerMapping: Bool = false,
+        consumers: [Consumer] = [],
+        negativeTTL: Duration = .seconds(10)
     ) -> EnforcementPolicy {
         EnforcementPolicy(
             service: ServicePolicy(
-                serviceName: "api", authorizationServer: "as1", denyByDefault: denyByDefault,
-                passCredentials: passCredentials, ticketOnInsufficientScope: ticketOnInsufficientScope,
-                customHeaders: customHeaders),
-            mode: mode, consumerMapping: consumerMapping, consumers: consumers, negativeCacheTTL: negativeTTL)
+                serviceName: "api",
+                authorizationServer: "as1",
+                denyByDefault: denyByDefault,
+                passCredentials: passCredentials,
+                ticketOnInsufficientScope: ticketOnInsufficientScope,
+                customHeaders: customHeaders
+            ),
+            mode: mode,
+            consumerMapping: consumerMapping,
+            consumers: consumers,
+            negativeCacheTTL: negativeTTL
+        )
     }
 
     static let uma2 = EnforcementMode.uma2(realm: "rs", asURI: issuer)
@@ -123,12 +144,19 @@ struct EnforcementDriver {
             let introspectionKey = IntrospectionCacheKey(authorizationServer: service.authorizationServer, token: token)
             request.cachedIntrospection = self.fresh(self.introspectionCache[introspectionKey])
             let headersKey = UpstreamHeadersCacheKey(
-                service: service.serviceName, authorizationServer: service.authorizationServer, token: token)
+                service: service.serviceName,
+                authorizationServer: service.authorizationServer,
+                token: token
+            )
             request.cachedUpstreamHeaders = self.fresh(self.headerCache[headersKey])
             if let rule {
                 let decisionKey = DecisionCacheKey(
-                    service: service.serviceName, authorizationServer: service.authorizationServer,
-                    ruleIndex: rule.match.ruleIndex, method: method, token: token)
+                    service: service.serviceName,
+                    authorizationServer: service.authorizationServer,
+                    ruleIndex: rule.match.ruleIndex,
+                    method: method,
+                    token: token
+                )
                 request.cachedGrant = self.fresh(self.grantCache[decisionKey])
             }
         }
@@ -147,7 +175,9 @@ struct EnforcementDriver {
             case .checkAccess(let rpt, let pattern, let method):
                 self.calls.append(.checkAccess(rpt: rpt, pattern: pattern, method: method))
                 step = machine.checkAccessCompleted(
-                    self.checkAccessOverride ?? self.oxdCheckAccess(rpt: rpt, rule: rule), now: self.now)
+                    self.checkAccessOverride ?? self.oxdCheckAccess(rpt: rpt, rule: rule),
+                    now: self.now
+                )
             case .requestTicket(let resourceId, let scopes):
                 self.calls.append(.requestTicket(resourceId: resourceId, scopes: scopes))
                 step = machine.ticketCompleted(self.ticketOverride ?? .success(self.nextTicket()))
@@ -157,14 +187,19 @@ struct EnforcementDriver {
 
     /// oxd's `RsCheckAccessOperation` over the same fixture (Part B §4.4).
     private mutating func oxdCheckAccess(
-        rpt: String, rule: MatchedRule?
+        rpt: String,
+        rule: MatchedRule?
     ) -> Result<CheckAccessResponse, AuthorizationServerError> {
         guard let rule, let resourceId = F0.resourceIds[rule.match.ruleIndex] else {
             return .failure(.unexpectedStatus(400))
         }
         if !rpt.isEmpty, case .success(let result)? = self.introspection[rpt],
             UMA2Decision.isGranted(
-                result, resourceId: resourceId, requiredScopes: rule.condition.requiredScopes, now: self.now)
+                result,
+                resourceId: resourceId,
+                requiredScopes: rule.condition.requiredScopes,
+                now: self.now
+            )
         {
             return .success(.granted)
         }

@@ -23,7 +23,9 @@ import Testing
 
     /// Keycloak permission items (`rsid`, `scopes`) are normalized (Part B §5.9).
     @Test func normalizesKeycloakPermissions() throws {
-        let body = #"{"active":true,"exp":10,"iat":1,"client_id":"c","permissions":[{"rsid":"r1","rsname":"n","scopes":["a"]}]}"#
+        let body =
+            #"{"active":true,"exp":10,"iat":1,"client_id":"c","#
+            + #""permissions":[{"rsid":"r1","rsname":"n","scopes":["a"]}]}"#
         let result = try IntrospectionResult.decode(status: 200, body: Array(body.utf8)).get()
         #expect(result.permissions == [.init(resourceId: "r1", scopes: ["a"], exp: nil)])
     }
@@ -52,29 +54,53 @@ import Testing
         Failure(label: "active as string", status: 200, body: #"{"active":"true"}"#, error: .invalidMember("active")),
         Failure(label: "active as number", status: 200, body: #"{"active":1}"#, error: .invalidMember("active")),
         Failure(label: "active missing", status: 200, body: #"{"exp":10}"#, error: .invalidMember("active")),
-        Failure(label: "exp as string", status: 200, body: #"{"active":true,"exp":"10"}"#, error: .invalidMember("exp")),
-        Failure(label: "client_id as number", status: 200, body: #"{"active":true,"client_id":5}"#,
-                error: .invalidMember("client_id")),
-        Failure(label: "permissions as object", status: 200, body: #"{"active":true,"permissions":{}}"#,
-                error: .invalidMember("permissions")),
-        Failure(label: "permission without resource id", status: 200,
-                body: #"{"active":true,"permissions":[{"resource_scopes":["a"]}]}"#, error: .invalidMember("permissions")),
-        Failure(label: "permission scope not a string", status: 200,
-                body: #"{"active":true,"permissions":[{"resource_id":"r","resource_scopes":[1]}]}"#,
-                error: .invalidMember("permissions")),
+        Failure(
+            label: "exp as string",
+            status: 200,
+            body: #"{"active":true,"exp":"10"}"#,
+            error: .invalidMember("exp")
+        ),
+        Failure(
+            label: "client_id as number",
+            status: 200,
+            body: #"{"active":true,"client_id":5}"#,
+            error: .invalidMember("client_id")
+        ),
+        Failure(
+            label: "permissions as object",
+            status: 200,
+            body: #"{"active":true,"permissions":{}}"#,
+            error: .invalidMember("permissions")
+        ),
+        Failure(
+            label: "permission without resource id",
+            status: 200,
+            body: #"{"active":true,"permissions":[{"resource_scopes":["a"]}]}"#,
+            error: .invalidMember("permissions")
+        ),
+        Failure(
+            label: "permission scope not a string",
+            status: 200,
+            body: #"{"active":true,"permissions":[{"resource_id":"r","resource_scopes":[1]}]}"#,
+            error: .invalidMember("permissions")
+        ),
     ]
 
     /// Unusable answers never decode to a result (SPEC A8, SECURITY.md case 20).
     @Test(arguments: Self.failures)
     func refusesUnusableAnswer(_ failure: Failure) {
-        #expect(IntrospectionResult.decode(status: failure.status, body: Array(failure.body.utf8)) == .failure(failure.error))
+        #expect(
+            IntrospectionResult.decode(status: failure.status, body: Array(failure.body.utf8))
+                == .failure(failure.error)
+        )
     }
 
     /// A4b: active results lacking exp, iat, client_id or permissions are incomplete.
     @Test(arguments: ["exp", "iat", "client_id", "permissions"])
     func detectsMissingRequiredMember(_ member: String) throws {
         var members: [String: JSONValue] = [
-            "active": .bool(true), "exp": .int(10), "iat": .int(1), "client_id": .string("c"), "permissions": .array([]),
+            "active": .bool(true), "exp": .int(10), "iat": .int(1), "client_id": .string("c"),
+            "permissions": .array([]),
         ]
         members[member] = nil
         let result = try IntrospectionResult.decode(json: .object(members)).get()
@@ -87,10 +113,20 @@ import Testing
         let data = result.introspectData(consumer: Consumer(id: "k1", customId: "c1"))
         #expect(data["consumer"] == .object(["id": .string("k1"), "custom_id": .string("c1")]))
         #expect(data["client_id"] == .string("c1"))
-        let typed = IntrospectionResult(active: true, exp: 5, clientId: "c", permissions: [.init(resourceId: "r", scopes: ["s"])])
-        #expect(typed.introspectData(consumer: nil) == .object([
-            "active": .bool(true), "exp": .int(5), "client_id": .string("c"),
-            "permissions": .array([.object(["resource_id": .string("r"), "resource_scopes": .array([.string("s")])])]),
-        ]))
+        let typed = IntrospectionResult(
+            active: true,
+            exp: 5,
+            clientId: "c",
+            permissions: [.init(resourceId: "r", scopes: ["s"])]
+        )
+        #expect(
+            typed.introspectData(consumer: nil)
+                == .object([
+                    "active": .bool(true), "exp": .int(5), "client_id": .string("c"),
+                    "permissions": .array([
+                        .object(["resource_id": .string("r"), "resource_scopes": .array([.string("s")])])
+                    ]),
+                ])
+        )
     }
 }

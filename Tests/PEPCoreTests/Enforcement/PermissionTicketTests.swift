@@ -5,10 +5,18 @@ import Testing
 @Suite struct PermissionTicketTests {
     /// 201 (and 200) with a ticket decode; other statuses and bodies fail.
     @Test func decodesPermissionEndpointAnswer() {
-        #expect(PermissionTicket.decode(status: 201, body: Array(#"{"ticket":"abc"}"#.utf8)) == .success(PermissionTicket("abc")))
-        #expect(PermissionTicket.decode(status: 200, body: Array(#"{"ticket":"abc"}"#.utf8)) == .success(PermissionTicket("abc")))
-        #expect(PermissionTicket.decode(status: 400, body: Array(#"{"error":"invalid_resource_id"}"#.utf8))
-            == .failure(.unexpectedStatus(400)))
+        #expect(
+            PermissionTicket.decode(status: 201, body: Array(#"{"ticket":"abc"}"#.utf8))
+                == .success(PermissionTicket("abc"))
+        )
+        #expect(
+            PermissionTicket.decode(status: 200, body: Array(#"{"ticket":"abc"}"#.utf8))
+                == .success(PermissionTicket("abc"))
+        )
+        #expect(
+            PermissionTicket.decode(status: 400, body: Array(#"{"error":"invalid_resource_id"}"#.utf8))
+                == .failure(.unexpectedStatus(400))
+        )
         #expect(PermissionTicket.decode(status: 201, body: Array(#"{"ticket":""}"#.utf8)) == .failure(.missingTicket))
         #expect(PermissionTicket.decode(status: 201, body: Array(#"{"ticket":1}"#.utf8)) == .failure(.missingTicket))
         #expect(PermissionTicket.decode(status: 201, body: Array(#"{"tick"#.utf8)) == .failure(.malformedBody))

@@ -15,23 +15,35 @@ import Testing
         "x-oauth-client-id", "X-Forwarded-Client-Cert", "x-rpt-expiration", "x-claim-city", "X-CLAIM-", "Admin-Scope",
     ])
     func removesReservedNames(_ name: String) {
-        let mutations = UpstreamMutations(removeAuthorization: false, reservedHeaders: Self.reserved, setHeaders: [],
-                                          reason: .granted)
+        let mutations = UpstreamMutations(
+            removeAuthorization: false,
+            reservedHeaders: Self.reserved,
+            setHeaders: [],
+            reason: .granted
+        )
         #expect(mutations.removes(headerNamed: name))
     }
 
     /// Other headers, and `Authorization` unless asked, pass.
     @Test(arguments: ["Accept", "X-Claim", "Scope", "Authorization", "X-Consumer-Name-2", "X-Forwarded-For"])
     func keepsOtherNames(_ name: String) {
-        let mutations = UpstreamMutations(removeAuthorization: false, reservedHeaders: Self.reserved, setHeaders: [],
-                                          reason: .granted)
+        let mutations = UpstreamMutations(
+            removeAuthorization: false,
+            reservedHeaders: Self.reserved,
+            setHeaders: [],
+            reason: .granted
+        )
         #expect(!mutations.removes(headerNamed: name))
     }
 
     /// `removeAuthorization` removes `Authorization` in any case.
     @Test func removesAuthorizationWhenAsked() {
-        let mutations = UpstreamMutations(removeAuthorization: true, reservedHeaders: Self.reserved, setHeaders: [],
-                                          reason: .granted)
+        let mutations = UpstreamMutations(
+            removeAuthorization: true,
+            reservedHeaders: Self.reserved,
+            setHeaders: [],
+            reason: .granted
+        )
         #expect(mutations.removes(headerNamed: "authorization"))
         #expect(mutations.removes(headerNamed: "AUTHORIZATION"))
         #expect(!mutations.removes(headerNamed: "Proxy-Authorization"))
