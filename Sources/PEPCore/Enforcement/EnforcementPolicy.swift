@@ -1,0 +1,67 @@
+/// The compiled, immutable enforcement configuration of one service, built once at config load and shared
+/// by every request (one reference, no per-request copying; STYLE rule 14).
+///
+/// Holds the `ServicePolicy` plus what the state machine needs that is not in it: the mode (SPEC A9), the
+/// consumer map (SPEC A1, Part B A6), cache lifetimes (SPEC A7), the reserved header names and the
+/// precomputed anonymous headers (custom headers over `introspect_data = {}` + `X-Anonymous-Consumer: true`).
+public final class EnforcementPolicy: Sendable {
+    /// The service's policy.
+    public let service: ServicePolicy
+    /// Who decides: oxd `/uma-rs-check-access`, or uma-pep from the RPT's permissions.
+    public let mode: EnforcementMode
+    /// `consumer_mapping`: an active token's `client_id` must map to a consumer, else `401 Unknown consumer`.
+    public let consumerMapping: Bool
+    /// Consumers by `custom_id` (the first wins when two share one; the config layer should reject that).
+    public let consumersByClientId: [String: Consumer]
+    /// `cache.negative_ttl`: lifetime of an inactive introspection result; `.zero` disables (default 10 s).
+    public let negativeCacheTTL: Duration
+    /// `cache.max_ttl`: upper bound of every positive cache entry (default 3600 s).
+    public let maxCacheTTL: Duration
+    /// Header names removed from every client request of this service.
+    public let reservedHeaders: ReservedHeaderNames
+    /// Upstream fields for anonymous requests, or the error that makes them fail closed.
+    let anonymousHeaders: Result<[HeaderField], UpstreamHeaderError>
+
+    /// Compiles a service's enforcement configuration.
+    /// - Parameters:
+    ///   - service: the service policy.
+    ///   - mode: `.oxd` or `.uma2(realm:asURI:)`.
+    ///   - consumerMapping: `consumer_mapping` (default off: uma-pep has no consumer database).
+    ///   - consumers: the optional `consumers` list.
+    ///   - negativeCacheTTL: `cache.negative_ttl`.
+    ///   - maxCacheTTL: `cache.max_ttl`.
+    public init(
+        service: ServicePolicy,
+        mode: EnforcementMode,
+        consumerMapping: Bool = false,
+        consumers: [Consumer] = [],
+        negativeCacheTTL: Duration = .seconds(10),
+        maxCacheTTL: Duration = .seconds(3600)
+    ) {
+        self.service = service
+        self.mode = mode
+        self.consumerMapping = consumerMapping
+        var byClientId: [String: Consumer] = [:]
+        for consumer in consumers {
+            if let customId = consumer.customId, byClientId[customId] == nil { byClientId[customId] = consumer }
+        }
+        self.consumersByClientId = byClientId
+        self.negativeCacheTTL = negativeCacheTTL
+        self.maxCacheTTL = maxCacheTTL
+        self.reservedHeaders = ReservedHeaderNames(customHeaders: service.customHeaders)
+        self.anonymousHeaders = CustomHeaderEvaluator.evaluate(
+            headers: service.customHeaders,
+            introspection: nil,
+            consumer: nil
+        ).map { $0 + [HeaderField(name: "X-Anonymous-Consumer", value: "true")] }
+    }
+}
+
+/// Who takes the access decision (SPEC A9). Both modes give clients identical responses.
+public enum EnforcementMode: Sendable, Equatable, Hashable {
+    /// oxd `/uma-rs-check-access` decides and builds the challenge (Part B §4.4); grants are cached.
+    case oxd
+    /// uma-pep decides from the introspected RPT's permissions and asks the permission endpoint for tickets
+    /// (Part B §5.11); the challenge is `UMA realm="<realm>",as_uri="<asURI>",…` (SPEC A2).
+    case uma2(realm: String, asURI: String)
+}

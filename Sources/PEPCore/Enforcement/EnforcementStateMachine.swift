@@ -1,0 +1,377 @@
+/// The enforcement pipeline of one request: authentication (RPT introspection) and authorization (UMA)
+/// merged, behaving like Gluu Gateway's `gluu-uma-auth` + `gluu-uma-pep` with an `anonymous` consumer
+/// (SPEC A1; Part B §2.2, §2.4, §2.4a). Pure: no I/O, clock, logging or cache access (STYLE rule 5).
+///
+/// Usage: `start()`; while the action is `introspect` / `checkAccess` / `requestTicket`, perform it and feed
+/// the answer to the matching `…Completed` method; stop at `forward` or `respond`. Apply each step's
+/// `cacheUpdates`. With cache hits in the request, `start()` often decides at once (synchronous path).
+///
+/// Decision rules, first match wins. "Usable token" = a valid bearer token whose introspection is active and
+/// complete; an inactive token counts as no token (SPEC A1, anonymous ON).
+/// 1. Malformed `Bearer` credentials, any rule → 401 `Invalid access token…` (SECURITY.md case 17).
+/// 2. Public rule (A13) → forward without introspection, with the anonymous headers; `Authorization` per
+///    `pass_credentials`, where `phantom_token` acts as `pass` (there is no introspection data to put in it).
+/// 3. Active token, `consumer_mapping` on, unknown `client_id`, any rule → 401 `Unknown consumer` (A6).
+/// 4. Active token, no rule → `deny_by_default` ? 403 `Unprotected path…` (P1) : forward (P7).
+/// 5. No usable token, no rule → `deny_by_default` ? 403 `Invalid request, no token…` (P5) : forward (P4).
+/// 6. No usable token, protected rule → new ticket, 401 `Unauthorized` + `WWW-Authenticate` (P3).
+/// 7. Active token, protected rule, valid cached grant (oxd mode) → forward (P8).
+/// 8. Active token, protected rule → check-access (oxd) or local decision (uma2): granted → forward (P9);
+///    denied → 403 `You are not authorized…`, or 401 + ticket with `ticket_on_insufficient_scope` (A2).
+/// 9. Any AS failure, incomplete introspection (A4b) or unsafe header value → 502; nothing stored (A8).
+///
+/// Not handled here (Part B P0, P2, P10): the claims-gathering callback, `require_id_token` and
+/// `obtain_rpt` — the PEP obtaining RPTs itself is out of this machine's scope.
+public struct EnforcementStateMachine: Sendable {
+    private enum State: Sendable, Equatable {
+        case idle
+        case awaitingIntrospection(token: String)
+        case awaitingCheckAccess(token: String?)
+        case awaitingTicket(insufficientScope: Bool)
+        case finished
+    }
+
+    private let policy: EnforcementPolicy
+    private let request: EnforcementRequest
+    private var state: State = .idle
+    private var introspection: IntrospectionResult?
+    private var tokenHeaders: [HeaderField] = []
+
+    /// What the finished request means for metrics.
+    public private(set) var metrics = EnforcementMetrics()
+
+    /// Creates the machine for one request.
+    /// - Parameters:
+    ///   - policy: the service's compiled policy.
+    ///   - request: the request view with any cache hits.
+    public init(policy: EnforcementPolicy, request: EnforcementRequest) {
+        self.policy = policy
+        self.request = request
+    }
+
+    /// Starts enforcement.
+    /// - Returns: the first step (terminal when cache hits or the rule decide at once).
+    public mutating func start() -> EnforcementStep {
+        guard self.state == .idle else { return self.fail(.unexpectedEvent) }
+        switch self.request.token {
+        case .invalid:
+            return self.respond(.malformedBearerToken)
+        case .none:
+            return self.continueAnonymous()
+        case .token(let token):
+            if let rule = self.request.rule, rule.condition.isPublic {
+                return self.forwardAnonymous(.publicRule)
+            }
+            if let cached = self.request.cachedIntrospection, CacheTTL.isUsable(cached, now: self.request.now) {
+                if !cached.active { return self.continueAnonymous() }
+                if cached.hasRequiredMembers {
+                    return self.authenticated(cached, token: token, now: self.request.now, fresh: false)
+                }
+            }
+            self.state = .awaitingIntrospection(token: token)
+            return EnforcementStep(.introspect(token: token))
+        }
+    }
+
+    /// Feeds the introspection answer (Part B §2.2 A4).
+    /// - Parameters:
+    ///   - outcome: the decoded result (`IntrospectionResult.decode(status:body:)`) or the failure.
+    ///   - now: seconds since the epoch when the answer arrived.
+    /// - Returns: the next step.
+    public mutating func introspectionCompleted(
+        _ outcome: Result<IntrospectionResult, AuthorizationServerError>,
+        now: Int64
+    ) -> EnforcementStep {
+        guard case .awaitingIntrospection(let token) = self.state else { return self.fail(.unexpectedEvent) }
+        let result: IntrospectionResult
+        switch outcome {
+        case .failure(let error): return self.fail(.authorizationServer(error))
+        case .success(let value): result = value
+        }
+        guard result.active else {
+            var step = self.continueAnonymous()
+            if self.policy.negativeCacheTTL > .zero, !Self.isServerError(step) {
+                step.cacheUpdates.insert(
+                    .storeIntrospection(self.introspectionKey(token), result, ttl: self.policy.negativeCacheTTL),
+                    at: 0
+                )
+            }
+            return step
+        }
+        guard result.hasRequiredMembers else { return self.fail(.incompleteIntrospection) }
+        return self.authenticated(result, token: token, now: now, fresh: true)
+    }
+
+    /// Feeds the oxd `/uma-rs-check-access` answer (Part B §2.4 P3, P9; §2.9).
+    /// - Parameters:
+    ///   - outcome: the decoded answer (`CheckAccessResponse.decode(status:body:)`) or the failure.
+    ///   - now: seconds since the epoch when the answer arrived.
+    /// - Returns: the terminal step.
+    public mutating func checkAccessCompleted(
+        _ outcome: Result<CheckAccessResponse, AuthorizationServerError>,
+        now: Int64
+    ) -> EnforcementStep {
+        guard case .awaitingCheckAccess(let token) = self.state else { return self.fail(.unexpectedEvent) }
+        let answer: CheckAccessResponse
+        switch outcome {
+        case .failure(let error): return self.fail(.authorizationServer(error))
+        case .success(let value): answer = value
+        }
+        guard let token else {
+            // P3: no usable token. Only a denial carrying a challenge is a valid answer.
+            guard case .denied(let challenge, let ticket) = answer else { return self.fail(.grantedWithoutToken) }
+            if ticket != nil { self.metrics.ticketIssued = true }
+            guard let challenge else { return self.fail(.missingChallenge) }
+            guard HeaderField.isValidValue(challenge) else { return self.fail(.unsafeChallenge) }
+            return self.respond(.ticketIssued(wwwAuthenticate: challenge))
+        }
+        guard let rule = self.request.rule, let introspection = self.introspection else {
+            return self.fail(.unexpectedEvent)
+        }
+        let key = self.decisionKey(rule, token)
+        switch answer {
+        case .granted:
+            self.metrics.granted = true
+            var updates: [CacheUpdate] = []
+            if let seconds = CacheTTL.seconds(introspection: introspection, now: now, maxTTL: self.policy.maxCacheTTL) {
+                let (validUntil, overflow) = now.addingReportingOverflow(seconds)
+                updates.append(
+                    .storeGrant(key, CachedGrant(validUntil: overflow ? Int64.max : validUntil), ttl: .seconds(seconds))
+                )
+            }
+            return self.forwardAuthenticated(.granted, cacheUpdates: updates)
+        case .denied(let challenge, let ticket):
+            if ticket != nil { self.metrics.ticketIssued = true }
+            var step: EnforcementStep
+            if !self.policy.service.ticketOnInsufficientScope {
+                step = self.respond(.notAuthorized)
+            } else if let challenge {
+                step =
+                    HeaderField.isValidValue(challenge)
+                    ? self.respond(.ticketForInsufficientScope(wwwAuthenticate: challenge))
+                    : self.fail(.unsafeChallenge)
+            } else {
+                step = self.fail(.missingChallenge)
+            }
+            step.cacheUpdates = [.removeGrant(key)]
+            return step
+        }
+    }
+
+    /// Feeds the permission endpoint's answer (`uma2` mode; Part B §5.4, §5.5).
+    /// - Parameter outcome: the ticket (`PermissionTicket.decode(status:body:)`) or the failure.
+    /// - Returns: the terminal step.
+    public mutating func ticketCompleted(
+        _ outcome: Result<PermissionTicket, AuthorizationServerError>
+    ) -> EnforcementStep {
+        guard case .awaitingTicket(let insufficientScope) = self.state else { return self.fail(.unexpectedEvent) }
+        let ticket: PermissionTicket
+        switch outcome {
+        case .failure(let error): return self.fail(.authorizationServer(error))
+        case .success(let value): ticket = value
+        }
+        self.metrics.ticketIssued = true
+        guard case .uma2(let realm, let asURI) = self.policy.mode,
+            let challenge = ticket.challenge(realm: realm, asURI: asURI)
+        else { return self.fail(.unsafeChallenge) }
+        return self.respond(
+            insufficientScope
+                ? .ticketForInsufficientScope(wwwAuthenticate: challenge) : .ticketIssued(wwwAuthenticate: challenge)
+        )
+    }
+
+    // MARK: - Paths
+
+    /// No usable token: P3 (ticket), P4 (forward anonymous), P5 (403), or a public rule.
+    private mutating func continueAnonymous() -> EnforcementStep {
+        guard let rule = self.request.rule else {
+            return self.policy.service.denyByDefault
+                ? self.respond(.noTokenUnprotectedPath) : self.forwardAnonymous(.anonymousUnprotected)
+        }
+        if rule.condition.isPublic { return self.forwardAnonymous(.publicRule) }
+        switch self.policy.mode {
+        case .oxd:
+            self.state = .awaitingCheckAccess(token: nil)
+            return EnforcementStep(.checkAccess(rpt: "", pattern: rule.match.pattern, method: self.request.method))
+        case .uma2:
+            guard let resourceId = rule.resourceId else { return self.fail(.resourceNotRegistered) }
+            self.state = .awaitingTicket(insufficientScope: false)
+            return EnforcementStep(.requestTicket(resourceId: resourceId, scopes: rule.condition.effectiveTicketScopes))
+        }
+    }
+
+    /// An active, complete introspection result: consumer mapping (A6), headers, then P1 / P7 / P8 / P9.
+    private mutating func authenticated(
+        _ result: IntrospectionResult,
+        token: String,
+        now: Int64,
+        fresh: Bool
+    ) -> EnforcementStep {
+        var consumer: Consumer?
+        if self.policy.consumerMapping {
+            guard let clientId = result.clientId, let mapped = self.policy.consumersByClientId[clientId] else {
+                return self.respond(.unknownConsumer)
+            }
+            consumer = mapped
+        }
+        self.introspection = result
+        self.metrics.authenticatedClientId = result.clientId
+        self.metrics.consumer = consumer
+
+        let ttl = CacheTTL.compute(introspection: result, now: now, maxTTL: self.policy.maxCacheTTL)
+        var updates: [CacheUpdate] = []
+        if fresh, let ttl { updates.append(.storeIntrospection(self.introspectionKey(token), result, ttl: ttl)) }
+        if let cached = self.request.cachedUpstreamHeaders {
+            self.tokenHeaders = cached
+        } else {
+            switch self.upstreamHeaders(result, consumer: consumer) {
+            case .failure(let error): return self.fail(.unsafeUpstreamHeader(error))
+            case .success(let fields): self.tokenHeaders = fields
+            }
+            if !self.tokenHeaders.isEmpty, let ttl {
+                updates.append(.storeUpstreamHeaders(self.headersKey(token), self.tokenHeaders, ttl: ttl))
+            }
+        }
+
+        guard let rule = self.request.rule else {
+            var step =
+                self.policy.service.denyByDefault
+                ? self.respond(.unprotectedPath) : self.forwardAuthenticated(.authenticatedUnprotected)
+            step.cacheUpdates = updates
+            return step
+        }
+        switch self.policy.mode {
+        case .oxd:
+            if let grant = self.request.cachedGrant, grant.isValid(at: now) {
+                self.metrics.granted = true
+                return self.forwardAuthenticated(.grantedFromCache, cacheUpdates: updates)
+            }
+            self.state = .awaitingCheckAccess(token: token)
+            return EnforcementStep(
+                .checkAccess(rpt: token, pattern: rule.match.pattern, method: self.request.method),
+                cacheUpdates: updates
+            )
+        case .uma2:
+            guard let resourceId = rule.resourceId else { return self.fail(.resourceNotRegistered) }
+            let granted = UMA2Decision.isGranted(
+                result,
+                resourceId: resourceId,
+                requiredScopes: rule.condition.requiredScopes,
+                now: now
+            )
+            var step: EnforcementStep
+            if granted {
+                self.metrics.granted = true
+                step = self.forwardAuthenticated(.granted)
+            } else if self.policy.service.ticketOnInsufficientScope {
+                self.state = .awaitingTicket(insufficientScope: true)
+                step = EnforcementStep(
+                    .requestTicket(resourceId: resourceId, scopes: rule.condition.effectiveTicketScopes)
+                )
+            } else {
+                step = self.respond(.notAuthorized)
+            }
+            step.cacheUpdates = updates
+            return step
+        }
+    }
+
+    /// Custom headers over the token's data, then the phantom token (Part B §2.6).
+    private func upstreamHeaders(
+        _ result: IntrospectionResult,
+        consumer: Consumer?
+    ) -> Result<[HeaderField], UpstreamHeaderError> {
+        let custom = CustomHeaderEvaluator.evaluate(
+            headers: self.policy.service.customHeaders,
+            introspection: result,
+            consumer: consumer
+        )
+        guard self.policy.service.passCredentials == .phantomToken else { return custom }
+        return custom.map {
+            $0 + [
+                HeaderField(
+                    name: "Authorization",
+                    value: "Bearer " + UnsignedJWT.make(payload: result.introspectData(consumer: consumer))
+                )
+            ]
+        }
+    }
+
+    // MARK: - Terminal steps
+
+    private mutating func forwardAnonymous(_ reason: ForwardReason) -> EnforcementStep {
+        switch self.policy.anonymousHeaders {
+        case .failure(let error):
+            return self.fail(.unsafeUpstreamHeader(error))
+        case .success(let fields):
+            self.state = .finished
+            return EnforcementStep(
+                .forward(
+                    UpstreamMutations(
+                        removeAuthorization: self.policy.service.passCredentials == .hide,
+                        reservedHeaders: self.policy.reservedHeaders,
+                        setHeaders: fields,
+                        reason: reason
+                    )
+                )
+            )
+        }
+    }
+
+    private mutating func forwardAuthenticated(
+        _ reason: ForwardReason,
+        cacheUpdates: [CacheUpdate] = []
+    ) -> EnforcementStep {
+        self.state = .finished
+        return EnforcementStep(
+            .forward(
+                UpstreamMutations(
+                    removeAuthorization: self.policy.service.passCredentials != .pass,
+                    reservedHeaders: self.policy.reservedHeaders,
+                    setHeaders: self.tokenHeaders,
+                    reason: reason
+                )
+            ),
+            cacheUpdates: cacheUpdates
+        )
+    }
+
+    private mutating func respond(_ denial: EnforcementDenial) -> EnforcementStep {
+        self.state = .finished
+        return EnforcementStep(.respond(PEPResponse(denial)))
+    }
+
+    /// A 502 (or another refusal on a failure path): never forwards, never stores (SPEC A8).
+    private mutating func fail(_ denial: EnforcementDenial) -> EnforcementStep {
+        self.respond(denial)
+    }
+
+    private static func isServerError(_ step: EnforcementStep) -> Bool {
+        if case .respond(let response) = step.action { return response.status >= 500 }
+        return false
+    }
+
+    // MARK: - Cache keys
+
+    private func introspectionKey(_ token: String) -> IntrospectionCacheKey {
+        IntrospectionCacheKey(authorizationServer: self.policy.service.authorizationServer, token: token)
+    }
+
+    private func decisionKey(_ rule: MatchedRule, _ token: String) -> DecisionCacheKey {
+        DecisionCacheKey(
+            service: self.policy.service.serviceName,
+            authorizationServer: self.policy.service.authorizationServer,
+            ruleIndex: rule.match.ruleIndex,
+            method: self.request.method,
+            token: token
+        )
+    }
+
+    private func headersKey(_ token: String) -> UpstreamHeadersCacheKey {
+        UpstreamHeadersCacheKey(
+            service: self.policy.service.serviceName,
+            authorizationServer: self.policy.service.authorizationServer,
+            token: token
+        )
+    }
+}
