@@ -11,6 +11,8 @@
 public struct DecisionCacheKey: Hashable, Sendable, CustomStringConvertible, CustomReflectable {
     /// The service's name (its configuration id).
     public let service: String
+    /// The service's authorization server (SPEC A3: keys are scoped by service and authorization server).
+    public let authorizationServer: String
     /// Index of the matched rule in the service's protection document.
     public let ruleIndex: Int
     /// Index of the matched condition (HTTP-method group) within the rule.
@@ -22,14 +24,19 @@ public struct DecisionCacheKey: Hashable, Sendable, CustomStringConvertible, Cus
     @usableFromInline let precomputedHash: Int
 
     /// Creates a key; hashes the fields once.
-    public init(service: String, ruleIndex: Int, conditionIndex: Int, method: String, token: String) {
+    public init(
+        service: String, authorizationServer: String = "", ruleIndex: Int, conditionIndex: Int, method: String,
+        token: String
+    ) {
         self.service = service
+        self.authorizationServer = authorizationServer
         self.ruleIndex = ruleIndex
         self.conditionIndex = conditionIndex
         self.method = method
         self.token = token
         var hasher = Hasher()
         hasher.combine(service)
+        hasher.combine(authorizationServer)
         hasher.combine(ruleIndex)
         hasher.combine(conditionIndex)
         hasher.combine(method)
@@ -42,7 +49,7 @@ public struct DecisionCacheKey: Hashable, Sendable, CustomStringConvertible, Cus
     public static func == (lhs: DecisionCacheKey, rhs: DecisionCacheKey) -> Bool {
         lhs.precomputedHash == rhs.precomputedHash && lhs.ruleIndex == rhs.ruleIndex
             && lhs.conditionIndex == rhs.conditionIndex && lhs.token == rhs.token && lhs.method == rhs.method
-            && lhs.service == rhs.service
+            && lhs.service == rhs.service && lhs.authorizationServer == rhs.authorizationServer
     }
 
     /// Feeds the precomputed hash.

@@ -15,43 +15,6 @@ public enum CacheUpdate: Sendable, Equatable {
     case storeUpstreamHeaders(UpstreamHeadersCacheKey, [HeaderField], ttl: Duration)
 }
 
-/// Introspection cache key: (authorization server, token) (SPEC A7).
-public struct IntrospectionCacheKey: Sendable, Hashable {
-    /// `ServicePolicy.authorizationServer`.
-    public var authorizationServer: String
-    /// The raw token (keep in memory only; never log).
-    public var token: String
-
-    /// Creates a key.
-    public init(authorizationServer: String, token: String) {
-        self.authorizationServer = authorizationServer
-        self.token = token
-    }
-}
-
-/// Decision cache key: (service, authorization server, rule, method, token) (SPEC A7, A3; SECURITY.md case 21:
-/// a grant for one rule or method is never a grant for another).
-public struct DecisionCacheKey: Sendable, Hashable {
-    /// `ServicePolicy.serviceName`.
-    public var service: String
-    /// `ServicePolicy.authorizationServer`.
-    public var authorizationServer: String
-    /// `RuleMatch.ruleIndex` of the matched rule.
-    public var ruleIndex: Int
-    /// The request method, as sent to check-access.
-    public var method: String
-    /// The raw token.
-    public var token: String
-
-    /// Creates a key.
-    public init(service: String, authorizationServer: String, ruleIndex: Int, method: String, token: String) {
-        self.service = service
-        self.authorizationServer = authorizationServer
-        self.ruleIndex = ruleIndex
-        self.method = method
-        self.token = token
-    }
-}
 
 /// Upstream-header cache key: (service, authorization server, token) — headers depend on the service's
 /// `custom_headers` and `pass_credentials` (Appendix A row 4: the reference keyed them by token alone).

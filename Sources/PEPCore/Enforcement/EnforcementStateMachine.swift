@@ -362,6 +362,7 @@ public struct EnforcementStateMachine: Sendable {
             service: self.policy.service.serviceName,
             authorizationServer: self.policy.service.authorizationServer,
             ruleIndex: rule.match.ruleIndex,
+            conditionIndex: rule.match.conditionIndex,
             method: self.request.method,
             token: token
         )

@@ -154,6 +154,7 @@ struct EnforcementDriver {
                     service: service.serviceName,
                     authorizationServer: service.authorizationServer,
                     ruleIndex: rule.match.ruleIndex,
+                    conditionIndex: rule.match.conditionIndex,
                     method: method,
                     token: token
                 )

@@ -53,6 +53,7 @@ import Testing
                         service: "api",
                         authorizationServer: "as1",
                         ruleIndex: 3,
+                        conditionIndex: 0,
                         method: "GET",
                         token: "RPT_VIEW"
                     ),

@@ -296,6 +296,7 @@ import Testing
             service: "api",
             authorizationServer: "as1",
             ruleIndex: 3,
+            conditionIndex: 0,
             method: "GET",
             token: "RPT_ADD"
         )
