@@ -40,7 +40,8 @@ public enum ConfigByteSize {
         guard range.contains(size) else {
             throw ConfigError(
                 file: file, fieldPath: path.description,
-                message: "\(size) bytes is out of range \(range.lowerBound)...\(range.upperBound)", reason: .invalidSize)
+                message: "\(size) bytes is out of range \(range.lowerBound)...\(range.upperBound)", reason: .invalidSize
+            )
         }
         return size
     }

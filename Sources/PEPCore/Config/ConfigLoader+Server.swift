@@ -48,7 +48,9 @@ extension ConfigLoader {
                 clientCAPath: try tls.string("client_ca")))
     }
 
-    private static func listenAddress(_ text: String, at path: FieldPath, file: String) throws(ConfigError) -> ListenAddress {
+    private static func listenAddress(_ text: String, at path: FieldPath, file: String) throws(ConfigError)
+        -> ListenAddress
+    {
         guard let address = ListenAddress(text) else {
             throw ConfigError(
                 file: file, fieldPath: path.description,
@@ -95,7 +97,8 @@ extension ConfigLoader {
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
             ])
         return ProxyLimits(
-            maxHeaderBytes: try limits.byteSize("max_header_bytes", default: defaults.maxHeaderBytes, range: 1024...1_048_576),
+            maxHeaderBytes: try limits.byteSize(
+                "max_header_bytes", default: defaults.maxHeaderBytes, range: 1024...1_048_576),
             maxHeadersCount: try limits.int("max_headers_count", default: defaults.maxHeadersCount, range: 1...10_000),
             maxBodyBytes: try limits.byteSize("max_body_bytes", default: defaults.maxBodyBytes, range: 0...(1 << 40)),
             maxConnectionsPerWorker: try limits.int(

@@ -22,7 +22,9 @@ struct ConfigReader {
         self.members = members
         for member in members where !allowed.contains(member.key) {
             var message = "unknown field '\(member.key)'"
-            if let suggestion = Self.closest(to: member.key, in: allowed) { message += " (did you mean '\(suggestion)'?)" }
+            if let suggestion = Self.closest(to: member.key, in: allowed) {
+                message += " (did you mean '\(suggestion)'?)"
+            }
             throw ConfigError(
                 file: file, fieldPath: path[member.key].description, message: message, reason: .unknownField)
         }

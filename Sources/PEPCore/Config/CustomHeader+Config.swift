@@ -14,7 +14,8 @@ extension CustomHeader {
     /// `format` (optional `CustomHeaderFormat`), `sep` (default `,`), `iterate` (default false).
     /// - Throws: `ConfigError` `.invalidHeaderName`, `.invalidHeaderExpression` (naming the header),
     ///   `.duplicateHeader`, or a shape error.
-    static func loadList(_ items: [ConfigNode], at path: FieldPath, file: String) throws(ConfigError) -> [CustomHeader] {
+    static func loadList(_ items: [ConfigNode], at path: FieldPath, file: String) throws(ConfigError) -> [CustomHeader]
+    {
         var headers: [CustomHeader] = []
         var seen: Set<String> = []
         for (index, item) in items.enumerated() {

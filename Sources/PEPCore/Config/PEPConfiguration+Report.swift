@@ -16,7 +16,11 @@ extension PEPConfiguration {
         }
         lines.append("Admin: \(self.admin.listen)")
         lines.append("Workers: \(self.workerCount)")
-        lines.append("Limits: " + self.limits.reportFields.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+        lines.append("Limits:")
+        let fields = self.limits.reportFields.map { "\($0.0) \($0.1)" }
+        for start in stride(from: 0, to: fields.count, by: 4) {
+            lines.append("  " + fields[start..<min(start + 4, fields.count)].joined(separator: ", "))
+        }
         lines.append(
             "Cache: max_entries \(self.cache.maxEntries), max_ttl \(ConfigDuration.format(self.cache.maxTTL)), "
                 + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL))")
@@ -105,7 +109,9 @@ extension ServiceConfiguration {
         lines.append("    authorization server: \(policy.authorizationServer)")
         lines.append(
             "    deny_by_default \(policy.denyByDefault), pass_credentials \(policy.passCredentials.rawValue), "
-                + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)")
+                + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)"
+        )
+        if self.upstreamTLS.insecureSkipVerify { lines.append("    upstream TLS verification DISABLED") }
         for header in policy.customHeaders {
             var line = "    header \(printable(header.headerName)) = \(printable(header.expression.expressionText))"
             if let format = header.format { line += " (\(format.rawValue))" }

@@ -95,7 +95,8 @@ extension ProtectionDocument {
         _ node: ConfigNode, at path: FieldPath, file: String, requireScopes: Bool, seenMethods: inout Set<String>
     ) throws(ConfigError) -> RuleCondition {
         let reader = try ConfigReader(
-            node, at: path, file: file, allowed: ["httpMethods", "scope_expression", "scopes", "ticketScopes", "public"])
+            node, at: path, file: file,
+            allowed: ["httpMethods", "scope_expression", "scopes", "ticketScopes", "public"])
         guard let methodNodes = try reader.sequence("httpMethods"), !methodNodes.isEmpty else {
             throw reader.error("httpMethods", .missingMethods, ReferenceMessage.missingMethods)
         }
@@ -104,7 +105,8 @@ extension ProtectionDocument {
             let methodPath = path["httpMethods"][index]
             let method = try methodNode.string(at: methodPath, file: file)
             if let message = Self.methodProblem(method) {
-                throw ConfigError(file: file, fieldPath: methodPath.description, message: message, reason: .invalidMethod)
+                throw ConfigError(
+                    file: file, fieldPath: methodPath.description, message: message, reason: .invalidMethod)
             }
             guard seenMethods.insert(method).inserted else {
                 throw ConfigError(
@@ -165,12 +167,18 @@ enum PathPatternCheck {
         var wildcards = 0
         for (index, segment) in segments.enumerated() {
             if segment.isEmpty && index != segments.count - 1 {
-                return (.invalidPath, "empty segment ('//') in '\(pattern)' can never match: request paths are "
-                    + "normalised before matching")
+                return (
+                    .invalidPath,
+                    "empty segment ('//') in '\(pattern)' can never match: request paths are "
+                        + "normalised before matching"
+                )
             }
             if segment == "." || segment == ".." {
-                return (.invalidPath, "dot segment in '\(pattern)' can never match: request paths are normalised "
-                    + "before matching")
+                return (
+                    .invalidPath,
+                    "dot segment in '\(pattern)' can never match: request paths are normalised "
+                        + "before matching"
+                )
             }
             if segment.count >= 2 && segment.hasPrefix("{") && segment.hasSuffix("}") {
                 let body = String(segment.dropFirst().dropLast())
@@ -186,8 +194,11 @@ enum PathPatternCheck {
                 wildcards += 1
                 if wildcards > 1 { return (.multipleWildcards, ProtectionDocument.ReferenceMessage.multipleWildcards) }
             } else if segment.contains("??") {
-                return (.invalidWildcard, "'??' must be a whole path segment after '/' (as in '/posts/??'), "
-                    + "found '\(segment)'")
+                return (
+                    .invalidWildcard,
+                    "'??' must be a whole path segment after '/' (as in '/posts/??'), "
+                        + "found '\(segment)'"
+                )
             }
         }
         return nil

@@ -37,7 +37,8 @@ extension ScopeRule {
             return .literal(value)
         case .mapping(let members):
             guard members.count == 1, let member = members.first else {
-                throw fail(path, "an operation must have exactly one operator (and, or, !, var), found \(members.count)")
+                throw fail(
+                    path, "an operation must have exactly one operator (and, or, !, var), found \(members.count)")
             }
             let operandPath = path[member.key]
             switch member.key {
@@ -78,8 +79,10 @@ extension ScopeRule {
                 throw fail(operandPath, message)
             }
         default:
-            throw fail(path, "a rule must be boolean-valued: an operation (and, or, !, var) or true/false, "
-                + "found \(node.typeName)")
+            throw fail(
+                path,
+                "a rule must be boolean-valued: an operation (and, or, !, var) or true/false, "
+                    + "found \(node.typeName)")
         }
     }
 }

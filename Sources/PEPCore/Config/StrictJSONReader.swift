@@ -130,8 +130,9 @@ struct StrictJSONReader {
             guard let byte = self.current else { throw self.failure("unterminated string") }
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 // Flush the run of plain bytes (valid UTF-8: the input came from a Swift String).
-                scalars.append(contentsOf: String(decoding: self.bytes[runStart..<self.index], as: UTF8.self)
-                    .unicodeScalars)
+                scalars.append(
+                    contentsOf: String(decoding: self.bytes[runStart..<self.index], as: UTF8.self)
+                        .unicodeScalars)
                 if byte == UInt8(ascii: "\"") {
                     self.index += 1
                     return String(scalars)

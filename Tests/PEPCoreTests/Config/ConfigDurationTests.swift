@@ -31,9 +31,12 @@ import Testing
         #expect(config.limits.headerTimeout == .seconds(3))
         #expect(config.limits.idleTimeout == .milliseconds(250))
         #expect(config.limits.drainTimeout == .zero)
-        for (value, detail) in [("10x", "config.invalid_duration"), ("0", "config.invalid_duration"),
-                                ("[1]", "config.type_mismatch"), ("8d", "config.invalid_duration")] {
-            let error = ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "limits: {header_timeout: \(value)}"))
+        for (value, detail) in [
+            ("10x", "config.invalid_duration"), ("0", "config.invalid_duration"),
+            ("[1]", "config.type_mismatch"), ("8d", "config.invalid_duration"),
+        ] {
+            let error = ConfigTestSupport.error(
+                ConfigTestSupport.config(topExtra: "limits: {header_timeout: \(value)}"))
             #expect(error?.fieldPath == "limits.header_timeout")
             #expect(error?.detail == detail)
         }

@@ -60,24 +60,42 @@ import Testing
 
     /// Each mistake names its field.
     @Test(arguments: [
-        ("    mode: oxd\n    op_url: https://op\n    oxd_id: i\n    client_id: c\n    client_secret: s",
-         "authorization_servers.main.oxd_url", "config.missing_field"),
-        ("    mode: uma2\n    oxd_url: https://x\n    op_url: https://op\n    client_id: c\n    client_secret: s",
-         "authorization_servers.main.oxd_url", "config.field_not_allowed"),
-        ("    mode: uma3\n    op_url: https://op\n    client_id: c\n    client_secret: s",
-         "authorization_servers.main.mode", "config.invalid_value"),
-        ("    mode: uma2\n    op_url: op.example\n    client_id: c\n    client_secret: s",
-         "authorization_servers.main.op_url", "config.invalid_url"),
-        ("    mode: uma2\n    op_url: https://op\n    client_id: c",
-         "authorization_servers.main.client_secret", "config.missing_field"),
-        ("    mode: uma2\n    op_url: https://op\n    client_id: c\n    client_secret: \"\"",
-         "authorization_servers.main.client_secret", "config.missing_field"),
-        ("    mode: uma2\n    op_url: https://op\n    client_id: c\n    client_secret: s\n    connect_timeout: 10s",
-         "authorization_servers.main.connect_timeout", "config.invalid_value"),
-        ("    mode: uma2\n    op_url: https://op\n    client_id: c\n    client_secret: s\n    realm: 'a\"b'",
-         "authorization_servers.main.realm", "config.invalid_value"),
-        ("    mode: uma2\n    op_url: https://op\n    client_id: c\n    client_secret: s\n    clientsecret: s",
-         "authorization_servers.main.clientsecret", "config.unknown_field"),
+        (
+            "    mode: oxd\n    op_url: https://op\n    oxd_id: i\n    client_id: c\n    client_secret: s",
+            "authorization_servers.main.oxd_url", "config.missing_field"
+        ),
+        (
+            "    mode: uma2\n    oxd_url: https://x\n    op_url: https://op\n    client_id: c\n    client_secret: s",
+            "authorization_servers.main.oxd_url", "config.field_not_allowed"
+        ),
+        (
+            "    mode: uma3\n    op_url: https://op\n    client_id: c\n    client_secret: s",
+            "authorization_servers.main.mode", "config.invalid_value"
+        ),
+        (
+            "    mode: uma2\n    op_url: op.example\n    client_id: c\n    client_secret: s",
+            "authorization_servers.main.op_url", "config.invalid_url"
+        ),
+        (
+            "    mode: uma2\n    op_url: https://op\n    client_id: c",
+            "authorization_servers.main.client_secret", "config.missing_field"
+        ),
+        (
+            "    mode: uma2\n    op_url: https://op\n    client_id: c\n    client_secret: \"\"",
+            "authorization_servers.main.client_secret", "config.missing_field"
+        ),
+        (
+            "    mode: uma2\n    op_url: https://op\n    client_id: c\n    client_secret: s\n    connect_timeout: 10s",
+            "authorization_servers.main.connect_timeout", "config.invalid_value"
+        ),
+        (
+            "    mode: uma2\n    op_url: https://op\n    client_id: c\n    client_secret: s\n    realm: 'a\"b'",
+            "authorization_servers.main.realm", "config.invalid_value"
+        ),
+        (
+            "    mode: uma2\n    op_url: https://op\n    client_id: c\n    client_secret: s\n    clientsecret: s",
+            "authorization_servers.main.clientsecret", "config.unknown_field"
+        ),
     ])
     func rejectsInvalidServer(_ server: String, _ fieldPath: String, _ detail: String) throws {
         let error = try #require(ConfigTestSupport.error(self.config(server)))

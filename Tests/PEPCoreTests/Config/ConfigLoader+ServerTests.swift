@@ -10,8 +10,10 @@ import Testing
         #expect(try ConfigLoader.load(text: auto, fileName: "f", environment: [:], coreCount: 0).workerCount == 1)
         #expect(try ConfigLoader.load(text: auto, fileName: "f", environment: [:], coreCount: 1000).workerCount == 256)
         #expect(try ConfigTestSupport.load(ConfigTestSupport.config(topExtra: "workers: 12")).workerCount == 12)
-        for (value, detail) in [("0", "config.invalid_value"), ("257", "config.invalid_value"),
-                                ("many", "config.invalid_value"), ("1.5", "config.type_mismatch")] {
+        for (value, detail) in [
+            ("0", "config.invalid_value"), ("257", "config.invalid_value"),
+            ("many", "config.invalid_value"), ("1.5", "config.type_mismatch"),
+        ] {
             let error = ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "workers: \(value)"))
             #expect(error?.fieldPath == "workers", "\(value)")
             #expect(error?.detail == detail, "\(value)")
@@ -44,7 +46,8 @@ import Testing
                     headerTimeout: .seconds(5), idleTimeout: .seconds(30), drainTimeout: .seconds(2),
                     upstreamConnectTimeout: .milliseconds(750), upstreamReadTimeout: .seconds(120), upstreamMaxIdle: 0,
                     upstreamIdleTimeout: .seconds(3600), upstreamMaxRequests: 99))
-        let error = try #require(ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "limits: {max_header_byte: 1}")))
+        let error = try #require(
+            ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "limits: {max_header_byte: 1}")))
         #expect(error.fieldPath == "limits.max_header_byte")
         #expect(error.detail == "config.unknown_field")
         #expect(error.message.contains("did you mean 'max_header_bytes'"))

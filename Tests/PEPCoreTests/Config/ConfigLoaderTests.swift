@@ -54,6 +54,34 @@ import Testing
         #expect(error.message.contains("OXD_ID"))
     }
 
+    /// The full example of docs/configuration.md (copied verbatim into Fixtures/config/full-example.yaml) loads
+    /// and compiles every section it shows.
+    @Test func documentedFullExampleLoads() throws {
+        let config = try ConfigTestSupport.load(
+            try ConfigTestSupport.fixture("full-example.yaml"),
+            environment: ["OXD_ID": "o", "CLIENT_ID": "c", "CLIENT_SECRET": "s", "KEYCLOAK_SECRET": "k"])
+        #expect(config.listeners.count == 2)
+        #expect(config.listeners[1].tls?.certificatePath == "/etc/uma-pep/tls/cert.pem")
+        #expect(config.workerCount == 4)
+        #expect(config.limits == ProxyLimits())
+        #expect(config.authorizationServers.map(\.name) == ["gluu", "keycloak"])
+        #expect(config.authorizationServers[1].mode == .uma2 && config.authorizationServers[1].registerResources)
+        #expect(config.consumers.count == 1)
+        #expect(config.trustedProxies.map(\.description) == ["10.0.0.0/8"])
+        let photos = try #require(config.service(named: "photos"))
+        #expect(photos.hosts.map(\.description) == ["photos.example.com", "*.photos.example.com"])
+        #expect(photos.policy.passCredentials == .hide)
+        #expect(photos.policy.customHeaders.count == 3)
+        #expect(
+            photos.protectionDocument.rules[1].conditions[0].scopeExpression?.rule
+                == .and([.variable(0), .not(.variable(1))]))
+        let reports = try #require(config.service(named: "reports"))
+        #expect(reports.upstream.basePath == "/v2")
+        #expect(reports.upstreamTLS.caFile == "/etc/uma-pep/internal-ca.pem")
+        #expect(reports.protectionDocument.rules[0].path == "/reports/{[0-9]{4}}")
+        #expect(reports.policy.ticketOnInsufficientScope)
+    }
+
     /// One edit to the tutorial, and the exact error it must give.
     struct BrokenCopy: CustomTestStringConvertible, Sendable {
         let label: String
@@ -90,7 +118,8 @@ import Testing
                 + "[{\"httpMethods\": [\"GET\"], \"scopes\": [\"read\"],}]}]'\n",
             fieldPath: "services[0].uma_scope_expression", detail: "config.invalid_json"),
         BrokenCopy(
-            label: "unknown field", find: "          - httpMethods: [GET]\n            scopes: [read]\n      - path: /todos",
+            label: "unknown field",
+            find: "          - httpMethods: [GET]\n            scopes: [read]\n      - path: /todos",
             replace: "          - httpMethod: [GET]\n            scopes: [read]\n      - path: /todos",
             fieldPath: "services[1].uma_scope_expression[0].conditions[0].httpMethod", detail: "config.unknown_field"),
         BrokenCopy(

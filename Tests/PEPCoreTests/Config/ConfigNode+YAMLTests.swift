@@ -9,7 +9,8 @@ import Testing
         ("a: true", .bool(true)), ("a: False", .bool(false)), ("a: ~", .null), ("a:", .null), ("a: null", .null),
         ("a: '12'", .string("12", substituted: false)), ("a: \"true\"", .string("true", substituted: false)),
         ("a: yes", .string("yes", substituted: false)), ("a: off", .string("off", substituted: false)),
-        ("a: 2001-12-14", .string("2001-12-14", substituted: false)), ("a: 1_000", .string("1_000", substituted: false)),
+        ("a: 2001-12-14", .string("2001-12-14", substituted: false)),
+        ("a: 1_000", .string("1_000", substituted: false)),
         ("a: !!str 12", .string("12", substituted: false)), ("a: 10s", .string("10s", substituted: false)),
         ("a: 1e3", .double(1000)), ("a: 012", .int(12)),
     ])

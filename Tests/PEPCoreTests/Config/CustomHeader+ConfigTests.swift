@@ -14,7 +14,8 @@ import Testing
             """
                   - {header_name: x_consumer_id, value_lua_exp: consumer.id}
                   - {header_name: x-rpt, value_lua_exp: introspect_data, format: jwt}
-                  - {header_name: 'x-perm-{*}', value_lua_exp: introspect_data.perms, format: list, sep: ";", iterate: true}
+                  - {header_name: 'x-perm-{*}', value_lua_exp: introspect_data.perms, format: list, sep: ";",
+                     iterate: true}
                   - {header_name: x-version, value_lua_exp: '"version 1.0"'}
             """)
         #expect(
@@ -37,28 +38,42 @@ import Testing
     }
 
     static let invalid: [Invalid] = [
-        Invalid(label: "Lua expression", yaml: "- {header_name: x-a, value_lua_exp: 'os.getenv(\"HOME\")'}",
-                field: "[0].value_lua_exp", detail: "config.invalid_header_expression"),
-        Invalid(label: "unquoted literal", yaml: "- {header_name: x-a, value_lua_exp: hello}",
-                field: "[0].value_lua_exp", detail: "config.invalid_header_expression"),
-        Invalid(label: "space in name", yaml: "- {header_name: x a, value_lua_exp: consumer.id}",
-                field: "[0].header_name", detail: "config.invalid_header_name"),
-        Invalid(label: "colon in name", yaml: "- {header_name: 'x:a', value_lua_exp: consumer.id}",
-                field: "[0].header_name", detail: "config.invalid_header_name"),
-        Invalid(label: "placeholder without iterate", yaml: "- {header_name: 'x-{*}', value_lua_exp: consumer}",
-                field: "[0].header_name", detail: "config.invalid_header_name"),
-        Invalid(label: "iterate without placeholder", yaml: "- {header_name: x-a, value_lua_exp: consumer, iterate: true}",
-                field: "[0].header_name", detail: "config.invalid_header_name"),
-        Invalid(label: "framing header", yaml: "- {header_name: Content_Length, value_lua_exp: '\"1\"'}",
-                field: "[0].header_name", detail: "config.invalid_header_name"),
-        Invalid(label: "duplicate name", yaml: "- {header_name: X-A, value_lua_exp: consumer.id}\n      - {header_name: x_a, value_lua_exp: consumer.id}",
-                field: "[1].header_name", detail: "config.duplicate_header"),
-        Invalid(label: "unknown format", yaml: "- {header_name: x-a, value_lua_exp: consumer, format: xml}",
-                field: "[0].format", detail: "config.invalid_value"),
-        Invalid(label: "unknown field", yaml: "- {header_name: x-a, value_lua_exp: consumer, value: x}",
-                field: "[0].value", detail: "config.unknown_field"),
-        Invalid(label: "missing expression", yaml: "- {header_name: x-a}",
-                field: "[0].value_lua_exp", detail: "config.missing_field"),
+        Invalid(
+            label: "Lua expression", yaml: "- {header_name: x-a, value_lua_exp: 'os.getenv(\"HOME\")'}",
+            field: "[0].value_lua_exp", detail: "config.invalid_header_expression"),
+        Invalid(
+            label: "unquoted literal", yaml: "- {header_name: x-a, value_lua_exp: hello}",
+            field: "[0].value_lua_exp", detail: "config.invalid_header_expression"),
+        Invalid(
+            label: "space in name", yaml: "- {header_name: x a, value_lua_exp: consumer.id}",
+            field: "[0].header_name", detail: "config.invalid_header_name"),
+        Invalid(
+            label: "colon in name", yaml: "- {header_name: 'x:a', value_lua_exp: consumer.id}",
+            field: "[0].header_name", detail: "config.invalid_header_name"),
+        Invalid(
+            label: "placeholder without iterate", yaml: "- {header_name: 'x-{*}', value_lua_exp: consumer}",
+            field: "[0].header_name", detail: "config.invalid_header_name"),
+        Invalid(
+            label: "iterate without placeholder", yaml: "- {header_name: x-a, value_lua_exp: consumer, iterate: true}",
+            field: "[0].header_name", detail: "config.invalid_header_name"),
+        Invalid(
+            label: "framing header", yaml: "- {header_name: Content_Length, value_lua_exp: '\"1\"'}",
+            field: "[0].header_name", detail: "config.invalid_header_name"),
+        Invalid(
+            label: "duplicate name",
+            yaml:
+                "- {header_name: X-A, value_lua_exp: consumer.id}\n"
+                    + "      - {header_name: x_a, value_lua_exp: consumer.id}",
+            field: "[1].header_name", detail: "config.duplicate_header"),
+        Invalid(
+            label: "unknown format", yaml: "- {header_name: x-a, value_lua_exp: consumer, format: xml}",
+            field: "[0].format", detail: "config.invalid_value"),
+        Invalid(
+            label: "unknown field", yaml: "- {header_name: x-a, value_lua_exp: consumer, value: x}",
+            field: "[0].value", detail: "config.unknown_field"),
+        Invalid(
+            label: "missing expression", yaml: "- {header_name: x-a}",
+            field: "[0].value_lua_exp", detail: "config.missing_field"),
     ]
 
     /// Each invalid custom header fails at its exact field; expression errors name the header.

@@ -73,7 +73,8 @@ import Testing
     @Test func appliesInsideJSONStringDocument() throws {
         let document = ConfigTestSupport.jsonDocument(
             #"[{"path": "/a", "conditions": [{"httpMethods": ["GET"], "scopes": ["${SCOPE:-read}"]}]}]"#)
-        let config = try ConfigTestSupport.load(ConfigTestSupport.config(document: document), environment: ["SCOPE": "view"])
+        let config = try ConfigTestSupport.load(
+            ConfigTestSupport.config(document: document), environment: ["SCOPE": "view"])
         #expect(config.services[0].protectionDocument.rules[0].conditions[0].scopes == ["view"])
     }
 }

@@ -39,7 +39,8 @@ import Testing
     /// In a configuration a bad host names its entry; the same host in two services is a conflict, while the
     /// same name with a different port is not.
     @Test func validatedInConfiguration() throws {
-        let bad = ConfigTestSupport.config().replacingOccurrences(of: "[api.example.com]", with: "[ok.example.com, \"*.*.com\"]")
+        let bad = ConfigTestSupport.config().replacingOccurrences(
+            of: "[api.example.com]", with: "[ok.example.com, \"*.*.com\"]")
         let error = try #require(ConfigTestSupport.error(bad))
         #expect(error.fieldPath == "services[0].hosts[1]")
         #expect(error.detail == "config.invalid_host")
@@ -55,7 +56,8 @@ import Testing
         #expect(clashError.fieldPath == "services[1].hosts[0]")
         #expect(clashError.detail == "config.duplicate_host")
         #expect(clashError.message.contains("'api'"))
-        let ported = ConfigTestSupport.config() + second.replacingOccurrences(of: "%HOSTS%", with: "api.example.com:8443")
+        let ported =
+            ConfigTestSupport.config() + second.replacingOccurrences(of: "%HOSTS%", with: "api.example.com:8443")
         #expect(try ConfigTestSupport.load(ported).services.count == 2)
     }
 }

@@ -13,8 +13,10 @@ import Testing
     }
 
     /// Names, missing ports, bare IPv6 and out-of-range ports are refused.
-    @Test(arguments: ["localhost:8000", "0.0.0.0", "::1:8000", "[::1]", "1.2.3.4:65536", "1.2.3.4:-1", ":8000",
-                      "[127.0.0.1]:80", "1.2.3.4:80:80"])
+    @Test(arguments: [
+        "localhost:8000", "0.0.0.0", "::1:8000", "[::1]", "1.2.3.4:65536", "1.2.3.4:-1", ":8000",
+        "[127.0.0.1]:80", "1.2.3.4:80:80",
+    ])
     func rejects(_ text: String) {
         #expect(ListenAddress(text) == nil)
     }
@@ -30,19 +32,30 @@ import Testing
                 """)
         let config = try ConfigTestSupport.load(text)
         #expect(config.listeners.count == 2)
-        #expect(config.listeners[1].tls == ListenerTLS(certificatePath: "/etc/pep/cert.pem", privateKeyPath: "/etc/pep/key.pem"))
+        #expect(
+            config.listeners[1].tls
+                == ListenerTLS(certificatePath: "/etc/pep/cert.pem", privateKeyPath: "/etc/pep/key.pem"))
         #expect(config.admin.listen.port == 9901)
         let single = try ConfigTestSupport.load(ConfigTestSupport.config(topExtra: "listen: \"127.0.0.1:1\""))
         #expect(single.listeners.map(\.address.port) == [1])
 
         let cases: [(String, String, String)] = [
             ("listen: [\"127.0.0.1:8000\", \"127.0.0.1:8000\"]", "listen[1]", "config.duplicate_listener"),
-            ("listen: [\"127.0.0.1:8000\"]\nadmin: {listen: \"127.0.0.1:8000\"}", "admin.listen", "config.duplicate_listener"),
+            (
+                "listen: [\"127.0.0.1:8000\"]\nadmin: {listen: \"127.0.0.1:8000\"}", "admin.listen",
+                "config.duplicate_listener"
+            ),
             ("listen: [\"localhost:8000\"]", "listen[0]", "config.invalid_address"),
             ("listen: []", "listen", "config.missing_field"),
-            ("listen: [{address: \"127.0.0.1:1\", tls: {certificate: c}}]", "listen[0].tls.private_key", "config.missing_field"),
-            ("listen: [{address: \"127.0.0.1:1\", tls: {certificate: c, private_key: k, ca: x}}]", "listen[0].tls.ca",
-             "config.unknown_field"),
+            (
+                "listen: [{address: \"127.0.0.1:1\", tls: {certificate: c}}]", "listen[0].tls.private_key",
+                "config.missing_field"
+            ),
+            (
+                "listen: [{address: \"127.0.0.1:1\", tls: {certificate: c, private_key: k, ca: x}}]",
+                "listen[0].tls.ca",
+                "config.unknown_field"
+            ),
             ("admin: {listen: \"127.0.0.1:8001\", token: x}", "admin.token", "config.unknown_field"),
         ]
         for (extra, fieldPath, detail) in cases {

@@ -92,7 +92,8 @@ import Testing
             #"[{"path": "/a/{[0-9}", "conditions": [{"httpMethods": ["GET"], "scopes": ["r"]}]}]"#,
             "d[0].path", "config.invalid_regex"),
         Invalid(
-            "path without leading slash", #"[{"path": "a", "conditions": [{"httpMethods": ["GET"], "scopes": ["r"]}]}]"#,
+            "path without leading slash",
+            #"[{"path": "a", "conditions": [{"httpMethods": ["GET"], "scopes": ["r"]}]}]"#,
             "d[0].path", "config.invalid_path"),
         Invalid(
             "empty middle segment", #"[{"path": "/a//b", "conditions": [{"httpMethods": ["GET"], "scopes": ["r"]}]}]"#,
@@ -153,7 +154,10 @@ import Testing
              {"path": "/re/{a??}", "conditions": [{"httpMethods": ["GET"], "scopes": ["a"]}]}]
             """
         let (document, raw) = try ProtectionDocument.load(jsonText: json)
-        #expect(document.rules.map(\.path) == ["/", "/folder/?/file", "/path/??/image.jpg", "/users/?/{todos|photos}/", "/re/{a??}"])
+        #expect(
+            document.rules.map(\.path) == [
+                "/", "/folder/?/file", "/path/??/image.jpg", "/users/?/{todos|photos}/", "/re/{a??}",
+            ])
         let conditions = document.rules[3].conditions
         #expect(conditions[0] == RuleCondition(httpMethods: ["GET", "PATCH"], scopes: ["a"], ticketScopes: ["b"]))
         #expect(conditions[1].scopeExpression?.rule == .and([.variable(0), .not(.variable(1))]))
@@ -171,7 +175,8 @@ import Testing
 
     /// Every rule set of the shared path-match vectors loads (they only use valid patterns).
     @Test func pathMatchVectorsLoad() throws {
-        let url = try #require(Bundle.module.url(forResource: "path-match", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "path-match", withExtension: "json", subdirectory: "Fixtures"))
         let data = try Data(contentsOf: url)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let cases = try #require(object["cases"] as? [[String: Any]])
@@ -220,15 +225,18 @@ import Testing
 
     /// A service without `uma_scope_expression` has no rules and no raw document.
     @Test func absentDocumentMeansNoRules() throws {
-        let text = ConfigTestSupport.config(document: "").replacingOccurrences(of: "    uma_scope_expression:\n", with: "")
+        let text = ConfigTestSupport.config(document: "").replacingOccurrences(
+            of: "    uma_scope_expression:\n", with: "")
         let service = try ConfigTestSupport.load(text).services[0]
         #expect(service.protectionDocument.rules.isEmpty)
         #expect(service.rawProtectionDocument == nil)
     }
 
     /// Method checks: `?` and uppercase tokens pass; everything else gets a reason.
-    @Test(arguments: [("GET", true), ("?", true), ("PROPFIND", true), ("??", false), ("get", false), ("G1", false),
-                      ("{GET}", false), ("", false), ("GÉT", false)])
+    @Test(arguments: [
+        ("GET", true), ("?", true), ("PROPFIND", true), ("??", false), ("get", false), ("G1", false),
+        ("{GET}", false), ("", false), ("GÉT", false),
+    ])
     func methodGrammar(_ method: String, _ valid: Bool) {
         #expect((ProtectionDocument.methodProblem(method) == nil) == valid)
     }

@@ -15,7 +15,8 @@ import Testing
     /// The documented operators parse into the shared `ScopeRule` tree.
     @Test func parsesSupportedOperators() throws {
         let expression = try self.load(
-            #"{"rule": {"and": [{"var": 0}, {"or": [{"var": 1}, {"var": 2}]}, {"!": [{"var": 2}]}, {"!": {"var": 0}}, true]},"#
+            #"{"rule": {"and": [{"var": 0}, {"or": [{"var": 1}, {"var": 2}]}, {"!": [{"var": 2}]}, "#
+                + #"{"!": {"var": 0}}, true]},"#
                 + #""data": ["admin", "employee", "customer"]}"#)
         #expect(
             expression.rule
@@ -40,38 +41,53 @@ import Testing
     }
 
     static let invalid: [Invalid] = [
-        Invalid(label: "var out of range", json: #"{"rule": {"var": 1}, "data": ["a"]}"#,
-                fieldPath: "rule.var", detail: "config.invalid_scope_expression"),
-        Invalid(label: "negative var", json: #"{"rule": {"var": -1}, "data": ["a"]}"#,
-                fieldPath: "rule.var", detail: "config.invalid_scope_expression"),
-        Invalid(label: "var by name", json: #"{"rule": {"var": "a"}, "data": ["a"]}"#,
-                fieldPath: "rule.var", detail: "config.invalid_scope_expression"),
-        Invalid(label: "unsupported operator", json: #"{"rule": {"xor": [{"var": 0}]}, "data": ["a"]}"#,
-                fieldPath: "rule.xor", detail: "config.invalid_scope_expression"),
-        Invalid(label: "two operators", json: #"{"rule": {"and": [{"var": 0}], "or": [{"var": 0}]}, "data": ["a"]}"#,
-                fieldPath: "rule", detail: "config.invalid_scope_expression"),
-        Invalid(label: "empty and", json: #"{"rule": {"and": []}, "data": ["a"]}"#,
-                fieldPath: "rule.and", detail: "config.invalid_scope_expression"),
-        Invalid(label: "or not a list", json: #"{"rule": {"or": {"var": 0}}, "data": ["a"]}"#,
-                fieldPath: "rule.or", detail: "config.invalid_scope_expression"),
-        Invalid(label: "not with two operands", json: #"{"rule": {"!": [{"var": 0}, {"var": 0}]}, "data": ["a"]}"#,
-                fieldPath: "rule[\"!\"]", detail: "config.invalid_scope_expression"),
-        Invalid(label: "string rule", json: #"{"rule": "a", "data": ["a"]}"#,
-                fieldPath: "rule", detail: "config.invalid_scope_expression"),
-        Invalid(label: "number rule", json: #"{"rule": 1, "data": ["a"]}"#,
-                fieldPath: "rule", detail: "config.invalid_scope_expression"),
-        Invalid(label: "nested non-boolean", json: #"{"rule": {"or": [{"var": 0}, "a"]}, "data": ["a"]}"#,
-                fieldPath: "rule.or[1]", detail: "config.invalid_scope_expression"),
-        Invalid(label: "empty data", json: #"{"rule": true, "data": []}"#,
-                fieldPath: "data", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "var out of range", json: #"{"rule": {"var": 1}, "data": ["a"]}"#,
+            fieldPath: "rule.var", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "negative var", json: #"{"rule": {"var": -1}, "data": ["a"]}"#,
+            fieldPath: "rule.var", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "var by name", json: #"{"rule": {"var": "a"}, "data": ["a"]}"#,
+            fieldPath: "rule.var", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "unsupported operator", json: #"{"rule": {"xor": [{"var": 0}]}, "data": ["a"]}"#,
+            fieldPath: "rule.xor", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "two operators", json: #"{"rule": {"and": [{"var": 0}], "or": [{"var": 0}]}, "data": ["a"]}"#,
+            fieldPath: "rule", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "empty and", json: #"{"rule": {"and": []}, "data": ["a"]}"#,
+            fieldPath: "rule.and", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "or not a list", json: #"{"rule": {"or": {"var": 0}}, "data": ["a"]}"#,
+            fieldPath: "rule.or", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "not with two operands", json: #"{"rule": {"!": [{"var": 0}, {"var": 0}]}, "data": ["a"]}"#,
+            fieldPath: "rule[\"!\"]", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "string rule", json: #"{"rule": "a", "data": ["a"]}"#,
+            fieldPath: "rule", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "number rule", json: #"{"rule": 1, "data": ["a"]}"#,
+            fieldPath: "rule", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "nested non-boolean", json: #"{"rule": {"or": [{"var": 0}, "a"]}, "data": ["a"]}"#,
+            fieldPath: "rule.or[1]", detail: "config.invalid_scope_expression"),
+        Invalid(
+            label: "empty data", json: #"{"rule": true, "data": []}"#,
+            fieldPath: "data", detail: "config.invalid_scope_expression"),
         Invalid(label: "missing data", json: #"{"rule": true}"#, fieldPath: "data", detail: "config.missing_field"),
         Invalid(label: "missing rule", json: #"{"data": ["a"]}"#, fieldPath: "rule", detail: "config.missing_field"),
-        Invalid(label: "empty scope name", json: #"{"rule": true, "data": [""]}"#,
-                fieldPath: "data[0]", detail: "config.invalid_value"),
-        Invalid(label: "non-string scope", json: #"{"rule": true, "data": [1]}"#,
-                fieldPath: "data[0]", detail: "config.type_mismatch"),
-        Invalid(label: "unknown field", json: #"{"rule": true, "data": ["a"], "extra": 1}"#,
-                fieldPath: "extra", detail: "config.unknown_field"),
+        Invalid(
+            label: "empty scope name", json: #"{"rule": true, "data": [""]}"#,
+            fieldPath: "data[0]", detail: "config.invalid_value"),
+        Invalid(
+            label: "non-string scope", json: #"{"rule": true, "data": [1]}"#,
+            fieldPath: "data[0]", detail: "config.type_mismatch"),
+        Invalid(
+            label: "unknown field", json: #"{"rule": true, "data": ["a"], "extra": 1}"#,
+            fieldPath: "extra", detail: "config.unknown_field"),
     ]
 
     /// Each expression outside the supported subset is rejected at its exact sub-path.

@@ -11,8 +11,10 @@ import Testing
         ("http://api.internal/v1/", .http, "api.internal", 80, "/v1", "api.internal"),
         ("https://[2001:db8::1]:8443/base/path", .https, "2001:db8::1", 8443, "/base/path", "[2001:db8::1]:8443"),
     ])
-    func parses(_ text: String, _ scheme: Upstream.Scheme, _ host: String, _ port: UInt16, _ basePath: String,
-                _ authority: String) throws {
+    func parses(
+        _ text: String, _ scheme: Upstream.Scheme, _ host: String, _ port: UInt16, _ basePath: String,
+        _ authority: String
+    ) throws {
         let upstream = try #require(Upstream(text))
         #expect(upstream.scheme == scheme)
         #expect(upstream.host == host)
