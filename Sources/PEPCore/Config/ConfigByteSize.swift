@@ -7,13 +7,16 @@ public enum ConfigByteSize {
         let digits = text.prefix { $0.isASCII && $0.isNumber }
         let unit = text.dropFirst(digits.count)
         guard !digits.isEmpty, digits.count <= 12, let amount = Int(digits) else { return nil }
+        let multiplier: Int
         switch unit {
-        case "": return amount
-        case "KiB": return amount * 1024
-        case "MiB": return amount * 1024 * 1024
-        case "GiB": return amount * 1024 * 1024 * 1024
+        case "": multiplier = 1
+        case "KiB": multiplier = 1 << 10
+        case "MiB": multiplier = 1 << 20
+        case "GiB": multiplier = 1 << 30
         default: return nil
         }
+        let (bytes, overflow) = amount.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : bytes
     }
 
     /// Reads a size node within `range`.

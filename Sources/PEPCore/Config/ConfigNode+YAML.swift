@@ -22,16 +22,28 @@ extension ConfigNode {
             throw ConfigError(file: file, fieldPath: "", message: "unreadable YAML", reason: .yamlSyntax)
         }
         guard let root else { return nil }
-        return try Self.convert(root, file: file, depth: 0)
+        var budget = Self.maximumNodes
+        return try Self.convert(root, file: file, depth: 0, budget: &budget)
     }
 
     /// Nesting deeper than this is refused (a hostile file cannot exhaust the stack).
     static let maximumDepth = 64
+    /// Values (after alias expansion) beyond this are refused, so a "billion laughs" alias bomb cannot
+    /// exhaust memory or time.
+    static let maximumNodes = 100_000
 
-    private static func convert(_ node: Node, file: String, depth: Int) throws(ConfigError) -> ConfigNode {
+    private static func convert(
+        _ node: Node, file: String, depth: Int, budget: inout Int
+    ) throws(ConfigError) -> ConfigNode {
         guard depth < Self.maximumDepth else {
             throw ConfigError(
                 file: file, fieldPath: "", message: "nesting deeper than \(Self.maximumDepth) levels",
+                reason: .yamlSyntax)
+        }
+        budget -= 1
+        guard budget >= 0 else {
+            throw ConfigError(
+                file: file, fieldPath: "", message: "more than \(Self.maximumNodes) values (after expanding aliases)",
                 reason: .yamlSyntax)
         }
         switch node {
@@ -43,7 +55,7 @@ extension ConfigNode {
         case .sequence(let sequence):
             var items: [ConfigNode] = []
             items.reserveCapacity(sequence.count)
-            for item in sequence { items.append(try Self.convert(item, file: file, depth: depth + 1)) }
+            for item in sequence { items.append(try Self.convert(item, file: file, depth: depth + 1, budget: &budget)) }
             return .sequence(items)
         case .mapping(let mapping):
             var members: [Member] = []
@@ -56,7 +68,9 @@ extension ConfigNode {
                         reason: .yamlSyntax)
                 }
                 members.append(
-                    Member(key: keyScalar.string, value: try Self.convert(value, file: file, depth: depth + 1)))
+                    Member(
+                        key: keyScalar.string,
+                        value: try Self.convert(value, file: file, depth: depth + 1, budget: &budget)))
             }
             return .mapping(members)
         }

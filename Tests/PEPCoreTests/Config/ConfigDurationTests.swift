@@ -48,6 +48,7 @@ import Testing
         #expect(ConfigByteSize.parse("10MiB") == 10_485_760)
         #expect(ConfigByteSize.parse("1GiB") == 1_073_741_824)
         #expect(ConfigByteSize.parse("10MB") == nil)
+        #expect(ConfigByteSize.parse("999999999999GiB") == nil)
         let config = try ConfigTestSupport.load(
             ConfigTestSupport.config(topExtra: "limits: {max_header_bytes: 32KiB, max_body_bytes: 0}"))
         #expect(config.limits.maxHeaderBytes == 32_768)

@@ -32,6 +32,22 @@ import Testing
         #expect(throws: ConfigError.self) { try ConfigNode.parseYAML(yaml, file: "f") }
     }
 
+    /// Deep nesting and alias bombs are refused with an error instead of exhausting stack, memory or time.
+    @Test(arguments: ["nesting 2000 deep (libyaml limit)", "nesting 70 deep (our limit)", "alias bomb"])
+    func refusesHostileShapes(_ shape: String) {
+        let yaml: String
+        switch shape {
+        case "alias bomb":
+            yaml = (0..<9).map { "l\($0 + 1): &l\($0 + 1) [" + String(repeating: "*l\($0), ", count: 9) + "*l\($0)]" }
+                .reduce("l0: &l0 [x]\n") { $0 + $1 + "\n" }
+        case "nesting 70 deep (our limit)":
+            yaml = "a: " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+        default:
+            yaml = "a: " + String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000)
+        }
+        #expect(throws: ConfigError.self) { try ConfigNode.parseYAML(yaml, file: "f") }
+    }
+
     /// A document of only comments is empty.
     @Test func commentOnlyIsEmpty() throws {
         #expect(try ConfigNode.parseYAML("# hi\n", file: "f") == nil)
