@@ -3,7 +3,7 @@
 /// Built once by `ConfigLoader.load`; a reload builds a new value and swaps the reference. Every field is
 /// validated; nothing here needs checking again at request time. Field meanings, defaults and units are in
 /// docs/configuration.md.
-public struct PEPConfiguration: Sendable {
+public struct PEPConfiguration: Sendable, Equatable {
     /// The file name the configuration was loaded from (messages only).
     public let sourceFile: String
     /// Client-facing listeners (`listen`), in file order, no two with the same address.

@@ -6,7 +6,10 @@
 public struct Upstream: Sendable, Hashable, CustomStringConvertible {
     /// `http` or `https`.
     public enum Scheme: String, Sendable, Hashable {
-        case http, https
+        /// Plain HTTP/1.1.
+        case http
+        /// HTTP/1.1 over TLS.
+        case https
 
         /// 80 or 443.
         public var defaultPort: UInt16 { self == .http ? 80 : 443 }
