@@ -1,0 +1,129 @@
+extension ConfigLoader {
+    /// Fields of a `services` entry.
+    static let serviceFields = [
+        "name", "url", "hosts", "authorization_server", "deny_by_default", "pass_credentials",
+        "ticket_on_insufficient_scope", "preserve_host", "custom_headers", "uma_scope_expression", "upstream_tls",
+    ]
+
+    /// `services`: a non-empty list; names unique; host patterns unique across services.
+    static func loadServices(
+        _ reader: ConfigReader, authorizationServers: [AuthorizationServerConfiguration]
+    ) throws(ConfigError) -> [ServiceConfiguration] {
+        guard let items = try reader.sequence("services"), !items.isEmpty else {
+            throw reader.error("services", .missingField, "at least one service is needed")
+        }
+        var services: [ServiceConfiguration] = []
+        var hostOwners: [HostPattern: String] = [:]
+        for (index, item) in items.enumerated() {
+            let path = reader.path["services"][index]
+            let service = try Self.loadService(
+                item, at: path, file: reader.file, authorizationServers: authorizationServers)
+            if services.contains(where: { $0.name == service.name }) {
+                throw ConfigError(
+                    file: reader.file, fieldPath: path["name"].description,
+                    message: "service name '\(service.name)' is used twice", reason: .duplicateService)
+            }
+            for (hostIndex, host) in service.hosts.enumerated() {
+                if let owner = hostOwners[host] {
+                    let whose = owner == service.name ? "is listed twice" : "is already used by service '\(owner)'"
+                    throw ConfigError(
+                        file: reader.file, fieldPath: path["hosts"][hostIndex].description,
+                        message: "host '\(host)' \(whose)", reason: .duplicateHost)
+                }
+                hostOwners[host] = service.name
+            }
+            services.append(service)
+        }
+        return services
+    }
+
+    private static func loadService(
+        _ node: ConfigNode, at path: FieldPath, file: String, authorizationServers: [AuthorizationServerConfiguration]
+    ) throws(ConfigError) -> ServiceConfiguration {
+        let entry = try ConfigReader(node, at: path, file: file, allowed: Self.serviceFields)
+        let name = try entry.requiredString("name")
+        guard Self.isValidName(name) else {
+            throw entry.error("name", .invalidName, "'\(name)' is not a valid name (letters, digits, '.', '_', '-')")
+        }
+        let urlText = try entry.requiredString("url")
+        let upstream: Upstream
+        switch Upstream.parse(urlText) {
+        case .success(let parsed): upstream = parsed
+        case .failure(let error):
+            throw entry.error("url", .invalidURL, "'\(urlText)' is not a valid upstream URL: \(error.message)")
+        }
+        let hosts = try Self.loadHosts(entry)
+        let authorizationServer = try Self.resolveAuthorizationServer(entry, authorizationServers)
+        let customHeaders = try CustomHeader.loadList(
+            entry.sequence("custom_headers") ?? [], at: path["custom_headers"], file: file)
+        let policy = ServicePolicy(
+            serviceName: name, authorizationServer: authorizationServer,
+            denyByDefault: try entry.bool("deny_by_default", default: true),
+            passCredentials: try entry.enumeration("pass_credentials", default: PassCredentials.pass),
+            ticketOnInsufficientScope: try entry.bool("ticket_on_insufficient_scope", default: false),
+            customHeaders: customHeaders)
+        var document = ProtectionDocument(rules: [])
+        var rawDocument: JSONValue?
+        if let documentNode = entry.node("uma_scope_expression") {
+            let loaded = try ProtectionDocument.load(
+                documentNode, at: path["uma_scope_expression"], file: file, requireScopes: true)
+            document = loaded.document
+            rawDocument = loaded.json
+        }
+        var upstreamTLS = UpstreamTLS()
+        if let tlsNode = entry.node("upstream_tls") {
+            guard upstream.scheme == .https else {
+                throw entry.error("upstream_tls", .fieldNotAllowed, "upstream_tls needs an https url")
+            }
+            let tls = try ConfigReader(
+                tlsNode, at: path["upstream_tls"], file: file, allowed: ["ca_file", "insecure_skip_verify"])
+            upstreamTLS = UpstreamTLS(
+                caFile: try tls.string("ca_file"),
+                insecureSkipVerify: try tls.bool("insecure_skip_verify", default: false))
+        }
+        return ServiceConfiguration(
+            name: name, policy: policy, protectionDocument: document, rawProtectionDocument: rawDocument,
+            upstream: upstream, hosts: hosts, preserveHost: try entry.bool("preserve_host", default: false),
+            upstreamTLS: upstreamTLS)
+    }
+
+    /// `hosts`: a non-empty list of `HostPattern`s, no repeats within the service.
+    private static func loadHosts(_ entry: ConfigReader) throws(ConfigError) -> [HostPattern] {
+        guard let texts = try entry.stringList("hosts"), !texts.isEmpty else {
+            throw entry.error("hosts", .missingField, "a service needs at least one host")
+        }
+        var hosts: [HostPattern] = []
+        for (index, text) in texts.enumerated() {
+            guard let host = HostPattern(text) else {
+                throw ConfigError(
+                    file: entry.file, fieldPath: entry.path["hosts"][index].description,
+                    message: "'\(text)' is not a host: use a DNS name, '*.suffix', an IP address "
+                        + "('[v6]' for IPv6), optionally with ':port'",
+                    reason: .invalidHost)
+            }
+            hosts.append(host)
+        }
+        return hosts
+    }
+
+    /// `authorization_server`: must name a key of `authorization_servers`; may be omitted when there is
+    /// exactly one.
+    private static func resolveAuthorizationServer(
+        _ entry: ConfigReader, _ servers: [AuthorizationServerConfiguration]
+    ) throws(ConfigError) -> String {
+        let known = servers.map(\.name).joined(separator: ", ")
+        guard let name = try entry.string("authorization_server") else {
+            if servers.count == 1, let only = servers.first { return only.name }
+            let why = servers.isEmpty ? "authorization_servers is empty" : "choose one of: \(known)"
+            throw entry.error(
+                "authorization_server", .missingField, "required field 'authorization_server' is missing (\(why))")
+        }
+        guard servers.contains(where: { $0.name == name }) else {
+            let choices = servers.isEmpty ? "authorization_servers is empty" : "known: \(known)"
+            throw entry.error(
+                "authorization_server", .unknownAuthorizationServer,
+                "'\(name)' is not a key of authorization_servers (\(choices))")
+        }
+        return name
+    }
+}

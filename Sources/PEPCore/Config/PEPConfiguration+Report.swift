@@ -1,0 +1,167 @@
+extension PEPConfiguration {
+    /// What `uma-pep check-config FILE` prints on success: listeners, limits, authorization servers (secrets
+    /// shown as `REDACTED`), and per service its hosts → upstream and every rule with its methods and the
+    /// scopes it requires (or `public`). Multi-line, ends with a newline. Control characters in configured
+    /// strings are escaped.
+    public func checkReport() -> String {
+        var lines: [String] = ["Configuration \(Self.printable(self.sourceFile)) is valid.", "", "Listeners:"]
+        for listener in self.listeners {
+            var line = "  \(listener.address) "
+            if let tls = listener.tls {
+                line += tls.clientCAPath == nil ? "(https)" : "(https, client certificate required)"
+            } else {
+                line += "(http)"
+            }
+            lines.append(line)
+        }
+        lines.append("Admin: \(self.admin.listen)")
+        lines.append("Workers: \(self.workerCount)")
+        lines.append("Limits:")
+        let fields = self.limits.reportFields.map { "\($0.0) \($0.1)" }
+        for start in stride(from: 0, to: fields.count, by: 4) {
+            lines.append("  " + fields[start..<min(start + 4, fields.count)].joined(separator: ", "))
+        }
+        lines.append(
+            "Cache: max_entries \(self.cache.maxEntries), max_ttl \(ConfigDuration.format(self.cache.maxTTL)), "
+                + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL))")
+        lines.append("Consumers: \(self.consumers.count) (consumer_mapping \(self.consumerMapping))")
+        let proxies = self.trustedProxies.map(\.description).joined(separator: ", ")
+        lines.append("Trusted proxies: \(proxies.isEmpty ? "none" : proxies)")
+        lines.append("Path parameters: \(self.pathParams.rawValue); trust_request_id \(self.trustRequestId)")
+        lines.append("")
+        lines.append("Authorization servers:")
+        for server in self.authorizationServers {
+            lines.append("  \(server.name): mode \(server.mode.rawValue)")
+            if let oxdURL = server.oxdURL { lines.append("    oxd_url: \(Self.printable(oxdURL))") }
+            lines.append("    op_url: \(Self.printable(server.opURL))")
+            if let oxdId = server.oxdId { lines.append("    oxd_id: \(Self.printable(oxdId))") }
+            lines.append("    client_id: \(Self.printable(server.clientId))")
+            lines.append("    client_secret: \(server.clientSecret)")
+            lines.append(
+                "    timeouts: connect \(ConfigDuration.format(server.connectTimeout)), "
+                    + "total \(ConfigDuration.format(server.timeout))"
+                    + (server.insecureSkipVerify ? "; TLS verification DISABLED" : ""))
+        }
+        lines.append("")
+        lines.append("Services:")
+        for service in self.services { lines += service.reportLines }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A one-line summary for logs: no secrets (`client_secret=REDACTED`), no protection rules.
+    public var redactedDescription: String {
+        let listeners = self.listeners.map { "\($0.address)\($0.tls == nil ? "" : "+tls")" }.joined(separator: ",")
+        let servers = self.authorizationServers.map { server in
+            "\(server.name)(\(server.mode.rawValue) op_url=\(Self.printable(server.opURL)) "
+                + "client_id=\(Self.printable(server.clientId)) client_secret=\(server.clientSecret))"
+        }.joined(separator: ",")
+        let services = self.services.map { service in
+            "\(service.name)(hosts=\(service.hosts.map(\.description).joined(separator: "|")) "
+                + "upstream=\(service.upstream) as=\(service.authorizationServer) "
+                + "rules=\(service.protectionDocument.rules.count))"
+        }.joined(separator: ",")
+        return "config \(Self.printable(self.sourceFile)): listeners=[\(listeners)] admin=\(self.admin.listen) "
+            + "workers=\(self.workerCount) authorization_servers=[\(servers)] services=[\(services)]"
+    }
+
+    /// `text` with control characters and `\` escaped, so a configured value cannot forge report lines.
+    static func printable(_ text: String) -> String {
+        var output = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+                output += "\\u{\(String(scalar.value, radix: 16))}"
+            } else if scalar == "\\" {
+                output += "\\\\"
+            } else {
+                output.unicodeScalars.append(scalar)
+            }
+        }
+        return output
+    }
+}
+
+extension ProxyLimits {
+    /// `(field, value)` pairs in configuration syntax, for reports.
+    var reportFields: [(String, String)] {
+        [
+            ("max_header_bytes", "\(self.maxHeaderBytes)"), ("max_headers_count", "\(self.maxHeadersCount)"),
+            ("max_body_bytes", "\(self.maxBodyBytes)"),
+            ("max_connections_per_worker", "\(self.maxConnectionsPerWorker)"),
+            ("header_timeout", ConfigDuration.format(self.headerTimeout)),
+            ("idle_timeout", ConfigDuration.format(self.idleTimeout)),
+            ("drain_timeout", ConfigDuration.format(self.drainTimeout)),
+            ("upstream_connect_timeout", ConfigDuration.format(self.upstreamConnectTimeout)),
+            ("upstream_read_timeout", ConfigDuration.format(self.upstreamReadTimeout)),
+            ("upstream_max_idle", "\(self.upstreamMaxIdle)"),
+            ("upstream_idle_timeout", ConfigDuration.format(self.upstreamIdleTimeout)),
+            ("upstream_max_requests", "\(self.upstreamMaxRequests)"),
+        ]
+    }
+}
+
+extension ServiceConfiguration {
+    /// The service's block of `checkReport()`.
+    var reportLines: [String] {
+        let printable = PEPConfiguration.printable
+        let policy = self.policy
+        var lines = ["  \(self.name)"]
+        lines.append("    hosts: \(self.hosts.map(\.description).joined(separator: ", ")) -> \(self.upstream)")
+        lines.append("    authorization server: \(policy.authorizationServer)")
+        lines.append(
+            "    deny_by_default \(policy.denyByDefault), pass_credentials \(policy.passCredentials.rawValue), "
+                + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)"
+        )
+        if self.upstreamTLS.insecureSkipVerify { lines.append("    upstream TLS verification DISABLED") }
+        for header in policy.customHeaders {
+            var line = "    header \(printable(header.headerName)) = \(printable(header.expression.expressionText))"
+            if let format = header.format { line += " (\(format.rawValue))" }
+            if header.iterate { line += " (iterate)" }
+            lines.append(line)
+        }
+        guard !self.protectionDocument.rules.isEmpty else {
+            lines.append("    rules: none (every request is unprotected; deny_by_default decides)")
+            return lines
+        }
+        lines.append("    rules:")
+        for rule in self.protectionDocument.rules {
+            lines.append("      \(printable(rule.path))")
+            for condition in rule.conditions {
+                lines.append("        \(condition.httpMethods.joined(separator: ", ")): \(condition.reportText)")
+            }
+        }
+        return lines
+    }
+}
+
+extension RuleCondition {
+    /// `public (no token check)`, or the required scopes, expression and ticket scopes.
+    var reportText: String {
+        let printable = PEPConfiguration.printable
+        if self.isPublic { return "public (no token check)" }
+        var text = "requires any of [\(self.requiredScopes.map(printable).joined(separator: ", "))]"
+        if let expression = self.scopeExpression {
+            text += "; scope_expression \(expression.rule.reportText(data: expression.data))"
+        }
+        let ticketScopes = self.effectiveTicketScopes
+        if ticketScopes != self.requiredScopes {
+            text += "; ticket scopes [\(ticketScopes.map(printable).joined(separator: ", "))]"
+        }
+        return text
+    }
+}
+
+extension ScopeRule {
+    /// Infix text with scope names, e.g. `(admin and (employee or customer))`.
+    func reportText(data: [String]) -> String {
+        switch self {
+        case .variable(let index):
+            return data.indices.contains(index) ? PEPConfiguration.printable(data[index]) : "var \(index)"
+        case .literal(let value): return "\(value)"
+        case .not(let operand): return "not \(operand.reportText(data: data))"
+        case .and(let operands):
+            return "(" + operands.map { $0.reportText(data: data) }.joined(separator: " and ") + ")"
+        case .or(let operands):
+            return "(" + operands.map { $0.reportText(data: data) }.joined(separator: " or ") + ")"
+        }
+    }
+}

@@ -1,0 +1,156 @@
+/// The compiled, immutable configuration (SPEC A12, DESIGN "Threads and state", STYLE rule 14).
+///
+/// Built once by `ConfigLoader.load`; a reload builds a new value and swaps the reference. Every field is
+/// validated; nothing here needs checking again at request time. Field meanings, defaults and units are in
+/// docs/configuration.md.
+public struct PEPConfiguration: Sendable, Equatable {
+    /// The file name the configuration was loaded from (messages only).
+    public let sourceFile: String
+    /// Client-facing listeners (`listen`), in file order, no two with the same address.
+    public let listeners: [ListenerConfiguration]
+    /// The admin listener (metrics, health) (`admin`).
+    public let admin: AdminConfiguration
+    /// Number of worker threads, 1…256 (`workers`; `auto` = the core count given to the loader).
+    public let workerCount: Int
+    /// Connection, header, body and upstream limits (`limits`).
+    public let limits: ProxyLimits
+    /// The authorization servers (`authorization_servers`), in file order.
+    public let authorizationServers: [AuthorizationServerConfiguration]
+    /// Introspection and decision cache bounds (`cache`, SPEC A7).
+    public let cache: CacheSettings
+    /// Consumers mapping a token's `client_id` to consumer fields (`consumers`, SPEC A1).
+    public let consumers: [Consumer]
+    /// `consumer_mapping`: an active token whose `client_id` matches no consumer's `custom_id` gets 401
+    /// `Unknown consumer` (Part B §2.2 A6). Default `false`.
+    public let consumerMapping: Bool
+    /// Peers whose `X-Forwarded-*` headers are kept (`trusted_proxies`, SPEC A6). Default empty.
+    public let trustedProxies: [CIDRRange]
+    /// `trust_request_id`: keep a client-sent `X-Request-Id` instead of generating one. Default `false`.
+    public let trustRequestId: Bool
+    /// `path_params`: what to do with `;` path parameters (SPEC A5). Default `.reject`.
+    public let pathParams: PathParamsMode
+    /// The services, in file order (names and host patterns unique).
+    public let services: [ServiceConfiguration]
+
+    /// Creates a configuration. Use `ConfigLoader.load` for a validated one; this initializer does not
+    /// validate (tests and tools build values directly).
+    public init(
+        sourceFile: String, listeners: [ListenerConfiguration], admin: AdminConfiguration, workerCount: Int,
+        limits: ProxyLimits, authorizationServers: [AuthorizationServerConfiguration], cache: CacheSettings,
+        consumers: [Consumer], consumerMapping: Bool, trustedProxies: [CIDRRange], trustRequestId: Bool,
+        pathParams: PathParamsMode, services: [ServiceConfiguration]
+    ) {
+        self.sourceFile = sourceFile
+        self.listeners = listeners
+        self.admin = admin
+        self.workerCount = workerCount
+        self.limits = limits
+        self.authorizationServers = authorizationServers
+        self.cache = cache
+        self.consumers = consumers
+        self.consumerMapping = consumerMapping
+        self.trustedProxies = trustedProxies
+        self.trustRequestId = trustRequestId
+        self.pathParams = pathParams
+        self.services = services
+    }
+
+    /// The authorization server with the given `authorization_servers` key.
+    public func authorizationServer(named name: String) -> AuthorizationServerConfiguration? {
+        self.authorizationServers.first { $0.name == name }
+    }
+
+    /// The service with the given name.
+    public func service(named name: String) -> ServiceConfiguration? {
+        self.services.first { $0.name == name }
+    }
+}
+
+/// One client-facing listener (`listen` entry).
+public struct ListenerConfiguration: Sendable, Equatable {
+    /// The address to bind.
+    public let address: ListenAddress
+    /// TLS files; `nil` = plain HTTP.
+    public let tls: ListenerTLS?
+
+    /// Creates a listener.
+    public init(address: ListenAddress, tls: ListenerTLS? = nil) {
+        self.address = address
+        self.tls = tls
+    }
+}
+
+/// TLS material of a listener (`listen[].tls`). Paths are not opened by the core; the CLI reports missing
+/// or unreadable files at start.
+public struct ListenerTLS: Sendable, Equatable {
+    /// PEM certificate chain file (`certificate`).
+    public let certificatePath: String
+    /// PEM private key file (`private_key`).
+    public let privateKeyPath: String
+    /// PEM CA bundle; when set, clients must present a certificate it signed (`client_ca`).
+    public let clientCAPath: String?
+
+    /// Creates TLS settings.
+    public init(certificatePath: String, privateKeyPath: String, clientCAPath: String? = nil) {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.clientCAPath = clientCAPath
+    }
+}
+
+/// The admin listener (`admin`): the management surface (metrics, health), never served on the data plane.
+public struct AdminConfiguration: Sendable, Equatable {
+    /// The address to bind. Default `127.0.0.1:8001` (SECURITY.md case 31: loopback by default).
+    public let listen: ListenAddress
+
+    /// Creates admin settings.
+    public init(listen: ListenAddress) {
+        self.listen = listen
+    }
+}
+
+/// `path_params` (SPEC A5).
+public enum PathParamsMode: String, Sendable, Equatable, CaseIterable {
+    /// A `;` in the path is answered with 400 (default).
+    case reject
+    /// `;` is an ordinary path character for matching and forwarding.
+    case keep
+}
+
+/// Introspection / decision cache bounds (`cache`, SPEC A7).
+public struct CacheSettings: Sendable, Equatable {
+    /// Maximum entries per cache, LRU beyond. 0 disables caching. Default 100 000.
+    public let maxEntries: Int
+    /// Upper bound on any entry's lifetime. 0 disables caching. Default 300 s.
+    public let maxTTL: Duration
+    /// Lifetime of a cached inactive introspection result. 0 = never cached. Default 10 s.
+    public let negativeTTL: Duration
+
+    /// Creates cache settings.
+    public init(maxEntries: Int = 100_000, maxTTL: Duration = .seconds(300), negativeTTL: Duration = .seconds(10)) {
+        self.maxEntries = maxEntries
+        self.maxTTL = maxTTL
+        self.negativeTTL = negativeTTL
+    }
+}
+
+/// A secret configuration value (`client_secret`): its `description` is `REDACTED`, so interpolating it into
+/// a log line or dumping a configuration cannot leak it. Read `value` only where the secret is sent.
+public struct ConfigSecret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
+    /// The secret itself.
+    public let value: String
+
+    /// Wraps a secret.
+    public init(_ value: String) {
+        self.value = value
+    }
+
+    /// `REDACTED`.
+    public var description: String { "REDACTED" }
+    /// `REDACTED`.
+    public var debugDescription: String { "REDACTED" }
+    /// A mirror without children, so `dump` shows nothing of the value.
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}

@@ -1,0 +1,53 @@
+/// Data-plane limits and timeouts (`limits`; SPEC A6, SECURITY.md cases 32–33; STYLE rule 11).
+///
+/// Every knob is enforced; none means "unlimited". What a client sees when a limit is hit is decided by
+/// the data plane and documented in docs/configuration.md.
+public struct ProxyLimits: Sendable, Equatable {
+    /// Largest request head (request line + headers) in bytes; over it → 431. Default 16 384.
+    public let maxHeaderBytes: Int
+    /// Largest number of request header fields; over it → 431. Default 100.
+    public let maxHeadersCount: Int
+    /// Largest request body in bytes (Content-Length or chunked total); over it → 413. Default 10 MiB.
+    public let maxBodyBytes: Int
+    /// Open client connections per worker; beyond it new connections are closed at accept. Default 10 000.
+    public let maxConnectionsPerWorker: Int
+    /// Time to receive a complete request head, from the first byte (slowloris bound); then 408 + close.
+    /// Default 10 s.
+    public let headerTimeout: Duration
+    /// Keep-alive idle time between requests before the connection is closed. Default 60 s.
+    public let idleTimeout: Duration
+    /// On shutdown or reload, time given to in-flight requests before connections are closed. Default 10 s.
+    public let drainTimeout: Duration
+    /// Time to connect (and finish TLS) to the upstream; then 502. Default 2 s.
+    public let upstreamConnectTimeout: Duration
+    /// Longest wait for upstream bytes while a response is expected; then 504. Default 60 s.
+    public let upstreamReadTimeout: Duration
+    /// Idle keep-alive connections kept per worker per upstream; 0 = close after each response. Default 64.
+    public let upstreamMaxIdle: Int
+    /// Idle time after which a pooled upstream connection is closed. Default 60 s.
+    public let upstreamIdleTimeout: Duration
+    /// Requests sent on one upstream connection before it is retired. Default 10 000.
+    public let upstreamMaxRequests: Int
+
+    /// Creates limits; every parameter defaults to the documented default.
+    public init(
+        maxHeaderBytes: Int = 16_384, maxHeadersCount: Int = 100, maxBodyBytes: Int = 10_485_760,
+        maxConnectionsPerWorker: Int = 10_000, headerTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60), drainTimeout: Duration = .seconds(10),
+        upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
+        upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000
+    ) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeadersCount = maxHeadersCount
+        self.maxBodyBytes = maxBodyBytes
+        self.maxConnectionsPerWorker = maxConnectionsPerWorker
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.drainTimeout = drainTimeout
+        self.upstreamConnectTimeout = upstreamConnectTimeout
+        self.upstreamReadTimeout = upstreamReadTimeout
+        self.upstreamMaxIdle = upstreamMaxIdle
+        self.upstreamIdleTimeout = upstreamIdleTimeout
+        self.upstreamMaxRequests = upstreamMaxRequests
+    }
+}

@@ -1,0 +1,48 @@
+import Testing
+
+@testable import PEPCore
+
+@Suite struct PEPConfigurationReportTests {
+    /// The check-config report lists listeners, services with hosts → upstream, the authorization server, and
+    /// every rule with methods and scopes or public, without the client secret.
+    @Test func tutorialReport() throws {
+        let config = try ConfigTestSupport.load(
+            try ConfigTestSupport.fixture("tutorial.yaml"), environment: ["CLIENT_SECRET": "TOPSECRET-123"],
+            file: "tutorial.yaml")
+        let report = config.checkReport()
+        #expect(report.hasPrefix("Configuration tutorial.yaml is valid."))
+        #expect(report.contains("  127.0.0.1:8000 (http)"))
+        #expect(report.contains("Admin: 127.0.0.1:8001"))
+        #expect(report.contains("  dev: mode oxd"))
+        #expect(report.contains("client_secret: REDACTED"))
+        #expect(!report.contains("TOPSECRET-123"))
+        #expect(report.contains("hosts: claim-gathering.example.com -> http://127.0.0.1:9000"))
+        #expect(report.contains("GET, POST: requires any of [read]; scope_expression (read)"))
+        #expect(report.contains("      /todos\n        GET: requires any of [read]"))
+        #expect(report.contains("      /public/??\n        ?: public (no token check)"))
+        #expect(report.contains("header x-oauth-client-id = introspect_data.client_id (string)"))
+    }
+
+    /// The log description is one line and never carries the secret.
+    @Test func redactedDescription() throws {
+        let config = try ConfigTestSupport.load(
+            try ConfigTestSupport.fixture("tutorial.yaml"), environment: ["CLIENT_SECRET": "TOPSECRET-123"])
+        let line = config.redactedDescription
+        #expect(!line.contains("\n"))
+        #expect(!line.contains("TOPSECRET-123"))
+        #expect(line.contains("client_secret=REDACTED"))
+        #expect(line.contains("non-claim-gathering(hosts=non-claim-gathering.example.com"))
+        #expect(!"\(config.authorizationServers[0])".contains("TOPSECRET-123"))
+    }
+
+    /// Configured strings cannot inject lines into the report.
+    @Test func controlCharactersAreEscaped() {
+        #expect(PEPConfiguration.printable("a\nb\\c") == "a\\u{a}b\\\\c")
+    }
+
+    /// Scope rules render as infix text with scope names.
+    @Test func scopeRuleText() {
+        let rule = ScopeRule.and([.variable(0), .or([.variable(1), .not(.variable(2))])])
+        #expect(rule.reportText(data: ["admin", "employee", "customer"]) == "(admin and (employee or not customer))")
+    }
+}
