@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C shims: module maps + tiny inline wrappers only.
@@ -47,6 +49,15 @@ let package = Package(
                 "PEPCore", "CCurl", "CLibevent",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Metrics: gluu_* parity series and uma_pep_* series, Prometheus exposition, admin endpoints.
+        .target(
+            name: "PEPMetrics",
+            dependencies: [
+                "PEPCore", "PEPProxy",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         // Development authorization server (UMA 2.0 + oxd facade), served by PEPProxy's HTTP code.
         .target(
             name: "DevAuthorizationServer",
@@ -67,6 +78,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "PEPProxyTests", dependencies: ["PEPProxy", "PEPCore"]),
         .testTarget(name: "UMAClientTests", dependencies: ["UMAClient", "PEPCore"]),
+        .testTarget(name: "PEPMetricsTests", dependencies: ["PEPMetrics", "PEPProxy", "PEPCore"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["PEPCore"],
             resources: [.copy("Fixtures")]),

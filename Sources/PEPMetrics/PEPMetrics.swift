@@ -1,0 +1,243 @@
+import PEPCore
+import Prometheus
+import Synchronization
+
+/// uma-pep's metrics (SPEC A10, Part B §7): the `gluu_*` parity series and the `uma_pep_*` series, held in
+/// one injected `PrometheusCollectorRegistry` (the global `MetricsSystem` is never bootstrapped, so every
+/// instance, and every test, has its own registry).
+///
+/// Families are declared in ``PEPMetricsStats``. Unlabeled series are created here at startup; labeled series
+/// are created on first use and cached under a lock, keyed by small integer ids (service index, rule index,
+/// enum ordinals), so a hot-path bump costs one lock, one small-struct hash and an atomic add. Every label value
+/// comes from a bounded set (STYLE 13): services and servers from config, rule patterns from the protection
+/// document, methods bucketed by ``MethodLabel``, decisions, kinds and outcomes from enums, and consumers
+/// capped by ``ConsumerLabelCap`` (the first 1000 distinct values by default, then `other`).
+///
+/// A config reload that changes the service or server lists needs a new instance (ids are positions).
+public final class PEPMetrics: Sendable {
+    /// The registry every series lives in.
+    public let registry: PrometheusCollectorRegistry
+    /// Service names (the `service` label) in config order; ``MetricsServiceID/index`` indexes this array.
+    public let serviceNames: [String]
+    /// Authorization-server labels (issuer or oxd URL) in config order; ``MetricsServerID/index`` indexes it.
+    public let serverNames: [String]
+
+    let metricErrors: Counter
+    let totalClientAuthenticated: Counter
+    let totalClientGranted: Counter
+    let downstreamConnections: Gauge
+    /// Per ``MetricsCacheName`` (in `allCases` order): hits, misses, evictions.
+    let cacheCounters: [(hits: Counter, misses: Counter, evictions: Counter)]
+    let series: Mutex<SeriesTable>
+    let cacheFeeds: Mutex<[CacheFeed?]>
+
+    /// Creates the metrics and declares every unlabeled series (at 0).
+    /// - Parameters:
+    ///   - services: service names from config, in order; ids are positions in this array.
+    ///   - authorizationServers: one label per authorization server (or oxd server), in order.
+    ///   - consumerLabelLimit: how many distinct `consumer` label values get their own series (default 1000).
+    ///   - registry: the registry to fill; a fresh one by default.
+    public init(
+        services: [String], authorizationServers: [String] = [], consumerLabelLimit: Int = 1000,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) {
+        self.registry = registry
+        self.serviceNames = services
+        self.serverNames = authorizationServers
+        self.metricErrors = registry.makeCounter(descriptor: PEPMetricsStats.metricErrors.descriptor)
+        self.totalClientAuthenticated = registry.makeCounter(
+            descriptor: PEPMetricsStats.totalClientAuthenticated.descriptor)
+        self.totalClientGranted = registry.makeCounter(descriptor: PEPMetricsStats.totalClientGranted.descriptor)
+        self.downstreamConnections = registry.makeGauge(
+            descriptor: PEPMetricsStats.downstreamConnections.descriptor)
+        self.cacheCounters = MetricsCacheName.allCases.map { cache in
+            let labels = [("cache", cache.rawValue)]
+            return (
+                hits: registry.makeCounter(descriptor: PEPMetricsStats.cacheHits.descriptor, labels: labels),
+                misses: registry.makeCounter(descriptor: PEPMetricsStats.cacheMisses.descriptor, labels: labels),
+                evictions: registry.makeCounter(
+                    descriptor: PEPMetricsStats.cacheEvictions.descriptor, labels: labels)
+            )
+        }
+        self.series = Mutex(SeriesTable(consumers: ConsumerLabelCap(limit: consumerLabelLimit)))
+        self.cacheFeeds = Mutex(Array(repeating: nil, count: MetricsCacheName.allCases.count))
+    }
+
+    /// The id of the service named `name`, or `nil`. For wiring at startup, not for the hot path.
+    public func serviceID(named name: String) -> MetricsServiceID? {
+        self.serviceNames.firstIndex(of: name).map { MetricsServiceID(index: $0) }
+    }
+
+    /// The id of the authorization server labelled `name`, or `nil`. For wiring at startup.
+    public func serverID(named name: String) -> MetricsServerID? {
+        self.serverNames.firstIndex(of: name).map { MetricsServerID(index: $0) }
+    }
+
+    // MARK: Hot path
+
+    /// Records one finished request (the reference's log phase): `gluu_endpoint_method` when a service
+    /// matched, `uma_pep_requests_total` and `uma_pep_request_duration_seconds` always.
+    /// - Parameters:
+    ///   - service: the routed service, or `nil` (no route, or rejected before routing: `service=""`).
+    ///   - rule: the matched rule; `nil` gives `endpoint="unmatched"` (SPEC A10).
+    ///   - method: the request method as received; bucketed by ``MethodLabel``.
+    ///   - decision: the enforcement outcome.
+    ///   - status: the response status sent (0 if none: `status_class="other"`).
+    ///   - duration: request latency; negative values count as 0.
+    public func recordRequest(
+        service: MetricsServiceID?, rule: RuleMatch?, method: String, decision: RequestDecision, status: Int,
+        duration: Duration
+    ) {
+        var serviceIndex = -1
+        if let service {
+            guard self.isValid(service) else { return }
+            serviceIndex = service.index
+        }
+        let method = MethodLabel(method: method)
+        let statusOrdinal = StatusClass.ordinal(of: status)
+        let handles = self.series.withLock { table in
+            var endpoint: Counter?
+            if serviceIndex >= 0 {
+                let key = SeriesKey(.endpointMethod, serviceIndex, rule?.ruleIndex ?? -1, method.ordinal)
+                endpoint = table.counter(PEPMetricsStats.endpointMethod, key, self.registry) {
+                    [rule?.pattern ?? "unmatched", method.rawValue, self.serviceLabel(serviceIndex)]
+                }
+            }
+            let requestsKey = SeriesKey(.requests, serviceIndex, decision.ordinal, statusOrdinal)
+            let requests = table.counter(PEPMetricsStats.requests, requestsKey, self.registry) {
+                [self.serviceLabel(serviceIndex), decision.rawValue, StatusClass.labels[statusOrdinal]]
+            }
+            let histogram = table.histogram(
+                PEPMetricsStats.requestDuration, SeriesKey(.requestDuration, serviceIndex, 0, 0), self.registry
+            ) { [self.serviceLabel(serviceIndex)] }
+            return (endpoint, requests, histogram)
+        }
+        handles.0?.increment()
+        handles.1.increment()
+        handles.2.record(max(duration, .zero))
+    }
+
+    /// Records an authenticated token (introspected active, fresh or cached; SPEC Part B §7
+    /// `gluu_uma_client_authenticated`) and bumps `gluu_total_client_authenticated`.
+    /// - Parameters:
+    ///   - service: the routed service.
+    ///   - consumer: the token's `client_id` (or mapped consumer id, SPEC A1); capped by ``ConsumerLabelCap``.
+    public func recordAuthenticated(service: MetricsServiceID, consumer: String) {
+        guard let counter = self.consumerCounter(PEPMetricsStats.umaClientAuthenticated, service, consumer) else {
+            return
+        }
+        counter.increment()
+        self.totalClientAuthenticated.increment()
+    }
+
+    /// Records a grant (fresh or cached; `gluu_uma_client_granted`) and bumps `gluu_total_client_granted`.
+    /// - Parameters:
+    ///   - service: the routed service.
+    ///   - consumer: the consumer's `custom_id` or the token's `client_id` (SPEC Part B §7); capped.
+    public func recordGranted(service: MetricsServiceID, consumer: String) {
+        guard let counter = self.consumerCounter(PEPMetricsStats.umaClientGranted, service, consumer) else {
+            return
+        }
+        counter.increment()
+        self.totalClientGranted.increment()
+    }
+
+    /// Records a permission ticket obtained for a `401` challenge (`gluu_uma_ticket`).
+    /// - Parameter service: the routed service.
+    public func recordTicket(service: MetricsServiceID) {
+        guard self.isValid(service) else { return }
+        let counter = self.series.withLock { table in
+            table.counter(PEPMetricsStats.umaTicket, SeriesKey(.umaTicket, service.index, 0, 0), self.registry) {
+                [self.serviceLabel(service.index)]
+            }
+        }
+        counter.increment()
+    }
+
+    /// Records a failed upstream exchange (`uma_pep_upstream_errors_total`).
+    /// - Parameters:
+    ///   - service: the routed service.
+    ///   - kind: what failed.
+    public func recordUpstreamError(service: MetricsServiceID, kind: UpstreamErrorKind) {
+        guard self.isValid(service) else { return }
+        let counter = self.series.withLock { table in
+            let key = SeriesKey(.upstreamErrors, service.index, kind.ordinal, 0)
+            return table.counter(PEPMetricsStats.upstreamErrors, key, self.registry) {
+                [self.serviceLabel(service.index), kind.rawValue]
+            }
+        }
+        counter.increment()
+    }
+
+    /// Records one finished authorization-server (or oxd) call: `uma_pep_as_requests_total` and
+    /// `uma_pep_as_request_duration_seconds`.
+    /// - Parameters:
+    ///   - server: the server called.
+    ///   - operation: what was asked.
+    ///   - outcome: how it ended.
+    ///   - duration: call latency including connect; negative values count as 0.
+    public func recordASRequest(
+        server: MetricsServerID, operation: ASOperation, outcome: ASOutcome, duration: Duration
+    ) {
+        guard self.serverNames.indices.contains(server.index) else {
+            self.metricErrors.increment()
+            return
+        }
+        let serverLabel = self.serverNames[server.index]
+        let handles = self.series.withLock { table in
+            let countKey = SeriesKey(.asRequests, server.index, operation.ordinal, outcome.ordinal)
+            let counter = table.counter(PEPMetricsStats.asRequests, countKey, self.registry) {
+                [serverLabel, operation.rawValue, outcome.rawValue]
+            }
+            let durationKey = SeriesKey(.asRequestDuration, server.index, operation.ordinal, 0)
+            let histogram = table.histogram(PEPMetricsStats.asRequestDuration, durationKey, self.registry) {
+                [serverLabel, operation.rawValue]
+            }
+            return (counter, histogram)
+        }
+        handles.0.increment()
+        handles.1.record(max(duration, .zero))
+    }
+
+    /// A downstream connection was accepted (`uma_pep_downstream_connections` + 1).
+    public func downstreamConnectionOpened() {
+        self.downstreamConnections.increment()
+    }
+
+    /// A downstream connection was closed (`uma_pep_downstream_connections` − 1).
+    public func downstreamConnectionClosed() {
+        self.downstreamConnections.decrement()
+    }
+
+    // MARK: Helpers
+
+    /// `true` when `service` indexes ``serviceNames``; otherwise counts a metric error.
+    private func isValid(_ service: MetricsServiceID) -> Bool {
+        guard self.serviceNames.indices.contains(service.index) else {
+            self.metricErrors.increment()
+            return false
+        }
+        return true
+    }
+
+    /// The `service` label for a validated index, or `""` for -1 (no service).
+    private func serviceLabel(_ index: Int) -> String {
+        index >= 0 ? self.serviceNames[index] : ""
+    }
+
+    /// The `{consumer,service}` counter of `declaration` for `consumer`, resolved under the lock.
+    private func consumerCounter(
+        _ declaration: MetricDeclaration, _ service: MetricsServiceID, _ consumer: String
+    ) -> Counter? {
+        guard self.isValid(service) else { return nil }
+        let family: SeriesKey.Family =
+            declaration == PEPMetricsStats.umaClientGranted ? .umaClientGranted : .umaClientAuthenticated
+        return self.series.withLock { table in
+            let consumerID = table.consumers.id(for: consumer)
+            let label = table.consumers.labels[consumerID]
+            return table.counter(declaration, SeriesKey(family, service.index, consumerID, 0), self.registry) {
+                [label, self.serviceLabel(service.index)]
+            }
+        }
+    }
+}
