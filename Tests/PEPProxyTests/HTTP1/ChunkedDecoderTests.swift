@@ -58,7 +58,8 @@ import Testing
 
     static let valid: [(LabeledHead, String)] = [
         (LabeledHead("one chunk", raw: Array("5\r\nhello\r\n0\r\n\r\n".utf8)), "hello"),
-        (LabeledHead("two chunks, hex upper and lower", raw: Array("A\r\n0123456789\r\nb\r\nabcdefghijk\r\n0\r\n\r\n".utf8)),
+        (LabeledHead("two chunks, hex upper and lower",
+            raw: Array("A\r\n0123456789\r\nb\r\nabcdefghijk\r\n0\r\n\r\n".utf8)),
             "0123456789abcdefghijk"),
         (LabeledHead("leading zeros", raw: Array("0005\r\nhello\r\n000\r\n\r\n".utf8)), "hello"),
         (LabeledHead("extensions", raw: Array("5;a=b;c=\"d e\"\r\nhello\r\n0 ; last\r\n\r\n".utf8)), "hello"),
@@ -71,7 +72,8 @@ import Testing
     @Test(arguments: Self.valid)
     func decodesValidBody(_ body: LabeledHead, payload: String) {
         let next = Array("GET / HTTP/1.1\r\n".utf8)
-        #expect(Self.decodeEverySlicing(body.raw + next) == .complete(payload: Array(payload.utf8), consumed: body.raw.count))
+        let expected = Outcome.complete(payload: Array(payload.utf8), consumed: body.raw.count)
+        #expect(Self.decodeEverySlicing(body.raw + next) == expected)
     }
 
     static let invalid: [(LabeledHead, HTTP1ParseError)] = [
@@ -106,7 +108,8 @@ import Testing
     @Test func boundsChunkExtensions() {
         let limits = HTTP1Limits(maxChunkExtensionBytes: 16)
         let fits = Array("5;abcdefghijklmn\r\nhello\r\n0\r\n\r\n".utf8)
-        #expect(Self.decodeEverySlicing(fits, limits: limits) == .complete(payload: Array("hello".utf8), consumed: fits.count))
+        let expected = Outcome.complete(payload: Array("hello".utf8), consumed: fits.count)
+        #expect(Self.decodeEverySlicing(fits, limits: limits) == expected)
         let over = Array("5;abcdefghijklmno\r\nhello\r\n0\r\n\r\n".utf8)
         #expect(Self.decodeEverySlicing(over, limits: limits) == .rejected(.chunkExtensionTooLong))
     }
@@ -127,7 +130,8 @@ import Testing
         let limits = HTTP1Limits(maxChunkedOverheadBytes: 1024)
         #expect(Self.decodeEverySlicing(tiny, limits: limits) == .rejected(.chunkedOverhead))
         let disabled = HTTP1Limits(maxChunkedOverheadBytes: 0)
-        #expect(Self.decode(tiny, step: nil, limits: disabled) == .needMore(payload: Array(repeating: 0x61, count: 200)))
+        let allPayload = Outcome.needMore(payload: Array(repeating: 0x61, count: 200))
+        #expect(Self.decode(tiny, step: nil, limits: disabled) == allPayload)
         let large = Array(("400\r\n" + String(repeating: "b", count: 1024) + "\r\n").utf8)
         let bigChunks = Array((0..<4).map { _ in large }.joined())
         if case .rejected = Self.decode(bigChunks, step: 1, limits: limits) {

@@ -1,3 +1,4 @@
+import PEPCore
 import Testing
 @testable import PEPProxy
 
@@ -34,7 +35,8 @@ extension RequestHeadParserTests {
 
     /// `Transfer-Encoding: chunked` followed by a TAB is chunked: trailing OWS is not part of the value (13f).
     @Test func acceptsChunkedWithTrailingTab() throws {
-        let parsed = try #require(Self.accept("POST /photos HTTP/1.1\nHost: api.test\nTransfer-Encoding: chunked\t\n\n"))
+        let parsed = try #require(
+            Self.accept("POST /photos HTTP/1.1\nHost: api.test\nTransfer-Encoding: chunked\t\n\n"))
         #expect(parsed.head.framing == .chunked)
         #expect(parsed.head.known.transferEncoding == 1)
     }
@@ -160,7 +162,9 @@ extension RequestHeadParserTests {
         var offset = 0
         var targets: [String] = []
         while offset < raw.count {
-            let result = raw.withUnsafeBytes { parser.parse(UnsafeRawBufferPointer(rebasing: $0[offset...]), limits: .default) }
+            let result = raw.withUnsafeBytes {
+                parser.parse(UnsafeRawBufferPointer(rebasing: $0[offset...]), limits: .default)
+            }
             guard case .complete(let head, let consumed) = result else {
                 Issue.record("expected complete, got \(result)")
                 return
@@ -174,6 +178,22 @@ extension RequestHeadParserTests {
     /// Nothing is decided before the blank line: a partial head is incomplete in every slicing.
     @Test func partialHeadIsIncomplete() {
         #expect(agreedResult(parseRequestEverySlicing("GET / HTTP/1.1\nHost: a\n".bytes())) == .incomplete)
-        #expect(agreedResult(parseRequestEverySlicing("GET / HTTP/1.1\r\nHost: a\r\n\r".bytes(crlf: false))) == .incomplete)
+        let lastByteMissing = "GET / HTTP/1.1\r\nHost: a\r\n\r".bytes(crlf: false)
+        #expect(agreedResult(parseRequestEverySlicing(lastByteMissing)) == .incomplete)
+    }
+
+    /// One Authorization line with a comma list is not the codec's to refuse: it reaches the enforcer verbatim,
+    /// which rejects the token syntax (SECURITY 17 expects 401 there, not 400).
+    @Test func passesCommaAuthorizationVerbatim() throws {
+        let parsed = try #require(Self.accept(
+            "DELETE /admin/users/7 HTTP/1.1\nHost: api.test\nAuthorization: Bearer RPT_ADMIN, Bearer RPT_VIEW\n\n"))
+        #expect(parsed.head.authorization == "Bearer RPT_ADMIN, Bearer RPT_VIEW")
+        #expect(parsed.head.known.authorization == 1)
+    }
+
+    /// An absolute-form target naming another host parses, and `canonicalTarget` refuses it (SPEC A5).
+    @Test func leavesForeignAbsoluteFormToCanonicalTarget() throws {
+        let parsed = try #require(Self.accept("GET http://admin.internal/x HTTP/1.1\nHost: api.test\n\n"))
+        #expect(throws: CanonicalTargetError.authorityMismatch) { try parsed.head.canonicalTarget() }
     }
 }

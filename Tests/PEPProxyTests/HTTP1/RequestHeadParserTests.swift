@@ -68,7 +68,8 @@ struct RejectedRequest: Sendable, CustomTestStringConvertible {
             .invalidContentLength),
         .init("CL over 2^64", "POST / HTTP/1.1\nHost: a\nContent-Length: 99999999999999999999999\n\n",
             .invalidContentLength),
-        .init("Connection: Content-Length", "POST / HTTP/1.1\nHost: a\nContent-Length: 3\nConnection: content-length\n\n",
+        .init("Connection: Content-Length",
+            "POST / HTTP/1.1\nHost: a\nContent-Length: 3\nConnection: content-length\n\n",
             .connectionNominatesContentLength),
     ]
 
