@@ -82,7 +82,7 @@ public struct ChunkedDecoder: Sendable, Hashable {
                 onPayload(index..<(index + take))
                 index += take
                 self.chunkSize -= UInt64(take)
-                self.payloadBytes += UInt64(take)
+                self.payloadBytes &+= UInt64(take)
                 if self.chunkSize == 0 { self.state = .dataCarriageReturn }
                 continue
             }

@@ -78,7 +78,9 @@ enum HTTP1FieldLineParser {
         let count = lowercaseLiteral.utf8CodeUnitCount
         guard start + count <= buffer.count else { return false }
         let literal = lowercaseLiteral.utf8Start
-        for offset in 0..<count where HTTP1Grammar.lowercased(buffer[start + offset]) != literal[offset] { return false }
+        for offset in 0..<count where HTTP1Grammar.lowercased(buffer[start + offset]) != literal[offset] {
+            return false
+        }
         return true
     }
 }

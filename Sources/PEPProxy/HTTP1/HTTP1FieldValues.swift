@@ -30,7 +30,9 @@ enum HTTP1FieldValues {
     }
 
     /// Whether `range` spells `lowercaseLiteral`, ASCII case-insensitively.
-    static func equals(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercaseLiteral: StaticString) -> Bool {
+    static func equals(
+        _ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercaseLiteral: StaticString
+    ) -> Bool {
         range.count == lowercaseLiteral.utf8CodeUnitCount
             && HTTP1FieldLineParser.matches(buffer, range.lowerBound, lowercaseLiteral)
     }

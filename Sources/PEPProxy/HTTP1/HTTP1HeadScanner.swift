@@ -44,7 +44,9 @@ struct HTTP1HeadScanner: Sendable, Hashable {
     /// Scans `buffer` from where the last call stopped.
     mutating func scan(_ buffer: UnsafeRawBufferPointer, limits: HTTP1Limits) -> Outcome {
         let count = buffer.count
-        let limitEnd = min(count, max(limits.maxHeadBytes, 0))
+        // Field offsets are stored in 32 bits (`HTTP1FieldRange`), so no head may reach 2 GiB whatever the knob.
+        let maxHeadBytes = min(max(limits.maxHeadBytes, 0), Int(Int32.max))
+        let limitEnd = min(count, maxHeadBytes)
         if self.skippingEmptyLines {
             // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
             while self.start < limitEnd {
@@ -64,7 +66,7 @@ struct HTTP1HeadScanner: Sendable, Hashable {
             }
             self.position = self.start
             if self.skippingEmptyLines {
-                return count >= limits.maxHeadBytes ? .rejected(.headersTooLarge) : .incomplete
+                return count >= maxHeadBytes ? .rejected(.headersTooLarge) : .incomplete
             }
         }
         let requestLineWindowEnd = self.start + max(limits.maxRequestLineBytes, 0) + 2
@@ -90,7 +92,7 @@ struct HTTP1HeadScanner: Sendable, Hashable {
         }
         self.position = cursor
         if self.startLineEnd < 0 && cursor >= requestLineWindowEnd { return .rejected(.requestLineTooLong) }
-        if count >= limits.maxHeadBytes { return .rejected(.headersTooLarge) }
+        if count >= maxHeadBytes { return .rejected(.headersTooLarge) }
         return .incomplete
     }
 }
