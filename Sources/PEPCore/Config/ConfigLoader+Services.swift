@@ -94,7 +94,7 @@ extension ConfigLoader {
         }
         var hosts: [HostPattern] = []
         for (index, text) in texts.enumerated() {
-            guard let host = HostPattern(text) else {
+            guard let host = try? HostPattern(parsing: text) else {
                 throw ConfigError(
                     file: entry.file, fieldPath: entry.path["hosts"][index].description,
                     message: "'\(text)' is not a host: use a DNS name, '*.suffix', an IP address "

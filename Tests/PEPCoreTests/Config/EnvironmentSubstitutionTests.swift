@@ -55,7 +55,7 @@ import Testing
         let config = try ConfigTestSupport.load(text, environment: ["WORKERS": "3", "HOST": "h.example.com"])
         #expect(config.workerCount == 3)
         #expect(config.limits.headerTimeout == .seconds(3))
-        #expect(config.services[0].hosts[0].host == "h.example.com")
+        #expect(config.services[0].hosts[0].name == .exact("h.example.com"))
         let error = try #require(ConfigTestSupport.error(text, environment: ["WORKERS": "3"]))
         #expect(error.fieldPath == "services[0].hosts[0]")
         #expect(error.detail == "config.missing_environment_variable")
