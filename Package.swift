@@ -67,6 +67,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "PEPProxyTests", dependencies: ["PEPProxy", "PEPCore"]),
         .testTarget(
+            name: "DevAuthorizationServerTests", dependencies: ["DevAuthorizationServer", "PEPProxy", "PEPCore"]),
+        .testTarget(
             name: "EndToEndTests", dependencies: ["PEPCore"],
             resources: [.copy("Fixtures")]),
     ]
