@@ -87,6 +87,33 @@ final class RSASigningKey: @unchecked Sendable {
         return EVP_DigestVerify(md, signature, signature.count, data, data.count) == 1
     }
 
+    /// Verifies an RS256 signature with the public key of a base64 DER certificate (a JWK `x5c[0]`), the way
+    /// the reference PEP does (SPEC Part B §2.3 step 3). Used by tests to check what `/jwks` publishes.
+    static func verify(_ signature: [UInt8], over data: [UInt8], certificateBase64: String) -> Bool {
+        guard let der = Data(base64Encoded: certificateBase64).map({ [UInt8]($0) }) else { return false }
+        let certificate: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            var cursor = buffer.baseAddress
+            return d2i_X509(nil, &cursor, buffer.count)
+        }
+        guard let certificate else { return false }
+        defer { X509_free(certificate) }
+        guard let publicKey = X509_get0_pubkey(certificate), let md = EVP_MD_CTX_new() else { return false }
+        defer { EVP_MD_CTX_free(md) }
+        guard EVP_DigestVerifyInit(md, nil, EVP_sha256(), nil, publicKey) == 1 else { return false }
+        return EVP_DigestVerify(md, signature, signature.count, data, data.count) == 1
+    }
+
+    /// The private key as PKCS#8 PEM (for `signingKeyPEMPath` files; never logged).
+    func privateKeyPEM() -> String? {
+        guard let bio = BIO_new(BIO_s_mem()) else { return nil }
+        defer { BIO_free(bio) }
+        guard PEM_write_bio_PrivateKey(bio, self.pkey, nil, nil, 0, nil, nil) == 1 else { return nil }
+        var pointer: UnsafeMutablePointer<CChar>?
+        let length = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &pointer)
+        guard length > 0, let pointer else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: Int(length)), as: UTF8.self)
+    }
+
     /// Signs a JWT (RFC 7519) with header `{"alg":"RS256","kid":…,"typ":"JWT"}` over `claims`.
     func signJWT(_ claims: JSONValue) -> String? {
         let header = JSONValue.object(["alg": .string("RS256"), "kid": .string(self.kid), "typ": .string("JWT")])
