@@ -38,7 +38,10 @@ public struct DemoUpstream: Sendable {
             case "GET", "HEAD":
                 return Self.reply(200, .array((1...Self.itemCount).map { Self.item(collection, id: $0) }))
             case "POST":
-                return Self.reply(201, .object(Self.bodyObject(request).merging(["id": .int(Int64(Self.itemCount + 1))]) { _, new in new }))
+                return Self.reply(
+                    201,
+                    .object(Self.bodyObject(request).merging(["id": .int(Int64(Self.itemCount + 1))]) { _, new in new })
+                )
             default:
                 return Self.reply(405, .object([:]))
             }

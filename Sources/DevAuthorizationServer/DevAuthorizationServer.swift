@@ -19,6 +19,8 @@ import Synchronization
 /// - Test hooks: `GET|DELETE /_dev/calls`, `POST /_dev/tokens`, `POST|DELETE /_dev/fault`, `GET|POST /_dev/clock`.
 public final class DevAuthorizationServer: Sendable {
     private let state: Mutex<DevAuthorizationServerState>
+    private let issuer: String
+    private let devHooksEnabled: Bool
     private let clock: @Sendable () -> Int64
     private let sleep: @Sendable (Int) -> Void
 
@@ -44,14 +46,17 @@ public final class DevAuthorizationServer: Sendable {
             initial.signingKey = try RSASigningKey.generate(now: now)
         }
         self.state = Mutex(initial)
+        self.issuer = configuration.issuer
+        self.devHooksEnabled = configuration.devHooksEnabled
         self.clock = clock
         self.sleep = sleep
     }
 
     /// Answers one request. Never traps on request content; unknown paths get `404 {"error":"not_found"}`.
     public func handle(_ request: HTTPRequestMessage) -> HTTPResponseMessage {
-        let path = self.state.withLock { Self.localPath(request.path, issuer: $0.issuer) }
+        let path = Self.localPath(request.path, issuer: self.issuer)
         if path.hasPrefix("/_dev/") {
+            guard self.devHooksEnabled else { return DevResponse.notFound(path) }
             return self.state.withLock { state in
                 state.handleDevTool(request, path: path, now: self.clock() + state.clockOffset)
             }
@@ -114,7 +119,9 @@ extension DevAuthorizationServerState {
         }
         switch path {
         case "/.well-known/uma2-configuration":
-            guard request.method == "GET" || request.method == "HEAD" else { return DevResponse.methodNotAllowed("GET") }
+            guard request.method == "GET" || request.method == "HEAD" else {
+                return DevResponse.methodNotAllowed("GET")
+            }
             return self.discovery()
         case "/token":
             guard request.method == "POST" else { return DevResponse.methodNotAllowed("POST") }

@@ -35,6 +35,9 @@ public struct DevAuthorizationServerConfiguration: Sendable, Equatable {
     public var maxTickets: Int
     /// Upper bound on entries kept in the `/_dev/calls` log; counts keep growing. Default 10 000.
     public var maxCallLogEntries: Int
+    /// Serve the `/_dev/*` test hooks (call log, token minting, faults, clock). When `false` they are 404.
+    /// Default `true`: anyone who can reach the server can mint RPTs, so bind it to loopback.
+    public var devHooksEnabled: Bool
 
     /// Creates a configuration; every parameter has the tutorial default.
     public init(
@@ -49,7 +52,8 @@ public struct DevAuthorizationServerConfiguration: Sendable, Equatable {
         rptAsJWT: Bool = false,
         signingKeyPEMPath: String? = nil,
         maxTickets: Int = 100_000,
-        maxCallLogEntries: Int = 10_000
+        maxCallLogEntries: Int = 10_000,
+        devHooksEnabled: Bool = true
     ) {
         var trimmed = issuer
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
@@ -65,6 +69,7 @@ public struct DevAuthorizationServerConfiguration: Sendable, Equatable {
         self.signingKeyPEMPath = signingKeyPEMPath
         self.maxTickets = maxTickets
         self.maxCallLogEntries = maxCallLogEntries
+        self.devHooksEnabled = devHooksEnabled
     }
 
     /// The policy that governs `scope`.

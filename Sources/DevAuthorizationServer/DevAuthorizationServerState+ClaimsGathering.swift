@@ -30,7 +30,8 @@ extension DevAuthorizationServerState {
         let e = DevResponse.escapeHTML
         var inputs = ""
         for claim in self.claimRequirements(for: ticket) {
-            inputs += "<p><label for=\"\(e(claim.name))\">\(e(claim.friendlyName))</label> "
+            inputs +=
+                "<p><label for=\"\(e(claim.name))\">\(e(claim.friendlyName))</label> "
                 + "<input id=\"\(e(claim.name))\" name=\"\(e(claim.name))\" type=\"text\" "
                 + "value=\"\(e(ticket.claims[claim.name] ?? ""))\"></p>\n"
         }
@@ -82,13 +83,15 @@ extension DevAuthorizationServerState {
 
     /// Validates `client_id` and `claims_redirect_uri` (exact match with a registered URI) and reads `ticket`
     /// and `state`; failures are 400 HTML pages.
-    private func gatheringParameters(_ fields: [(name: String, value: String)]) -> Result<GatheringParameters, DevReply> {
+    private func gatheringParameters(_ fields: [(name: String, value: String)]) -> Result<GatheringParameters, DevReply>
+    {
         guard let clientId = fields.first("client_id"), let client = self.clients[clientId] else {
             return .failure(Self.errorPage("invalid_client_id", "The client_id is missing or unknown."))
         }
         guard let redirect = fields.first("claims_redirect_uri"), client.claimsRedirectURIs.contains(redirect) else {
             return .failure(
-                Self.errorPage("invalid_claims_redirect_uri", "The claims_redirect_uri is not registered for the client."))
+                Self.errorPage(
+                    "invalid_claims_redirect_uri", "The claims_redirect_uri is not registered for the client."))
         }
         return .success(
             GatheringParameters(
@@ -118,7 +121,8 @@ extension DevAuthorizationServerState {
     }
 
     /// `302` to the registered redirect URI with `pairs` and then `state` (when non-empty).
-    private static func redirect(_ parameters: GatheringParameters, _ pairs: [(String, String)]) -> HTTPResponseMessage {
+    private static func redirect(_ parameters: GatheringParameters, _ pairs: [(String, String)]) -> HTTPResponseMessage
+    {
         var query = pairs
         if !parameters.state.isEmpty { query.insert(("state", parameters.state), at: min(1, query.count)) }
         let location = FormURLEncoding.appending(query, to: parameters.redirectURI)
@@ -127,7 +131,8 @@ extension DevAuthorizationServerState {
     }
 
     private static func errorPage(_ code: String, _ message: String) -> DevReply {
-        let page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(code)</title></head>"
+        let page =
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(code)</title></head>"
             + "<body><h1>\(code)</h1><p>\(DevResponse.escapeHTML(message))</p></body></html>\n"
         return DevReply(response: DevResponse.html(400, page))
     }

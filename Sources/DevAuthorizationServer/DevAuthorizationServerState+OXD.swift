@@ -120,8 +120,10 @@ extension DevAuthorizationServerState {
     /// go into a header or a `Location` verbatim).
     static func isSafeURL(_ text: String) -> Bool {
         guard text.hasPrefix("http://") || text.hasPrefix("https://"), text.utf8.count > 8 else { return false }
-        return text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: ",")
-            && $0 != UInt8(ascii: "\\") }
+        return text.utf8.allSatisfy {
+            $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: ",")
+                && $0 != UInt8(ascii: "\\")
+        }
     }
 
     /// `/get-client-token` (SPEC Part B §4.1): client credentials → oxd access token with the requested scopes
@@ -181,7 +183,9 @@ extension DevAuthorizationServerState {
     }
 
     /// The oxd token response shape `{access_token, expires_in, refresh_token, scope[]}`.
-    static func tokenResponse(_ token: String, refresh: String, lifetime: Int64, scopes: [String]) -> HTTPResponseMessage {
+    static func tokenResponse(_ token: String, refresh: String, lifetime: Int64, scopes: [String])
+        -> HTTPResponseMessage
+    {
         DevResponse.json(
             200,
             .object([

@@ -8,7 +8,8 @@ extension DevAuthorizationServerState {
     ///   oxd's status mapping: 400 for `invalid_ticket` and `invalid_claim_token_format`, 500 `internal_error`
     ///   for server errors, 403 for everything else (`need_info` keeps `ticket`, `required_claims`,
     ///   `redirect_user`).
-    mutating func getRPT(_ params: [String: JSONValue], rp: Client, now: Int64) throws(DevReply) -> HTTPResponseMessage {
+    mutating func getRPT(_ params: [String: JSONValue], rp: Client, now: Int64) throws(DevReply) -> HTTPResponseMessage
+    {
         guard let ticket = DevRequest.nonBlank(params["ticket"]) else {
             throw DevReply.error(400, "invalid_ticket_parameter", "ticket is empty or not specified")
         }
@@ -64,7 +65,9 @@ extension DevAuthorizationServerState {
                 400, "invalid_claims_redirect_uri", "claims_redirect_uri is not registered for this site")
         }
         let state = DevRequest.nonBlank(params["state"]) ?? RandomToken.uuid()
-        var pairs = [("client_id", rp.clientId), ("ticket", ticket), ("claims_redirect_uri", redirect), ("state", state)]
+        var pairs = [
+            ("client_id", rp.clientId), ("ticket", ticket), ("claims_redirect_uri", redirect), ("state", state),
+        ]
         let reserved: Set<String> = ["oxd_id", "client_id", "ticket", "state", "claims_redirect_uri"]
         if let custom = params["custom_parameters"]?.objectValue {
             for key in custom.keys.sorted() where !reserved.contains(key) {

@@ -7,7 +7,8 @@ extension DevAuthorizationServerState {
     /// - Throws: 400 `invalid_uma_request` (empty or malformed `resources`), `http_method_not_unique`,
     ///   `invalid_scope_expression`, `uma_protection_exists` (the RP already protects resources and `overwrite` is
     ///   not `true`; with `overwrite` the old AS resources are deleted first).
-    mutating func protect(_ params: [String: JSONValue], rp: Client, now: Int64) throws(DevReply) -> HTTPResponseMessage {
+    mutating func protect(_ params: [String: JSONValue], rp: Client, now: Int64) throws(DevReply) -> HTTPResponseMessage
+    {
         guard let resources = params["resources"]?.arrayValue, !resources.isEmpty else {
             throw DevReply.error(400, "invalid_uma_request", "resources is empty or not specified")
         }
@@ -83,7 +84,8 @@ extension DevAuthorizationServerState {
             out.append(
                 ProtectedResource(
                     id: "", path: path, httpMethods: methods, scopes: scopes, scopeExpression: expression,
-                    ticketScopes: persistedTicketScopes, iat: value["iat"]?.intValue ?? now, exp: value["exp"]?.intValue))
+                    ticketScopes: persistedTicketScopes, iat: value["iat"]?.intValue ?? now, exp: value["exp"]?.intValue
+                ))
         }
         return out
     }
@@ -97,7 +99,9 @@ extension DevAuthorizationServerState {
     ///    `denied` with `ticket` and `www-authenticate_header`.
     /// - Throws: 400 `invalid_path_parameter`, `invalid_http_method`, `bad_request` (no `rpt` string),
     ///   `invalid_request`, `invalid_resource_id` (the AS resource was deleted behind oxd's back).
-    mutating func checkAccess(_ params: [String: JSONValue], rp: Client, now: Int64) throws(DevReply) -> HTTPResponseMessage {
+    mutating func checkAccess(_ params: [String: JSONValue], rp: Client, now: Int64) throws(DevReply)
+        -> HTTPResponseMessage
+    {
         guard let path = DevRequest.nonBlank(params["path"]) else {
             throw DevReply.error(400, "invalid_path_parameter", "path is empty or not specified")
         }
@@ -112,7 +116,8 @@ extension DevAuthorizationServerState {
         let lowerMethod = method.lowercased()
         guard
             let resource = rp.protectedResources.last(where: { resource in
-                resource.path.lowercased() == lowerPath && resource.httpMethods.contains { $0.lowercased() == lowerMethod }
+                resource.path.lowercased() == lowerPath
+                    && resource.httpMethods.contains { $0.lowercased() == lowerMethod }
             })
         else {
             throw DevReply.error(
@@ -136,7 +141,8 @@ extension DevAuthorizationServerState {
         guard self.resources[resource.id] != nil else {
             throw DevReply.error(400, "invalid_resource_id", "the AS resource \(resource.id) no longer exists")
         }
-        let ticketScopes = (override?.isEmpty ?? true) && !resource.ticketScopes.isEmpty ? resource.ticketScopes : required
+        let ticketScopes =
+            (override?.isEmpty ?? true) && !resource.ticketScopes.isEmpty ? resource.ticketScopes : required
         let ticket = self.issueTicket(
             [RequestedPermission(resourceId: resource.id, scopes: ticketScopes)], owner: rp.clientId, now: now)
         let header = "UMA realm=\"rs\",as_uri=\"\(rp.opHost)\",error=\"insufficient_scope\",ticket=\"\(ticket)\""
@@ -159,7 +165,9 @@ extension DevAuthorizationServerState {
             return DevResponse.json(200, .object(members))
         }
         var inactive: [String: JSONValue] = ["active": .bool(false)]
-        for key in ["exp", "iat", "nbf", "client_id", "sub", "aud", "iss", "jti", "permissions"] { inactive[key] = .null }
+        for key in ["exp", "iat", "nbf", "client_id", "sub", "aud", "iss", "jti", "permissions"] {
+            inactive[key] = .null
+        }
         return DevResponse.json(200, .object(inactive))
     }
 }

@@ -13,12 +13,14 @@ extension DevAuthorizationServerState {
         redirectURIs += try Self.urlList(params["authorization_redirect_uri"], error: "invalid_redirect_uri")
         let claimsRedirectURIs = try Self.urlList(params["claims_redirect_uri"], error: "invalid_claims_redirect_uri")
         let scopes = try Self.optionalStrings(params["scope"], error: "invalid_scope") ?? ["openid"]
-        let grantTypes = try Self.optionalStrings(params["grant_types"], error: "invalid_request")
+        let grantTypes =
+            try Self.optionalStrings(params["grant_types"], error: "invalid_request")
             ?? ["authorization_code", "client_credentials", "urn:ietf:params:oauth:grant-type:uma-ticket"]
         let givenId = DevRequest.nonBlank(params["client_id"])
         let givenSecret = DevRequest.nonBlank(params["client_secret"])
         switch (givenId, givenSecret) {
-        case (.some, nil): throw DevReply.error(400, "invalid_client_secret", "client_secret is required with client_id")
+        case (.some, nil):
+            throw DevReply.error(400, "invalid_client_secret", "client_secret is required with client_id")
         case (nil, .some): throw DevReply.error(400, "invalid_client_id", "client_id is required with client_secret")
         default: break
         }
@@ -44,7 +46,8 @@ extension DevAuthorizationServerState {
     mutating func updateSite(_ params: [String: JSONValue]) throws(DevReply) -> HTTPResponseMessage {
         var rp = try self.requireRP(params)
         if params["claims_redirect_uri"] != nil {
-            rp.claimsRedirectURIs = try Self.urlList(params["claims_redirect_uri"], error: "invalid_claims_redirect_uri")
+            rp.claimsRedirectURIs = try Self.urlList(
+                params["claims_redirect_uri"], error: "invalid_claims_redirect_uri")
         }
         if params["redirect_uris"] != nil {
             rp.redirectURIs = try Self.urlList(params["redirect_uris"], error: "invalid_redirect_uri")

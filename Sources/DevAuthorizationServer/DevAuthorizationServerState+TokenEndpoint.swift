@@ -22,7 +22,8 @@ extension DevAuthorizationServerState {
         guard let grantType = form.first("grant_type"), !grantType.isEmpty else {
             throw DevReply.error(400, "invalid_request", "grant_type is required")
         }
-        let client = try self.authenticateClient(request, form: form, allowBearer: grantType == Self.umaTicketGrant, now: now)
+        let client = try self.authenticateClient(
+            request, form: form, allowBearer: grantType == Self.umaTicketGrant, now: now)
         let scopes = (form.first("scope") ?? "").split(separator: " ").map(String.init)
         switch grantType {
         case "client_credentials":

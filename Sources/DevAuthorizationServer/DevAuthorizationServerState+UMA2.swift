@@ -47,8 +47,11 @@ extension DevAuthorizationServerState {
         return client
     }
 
-    /// `GET|POST /resource_set` (UMA FedAuthz §3.2): list the caller's resource ids, or register one → 201 `{"_id"}`.
-    mutating func resourceSetCollection(_ request: HTTPRequestMessage, now: Int64) throws(DevReply) -> HTTPResponseMessage {
+    /// `GET|POST /resource_set` (UMA FedAuthz §3.2): list the caller's resource ids, or register one →
+    /// 201 `{"_id"}`.
+    mutating func resourceSetCollection(_ request: HTTPRequestMessage, now: Int64) throws(DevReply)
+        -> HTTPResponseMessage
+    {
         let owner = try self.requirePAT(request, now: now)
         switch request.method {
         case "GET":
@@ -121,7 +124,8 @@ extension DevAuthorizationServerState {
     /// 201 `{"ticket"}`.
     /// - Throws: 400 `invalid_request` (shape), `invalid_resource_id` (unknown or another client's resource),
     ///   `invalid_scope` (a scope the resource does not have); PAT errors of `requirePAT`.
-    mutating func permissionEndpoint(_ request: HTTPRequestMessage, now: Int64) throws(DevReply) -> HTTPResponseMessage {
+    mutating func permissionEndpoint(_ request: HTTPRequestMessage, now: Int64) throws(DevReply) -> HTTPResponseMessage
+    {
         let owner = try self.requirePAT(request, now: now)
         guard let body = JSONText.parse(request.body) else {
             throw DevReply.error(400, "invalid_request", "the body must be JSON")
@@ -130,7 +134,8 @@ extension DevAuthorizationServerState {
         guard !items.isEmpty else { throw DevReply.error(400, "invalid_request", "no permission requested") }
         var permissions: [RequestedPermission] = []
         for item in items {
-            guard let resourceId = item["resource_id"]?.stringValue, let scopes = DevRequest.strings(item["resource_scopes"])
+            guard let resourceId = item["resource_id"]?.stringValue,
+                let scopes = DevRequest.strings(item["resource_scopes"])
             else {
                 throw DevReply.error(400, "invalid_request", "each permission needs resource_id and resource_scopes")
             }
@@ -149,7 +154,9 @@ extension DevAuthorizationServerState {
     /// `POST /introspect` (RFC 7662 §2; UMA FedAuthz §5), form `token=…`: the RPT's introspection with
     /// `permissions[]`, or `{"active": false}`. Authenticated by a PAT bearer or client credentials (Basic/post).
     /// - Throws: 401 `invalid_token` / `invalid_client`; 400 `invalid_request` without `token`.
-    mutating func introspectionEndpoint(_ request: HTTPRequestMessage, now: Int64) throws(DevReply) -> HTTPResponseMessage {
+    mutating func introspectionEndpoint(_ request: HTTPRequestMessage, now: Int64) throws(DevReply)
+        -> HTTPResponseMessage
+    {
         let form = DevRequest.form(request)
         if DevRequest.bearerToken(request) != nil {
             _ = try self.requirePAT(request, now: now)

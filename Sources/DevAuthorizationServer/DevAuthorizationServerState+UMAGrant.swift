@@ -31,7 +31,9 @@ struct UMAGrantFailure: Error {
 
     /// The error body: `{error, error_description[, ticket, required_claims, redirect_user]}`.
     var body: JSONValue {
-        var members: [String: JSONValue] = ["error": .string(self.code), "error_description": .string(self.description)]
+        var members: [String: JSONValue] = [
+            "error": .string(self.code), "error_description": .string(self.description),
+        ]
         for (key, value) in self.extra { members[key] = value }
         return .object(members)
     }
@@ -54,36 +56,43 @@ extension DevAuthorizationServerState {
     mutating func redeem(_ request: UMAGrantRequest, now: Int64) throws(UMAGrantFailure) -> UMAGrantSuccess {
         let ticket: Ticket
         switch self.lookUpTicket(request.ticket, now: now) {
-        case .unknown: throw UMAGrantFailure(status: 400, code: "invalid_ticket", description: "ticket is unknown or used")
+        case .unknown:
+            throw UMAGrantFailure(status: 400, code: "invalid_ticket", description: "ticket is unknown or used")
         case .expired: throw UMAGrantFailure(status: 400, code: "expired_ticket", description: "ticket has expired")
         case .live(let live): ticket = live
         }
         var claims = ticket.claims
         if let pct = request.pct {
             guard let record = self.pcts[pct], now < record.expiresAt, record.clientId == request.clientId else {
-                throw UMAGrantFailure(status: 400, code: "invalid_pct", description: "pct is unknown, expired or foreign")
+                throw UMAGrantFailure(
+                    status: 400, code: "invalid_pct", description: "pct is unknown, expired or foreign")
             }
             claims.merge(record.claims) { _, new in new }
         }
         if request.claimToken != nil || request.claimTokenFormat != nil {
-            claims.merge(try Self.claims(fromToken: request.claimToken, format: request.claimTokenFormat)) { _, new in new }
+            claims.merge(try Self.claims(fromToken: request.claimToken, format: request.claimTokenFormat)) { _, new in
+                new
+            }
         }
         var previous: RPT?
         if let rpt = request.rpt {
             guard let record = self.liveRPT(rpt, now: now), record.clientId == request.clientId else {
-                throw UMAGrantFailure(status: 400, code: "invalid_rpt", description: "rpt is unknown, expired or foreign")
+                throw UMAGrantFailure(
+                    status: 400, code: "invalid_rpt", description: "rpt is unknown, expired or foreign")
             }
             previous = record
         }
         var resources: [Resource] = []
         for permission in ticket.permissions {
             guard let resource = self.resources[permission.resourceId] else {
-                throw UMAGrantFailure(status: 400, code: "invalid_resource_id", description: "a ticket resource is gone")
+                throw UMAGrantFailure(
+                    status: 400, code: "invalid_resource_id", description: "a ticket resource is gone")
             }
             resources.append(resource)
         }
         for scope in request.scopes where !resources.contains(where: { $0.scopes.contains(scope) }) {
-            throw UMAGrantFailure(status: 400, code: "invalid_scope", description: "scope \(scope) is not on the resource")
+            throw UMAGrantFailure(
+                status: 400, code: "invalid_scope", description: "scope \(scope) is not on the resource")
         }
         self.tickets[request.ticket] = nil
 
@@ -116,7 +125,8 @@ extension DevAuthorizationServerState {
                         status: 403, code: "forbidden_by_policy", description: "the scope expression denies access")
                 }
             } else if passes.contains(false) {
-                throw UMAGrantFailure(status: 403, code: "forbidden_by_policy", description: "a scope policy denies access")
+                throw UMAGrantFailure(
+                    status: 403, code: "forbidden_by_policy", description: "a scope policy denies access")
             }
             let scopes = zip(item.scopes, passes).filter { $0.1 }.map { $0.0 }
             Self.merge(RequestedPermission(resourceId: item.permission.resourceId, scopes: scopes), into: &granted)
@@ -154,7 +164,8 @@ extension DevAuthorizationServerState {
                 "issuer": .array([.string(self.issuer)]),
             ])
         }
-        let redirect = self.issuer + "/gather_claims?"
+        let redirect =
+            self.issuer + "/gather_claims?"
             + FormURLEncoding.query([("gathering_id", "dev"), ("client_id", clientId), ("ticket", ticket)])
         return UMAGrantFailure(
             status: 403, code: "need_info", description: "the policy needs claims",
@@ -171,7 +182,9 @@ extension DevAuthorizationServerState {
         let parts = (token ?? "").split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 2, let payload = FormURLEncoding.decodeBase64(String(parts[1])),
             let object = JSONText.parse(payload)?.objectValue
-        else { throw UMAGrantFailure(status: 400, code: "invalid_claim_token", description: "claim_token is not a JWT") }
+        else {
+            throw UMAGrantFailure(status: 400, code: "invalid_claim_token", description: "claim_token is not a JWT")
+        }
         var claims: [String: String] = [:]
         for (name, value) in object {
             switch value {
@@ -186,7 +199,9 @@ extension DevAuthorizationServerState {
     /// Adds `permission` to `list`, uniting scopes with an existing permission for the same resource.
     static func merge(_ permission: RequestedPermission, into list: inout [RequestedPermission]) {
         if let index = list.firstIndex(where: { $0.resourceId == permission.resourceId }) {
-            for scope in permission.scopes where !list[index].scopes.contains(scope) { list[index].scopes.append(scope) }
+            for scope in permission.scopes where !list[index].scopes.contains(scope) {
+                list[index].scopes.append(scope)
+            }
         } else {
             list.append(permission)
         }

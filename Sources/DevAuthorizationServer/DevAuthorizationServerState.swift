@@ -171,7 +171,8 @@ struct DevAuthorizationServerState {
             permissions: permissions, ownerClientId: owner,
             expiresAt: now + self.configuration.ticketLifetimeSeconds, claims: claims)
         self.ticketOrder.append(ticket)
-        while self.tickets.count > max(1, self.configuration.maxTickets), self.ticketOrderHead < self.ticketOrder.count {
+        while self.tickets.count > max(1, self.configuration.maxTickets), self.ticketOrderHead < self.ticketOrder.count
+        {
             self.tickets[self.ticketOrder[self.ticketOrderHead]] = nil
             self.ticketOrderHead += 1
         }
@@ -241,7 +242,9 @@ struct DevAuthorizationServerState {
         let expiresAt = now + lifetime
         let record = RPT(
             clientId: clientId,
-            permissions: permissions.map { GrantedPermission(resourceId: $0.resourceId, scopes: $0.scopes, expiresAt: expiresAt) },
+            permissions: permissions.map {
+                GrantedPermission(resourceId: $0.resourceId, scopes: $0.scopes, expiresAt: expiresAt)
+            },
             issuedAt: now, expiresAt: expiresAt, jti: RandomToken.uuid(), extra: extra)
         let token: String
         if let fixedToken {

@@ -91,7 +91,8 @@ enum DevResponse {
             status: status,
             headers: [
                 ("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"),
-                ("X-Frame-Options", "DENY"), ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
+                ("X-Frame-Options", "DENY"),
+                ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
             ],
             body: Array(page.utf8))
     }

@@ -31,8 +31,8 @@ enum FormURLEncoding {
             let c = bytes[i]
             if c == UInt8(ascii: "+") {
                 out.append(0x20)
-            } else if c == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hexValue(bytes[i + 1]),
-                let l = hexValue(bytes[i + 2])
+            } else if c == UInt8(ascii: "%"), i + 2 < bytes.count, let h = self.hexValue(bytes[i + 1]),
+                let l = self.hexValue(bytes[i + 2])
             {
                 out.append(h << 4 | l)
                 i += 2

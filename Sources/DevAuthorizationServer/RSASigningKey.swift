@@ -1,6 +1,6 @@
+private import COpenSSL
 import Foundation
 import PEPCore
-private import COpenSSL
 
 /// The RS256 key that signs JWT RPTs and is published at `/jwks` and oxd `/get-jwks` (RFC 7517, RFC 7518 §3.3).
 ///
@@ -22,7 +22,8 @@ final class RSASigningKey: @unchecked Sendable {
         self.pkey = pkey
         self.modulus = try Self.bignumParameter(pkey, "n")
         self.exponent = try Self.bignumParameter(pkey, "e")
-        let thumbprintInput = "{\"e\":\"\(FormURLEncoding.base64URL(self.exponent))\",\"kty\":\"RSA\","
+        let thumbprintInput =
+            "{\"e\":\"\(FormURLEncoding.base64URL(self.exponent))\",\"kty\":\"RSA\","
             + "\"n\":\"\(FormURLEncoding.base64URL(self.modulus))\"}"
         self.kid = FormURLEncoding.base64URL(try Self.sha256(Array(thumbprintInput.utf8)))
         self.expiresAt = now + 365 * 86_400
@@ -117,7 +118,8 @@ final class RSASigningKey: @unchecked Sendable {
     /// Signs a JWT (RFC 7519) with header `{"alg":"RS256","kid":…,"typ":"JWT"}` over `claims`.
     func signJWT(_ claims: JSONValue) -> String? {
         let header = JSONValue.object(["alg": .string("RS256"), "kid": .string(self.kid), "typ": .string("JWT")])
-        let input = FormURLEncoding.base64URL(Array(JSONText.render(header).utf8)) + "."
+        let input =
+            FormURLEncoding.base64URL(Array(JSONText.render(header).utf8)) + "."
             + FormURLEncoding.base64URL(Array(JSONText.render(claims).utf8))
         guard let signature = self.sign(Array(input.utf8)) else { return nil }
         return input + "." + FormURLEncoding.base64URL(signature)

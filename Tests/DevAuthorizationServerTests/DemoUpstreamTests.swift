@@ -27,7 +27,8 @@ import Testing
         let created = self.upstream.handle(.init(method: "POST", path: "/posts", body: Array(#"{"title":"t"}"#.utf8)))
         #expect(created.status == 201)
         #expect(self.json(created) == .object(["title": .string("t"), "id": .int(11)]))
-        let put = self.upstream.handle(.init(method: "PUT", path: "/todos/2", body: Array(#"{"id":99,"done":true}"#.utf8)))
+        let put = self.upstream.handle(
+            .init(method: "PUT", path: "/todos/2", body: Array(#"{"id":99,"done":true}"#.utf8)))
         #expect(self.json(put) == .object(["done": .bool(true), "id": .int(2)]))
         #expect(self.upstream.handle(.init(method: "DELETE", path: "/photos/1")).status == 200)
         #expect(self.upstream.handle(.init(method: "DELETE", path: "/photos")).status == 405)

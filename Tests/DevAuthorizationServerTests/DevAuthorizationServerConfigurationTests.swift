@@ -8,7 +8,10 @@ import Testing
     @Test func tutorialDefaults() {
         let configuration = DevAuthorizationServerConfiguration(issuer: "http://127.0.0.1:8443///")
         #expect(configuration.issuer == "http://127.0.0.1:8443")
-        #expect(configuration.clients == [DevClient(clientId: "demo-client", clientSecret: "demo-secret", oxdId: "demo-oxd-id")])
+        #expect(
+            configuration.clients == [
+                DevClient(clientId: "demo-client", clientSecret: "demo-secret", oxdId: "demo-oxd-id")
+            ])
         #expect(configuration.ticketLifetimeSeconds == 3600)
         #expect(configuration.rptLifetimeSeconds == 3600)
         #expect(configuration.rptAsJWT == false)

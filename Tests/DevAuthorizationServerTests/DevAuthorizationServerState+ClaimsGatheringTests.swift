@@ -23,7 +23,8 @@ import Testing
     @Test func pageEscapesReflectedInput() throws {
         let h = try DevHarness()
         let ticket = try self.needInfoTicket(h)
-        let page = h.send("GET", "/gather_claims", query: self.pageQuery(ticket: ticket, state: "\"><script>alert(1)</script>"))
+        let page = h.send(
+            "GET", "/gather_claims", query: self.pageQuery(ticket: ticket, state: "\"><script>alert(1)</script>"))
         #expect(page.status == 200)
         let html = DevHarness.text(page)
         #expect(!html.contains("<script>"))
@@ -41,7 +42,9 @@ import Testing
     func noOpenRedirect(clientId: String, redirect: String) throws {
         let h = try DevHarness()
         let ticket = try self.needInfoTicket(h)
-        let fields = [("client_id", clientId), ("ticket", ticket), ("claims_redirect_uri", redirect), ("country", "US")]
+        let fields = [
+            ("client_id", clientId), ("ticket", ticket), ("claims_redirect_uri", redirect), ("country", "US"),
+        ]
         let page = h.send("GET", "/gather_claims", query: FormURLEncoding.query(fields))
         let submit = h.form("/gather_claims", fields)
         for response in [page, submit] {
@@ -83,10 +86,13 @@ import Testing
         let token = try h.clientToken()
         _ = h.oxd(
             "update-site",
-            .object(["oxd_id": .string("demo-oxd-id"), "claims_redirect_uri": .array([.string("https://c.example/cb?x=1")])]))
+            .object([
+                "oxd_id": .string("demo-oxd-id"), "claims_redirect_uri": .array([.string("https://c.example/cb?x=1")]),
+            ]))
         try h.protectTutorial(token: token)
         let ticket = try #require(
-            DevHarness.json(h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/photos/??")))["ticket"]?.stringValue)
+            DevHarness.json(h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/photos/??")))["ticket"]?
+                .stringValue)
         let response = h.form(
             "/gather_claims",
             [("client_id", "demo-client"), ("ticket", ticket), ("claims_redirect_uri", "https://c.example/cb?x=1")])

@@ -21,9 +21,15 @@ import Testing
         #expect(log["counts"]?["/resource_set/{id}"] == .int(1))
         #expect(log["counts"]?["/_dev/calls"] == nil)
         let first = log["calls"]?.arrayValue?.first
-        #expect(first == .object(["endpoint": .string("/get-client-token"), "method": .string("POST"), "at": .int(h.clock.now), "status": .int(200)]))
+        #expect(
+            first
+                == .object([
+                    "endpoint": .string("/get-client-token"), "method": .string("POST"), "at": .int(h.clock.now),
+                    "status": .int(200),
+                ]))
         #expect(h.send("DELETE", "/_dev/calls").status == 204)
-        #expect(DevHarness.json(h.send("GET", "/_dev/calls")) == .object(["calls": .array([]), "counts": .object([:])]))
+        #expect(
+            DevHarness.json(h.send("GET", "/_dev/calls")) == .object(["calls": .array([]), "counts": .object([:])]))
     }
 
     /// `/_dev/tokens` mints by rule path or resource id, with a fixed value, extra claims and a lifetime.
@@ -33,13 +39,23 @@ import Testing
         try h.protectTutorial(token: token)
         let minted = h.send(
             "POST", "/_dev/tokens",
-            body: #"{"token":"RPT_VIEW","client_id":"c1\r\nX-Evil: 1","permissions":[{"resource_path":"/posts/??","http_method":"POST"},{"resource_id":"free","scopes":["v"]}],"lifetime":300,"claims":{"sub":"a\u0000b"}}"#)
+            body:
+                #"""
+                {"token": "RPT_VIEW", "client_id": "c1\r\nX-Evil: 1", "lifetime": 300, "claims": {"sub": "a\u0000b"},
+                 "permissions": [{"resource_path": "/posts/??", "http_method": "POST"},
+                                 {"resource_id": "free", "scopes": ["v"]}]}
+                """#
+        )
         #expect(minted.status == 200)
         #expect(DevHarness.json(minted)["access_token"] == .string("RPT_VIEW"))
         #expect(DevHarness.json(minted)["expires_in"] == .int(300))
-        #expect(DevHarness.json(h.checkAccess(token: token, rpt: "RPT_VIEW", path: "/posts/??", method: "POST"))["access"] == .string("granted"))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: "RPT_VIEW", path: "/posts/??", method: "POST"))["access"]
+                == .string("granted"))
         let introspection = DevHarness.json(
-            h.oxd("introspect-rpt", .object(["oxd_id": .string("demo-oxd-id"), "rpt": .string("RPT_VIEW")]), token: token))
+            h.oxd(
+                "introspect-rpt", .object(["oxd_id": .string("demo-oxd-id"), "rpt": .string("RPT_VIEW")]), token: token)
+        )
         #expect(introspection["client_id"] == .string("c1\r\nX-Evil: 1"))
         #expect(introspection["sub"] == .string("a\u{0}b"))
         #expect(introspection["exp"] == .int(h.clock.now + 300))
@@ -57,11 +73,16 @@ import Testing
             "POST", "/resource_set", headers: [("Authorization", "Bearer " + pat)],
             body: #"{"name":"/photos/?? GET,HEAD","resource_scopes":["view"]}"#)
         let id = DevHarness.json(created)["_id"]
-        let minted = h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/photos/??","http_method":"HEAD"}]}"#)
+        let minted = h.send(
+            "POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/photos/??","http_method":"HEAD"}]}"#)
         let rpt = try #require(DevHarness.json(minted)["access_token"]?.stringValue)
-        let introspection = DevHarness.json(h.form("/introspect", [("token", rpt)], headers: [("Authorization", "Bearer " + pat)]))
+        let introspection = DevHarness.json(
+            h.form("/introspect", [("token", rpt)], headers: [("Authorization", "Bearer " + pat)]))
         #expect(introspection["permissions"]?.arrayValue?.first?["resource_id"] == id)
-        #expect(h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/photos/??","http_method":"PUT"}]}"#).status == 400)
+        #expect(
+            h.send(
+                "POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/photos/??","http_method":"PUT"}]}"#
+            ).status == 400)
     }
 
     /// A `status` fault answers the next N calls with that status, then the endpoint recovers.
@@ -97,10 +118,21 @@ import Testing
     }
 
     /// Malformed fault requests are 400.
-    @Test(arguments: [#"{"kind":"status"}"#, #"{"endpoint":"/x","kind":"explode"}"#, #"{"endpoint":"/x","status":42}"#, "nope"])
+    @Test(arguments: [
+        #"{"kind":"status"}"#, #"{"endpoint":"/x","kind":"explode"}"#, #"{"endpoint":"/x","status":42}"#, "nope",
+    ])
     func faultValidation(body: String) throws {
         let h = try DevHarness()
         #expect(h.send("POST", "/_dev/fault", body: body).status == 400)
+    }
+
+    /// With `devHooksEnabled: false` every `/_dev/*` path is 404.
+    @Test func hooksCanBeDisabled() throws {
+        let server = try DevAuthorizationServer(
+            configuration: DevAuthorizationServerConfiguration(devHooksEnabled: false), clock: { 1_700_000_000 })
+        for (method, path) in [("GET", "/_dev/calls"), ("POST", "/_dev/tokens"), ("POST", "/_dev/fault")] {
+            #expect(server.handle(.init(method: method, path: path, body: Array("{}".utf8))).status == 404)
+        }
     }
 
     /// `/_dev/clock` moves the server's time: a ticket expires without waiting.

@@ -84,7 +84,8 @@ import Testing
             "uma-rs-protect",
             .object([
                 "oxd_id": .string("demo-oxd-id"),
-                "resources": JSONText.parse(#"[{"path":"/n","conditions":[{"httpMethods":["GET"],"scopes":["never"]}]}]"#)
+                "resources": JSONText.parse(
+                    #"[{"path":"/n","conditions":[{"httpMethods":["GET"],"scopes":["never"]}]}]"#)
                     ?? .null,
             ]), token: token)
         let response = h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/n"))
@@ -97,7 +98,8 @@ import Testing
         let h = try DevHarness()
         let token = try h.clientToken()
         try h.protectTutorial(token: token)
-        let rpt = DevHarness.json(h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/posts/??")))["access_token"]
+        let rpt = DevHarness.json(h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/posts/??")))[
+            "access_token"]
         let node = DevHarness.json(h.oxd("get-rp", .object(["oxd_id": .string("demo-oxd-id")])))["node"]
         #expect(node?["rpt"] == rpt)
         #expect(node?["rpt_pct"]?.stringValue != nil)
@@ -110,8 +112,10 @@ import Testing
         let response = h.oxd(
             "uma-rp-get-claims-gathering-url",
             .object([
-                "oxd_id": .string("demo-oxd-id"), "ticket": .string("t 1"), "claims_redirect_uri": .string(DevHarness.callback),
-                "state": .string("a&b"), "custom_parameters": .object(["pct": .string("p"), "ticket": .string("evil")]),
+                "oxd_id": .string("demo-oxd-id"), "ticket": .string("t 1"),
+                "claims_redirect_uri": .string(DevHarness.callback),
+                "state": .string("a&b"),
+                "custom_parameters": .object(["pct": .string("p"), "ticket": .string("evil")]),
             ]), token: try h.clientToken())
         #expect(response.status == 200)
         let body = DevHarness.json(response)
@@ -128,7 +132,10 @@ import Testing
     @Test(arguments: [
         (["claims_redirect_uri": JSONValue.string(DevHarness.callback)], "invalid_ticket_parameter"),
         (["ticket": JSONValue.string("t")], "invalid_claims_redirect_uri_parameter"),
-        (["ticket": JSONValue.string("t"), "claims_redirect_uri": .string("https://evil.example/")], "invalid_claims_redirect_uri"),
+        (
+            ["ticket": JSONValue.string("t"), "claims_redirect_uri": .string("https://evil.example/")],
+            "invalid_claims_redirect_uri"
+        ),
     ])
     func claimsGatheringURLValidates(fields: [String: JSONValue], code: String) throws {
         let h = try DevHarness()

@@ -6,8 +6,12 @@ import Testing
 
 /// `/uma-rs-protect`, `/uma-rs-check-access` and `/introspect-rpt` (SPEC Part B §4.3–4.5).
 @Suite struct OXDResourceServerTests {
-    private func protect(_ h: DevHarness, token: String, _ json: String, overwrite: Bool? = nil) throws -> HTTPResponseMessage {
-        var body: [String: JSONValue] = ["oxd_id": .string("demo-oxd-id"), "resources": try #require(JSONText.parse(json))]
+    private func protect(_ h: DevHarness, token: String, _ json: String, overwrite: Bool? = nil) throws
+        -> HTTPResponseMessage
+    {
+        var body: [String: JSONValue] = [
+            "oxd_id": .string("demo-oxd-id"), "resources": try #require(JSONText.parse(json)),
+        ]
         if let overwrite { body["overwrite"] = .bool(overwrite) }
         return h.oxd("uma-rs-protect", .object(body), token: token)
     }
@@ -24,12 +28,20 @@ import Testing
         (#"[{"path":"/a","conditions":[]}]"#, "invalid_uma_request"),
         (#"[{"path":"/a","conditions":[{"httpMethods":["GET"]},{"httpMethods":["get"]}]}]"#, "http_method_not_unique"),
         (#"[{"path":"/a","conditions":[{"httpMethods":["GET","GET"]}]}]"#, "http_method_not_unique"),
-        (#"[{"path":"/a","conditions":[{"httpMethods":["GET"],"scope_expression":{"rule":{"!":[{"var":0}]},"data":["x"]}}]}]"#,
-         "invalid_scope_expression"),
-        (#"[{"path":"/a","conditions":[{"httpMethods":["GET"],"scope_expression":{"rule":{"var":3},"data":["x"]}}]}]"#,
-         "invalid_scope_expression"),
-        (#"[{"path":"/a","conditions":[{"httpMethods":["GET"],"scope_expression":{"rule":{"var":0},"data":[]}}]}]"#,
-         "invalid_scope_expression"),
+        (
+            #"[{"path":"/a","conditions":[{"httpMethods":["GET"],"#
+                + #""scope_expression":{"rule":{"!":[{"var":0}]},"data":["x"]}}]}]"#,
+            "invalid_scope_expression"
+        ),
+        (
+            #"[{"path":"/a","conditions":[{"httpMethods":["GET"],"#
+                + #""scope_expression":{"rule":{"var":3},"data":["x"]}}]}]"#,
+            "invalid_scope_expression"
+        ),
+        (
+            #"[{"path":"/a","conditions":[{"httpMethods":["GET"],"scope_expression":{"rule":{"var":0},"data":[]}}]}]"#,
+            "invalid_scope_expression"
+        ),
     ])
     func protectRejectsInvalidDocuments(document: String, code: String) throws {
         let h = try DevHarness()
@@ -71,7 +83,9 @@ import Testing
         #expect(DevHarness.error(response) == "invalid_request")
         let description = DevHarness.json(response)["error_description"]?.stringValue ?? ""
         #expect(description.hasPrefix("Resource is not protected with path: /todos/?? and httpMethod: GET"))
-        #expect(DevHarness.error(h.checkAccess(token: token, rpt: "", path: "/photos/??", method: "DELETE")) == "invalid_request")
+        #expect(
+            DevHarness.error(h.checkAccess(token: token, rpt: "", path: "/photos/??", method: "DELETE"))
+                == "invalid_request")
     }
 
     /// Path and method comparisons are case-insensitive (oxd `RsCheckAccessOperation`).
@@ -79,7 +93,9 @@ import Testing
         let h = try DevHarness()
         let token = try h.clientToken()
         try h.protectTutorial(token: token)
-        #expect(DevHarness.json(h.checkAccess(token: token, rpt: "", path: "/POSTS/??", method: "get"))["access"] == .string("denied"))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: "", path: "/POSTS/??", method: "get"))["access"]
+                == .string("denied"))
     }
 
     /// Missing `path`, `http_method` or `rpt` get oxd's parameter codes.
@@ -107,7 +123,8 @@ import Testing
             #"""
             [{"path":"/t","conditions":[{"httpMethods":["GET"],"scopes":["view"],"ticketScopes":["add"]},
                                         {"httpMethods":["POST"],"scopes":["add"]},
-                                        {"httpMethods":["PUT"],"scope_expression":{"rule":{"or":[{"var":0},{"var":1}]},"data":["a","b"]}}]}]
+                                        {"httpMethods":["PUT"],
+                                         "scope_expression":{"rule":{"or":[{"var":0},{"var":1}]},"data":["a","b"]}}]}]
             """#)
         for (method, expected) in [("GET", ["add"]), ("POST", ["add"]), ("PUT", ["a", "b"])] {
             let ticket = try h.ticket(token: token, path: "/t", method: method)
@@ -127,12 +144,16 @@ import Testing
         _ = try self.protect(
             h, token: token,
             #"""
-            [{"path":"/e","conditions":[{"httpMethods":["GET"],"scope_expression":{"rule":{"and":[{"var":0},{"var":1}]},"data":["x","y"]}}]},
+            [{"path":"/e","conditions":[{"httpMethods":["GET"],
+                                         "scope_expression":{"rule":{"and":[{"var":0},{"var":1}]},"data":["x","y"]}}]},
              {"path":"/s","conditions":[{"httpMethods":["GET"],"scopes":["view"]}]}]
             """#)
         let minted = h.send(
             "POST", "/_dev/tokens",
-            body: #"{"permissions":[{"resource_path":"/e","http_method":"GET","scopes":["y"]},{"resource_path":"/s","scopes":["other"]}]}"#)
+            body:
+                #"{"permissions":[{"resource_path":"/e","http_method":"GET","scopes":["y"]},"#
+                + #"{"resource_path":"/s","scopes":["other"]}]}"#
+        )
         let rpt = try #require(DevHarness.json(minted)["access_token"]?.stringValue)
         #expect(DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/e"))["access"] == .string("granted"))
         #expect(DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/s"))["access"] == .string("denied"))
@@ -150,11 +171,14 @@ import Testing
         let h = try DevHarness()
         let token = try h.clientToken()
         try h.protectTutorial(token: token)
-        let minted = h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/posts/??"}],"lifetime":60}"#)
+        let minted = h.send(
+            "POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/posts/??"}],"lifetime":60}"#)
         let rpt = try #require(DevHarness.json(minted)["access_token"]?.stringValue)
-        #expect(DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??"))["access"] == .string("granted"))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??"))["access"] == .string("granted"))
         h.clock.advance(60)
-        #expect(DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??"))["access"] == .string("denied"))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??"))["access"] == .string("denied"))
         let introspection = DevHarness.json(
             h.oxd("introspect-rpt", .object(["oxd_id": .string("demo-oxd-id"), "rpt": .string(rpt)]), token: token))
         #expect(introspection["active"] == .bool(false))
@@ -167,8 +191,9 @@ import Testing
         let h = try DevHarness()
         let token = try h.clientToken()
         let rpt = try #require(
-            DevHarness.json(h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_id":"r1","scopes":["v"]}]}"#))[
-                "access_token"]?.stringValue)
+            DevHarness.json(
+                h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_id":"r1","scopes":["v"]}]}"#))[
+                    "access_token"]?.stringValue)
         let body = DevHarness.json(
             h.oxd("introspect-rpt", .object(["oxd_id": .string("demo-oxd-id"), "rpt": .string(rpt)]), token: token))
         #expect(body["active"] == .bool(true))
@@ -178,8 +203,13 @@ import Testing
         #expect(
             body["permissions"]
                 == .array([
-                    .object(["resource_id": .string("r1"), "resource_scopes": .array([.string("v")]), "exp": .int(h.clock.now + 3600)])
+                    .object([
+                        "resource_id": .string("r1"), "resource_scopes": .array([.string("v")]),
+                        "exp": .int(h.clock.now + 3600),
+                    ])
                 ]))
-        #expect(DevHarness.error(h.oxd("introspect-rpt", .object(["oxd_id": .string("demo-oxd-id")]), token: token)) == "bad_request")
+        #expect(
+            DevHarness.error(h.oxd("introspect-rpt", .object(["oxd_id": .string("demo-oxd-id")]), token: token))
+                == "bad_request")
     }
 }

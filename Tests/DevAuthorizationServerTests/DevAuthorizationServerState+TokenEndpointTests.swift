@@ -70,7 +70,8 @@ import Testing
         let h = try DevHarness()
         let ticket = try self.ticket(h)
         let pat = try h.pat()
-        let dead = h.form("/token", [("grant_type", self.grant), ("ticket", ticket)], headers: [("Authorization", "Bearer x")])
+        let dead = h.form(
+            "/token", [("grant_type", self.grant), ("ticket", ticket)], headers: [("Authorization", "Bearer x")])
         #expect(dead.status == 401)
         let response = h.form(
             "/token", [("grant_type", self.grant), ("ticket", ticket)], headers: [("Authorization", "Bearer " + pat)])
@@ -84,8 +85,10 @@ import Testing
         ([("grant_type", "urn:ietf:params:oauth:grant-type:uma-ticket")], "invalid_request"),
         ([("grant_type", "password")], "invalid_grant_type"),
         ([("grant_type", "client_credentials"), ("scope", "admin")], "invalid_scope"),
-        ([("grant_type", "urn:ietf:params:oauth:grant-type:uma-ticket"), ("ticket", "t"), ("claim_token", "x")],
-         "invalid_request"),
+        (
+            [("grant_type", "urn:ietf:params:oauth:grant-type:uma-ticket"), ("ticket", "t"), ("claim_token", "x")],
+            "invalid_request"
+        ),
     ])
     func malformedRequestsAre400(pairs: [(String, String)], code: String) throws {
         let h = try DevHarness()
@@ -130,7 +133,9 @@ import Testing
         let redirect = try #require(body["redirect_user"]?.stringValue)
         #expect(DevHarness.queryItems(redirect).first("ticket") == next)
         #expect(DevHarness.queryItems(redirect).first("client_id") == "demo-client")
-        #expect(DevHarness.error(h.form("/token", [("grant_type", self.grant), ("ticket", ticket)], headers: self.basic)) == "invalid_ticket")
+        #expect(
+            DevHarness.error(h.form("/token", [("grant_type", self.grant), ("ticket", ticket)], headers: self.basic))
+                == "invalid_ticket")
     }
 
     /// A foreign or unknown `pct` / `rpt` and a scope not on the ticket's resources are 400; the ticket survives.
@@ -138,7 +143,8 @@ import Testing
     func invalidExtrasAreRejectedBeforeTheTicketIsSpent(field: String, code: String) throws {
         let h = try DevHarness()
         let ticket = try self.ticket(h)
-        let response = h.form("/token", [("grant_type", self.grant), ("ticket", ticket), (field, "bogus")], headers: self.basic)
+        let response = h.form(
+            "/token", [("grant_type", self.grant), ("ticket", ticket), (field, "bogus")], headers: self.basic)
         #expect(response.status == 400)
         #expect(DevHarness.error(response) == code)
         #expect(h.form("/token", [("grant_type", self.grant), ("ticket", ticket)], headers: self.basic).status == 200)
@@ -149,9 +155,11 @@ import Testing
         let h = try DevHarness()
         let issued = DevHarness.json(h.form("/token", [("grant_type", "client_credentials")], headers: self.basic))
         let refresh = try #require(issued["refresh_token"]?.stringValue)
-        let first = h.form("/token", [("grant_type", "refresh_token"), ("refresh_token", refresh)], headers: self.basic)
+        let first = h.form(
+            "/token", [("grant_type", "refresh_token"), ("refresh_token", refresh)], headers: self.basic)
         #expect(first.status == 200)
-        let second = h.form("/token", [("grant_type", "refresh_token"), ("refresh_token", refresh)], headers: self.basic)
+        let second = h.form(
+            "/token", [("grant_type", "refresh_token"), ("refresh_token", refresh)], headers: self.basic)
         #expect(DevHarness.error(second) == "invalid_grant")
     }
 
@@ -178,7 +186,8 @@ import Testing
         #expect(payload?["exp"] == .int(h.clock.now + 3600))
         #expect(payload?["permissions"]?.arrayValue?.count == 1)
         let pat = try h.pat()
-        let introspection = DevHarness.json(h.form("/introspect", [("token", rpt)], headers: [("Authorization", "Bearer " + pat)]))
+        let introspection = DevHarness.json(
+            h.form("/introspect", [("token", rpt)], headers: [("Authorization", "Bearer " + pat)]))
         #expect(introspection["active"] == .bool(true))
     }
 }

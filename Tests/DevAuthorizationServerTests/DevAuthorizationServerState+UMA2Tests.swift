@@ -14,20 +14,24 @@ import Testing
         let body = DevHarness.json(h.send("GET", "/.well-known/uma2-configuration"))
         #expect(body["issuer"] == .string(DevHarness.issuer))
         for (key, path) in [
-            ("token_endpoint", "/token"), ("permission_endpoint", "/permission"), ("introspection_endpoint", "/introspect"),
+            ("token_endpoint", "/token"), ("permission_endpoint", "/permission"),
+            ("introspection_endpoint", "/introspect"),
             ("resource_registration_endpoint", "/resource_set"), ("claims_interaction_endpoint", "/gather_claims"),
             ("jwks_uri", "/jwks"),
         ] {
             #expect(body[key] == .string(DevHarness.issuer + path), "\(key)")
         }
-        #expect(body["grant_types_supported"]?.arrayValue?.contains(.string(DevAuthorizationServerState.umaTicketGrant)) == true)
+        #expect(
+            body["grant_types_supported"]?.arrayValue?.contains(.string(DevAuthorizationServerState.umaTicketGrant))
+                == true)
     }
 
     /// Resource registration CRUD: 201 `_id`, list, read, update, delete 204, then 404.
     @Test func resourceSetCRUD() throws {
         let h = try DevHarness()
         let pat = try h.pat()
-        let created = h.send("POST", "/resource_set", headers: self.bearer(pat), body: #"{"name":"a","resource_scopes":["v"]}"#)
+        let created = h.send(
+            "POST", "/resource_set", headers: self.bearer(pat), body: #"{"name":"a","resource_scopes":["v"]}"#)
         #expect(created.status == 201)
         let id = try #require(DevHarness.json(created)["_id"]?.stringValue)
         #expect(DevHarness.header(created, "Location") == DevHarness.issuer + "/resource_set/" + id)
@@ -35,9 +39,12 @@ import Testing
         let read = DevHarness.json(h.send("GET", "/resource_set/" + id, headers: self.bearer(pat)))
         #expect(read["_id"] == .string(id))
         #expect(read["name"] == .string("a"))
-        let updated = h.send("PUT", "/resource_set/" + id, headers: self.bearer(pat), body: #"{"name":"b","resource_scopes":["v","w"]}"#)
+        let updated = h.send(
+            "PUT", "/resource_set/" + id, headers: self.bearer(pat), body: #"{"name":"b","resource_scopes":["v","w"]}"#)
         #expect(updated.status == 200)
-        #expect(DevHarness.json(h.send("GET", "/resource_set/" + id, headers: self.bearer(pat)))["resource_scopes"]?.arrayValue?.count == 2)
+        #expect(
+            DevHarness.json(h.send("GET", "/resource_set/" + id, headers: self.bearer(pat)))["resource_scopes"]?
+                .arrayValue?.count == 2)
         #expect(h.send("DELETE", "/resource_set/" + id, headers: self.bearer(pat)).status == 204)
         #expect(h.send("GET", "/resource_set/" + id, headers: self.bearer(pat)).status == 404)
     }
@@ -53,13 +60,15 @@ import Testing
         #expect(h.send("GET", "/resource_set", headers: self.bearer(try h.clientToken())).status == 403)
         let pat = try h.pat()
         let id = try #require(
-            DevHarness.json(h.send("POST", "/resource_set", headers: self.bearer(pat), body: #"{"resource_scopes":["v"]}"#))["_id"]?
+            DevHarness.json(
+                h.send("POST", "/resource_set", headers: self.bearer(pat), body: #"{"resource_scopes":["v"]}"#))["_id"]?
                 .stringValue)
         let otherPAT = try #require(
             DevHarness.json(
                 h.form(
                     "/token", [("grant_type", "client_credentials")],
-                    headers: [("Authorization", DevHarness.basic("other-client", "other-secret"))]))["access_token"]?.stringValue)
+                    headers: [("Authorization", DevHarness.basic("other-client", "other-secret"))]))["access_token"]?
+                .stringValue)
         #expect(h.send("GET", "/resource_set/" + id, headers: self.bearer(otherPAT)).status == 404)
         let bad = h.send("POST", "/resource_set", headers: self.bearer(pat), body: #"{"name":"no scopes"}"#)
         #expect(DevHarness.error(bad) == "invalid_request")
@@ -74,16 +83,22 @@ import Testing
         let h = try DevHarness()
         let pat = try h.pat()
         let id = try #require(
-            DevHarness.json(h.send("POST", "/resource_set", headers: self.bearer(pat), body: #"{"resource_scopes":["v"]}"#))["_id"]?
+            DevHarness.json(
+                h.send("POST", "/resource_set", headers: self.bearer(pat), body: #"{"resource_scopes":["v"]}"#))["_id"]?
                 .stringValue)
-        let unknown = h.send("POST", "/permission", headers: self.bearer(pat), body: #"{"resource_id":"nope","resource_scopes":["v"]}"#)
+        let unknown = h.send(
+            "POST", "/permission", headers: self.bearer(pat), body: #"{"resource_id":"nope","resource_scopes":["v"]}"#)
         #expect(unknown.status == 400)
         #expect(DevHarness.error(unknown) == "invalid_resource_id")
-        let scope = h.send("POST", "/permission", headers: self.bearer(pat), body: #"{"resource_id":"\#(id)","resource_scopes":["x"]}"#)
+        let scope = h.send(
+            "POST", "/permission", headers: self.bearer(pat), body: #"{"resource_id":"\#(id)","resource_scopes":["x"]}"#
+        )
         #expect(scope.status == 400)
         #expect(DevHarness.error(scope) == "invalid_scope")
-        #expect(DevHarness.error(h.send("POST", "/permission", headers: self.bearer(pat), body: "[]")) == "invalid_request")
-        #expect(DevHarness.error(h.send("POST", "/permission", headers: self.bearer(pat), body: "{")) == "invalid_request")
+        #expect(
+            DevHarness.error(h.send("POST", "/permission", headers: self.bearer(pat), body: "[]")) == "invalid_request")
+        #expect(
+            DevHarness.error(h.send("POST", "/permission", headers: self.bearer(pat), body: "{")) == "invalid_request")
         #expect(h.send("POST", "/permission", body: #"{"resource_id":"\#(id)","resource_scopes":["v"]}"#).status == 401)
     }
 
@@ -92,14 +107,19 @@ import Testing
     @Test func introspectionAuthentication() throws {
         let h = try DevHarness()
         let rpt = try #require(
-            DevHarness.json(h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_id":"r","scopes":["v"]}]}"#))[
-                "access_token"]?.stringValue)
-        let basic = h.form("/introspect", [("token", rpt)], headers: [("Authorization", DevHarness.basic("demo-client", "demo-secret"))])
+            DevHarness.json(
+                h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_id":"r","scopes":["v"]}]}"#))[
+                    "access_token"]?.stringValue)
+        let basic = h.form(
+            "/introspect", [("token", rpt)],
+            headers: [("Authorization", DevHarness.basic("demo-client", "demo-secret"))])
         #expect(DevHarness.json(basic)["active"] == .bool(true))
         #expect(h.form("/introspect", [("token", rpt)]).status == 401)
         #expect(h.form("/introspect", [("token", rpt)], headers: self.bearer("junk")).status == 401)
         let pat = try h.pat()
-        #expect(DevHarness.json(h.form("/introspect", [("token", "unknown")], headers: self.bearer(pat))) == .object(["active": .bool(false)]))
+        #expect(
+            DevHarness.json(h.form("/introspect", [("token", "unknown")], headers: self.bearer(pat)))
+                == .object(["active": .bool(false)]))
         #expect(DevHarness.error(h.form("/introspect", [], headers: self.bearer(pat))) == "invalid_request")
     }
 }

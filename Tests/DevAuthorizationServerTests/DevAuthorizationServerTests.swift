@@ -20,7 +20,9 @@ import Testing
         let ticket = try #require(deniedBody["ticket"]?.stringValue)
         #expect(
             deniedBody["www-authenticate_header"]
-                == .string("UMA realm=\"rs\",as_uri=\"\(DevHarness.issuer)\",error=\"insufficient_scope\",ticket=\"\(ticket)\""))
+                == .string(
+                    "UMA realm=\"rs\",as_uri=\"\(DevHarness.issuer)\",error=\"insufficient_scope\",ticket=\"\(ticket)\""
+                ))
 
         let needInfo = h.getRPT(token: token, ticket: ticket)
         #expect(needInfo.status == 403)
@@ -34,7 +36,8 @@ import Testing
         #expect(redirectUser.hasPrefix(DevHarness.issuer + "/gather_claims?"))
 
         // The user opens redirect_user + claims_redirect_uri (tutorial step 4).
-        let pageQuery = String(redirectUser.split(separator: "?", maxSplits: 1)[1])
+        let pageQuery =
+            String(redirectUser.split(separator: "?", maxSplits: 1)[1])
             + "&claims_redirect_uri=" + FormURLEncoding.encode(DevHarness.callback) + "&state=s1"
         let page = h.send("GET", "/gather_claims", query: pageQuery)
         #expect(page.status == 200)
@@ -79,7 +82,8 @@ import Testing
         try h.protectTutorial(token: token)
         let ticket = try h.ticket(token: token, path: "/photos/??")
         let needTicket = try #require(DevHarness.json(h.getRPT(token: token, ticket: ticket))["ticket"]?.stringValue)
-        let location = try #require(DevHarness.header(h.gatherClaims(ticket: needTicket, country: "US", city: "LA"), "Location"))
+        let location = try #require(
+            DevHarness.header(h.gatherClaims(ticket: needTicket, country: "US", city: "LA"), "Location"))
         let newTicket = try #require(DevHarness.queryItems(location).first("ticket"))
         let response = h.getRPT(token: token, ticket: newTicket)
         #expect(response.status == 403)
@@ -96,11 +100,13 @@ import Testing
         let response = h.getRPT(token: token, ticket: ticket)
         #expect(response.status == 200)
         let rpt = try #require(DevHarness.json(response)["access_token"]?.stringValue)
-        #expect(DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??"))["access"] == .string("granted"))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??"))["access"] == .string("granted"))
         #expect(
             DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??", method: "POST"))["access"]
                 == .string("denied"))
-        #expect(DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/photos/??"))["access"] == .string("denied"))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/photos/??"))["access"] == .string("denied"))
     }
 
     /// Every ticket yields a new RPT (oxd's stored-RPT quirk is not reproduced, Appendix A row 16).
@@ -131,14 +137,18 @@ import Testing
         let ticket = try #require(DevHarness.json(permission)["ticket"]?.stringValue)
 
         let basic = [(name: "Authorization", value: DevHarness.basic("demo-client", "demo-secret"))]
-        let needInfo = h.form("/token", [("grant_type", DevAuthorizationServerState.umaTicketGrant), ("ticket", ticket)], headers: basic)
+        let needInfo = h.form(
+            "/token", [("grant_type", DevAuthorizationServerState.umaTicketGrant), ("ticket", ticket)], headers: basic)
         #expect(needInfo.status == 403)
         #expect(DevHarness.error(needInfo) == "need_info")
         let needTicket = try #require(DevHarness.json(needInfo)["ticket"]?.stringValue)
 
-        let location = try #require(DevHarness.header(h.gatherClaims(ticket: needTicket, country: "US", city: "NY"), "Location"))
+        let location = try #require(
+            DevHarness.header(h.gatherClaims(ticket: needTicket, country: "US", city: "NY"), "Location"))
         let newTicket = try #require(DevHarness.queryItems(location).first("ticket"))
-        let issued = h.form("/token", [("grant_type", DevAuthorizationServerState.umaTicketGrant), ("ticket", newTicket)], headers: basic)
+        let issued = h.form(
+            "/token", [("grant_type", DevAuthorizationServerState.umaTicketGrant), ("ticket", newTicket)],
+            headers: basic)
         #expect(issued.status == 200)
         let body = DevHarness.json(issued)
         let rpt = try #require(body["access_token"]?.stringValue)
@@ -161,10 +171,13 @@ import Testing
         let needTicket = try #require(
             DevHarness.json(h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/photos/??")))["ticket"]?
                 .stringValue)
-        let location = try #require(DevHarness.header(h.gatherClaims(ticket: needTicket, country: "US", city: "NY"), "Location"))
-        let first = DevHarness.json(h.getRPT(token: token, ticket: try #require(DevHarness.queryItems(location).first("ticket"))))
+        let location = try #require(
+            DevHarness.header(h.gatherClaims(ticket: needTicket, country: "US", city: "NY"), "Location"))
+        let first = DevHarness.json(
+            h.getRPT(token: token, ticket: try #require(DevHarness.queryItems(location).first("ticket"))))
         let pct = try #require(first["pct"]?.stringValue)
-        let again = h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/photos/??"), extra: ["pct": .string(pct)])
+        let again = h.getRPT(
+            token: token, ticket: try h.ticket(token: token, path: "/photos/??"), extra: ["pct": .string(pct)])
         #expect(again.status == 200)
         #expect(DevHarness.json(again)["access_token"] != nil)
     }
@@ -190,14 +203,16 @@ import Testing
         let token = try h.clientToken()
         try h.protectTutorial(token: token)
         let read = try #require(
-            DevHarness.json(h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/posts/??")))["access_token"]?
+            DevHarness.json(h.getRPT(token: token, ticket: try h.ticket(token: token, path: "/posts/??")))[
+                "access_token"]?
                 .stringValue)
         let upgraded = h.getRPT(
             token: token, ticket: try h.ticket(token: token, path: "/posts/??", method: "POST"),
             extra: ["rpt": .string(read)])
         #expect(DevHarness.json(upgraded)["updated"] == .bool(true))
         let rpt = try #require(DevHarness.json(upgraded)["access_token"]?.stringValue)
-        #expect(DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??"))["access"] == .string("granted"))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??"))["access"] == .string("granted"))
         #expect(
             DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/posts/??", method: "POST"))["access"]
                 == .string("granted"))
