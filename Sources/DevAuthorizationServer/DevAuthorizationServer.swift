@@ -52,6 +52,19 @@ public final class DevAuthorizationServer: Sendable {
         self.sleep = sleep
     }
 
+    /// Creates (or loads) the signing key now instead of on the first `/jwks` or JWT RPT, so that first request
+    /// is not slowed by RSA key generation. Does nothing when a key exists.
+    /// - Throws: `DevAuthorizationServerError` when generation or loading fails.
+    public func prepareSigningKey() throws {
+        guard self.state.withLock({ $0.signingKey == nil }) else { return }
+        let now = self.clock()
+        let path = self.state.withLock { $0.configuration.signingKeyPEMPath }
+        let key = try path.map { try RSASigningKey.load(pemPath: $0, now: now) } ?? RSASigningKey.generate(now: now)
+        self.state.withLock { state in
+            if state.signingKey == nil { state.signingKey = key }
+        }
+    }
+
     /// Answers one request. Never traps on request content; unknown paths get `404 {"error":"not_found"}`.
     public func handle(_ request: HTTPRequestMessage) -> HTTPResponseMessage {
         let path = Self.localPath(request.path, issuer: self.issuer)

@@ -78,7 +78,10 @@ extension DevAuthorizationServerState {
         _ request: HTTPRequestMessage, form: [(name: String, value: String)], allowBearer: Bool, now: Int64
     ) throws(DevReply) -> Client {
         if let basic = DevRequest.basicCredentials(request) {
-            guard let client = self.authenticate(clientId: basic.clientId, secret: basic.secret) else {
+            let client =
+                self.authenticate(clientId: basic.rawClientId, secret: basic.rawSecret)
+                ?? self.authenticate(clientId: basic.clientId, secret: basic.secret)
+            guard let client else {
                 throw DevReply.error(
                     401, "invalid_client", "client authentication failed",
                     headers: [("WWW-Authenticate", "Basic realm=\"uma-pep-dev-as\"")])

@@ -166,6 +166,7 @@ struct DevAuthorizationServerState {
     mutating func issueTicket(
         _ permissions: [RequestedPermission], owner: String, claims: [String: String] = [:], now: Int64
     ) -> String {
+        self.sweepIfDue(now: now)
         let ticket = RandomToken.uuid()
         self.tickets[ticket] = Ticket(
             permissions: permissions, ownerClientId: owner,
@@ -176,7 +177,11 @@ struct DevAuthorizationServerState {
             self.tickets[self.ticketOrder[self.ticketOrderHead]] = nil
             self.ticketOrderHead += 1
         }
-        if self.ticketOrderHead > 1024, self.ticketOrderHead * 2 > self.ticketOrder.count {
+        if self.ticketOrder.count - self.ticketOrderHead > 2 * max(self.tickets.count, 1024) {
+            // Spent and swept tickets leave ids behind; rebuild the order from the live ones (amortised O(1)).
+            self.ticketOrder = self.ticketOrder[self.ticketOrderHead...].filter { self.tickets[$0] != nil }
+            self.ticketOrderHead = 0
+        } else if self.ticketOrderHead > 1024, self.ticketOrderHead * 2 > self.ticketOrder.count {
             self.ticketOrder.removeFirst(self.ticketOrderHead)
             self.ticketOrderHead = 0
         }
@@ -297,7 +302,8 @@ struct DevAuthorizationServerState {
         return members
     }
 
-    /// Drops expired tokens, PCTs and tickets every 1 000 issues (memory bound for long benchmark runs).
+    /// Drops expired tokens, PCTs and tickets every 1 000 issues of tokens or tickets (memory bound for long
+    /// benchmark runs).
     mutating func sweepIfDue(now: Int64) {
         self.issuedSinceSweep += 1
         guard self.issuedSinceSweep >= 1000 else { return }

@@ -12,8 +12,11 @@ enum DevRequest {
         return token.isEmpty ? nil : token
     }
 
-    /// `Authorization: Basic` credentials, form-decoded after the split (RFC 6749 §2.3.1), or `nil`.
-    static func basicCredentials(_ request: HTTPRequestMessage) -> (clientId: String, secret: String)? {
+    /// `Authorization: Basic` credentials, both as sent (`curl -u`) and form-decoded after the split
+    /// (RFC 6749 §2.3.1), or `nil`.
+    static func basicCredentials(
+        _ request: HTTPRequestMessage
+    ) -> (clientId: String, secret: String, rawClientId: String, rawSecret: String)? {
         guard let value = request.header("Authorization") else { return nil }
         let trimmed = value.trimmingSpaces()
         guard trimmed.utf8.count > 6, trimmed.prefix(6).lowercased() == "basic ",
@@ -21,9 +24,9 @@ enum DevRequest {
         else { return nil }
         let text = String(decoding: decoded, as: UTF8.self)
         guard let colon = text.firstIndex(of: ":") else { return nil }
-        return (
-            FormURLEncoding.decode(text[..<colon]), FormURLEncoding.decode(text[text.index(after: colon)...])
-        )
+        let rawId = String(text[..<colon])
+        let rawSecret = String(text[text.index(after: colon)...])
+        return (FormURLEncoding.decode(rawId), FormURLEncoding.decode(rawSecret), rawId, rawSecret)
     }
 
     /// The body as a JSON object, or `nil` when it is not one.

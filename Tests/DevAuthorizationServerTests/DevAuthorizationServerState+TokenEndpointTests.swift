@@ -56,6 +56,19 @@ import Testing
         #expect(DevHarness.header(response, "WWW-Authenticate")?.hasPrefix("Basic") == true)
     }
 
+    /// Basic credentials work both raw (`curl -u`) and form-encoded (RFC 6749 §2.3.1).
+    @Test(arguments: ["a+b%c", "a%2Bb%25c"])
+    func basicAcceptsRawAndEncodedSecrets(sent: String) throws {
+        let server = try DevAuthorizationServer(
+            configuration: DevAuthorizationServerConfiguration(clients: [DevClient(clientSecret: "a+b%c")]),
+            clock: { 1_700_000_000 })
+        let response = server.handle(
+            .init(
+                method: "POST", path: "/token", headers: [("Authorization", DevHarness.basic("demo-client", sent))],
+                body: Array("grant_type=client_credentials".utf8)))
+        #expect(response.status == 200)
+    }
+
     /// A wrong `client_secret_post` secret is 401 `invalid_client`.
     @Test func wrongPostedSecretIs401() throws {
         let h = try DevHarness()

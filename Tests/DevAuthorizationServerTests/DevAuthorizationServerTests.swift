@@ -218,6 +218,59 @@ import Testing
                 == .string("granted"))
     }
 
+    /// Beyond `maxTickets` the oldest tickets are dropped (memory bound under load).
+    @Test func ticketCountIsBounded() throws {
+        let server = try DevAuthorizationServer(
+            configuration: DevAuthorizationServerConfiguration(maxTickets: 3), clock: { 1_700_000_000 })
+        let pat = try #require(
+            JSONText.parse(
+                server.handle(
+                    .init(
+                        method: "POST", path: "/token",
+                        headers: [("Authorization", DevHarness.basic("demo-client", "demo-secret"))],
+                        body: Array("grant_type=client_credentials".utf8))
+                ).body)?["access_token"]?.stringValue)
+        let auth = [(name: "Authorization", value: "Bearer " + pat)]
+        let created = server.handle(
+            .init(method: "POST", path: "/resource_set", headers: auth, body: Array(#"{"resource_scopes":["v"]}"#.utf8))
+        )
+        let id = try #require(JSONText.parse(created.body)?["_id"]?.stringValue)
+        let tickets = (0..<5).compactMap { _ in
+            JSONText.parse(
+                server.handle(
+                    .init(
+                        method: "POST", path: "/permission", headers: auth,
+                        body: Array(#"{"resource_id":"\#(id)","resource_scopes":["v"]}"#.utf8))
+                ).body)?["ticket"]?.stringValue
+        }
+        #expect(tickets.count == 5)
+        let redeem = { (ticket: String) in
+            server.handle(
+                .init(
+                    method: "POST", path: "/token", headers: auth,
+                    body: Array(
+                        FormURLEncoding.query([
+                            ("grant_type", DevAuthorizationServerState.umaTicketGrant), ("ticket", ticket),
+                        ]).utf8)))
+        }
+        #expect(DevHarness.error(redeem(tickets[0])) == "invalid_ticket")
+        #expect(DevHarness.error(redeem(tickets[1])) == "invalid_ticket")
+        #expect(redeem(tickets[4]).status == 200)
+    }
+
+    /// `prepareSigningKey()` creates the key up front; `/jwks` then serves it.
+    @Test func prepareSigningKeyUpFront() throws {
+        let server = try DevAuthorizationServer(clock: { 1_700_000_000 })
+        try server.prepareSigningKey()
+        let kid = JSONText.parse(server.handle(.init(method: "GET", path: "/jwks")).body)?["keys"]?.arrayValue?.first?[
+            "kid"]
+        try server.prepareSigningKey()
+        #expect(kid != nil)
+        #expect(
+            JSONText.parse(server.handle(.init(method: "GET", path: "/jwks")).body)?["keys"]?.arrayValue?.first?["kid"]
+                == kid)
+    }
+
     /// Unknown paths are 404 JSON and the issuer's path prefix is accepted.
     @Test func unknownPathIs404AndIssuerPrefixIsStripped() throws {
         #expect(DevAuthorizationServer.localPath("/oxauth/token", issuer: "http://h/oxauth") == "/token")
