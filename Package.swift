@@ -80,6 +80,8 @@ let package = Package(
         .testTarget(name: "UMAClientTests", dependencies: ["UMAClient", "PEPCore"]),
         .testTarget(name: "PEPMetricsTests", dependencies: ["PEPMetrics", "PEPProxy", "PEPCore"]),
         .testTarget(
+            name: "DevAuthorizationServerTests", dependencies: ["DevAuthorizationServer", "PEPProxy", "PEPCore"]),
+        .testTarget(
             name: "EndToEndTests", dependencies: ["PEPCore"],
             resources: [.copy("Fixtures")]),
     ]

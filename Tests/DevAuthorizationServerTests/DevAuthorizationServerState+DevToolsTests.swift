@@ -1,0 +1,150 @@
+import PEPCore
+import PEPProxy
+import Synchronization
+import Testing
+
+@testable import DevAuthorizationServer
+
+/// The `/_dev/*` hooks: call log, direct RPT minting, fault injection, clock.
+@Suite struct DevToolsTests {
+    /// Every non-dev call is logged with endpoint, method, time and status; counts add up; DELETE resets.
+    @Test func callLogCountsPerEndpoint() throws {
+        let h = try DevHarness()
+        let token = try h.clientToken()
+        for _ in 0..<3 {
+            _ = h.oxd("introspect-rpt", .object(["oxd_id": .string("demo-oxd-id"), "rpt": .string("x")]), token: token)
+        }
+        _ = h.send("GET", "/resource_set/abc")
+        let log = DevHarness.json(h.send("GET", "/_dev/calls"))
+        #expect(log["counts"]?["/introspect-rpt"] == .int(3))
+        #expect(log["counts"]?["/get-client-token"] == .int(1))
+        #expect(log["counts"]?["/resource_set/{id}"] == .int(1))
+        #expect(log["counts"]?["/_dev/calls"] == nil)
+        let first = log["calls"]?.arrayValue?.first
+        #expect(
+            first
+                == .object([
+                    "endpoint": .string("/get-client-token"), "method": .string("POST"), "at": .int(h.clock.now),
+                    "status": .int(200),
+                ]))
+        #expect(h.send("DELETE", "/_dev/calls").status == 204)
+        #expect(
+            DevHarness.json(h.send("GET", "/_dev/calls")) == .object(["calls": .array([]), "counts": .object([:])]))
+    }
+
+    /// `/_dev/tokens` mints by rule path or resource id, with a fixed value, extra claims and a lifetime.
+    @Test func mintTokensByPathOrId() throws {
+        let h = try DevHarness()
+        let token = try h.clientToken()
+        try h.protectTutorial(token: token)
+        let minted = h.send(
+            "POST", "/_dev/tokens",
+            body:
+                #"""
+                {"token": "RPT_VIEW", "client_id": "c1\r\nX-Evil: 1", "lifetime": 300, "claims": {"sub": "a\u0000b"},
+                 "permissions": [{"resource_path": "/posts/??", "http_method": "POST"},
+                                 {"resource_id": "free", "scopes": ["v"]}]}
+                """#
+        )
+        #expect(minted.status == 200)
+        #expect(DevHarness.json(minted)["access_token"] == .string("RPT_VIEW"))
+        #expect(DevHarness.json(minted)["expires_in"] == .int(300))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: "RPT_VIEW", path: "/posts/??", method: "POST"))["access"]
+                == .string("granted"))
+        let introspection = DevHarness.json(
+            h.oxd(
+                "introspect-rpt", .object(["oxd_id": .string("demo-oxd-id"), "rpt": .string("RPT_VIEW")]), token: token)
+        )
+        #expect(introspection["client_id"] == .string("c1\r\nX-Evil: 1"))
+        #expect(introspection["sub"] == .string("a\u{0}b"))
+        #expect(introspection["exp"] == .int(h.clock.now + 300))
+        #expect(introspection["permissions"]?.arrayValue?.first?["resource_scopes"] == .array([.string("write")]))
+        let missing = h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/nowhere"}]}"#)
+        #expect(missing.status == 400)
+        #expect(DevHarness.error(missing) == "invalid_resource")
+    }
+
+    /// `/_dev/tokens` finds `/resource_set` resources named `"<path> <METHODS>"` too.
+    @Test func mintTokensForDirectModeResources() throws {
+        let h = try DevHarness()
+        let pat = try h.pat()
+        let created = h.send(
+            "POST", "/resource_set", headers: [("Authorization", "Bearer " + pat)],
+            body: #"{"name":"/photos/?? GET,HEAD","resource_scopes":["view"]}"#)
+        let id = DevHarness.json(created)["_id"]
+        let minted = h.send(
+            "POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/photos/??","http_method":"HEAD"}]}"#)
+        let rpt = try #require(DevHarness.json(minted)["access_token"]?.stringValue)
+        let introspection = DevHarness.json(
+            h.form("/introspect", [("token", rpt)], headers: [("Authorization", "Bearer " + pat)]))
+        #expect(introspection["permissions"]?.arrayValue?.first?["resource_id"] == id)
+        #expect(
+            h.send(
+                "POST", "/_dev/tokens", body: #"{"permissions":[{"resource_path":"/photos/??","http_method":"PUT"}]}"#
+            ).status == 400)
+    }
+
+    /// A `status` fault answers the next N calls with that status, then the endpoint recovers.
+    @Test func statusFaultForNextCalls() throws {
+        let h = try DevHarness()
+        let armed = h.send("POST", "/_dev/fault", body: #"{"endpoint":"/jwks","count":2,"kind":"status","status":503}"#)
+        #expect(armed.status == 200)
+        #expect(h.send("GET", "/jwks").status == 503)
+        #expect(DevHarness.error(h.send("GET", "/jwks")) == "injected_fault")
+        #expect(h.send("GET", "/jwks").status == 200)
+        #expect(DevHarness.json(h.send("GET", "/_dev/calls"))["counts"]?["/jwks"] == .int(3))
+    }
+
+    /// A `garbage` fault answers 200 with a body that is not JSON.
+    @Test func garbageFaultIsNotJSON() throws {
+        let h = try DevHarness()
+        _ = h.send("POST", "/_dev/fault", body: #"{"endpoint":"/.well-known/uma2-configuration","kind":"garbage"}"#)
+        let response = h.send("GET", "/.well-known/uma2-configuration")
+        #expect(response.status == 200)
+        #expect(JSONText.parse(response.body) == nil)
+    }
+
+    /// A `hang` fault waits `delay_ms` (through the injected sleeper) and then answers normally; DELETE clears.
+    @Test func hangFaultSleepsThenAnswers() throws {
+        let slept = Mutex<[Int]>([])
+        let h = try DevHarness(sleep: { milliseconds in slept.withLock { $0.append(milliseconds) } })
+        _ = h.send("POST", "/_dev/fault", body: #"{"endpoint":"/jwks","kind":"hang","delay_ms":2500,"count":5}"#)
+        #expect(h.send("GET", "/jwks").status == 200)
+        #expect(slept.withLock { $0 } == [2500])
+        #expect(h.send("DELETE", "/_dev/fault").status == 204)
+        _ = h.send("GET", "/jwks")
+        #expect(slept.withLock { $0 } == [2500])
+    }
+
+    /// Malformed fault requests are 400.
+    @Test(arguments: [
+        #"{"kind":"status"}"#, #"{"endpoint":"/x","kind":"explode"}"#, #"{"endpoint":"/x","status":42}"#, "nope",
+    ])
+    func faultValidation(body: String) throws {
+        let h = try DevHarness()
+        #expect(h.send("POST", "/_dev/fault", body: body).status == 400)
+    }
+
+    /// With `devHooksEnabled: false` every `/_dev/*` path is 404.
+    @Test func hooksCanBeDisabled() throws {
+        let server = try DevAuthorizationServer(
+            configuration: DevAuthorizationServerConfiguration(devHooksEnabled: false), clock: { 1_700_000_000 })
+        for (method, path) in [("GET", "/_dev/calls"), ("POST", "/_dev/tokens"), ("POST", "/_dev/fault")] {
+            #expect(server.handle(.init(method: method, path: path, body: Array("{}".utf8))).status == 404)
+        }
+    }
+
+    /// `/_dev/clock` moves the server's time: a ticket expires without waiting.
+    @Test func clockAdvanceExpiresTickets() throws {
+        let h = try DevHarness(ticketLifetime: 60)
+        let token = try h.clientToken()
+        try h.protectTutorial(token: token)
+        let ticket = try h.ticket(token: token, path: "/posts/??")
+        let moved = DevHarness.json(h.send("POST", "/_dev/clock", body: #"{"advance_seconds":61}"#))
+        #expect(moved["offset"] == .int(61))
+        #expect(moved["now"] == .int(h.clock.now + 61))
+        #expect(DevHarness.error(h.getRPT(token: token, ticket: ticket)) == "expired_ticket")
+        #expect(h.send("POST", "/_dev/clock", body: #"{"advance_seconds":-5}"#).status == 400)
+    }
+}
