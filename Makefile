@@ -16,10 +16,12 @@ demo: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product uma-pep
 	.build/debug/uma-pep demo
 
-## test: unit, codec and end-to-end tests (end-to-end tests spawn the built binary on 127.0.0.1).
+## test: unit, codec and end-to-end tests (end-to-end tests spawn the built binary on 127.0.0.1), then both
+## tutorial flows against the demo (`uma-pep demo --self-test`, free ports).
 test: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build
+	.build/debug/uma-pep demo --self-test
 
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product uma-pep

@@ -65,10 +65,17 @@ let package = Package(
                 "PEPCore", "PEPProxy", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Assembly: config → data plane + control plane + enforcement driver + metrics; the demo environment.
+        .target(
+            name: "UMAPEPRuntime",
+            dependencies: [
+                "PEPCore", "PEPProxy", "UMAClient", "PEPMetrics", "DevAuthorizationServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "uma-pep",
             dependencies: [
-                "PEPCore", "PEPProxy", "UMAClient", "DevAuthorizationServer",
+                "PEPCore", "PEPProxy", "UMAClient", "DevAuthorizationServer", "UMAPEPRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

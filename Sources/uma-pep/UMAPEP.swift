@@ -1,22 +1,75 @@
 import ArgumentParser
 import DevAuthorizationServer
+import Foundation
+import Logging
 import PEPProxy
 import UMAClient
 
+/// `uma-pep`: a UMA 2.0 Policy Enforcement Point reverse proxy (DESIGN.md "The product in one picture").
 @main
 struct UMAPEP: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uma-pep",
-        abstract: "A UMA 2.0 Policy Enforcement Point reverse proxy.",
-        subcommands: [Version.self])
+        abstract: "A UMA 2.0 Policy Enforcement Point reverse proxy (in place of Gluu Gateway's UMA plugins).",
+        discussion: """
+            Start with `uma-pep demo`: the proxy, a development authorization server and a demo API on loopback,
+            configured like the Gluu Gateway UMA tutorial.
+            """,
+        version: UMAPEPVersion.string,
+        subcommands: [Serve.self, Demo.self, DevAS.self, RP.self, CheckConfig.self, UpstreamCommand.self, Version.self])
+}
+
+/// The product version.
+enum UMAPEPVersion {
+    static let string = "0.1.0"
+}
+
+/// Options every long-running command shares.
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Flag(help: "Do not write the per-request access log.")
+    var noAccessLog = false
+
+    /// Bootstraps swift-log once (stderr) and returns a logger with the chosen level.
+    func makeLogger(label: String) throws -> Logger {
+        guard let level = Logger.Level(rawValue: self.logLevel) else {
+            throw ValidationError("unknown --log-level '\(self.logLevel)'")
+        }
+        LoggingBootstrapper.bootstrapOnce()
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+enum LoggingBootstrapper {
+    private static let once: Void = {
+        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+    }()
+
+    static func bootstrapOnce() { _ = Self.once }
 }
 
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print versions of uma-pep and its libraries.")
+
     func run() {
-        print("uma-pep 0.1.0")
-        print("libevent \(LibeventInfo.version)")
-        print("\(CurlInfo.version)")
-        print("\(OpenSSLInfo.version)")
+        say("uma-pep \(UMAPEPVersion.string)")
+        say("libevent \(LibeventInfo.version)")
+        say("\(CurlInfo.version)")
+        say("\(OpenSSLInfo.version)")
+    }
+}
+
+/// Writes a line to standard output unbuffered (the demo and serve announce their ports; tests read them).
+func say(_ line: String) {
+    Console.write(line + "\n")
+}
+
+enum Console {
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

@@ -29,6 +29,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let workerCount: Int
     private let limits: ServerLimits
     private let logger: Logger
+    private let accessLog: Bool
     private var workers: [Worker] = []
     private var threads: [Thread] = []
     private let stopped = Mutex<Int>(0)
@@ -38,7 +39,11 @@ public final class HTTPServer: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - workers: worker threads, ≥ 1 (config `workers`; default = cores).
-    public init(listeners: [ListenerSpec], workers: Int, limits: ServerLimits, logger: Logger) {
+    ///   - accessLog: write one `access` line per proxied request at `info` (Kong's log phase). Default true.
+    public init(
+        listeners: [ListenerSpec], workers: Int, limits: ServerLimits, logger: Logger, accessLog: Bool = true
+    ) {
+        self.accessLog = accessLog
         self.specs = listeners
         self.workerCount = max(1, workers)
         self.limits = limits
@@ -56,6 +61,7 @@ public final class HTTPServer: @unchecked Sendable {
             var logger = self.logger
             logger[metadataKey: "worker"] = "\(index)"
             let worker = try Worker(index: index, limits: self.limits, logger: logger)
+            worker.accessLog = self.accessLog
             for (specIndex, spec) in self.specs.enumerated() {
                 // Worker 0 resolves port 0; the others share the port it got (SO_REUSEPORT).
                 let address = index == 0 ? spec.address : bound[specIndex]

@@ -21,7 +21,7 @@ public struct ProxyService: Sendable {
 /// Proxy-wide options that are not limits.
 public struct ProxyOptions: Sendable {
     /// Peers whose `X-Forwarded-*` and routing headers are kept (SPEC A6, SECURITY 10). Default: none.
-    public var trustedProxies: [IPNetwork] = []
+    public var trustedProxies: [CIDRRange] = []
     /// Keep a client-sent valid `X-Request-Id` (otherwise one is generated). Default false.
     public var trustRequestId = false
     /// Request-target canonicalization (SPEC A5).
@@ -44,13 +44,19 @@ public final class ProxyEngine: Sendable {
     public let options: ProxyOptions
     /// Who decides access.
     public let authorizer: any RequestAuthorizer
+    /// Who hears about finished exchanges (metrics; the log phase in Kong's terms).
+    public let observer: (any ProxyObserver)?
 
     /// Creates an engine.
-    public init(services: [ProxyService], routes: RouteTable<Int>, options: ProxyOptions, authorizer: any RequestAuthorizer) {
+    public init(
+        services: [ProxyService], routes: RouteTable<Int>, options: ProxyOptions, authorizer: any RequestAuthorizer,
+        observer: (any ProxyObserver)? = nil
+    ) {
         self.services = services
         self.routes = routes
         self.options = options
         self.authorizer = authorizer
+        self.observer = observer
     }
 }
 
@@ -68,42 +74,33 @@ public struct AuthorizationRequest: Sendable {
 
 /// The authorizer's answer.
 public enum AuthorizationDecision: Sendable {
-    /// Forward upstream with these header changes.
-    case forward(HeaderMutations)
+    /// Forward upstream with these header changes. `detail` is the stable reason (`pep.granted`, …) for logs and
+    /// metrics; `ruleIndex` the matched rule, if any.
+    case forward(HeaderMutations, detail: String = "forward", ruleIndex: Int? = nil)
     /// Answer the client directly (401 + ticket, 403, 502, …).
-    case respond(HTTPResponseMessage, detail: String)
+    case respond(HTTPResponseMessage, detail: String, ruleIndex: Int? = nil)
 }
 
-/// Header changes the authorizer asks for on a forwarded request.
+/// Header changes the authorizer asks for on a forwarded request (SPEC A11, Part B §2.6). The client's copies
+/// are removed first, then `set` is added, so a client's `Connection` header can never remove what uma-pep adds.
 public struct HeaderMutations: Sendable, Equatable {
     /// Lower-cased names of client headers to drop (client copies of headers uma-pep sets, `authorization` for
     /// `pass_credentials: hide`).
     public var remove: [String]
+    /// Name patterns (`x-{*}-id` style, from `iterate` custom headers) of client headers to drop.
+    public var removePatterns: [ReservedHeaderNames.Pattern]
     /// Headers to add after removal (custom headers, phantom token, `X-Anonymous-Consumer`).
-    public var set: [HTTPHeader]
+    public var set: [HeaderField]
 
     /// Creates mutations.
-    public init(remove: [String] = [], set: [HTTPHeader] = []) {
+    public init(remove: [String] = [], removePatterns: [ReservedHeaderNames.Pattern] = [], set: [HeaderField] = []) {
         self.remove = remove
+        self.removePatterns = removePatterns
         self.set = set
     }
 
     /// No changes.
     public static let none = HeaderMutations()
-}
-
-/// A header name and value.
-public struct HTTPHeader: Sendable, Equatable {
-    /// The field name.
-    public var name: String
-    /// The field value.
-    public var value: String
-
-    /// Creates a header.
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
 }
 
 /// Decides access for proxied requests. Implemented by the enforcement driver (UMA) or `AllowAllAuthorizer`.
@@ -141,4 +138,27 @@ public struct AuthorizationResume: @unchecked Sendable {
             loop.execute { [self] in self.exchange?.authorized(decision) }
         }
     }
+}
+
+/// What the data plane reports when an exchange ends (Kong's log phase): every request with a routed service or
+/// not, whatever its outcome.
+public struct ExchangeRecord: Sendable {
+    /// The routed service, or nil (no route, rejected before routing).
+    public var serviceIndex: Int?
+    /// The matched protection rule, when the authorizer reported one.
+    public var ruleIndex: Int?
+    /// The request method.
+    public var method: String
+    /// The status sent to the client (0 when the connection was cut before a status line).
+    public var status: Int
+    /// Time from the request head to the end of the exchange.
+    public var duration: Duration
+    /// The stable reason (`pep.granted`, `upstream.timeout`, …).
+    public var detail: String
+}
+
+/// Hears about finished exchanges; called on worker threads, must be cheap and thread-safe.
+public protocol ProxyObserver: Sendable {
+    /// One exchange ended.
+    func exchangeCompleted(_ record: ExchangeRecord)
 }

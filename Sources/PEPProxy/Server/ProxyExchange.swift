@@ -39,6 +39,7 @@ final class ProxyExchange: BufferedSocketDelegate {
     private let started = ContinuousClock.now
     private var upstreamStarted: ContinuousClock.Instant?
     private var decisionDetail = "forward"
+    private var ruleIndex: Int?
 
     init(connection: HTTPServerConnection, engine: ProxyEngine, head: RequestHead, keepAlive: Bool) {
         self.connection = connection
@@ -93,9 +94,12 @@ final class ProxyExchange: BufferedSocketDelegate {
     func authorized(_ decision: AuthorizationDecision) {
         guard !self.finished, !self.connection.isClosed else { return }
         switch decision {
-        case .respond(let response, let detail):
+        case .respond(let response, let detail, let ruleIndex):
+            self.ruleIndex = ruleIndex
             self.respondLocally(response, detail: detail)
-        case .forward(let mutations):
+        case .forward(let mutations, let detail, let ruleIndex):
+            self.ruleIndex = ruleIndex
+            self.decisionDetail = detail
             self.mutations = mutations
             self.acquireUpstream()
         }
@@ -144,7 +148,12 @@ final class ProxyExchange: BufferedSocketDelegate {
         upstream.requestCount += 1
         self.upstreamStarted = ContinuousClock.now
         let peerHost = self.connection.peer?.host
-        let trusted = peerHost.map { host in self.engine.options.trustedProxies.contains { $0.contains(host) } } ?? false
+        let trusted: Bool
+        if !self.engine.options.trustedProxies.isEmpty, let host = peerHost, let address = IPAddress(host) {
+            trusted = self.engine.options.trustedProxies.contains { $0.contains(address) }
+        } else {
+            trusted = false
+        }
         let input = RequestForwarder.Input(
             head: self.head, path: self.path, query: self.query, service: self.service, mutations: self.mutations,
             peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,
@@ -402,8 +411,15 @@ final class ProxyExchange: BufferedSocketDelegate {
     // MARK: access log
 
     private func log(status: Int) {
+        if let observer = self.engine.observer {
+            observer.exchangeCompleted(
+                ExchangeRecord(
+                    serviceIndex: self.serviceIndex >= 0 ? self.serviceIndex : nil, ruleIndex: self.ruleIndex,
+                    method: self.head.method, status: status, duration: ContinuousClock.now - self.started,
+                    detail: self.decisionDetail))
+        }
         let logger = self.worker.logger
-        guard logger.logLevel <= .info else { return }
+        guard self.worker.accessLog, logger.logLevel <= .info else { return }
         let total = ContinuousClock.now - self.started
         let upstreamTime = self.upstreamStarted.map { ContinuousClock.now - $0 }
         logger.info(

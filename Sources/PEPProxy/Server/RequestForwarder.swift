@@ -19,11 +19,7 @@ enum RequestForwarder {
     ]
 
     /// Header names reserved for uma-pep (SECURITY 18): client copies never reach the upstream.
-    static let reserved: [String] = [
-        "x-consumer-id", "x-consumer-custom-id", "x-consumer-username", "x-credential-identifier",
-        "x-authenticated-scope", "x-authenticated-userid", "x-oauth-client-id", "x-oauth-expiration",
-        "x-rpt-expiration", "x-anonymous-consumer", "x-forwarded-client-cert", "x-ssl-client-cert",
-    ]
+    static let reserved: [String] = ReservedHeaderNames.identityDefaults
 
     /// Facts about the request needed to build the upstream head.
     struct Input {
@@ -72,6 +68,11 @@ enum RequestForwarder {
                 if Self.matches(name, Self.alwaysDropped) { continue }
                 if Self.matches(name, Self.reserved) { continue }
                 if Self.matches(name, input.mutations.remove) { continue }
+                if !input.mutations.removePatterns.isEmpty,
+                    Self.matchesPattern(name, input.mutations.removePatterns)
+                {
+                    continue
+                }
                 if !input.peerTrusted, Self.matches(name, Self.untrustedDropped) { continue }
                 if input.peerTrusted, Self.equals(name, "x-forwarded-for") {
                     forwardedFor = head.headers.value(at: index)
@@ -115,6 +116,13 @@ enum RequestForwarder {
         out.append(contentsOf: [0x3A, 0x20])
         out.append(contentsOf: value.utf8)
         out.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    static func matchesPattern(_ name: UnsafeRawBufferPointer, _ patterns: [ReservedHeaderNames.Pattern]) -> Bool {
+        let text = String(decoding: name, as: UTF8.self).lowercased()
+        return patterns.contains {
+            text.count > $0.prefix.count + $0.suffix.count && text.hasPrefix($0.prefix) && text.hasSuffix($0.suffix)
+        }
     }
 
     static func matches(_ name: UnsafeRawBufferPointer, _ candidates: [String]) -> Bool {

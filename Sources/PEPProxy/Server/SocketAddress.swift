@@ -84,6 +84,11 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The numeric host of a `sockaddr` (IPv4/IPv6 only), e.g. from `getaddrinfo`.
+    public static func numericHost(of address: UnsafePointer<sockaddr>) -> String? {
+        Self.from(address)?.host
+    }
+
     /// Reads the peer or local address out of a `sockaddr` (IPv4/IPv6 only; others give `nil`).
     static func from(_ address: UnsafePointer<sockaddr>) -> SocketAddress? {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
@@ -93,18 +98,23 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
                 var a = v4.pointee.sin_addr
                 guard inet_ntop(AF_INET, &a, &buffer, socklen_t(buffer.count)) != nil else { return nil }
                 return try? SocketAddress(
-                    host: String(cString: buffer), port: Int(UInt16(bigEndian: v4.pointee.sin_port)))
+                    host: Self.string(buffer), port: Int(UInt16(bigEndian: v4.pointee.sin_port)))
             }
         case AF_INET6:
             return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
                 var a = v6.pointee.sin6_addr
                 guard inet_ntop(AF_INET6, &a, &buffer, socklen_t(buffer.count)) != nil else { return nil }
                 return try? SocketAddress(
-                    host: String(cString: buffer), port: Int(UInt16(bigEndian: v6.pointee.sin6_port)))
+                    host: Self.string(buffer), port: Int(UInt16(bigEndian: v6.pointee.sin6_port)))
             }
         default:
             return nil
         }
+    }
+
+    private static func string(_ buffer: [CChar]) -> String {
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

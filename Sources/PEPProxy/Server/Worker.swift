@@ -20,6 +20,8 @@ final class Worker: @unchecked Sendable {
     /// Canonicalization for local responders (the proxy uses its engine's options).
     let canonicalOptions = CanonicalTarget.Options()
     private(set) var draining = false
+    /// Whether proxied requests are access-logged.
+    var accessLog = true
     private var drainTimer: LoopTimer?
     private var onStopped: (@Sendable () -> Void)?
 

@@ -20,10 +20,10 @@ import Testing
         let claims = try #require(config.service(named: "claim-gathering"))
         #expect(claims.hosts.map(\.description) == ["claim-gathering.example.com"])
         #expect(claims.upstream.description == "http://127.0.0.1:9000")
-        #expect(claims.policy.authorizationServer == "dev")
+        #expect(claims.policy.authorizationServer == "dev-claims")
         let condition = try #require(claims.protectionDocument.rules.first?.conditions.first)
         #expect(condition.httpMethods == ["GET", "POST"])
-        #expect(condition.scopeExpression == ScopeExpression(rule: .or([.variable(0)]), data: ["read"]))
+        #expect(condition.scopeExpression == ScopeExpression(rule: .or([.variable(0)]), data: ["claims_read"]))
         let plain = try #require(config.service(named: "non-claim-gathering"))
         #expect(plain.protectionDocument.rules.map(\.path) == ["/posts/??", "/todos", "/public/??"])
         #expect(plain.protectionDocument.rules[2].conditions[0].isPublic)
@@ -113,7 +113,7 @@ import Testing
             label: "invalid JSON string",
             find: "    uma_scope_expression:\n      - path: /posts/??\n        conditions:\n"
                 + "          - httpMethods: [GET, POST]\n            scope_expression:\n"
-                + "              rule: {or: [{var: 0}]}\n              data: [read]\n",
+                + "              rule: {or: [{var: 0}]}\n              data: [claims_read]\n",
             replace: "    uma_scope_expression: '[{\"path\": \"/posts/??\", \"conditions\": "
                 + "[{\"httpMethods\": [\"GET\"], \"scopes\": [\"read\"],}]}]'\n",
             fieldPath: "services[0].uma_scope_expression", detail: "config.invalid_json"),

@@ -1,0 +1,159 @@
+import Foundation
+import PEPCore
+import PEPMetrics
+import UMAClient
+
+/// The control-plane operations enforcement needs from one authorization server, in the enforcement state
+/// machine's own terms (SPEC A8, A9). Completions run on the control-plane thread.
+protocol AuthorizationBackend: Sendable {
+    /// RPT introspection (oxd `/introspect-rpt`, Part B §4.5; UMA 2.0 introspection, §5.9).
+    func introspect(
+        token: String, completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void)
+    /// oxd `/uma-rs-check-access` (Part B §4.4); `rpt` is `""` when the client sent none.
+    func checkAccess(
+        rpt: String, path: String, method: String,
+        completion: @escaping @Sendable (Result<CheckAccessResponse, AuthorizationServerError>) -> Void)
+    /// UMA 2.0 permission endpoint (Part B §5.4).
+    func requestTicket(
+        resourceId: String, scopes: [String],
+        completion: @escaping @Sendable (Result<PermissionTicket, AuthorizationServerError>) -> Void)
+}
+
+/// Records one authorization-server call in the metrics (SPEC A10 `uma_pep_as_*`).
+struct ASCallRecorder: Sendable {
+    let metrics: PEPMetrics?
+    let server: MetricsServerID?
+
+    func record(_ operation: ASOperation, started: ContinuousClock.Instant, error: AuthorizationServerError?) {
+        guard let metrics = self.metrics, let server = self.server else { return }
+        let outcome: ASOutcome
+        switch error {
+        case .none: outcome = .ok
+        case .timeout?: outcome = .timeout
+        case .transport?: outcome = .transportError
+        case .unexpectedStatus(let status)? where status == 401 || status == 403: outcome = .unauthorized
+        case .unexpectedStatus?: outcome = .httpError
+        case .protectionTokenUnavailable?: outcome = .unauthorized
+        default: outcome = .invalidResponse
+        }
+        metrics.recordASRequest(
+            server: server, operation: operation, outcome: outcome, duration: ContinuousClock.now - started)
+    }
+}
+
+/// `mode: oxd`: every call goes to the oxd server like the Kong plugins do (SPEC Part B §4).
+struct OXDBackend: AuthorizationBackend {
+    let client: OXDClient
+    let recorder: ASCallRecorder
+
+    func introspect(
+        token: String, completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        self.client.introspectRPT(token) { result in
+            let mapped = result.mapError(Self.map)
+            self.recorder.record(.introspection, started: started, error: mapped.failure)
+            completion(mapped)
+        }
+    }
+
+    func checkAccess(
+        rpt: String, path: String, method: String,
+        completion: @escaping @Sendable (Result<CheckAccessResponse, AuthorizationServerError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        self.client.umaRSCheckAccess(rpt: rpt, path: path, httpMethod: method) { result in
+            let mapped = result.map { decision -> CheckAccessResponse in
+                switch decision {
+                case .granted: return .granted
+                case .denied(let header, let ticket): return .denied(wwwAuthenticate: header, ticket: ticket)
+                }
+            }.mapError(Self.map)
+            self.recorder.record(.checkAccess, started: started, error: mapped.failure)
+            completion(mapped)
+        }
+    }
+
+    func requestTicket(
+        resourceId: String, scopes: [String],
+        completion: @escaping @Sendable (Result<PermissionTicket, AuthorizationServerError>) -> Void
+    ) {
+        // oxd registers tickets itself inside /uma-rs-check-access; the state machine never asks in oxd mode.
+        completion(.failure(.unexpectedAccess))
+    }
+
+    static func map(_ error: OXDError) -> AuthorizationServerError {
+        switch error {
+        case .transport(_, let transport): return ControlPlaneErrors.map(transport)
+        case .invalidJSON: return .malformedBody
+        case .unexpectedStatus(_, let status, _): return .unexpectedStatus(status)
+        case .missingField(_, let field), .invalidField(_, let field): return .invalidMember(field)
+        case .protectionToken: return .protectionTokenUnavailable
+        }
+    }
+}
+
+/// `mode: uma2`: a UMA 2.0 authorization server directly (SPEC A9, Part B §5.11); decisions are local.
+struct UMA2Backend: AuthorizationBackend {
+    let client: UMA2Client
+    let recorder: ASCallRecorder
+
+    func introspect(
+        token: String, completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        self.client.introspect(rpt: token) { result in
+            let mapped = result.mapError(Self.map)
+            self.recorder.record(.introspection, started: started, error: mapped.failure)
+            completion(mapped)
+        }
+    }
+
+    func checkAccess(
+        rpt: String, path: String, method: String,
+        completion: @escaping @Sendable (Result<CheckAccessResponse, AuthorizationServerError>) -> Void
+    ) {
+        // uma2 decisions are made locally from the RPT's permissions; the state machine never asks.
+        completion(.failure(.unexpectedAccess))
+    }
+
+    func requestTicket(
+        resourceId: String, scopes: [String],
+        completion: @escaping @Sendable (Result<PermissionTicket, AuthorizationServerError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        self.client.requestPermissionTicket([UMA2PermissionRequest(resourceId: resourceId, scopes: scopes)]) {
+            result in
+            let mapped = result.map(PermissionTicket.init).mapError(Self.map)
+            self.recorder.record(.permissionTicket, started: started, error: mapped.failure)
+            completion(mapped)
+        }
+    }
+
+    static func map(_ error: UMA2Error) -> AuthorizationServerError {
+        switch error {
+        case .transport(_, let transport): return ControlPlaneErrors.map(transport)
+        case .invalidJSON: return .malformedBody
+        case .unexpectedStatus(_, let status, _): return .unexpectedStatus(status)
+        case .missingField(_, let field), .invalidField(_, let field): return .invalidMember(field)
+        case .missingEndpoint(let name): return .invalidMember(name)
+        case .protectionToken: return .protectionTokenUnavailable
+        }
+    }
+}
+
+enum ControlPlaneErrors {
+    static func map(_ error: ControlPlaneError) -> AuthorizationServerError {
+        switch error {
+        case .timeout: return .timeout
+        default: return .transport
+        }
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import PEPCore
+import PEPMetrics
+import PEPProxy
+
+/// Drives `EnforcementStateMachine` for proxied requests (DESIGN.md "Request flow"): it performs the steps the
+/// pure machine asks for — cache lookups, single-flight introspection and check-access through the
+/// `AuthorizationBackend`, cache stores — and turns the outcome into the data plane's `AuthorizationDecision`.
+///
+/// The hot path (a cached, granted RPT) runs synchronously on the worker thread: one matcher walk, two
+/// lock-striped cache lookups, no control-plane call, no task allocation. Anything that needs the
+/// authorization server becomes an `EnforcementTask` that continues on the control-plane thread and resumes the
+/// request on its worker.
+public final class EnforcementDriver: RequestAuthorizer {
+    /// Everything enforcement knows about one service (built once per configuration).
+    struct ServiceContext: Sendable {
+        let policy: EnforcementPolicy
+        let matcher: PathMatcher
+        let document: ProtectionDocument
+        /// Resource ids per rule and condition (uma2 mode; nil where unregistered).
+        let resourceIds: ResourceIds
+        let backend: any AuthorizationBackend
+        let metricsID: MetricsServiceID?
+        let baseRemove: [String]
+        let removePatterns: [ReservedHeaderNames.Pattern]
+    }
+
+    typealias IntrospectionCache = LRUTTLCache<IntrospectionCacheKey, IntrospectionResult, IntrospectionWaiter>
+    typealias DecisionCache = LRUTTLCache<DecisionCacheKey, CachedGrant, CheckAccessWaiter>
+    typealias HeadersCache = LRUTTLCache<UpstreamHeadersCacheKey, [HeaderField], Never>
+
+    let services: [ServiceContext]
+    let introspections: IntrospectionCache
+    let decisions: DecisionCache
+    let upstreamHeaders: HeadersCache
+    let metrics: PEPMetrics?
+    let epochSeconds: @Sendable () -> Int64
+
+    init(
+        services: [ServiceContext], cacheLimits: CacheLimits, metrics: PEPMetrics?,
+        epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) {
+        self.services = services
+        self.introspections = IntrospectionCache(limits: cacheLimits)
+        self.decisions = DecisionCache(limits: cacheLimits)
+        self.upstreamHeaders = HeadersCache(limits: cacheLimits)
+        self.metrics = metrics
+        self.epochSeconds = epochSeconds
+        metrics?.setCacheStatisticsSource(.introspection) { [introspections] in introspections.statistics }
+        metrics?.setCacheStatisticsSource(.decision) { [decisions] in decisions.statistics }
+    }
+
+    /// Monotonic time for the caches.
+    static func instant() -> CacheInstant {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return CacheInstant(nanoseconds: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
+    }
+
+    // MARK: RequestAuthorizer
+
+    /// Decides at once on cache hits and local rules; otherwise starts an `EnforcementTask` and returns nil.
+    public func authorize(_ request: AuthorizationRequest, resume: AuthorizationResume) -> AuthorizationDecision? {
+        let context = self.services[request.serviceIndex]
+        let rule: MatchedRule? = context.matcher.match(method: request.method, path: request.path).map { match in
+            MatchedRule(
+                match: match, condition: context.document.rules[match.ruleIndex].conditions[match.conditionIndex],
+                resourceId: context.resourceIds.id(rule: match.ruleIndex, condition: match.conditionIndex))
+        }
+        let token = BearerToken.parse(request.authorization)
+        let now = self.epochSeconds()
+        var enforcement = EnforcementRequest(method: request.method, rule: rule, token: token, now: now)
+        if let value = token.tokenValue {
+            let instant = Self.instant()
+            let service = context.policy.service
+            enforcement.cachedIntrospection = self.introspections.value(
+                forKey: IntrospectionCacheKey(authorizationServer: service.authorizationServer, token: value),
+                now: instant)
+            if let rule {
+                enforcement.cachedGrant = self.decisions.value(
+                    forKey: Self.decisionKey(service, rule, request.method, value), now: instant)
+            }
+            if !service.customHeaders.isEmpty {
+                enforcement.cachedUpstreamHeaders = self.upstreamHeaders.value(
+                    forKey: UpstreamHeadersCacheKey(
+                        service: service.serviceName, authorizationServer: service.authorizationServer, token: value),
+                    now: instant)
+            }
+        }
+        var machine = EnforcementStateMachine(policy: context.policy, request: enforcement)
+        let step = machine.start()
+        switch step.action {
+        case .forward, .respond:
+            self.apply(step.cacheUpdates)
+            return self.finish(machine, step.action, context: context, rule: rule)
+        case .introspect, .checkAccess, .requestTicket:
+            let task = EnforcementTask(
+                driver: self, context: context, machine: machine, rule: rule, method: request.method, resume: resume)
+            task.handle(step)
+            return nil
+        }
+    }
+
+    static func decisionKey(_ service: ServicePolicy, _ rule: MatchedRule, _ method: String, _ token: String)
+        -> DecisionCacheKey
+    {
+        DecisionCacheKey(
+            service: service.serviceName, authorizationServer: service.authorizationServer,
+            ruleIndex: rule.match.ruleIndex, conditionIndex: rule.match.conditionIndex, method: method, token: token)
+    }
+
+    /// Applies cache updates that no single-flight leader owns.
+    func apply(_ updates: [CacheUpdate]) {
+        guard !updates.isEmpty else { return }
+        let instant = Self.instant()
+        for update in updates {
+            switch update {
+            case .storeIntrospection(let key, let value, let ttl):
+                self.introspections.setValue(value, forKey: key, ttl: ttl, now: instant)
+            case .storeGrant(let key, let grant, let ttl):
+                self.decisions.setValue(grant, forKey: key, ttl: ttl, now: instant)
+            case .removeGrant(let key):
+                self.decisions.removeValue(forKey: key)
+            case .storeUpstreamHeaders(let key, let headers, let ttl):
+                self.upstreamHeaders.setValue(headers, forKey: key, ttl: ttl, now: instant)
+            }
+        }
+    }
+
+    /// Turns a terminal action into the data plane's decision and records the gluu metrics (Part B §7).
+    func finish(
+        _ machine: EnforcementStateMachine, _ action: EnforcementAction, context: ServiceContext, rule: MatchedRule?
+    ) -> AuthorizationDecision {
+        if let metrics = self.metrics, let id = context.metricsID {
+            let facts = machine.metrics
+            if let client = facts.authenticatedClientId { metrics.recordAuthenticated(service: id, consumer: client) }
+            if facts.granted {
+                metrics.recordGranted(
+                    service: id,
+                    consumer: facts.consumer?.customId ?? facts.authenticatedClientId ?? "openid_connect_authentication")
+            }
+            if facts.ticketIssued { metrics.recordTicket(service: id) }
+        }
+        let ruleIndex = rule?.match.ruleIndex
+        switch action {
+        case .forward(let mutations):
+            var remove = context.baseRemove
+            if mutations.removeAuthorization { remove.append("authorization") }
+            return .forward(
+                HeaderMutations(remove: remove, removePatterns: context.removePatterns, set: mutations.setHeaders),
+                detail: mutations.reason.detail, ruleIndex: ruleIndex)
+        case .respond(let response):
+            return .respond(
+                HTTPResponseMessage(
+                    status: response.status, headers: response.headers.map { (name: $0.name, value: $0.value) },
+                    body: response.body),
+                detail: response.detail, ruleIndex: ruleIndex)
+        case .introspect, .checkAccess, .requestTicket:
+            return .respond(Self.internalError, detail: "pep.unexpected_event", ruleIndex: ruleIndex)
+        }
+    }
+
+    static let internalError = HTTPResponseMessage.json(502, #"{"message":"An unexpected error ocurred"}"#)
+    static let overloaded = HTTPResponseMessage.json(503, #"{"message":"Authorization server busy, retry later"}"#)
+}
+
+/// A request queued behind a single-flight introspection.
+struct IntrospectionWaiter: Sendable {
+    let task: EnforcementTask
+}
+
+/// A request queued behind a single-flight check-access.
+struct CheckAccessWaiter: Sendable {
+    let task: EnforcementTask
+}

@@ -1,0 +1,150 @@
+import Foundation
+import PEPCore
+import PEPProxy
+
+/// One request's enforcement while it waits for the authorization server. Its events arrive one at a time
+/// (first on the worker thread, then on the control-plane thread), never concurrently, so its mutable state needs
+/// no lock.
+final class EnforcementTask: @unchecked Sendable {
+    private let driver: EnforcementDriver
+    private let context: EnforcementDriver.ServiceContext
+    private var machine: EnforcementStateMachine
+    private let rule: MatchedRule?
+    private let method: String
+    private let resume: AuthorizationResume
+    /// Single-flight keys this task leads, to be completed (or failed) once its answer is fed to the machine.
+    private var leadingIntrospection: IntrospectionCacheKey?
+    private var leadingDecision: DecisionCacheKey?
+    private var finished = false
+
+    init(
+        driver: EnforcementDriver, context: EnforcementDriver.ServiceContext, machine: EnforcementStateMachine,
+        rule: MatchedRule?, method: String, resume: AuthorizationResume
+    ) {
+        self.driver = driver
+        self.context = context
+        self.machine = machine
+        self.rule = rule
+        self.method = method
+        self.resume = resume
+    }
+
+    /// Performs `step` and every following step that needs no waiting.
+    func handle(_ first: EnforcementStep) {
+        var step = first
+        while true {
+            self.driver.apply(step.cacheUpdates)
+            switch step.action {
+            case .forward, .respond:
+                return self.complete(step.action)
+            case .introspect(let token):
+                let key = IntrospectionCacheKey(authorizationServer: self.serviceAS, token: token)
+                switch self.driver.introspections.lookupOrBegin(
+                    key, now: EnforcementDriver.instant(), waiter: IntrospectionWaiter(task: self))
+                {
+                case .hit(let value):
+                    step = self.machine.introspectionCompleted(.success(value), now: self.driver.epochSeconds())
+                case .leader:
+                    self.leadingIntrospection = key
+                    self.context.backend.introspect(token: token) { outcome in self.introspectionArrived(outcome) }
+                    return
+                case .joined:
+                    return
+                case .rejected:
+                    return self.overloaded()
+                }
+            case .checkAccess(let rpt, let pattern, let method):
+                if rpt.isEmpty || self.rule == nil {
+                    self.context.backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+                        self.checkAccessArrived(outcome)
+                    }
+                    return
+                }
+                let key = EnforcementDriver.decisionKey(self.context.policy.service, self.rule!, self.method, rpt)
+                switch self.driver.decisions.lookupOrBegin(
+                    key, now: EnforcementDriver.instant(), waiter: CheckAccessWaiter(task: self))
+                {
+                case .hit:
+                    step = self.machine.checkAccessCompleted(.success(.granted), now: self.driver.epochSeconds())
+                case .leader:
+                    self.leadingDecision = key
+                    self.context.backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+                        self.checkAccessArrived(outcome)
+                    }
+                    return
+                case .joined:
+                    return
+                case .rejected:
+                    return self.overloaded()
+                }
+            case .requestTicket(let resourceId, let scopes):
+                self.context.backend.requestTicket(resourceId: resourceId, scopes: scopes) { outcome in
+                    self.handle(self.machine.ticketCompleted(outcome))
+                }
+                return
+            }
+        }
+    }
+
+    private var serviceAS: String { self.context.policy.service.authorizationServer }
+
+    /// The answer to this task's own introspection call (it led the single flight), or the leader's answer
+    /// handed to a waiter.
+    func introspectionArrived(_ outcome: Result<IntrospectionResult, AuthorizationServerError>) {
+        let step = self.machine.introspectionCompleted(outcome, now: self.driver.epochSeconds())
+        if let key = self.leadingIntrospection {
+            self.leadingIntrospection = nil
+            var updates = step.cacheUpdates
+            var waiters: [IntrospectionWaiter] = []
+            if let index = updates.firstIndex(where: {
+                if case .storeIntrospection(let k, _, _) = $0 { return k == key }
+                return false
+            }), case .storeIntrospection(_, let value, let ttl) = updates[index] {
+                updates.remove(at: index)
+                waiters = self.driver.introspections.complete(
+                    key, value: value, ttl: ttl, now: EnforcementDriver.instant())
+            } else {
+                waiters = self.driver.introspections.fail(key)
+            }
+            for waiter in waiters { waiter.task.introspectionArrived(outcome) }
+            return self.handle(EnforcementStep(step.action, cacheUpdates: updates))
+        }
+        self.handle(step)
+    }
+
+    /// The answer to a check-access call (own, or the leader's handed to a waiter).
+    func checkAccessArrived(_ outcome: Result<CheckAccessResponse, AuthorizationServerError>) {
+        let step = self.machine.checkAccessCompleted(outcome, now: self.driver.epochSeconds())
+        if let key = self.leadingDecision {
+            self.leadingDecision = nil
+            var updates = step.cacheUpdates
+            var waiters: [CheckAccessWaiter] = []
+            if let index = updates.firstIndex(where: {
+                if case .storeGrant(let k, _, _) = $0 { return k == key }
+                return false
+            }), case .storeGrant(_, let grant, let ttl) = updates[index] {
+                updates.remove(at: index)
+                waiters = self.driver.decisions.complete(key, value: grant, ttl: ttl, now: EnforcementDriver.instant())
+            } else {
+                waiters = self.driver.decisions.fail(key)
+            }
+            for waiter in waiters { waiter.task.checkAccessArrived(outcome) }
+            return self.handle(EnforcementStep(step.action, cacheUpdates: updates))
+        }
+        self.handle(step)
+    }
+
+    private func overloaded() {
+        guard !self.finished else { return }
+        self.finished = true
+        self.resume.resume(
+            with: .respond(EnforcementDriver.overloaded, detail: "pep.as_overloaded", ruleIndex: self.rule?.match.ruleIndex))
+    }
+
+    private func complete(_ action: EnforcementAction) {
+        guard !self.finished else { return }
+        self.finished = true
+        let decision = self.driver.finish(self.machine, action, context: self.context, rule: self.rule)
+        self.resume.resume(with: decision)
+    }
+}

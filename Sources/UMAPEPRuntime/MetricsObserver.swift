@@ -1,0 +1,59 @@
+import PEPCore
+import PEPMetrics
+import PEPProxy
+
+/// Feeds finished exchanges into the metrics (the log phase: `gluu_endpoint_method`, `uma_pep_requests_total`,
+/// latency, upstream errors).
+struct MetricsObserver: ProxyObserver {
+    let metrics: PEPMetrics
+    /// Rule patterns per service, for the `endpoint` label (SPEC A10: the pattern, never the raw path).
+    let patterns: [[String]]
+    let serviceIDs: [MetricsServiceID?]
+
+    init(metrics: PEPMetrics, configuration: PEPConfiguration) {
+        self.metrics = metrics
+        self.patterns = configuration.services.map { $0.protectionDocument.rules.map(\.path) }
+        self.serviceIDs = configuration.services.map { metrics.serviceID(named: $0.name) }
+    }
+
+    func exchangeCompleted(_ record: ExchangeRecord) {
+        let service = record.serviceIndex.flatMap { self.serviceIDs[$0] }
+        var rule: RuleMatch?
+        if let serviceIndex = record.serviceIndex, let ruleIndex = record.ruleIndex,
+            ruleIndex < self.patterns[serviceIndex].count
+        {
+            rule = RuleMatch(ruleIndex: ruleIndex, conditionIndex: 0, pattern: self.patterns[serviceIndex][ruleIndex])
+        }
+        self.metrics.recordRequest(
+            service: service, rule: rule, method: record.method, decision: Self.decision(record),
+            status: record.status, duration: record.duration)
+        if let service, record.detail.hasPrefix("upstream.") {
+            let kind: UpstreamErrorKind
+            switch record.detail {
+            case "upstream.timeout": kind = .timeout
+            case "upstream.invalid_response": kind = .invalidResponse
+            case "upstream.closed": kind = .reset
+            default: kind = .connect
+            }
+            self.metrics.recordUpstreamError(service: service, kind: kind)
+        }
+    }
+
+    static func decision(_ record: ExchangeRecord) -> RequestDecision {
+        let detail = record.detail
+        if detail.hasPrefix("pep.granted") { return .granted }
+        if detail.contains("ticket") { return .ticket }
+        if detail == "pep.public_rule" { return .public }
+        if detail == "pep.anonymous_unprotected" || detail == "pep.token_unprotected" || detail == "forward" {
+            return record.status >= 500 ? .error : .passthrough
+        }
+        if detail == "proxy.no_route" { return .noRoute }
+        if detail.hasPrefix("http1.") || detail.hasPrefix("path.") || detail.hasPrefix("target.")
+            || detail.hasPrefix("query.") || detail.hasPrefix("proxy.")
+        {
+            return .rejected
+        }
+        if record.status >= 500 || detail.hasPrefix("upstream.") { return .error }
+        return .denied
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import Logging
+import PEPCore
+import PEPMetrics
+import PEPProxy
+import Synchronization
+import UMAClient
+
+/// `uma-pep serve`: one compiled configuration turned into a running proxy — data plane (`HTTPServer` with the
+/// proxy and admin listeners), control plane (`ControlPlane` + oxd / UMA 2.0 clients), the enforcement driver,
+/// metrics, and the resource registration of `register_resources` (SPEC Part B §4.3, §5.3).
+///
+/// Lifecycle: `init` (validates what the config compiler cannot: upstream addresses, unsupported features) →
+/// `start()` (binds, returns the bound addresses) → `shutdown()`.
+public final class PEPRuntime: @unchecked Sendable {
+    /// Bound addresses after `start()`.
+    public struct Addresses: Sendable {
+        /// The proxy listeners, in config order.
+        public var proxy: [SocketAddress]
+        /// The admin listener.
+        public var admin: SocketAddress
+    }
+
+    public let configuration: PEPConfiguration
+    private let logger: Logger
+    private let controlPlane: ControlPlane
+    private let tokens = ProtectionTokenProvider()
+    let metrics: PEPMetrics
+    private let readiness: Readiness
+    private let server: HTTPServer
+    private let registrations: [ResourceRegistration]
+
+    /// Builds everything; nothing is bound or started yet.
+    ///
+    /// - Throws: `RuntimeError` naming the config field for what the runtime cannot serve (an upstream name that
+    ///   does not resolve, a TLS listener or https upstream before TLS support, a protection document the matcher
+    ///   rejects).
+    public init(configuration: PEPConfiguration, logger: Logger, accessLog: Bool = true) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.controlPlane = ControlPlane(logger: logger)
+        self.metrics = PEPMetrics(
+            services: configuration.services.map(\.name),
+            authorizationServers: configuration.authorizationServers.map(\.name))
+        self.readiness = Readiness()
+
+        var backends: [String: any AuthorizationBackend] = [:]
+        var registrations: [ResourceRegistration] = []
+        for server in configuration.authorizationServers {
+            let http = HTTPCallOptions(
+                connectTimeout: server.connectTimeout, totalTimeout: server.timeout,
+                tls: TLSOptions(caFile: server.caFile, insecureSkipVerify: server.insecureSkipVerify))
+            if server.insecureSkipVerify {
+                logger.warning(
+                    "TLS verification is OFF for an authorization server (development only)",
+                    metadata: ["authorization_server": "\(server.name)"])
+            }
+            let recorder = ASCallRecorder(metrics: self.metrics, server: self.metrics.serverID(named: server.name))
+            let services = configuration.services.filter { $0.authorizationServer == server.name }
+            switch server.mode {
+            case .oxd:
+                let client = OXDClient(
+                    configuration: OXDConfiguration(
+                        oxdURL: server.oxdURL ?? "", oxdId: server.oxdId ?? "", clientId: server.clientId,
+                        clientSecret: server.clientSecret.value, opHost: server.opURL, http: http),
+                    controlPlane: self.controlPlane, tokens: self.tokens, logger: logger)
+                backends[server.name] = OXDBackend(client: client, recorder: recorder)
+                registrations.append(
+                    ResourceRegistration(server: server, services: services, oxd: client, uma2: nil))
+            case .uma2:
+                let client = UMA2Client(
+                    configuration: UMA2ClientConfiguration(
+                        issuer: server.opURL, clientId: server.clientId, clientSecret: server.clientSecret.value,
+                        http: http),
+                    controlPlane: self.controlPlane, tokens: self.tokens, logger: logger)
+                backends[server.name] = UMA2Backend(client: client, recorder: recorder)
+                registrations.append(
+                    ResourceRegistration(server: server, services: services, oxd: nil, uma2: client))
+            }
+        }
+        self.registrations = registrations
+
+        var contexts: [EnforcementDriver.ServiceContext] = []
+        var proxyServices: [ProxyService] = []
+        for (index, service) in configuration.services.enumerated() {
+            guard let serverConfig = configuration.authorizationServer(named: service.authorizationServer),
+                let backend = backends[service.authorizationServer]
+            else {
+                throw RuntimeError("services[\(index)].authorization_server: unknown authorization server")
+            }
+            let matcher: PathMatcher
+            do {
+                matcher = try PathMatcher(document: service.protectionDocument)
+            } catch {
+                throw RuntimeError("services[\(index)].uma_scope_expression: \(error)")
+            }
+            let mode: EnforcementMode =
+                serverConfig.mode == .oxd ? .oxd : .uma2(realm: serverConfig.realm, asURI: serverConfig.opURL)
+            let policy = EnforcementPolicy(
+                service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
+                consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
+                maxCacheTTL: configuration.cache.maxTTL)
+            let registration = registrations.first { $0.server.name == serverConfig.name }
+            contexts.append(
+                EnforcementDriver.ServiceContext(
+                    policy: policy, matcher: matcher, document: service.protectionDocument,
+                    resourceIds: registration?.resourceIds(for: service.name) ?? ResourceIds(document: service.protectionDocument),
+                    backend: backend, metricsID: self.metrics.serviceID(named: service.name),
+                    baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
+                    removePatterns: policy.reservedHeaders.patterns))
+            guard service.upstream.scheme == .http else {
+                throw RuntimeError(
+                    "services[\(index)].url: https upstreams are not supported yet (plain http only in this build)")
+            }
+            let address = try Resolver.resolve(
+                host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
+            proxyServices.append(
+                ProxyService(
+                    name: service.name,
+                    upstream: UpstreamTarget(
+                        address: address, hostHeader: service.upstream.authority, basePath: service.upstream.basePath),
+                    preserveHost: service.preserveHost))
+        }
+        let driver = EnforcementDriver(
+            services: contexts,
+            cacheLimits: CacheLimits(maxEntries: max(configuration.cache.maxEntries, 1)),
+            metrics: self.metrics)
+        let routes: RouteTable<Int>
+        do {
+            routes = try RouteTable(configuration.services.enumerated().map { (patterns: $1.hosts, value: $0) })
+        } catch {
+            throw RuntimeError("services[].hosts: \(error)")
+        }
+        var options = ProxyOptions()
+        options.trustedProxies = configuration.trustedProxies
+        options.trustRequestId = configuration.trustRequestId
+        options.canonical.pathParameters = configuration.pathParams == .keep ? .keep : .reject
+        let engine = ProxyEngine(
+            services: proxyServices, routes: routes, options: options, authorizer: driver,
+            observer: MetricsObserver(metrics: self.metrics, configuration: configuration))
+
+        var listeners: [HTTPServer.ListenerSpec] = []
+        for (index, listener) in configuration.listeners.enumerated() {
+            guard listener.tls == nil else {
+                throw RuntimeError("listen[\(index)].tls: TLS listeners are not supported yet in this build")
+            }
+            listeners.append(
+                .init(
+                    address: try SocketAddress(host: listener.address.host.description, port: Int(listener.address.port)),
+                    role: .proxy(engine), name: "proxy"))
+        }
+        let readiness = self.readiness
+        let admin = AdminResponder(metrics: self.metrics) { readiness.snapshot() }
+        listeners.append(
+            .init(
+                address: try SocketAddress(
+                    host: configuration.admin.listen.host.description, port: Int(configuration.admin.listen.port)),
+                role: .local(admin), name: "admin"))
+        self.server = HTTPServer(
+            listeners: listeners, workers: configuration.workerCount, limits: ServerLimits(configuration.limits),
+            logger: logger, accessLog: accessLog)
+    }
+
+    /// Starts the control plane, binds every listener and starts resource registration in the background.
+    ///
+    /// - Returns: the bound proxy and admin addresses.
+    /// - Throws: a bind error naming the address, or a control-plane start failure.
+    @discardableResult
+    public func start() throws -> Addresses {
+        try self.controlPlane.start()
+        let bound = try self.server.start()
+        for registration in self.registrations {
+            registration.start(readiness: self.readiness, logger: self.logger)
+        }
+        return Addresses(proxy: Array(bound.dropLast()), admin: bound[bound.count - 1])
+    }
+
+    /// Whether the runtime is ready (config loaded, resources registered where asked), with per-check detail.
+    public func readinessSnapshot() -> (ready: Bool, checks: [String: String]) {
+        self.readiness.snapshot()
+    }
+
+    /// Graceful shutdown: stop accepting, drain in-flight requests, stop the control plane.
+    public func shutdown(graceful: Bool = true) {
+        self.server.shutdown(graceful: graceful)
+        self.controlPlane.shutdown()
+    }
+
+    /// Blocks until the data plane has stopped.
+    public func waitUntilStopped() {
+        self.server.waitUntilStopped()
+    }
+}
+
+/// A configuration the runtime cannot serve; the message names the field.
+public struct RuntimeError: Error, CustomStringConvertible {
+    /// `<field>: <what is wrong>`.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Readiness checks (`GET /readyz`): config loaded; per authorization server, resources registered.
+final class Readiness: Sendable {
+    private let checks = Mutex<[String: (ok: Bool, text: String)]>(["config": (true, "loaded")])
+
+    func set(_ name: String, ok: Bool, _ text: String) {
+        self.checks.withLock { $0[name] = (ok, text) }
+    }
+
+    func snapshot() -> (ready: Bool, checks: [String: String]) {
+        self.checks.withLock { checks in
+            (checks.values.allSatisfy(\.ok), checks.mapValues(\.text))
+        }
+    }
+}
+
+extension ServerLimits {
+    /// The data-plane limits from the config's `limits:` section.
+    init(_ limits: ProxyLimits) {
+        self.init()
+        self.maxHeaderBytes = limits.maxHeaderBytes
+        self.maxHeadersCount = limits.maxHeadersCount
+        self.maxBodyBytes = limits.maxBodyBytes
+        self.maxConnectionsPerWorker = limits.maxConnectionsPerWorker
+        self.headerTimeout = limits.headerTimeout
+        self.idleTimeout = limits.idleTimeout
+        self.drainTimeout = limits.drainTimeout
+        self.upstreamConnectTimeout = limits.upstreamConnectTimeout
+        self.upstreamReadTimeout = limits.upstreamReadTimeout
+        self.upstreamMaxIdle = limits.upstreamMaxIdle
+        self.upstreamIdleTimeout = limits.upstreamIdleTimeout
+        self.upstreamMaxRequests = limits.upstreamMaxRequests
+    }
+}
+
+/// Resolves upstream host names once, at start (numeric addresses pass through).
+enum Resolver {
+    static func resolve(host: String, port: Int, field: String) throws -> SocketAddress {
+        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        if let address = try? SocketAddress(host: bare == "localhost" ? "127.0.0.1" : bare, port: port) {
+            return address
+        }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(bare, nil, &hints, &result) == 0, let first = result else {
+            throw RuntimeError("\(field): cannot resolve upstream host '\(host)'")
+        }
+        defer { freeaddrinfo(result) }
+        var pointer: UnsafeMutablePointer<addrinfo>? = first
+        while let info = pointer {
+            if let sockaddr = info.pointee.ai_addr, let address = SocketAddress.numericHost(of: sockaddr) {
+                return try SocketAddress(host: address, port: port)
+            }
+            pointer = info.pointee.ai_next
+        }
+        throw RuntimeError("\(field): no IPv4/IPv6 address for upstream host '\(host)'")
+    }
+}

@@ -1,0 +1,317 @@
+import Foundation
+import Logging
+import PEPCore
+import PEPProxy
+import Synchronization
+import UMAClient
+
+/// The Gluu Gateway tutorial's requesting-party client (its `gg-demo` CGI; SPEC Part B §4.10): call a protected
+/// URL, read the permission ticket from `WWW-Authenticate`, obtain an RPT through oxd (`/uma-rp-get-rpt`) or the
+/// UMA 2.0 token endpoint, follow `need_info` (claims gathering: submit given claims to the development
+/// authorization server's form, or wait for the browser's redirect to `claimsRedirectURI`), and retry with the RPT.
+public final class RequestingParty: Sendable {
+    /// How the RPT is obtained.
+    public enum Mode: Sendable {
+        /// Through an oxd server (`oxdURL`, the RP's `oxd_id`), as the tutorial does.
+        case oxd(oxdURL: String, oxdId: String)
+        /// Directly from a UMA 2.0 authorization server (`issuer`, discovered through
+        /// `/.well-known/uma2-configuration`).
+        case uma2(issuer: String)
+    }
+
+    /// What to call and how.
+    public struct Options: Sendable {
+        /// The protected resource URL (through the proxy).
+        public var url: String
+        /// A `Host` header to send (the route's host when calling the proxy by address).
+        public var host: String?
+        public var mode: Mode
+        public var clientId: String
+        public var clientSecret: String
+        /// The AS base URL sent as `op_host` with oxd.
+        public var opHost: String
+        /// Claims to submit on `need_info` (e.g. `country=US`, `city=NY`); empty = interactive.
+        public var claims: [String: String]
+        /// Where the authorization server redirects after claims gathering.
+        public var claimsRedirectURI: String
+        /// How long to wait for an interactive claims-gathering redirect.
+        public var interactiveTimeout: Duration
+
+        public init(
+            url: String, host: String? = nil, mode: Mode, clientId: String, clientSecret: String, opHost: String,
+            claims: [String: String] = [:], claimsRedirectURI: String,
+            interactiveTimeout: Duration = .seconds(300)
+        ) {
+            self.url = url
+            self.host = host
+            self.mode = mode
+            self.clientId = clientId
+            self.clientSecret = clientSecret
+            self.opHost = opHost
+            self.claims = claims
+            self.claimsRedirectURI = claimsRedirectURI
+            self.interactiveTimeout = interactiveTimeout
+        }
+    }
+
+    /// The end of a run.
+    public struct Outcome: Sendable {
+        /// The final response's status (200 when access was granted).
+        public var status: Int
+        /// The final response's body.
+        public var body: String
+        /// The RPT obtained, if any.
+        public var rpt: String?
+    }
+
+    private let options: Options
+    private let controlPlane: ControlPlane
+    private let tokens = ProtectionTokenProvider()
+    private let say: @Sendable (String) -> Void
+
+    /// - Parameter say: receives one line per step (`uma-pep rp` prints them).
+    public init(options: Options, controlPlane: ControlPlane, say: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.controlPlane = controlPlane
+        self.say = say
+    }
+
+    /// Runs the whole flow.
+    ///
+    /// - Throws: `RequestingPartyError` naming the step that failed and why.
+    public func run() throws -> Outcome {
+        let first = try self.get(bearer: nil)
+        self.say("1. GET \(self.options.url) without a token → \(first.status)")
+        if first.status != 401 {
+            return Outcome(status: first.status, body: String(decoding: first.body, as: UTF8.self), rpt: nil)
+        }
+        guard let challenge = first.header("WWW-Authenticate"), let ticket = Self.ticket(fromChallenge: challenge)
+        else {
+            throw RequestingPartyError("step 1: the 401 carries no UMA ticket in WWW-Authenticate")
+        }
+        self.say("   WWW-Authenticate: \(challenge)")
+        var rpt = try self.requestRPT(ticket: ticket, step: 2)
+        var finalStep = 3
+        if case .needInfo(let info) = rpt {
+            let newTicket = try self.gatherClaims(info)
+            rpt = try self.requestRPT(ticket: newTicket, step: 5)
+            finalStep = 6
+        }
+        guard case .rpt(let token) = rpt else {
+            throw RequestingPartyError("no RPT: the authorization server still asks for claims")
+        }
+        let last = try self.get(bearer: token.accessToken)
+        self.say("\(finalStep). GET \(self.options.url) with the RPT → \(last.status)")
+        return Outcome(
+            status: last.status, body: String(decoding: last.body, as: UTF8.self), rpt: token.accessToken)
+    }
+
+    /// The ticket of an oxd-style challenge: `UMA realm="rs",as_uri="…",error="insufficient_scope",ticket="…"`
+    /// (the tutorial client takes the 4th comma-separated item; this accepts any order and spaces).
+    public static func ticket(fromChallenge challenge: String) -> String? {
+        for part in challenge.split(separator: ",") {
+            let item = part.trimmingCharacters(in: .whitespaces)
+            let stripped = item.hasPrefix("UMA ") ? String(item.dropFirst(4)) : item
+            if stripped.hasPrefix("ticket=") {
+                return String(stripped.dropFirst("ticket=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+
+    // MARK: steps
+
+    private func get(bearer: String?) throws -> HTTPResponse {
+        var headers: [HTTPField] = []
+        if let host = self.options.host { headers.append(HTTPField(name: "Host", value: host)) }
+        if let bearer { headers.append(HTTPField(name: "Authorization", value: "Bearer \(bearer)")) }
+        let result = Blocking.wait { done in
+            self.controlPlane.submit(HTTPCall(method: "GET", url: self.options.url, headers: headers)) { done($0) }
+        }
+        switch result {
+        case .response(let response): return response
+        case .failure(let error): throw RequestingPartyError("GET \(self.options.url): \(error.detail)")
+        }
+    }
+
+    private func requestRPT(ticket: String, step: Int) throws -> RPTResponse {
+        let result: Result<RPTResponse, RequestingPartyError>
+        switch self.options.mode {
+        case .oxd(let oxdURL, let oxdId):
+            let client = self.oxdClient(oxdURL: oxdURL, oxdId: oxdId)
+            result = Blocking.wait { done in
+                client.umaRPGetRPT(ticket: ticket) { done($0.mapError { RequestingPartyError("\($0.detail)") }) }
+            }
+            self.say("\(step). POST \(oxdURL)/get-client-token, then /uma-rp-get-rpt with the ticket")
+        case .uma2(let issuer):
+            let client = self.uma2Client(issuer: issuer)
+            result = Blocking.wait { done in
+                client.requestRPT(ticket: ticket) { done($0.mapError { RequestingPartyError("\($0.detail)") }) }
+            }
+            self.say("\(step). POST the UMA 2.0 token endpoint (grant uma-ticket) with the ticket")
+        }
+        switch result {
+        case .success(.rpt(let token)):
+            self.say("   → RPT \(Self.redacted(token.accessToken))")
+            return .rpt(token)
+        case .success(.needInfo(let info)):
+            self.say("   → 403 need_info (claims gathering required)")
+            return .needInfo(info)
+        case .failure(let error):
+            throw RequestingPartyError("step \(step) (get RPT): \(error)")
+        }
+    }
+
+    /// need_info: get the claims-gathering URL, then submit the claims (or wait for the browser's redirect);
+    /// returns the new ticket from the redirect.
+    private func gatherClaims(_ info: NeedInfo) throws -> String {
+        let state = UUID().uuidString
+        let url: String
+        switch self.options.mode {
+        case .oxd(let oxdURL, let oxdId):
+            let client = self.oxdClient(oxdURL: oxdURL, oxdId: oxdId)
+            let result = Blocking.wait { done in
+                client.umaRPGetClaimsGatheringURL(
+                    ticket: info.ticket, claimsRedirectURI: self.options.claimsRedirectURI, state: state
+                ) { done($0) }
+            }
+            switch result {
+            case .success(let gathering): url = gathering.url
+            case .failure(let error): throw RequestingPartyError("step 3 (claims-gathering URL): \(error.detail)")
+            }
+        case .uma2(let issuer):
+            let client = self.uma2Client(issuer: issuer)
+            let result = Blocking.wait { done in
+                client.claimsGatheringURL(
+                    ticket: info.ticket, claimsRedirectURI: self.options.claimsRedirectURI, state: state
+                ) { done($0) }
+            }
+            switch result {
+            case .success(let gathering): url = gathering.url
+            case .failure(let error): throw RequestingPartyError("step 3 (claims-gathering URL): \(error.detail)")
+            }
+        }
+        self.say("3. claims gathering: \(url)")
+        if self.options.claims.isEmpty {
+            return try self.waitForRedirect(expectedState: state)
+        }
+        return try self.submitClaims(url: url)
+    }
+
+    /// Submits the development authorization server's claims form (the page's hidden fields come from the URL).
+    private func submitClaims(url: String) throws -> String {
+        guard let components = URLComponents(string: url), let action = URL(string: url) else {
+            throw RequestingPartyError("step 4: the claims-gathering URL is not a URL")
+        }
+        var fields = components.queryItems?.map { ($0.name, $0.value ?? "") } ?? []
+        fields.append(contentsOf: self.options.claims.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        let body = FormEncoding.body(fields.map { (name: $0.0, value: $0.1) })
+        var target = URLComponents(url: action, resolvingAgainstBaseURL: false)
+        target?.query = nil
+        let postURL = target?.string ?? url
+        let result = Blocking.wait { done in
+            self.controlPlane.submit(
+                HTTPCall(
+                    method: "POST", url: postURL,
+                    headers: [HTTPField(name: "Content-Type", value: "application/x-www-form-urlencoded")],
+                    body: body)
+            ) { done($0) }
+        }
+        guard case .response(let response) = result else {
+            throw RequestingPartyError("step 4: POST \(postURL) failed")
+        }
+        let claims = self.options.claims.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        self.say("4. POST \(postURL) with \(claims) → \(response.status)")
+        guard response.status == 302 || response.status == 303, let location = response.header("Location"),
+            let redirect = URLComponents(string: location)
+        else {
+            throw RequestingPartyError("step 4: the claims form did not redirect (status \(response.status))")
+        }
+        let items = redirect.queryItems ?? []
+        if let error = items.first(where: { $0.name == "error" })?.value {
+            throw RequestingPartyError("step 4: claims gathering failed: \(error)")
+        }
+        guard let ticket = items.first(where: { $0.name == "ticket" })?.value, !ticket.isEmpty else {
+            throw RequestingPartyError("step 4: the redirect carries no new ticket")
+        }
+        self.say("   → redirected to \(redirect.path) with a new ticket")
+        return ticket
+    }
+
+    /// Interactive: listens on `claimsRedirectURI` until the browser comes back with `ticket` and `state`.
+    private func waitForRedirect(expectedState: String) throws -> String {
+        guard let uri = URLComponents(string: self.options.claimsRedirectURI), let port = uri.port else {
+            throw RequestingPartyError("claims redirect URI needs an explicit port to listen on")
+        }
+        self.say("   open the URL above in a browser; waiting on \(self.options.claimsRedirectURI) …")
+        let received = Mutex<String?>(nil)
+        let path = uri.path
+        let responder = SyncResponder { request in
+            guard request.path == path else { return .json(404, #"{"message":"Not found"}"#) }
+            let items = URLComponents(string: "http://x/?" + (request.query ?? ""))?.queryItems ?? []
+            guard items.first(where: { $0.name == "state" })?.value == expectedState,
+                let ticket = items.first(where: { $0.name == "ticket" })?.value
+            else {
+                return HTTPResponseMessage(status: 400, body: Array("missing or wrong ticket/state\n".utf8))
+            }
+            received.withLock { $0 = ticket }
+            return HTTPResponseMessage(
+                status: 200, headers: [("Content-Type", "text/plain")],
+                body: Array("Claims received; you can close this window.\n".utf8))
+        }
+        var logger = Logger(label: "uma-pep.rp")
+        logger.logLevel = .warning
+        let server = HTTPServer(
+            listeners: [.init(address: try SocketAddress(host: uri.host == "localhost" ? "127.0.0.1" : uri.host ?? "127.0.0.1", port: port),
+                role: .local(responder), name: "claims-redirect")],
+            workers: 1, limits: ServerLimits(), logger: logger, accessLog: false)
+        try server.start()
+        defer { server.shutdown(graceful: false) }
+        let deadline = ContinuousClock.now + self.options.interactiveTimeout
+        while ContinuousClock.now < deadline {
+            if let ticket = received.withLock({ $0 }) { return ticket }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw RequestingPartyError("no claims-gathering redirect within \(self.options.interactiveTimeout)")
+    }
+
+    private func oxdClient(oxdURL: String, oxdId: String) -> OXDClient {
+        OXDClient(
+            configuration: OXDConfiguration(
+                oxdURL: oxdURL, oxdId: oxdId, clientId: self.options.clientId,
+                clientSecret: self.options.clientSecret, opHost: self.options.opHost),
+            controlPlane: self.controlPlane, tokens: self.tokens)
+    }
+
+    private func uma2Client(issuer: String) -> UMA2Client {
+        UMA2Client(
+            configuration: UMA2ClientConfiguration(
+                issuer: issuer, clientId: self.options.clientId, clientSecret: self.options.clientSecret),
+            controlPlane: self.controlPlane, tokens: self.tokens)
+    }
+
+    /// A token shown in logs: its first 6 characters and its length (never the whole token).
+    static func redacted(_ token: String) -> String {
+        "\(token.prefix(6))… (\(token.utf8.count) chars)"
+    }
+}
+
+/// Why a requesting-party run failed.
+public struct RequestingPartyError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Waits for a callback-style call from synchronous code (the CLI), on a semaphore.
+enum Blocking {
+    static func wait<T: Sendable>(_ start: (@escaping @Sendable (T) -> Void) -> Void) -> T {
+        let box = Mutex<T?>(nil)
+        let semaphore = DispatchSemaphore(value: 0)
+        start { value in
+            box.withLock { $0 = value }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.withLock { $0! }
+    }
+}

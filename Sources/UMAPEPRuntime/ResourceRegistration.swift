@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import PEPCore
+import Synchronization
+import UMAClient
+
+/// The authorization server's resource id for each (rule, condition) of one service's protection document:
+/// filled by `ResourceRegistration` in uma2 mode (SPEC Part B §5.3), read per request by the driver.
+final class ResourceIds: Sendable {
+    private let ids: Mutex<[[String?]]>
+
+    init(document: ProtectionDocument) {
+        self.ids = Mutex(document.rules.map { [String?](repeating: nil, count: $0.conditions.count) })
+    }
+
+    func id(rule: Int, condition: Int) -> String? {
+        self.ids.withLock { ids in
+            guard rule < ids.count, condition < ids[rule].count else { return nil }
+            return ids[rule][condition]
+        }
+    }
+
+    func set(rule: Int, condition: Int, id: String) {
+        self.ids.withLock { ids in
+            guard rule < ids.count, condition < ids[rule].count else { return }
+            ids[rule][condition] = id
+        }
+    }
+}
+
+/// Registers the protection documents of every service of one authorization server, in the background, with
+/// retries (1 s doubling to 30 s): oxd `/uma-rs-protect` with `overwrite: true` (Part B §4.3), or one UMA 2.0
+/// resource per condition (§5.3, §5.11) whose ids feed the uma2 decisions. Until it succeeds, `/readyz`
+/// reports `registering` and protected requests fail closed (502).
+final class ResourceRegistration: @unchecked Sendable {
+    let server: AuthorizationServerConfiguration
+    private let services: [ServiceConfiguration]
+    private let oxd: OXDClient?
+    private let uma2: UMA2Client?
+    private let ids: [String: ResourceIds]
+    private let attempts = Mutex(0)
+
+    init(server: AuthorizationServerConfiguration, services: [ServiceConfiguration], oxd: OXDClient?, uma2: UMA2Client?) {
+        self.server = server
+        self.services = services
+        self.oxd = oxd
+        self.uma2 = uma2
+        var ids: [String: ResourceIds] = [:]
+        for service in services { ids[service.name] = ResourceIds(document: service.protectionDocument) }
+        self.ids = ids
+    }
+
+    func resourceIds(for service: String) -> ResourceIds? { self.ids[service] }
+
+    /// uma2 always registers (decisions need the ids); oxd only with `register_resources: true`.
+    private var required: Bool { self.uma2 != nil || self.server.registerResources }
+
+    func start(readiness: Readiness, logger: Logger) {
+        let check = "authorization_server.\(self.server.name)"
+        guard self.required else {
+            readiness.set(check, ok: true, "resources not registered by uma-pep (register_resources: false)")
+            return
+        }
+        readiness.set(check, ok: false, "registering")
+        self.attempt(readiness: readiness, check: check, logger: logger)
+    }
+
+    private func attempt(readiness: Readiness, check: String, logger: Logger) {
+        let done: @Sendable (String?) -> Void = { failure in
+            guard let failure else {
+                readiness.set(check, ok: true, "resources registered")
+                logger.info("resources registered", metadata: ["authorization_server": "\(self.server.name)"])
+                return
+            }
+            let n = self.attempts.withLock { n in
+                n += 1
+                return n
+            }
+            let delay = min(30.0, pow(2.0, Double(min(n - 1, 5))))
+            readiness.set(check, ok: false, "registration failed (\(failure)); retrying")
+            logger.warning(
+                "resource registration failed; retrying",
+                metadata: [
+                    "authorization_server": "\(self.server.name)", "detail": "\(failure)", "retry_in_s": "\(delay)",
+                ])
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+                self.attempt(readiness: readiness, check: check, logger: logger)
+            }
+        }
+        if let oxd = self.oxd {
+            self.registerOXD(oxd, done: done)
+        } else if let uma2 = self.uma2 {
+            self.registerUMA2(uma2, done: done)
+        }
+    }
+
+    /// One `/uma-rs-protect` for all services of this oxd registration (overwrite replaces the previous set).
+    private func registerOXD(_ client: OXDClient, done: @escaping @Sendable (String?) -> Void) {
+        var resources: [JSONValue] = []
+        for service in self.services {
+            guard case .array(let rules)? = service.rawProtectionDocument else { continue }
+            resources.append(contentsOf: rules.map(Self.withoutPublicConditions).compactMap { $0 })
+        }
+        guard !resources.isEmpty else { return done(nil) }
+        client.umaRSProtect(resources: .array(resources), overwrite: true) { result in
+            switch result {
+            case .success: done(nil)
+            case .failure(let error): done(error.detail)
+            }
+        }
+    }
+
+    /// Public conditions (SPEC A13) are uma-pep's own; they are not registered as resources.
+    static func withoutPublicConditions(_ rule: JSONValue) -> JSONValue? {
+        guard case .object(var members) = rule, case .array(let conditions)? = members["conditions"] else {
+            return rule
+        }
+        let kept = conditions.filter { $0["public"]?.boolValue != true }
+        guard !kept.isEmpty else { return nil }
+        members["conditions"] = .array(kept.map { condition in
+            guard case .object(var fields) = condition else { return condition }
+            fields["public"] = nil
+            return .object(fields)
+        })
+        return .object(members)
+    }
+
+    /// One UMA 2.0 resource per protected condition, named `<path> [METHODS]`.
+    private func registerUMA2(_ client: UMA2Client, done: @escaping @Sendable (String?) -> Void) {
+        var work: [(service: String, rule: Int, condition: Int, description: UMA2ResourceDescription)] = []
+        for service in self.services {
+            for (r, rule) in service.protectionDocument.rules.enumerated() {
+                for (c, condition) in rule.conditions.enumerated() where !condition.isPublic {
+                    let name = "\(rule.path) [\(condition.httpMethods.joined(separator: ","))]"
+                    work.append((service.name, r, c, UMA2ResourceDescription(name: name, scopes: condition.requiredScopes)))
+                }
+            }
+        }
+        let remaining = Mutex(work.count)
+        let failed = Mutex<String?>(nil)
+        guard !work.isEmpty else { return done(nil) }
+        for item in work {
+            client.registerResource(item.description) { result in
+                switch result {
+                case .success(let id):
+                    self.ids[item.service]?.set(rule: item.rule, condition: item.condition, id: id)
+                case .failure(let error):
+                    failed.withLock { $0 = $0 ?? error.detail }
+                }
+                let left = remaining.withLock { n in
+                    n -= 1
+                    return n
+                }
+                if left == 0 { done(failed.withLock { $0 }) }
+            }
+        }
+    }
+}

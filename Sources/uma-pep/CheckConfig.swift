@@ -1,0 +1,18 @@
+import ArgumentParser
+import Foundation
+import UMAPEPRuntime
+
+/// `uma-pep check-config FILE`: validates a configuration and prints the compiled routes and rules.
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file; print the compiled routes and rules, or the first error.")
+
+    @Argument(help: "The configuration file.")
+    var file: String
+
+    func run() throws {
+        let configuration = try ConfigFile.load(self.file)
+        Console.write(configuration.checkReport())
+    }
+}

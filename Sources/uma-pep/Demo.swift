@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import Logging
+import UMAClient
+import UMAPEPRuntime
+
+/// `uma-pep demo`: the main job on the embedded default (proxy + development authorization server + demo API),
+/// configured like the Gluu Gateway UMA tutorial.
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Gluu Gateway UMA tutorial on loopback: proxy, development authorization server, demo API.",
+        discussion: """
+            Ports: proxy 8000, admin 8001, authorization server 8443, demo API 9000 (change with the options).
+            --self-test runs both tutorial flows (with and without claims gathering) on free ports and exits 0
+            only when every step gave the expected answer.
+            """)
+
+    @Option(help: "Proxy port.") var proxyPort = 8000
+    @Option(help: "Admin port (/metrics, /healthz, /readyz).") var adminPort = 8001
+    @Option(help: "Development authorization server port.") var asPort = 8443
+    @Option(help: "Demo upstream API port.") var upstreamPort = 9000
+    @Flag(help: "Run both tutorial flows against the demo on free ports, then exit.") var selfTest = false
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        var logging = self.logging
+        if self.selfTest && logging.logLevel == "info" { logging.logLevel = "warning" }
+        let logger = try logging.makeLogger(label: "uma-pep.demo")
+        let ports: DemoEnvironment.Ports =
+            self.selfTest
+            ? .ephemeral
+            : .init(proxy: self.proxyPort, admin: self.adminPort, authorizationServer: self.asPort,
+                upstream: self.upstreamPort)
+        let demo = DemoEnvironment(ports: ports, logger: logger, accessLog: !logging.noAccessLog)
+        let addresses: DemoEnvironment.Addresses
+        do {
+            addresses = try demo.start()
+        } catch {
+            throw CLIError("cannot start the demo: \(error)")
+        }
+        guard demo.waitUntilReady(timeout: .seconds(15)) else {
+            demo.shutdown()
+            throw CLIError("the demo did not become ready: \(demo.readiness)")
+        }
+        if self.selfTest {
+            let passed = DemoSelfTest(addresses: addresses).run()
+            demo.shutdown()
+            if !passed { throw ExitCode(1) }
+            return
+        }
+        Self.printWelcome(addresses)
+        Signals.onTerminate { demo.shutdown() }
+        demo.waitUntilStopped()
+    }
+
+    static func printWelcome(_ a: DemoEnvironment.Addresses) {
+        let proxy = "http://\(a.proxy)"
+        let asURL = a.authorizationServerURL
+        say(
+            """
+            uma-pep demo — the Gluu Gateway UMA tutorial on one machine
+              proxy                      \(proxy)
+              admin                      http://\(a.admin)   (/metrics, /healthz, /readyz)
+              authorization server       \(asURL)   (oxd API + UMA 2.0; clients demo-client / demo-claims-client)
+              demo upstream API          http://\(a.upstream)
+
+            Flow 1, no claims gathering (service non-claim-gathering, scope `read`):
+              curl -i -H 'Host: non-claim-gathering.example.com' \(proxy)/posts/1
+                → 401 with WWW-Authenticate: UMA realm="rs",as_uri=…,ticket="<TICKET>"
+              uma-pep rp --url \(proxy)/posts/1 --host non-claim-gathering.example.com --oxd-url \(asURL)
+                → gets a client token, an RPT for the ticket, and retries: 200
+
+            Flow 2, claims gathering (service claim-gathering, scope `claims_read`, policy country=US, city=NY):
+              uma-pep rp --url \(proxy)/posts/1 --host claim-gathering.example.com --oxd-url \(asURL) \\
+                --client-id demo-claims-client --client-secret demo-claims-secret --oxd-id demo-claims-oxd-id \\
+                --claims country=US,city=NY
+                → need_info, claims form submitted, new ticket, RPT, 200 (a wrong city gets no RPT)
+              Leave out --claims to open the claims page in a browser instead.
+
+            With a token by hand:
+              curl -i -H 'Host: non-claim-gathering.example.com' -H 'Authorization: Bearer <RPT>' \(proxy)/posts/1
+
+            Ctrl-C stops everything.
+            """)
+    }
+}
+
+/// Both tutorial flows against a running demo; prints each step and a summary line.
+struct DemoSelfTest {
+    let addresses: DemoEnvironment.Addresses
+
+    func run() -> Bool {
+        let controlPlane = ControlPlane()
+        do {
+            try controlPlane.start()
+        } catch {
+            say("self-test: cannot start the control plane: \(error)")
+            return false
+        }
+        defer { controlPlane.shutdown() }
+        let asURL = self.addresses.authorizationServerURL
+        let proxy = "http://\(self.addresses.proxy)"
+        var passed = 0
+        var failed = 0
+        func check(_ name: String, _ body: () throws -> Bool) {
+            do {
+                if try body() {
+                    passed += 1
+                    say("ok   \(name)")
+                } else {
+                    failed += 1
+                    say("FAIL \(name)")
+                }
+            } catch {
+                failed += 1
+                say("FAIL \(name): \(error)")
+            }
+        }
+        func flow(host: String, client: (String, String, String), claims: [String: String], mode: RequestingParty.Mode)
+            throws -> RequestingParty.Outcome
+        {
+            let options = RequestingParty.Options(
+                url: "\(proxy)/posts/1", host: host, mode: mode, clientId: client.0, clientSecret: client.1,
+                opHost: asURL, claims: claims, claimsRedirectURI: DemoEnvironment.claimsRedirectURI,
+                interactiveTimeout: .seconds(5))
+            return try RequestingParty(options: options, controlPlane: controlPlane) { say("     \($0)") }.run()
+        }
+        let plain = DemoEnvironment.clients[0]
+        let claimsClient = DemoEnvironment.clients[1]
+        check("flow 1 (no claims gathering, oxd): ticket → RPT → 200") {
+            try flow(host: "non-claim-gathering.example.com", client: plain, claims: [:],
+                mode: .oxd(oxdURL: asURL, oxdId: plain.oxdId)).status == 200
+        }
+        check("flow 1 (no claims gathering, UMA 2.0 token endpoint): ticket → RPT → 200") {
+            try flow(host: "non-claim-gathering.example.com", client: plain, claims: [:], mode: .uma2(issuer: asURL))
+                .status == 200
+        }
+        check("flow 2 (claims gathering US/NY, oxd): need_info → claims → RPT → 200") {
+            try flow(host: "claim-gathering.example.com", client: claimsClient,
+                claims: ["country": "US", "city": "NY"], mode: .oxd(oxdURL: asURL, oxdId: claimsClient.oxdId))
+                .status == 200
+        }
+        check("flow 2 with a wrong city gets no RPT") {
+            do {
+                _ = try flow(host: "claim-gathering.example.com", client: claimsClient,
+                    claims: ["country": "US", "city": "LA"], mode: .oxd(oxdURL: asURL, oxdId: claimsClient.oxdId))
+                return false
+            } catch {
+                return true
+            }
+        }
+        say("\(passed) passed, \(failed) failed")
+        return failed == 0
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import DevAuthorizationServer
+import Foundation
+import PEPCore
+import PEPProxy
+import UMAClient
+import UMAPEPRuntime
+
+/// `uma-pep dev-as`: the development authorization server alone (oxd API + UMA 2.0 endpoints + claims form).
+struct DevAS: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev-as",
+        abstract: "Run the development authorization server (oxd API, UMA 2.0 endpoints, claims-gathering page).",
+        discussion: """
+            In-memory, for development and tests only. Defaults match `uma-pep demo`: clients demo-client /
+            demo-secret (oxd_id demo-oxd-id) and demo-claims-client / demo-claims-secret; scope `read` is
+            granted without policy, `claims_read` needs the tutorial's claims country=US and city=NY.
+            --config takes a JSON file of DevAuthorizationServerConfiguration fields (docs/getting-started.md).
+            """)
+
+    @Option(help: "Address to listen on.")
+    var listen: String = "127.0.0.1:8443"
+
+    @Option(help: "The issuer URL to advertise (default: http://<listen>).")
+    var issuer: String?
+
+    @Option(help: "A JSON configuration file (clients, policies, lifetimes).")
+    var config: String?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        let logger = try self.logging.makeLogger(label: "uma-pep.dev-as")
+        let address = try SocketAddress(parsing: self.listen)
+        var configuration = DemoEnvironment.authorizationServerConfiguration(issuer: self.issuer ?? "http://\(address)")
+        if let path = self.config {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let json: JSONValue
+            do {
+                json = try JSONCodec.parse(Array(data))
+            } catch {
+                throw CLIError("\(path): not valid JSON (\(error))")
+            }
+            do {
+                configuration = try DevAuthorizationServerConfiguration(json: json)
+            } catch {
+                throw CLIError("\(path): \(error)")
+            }
+            if configuration.issuer == DevAuthorizationServerConfiguration().issuer, let issuer = self.issuer {
+                configuration.issuer = issuer
+            }
+        }
+        let server = try DevAuthorizationServer(configuration: configuration)
+        try server.prepareSigningKey()
+        let http = HTTPServer(
+            listeners: [.init(address: address, role: .local(DevAuthorizationServerResponder(server: server)), name: "dev-as")],
+            workers: 1, limits: ServerLimits(), logger: logger, accessLog: false)
+        let bound = try http.start()
+        say("uma-pep dev-as: listening on \(bound[0]), issuer \(configuration.issuer)")
+        Signals.onTerminate { http.shutdown(graceful: false) }
+        http.waitUntilStopped()
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import PEPCore
+import UMAPEPRuntime
+
+/// `uma-pep serve --config FILE`: the proxy (the main job).
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the proxy with a configuration file (YAML or JSON; see docs/configuration.md).")
+
+    @Option(name: .shortAndLong, help: "The configuration file.")
+    var config: String
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        let logger = try self.logging.makeLogger(label: "uma-pep")
+        let configuration = try ConfigFile.load(self.config)
+        let runtime: PEPRuntime
+        do {
+            runtime = try PEPRuntime(
+                configuration: configuration, logger: logger, accessLog: !self.logging.noAccessLog)
+        } catch {
+            throw CLIError("\(self.config): \(error)")
+        }
+        let addresses: PEPRuntime.Addresses
+        do {
+            addresses = try runtime.start()
+        } catch {
+            throw CLIError("\(error)")
+        }
+        for address in addresses.proxy { say("uma-pep: proxy listening on \(address)") }
+        say("uma-pep: admin listening on \(addresses.admin) (/metrics, /healthz, /readyz)")
+        Signals.onTerminate { runtime.shutdown(graceful: true) }
+        runtime.waitUntilStopped()
+        say("uma-pep: stopped")
+    }
+}
+
+/// Reading and compiling a configuration file, with errors that name the file and the field.
+enum ConfigFile {
+    static func load(_ path: String) throws -> PEPConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CLIError("\(path): cannot read the file (\(error.localizedDescription))")
+        }
+        do {
+            return try ConfigLoader.load(
+                text: text, fileName: path, environment: ProcessInfo.processInfo.environment,
+                coreCount: ProcessInfo.processInfo.activeProcessorCount)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// A fatal command-line error: printed to stderr as `error: <message>`, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Graceful stop on SIGTERM / SIGINT (DESIGN.md: stop accepting, drain in-flight requests).
+enum Signals {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    static func onTerminate(_ action: @escaping @Sendable () -> Void) {
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("uma-pep: signal \(sig), draining\n".utf8))
+                action()
+            }
+            source.resume()
+            Self.sources.append(source)
+        }
+    }
+}
