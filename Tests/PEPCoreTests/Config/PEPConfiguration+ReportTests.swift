@@ -17,7 +17,7 @@ import Testing
         #expect(report.contains("client_secret: REDACTED"))
         #expect(!report.contains("TOPSECRET-123"))
         #expect(report.contains("hosts: claim-gathering.example.com -> http://127.0.0.1:9000"))
-        #expect(report.contains("GET, POST: requires any of [read]; scope_expression (read)"))
+        #expect(report.contains("GET, POST: requires any of [claims_read]; scope_expression (claims_read)"))
         #expect(report.contains("      /todos\n        GET: requires any of [read]"))
         #expect(report.contains("      /public/??\n        ?: public (no token check)"))
         #expect(report.contains("header x-oauth-client-id = introspect_data.client_id (string)"))
