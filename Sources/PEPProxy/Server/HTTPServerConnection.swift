@@ -85,10 +85,38 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         switch self.state {
         case .proxying(let exchange):
             exchange.clientEvent(event)
+        case .awaitingResponder where event == .eof:
+            // Half-closed after a complete request: answer, then close.
+            self.peerClosed = true
+        case .writing where event == .eof:
+            self.state = .writing(closeAfter: true)
+        case .readingHead where event == .eof && socket.inputLength > 0 && !self.peerClosed:
+            // Bytes may hold complete pipelined requests; serve them, then close.
+            self.peerClosed = true
+            self.readHead()
+        case .readingHead where event == .eof:
+            // Nothing more will come: close once what was already answered has been written.
+            self.closeAfterFlush()
         default:
             self.close()
         }
     }
+
+    /// Closes once the output buffer has drained (a response may still be in it).
+    func closeAfterFlush() {
+        if case .closed = self.state { return }
+        if self.socket.outputLength == 0 {
+            self.close()
+        } else {
+            self.timer?.cancel()
+            self.socket.setReading(false)
+            self.socket.setWriteLowWatermark(0)
+            self.state = .writing(closeAfter: true)
+        }
+    }
+
+    /// The client half-closed: finish what it asked for, then close instead of keeping alive.
+    private var peerClosed = false
 
     // MARK: request heads
 
@@ -194,7 +222,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// Writes a whole response and, once written, closes or reads the next request.
     func respond(_ response: HTTPResponseMessage, keepAlive: Bool, isHead: Bool = false) {
         guard case .closed = self.state else {
-            let close = !keepAlive || self.draining
+            let close = !keepAlive || self.draining || self.peerClosed
             let bytes = ResponseSerializer.serialize(response, close: close, omitBody: isHead)
             self.state = .writing(closeAfter: close)
             self.socket.write(bytes)
@@ -213,11 +241,10 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// Called by a finished `ProxyExchange`: continue with the next request or close.
     func exchangeFinished(keepAlive: Bool) {
         guard case .proxying = self.state else { return }
-        if keepAlive && !self.draining {
+        if keepAlive && !self.draining && !self.peerClosed {
             self.startNextRequest()
         } else {
-            self.state = .writing(closeAfter: true)
-            if self.socket.outputLength == 0 { self.close() }
+            self.closeAfterFlush()
         }
     }
 

@@ -347,6 +347,12 @@ final class ProxyExchange: BufferedSocketDelegate {
     }
 
     func clientEvent(_ event: BufferedSocket.Event) {
+        // A client that half-closes after a complete request (`printf … | nc`) still gets its response; the
+        // connection closes after it.
+        if event == .eof, self.requestBody.isDone, !self.finished {
+            self.keepAlive = false
+            return
+        }
         // The client went away (or timed out sending its body): drop the upstream connection, never reuse it.
         self.abort()
         self.connection.close()

@@ -163,3 +163,31 @@ final class Counter: @unchecked Sendable {
         return value - 1
     }
 }
+
+@Suite(.serialized) struct HalfCloseTests {
+    /// A client that sends a complete request and half-closes (`printf … | nc`) still gets the response.
+    @Test func halfClosedClientGetsItsResponse() throws {
+        let proxy = try TestProxy()
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /half HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        client.shutdownWrite()
+        let started = Date()
+        let text = String(decoding: client.readAll(timeout: 3), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(text.contains("GET /half"))
+        // The proxy closed the connection after the response (readAll returned before its timeout).
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
+    /// A locally answered request (no route) on a half-closed connection is answered too.
+    @Test func halfClosedClientGetsLocalAnswer() throws {
+        let proxy = try TestProxy()
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET / HTTP/1.1\r\nHost: nowhere.test\r\n\r\n")
+        client.shutdownWrite()
+        let text = String(decoding: client.readAll(timeout: 3), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 404 "))
+    }
+}
