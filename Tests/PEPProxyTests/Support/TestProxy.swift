@@ -22,7 +22,7 @@ final class UpstreamRecorder: @unchecked Sendable {
 }
 
 /// An in-process upstream (local responder) and a proxy in front of it, on loopback port 0.
-final class TestProxy {
+final class TestProxy: @unchecked Sendable {
     let recorder = UpstreamRecorder()
     let upstreamServer: HTTPServer
     let proxyServer: HTTPServer
@@ -31,7 +31,7 @@ final class TestProxy {
 
     init(
         limits: ServerLimits = ServerLimits(), workers: Int = 1, authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
-        options: ProxyOptions = ProxyOptions(), upstreamPort fixedPort: Int? = nil,
+        options: ProxyOptions = ProxyOptions(), upstreamPort fixedPort: Int? = nil, preserveHost: Bool = false,
         upstream: @escaping @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = TestProxy.echo
     ) throws {
         var logger = Logger(label: "test")
@@ -47,7 +47,8 @@ final class TestProxy {
         self.upstreamPort = try fixedPort ?? self.upstreamServer.start()[0].port
         let upstreamAddress = try SocketAddress(host: "127.0.0.1", port: self.upstreamPort)
         let service = ProxyService(
-            name: "api", upstream: UpstreamTarget(address: upstreamAddress, hostHeader: "backend.internal"))
+            name: "api", upstream: UpstreamTarget(address: upstreamAddress, hostHeader: "backend.internal"),
+            preserveHost: preserveHost)
         let routes = try RouteTable<Int>([(patterns: [try HostPattern(parsing: "api.test")], value: 0)])
         let engine = ProxyEngine(services: [service], routes: routes, options: options, authorizer: authorizer)
         self.proxyServer = HTTPServer(
