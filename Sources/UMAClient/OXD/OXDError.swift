@@ -1,3 +1,5 @@
+public import PEPCore
+
 /// Why an oxd command gave no usable answer. The PEP maps every case to `502`
 /// `{"message":"An unexpected error ocurred"}` (SPEC §2.9, Appendix A row 7).
 public enum OXDError: Error, Sendable, Equatable {

@@ -1,3 +1,5 @@
+public import PEPCore
+
 /// Why a call to a UMA 2.0 authorization server gave no usable answer. The PEP maps every case to 502
 /// (SPEC A8, SECURITY.md case 20). `operation` is one of `discovery`, `pat`, `introspection`, `permission`,
 /// `resource_registration`, `token`.

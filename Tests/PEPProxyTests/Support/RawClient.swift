@@ -72,6 +72,13 @@ final class RawClient {
 
     var leftover: [UInt8] = []
 
+    /// Whatever has arrived so far, without waiting.
+    func poll() -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        return n > 0 ? Array(buffer[0..<n]) : []
+    }
+
     /// Whether the server closed the connection (read returns 0 within `timeout`).
     func isClosedByPeer(timeout: Double = 3) -> Bool {
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))

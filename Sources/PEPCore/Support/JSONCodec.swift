@@ -1,4 +1,3 @@
-import PEPCore
 
 /// A strict RFC 8259 JSON reader for PEPCore's `JSONValue` (the writer is in `JSONCodec+Serialization.swift`).
 ///

@@ -1,4 +1,3 @@
-import PEPCore
 
 extension JSONCodec {
     /// Serializes `value` as compact UTF-8 JSON (RFC 8259). Object members are written in sorted key order so
