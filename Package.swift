@@ -20,12 +20,17 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        // C shims: module maps + tiny inline wrappers only.
+        // C shims: module maps + tiny inline wrappers only. CSystemHeaders owns the libc headers the three
+        // libraries share (see its shim.h); every shim includes it first.
+        .systemLibrary(name: "CSystemHeaders", path: "Sources/CSystemHeaders"),
         .systemLibrary(
             name: "CLibevent", path: "Sources/CLibevent", pkgConfig: "libevent_openssl",
             providers: [.apt(["libevent-dev"])]),
+        // No pkgConfig for libcurl: Debian's libcurl.pc adds -I/usr/include/x86_64-linux-gnu, which makes clang
+        // import the multiarch system headers into this module too and clash with Glibc's (fd_set defined
+        // twice, intermittently on clean builds). The module map links -lcurl; the headers are in /usr/include.
         .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            name: "CCurl", path: "Sources/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
@@ -39,14 +44,14 @@ let package = Package(
         .target(
             name: "PEPProxy",
             dependencies: [
-                "PEPCore", "CLibevent", "COpenSSL",
+                "PEPCore", "CSystemHeaders", "CLibevent", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Control plane: libcurl multi, oxd API, UMA 2.0 endpoints.
         .target(
             name: "UMAClient",
             dependencies: [
-                "PEPCore", "CCurl", "CLibevent",
+                "PEPCore", "CSystemHeaders", "CCurl", "CLibevent",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Metrics: gluu_* parity series and uma_pep_* series, Prometheus exposition, admin endpoints.
@@ -62,7 +67,7 @@ let package = Package(
         .target(
             name: "DevAuthorizationServer",
             dependencies: [
-                "PEPCore", "PEPProxy", "COpenSSL",
+                "PEPCore", "PEPProxy", "CSystemHeaders", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Assembly: config → data plane + control plane + enforcement driver + metrics; the demo environment.

@@ -2,6 +2,7 @@
 // imported by Swift; these typed inline wrappers are the only additions (prefixed CCurl_).
 #ifndef CCURL_SHIM_H
 #define CCURL_SHIM_H
+#include "../CSystemHeaders/shim.h"
 #include <curl/curl.h>
 
 static inline CURLcode CCurl_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }

@@ -2,6 +2,7 @@
 // Only what Swift cannot import (macros) is wrapped here, each prefixed CLibevent_.
 #ifndef CLIBEVENT_SHIM_H
 #define CLIBEVENT_SHIM_H
+#include "../CSystemHeaders/shim.h"
 #include <event2/event.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>

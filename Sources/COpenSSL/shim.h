@@ -1,6 +1,7 @@
 // COpenSSL: OpenSSL 3 (TLS and crypto) for Swift. Only macros Swift cannot import are wrapped (prefixed COpenSSL_).
 #ifndef COPENSSL_SHIM_H
 #define COPENSSL_SHIM_H
+#include "../CSystemHeaders/shim.h"
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>

@@ -35,11 +35,14 @@ public final class EnforcementDriver: RequestAuthorizer {
     let upstreamHeaders: HeadersCache
     let metrics: PEPMetrics?
     let epochSeconds: @Sendable () -> Int64
+    /// `cache.max_entries: 0` turns caching off: nothing is stored, single-flight still shares in-flight calls.
+    let cachingEnabled: Bool
 
     init(
-        services: [ServiceContext], cacheLimits: CacheLimits, metrics: PEPMetrics?,
+        services: [ServiceContext], cacheLimits: CacheLimits, cachingEnabled: Bool = true, metrics: PEPMetrics?,
         epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
+        self.cachingEnabled = cachingEnabled
         self.services = services
         self.introspections = IntrospectionCache(limits: cacheLimits)
         self.decisions = DecisionCache(limits: cacheLimits)
@@ -111,7 +114,7 @@ public final class EnforcementDriver: RequestAuthorizer {
 
     /// Applies cache updates that no single-flight leader owns.
     func apply(_ updates: [CacheUpdate]) {
-        guard !updates.isEmpty else { return }
+        guard !updates.isEmpty, self.cachingEnabled else { return }
         let instant = Self.instant()
         for update in updates {
             switch update {
@@ -135,9 +138,8 @@ public final class EnforcementDriver: RequestAuthorizer {
             let facts = machine.metrics
             if let client = facts.authenticatedClientId { metrics.recordAuthenticated(service: id, consumer: client) }
             if facts.granted {
-                metrics.recordGranted(
-                    service: id,
-                    consumer: facts.consumer?.customId ?? facts.authenticatedClientId ?? "openid_connect_authentication")
+                // SPEC Part B §7: the consumer's custom_id, or the literal below when no consumer is mapped.
+                metrics.recordGranted(service: id, consumer: facts.consumer?.customId ?? "openid_connect_authentication")
             }
             if facts.ticketIssued { metrics.recordTicket(service: id) }
         }

@@ -102,7 +102,7 @@ final class EnforcementTask: @unchecked Sendable {
             }), case .storeIntrospection(_, let value, let ttl) = updates[index] {
                 updates.remove(at: index)
                 waiters = self.driver.introspections.complete(
-                    key, value: value, ttl: ttl, now: EnforcementDriver.instant())
+                    key, value: value, ttl: self.driver.cachingEnabled ? ttl : .zero, now: EnforcementDriver.instant())
             } else {
                 waiters = self.driver.introspections.fail(key)
             }
@@ -124,7 +124,8 @@ final class EnforcementTask: @unchecked Sendable {
                 return false
             }), case .storeGrant(_, let grant, let ttl) = updates[index] {
                 updates.remove(at: index)
-                waiters = self.driver.decisions.complete(key, value: grant, ttl: ttl, now: EnforcementDriver.instant())
+                waiters = self.driver.decisions.complete(
+                    key, value: grant, ttl: self.driver.cachingEnabled ? ttl : .zero, now: EnforcementDriver.instant())
             } else {
                 waiters = self.driver.decisions.fail(key)
             }

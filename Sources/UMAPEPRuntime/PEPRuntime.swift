@@ -123,8 +123,8 @@ public final class PEPRuntime: @unchecked Sendable {
         }
         let driver = EnforcementDriver(
             services: contexts,
-            cacheLimits: CacheLimits(maxEntries: max(configuration.cache.maxEntries, 1)),
-            metrics: self.metrics)
+            cacheLimits: CacheLimits(maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
+            cachingEnabled: configuration.cache.maxEntries > 0, metrics: self.metrics)
         let routes: RouteTable<Int>
         do {
             routes = try RouteTable(configuration.services.enumerated().map { (patterns: $1.hosts, value: $0) })

@@ -140,7 +140,7 @@ public final class RequestingParty: Sendable {
         case .oxd(let oxdURL, let oxdId):
             let client = self.oxdClient(oxdURL: oxdURL, oxdId: oxdId)
             result = Blocking.wait { done in
-                client.umaRPGetRPT(ticket: ticket) { done($0.mapError { RequestingPartyError("\($0.detail)") }) }
+                client.umaRPGetRPT(ticket: ticket) { done($0.mapError { RequestingPartyError(Self.explain($0)) }) }
             }
             self.say("\(step). POST \(oxdURL)/get-client-token, then /uma-rp-get-rpt with the ticket")
         case .uma2(let issuer):
@@ -288,6 +288,14 @@ public final class RequestingParty: Sendable {
             configuration: UMA2ClientConfiguration(
                 issuer: issuer, clientId: self.options.clientId, clientSecret: self.options.clientSecret),
             controlPlane: self.controlPlane, tokens: self.tokens)
+    }
+
+    /// An oxd failure with oxd's own error code when it sent one (`forbidden_by_policy`, `invalid_ticket`, …).
+    static func explain(_ error: OXDError) -> String {
+        if case .unexpectedStatus(let command, let status, let code?) = error {
+            return "\(command) answered \(status) \(code)"
+        }
+        return error.detail
     }
 
     /// A token shown in logs: its first 6 characters and its length (never the whole token).

@@ -130,7 +130,8 @@ final class ResourceRegistration: @unchecked Sendable {
         var work: [(service: String, rule: Int, condition: Int, description: UMA2ResourceDescription)] = []
         for service in self.services {
             for (r, rule) in service.protectionDocument.rules.enumerated() {
-                for (c, condition) in rule.conditions.enumerated() where !condition.isPublic {
+                for (c, condition) in rule.conditions.enumerated()
+                where !condition.isPublic && self.ids[service.name]?.id(rule: r, condition: c) == nil {
                     let name = "\(rule.path) [\(condition.httpMethods.joined(separator: ","))]"
                     work.append((service.name, r, c, UMA2ResourceDescription(name: name, scopes: condition.requiredScopes)))
                 }

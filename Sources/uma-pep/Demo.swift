@@ -140,13 +140,13 @@ struct DemoSelfTest {
                 claims: ["country": "US", "city": "NY"], mode: .oxd(oxdURL: asURL, oxdId: claimsClient.oxdId))
                 .status == 200
         }
-        check("flow 2 with a wrong city gets no RPT") {
+        check("flow 2 with a wrong city gets no RPT (forbidden_by_policy)") {
             do {
                 _ = try flow(host: "claim-gathering.example.com", client: claimsClient,
                     claims: ["country": "US", "city": "LA"], mode: .oxd(oxdURL: asURL, oxdId: claimsClient.oxdId))
                 return false
             } catch {
-                return true
+                return "\(error)".contains("forbidden_by_policy")
             }
         }
         say("\(passed) passed, \(failed) failed")

@@ -133,6 +133,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         case .incomplete:
             return
         case .rejected(let error):
+            self.recordRejection(status: error.status, detail: error.detail)
             self.reject(status: error.status, detail: error.detail)
         case .complete(let head, let consumed):
             self.socket.drainInput(consumed)
@@ -236,6 +237,19 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.worker.logger.debug("request rejected", metadata: ["status": "\(status)", "detail": "\(detail)"])
         let response = HTTPResponseMessage(status: status, headers: [], body: [])
         self.respond(response, keepAlive: false)
+    }
+
+    /// A request head refused before any exchange began (framing, limits): on a proxy listener it is counted and
+    /// access-logged like any other request (`rejected`), with no method or path (they were not trusted).
+    private func recordRejection(status: Int, detail: String) {
+        guard case .proxy(let original) = self.context.role else { return }
+        let engine = self.worker.proxyEngine ?? original
+        engine.observer?.exchangeCompleted(
+            ExchangeRecord(serviceIndex: nil, ruleIndex: nil, method: "", status: status, duration: .zero, detail: detail))
+        if self.worker.accessLog, self.worker.logger.logLevel <= .info {
+            self.worker.logger.info(
+                "access", metadata: ["status": "\(status)", "decision": "\(detail)", "peer": "\(self.peer?.description ?? "-")"])
+        }
     }
 
     /// Called by a finished `ProxyExchange`: continue with the next request or close.

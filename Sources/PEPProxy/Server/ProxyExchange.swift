@@ -68,6 +68,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         } catch {
             self.finished = true
             self.decisionDetail = error.detail
+            self.log(status: 400)
             return self.connection.reject(status: 400, detail: error.detail)
         }
         self.path = target.path
@@ -80,6 +81,8 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.serviceIndex = index
         if case .contentLength(let length) = self.head.framing, length > UInt64(self.worker.limits.maxBodyBytes) {
             self.finished = true
+            self.decisionDetail = "http1.body_too_large"
+            self.log(status: 413)
             return self.connection.reject(status: 413, detail: "http1.body_too_large")
         }
         let request = AuthorizationRequest(
@@ -273,7 +276,11 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// only when nothing of the request body has been consumed and no response byte arrived.
     private var canRetry: Bool {
         self.upstreamReused && !self.retried && self.requestBody.bytesRelayed == 0 && self.head.framing == .none
+            && Self.idempotentMethods.contains(self.head.method)
     }
+
+    /// Methods a proxy may retry automatically (RFC 9110 §9.2.2).
+    static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
 
     private func retry() {
         self.retried = true

@@ -133,7 +133,9 @@ struct ControlPlaneTests {
         #expect(result == .failure(.timeout))
         let elapsed = ContinuousClock.now - started
         #expect(elapsed >= .milliseconds(250))
-        #expect(elapsed < .seconds(3))
+        // `.timeout` proves the deadline fired (the server never answers); this bound only rules out a hang.
+        // Elapsed time includes waiting for a free cooperative thread while blocking suites run in parallel.
+        #expect(elapsed < .seconds(30))
     }
 
     /// A response body over the cap fails with `.responseTooLarge`.

@@ -332,6 +332,7 @@ struct OXDClientTests {
         let started = ContinuousClock.now
         let result = await awaitResult { client.getClientToken(completion: $0) }
         #expect(result == .failure(.transport(command: "get-client-token", .timeout)))
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // The `.timeout` proves the deadline fired; this bound only rules out a hang (see ControlPlaneTests).
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }
