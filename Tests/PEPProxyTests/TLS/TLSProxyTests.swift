@@ -1,0 +1,147 @@
+import COpenSSL
+import Foundation
+import Testing
+@testable import PEPProxy
+
+/// HTTPS client → uma-pep (TLS listener) → HTTPS upstream, over loopback, every certificate from a test CA.
+@Suite(.serialized) struct TLSProxyTests {
+    /// Two requests on one client connection are both proxied to the verified HTTPS upstream over one pooled
+    /// upstream connection, and the upstream sees `X-Forwarded-Proto: https`.
+    @Test func proxiesHTTPSToHTTPSWithKeepAliveOnBothSides() throws {
+        let pki = try TLSTestPKI()
+        let proxy = try TLSTestProxy(
+            proxyTLS: TLSServerConfiguration(certificates: [try pki.files("proxy")]),
+            upstreamCertificate: try pki.files("upstream"),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath))
+        defer { proxy.stop() }
+        let client = try TLSTestClient(port: proxy.proxyPort, options: .init(caFile: pki.caPath))
+        #expect(client.alpn == "http/1.1")
+        for path in ["/one", "/two"] {
+            client.send(tlsTestRequest(path))
+            let response = try #require(client.readResponse())
+            #expect(response.status == 200)
+            #expect(response.bodyText.hasPrefix("GET \(path)"))
+        }
+        #expect(proxy.recorder.requests.count == 2)
+        let forwarded = proxy.recorder.requests.map { request in
+            request.headers.first { $0.name.lowercased() == "x-forwarded-proto" }?.value
+        }
+        #expect(forwarded == ["https", "https"])
+        #expect(proxy.upstreamTLS.handshakeCounts.full == 1)
+        #expect(proxy.upstreamTLS.handshakeCounts.resumed == 0)
+    }
+
+    /// A new upstream connection resumes the TLS session of the previous one.
+    @Test func resumesUpstreamSessions() throws {
+        let pki = try TLSTestPKI()
+        var limits = ServerLimits()
+        limits.upstreamMaxRequests = 1
+        let proxy = try TLSTestProxy(
+            proxyTLS: nil, upstreamCertificate: try pki.files("upstream"),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath), limits: limits)
+        defer { proxy.stop() }
+        let client = try RawClient(port: proxy.proxyPort)
+        for _ in 0..<3 {
+            client.send(tlsTestRequest())
+            #expect(client.readResponse()?.status == 200)
+        }
+        #expect(proxy.upstreamTLS.handshakeCounts.full == 1)
+        #expect(proxy.upstreamTLS.handshakeCounts.resumed == 2)
+    }
+
+    /// An upstream whose certificate was signed by another CA gets nothing: the client sees 502 and the upstream
+    /// records no request.
+    @Test func refusesAnUpstreamCertificateFromAnotherCA() throws {
+        let pki = try TLSTestPKI()
+        let other = try DevelopmentCertificateAuthority(commonName: "someone else's CA")
+        let proxy = try TLSTestProxy(
+            proxyTLS: nil, upstreamCertificate: try pki.files("upstream", by: other),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath))
+        defer { proxy.stop() }
+        let client = try RawClient(port: proxy.proxyPort)
+        client.send(tlsTestRequest())
+        let response = try #require(client.readResponse())
+        #expect(response.status == 502)
+        #expect(proxy.recorder.requests.isEmpty)
+        #expect(proxy.upstreamTLS.handshakeCounts.full == 0)
+    }
+
+    /// An upstream certificate for another host name is refused (host-name verification), with 502.
+    @Test func refusesAnUpstreamCertificateForAnotherName() throws {
+        let pki = try TLSTestPKI()
+        let proxy = try TLSTestProxy(
+            proxyTLS: nil,
+            upstreamCertificate: try pki.files("upstream", commonName: "other.test", names: ["other.test"]),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath), upstreamName: "localhost")
+        defer { proxy.stop() }
+        let client = try RawClient(port: proxy.proxyPort)
+        client.send(tlsTestRequest())
+        #expect(client.readResponse()?.status == 502)
+        #expect(proxy.recorder.requests.isEmpty)
+    }
+
+    /// An expired upstream certificate is refused with 502.
+    @Test func refusesAnExpiredUpstreamCertificate() throws {
+        let pki = try TLSTestPKI()
+        let proxy = try TLSTestProxy(
+            proxyTLS: nil, upstreamCertificate: try pki.files("upstream", validityDays: -1),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath))
+        defer { proxy.stop() }
+        let client = try RawClient(port: proxy.proxyPort)
+        client.send(tlsTestRequest())
+        #expect(client.readResponse()?.status == 502)
+        #expect(proxy.recorder.requests.isEmpty)
+    }
+
+    /// `insecure_skip_verify` accepts any upstream certificate (development only).
+    @Test func skipsVerificationWhenAskedTo() throws {
+        let pki = try TLSTestPKI()
+        let other = try DevelopmentCertificateAuthority(commonName: "someone else's CA")
+        let proxy = try TLSTestProxy(
+            proxyTLS: nil, upstreamCertificate: try pki.files("upstream", by: other),
+            upstreamClient: TLSClientConfiguration(insecureSkipVerify: true))
+        defer { proxy.stop() }
+        let client = try RawClient(port: proxy.proxyPort)
+        client.send(tlsTestRequest())
+        #expect(client.readResponse()?.status == 200)
+    }
+
+    /// A client limited to TLS 1.1 is refused by the listener (protocol_version alert).
+    @Test func refusesTLS11Clients() throws {
+        let pki = try TLSTestPKI()
+        let proxy = try TLSTestProxy(
+            proxyTLS: TLSServerConfiguration(certificates: [try pki.files("proxy")]),
+            upstreamCertificate: try pki.files("upstream"),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath))
+        defer { proxy.stop() }
+        var options = TLSTestClient.Options(caFile: pki.caPath)
+        options.minVersion = TLS1_1_VERSION
+        options.maxVersion = TLS1_1_VERSION
+        options.securityLevel = 0
+        #expect {
+            _ = try TLSTestClient(port: proxy.proxyPort, options: options)
+        } throws: { error in
+            (error as? TLSTestClientError)?.reason.contains("protocol version") == true
+        }
+        // The same client allowed TLS 1.2 gets through.
+        options.maxVersion = TLS1_2_VERSION
+        let client = try TLSTestClient(port: proxy.proxyPort, options: options)
+        #expect(client.version == "TLSv1.2")
+        #expect(proxy.recorder.requests.isEmpty)
+    }
+
+    /// A plaintext HTTP request to a TLS port gets no HTTP answer and the connection is closed.
+    @Test func refusesPlaintextOnATLSPort() throws {
+        let pki = try TLSTestPKI()
+        let proxy = try TLSTestProxy(
+            proxyTLS: TLSServerConfiguration(certificates: [try pki.files("proxy")]),
+            upstreamCertificate: try pki.files("upstream"),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath))
+        defer { proxy.stop() }
+        let client = try RawClient(port: proxy.proxyPort)
+        client.send(tlsTestRequest())
+        let answer = client.readAll(timeout: 3)
+        #expect(!String(decoding: answer, as: UTF8.self).contains("HTTP/1.1"))
+        #expect(proxy.recorder.requests.isEmpty)
+    }
+}
