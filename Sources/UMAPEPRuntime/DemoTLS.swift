@@ -19,7 +19,8 @@ struct DemoTLS {
     init(directory: String) throws {
         self.files = try DevelopmentCertificateAuthority.writeDevelopmentFiles(
             to: directory, serverNames: Self.serverNames)
-        self.serverContext = try TLSServerContext(configuration: TLSServerConfiguration(certificates: [self.files.server]))
+        self.serverContext = try TLSServerContext(
+            configuration: TLSServerConfiguration(certificates: [self.files.server]))
     }
 
     /// The tutorial configuration with TLS: every listener HTTPS with the server certificate, every authorization

@@ -2,7 +2,9 @@ extension ConfigLoader {
     /// `listen[].tls`: `certificate` + `private_key` (the default certificate), optional `certificates` (more
     /// `{certificate, private_key}` pairs, chosen by SNI; the first entry is the default when the single pair
     /// is absent), optional `client_ca` (mutual TLS).
-    static func loadListenerTLS(_ node: ConfigNode, at path: FieldPath, file: String) throws(ConfigError) -> ListenerTLS {
+    static func loadListenerTLS(
+        _ node: ConfigNode, at path: FieldPath, file: String
+    ) throws(ConfigError) -> ListenerTLS {
         let tls = try ConfigReader(
             node, at: path, file: file, allowed: ["certificate", "private_key", "certificates", "client_ca"])
         var pairs: [TLSCertificatePaths] = []

@@ -48,7 +48,9 @@ public struct UpstreamTLS: Sendable, Equatable {
     public let clientCertificate: TLSCertificatePaths?
 
     /// Creates upstream TLS settings.
-    public init(caFile: String? = nil, insecureSkipVerify: Bool = false, clientCertificate: TLSCertificatePaths? = nil) {
+    public init(
+        caFile: String? = nil, insecureSkipVerify: Bool = false, clientCertificate: TLSCertificatePaths? = nil
+    ) {
         self.caFile = caFile
         self.insecureSkipVerify = insecureSkipVerify
         self.clientCertificate = clientCertificate

@@ -18,7 +18,9 @@ extension DevelopmentCertificateAuthority {
     ///
     /// - Parameter serverNames: DNS names and IP literals the server certificate covers (subjectAltName).
     /// - Throws: `TLSError.generationFailed`, or Foundation's file errors.
-    public static func writeDevelopmentFiles(to directory: String, serverNames: [String]) throws -> DevelopmentTLSFiles {
+    public static func writeDevelopmentFiles(
+        to directory: String, serverNames: [String]
+    ) throws -> DevelopmentTLSFiles {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let ca = try DevelopmentCertificateAuthority()
         let base = URL(fileURLWithPath: directory)

@@ -102,7 +102,8 @@ public final class DevelopmentCertificateAuthority: @unchecked Sendable {
         try Self.fill(
             certificate, subject: commonName, publicKey: key, issuer: self.certificate, issuerKey: self.key,
             validityDays: validityDays, extensions: extensions)
-        return Issued(certificatePEM: try Self.pem(certificate: certificate), privateKeyPEM: try Self.pem(privateKey: key))
+        return Issued(
+            certificatePEM: try Self.pem(certificate: certificate), privateKeyPEM: try Self.pem(privateKey: key))
     }
 
     /// Writes the CA certificate to `path` (the trust anchor clients need).
@@ -194,8 +195,9 @@ public final class DevelopmentCertificateAuthority: @unchecked Sendable {
     fileprivate static func writePrivate(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         try? FileManager.default.removeItem(at: url)
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        let created = FileManager.default.createFile(
+            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        guard created else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
     }
 
     private static func isIPLiteral(_ host: String) -> Bool {

@@ -32,7 +32,8 @@ import Testing
         let second = try #require(config.listeners[1].tls)
         #expect(second.certificatePath == "/tls/c.pem")
         #expect(second.additionalCertificates.map(\.certificatePath) == ["/tls/d.pem"])
-        #expect(config.checkReport().contains("0.0.0.0:8443 (https, client certificate required, 2 certificates by SNI)"))
+        #expect(
+            config.checkReport().contains("0.0.0.0:8443 (https, client certificate required, 2 certificates by SNI)"))
     }
 
     /// Client certificates for upstreams and authorization servers are read as pairs.
@@ -64,10 +65,15 @@ import Testing
          "config.missing_field"),
         ("listen: [{address: \"127.0.0.1:1\", tls: {certificates: [{certificate: c}]}}]",
          "listen[0].tls.certificates[0].private_key", "config.missing_field"),
-        ("listen: [{address: \"127.0.0.1:1\", tls: {private_key: k, certificates: [{certificate: c, private_key: k}]}}]",
-         "listen[0].tls.certificate", "config.missing_field"),
-        ("listen: [{address: \"127.0.0.1:1\", tls: {certificates: [{certificate: c, private_key: k, sni: x}]}}]",
-         "listen[0].tls.certificates[0].sni", "config.unknown_field"),
+        (
+            "listen: [{address: \"127.0.0.1:1\", tls: {private_key: k, certificates: [{certificate: c, private_key: k}]}}"
+                + "]",
+            "listen[0].tls.certificate", "config.missing_field"
+        ),
+        (
+            "listen: [{address: \"127.0.0.1:1\", tls: {certificates: [{certificate: c, private_key: k, sni: x}]}}]",
+            "listen[0].tls.certificates[0].sni", "config.unknown_field"
+        ),
         ("listen: [{address: \"127.0.0.1:1\", tls: {}}]", "listen[0].tls.certificate", "config.missing_field"),
     ])
     func refusesIncompleteListenerTLS(extra: String, fieldPath: String, detail: String) {
@@ -79,7 +85,8 @@ import Testing
     /// A client certificate without its key (or the reverse) is an error naming the missing one.
     @Test func refusesHalfAClientCertificate() {
         let server = ConfigTestSupport.config().replacingOccurrences(
-            of: "    client_secret: s3cr3t-value", with: "    client_secret: s3cr3t-value\n    client_private_key: /k.pem")
+            of: "    client_secret: s3cr3t-value",
+            with: "    client_secret: s3cr3t-value\n    client_private_key: /k.pem")
         let serverError = ConfigTestSupport.error(server)
         #expect(serverError?.fieldPath == "authorization_servers.gluu.client_certificate")
         #expect(serverError?.detail == "config.missing_field")

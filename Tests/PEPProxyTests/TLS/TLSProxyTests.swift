@@ -31,6 +31,65 @@ import Testing
         #expect(proxy.upstreamTLS.handshakeCounts.resumed == 0)
     }
 
+    /// A 2 MiB request body and a 2 MiB response body (8 × the relay's high watermark) stream through TLS on
+    /// both sides intact, with backpressure pausing and resuming reads on TLS sockets.
+    @Test func streamsLargeBodiesThroughTLSBothWays() throws {
+        let pki = try TLSTestPKI()
+        let body = Self.pattern(2 * 1024 * 1024)
+        let proxy = try TLSTestProxy(
+            proxyTLS: TLSServerConfiguration(certificates: [try pki.files("proxy")]),
+            upstreamCertificate: try pki.files("upstream"),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath)
+        ) { request in
+            HTTPResponseMessage(
+                status: 200,
+                headers: [
+                    ("X-Body-Intact", request.body == body ? "yes" : "no"),
+                    ("X-Body-Length", "\(request.body.count)"),
+                ],
+                body: body)
+        }
+        defer { proxy.stop() }
+        let size = body.count
+        let client = try TLSTestClient(port: proxy.proxyPort, options: .init(caFile: pki.caPath))
+        client.send("POST /upload HTTP/1.1\r\nHost: api.test\r\nContent-Length: \(size)\r\n\r\n")
+        client.send(bytes: body)
+        let response = try #require(client.readResponse(timeout: 20))
+        #expect(response.status == 200)
+        #expect(response.header("x-body-length") == "\(size)")
+        #expect(response.header("x-body-intact") == "yes")
+        #expect(response.body == body)
+    }
+
+    private static func pattern(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for index in buffer.indices { buffer[index] = UInt8(truncatingIfNeeded: index % 251) }
+        }
+        return bytes
+    }
+
+    /// The upstream's host goes out as SNI: an upstream that serves the right certificate only for that name
+    /// (a default for another name) is verified.
+    @Test func sendsTheUpstreamHostAsSNI() throws {
+        let pki = try TLSTestPKI()
+        let upstream = try TLSLocalServer(
+            tls: try TLSServerContext(
+                configuration: TLSServerConfiguration(certificates: [
+                    try pki.files("default", commonName: "default.test", names: ["default.test"]),
+                    try pki.files("named", commonName: "api.internal", names: ["api.internal"]),
+                ])))
+        defer { upstream.stop() }
+        let proxy = try TLSTestProxy(
+            proxyTLS: nil, upstreamCertificate: try pki.files("unused"),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath), upstreamName: "api.internal",
+            upstreamPortOverride: upstream.port)
+        defer { proxy.stop() }
+        let client = try RawClient(port: proxy.proxyPort)
+        client.send(tlsTestRequest())
+        #expect(client.readResponse()?.status == 200)
+    }
+
     /// A new upstream connection resumes the TLS session of the previous one.
     @Test func resumesUpstreamSessions() throws {
         let pki = try TLSTestPKI()

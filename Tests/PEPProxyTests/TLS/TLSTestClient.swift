@@ -109,8 +109,17 @@ final class TLSTestClient {
     var resumed: Bool { SSL_session_reused(self.ssl) == 1 }
 
     func send(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { SSL_write(self.ssl, $0.baseAddress, Int32($0.count)) }
+        self.send(bytes: Array(text.utf8))
+    }
+
+    /// Writes all of `bytes` (blocking).
+    func send(bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { SSL_write(self.ssl, $0.baseAddress, Int32($0.count)) }
+            if n <= 0 { return }
+            offset += Int(n)
+        }
     }
 
     /// Reads one HTTP response; nil when the server closed or `timeout` passed first.
@@ -118,10 +127,20 @@ final class TLSTestClient {
         var data = self.leftover
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
+        // Large bodies: once the head says how long the body is, parse only when all of it arrived.
+        var needed = 0
         while Date() < deadline {
-            if let response = RawResponse.parse(data) {
+            if data.count >= needed, let response = RawResponse.parse(data) {
                 self.leftover = Array(data[response.length...])
                 return response
+            }
+            if needed == 0, let end = data.firstRange(of: Array("\r\n\r\n".utf8)) {
+                let head = String(decoding: data[..<end.lowerBound], as: UTF8.self).lowercased()
+                if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+                    let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+                {
+                    needed = end.upperBound + length
+                }
             }
             let n = buffer.withUnsafeMutableBytes { SSL_read(self.ssl, $0.baseAddress, Int32($0.count)) }
             if n <= 0 { return nil }

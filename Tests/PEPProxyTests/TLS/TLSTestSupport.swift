@@ -28,7 +28,8 @@ final class TLSTestPKI {
         usage: DevelopmentCertificateAuthority.Usage = .server, validityDays: Int = 30,
         by authority: DevelopmentCertificateAuthority? = nil
     ) throws -> TLSCertificateFiles {
-        let files = TLSCertificateFiles(certificatePath: self.path("\(name).pem"), privateKeyPath: self.path("\(name)-key.pem"))
+        let files = TLSCertificateFiles(
+            certificatePath: self.path("\(name).pem"), privateKeyPath: self.path("\(name)-key.pem"))
         try (authority ?? self.ca).issue(commonName: commonName, names: names, usage: usage, validityDays: validityDays)
             .write(certificatePath: files.certificatePath, privateKeyPath: files.privateKeyPath)
         return files
@@ -51,23 +52,26 @@ final class TLSTestProxy {
     ///   - upstreamClient: how the proxy verifies the upstream.
     ///   - upstreamName: the host of the service URL (SNI, verified name).
     ///   - upstreamPortOverride: forward to this port instead of the built-in upstream.
+    ///   - upstream: the built-in upstream's answers (default: echo).
     init(
         proxyTLS: TLSServerConfiguration?, upstreamCertificate: TLSCertificateFiles,
         upstreamClient: TLSClientConfiguration, upstreamName: String = "localhost",
-        limits: ServerLimits = ServerLimits(), upstreamPortOverride: Int? = nil
+        limits: ServerLimits = ServerLimits(), upstreamPortOverride: Int? = nil,
+        upstream: @escaping @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = TestProxy.echo
     ) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let recorder = self.recorder
         let responder = SyncResponder { request in
             recorder.record(request)
-            return TestProxy.echo(request)
+            return upstream(request)
         }
         self.upstreamServer = HTTPServer(
             listeners: [
                 .init(
                     address: try SocketAddress(parsing: "127.0.0.1:0"), role: .local(responder), name: "upstream",
-                    tls: try TLSServerContext(configuration: TLSServerConfiguration(certificates: [upstreamCertificate])))
+                    tls: try TLSServerContext(
+                        configuration: TLSServerConfiguration(certificates: [upstreamCertificate])))
             ],
             workers: 1, limits: ServerLimits(), logger: logger)
         let started = try self.upstreamServer.start()[0].port
