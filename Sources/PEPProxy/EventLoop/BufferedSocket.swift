@@ -54,6 +54,7 @@ final class BufferedSocket {
         let options = Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)
         let created: OpaquePointer?
         if let tls {
+            let options = options | Self.tlsExtraOptions
             guard let ssl = tls.makeSSL() else {
                 Foundation.close(fd)
                 OpenSSLErrorQueue.clear()
@@ -84,6 +85,7 @@ final class BufferedSocket {
         let options = Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)
         let created: OpaquePointer?
         if let tls {
+            let options = options | Self.tlsExtraOptions
             guard let ssl = tls.makeSSL(serverName: serverName) else {
                 throw BufferedSocketError.creationFailed
             }
@@ -108,6 +110,11 @@ final class BufferedSocket {
     deinit {
         if let bev = self.bev { bufferevent_free(bev) }
     }
+
+    /// An OpenSSL bufferevent writes (`SSL_write`) as soon as bytes are added to its output and then runs the
+    /// write callback on the caller's stack; deferred callbacks keep every delegate call on the loop, as with
+    /// plain sockets, so `write` and `moveInput` never re-enter their caller.
+    private static let tlsExtraOptions = Int32(BEV_OPT_DEFER_CALLBACKS.rawValue)
 
     private func installCallbacks() {
         guard let bev = self.bev else { return }
