@@ -35,9 +35,13 @@ public final class DemoEnvironment: @unchecked Sendable {
         public var admin: SocketAddress
         public var authorizationServer: SocketAddress
         public var upstream: SocketAddress
+        /// `https` when the demo runs with development certificates (`demo --tls`), else `http`.
+        public var scheme = "http"
+        /// The development CA certificate (`demo --tls`): the trust anchor for curl, `rp --ca-file`, the proxy.
+        public var caCertificatePath: String?
 
-        /// `http://127.0.0.1:<port>` of the authorization server (its issuer / oxd URL).
-        public var authorizationServerURL: String { "http://\(self.authorizationServer)" }
+        /// `http(s)://127.0.0.1:<port>` of the authorization server (its issuer / oxd URL).
+        public var authorizationServerURL: String { "\(self.scheme)://\(self.authorizationServer)" }
     }
 
     /// The demo's oxd registrations (SPEC Part B §4): one per tutorial service, as Gluu Gateway had one per
@@ -53,16 +57,21 @@ public final class DemoEnvironment: @unchecked Sendable {
     private let ports: Ports
     private let logger: Logger
     private let accessLog: Bool
+    /// Where development certificates are written (`demo --tls`); `nil` = plain HTTP everywhere.
+    private let tlsDirectory: String?
     private var localServer: HTTPServer?
     private var runtime: PEPRuntime?
     /// The development authorization server (tests read its call log through HTTP instead).
     public private(set) var authorizationServer: DevAuthorizationServer?
     public private(set) var addresses: Addresses?
 
-    public init(ports: Ports, logger: Logger, accessLog: Bool = true) {
+    /// - Parameter tlsDirectory: when set, a development CA and certificates are generated there and every part
+    ///   (proxy, authorization server, demo API) speaks HTTPS, verified against that CA.
+    public init(ports: Ports, logger: Logger, accessLog: Bool = true, tlsDirectory: String? = nil) {
         self.ports = ports
         self.logger = logger
         self.accessLog = accessLog
+        self.tlsDirectory = tlsDirectory
     }
 
     /// Starts the authorization server and the upstream, then the proxy with the tutorial configuration pointing
@@ -71,19 +80,21 @@ public final class DemoEnvironment: @unchecked Sendable {
     /// - Throws: a bind error naming the address (a port in use), or a configuration error.
     @discardableResult
     public func start() throws -> Addresses {
+        let tls = try self.tlsDirectory.map { try DemoTLS(directory: $0) }
+        let scheme = tls == nil ? "http" : "https"
         let asResponder = DeferredResponder()
         let local = HTTPServer(
             listeners: [
                 .init(
                     address: try SocketAddress(host: "127.0.0.1", port: self.ports.authorizationServer),
-                    role: .local(asResponder), name: "dev-as"),
+                    role: .local(asResponder), name: "dev-as", tls: tls?.serverContext),
                 .init(
                     address: try SocketAddress(host: "127.0.0.1", port: self.ports.upstream),
-                    role: .local(DemoUpstreamResponder()), name: "upstream"),
+                    role: .local(DemoUpstreamResponder()), name: "upstream", tls: tls?.serverContext),
             ], workers: 1, limits: ServerLimits(), logger: self.logger, accessLog: false)
         let bound = try local.start()
         self.localServer = local
-        let issuer = "http://\(bound[0])"
+        let issuer = "\(scheme)://\(bound[0])"
         let server = try DevAuthorizationServer(
             configuration: Self.authorizationServerConfiguration(issuer: issuer))
         try server.prepareSigningKey()
@@ -94,9 +105,9 @@ public final class DemoEnvironment: @unchecked Sendable {
             "UMA_PEP_LISTEN": "127.0.0.1:\(self.ports.proxy)",
             "UMA_PEP_ADMIN_LISTEN": "127.0.0.1:\(self.ports.admin)",
             "OXD_URL": issuer, "OP_URL": issuer,
-            "DEMO_UPSTREAM_URL": "http://\(bound[1])",
+            "DEMO_UPSTREAM_URL": "\(scheme)://\(bound[1])",
         ]
-        let configuration: PEPConfiguration
+        var configuration: PEPConfiguration
         do {
             configuration = try ConfigLoader.load(
                 text: TutorialConfiguration.yaml, fileName: "tutorial.yaml (embedded)", environment: environment,
@@ -104,11 +115,13 @@ public final class DemoEnvironment: @unchecked Sendable {
         } catch {
             throw RuntimeError("\(error)")
         }
+        if let tls { configuration = tls.apply(to: configuration) }
         let runtime = try PEPRuntime(configuration: configuration, logger: self.logger, accessLog: self.accessLog)
         let proxy = try runtime.start()
         self.runtime = runtime
         let addresses = Addresses(
-            proxy: proxy.proxy[0], admin: proxy.admin, authorizationServer: bound[0], upstream: bound[1])
+            proxy: proxy.proxy[0], admin: proxy.admin, authorizationServer: bound[0], upstream: bound[1],
+            scheme: scheme, caCertificatePath: tls?.files.caCertificatePath)
         self.addresses = addresses
         return addresses
     }

@@ -33,7 +33,7 @@ public final class PEPRuntime: @unchecked Sendable {
     /// Builds everything; nothing is bound or started yet.
     ///
     /// - Throws: `RuntimeError` naming the config field for what the runtime cannot serve (an upstream name that
-    ///   does not resolve, a TLS listener or https upstream before TLS support, a protection document the matcher
+    ///   does not resolve, a certificate, key or CA file that cannot be loaded, a protection document the matcher
     ///   rejects).
     public init(configuration: PEPConfiguration, logger: Logger, accessLog: Bool = true) throws {
         self.configuration = configuration
@@ -49,7 +49,10 @@ public final class PEPRuntime: @unchecked Sendable {
         for server in configuration.authorizationServers {
             let http = HTTPCallOptions(
                 connectTimeout: server.connectTimeout, totalTimeout: server.timeout,
-                tls: TLSOptions(caFile: server.caFile, insecureSkipVerify: server.insecureSkipVerify))
+                tls: TLSOptions(
+                    caFile: server.caFile, insecureSkipVerify: server.insecureSkipVerify,
+                    clientCertificatePath: server.clientCertificate?.certificatePath,
+                    clientPrivateKeyPath: server.clientCertificate?.privateKeyPath))
             if server.insecureSkipVerify {
                 logger.warning(
                     "TLS verification is OFF for an authorization server (development only)",
@@ -82,6 +85,7 @@ public final class PEPRuntime: @unchecked Sendable {
 
         var contexts: [EnforcementDriver.ServiceContext] = []
         var proxyServices: [ProxyService] = []
+        var tlsContexts: [RuntimeTLS.Key: TLSClientContext] = [:]
         for (index, service) in configuration.services.enumerated() {
             guard let serverConfig = configuration.authorizationServer(named: service.authorizationServer),
                 let backend = backends[service.authorizationServer]
@@ -108,17 +112,16 @@ public final class PEPRuntime: @unchecked Sendable {
                     backend: backend, metricsID: self.metrics.serviceID(named: service.name),
                     baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
                     removePatterns: policy.reservedHeaders.patterns))
-            guard service.upstream.scheme == .http else {
-                throw RuntimeError(
-                    "services[\(index)].url: https upstreams are not supported yet (plain http only in this build)")
-            }
             let address = try Resolver.resolve(
                 host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
+            let upstreamTLS = try service.upstream.scheme == .https
+                ? RuntimeTLS.context(for: service, index: index, cache: &tlsContexts, logger: logger) : nil
             proxyServices.append(
                 ProxyService(
                     name: service.name,
                     upstream: UpstreamTarget(
-                        address: address, hostHeader: service.upstream.authority, basePath: service.upstream.basePath),
+                        address: address, hostHeader: service.upstream.authority, basePath: service.upstream.basePath,
+                        tls: upstreamTLS, serverName: service.upstream.host),
                     preserveHost: service.preserveHost))
         }
         let driver = EnforcementDriver(
@@ -141,13 +144,11 @@ public final class PEPRuntime: @unchecked Sendable {
 
         var listeners: [HTTPServer.ListenerSpec] = []
         for (index, listener) in configuration.listeners.enumerated() {
-            guard listener.tls == nil else {
-                throw RuntimeError("listen[\(index)].tls: TLS listeners are not supported yet in this build")
-            }
             listeners.append(
                 .init(
                     address: try SocketAddress(host: listener.address.host.description, port: Int(listener.address.port)),
-                    role: .proxy(engine), name: "proxy"))
+                    role: .proxy(engine), name: "proxy",
+                    tls: try listener.tls.map { try RuntimeTLS.listenerContext($0, index: index) }))
         }
         let readiness = self.readiness
         let admin = AdminResponder(metrics: self.metrics) { readiness.snapshot() }
@@ -173,6 +174,20 @@ public final class PEPRuntime: @unchecked Sendable {
             registration.start(readiness: self.readiness, logger: self.logger)
         }
         return Addresses(proxy: Array(bound.dropLast()), admin: bound[bound.count - 1])
+    }
+
+    /// Reloads the TLS listeners' certificates and keys from their files (SIGHUP): new connections get them,
+    /// open ones keep theirs. Nothing changes when a file is bad.
+    ///
+    /// - Returns: the number of TLS listeners reloaded.
+    /// - Throws: `RuntimeError` naming the file that could not be loaded.
+    @discardableResult
+    public func reloadTLS() throws -> Int {
+        do {
+            return try self.server.reloadTLS()
+        } catch {
+            throw RuntimeError("TLS reload: \(error) (the previous certificates stay in use)")
+        }
     }
 
     /// Whether the runtime is ready (config loaded, resources registered where asked), with per-check detail.

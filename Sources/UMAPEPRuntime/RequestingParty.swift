@@ -36,6 +36,8 @@ public final class RequestingParty: Sendable {
         public var claimsRedirectURI: String
         /// How long to wait for an interactive claims-gathering redirect.
         public var interactiveTimeout: Duration
+        /// TLS for every call (the proxy, oxd, the authorization server): e.g. the development CA as `caFile`.
+        public var tls = TLSOptions()
 
         public init(
             url: String, host: String? = nil, mode: Mode, clientId: String, clientSecret: String, opHost: String,
@@ -126,7 +128,9 @@ public final class RequestingParty: Sendable {
         if let host = self.options.host { headers.append(HTTPField(name: "Host", value: host)) }
         if let bearer { headers.append(HTTPField(name: "Authorization", value: "Bearer \(bearer)")) }
         let result = Blocking.wait { done in
-            self.controlPlane.submit(HTTPCall(method: "GET", url: self.options.url, headers: headers)) { done($0) }
+            self.controlPlane.submit(
+                HTTPCall(method: "GET", url: self.options.url, headers: headers, options: self.httpOptions)
+            ) { done($0) }
         }
         switch result {
         case .response(let response): return response
@@ -214,7 +218,7 @@ public final class RequestingParty: Sendable {
                 HTTPCall(
                     method: "POST", url: postURL,
                     headers: [HTTPField(name: "Content-Type", value: "application/x-www-form-urlencoded")],
-                    body: body)
+                    body: body, options: self.httpOptions)
             ) { done($0) }
         }
         guard case .response(let response) = result else {
@@ -279,14 +283,17 @@ public final class RequestingParty: Sendable {
         OXDClient(
             configuration: OXDConfiguration(
                 oxdURL: oxdURL, oxdId: oxdId, clientId: self.options.clientId,
-                clientSecret: self.options.clientSecret, opHost: self.options.opHost),
+                clientSecret: self.options.clientSecret, opHost: self.options.opHost, http: self.httpOptions),
             controlPlane: self.controlPlane, tokens: self.tokens)
     }
+
+    private var httpOptions: HTTPCallOptions { HTTPCallOptions(tls: self.options.tls) }
 
     private func uma2Client(issuer: String) -> UMA2Client {
         UMA2Client(
             configuration: UMA2ClientConfiguration(
-                issuer: issuer, clientId: self.options.clientId, clientSecret: self.options.clientSecret),
+                issuer: issuer, clientId: self.options.clientId, clientSecret: self.options.clientSecret,
+                http: self.httpOptions),
             controlPlane: self.controlPlane, tokens: self.tokens)
     }
 

@@ -13,6 +13,9 @@ struct Demo: ParsableCommand {
             Ports: proxy 8000, admin 8001, authorization server 8443, demo API 9000 (change with the options).
             --self-test runs both tutorial flows (with and without claims gathering) on free ports and exits 0
             only when every step gave the expected answer.
+            --tls generates a throwaway CA and certificates (into --tls-dir, default a new temporary directory) and
+            runs every part over HTTPS on the same ports: the proxy's TLS listener, the authorization server (the
+            control plane verifies it against the CA) and the demo API (the proxy verifies it too).
             """)
 
     @Option(help: "Proxy port.") var proxyPort = 8000
@@ -20,6 +23,9 @@ struct Demo: ParsableCommand {
     @Option(help: "Development authorization server port.") var asPort = 8443
     @Option(help: "Demo upstream API port.") var upstreamPort = 9000
     @Flag(help: "Run both tutorial flows against the demo on free ports, then exit.") var selfTest = false
+    @Flag(help: "Serve everything over HTTPS with generated development certificates.") var tls = false
+    @Option(help: "Directory for the development CA and certificates (with --tls; default: a new temp dir).")
+    var tlsDir: String?
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
@@ -31,7 +37,10 @@ struct Demo: ParsableCommand {
             ? .ephemeral
             : .init(proxy: self.proxyPort, admin: self.adminPort, authorizationServer: self.asPort,
                 upstream: self.upstreamPort)
-        let demo = DemoEnvironment(ports: ports, logger: logger, accessLog: !logging.noAccessLog)
+        let tlsDirectory =
+            self.tls ? (self.tlsDir ?? NSTemporaryDirectory() + "uma-pep-demo-tls-\(getpid())") : nil
+        let demo = DemoEnvironment(
+            ports: ports, logger: logger, accessLog: !logging.noAccessLog, tlsDirectory: tlsDirectory)
         let addresses: DemoEnvironment.Addresses
         do {
             addresses = try demo.start()
@@ -42,6 +51,8 @@ struct Demo: ParsableCommand {
             demo.shutdown()
             throw CLIError("the demo did not become ready: \(demo.readiness)")
         }
+        // A temporary certificate directory we made goes away with the demo.
+        defer { if self.tlsDir == nil, let tlsDirectory { try? FileManager.default.removeItem(atPath: tlsDirectory) } }
         if self.selfTest {
             let passed = DemoSelfTest(addresses: addresses).run()
             demo.shutdown()
@@ -54,31 +65,36 @@ struct Demo: ParsableCommand {
     }
 
     static func printWelcome(_ a: DemoEnvironment.Addresses) {
-        let proxy = "http://\(a.proxy)"
+        let proxy = "\(a.scheme)://\(a.proxy)"
         let asURL = a.authorizationServerURL
+        // With --tls, every command verifies against the development CA.
+        let curl = a.caCertificatePath.map { "curl --cacert \($0)" } ?? "curl"
+        let rp = a.caCertificatePath.map { "uma-pep rp --ca-file \($0)" } ?? "uma-pep rp"
+        let tlsLine =
+            a.caCertificatePath.map { "  development CA             \($0)   (throwaway; trust it only here)\n" } ?? ""
         say(
             """
             uma-pep demo — the Gluu Gateway UMA tutorial on one machine
               proxy                      \(proxy)
               admin                      http://\(a.admin)   (/metrics, /healthz, /readyz)
               authorization server       \(asURL)   (oxd API + UMA 2.0; clients demo-client / demo-claims-client)
-              demo upstream API          http://\(a.upstream)
-
+              demo upstream API          \(a.scheme)://\(a.upstream)
+            \(tlsLine)
             Flow 1, no claims gathering (service non-claim-gathering, scope `read`):
-              curl -i -H 'Host: non-claim-gathering.example.com' \(proxy)/posts/1
+              \(curl) -i -H 'Host: non-claim-gathering.example.com' \(proxy)/posts/1
                 → 401 with WWW-Authenticate: UMA realm="rs",as_uri=…,ticket="<TICKET>"
-              uma-pep rp --url \(proxy)/posts/1 --host non-claim-gathering.example.com --oxd-url \(asURL)
+              \(rp) --url \(proxy)/posts/1 --host non-claim-gathering.example.com --oxd-url \(asURL)
                 → gets a client token, an RPT for the ticket, and retries: 200
 
             Flow 2, claims gathering (service claim-gathering, scope `claims_read`, policy country=US, city=NY):
-              uma-pep rp --url \(proxy)/posts/1 --host claim-gathering.example.com --oxd-url \(asURL) \\
+              \(rp) --url \(proxy)/posts/1 --host claim-gathering.example.com --oxd-url \(asURL) \\
                 --client-id demo-claims-client --client-secret demo-claims-secret --oxd-id demo-claims-oxd-id \\
                 --claims country=US,city=NY
                 → need_info, claims form submitted, new ticket, RPT, 200 (a wrong city gets no RPT)
               Leave out --claims to open the claims page in a browser instead.
 
             With a token by hand:
-              curl -i -H 'Host: non-claim-gathering.example.com' -H 'Authorization: Bearer <RPT>' \(proxy)/posts/1
+              \(curl) -i -H 'Host: non-claim-gathering.example.com' -H 'Authorization: Bearer <RPT>' \(proxy)/posts/1
 
             Ctrl-C stops everything.
             """)
@@ -99,7 +115,7 @@ struct DemoSelfTest {
         }
         defer { controlPlane.shutdown() }
         let asURL = self.addresses.authorizationServerURL
-        let proxy = "http://\(self.addresses.proxy)"
+        let proxy = "\(self.addresses.scheme)://\(self.addresses.proxy)"
         var passed = 0
         var failed = 0
         func check(_ name: String, _ body: () throws -> Bool) {
@@ -119,10 +135,11 @@ struct DemoSelfTest {
         func flow(host: String, client: (String, String, String), claims: [String: String], mode: RequestingParty.Mode)
             throws -> RequestingParty.Outcome
         {
-            let options = RequestingParty.Options(
+            var options = RequestingParty.Options(
                 url: "\(proxy)/posts/1", host: host, mode: mode, clientId: client.0, clientSecret: client.1,
                 opHost: asURL, claims: claims, claimsRedirectURI: DemoEnvironment.claimsRedirectURI,
                 interactiveTimeout: .seconds(5))
+            options.tls = TLSOptions(caFile: self.addresses.caCertificatePath)
             return try RequestingParty(options: options, controlPlane: controlPlane) { say("     \($0)") }.run()
         }
         let plain = DemoEnvironment.clients[0]

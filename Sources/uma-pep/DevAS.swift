@@ -27,12 +27,20 @@ struct DevAS: ParsableCommand {
     @Option(help: "A JSON configuration file (clients, policies, lifetimes).")
     var config: String?
 
+    @Flag(help: "Serve HTTPS with a generated development CA and certificate (issuer https://<listen>).")
+    var tls = false
+
+    @Option(help: "Directory for the development CA and certificates (with --tls; default: a new temp dir).")
+    var tlsDir: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
         let logger = try self.logging.makeLogger(label: "uma-pep.dev-as")
         let address = try SocketAddress(parsing: self.listen)
-        var configuration = DemoEnvironment.authorizationServerConfiguration(issuer: self.issuer ?? "http://\(address)")
+        let scheme = self.tls ? "https" : "http"
+        var configuration = DemoEnvironment.authorizationServerConfiguration(
+            issuer: self.issuer ?? "\(scheme)://\(address)")
         if let path = self.config {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             let json: JSONValue
@@ -52,8 +60,20 @@ struct DevAS: ParsableCommand {
         }
         let server = try DevAuthorizationServer(configuration: configuration)
         try server.prepareSigningKey()
+        var tls: TLSServerContext?
+        if self.tls {
+            let directory = self.tlsDir ?? NSTemporaryDirectory() + "uma-pep-dev-as-tls-\(getpid())"
+            let names = Array(Set(["localhost", "127.0.0.1", "::1", address.host])).sorted()
+            let files = try DevelopmentCertificateAuthority.writeDevelopmentFiles(to: directory, serverNames: names)
+            tls = try TLSServerContext(configuration: TLSServerConfiguration(certificates: [files.server]))
+            say("uma-pep dev-as: development CA \(files.caCertificatePath) (give it to uma-pep as ca_file)")
+        }
         let http = HTTPServer(
-            listeners: [.init(address: address, role: .local(DevAuthorizationServerResponder(server: server)), name: "dev-as")],
+            listeners: [
+                .init(
+                    address: address, role: .local(DevAuthorizationServerResponder(server: server)), name: "dev-as",
+                    tls: tls)
+            ],
             workers: 1, limits: ServerLimits(), logger: logger, accessLog: false)
         let bound = try http.start()
         say("uma-pep dev-as: listening on \(bound[0]), issuer \(configuration.issuer)")

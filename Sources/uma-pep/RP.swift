@@ -21,6 +21,8 @@ struct RP: ParsableCommand {
     @Option(help: "Client id.") var clientId = "demo-client"
     @Option(help: "Client secret.") var clientSecret = "demo-secret"
     @Option(help: "oxd_id of the client's oxd registration.") var oxdId = "demo-oxd-id"
+    @Option(help: "PEM CA bundle to verify https URLs with (e.g. the ca.pem printed by `demo --tls`).")
+    var caFile: String?
     @Option(help: "Claims to submit on need_info, e.g. country=US,city=NY (development authorization server form).")
     var claims: String?
     @Option(help: "Registered claims redirect URI (listened on when --claims is absent).")
@@ -42,10 +44,11 @@ struct RP: ParsableCommand {
         let controlPlane = ControlPlane()
         try controlPlane.start()
         defer { controlPlane.shutdown() }
-        let options = RequestingParty.Options(
+        var options = RequestingParty.Options(
             url: self.url, host: self.host, mode: mode, clientId: self.clientId, clientSecret: self.clientSecret,
             opHost: self.opHost ?? self.oxdURL ?? self.asURI ?? "", claims: claims,
             claimsRedirectURI: self.claimsRedirectURI)
+        options.tls = TLSOptions(caFile: self.caFile)
         do {
             let outcome = try RequestingParty(options: options, controlPlane: controlPlane) { say($0) }.run()
             say("\(outcome.status) \(outcome.body)")

@@ -32,6 +32,14 @@ struct Serve: ParsableCommand {
         for address in addresses.proxy { say("uma-pep: proxy listening on \(address)") }
         say("uma-pep: admin listening on \(addresses.admin) (/metrics, /healthz, /readyz)")
         Signals.onTerminate { runtime.shutdown(graceful: true) }
+        Signals.onReload {
+            do {
+                let count = try runtime.reloadTLS()
+                logger.notice("SIGHUP: TLS certificates reloaded", metadata: ["listeners": "\(count)"])
+            } catch {
+                logger.error("SIGHUP: \(error)")
+            }
+        }
         runtime.waitUntilStopped()
         say("uma-pep: stopped")
     }
@@ -77,5 +85,14 @@ enum Signals {
             source.resume()
             Self.sources.append(source)
         }
+    }
+
+    /// SIGHUP: reload what can be reloaded without a restart (TLS certificates and keys).
+    static func onReload(_ action: @escaping @Sendable () -> Void) {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler(handler: action)
+        source.resume()
+        Self.sources.append(source)
     }
 }

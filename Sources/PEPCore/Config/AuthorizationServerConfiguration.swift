@@ -27,6 +27,9 @@ public struct AuthorizationServerConfiguration: Sendable, Equatable {
     public let caFile: String?
     /// `insecure_skip_verify`: do not verify the server certificate (development only). Default `false`.
     public let insecureSkipVerify: Bool
+    /// `client_certificate` + `client_private_key`: a client certificate for mutual TLS with the server; `nil` =
+    /// none.
+    public let clientCertificate: TLSCertificatePaths?
     /// `connect_timeout` (SPEC A8). Default 1 s.
     public let connectTimeout: Duration
     /// `timeout`: total time for one call, connect included (SPEC A8). Default 5 s.
@@ -42,8 +45,9 @@ public struct AuthorizationServerConfiguration: Sendable, Equatable {
         name: String, mode: Mode, oxdURL: String?, opURL: String, oxdId: String?, clientId: String,
         clientSecret: ConfigSecret, caFile: String? = nil, insecureSkipVerify: Bool = false,
         connectTimeout: Duration = .seconds(1), timeout: Duration = .seconds(5), registerResources: Bool = false,
-        realm: String = "rs"
+        realm: String = "rs", clientCertificate: TLSCertificatePaths? = nil
     ) {
+        self.clientCertificate = clientCertificate
         self.name = name
         self.mode = mode
         self.oxdURL = oxdURL

@@ -2,7 +2,7 @@ extension ConfigLoader {
     /// Fields of an `authorization_servers` entry.
     static let authorizationServerFields = [
         "mode", "oxd_url", "op_url", "oxd_id", "client_id", "client_secret", "ca_file", "insecure_skip_verify",
-        "connect_timeout", "timeout", "register_resources", "realm",
+        "connect_timeout", "timeout", "register_resources", "realm", "client_certificate", "client_private_key",
     ]
 
     /// `authorization_servers`: a mapping from name to settings (SPEC A8, A9; Part B §1.1).
@@ -67,7 +67,8 @@ extension ConfigLoader {
             caFile: try entry.string("ca_file"),
             insecureSkipVerify: try entry.bool("insecure_skip_verify", default: false),
             connectTimeout: connectTimeout, timeout: timeout,
-            registerResources: try entry.bool("register_resources", default: false), realm: realm)
+            registerResources: try entry.bool("register_resources", default: false), realm: realm,
+            clientCertificate: try Self.loadClientCertificate(entry))
     }
 
     /// A required `http(s)` URL field, validated with the `Upstream` grammar and returned as written (minus

@@ -38,14 +38,8 @@ extension ConfigLoader {
         let reader = try ConfigReader(node, at: path, file: file, allowed: ["address", "tls"])
         let address = try Self.listenAddress(reader.requiredString("address"), at: path["address"], file: file)
         guard let tlsNode = reader.node("tls") else { return ListenerConfiguration(address: address) }
-        let tls = try ConfigReader(
-            tlsNode, at: path["tls"], file: file, allowed: ["certificate", "private_key", "client_ca"])
         return ListenerConfiguration(
-            address: address,
-            tls: ListenerTLS(
-                certificatePath: try tls.requiredString("certificate"),
-                privateKeyPath: try tls.requiredString("private_key"),
-                clientCAPath: try tls.string("client_ca")))
+            address: address, tls: try Self.loadListenerTLS(tlsNode, at: path["tls"], file: file))
     }
 
     private static func listenAddress(_ text: String, at path: FieldPath, file: String) throws(ConfigError)

@@ -76,10 +76,12 @@ extension ConfigLoader {
                 throw entry.error("upstream_tls", .fieldNotAllowed, "upstream_tls needs an https url")
             }
             let tls = try ConfigReader(
-                tlsNode, at: path["upstream_tls"], file: file, allowed: ["ca_file", "insecure_skip_verify"])
+                tlsNode, at: path["upstream_tls"], file: file,
+                allowed: ["ca_file", "insecure_skip_verify", "client_certificate", "client_private_key"])
             upstreamTLS = UpstreamTLS(
                 caFile: try tls.string("ca_file"),
-                insecureSkipVerify: try tls.bool("insecure_skip_verify", default: false))
+                insecureSkipVerify: try tls.bool("insecure_skip_verify", default: false),
+                clientCertificate: try Self.loadClientCertificate(tls))
         }
         return ServiceConfiguration(
             name: name, policy: policy, protectionDocument: document, rawProtectionDocument: rawDocument,

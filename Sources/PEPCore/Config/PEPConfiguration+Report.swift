@@ -8,7 +8,8 @@ extension PEPConfiguration {
         for listener in self.listeners {
             var line = "  \(listener.address) "
             if let tls = listener.tls {
-                line += tls.clientCAPath == nil ? "(https)" : "(https, client certificate required)"
+                line += tls.clientCAPath == nil ? "(https" : "(https, client certificate required"
+                line += tls.additionalCertificates.isEmpty ? ")" : ", \(tls.certificates.count) certificates by SNI)"
             } else {
                 line += "(http)"
             }

@@ -89,12 +89,25 @@ public struct ListenerTLS: Sendable, Equatable {
     public let privateKeyPath: String
     /// PEM CA bundle; when set, clients must present a certificate it signed (`client_ca`).
     public let clientCAPath: String?
+    /// More certificates (`certificates`), served when the client's SNI name matches one of theirs (RFC 6066 §3);
+    /// `certificatePath` is the default. Empty = one certificate.
+    public let additionalCertificates: [TLSCertificatePaths]
 
     /// Creates TLS settings.
-    public init(certificatePath: String, privateKeyPath: String, clientCAPath: String? = nil) {
+    public init(
+        certificatePath: String, privateKeyPath: String, clientCAPath: String? = nil,
+        additionalCertificates: [TLSCertificatePaths] = []
+    ) {
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.clientCAPath = clientCAPath
+        self.additionalCertificates = additionalCertificates
+    }
+
+    /// Every certificate, the default first.
+    public var certificates: [TLSCertificatePaths] {
+        [TLSCertificatePaths(certificatePath: self.certificatePath, privateKeyPath: self.privateKeyPath)]
+            + self.additionalCertificates
     }
 }
 

@@ -44,10 +44,15 @@ public struct UpstreamTLS: Sendable, Equatable {
     public let caFile: String?
     /// `insecure_skip_verify`: skip verification (development only). Default `false`.
     public let insecureSkipVerify: Bool
+    /// `client_certificate` + `client_private_key`: presented when the upstream asks (mTLS); `nil` = none.
+    public let clientCertificate: TLSCertificatePaths?
 
     /// Creates upstream TLS settings.
-    public init(caFile: String? = nil, insecureSkipVerify: Bool = false) {
+    public init(
+        caFile: String? = nil, insecureSkipVerify: Bool = false, clientCertificate: TLSCertificatePaths? = nil
+    ) {
         self.caFile = caFile
         self.insecureSkipVerify = insecureSkipVerify
+        self.clientCertificate = clientCertificate
     }
 }

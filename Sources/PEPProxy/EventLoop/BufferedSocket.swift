@@ -1,4 +1,5 @@
 private import CLibevent
+private import COpenSSL
 import Foundation
 
 /// Events a `BufferedSocket` reports to its owner.
@@ -11,12 +12,18 @@ protocol BufferedSocketDelegate: AnyObject {
     func socketEvent(_ socket: BufferedSocket, _ event: BufferedSocket.Event)
 }
 
-/// The single Swift owner of one libevent `bufferevent` over a TCP socket (STYLE rule 3).
+/// The single Swift owner of one libevent `bufferevent` over a TCP socket, plain or TLS (STYLE rule 3).
 ///
 /// Thread rules: created, used and freed on one `EventLoop` thread. Callbacks are thunks that recover `self`
 /// from the `void *` argument (unretained: the owner keeps the socket alive while it is open) and call the
 /// delegate. `close()` frees the bufferevent (and the fd); libevent defers the actual free if a callback of
 /// this bufferevent is on the stack.
+///
+/// TLS (`bufferevent_openssl_socket_new`): the bufferevent owns the `SSL` (freed with it, CLOSE_ON_FREE) and
+/// this object keeps the `TLSServerContext` / `TLSClientContext` it came from alive. Reads and writes carry
+/// plaintext, as for plain sockets. A server-side socket reports nothing for the finished handshake (its owner
+/// already waits for a request); a client-side one reports `.connected` only once the handshake and the peer
+/// verification succeeded, so nothing is written to an upstream whose certificate was refused.
 final class BufferedSocket {
     /// What happened on the socket.
     enum Event: Equatable {
@@ -29,23 +36,66 @@ final class BufferedSocket {
 
     private var bev: OpaquePointer?
     weak var delegate: BufferedSocketDelegate?
+    /// The TLS context this socket was made from (kept alive while the socket's `SSL` may use it).
+    private var tlsServer: TLSServerContext?
+    private var tlsClient: TLSClientContext?
+    private var tlsHandshakeDone = false
+    /// The verified client certificate's subject (RFC 2253) on a server-side socket of a listener that requires
+    /// client certificates, once the handshake finished.
+    private(set) var tlsPeerSubject: String?
+    /// Why the TLS handshake or a TLS record failed (OpenSSL's reasons), set just before `.error` is reported.
+    private(set) var tlsFailure: String?
+    /// Called once when a server-side handshake fails (before the delegate hears `.error`); logging only.
+    var onTLSHandshakeFailure: ((String) -> Void)?
 
-    /// Wraps an accepted socket fd (closed when this object is closed).
-    init(base: OpaquePointer, fd: Int32) throws {
-        guard let bev = bufferevent_socket_new(base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) else {
+    /// Wraps an accepted socket fd (closed when this object is closed); with `tls`, the TLS server handshake
+    /// starts at once.
+    init(base: OpaquePointer, fd: Int32, tls: TLSServerContext? = nil) throws {
+        let options = Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)
+        let created: OpaquePointer?
+        if let tls {
+            let options = options | Self.tlsExtraOptions
+            guard let ssl = tls.makeSSL() else {
+                Foundation.close(fd)
+                OpenSSLErrorQueue.clear()
+                throw BufferedSocketError.creationFailed
+            }
+            created = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, options)
+            if created == nil { SSL_free(ssl) }
+            self.tlsServer = tls
+        } else {
+            created = bufferevent_socket_new(base, fd, options)
+        }
+        guard let bev = created else {
             Foundation.close(fd)
             throw BufferedSocketError.creationFailed
         }
         self.bev = bev
+        // Many clients close without close_notify; that is an end of stream, not an error, on the server side.
+        if tls != nil { bufferevent_openssl_set_allow_dirty_shutdown(bev, 1) }
         Self.setNoDelay(fd)
         self.installCallbacks()
     }
 
-    /// Starts a non-blocking connect to `address`; `.connected` or `.error` is reported to the delegate.
-    init(base: OpaquePointer, connectingTo address: SocketAddress) throws {
-        guard let bev = bufferevent_socket_new(base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) else {
-            throw BufferedSocketError.creationFailed
+    /// Starts a non-blocking connect to `address`; `.connected` or `.error` is reported to the delegate. With
+    /// `tls`, `.connected` comes after the TLS handshake with `serverName` (SNI and the name verified) succeeded.
+    init(
+        base: OpaquePointer, connectingTo address: SocketAddress, tls: TLSClientContext? = nil, serverName: String = ""
+    ) throws {
+        let options = Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)
+        let created: OpaquePointer?
+        if let tls {
+            let options = options | Self.tlsExtraOptions
+            guard let ssl = tls.makeSSL(serverName: serverName) else {
+                throw BufferedSocketError.creationFailed
+            }
+            created = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, options)
+            if created == nil { SSL_free(ssl) }
+            self.tlsClient = tls
+        } else {
+            created = bufferevent_socket_new(base, -1, options)
         }
+        guard let bev = created else { throw BufferedSocketError.creationFailed }
         self.bev = bev
         self.installCallbacks()
         let result = address.withSockAddr { bufferevent_socket_connect(bev, $0, Int32($1)) }
@@ -60,6 +110,11 @@ final class BufferedSocket {
     deinit {
         if let bev = self.bev { bufferevent_free(bev) }
     }
+
+    /// An OpenSSL bufferevent writes (`SSL_write`) as soon as bytes are added to its output and then runs the
+    /// write callback on the caller's stack; deferred callbacks keep every delegate call on the loop, as with
+    /// plain sockets, so `write` and `moveInput` never re-enter their caller.
+    private static let tlsExtraOptions = Int32(BEV_OPT_DEFER_CALLBACKS.rawValue)
 
     private func installCallbacks() {
         guard let bev = self.bev else { return }
@@ -77,11 +132,19 @@ final class BufferedSocket {
     /// Whether the socket is still open.
     var isOpen: Bool { self.bev != nil }
 
-    /// Frees the bufferevent and closes the fd. Idempotent. Pending output is discarded.
+    /// Whether this socket speaks TLS.
+    var isTLS: Bool { self.tlsServer != nil || self.tlsClient != nil }
+
+    /// Frees the bufferevent and closes the fd. Idempotent. Pending output is discarded. A TLS socket whose
+    /// handshake finished sends its close_notify alert first (RFC 8446 §6.1), best effort.
     func close() {
         guard let bev = self.bev else { return }
         self.bev = nil
         bufferevent_setcb(bev, nil, nil, nil, nil)
+        if self.tlsHandshakeDone, let ssl = bufferevent_openssl_get_ssl(bev) {
+            _ = SSL_shutdown(ssl)
+            OpenSSLErrorQueue.clear()
+        }
         bufferevent_free(bev)
     }
 
@@ -205,16 +268,61 @@ final class BufferedSocket {
         let flags = Int32(what)
         let event: Event
         if flags & Int32(BEV_EVENT_CONNECTED) != 0 {
+            if self.isTLS {
+                self.tlsHandshakeFinished()
+                // The server side's owner is already waiting for a request: nothing to report.
+                if self.tlsServer != nil { return }
+            }
             event = .connected
         } else if flags & Int32(BEV_EVENT_TIMEOUT) != 0 {
             event = flags & Int32(BEV_EVENT_READING) != 0 ? .readTimeout : .writeTimeout
         } else if flags & Int32(BEV_EVENT_EOF) != 0 {
             event = .eof
         } else {
-            event = .error(errno)
+            let code = errno
+            if self.isTLS { self.recordTLSFailure() }
+            event = .error(code)
         }
         // A timeout disables the direction; the owner decides what happens next.
         self.delegate?.socketEvent(self, event)
+    }
+}
+
+extension BufferedSocket {
+    fileprivate func tlsHandshakeFinished() {
+        guard let bev = self.bev, let ssl = bufferevent_openssl_get_ssl(bev) else { return }
+        self.tlsHandshakeDone = true
+        if let client = self.tlsClient { client.noteHandshake(ssl) }
+        if let server = self.tlsServer, server.requiresClientCertificate {
+            self.tlsPeerSubject = tlsVerifiedPeerSubject(ssl)
+        }
+    }
+
+    /// Collects OpenSSL's reasons for the failure (the bufferevent's saved errors, the thread's queue, and the
+    /// certificate verification result when it is the cause).
+    fileprivate func recordTLSFailure() {
+        guard let bev = self.bev else { return }
+        var codes: [UInt] = []
+        while true {
+            let code = bufferevent_get_openssl_error(bev)
+            if code == 0 { break }
+            codes.append(code)
+        }
+        var reasons: [String] = []
+        let saved = OpenSSLErrorQueue.describe(codes, fallback: "")
+        if !saved.isEmpty { reasons.append(saved) }
+        let queued = OpenSSLErrorQueue.drain(fallback: "")
+        if !queued.isEmpty { reasons.append(queued) }
+        if let ssl = bufferevent_openssl_get_ssl(bev), !self.tlsHandshakeDone {
+            let verify = SSL_get_verify_result(ssl)
+            if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
+                reasons.append(String(cString: text))
+            }
+        }
+        guard !reasons.isEmpty else { return }
+        let reason = reasons.joined(separator: "; ")
+        self.tlsFailure = reason
+        if !self.tlsHandshakeDone, self.tlsServer != nil { self.onTLSHandshakeFailure?(reason) }
     }
 }
 

@@ -16,16 +16,21 @@ public final class HTTPServer: @unchecked Sendable {
         public var role: ServerRole
         /// A name for logs (`proxy`, `admin`, `dev-as`, `upstream`).
         public var name: String
+        /// TLS certificates for this listener (`https`, `X-Forwarded-Proto: https`); `nil` = plain HTTP.
+        public var tls: TLSServerContext?
 
         /// Creates a listener spec.
-        public init(address: SocketAddress, role: ServerRole, name: String) {
+        public init(address: SocketAddress, role: ServerRole, name: String, tls: TLSServerContext? = nil) {
             self.address = address
             self.role = role
             self.name = name
+            self.tls = tls
         }
     }
 
     private let specs: [ListenerSpec]
+    /// One slot per spec with TLS (shared by the workers' copies of that listener), `nil` for plain ones.
+    private let tlsSlots: [TLSContextSlot?]
     private let workerCount: Int
     private let limits: ServerLimits
     private let logger: Logger
@@ -45,6 +50,7 @@ public final class HTTPServer: @unchecked Sendable {
     ) {
         self.accessLog = accessLog
         self.specs = listeners
+        self.tlsSlots = listeners.map { spec in spec.tls.map { TLSContextSlot($0) } }
         self.workerCount = max(1, workers)
         self.limits = limits
         self.logger = logger
@@ -65,7 +71,9 @@ public final class HTTPServer: @unchecked Sendable {
             for (specIndex, spec) in self.specs.enumerated() {
                 // Worker 0 resolves port 0; the others share the port it got (SO_REUSEPORT).
                 let address = index == 0 ? spec.address : bound[specIndex]
-                let context = ListenerContext(address: address, role: spec.role)
+                let slot = self.tlsSlots[specIndex]
+                let context = ListenerContext(
+                    address: address, role: spec.role, scheme: slot == nil ? "http" : "https", tls: slot)
                 let actual = try worker.listen(context)
                 if index == 0 { bound.append(actual) }
             }
@@ -108,6 +116,29 @@ public final class HTTPServer: @unchecked Sendable {
             self.stoppedCondition.wait()
         }
         self.stoppedCondition.unlock()
+    }
+
+    /// Reloads every TLS listener's certificates and keys from their files (SIGHUP). All new contexts are
+    /// built first; only when every one loaded are they swapped in, for new connections only — open
+    /// connections keep the certificates they started with, nothing is dropped.
+    ///
+    /// - Returns: the number of TLS listeners reloaded.
+    /// - Throws: the first `TLSError` (naming the file); then nothing was changed.
+    @discardableResult
+    public func reloadTLS() throws(TLSError) -> Int {
+        var replacements: [(TLSContextSlot, TLSServerContext)] = []
+        for slot in self.tlsSlots {
+            guard let slot else { continue }
+            replacements.append((slot, try TLSServerContext(configuration: slot.current.configuration)))
+        }
+        for (slot, context) in replacements { slot.replace(with: context) }
+        return replacements.count
+    }
+
+    /// The TLS context new connections of listener `index` (spec order) get; `nil` for plain listeners (tests).
+    public func currentTLSContext(listener index: Int) -> TLSServerContext? {
+        guard self.tlsSlots.indices.contains(index) else { return nil }
+        return self.tlsSlots[index]?.current
     }
 
     /// Swaps the proxy engine of every `.proxy` listener (config reload). In-flight requests keep the engine

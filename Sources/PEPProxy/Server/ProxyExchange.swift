@@ -104,6 +104,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             self.ruleIndex = ruleIndex
             self.decisionDetail = detail
             self.mutations = mutations
+            self.addClientCertificateSubject()
             self.acquireUpstream()
         }
     }
@@ -124,8 +125,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     private var service: ProxyService { self.engine.services[self.serviceIndex] }
 
     private func acquireUpstream() {
-        let address = self.service.upstream.address
-        if let idle = self.worker.upstreams.takeIdle(address) {
+        let target = self.service.upstream
+        if let idle = self.worker.upstreams.takeIdle(target) {
             self.upstream = idle
             self.upstreamReused = true
             idle.socket.delegate = self
@@ -133,7 +134,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             return
         }
         do {
-            let upstream = try self.worker.upstreams.connect(address)
+            let upstream = try self.worker.upstreams.connect(target)
             self.upstream = upstream
             self.upstreamReused = false
             upstream.socket.delegate = self
@@ -174,6 +175,22 @@ final class ProxyExchange: BufferedSocketDelegate {
             self.relayRequestBody()
         }
     }
+
+    /// `X-Client-Cert-Subject`: on a listener that requires client certificates, the verified subject (RFC 2253)
+    /// is sent upstream; a client's own copy of the field is dropped on every listener, so the upstream can trust
+    /// it (SECURITY 18: headers uma-pep sets are never the client's).
+    private func addClientCertificateSubject() {
+        let name = ProxyExchange.clientCertificateSubjectHeader
+        if self.head.headers.firstIndex(named: name) != nil {
+            self.mutations.remove.append(name)
+        }
+        if let subject = self.client.tlsPeerSubject {
+            self.mutations.set.append(HeaderField(name: "X-Client-Cert-Subject", value: subject))
+        }
+    }
+
+    /// The lower-cased name of the header carrying the verified client-certificate subject.
+    static let clientCertificateSubjectHeader = "x-client-cert-subject"
 
     private func requestId(trusted: Bool) -> String {
         if self.engine.options.trustRequestId, let sent = self.head.headers.first(named: "x-request-id"),
@@ -258,6 +275,14 @@ final class ProxyExchange: BufferedSocketDelegate {
         case .error:
             if self.responseBody == nil, self.canRetry {
                 self.retry()
+            } else if self.responseBody == nil, let reason = socket.tlsFailure {
+                self.worker.logger.warning(
+                    "upstream TLS failed",
+                    metadata: [
+                        "service": "\(self.service.name)", "upstream": "\(self.service.upstream.serverName)",
+                        "reason": "\(reason)",
+                    ])
+                self.upstreamFailed(status: 502, detail: "upstream.tls_failed")
             } else if self.responseBody == nil {
                 self.upstreamFailed(status: 502, detail: "upstream.connect_failed")
             } else {

@@ -50,7 +50,14 @@ final class Worker: @unchecked Sendable {
             return
         }
         do {
-            let socket = try BufferedSocket(base: self.loop.base, fd: fd)
+            let socket = try BufferedSocket(base: self.loop.base, fd: fd, tls: context.tls?.current)
+            if socket.isTLS, self.logger.logLevel <= .debug {
+                socket.onTLSHandshakeFailure = { [logger = self.logger] reason in
+                    logger.debug(
+                        "TLS handshake refused",
+                        metadata: ["peer": "\(peer?.description ?? "-")", "reason": "\(reason)"])
+                }
+            }
             let connection = HTTPServerConnection(worker: self, socket: socket, peer: peer, context: context)
             self.connections[ObjectIdentifier(connection)] = connection
             if self.connections.count >= self.limits.maxConnectionsPerWorker {
@@ -137,6 +144,8 @@ struct ListenerContext: Sendable {
     var role: ServerRole
     /// `http` or `https` (X-Forwarded-Proto, claims redirect URLs).
     var scheme: String = "http"
+    /// The listener's TLS certificates (replaced on reload); `nil` = plain HTTP.
+    var tls: TLSContextSlot?
 }
 
 /// How a listener answers requests.

@@ -3,7 +3,7 @@ import Foundation
 /// Where a service's requests go: scheme, numeric address and the `Host` value to send (DESIGN.md: Kong's
 /// service `url`).
 public struct UpstreamTarget: Sendable, Hashable {
-    /// `http` (TLS upstreams come with the TLS issue).
+    /// `http`, or `https` when `tls` is set.
     public var scheme: String
     /// The numeric address to connect to.
     public var address: SocketAddress
@@ -11,14 +11,49 @@ public struct UpstreamTarget: Sendable, Hashable {
     public var hostHeader: String
     /// A path prefix from the service URL (`http://h/api` → `/api`), prepended to forwarded paths; empty for none.
     public var basePath: String
+    /// TLS to the upstream (`https://` URLs): verification, client certificate, session cache. `nil` = plain.
+    public var tls: TLSClientContext?
+    /// The name sent as SNI and verified against the upstream's certificate: the URL's host (DNS name or IP).
+    public var serverName: String
 
     /// Creates a target.
-    public init(scheme: String = "http", address: SocketAddress, hostHeader: String, basePath: String = "") {
-        self.scheme = scheme
+    ///
+    /// - Parameters:
+    ///   - tls: when set, connections speak TLS and `scheme` is `https`.
+    ///   - serverName: SNI and verified name; defaults to `hostHeader` without its port.
+    public init(
+        scheme: String = "http", address: SocketAddress, hostHeader: String, basePath: String = "",
+        tls: TLSClientContext? = nil, serverName: String? = nil
+    ) {
+        self.scheme = tls == nil ? scheme : "https"
         self.address = address
         self.hostHeader = hostHeader
         self.basePath = basePath
+        self.tls = tls
+        self.serverName = serverName ?? UpstreamTarget.hostWithoutPort(hostHeader)
     }
+
+    /// Connections are pooled per address, TLS context and server name: a TLS connection is never reused for
+    /// a plain target, nor one verified for one name for another.
+    var poolKey: UpstreamPoolKey { UpstreamPoolKey(address: self.address, tls: self.tls, serverName: self.serverName) }
+
+    /// `host` of `host:port`, `v6` of `[v6]:port` / `[v6]`.
+    static func hostWithoutPort(_ authority: String) -> String {
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<close])
+        }
+        if let colon = authority.lastIndex(of: ":"), !authority[..<colon].contains(":") {
+            return String(authority[..<colon])
+        }
+        return authority
+    }
+}
+
+/// What an idle upstream connection may be reused for.
+struct UpstreamPoolKey: Hashable {
+    var address: SocketAddress
+    var tls: TLSClientContext?
+    var serverName: String
 }
 
 /// A worker's keep-alive pools, one per upstream address (ServerLimits: `upstreamMaxIdle`,
@@ -28,7 +63,7 @@ public struct UpstreamTarget: Sendable, Hashable {
 final class UpstreamPools {
     let limits: ServerLimits
     var loop: EventLoop?
-    private var idle: [SocketAddress: [UpstreamConnection]] = [:]
+    private var idle: [UpstreamPoolKey: [UpstreamConnection]] = [:]
     /// Connections created / reused (tests and metrics read them through the admin endpoint).
     private(set) var created = 0
     private(set) var reused = 0
@@ -37,10 +72,11 @@ final class UpstreamPools {
         self.limits = limits
     }
 
-    /// An idle pooled connection to `address`, or `nil` when none is available.
-    func takeIdle(_ address: SocketAddress) -> UpstreamConnection? {
-        while var list = self.idle[address], let connection = list.popLast() {
-            self.idle[address] = list
+    /// An idle pooled connection for `target`, or `nil` when none is available.
+    func takeIdle(_ target: UpstreamTarget) -> UpstreamConnection? {
+        let key = target.poolKey
+        while var list = self.idle[key], let connection = list.popLast() {
+            self.idle[key] = list
             connection.leavePool()
             if connection.socket.isOpen {
                 self.reused += 1
@@ -50,12 +86,14 @@ final class UpstreamPools {
         return nil
     }
 
-    /// A new connection to `address` (connect in progress; the caller becomes its delegate).
-    func connect(_ address: SocketAddress) throws -> UpstreamConnection {
+    /// A new connection for `target` (connect, and TLS handshake for `https`, in progress; the caller becomes
+    /// its delegate and hears `.connected` when it is ready).
+    func connect(_ target: UpstreamTarget) throws -> UpstreamConnection {
         guard let loop = self.loop else { throw BufferedSocketError.creationFailed }
-        let socket = try BufferedSocket(base: loop.base, connectingTo: address)
+        let socket = try BufferedSocket(
+            base: loop.base, connectingTo: target.address, tls: target.tls, serverName: target.serverName)
         self.created += 1
-        return UpstreamConnection(socket: socket, address: address, pools: self)
+        return UpstreamConnection(socket: socket, key: target.poolKey, pools: self)
     }
 
     /// Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full, it
@@ -63,21 +101,21 @@ final class UpstreamPools {
     func release(_ connection: UpstreamConnection) {
         guard connection.socket.isOpen, connection.socket.inputLength == 0,
             connection.requestCount < self.limits.upstreamMaxRequests,
-            (self.idle[connection.address]?.count ?? 0) < self.limits.upstreamMaxIdle,
+            (self.idle[connection.key]?.count ?? 0) < self.limits.upstreamMaxIdle,
             let loop = self.loop
         else {
             connection.socket.close()
             return
         }
         connection.enterPool(loop: loop, idleTimeout: self.limits.upstreamIdleTimeout)
-        self.idle[connection.address, default: []].append(connection)
+        self.idle[connection.key, default: []].append(connection)
     }
 
     /// Called by an idle connection that the upstream closed or that timed out.
     func remove(_ connection: UpstreamConnection) {
-        guard var list = self.idle[connection.address] else { return }
+        guard var list = self.idle[connection.key] else { return }
         list.removeAll { $0 === connection }
-        self.idle[connection.address] = list
+        self.idle[connection.key] = list
     }
 
     /// Closes every idle connection (shutdown).
@@ -91,22 +129,22 @@ final class UpstreamPools {
         self.idle.removeAll()
     }
 
-    /// Idle connections per address (tests).
-    func idleCount(_ address: SocketAddress) -> Int { self.idle[address]?.count ?? 0 }
+    /// Idle connections for a target (tests).
+    func idleCount(_ target: UpstreamTarget) -> Int { self.idle[target.poolKey]?.count ?? 0 }
 }
 
 /// One upstream connection: a socket plus pool bookkeeping. While pooled it watches for the upstream closing
 /// it (EOF, stray bytes) and for its idle timeout.
 final class UpstreamConnection: BufferedSocketDelegate {
     let socket: BufferedSocket
-    let address: SocketAddress
+    let key: UpstreamPoolKey
     private unowned let pools: UpstreamPools
     var requestCount = 0
     private var idleTimer: LoopTimer?
 
-    init(socket: BufferedSocket, address: SocketAddress, pools: UpstreamPools) {
+    init(socket: BufferedSocket, key: UpstreamPoolKey, pools: UpstreamPools) {
         self.socket = socket
-        self.address = address
+        self.key = key
         self.pools = pools
     }
 

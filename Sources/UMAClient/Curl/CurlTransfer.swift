@@ -121,6 +121,12 @@ final class CurlTransfer {
         if let caFile = call.options.tls.caFile {
             check(CCurl_easy_setopt_str(self.easy, CURLOPT_CAINFO, caFile))
         }
+        if let certificate = call.options.tls.clientCertificatePath {
+            check(CCurl_easy_setopt_str(self.easy, CURLOPT_SSLCERT, certificate))
+            if let key = call.options.tls.clientPrivateKeyPath {
+                check(CCurl_easy_setopt_str(self.easy, CURLOPT_SSLKEY, key))
+            }
+        }
         if call.options.tls.insecureSkipVerify {
             check(CCurl_easy_setopt_long(self.easy, CURLOPT_SSL_VERIFYPEER, 0))
             check(CCurl_easy_setopt_long(self.easy, CURLOPT_SSL_VERIFYHOST, 0))

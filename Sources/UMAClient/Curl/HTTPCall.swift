@@ -19,11 +19,20 @@ public struct TLSOptions: Sendable, Equatable, Hashable {
     /// Disables certificate and host-name verification (development only). The control plane logs a warning the
     /// first time a call uses it.
     public var insecureSkipVerify: Bool
+    /// PEM client certificate for mutual TLS (`CURLOPT_SSLCERT`); `nil` = none.
+    public var clientCertificatePath: String?
+    /// PEM private key of `clientCertificatePath` (`CURLOPT_SSLKEY`).
+    public var clientPrivateKeyPath: String?
 
-    /// Creates TLS options; the defaults verify against the system trust store.
-    public init(caFile: String? = nil, insecureSkipVerify: Bool = false) {
+    /// Creates TLS options; the defaults verify against the system trust store and send no client certificate.
+    public init(
+        caFile: String? = nil, insecureSkipVerify: Bool = false, clientCertificatePath: String? = nil,
+        clientPrivateKeyPath: String? = nil
+    ) {
         self.caFile = caFile
         self.insecureSkipVerify = insecureSkipVerify
+        self.clientCertificatePath = clientCertificatePath
+        self.clientPrivateKeyPath = clientPrivateKeyPath
     }
 }
 

@@ -114,6 +114,8 @@ public final class OXDClient: Sendable {
             metadata["status"] = "\(status)"
             if let code { metadata["error"] = "\(code)" }
         }
+        // Why TLS failed (curl's words: unknown CA, host name mismatch, expired) is what an operator needs.
+        if case .transport(_, .tls(let reason)) = error { metadata["reason"] = "\(reason)" }
         self.logger.warning("oxd command failed", metadata: metadata)
     }
 

@@ -168,6 +168,7 @@ public final class UMA2Client: Sendable {
         case .protectionToken:
             break
         }
+        if case .transport(_, .tls(let reason)) = error { metadata["reason"] = "\(reason)" }
         self.logger.warning("authorization server call failed", metadata: metadata)
     }
 
