@@ -21,14 +21,16 @@ public final class PEPRuntime: @unchecked Sendable {
         public var admin: SocketAddress
     }
 
-    public let configuration: PEPConfiguration
+    /// The configuration in force (the last one loaded successfully).
+    public var configuration: PEPConfiguration { self.current.withLock { $0 } }
     private let logger: Logger
     private let controlPlane: ControlPlane
     private let tokens = ProtectionTokenProvider()
     let metrics: PEPMetrics
     private let readiness: Readiness
     private let server: HTTPServer
-    private let registrations: [ResourceRegistration]
+    private let generation: Mutex<Generation>
+    private let current: Mutex<PEPConfiguration>
 
     /// Builds everything; nothing is bound or started yet.
     ///
@@ -36,7 +38,7 @@ public final class PEPRuntime: @unchecked Sendable {
     ///   does not resolve, a certificate, key or CA file that cannot be loaded, a protection document the matcher
     ///   rejects).
     public init(configuration: PEPConfiguration, logger: Logger, accessLog: Bool = true) throws {
-        self.configuration = configuration
+        self.current = Mutex(configuration)
         self.logger = logger
         self.controlPlane = ControlPlane(logger: logger)
         self.metrics = PEPMetrics(
@@ -44,103 +46,10 @@ public final class PEPRuntime: @unchecked Sendable {
             authorizationServers: configuration.authorizationServers.map(\.name))
         self.readiness = Readiness()
 
-        var backends: [String: any AuthorizationBackend] = [:]
-        var registrations: [ResourceRegistration] = []
-        for server in configuration.authorizationServers {
-            let http = HTTPCallOptions(
-                connectTimeout: server.connectTimeout, totalTimeout: server.timeout,
-                tls: TLSOptions(
-                    caFile: server.caFile, insecureSkipVerify: server.insecureSkipVerify,
-                    clientCertificatePath: server.clientCertificate?.certificatePath,
-                    clientPrivateKeyPath: server.clientCertificate?.privateKeyPath))
-            if server.insecureSkipVerify {
-                logger.warning(
-                    "TLS verification is OFF for an authorization server (development only)",
-                    metadata: ["authorization_server": "\(server.name)"])
-            }
-            let recorder = ASCallRecorder(metrics: self.metrics, server: self.metrics.serverID(named: server.name))
-            let services = configuration.services.filter { $0.authorizationServer == server.name }
-            switch server.mode {
-            case .oxd:
-                let client = OXDClient(
-                    configuration: OXDConfiguration(
-                        oxdURL: server.oxdURL ?? "", oxdId: server.oxdId ?? "", clientId: server.clientId,
-                        clientSecret: server.clientSecret.value, opHost: server.opURL, http: http),
-                    controlPlane: self.controlPlane, tokens: self.tokens, logger: logger)
-                backends[server.name] = OXDBackend(client: client, recorder: recorder)
-                registrations.append(
-                    ResourceRegistration(server: server, services: services, oxd: client, uma2: nil))
-            case .uma2:
-                let client = UMA2Client(
-                    configuration: UMA2ClientConfiguration(
-                        issuer: server.opURL, clientId: server.clientId, clientSecret: server.clientSecret.value,
-                        http: http),
-                    controlPlane: self.controlPlane, tokens: self.tokens, logger: logger)
-                backends[server.name] = UMA2Backend(client: client, recorder: recorder)
-                registrations.append(
-                    ResourceRegistration(server: server, services: services, oxd: nil, uma2: client))
-            }
-        }
-        self.registrations = registrations
-
-        var contexts: [EnforcementDriver.ServiceContext] = []
-        var proxyServices: [ProxyService] = []
-        var tlsContexts: [RuntimeTLS.Key: TLSClientContext] = [:]
-        for (index, service) in configuration.services.enumerated() {
-            guard let serverConfig = configuration.authorizationServer(named: service.authorizationServer),
-                let backend = backends[service.authorizationServer]
-            else {
-                throw RuntimeError("services[\(index)].authorization_server: unknown authorization server")
-            }
-            let matcher: PathMatcher
-            do {
-                matcher = try PathMatcher(document: service.protectionDocument)
-            } catch {
-                throw RuntimeError("services[\(index)].uma_scope_expression: \(error)")
-            }
-            let mode: EnforcementMode =
-                serverConfig.mode == .oxd ? .oxd : .uma2(realm: serverConfig.realm, asURI: serverConfig.opURL)
-            let policy = EnforcementPolicy(
-                service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
-                consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
-                maxCacheTTL: configuration.cache.maxTTL)
-            let registration = registrations.first { $0.server.name == serverConfig.name }
-            contexts.append(
-                EnforcementDriver.ServiceContext(
-                    policy: policy, matcher: matcher, document: service.protectionDocument,
-                    resourceIds: registration?.resourceIds(for: service.name) ?? ResourceIds(document: service.protectionDocument),
-                    backend: backend, metricsID: self.metrics.serviceID(named: service.name),
-                    baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
-                    removePatterns: policy.reservedHeaders.patterns))
-            let address = try Resolver.resolve(
-                host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
-            let upstreamTLS = try service.upstream.scheme == .https
-                ? RuntimeTLS.context(for: service, index: index, cache: &tlsContexts, logger: logger) : nil
-            proxyServices.append(
-                ProxyService(
-                    name: service.name,
-                    upstream: UpstreamTarget(
-                        address: address, hostHeader: service.upstream.authority, basePath: service.upstream.basePath,
-                        tls: upstreamTLS, serverName: service.upstream.host),
-                    preserveHost: service.preserveHost))
-        }
-        let driver = EnforcementDriver(
-            services: contexts,
-            cacheLimits: CacheLimits(maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
-            cachingEnabled: configuration.cache.maxEntries > 0, metrics: self.metrics)
-        let routes: RouteTable<Int>
-        do {
-            routes = try RouteTable(configuration.services.enumerated().map { (patterns: $1.hosts, value: $0) })
-        } catch {
-            throw RuntimeError("services[].hosts: \(error)")
-        }
-        var options = ProxyOptions()
-        options.trustedProxies = configuration.trustedProxies
-        options.trustRequestId = configuration.trustRequestId
-        options.canonical.pathParameters = configuration.pathParams == .keep ? .keep : .reject
-        let engine = ProxyEngine(
-            services: proxyServices, routes: routes, options: options, authorizer: driver,
-            observer: MetricsObserver(metrics: self.metrics, configuration: configuration))
+        let generation = try Self.makeGeneration(
+            configuration, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, logger: logger)
+        self.generation = Mutex(generation)
+        let engine = generation.engine
 
         var listeners: [HTTPServer.ListenerSpec] = []
         for (index, listener) in configuration.listeners.enumerated() {
@@ -162,6 +71,116 @@ public final class PEPRuntime: @unchecked Sendable {
             logger: logger, accessLog: accessLog)
     }
 
+    /// One configuration generation: the proxy engine (services, routes, enforcement driver with fresh caches)
+    /// and the resource registrations of its authorization servers. Built at start and again on reload.
+    struct Generation {
+        let engine: ProxyEngine
+        let registrations: [ResourceRegistration]
+    }
+
+    static func makeGeneration(
+        _ configuration: PEPConfiguration, controlPlane: ControlPlane, tokens: ProtectionTokenProvider,
+        metrics: PEPMetrics, logger: Logger
+    ) throws -> Generation {
+            var backends: [String: any AuthorizationBackend] = [:]
+            var registrations: [ResourceRegistration] = []
+            for server in configuration.authorizationServers {
+                let http = HTTPCallOptions(
+                    connectTimeout: server.connectTimeout, totalTimeout: server.timeout,
+                    tls: TLSOptions(
+                        caFile: server.caFile, insecureSkipVerify: server.insecureSkipVerify,
+                        clientCertificatePath: server.clientCertificate?.certificatePath,
+                        clientPrivateKeyPath: server.clientCertificate?.privateKeyPath))
+                if server.insecureSkipVerify {
+                    logger.warning(
+                        "TLS verification is OFF for an authorization server (development only)",
+                        metadata: ["authorization_server": "\(server.name)"])
+                }
+                let recorder = ASCallRecorder(metrics: metrics, server: metrics.serverID(named: server.name))
+                let services = configuration.services.filter { $0.authorizationServer == server.name }
+                switch server.mode {
+                case .oxd:
+                    let client = OXDClient(
+                        configuration: OXDConfiguration(
+                            oxdURL: server.oxdURL ?? "", oxdId: server.oxdId ?? "", clientId: server.clientId,
+                            clientSecret: server.clientSecret.value, opHost: server.opURL, http: http),
+                        controlPlane: controlPlane, tokens: tokens, logger: logger)
+                    backends[server.name] = OXDBackend(client: client, recorder: recorder)
+                    registrations.append(
+                        ResourceRegistration(server: server, services: services, oxd: client, uma2: nil))
+                case .uma2:
+                    let client = UMA2Client(
+                        configuration: UMA2ClientConfiguration(
+                            issuer: server.opURL, clientId: server.clientId, clientSecret: server.clientSecret.value,
+                            http: http),
+                        controlPlane: controlPlane, tokens: tokens, logger: logger)
+                    backends[server.name] = UMA2Backend(client: client, recorder: recorder)
+                    registrations.append(
+                        ResourceRegistration(server: server, services: services, oxd: nil, uma2: client))
+                }
+            }
+
+            var contexts: [EnforcementDriver.ServiceContext] = []
+            var proxyServices: [ProxyService] = []
+            var tlsContexts: [RuntimeTLS.Key: TLSClientContext] = [:]
+            for (index, service) in configuration.services.enumerated() {
+                guard let serverConfig = configuration.authorizationServer(named: service.authorizationServer),
+                    let backend = backends[service.authorizationServer]
+                else {
+                    throw RuntimeError("services[\(index)].authorization_server: unknown authorization server")
+                }
+                let matcher: PathMatcher
+                do {
+                    matcher = try PathMatcher(document: service.protectionDocument)
+                } catch {
+                    throw RuntimeError("services[\(index)].uma_scope_expression: \(error)")
+                }
+                let mode: EnforcementMode =
+                    serverConfig.mode == .oxd ? .oxd : .uma2(realm: serverConfig.realm, asURI: serverConfig.opURL)
+                let policy = EnforcementPolicy(
+                    service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
+                    consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
+                    maxCacheTTL: configuration.cache.maxTTL)
+                let registration = registrations.first { $0.server.name == serverConfig.name }
+                contexts.append(
+                    EnforcementDriver.ServiceContext(
+                        policy: policy, matcher: matcher, document: service.protectionDocument,
+                        resourceIds: registration?.resourceIds(for: service.name) ?? ResourceIds(document: service.protectionDocument),
+                        backend: backend, metricsID: metrics.serviceID(named: service.name),
+                        baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
+                        removePatterns: policy.reservedHeaders.patterns))
+                let address = try Resolver.resolve(
+                    host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
+                let upstreamTLS = try service.upstream.scheme == .https
+                    ? RuntimeTLS.context(for: service, index: index, cache: &tlsContexts, logger: logger) : nil
+                proxyServices.append(
+                    ProxyService(
+                        name: service.name,
+                        upstream: UpstreamTarget(
+                            address: address, hostHeader: service.upstream.authority, basePath: service.upstream.basePath,
+                            tls: upstreamTLS, serverName: service.upstream.host),
+                        preserveHost: service.preserveHost))
+            }
+            let driver = EnforcementDriver(
+                services: contexts,
+                cacheLimits: CacheLimits(maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
+                cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics)
+            let routes: RouteTable<Int>
+            do {
+                routes = try RouteTable(configuration.services.enumerated().map { (patterns: $1.hosts, value: $0) })
+            } catch {
+                throw RuntimeError("services[].hosts: \(error)")
+            }
+            var options = ProxyOptions()
+            options.trustedProxies = configuration.trustedProxies
+            options.trustRequestId = configuration.trustRequestId
+            options.canonical.pathParameters = configuration.pathParams == .keep ? .keep : .reject
+            let engine = ProxyEngine(
+                services: proxyServices, routes: routes, options: options, authorizer: driver,
+                observer: MetricsObserver(metrics: metrics, configuration: configuration))
+        return Generation(engine: engine, registrations: registrations)
+    }
+
     /// Starts the control plane, binds every listener and starts resource registration in the background.
     ///
     /// - Returns: the bound proxy and admin addresses.
@@ -170,7 +189,7 @@ public final class PEPRuntime: @unchecked Sendable {
     public func start() throws -> Addresses {
         try self.controlPlane.start()
         let bound = try self.server.start()
-        for registration in self.registrations {
+        for registration in self.generation.withLock({ $0.registrations }) {
             registration.start(readiness: self.readiness, logger: self.logger)
         }
         return Addresses(proxy: Array(bound.dropLast()), admin: bound[bound.count - 1])
@@ -188,6 +207,42 @@ public final class PEPRuntime: @unchecked Sendable {
         } catch {
             throw RuntimeError("TLS reload: \(error) (the previous certificates stay in use)")
         }
+    }
+
+    /// Applies a new configuration without a restart (SIGHUP; DESIGN.md "Threads and state"): builds a new
+    /// generation — services, routes, rules, policies, upstreams, custom headers, authorization servers, with
+    /// fresh caches — and swaps it on every worker; in-flight requests finish on the old one. Listeners, admin,
+    /// `workers` and `limits` need a restart: their changes are reported and the running values kept.
+    ///
+    /// - Returns: warnings about what was not applied.
+    /// - Throws: `RuntimeError` when the new configuration cannot be served; the old one stays in force.
+    @discardableResult
+    public func reload(configuration new: PEPConfiguration) throws -> [String] {
+        let old = self.configuration
+        let generation = try Self.makeGeneration(
+            new, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, logger: self.logger)
+        var warnings: [String] = []
+        if new.listeners != old.listeners { warnings.append("listen changed: needs a restart (kept the old)") }
+        if new.admin != old.admin { warnings.append("admin changed: needs a restart (kept the old)") }
+        if new.workerCount != old.workerCount { warnings.append("workers changed: needs a restart (kept the old)") }
+        if new.limits != old.limits { warnings.append("limits changed: needs a restart (kept the old)") }
+        let known = Set(self.metrics.serviceNames)
+        for service in new.services where !known.contains(service.name) {
+            warnings.append("service '\(service.name)' is new: its metrics appear after a restart")
+        }
+        let previous = self.generation.withLock { current in
+            let previous = current
+            current = generation
+            return previous
+        }
+        for registration in previous.registrations { registration.cancel() }
+        self.readiness.removeAuthorizationServerChecks()
+        self.server.replaceProxyEngine(generation.engine)
+        for registration in generation.registrations {
+            registration.start(readiness: self.readiness, logger: self.logger)
+        }
+        self.current.withLock { $0 = new }
+        return warnings
     }
 
     /// Whether the runtime is ready (config loaded, resources registered where asked), with per-check detail.
@@ -223,6 +278,12 @@ final class Readiness: Sendable {
 
     func set(_ name: String, ok: Bool, _ text: String) {
         self.checks.withLock { $0[name] = (ok, text) }
+    }
+
+    func removeAuthorizationServerChecks() {
+        self.checks.withLock { checks in
+            for key in checks.keys where key.hasPrefix("authorization_server.") { checks[key] = nil }
+        }
     }
 
     func snapshot() -> (ready: Bool, checks: [String: String]) {

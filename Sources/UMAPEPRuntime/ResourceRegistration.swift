@@ -39,6 +39,12 @@ final class ResourceRegistration: @unchecked Sendable {
     private let uma2: UMA2Client?
     private let ids: [String: ResourceIds]
     private let attempts = Mutex(0)
+    private let cancelled = Mutex(false)
+
+    /// Stops retrying (the configuration generation was replaced).
+    func cancel() {
+        self.cancelled.withLock { $0 = true }
+    }
 
     init(server: AuthorizationServerConfiguration, services: [ServiceConfiguration], oxd: OXDClient?, uma2: UMA2Client?) {
         self.server = server
@@ -66,7 +72,9 @@ final class ResourceRegistration: @unchecked Sendable {
     }
 
     private func attempt(readiness: Readiness, check: String, logger: Logger) {
+        guard !self.cancelled.withLock({ $0 }) else { return }
         let done: @Sendable (String?) -> Void = { failure in
+            guard !self.cancelled.withLock({ $0 }) else { return }
             guard let failure else {
                 readiness.set(check, ok: true, "resources registered")
                 logger.info("resources registered", metadata: ["authorization_server": "\(self.server.name)"])

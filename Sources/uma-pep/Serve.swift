@@ -32,12 +32,22 @@ struct Serve: ParsableCommand {
         for address in addresses.proxy { say("uma-pep: proxy listening on \(address)") }
         say("uma-pep: admin listening on \(addresses.admin) (/metrics, /healthz, /readyz)")
         Signals.onTerminate { runtime.shutdown(graceful: true) }
+        let path = self.config
         Signals.onReload {
+            // Configuration first: a file that does not load or cannot be served keeps the old one in force.
+            do {
+                let configuration = try ConfigFile.load(path)
+                let warnings = try runtime.reload(configuration: configuration)
+                logger.notice("SIGHUP: configuration reloaded", metadata: ["file": "\(path)"])
+                for warning in warnings { logger.warning("SIGHUP: \(warning)") }
+            } catch {
+                logger.error("SIGHUP: configuration NOT reloaded, the old one stays in force: \(error)")
+            }
             do {
                 let count = try runtime.reloadTLS()
                 logger.notice("SIGHUP: TLS certificates reloaded", metadata: ["listeners": "\(count)"])
             } catch {
-                logger.error("SIGHUP: \(error)")
+                logger.error("SIGHUP: TLS certificates NOT reloaded: \(error)")
             }
         }
         runtime.waitUntilStopped()
