@@ -69,6 +69,11 @@ extension ConfigLoader {
                 documentNode, at: path["uma_scope_expression"], file: file, requireScopes: true)
             document = loaded.document
             rawDocument = loaded.json
+            if let server = authorizationServers.first(where: { $0.name == authorizationServer }),
+                server.mode == .oxd, server.registerResources
+            {
+                try Self.checkOXDAcceptsScopeExpressions(document, at: path["uma_scope_expression"], file: file)
+            }
         }
         var upstreamTLS = UpstreamTLS()
         if let tlsNode = entry.node("upstream_tls") {
@@ -87,6 +92,23 @@ extension ConfigLoader {
             name: name, policy: policy, protectionDocument: document, rawProtectionDocument: rawDocument,
             upstream: upstream, hosts: hosts, preserveHost: try entry.bool("preserve_host", default: false),
             upstreamTLS: upstreamTLS)
+    }
+
+    /// With `register_resources` on an oxd server, every scope expression must pass oxd's own check (Part B
+    /// §3.2); otherwise `/uma-rs-protect` would fail at start and registration would retry forever.
+    private static func checkOXDAcceptsScopeExpressions(
+        _ document: ProtectionDocument, at path: FieldPath, file: String
+    ) throws(ConfigError) {
+        for (r, rule) in document.rules.enumerated() {
+            for (c, condition) in rule.conditions.enumerated() {
+                guard let expression = condition.scopeExpression, !expression.isAcceptedByOXD else { continue }
+                throw ConfigError(
+                    file: file, fieldPath: path[r]["conditions"][c]["scope_expression"].description,
+                    message: "oxd rejects this expression (uma-rs-protect: invalid_scope_expression): evaluated "
+                        + "over its scope names it must yield one of 'data' (a top-level '!' yields a boolean)",
+                    reason: .invalidScopeExpression)
+            }
+        }
     }
 
     /// `hosts`: a non-empty list of `HostPattern`s, no repeats within the service.
