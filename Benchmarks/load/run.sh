@@ -25,6 +25,7 @@
 #   RESULTS_DIR=Benchmarks/results   NO_INSTALL=1 (skip scripts/install-deps --bench)   NO_BUILD=1 (skip build)
 #   KEEP=1            keep the run directory (logs, raw wrk outputs)   STRICT=1 (exit 1 on unexpected statuses)
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 
