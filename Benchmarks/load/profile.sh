@@ -7,17 +7,20 @@
 # zeroes the counters, runs a bounded wrk load (c=8, PROFILE_DUR seconds), dumps, and prints instructions per
 # request plus the top functions (inclusive and self) into Benchmarks/results/profile-<date>-<host>.txt.
 #
+# MODE=syscalls instead runs each target natively with `strace -c -f` attached during the load and reports
+# system calls per request (Benchmarks/results/syscalls-<date>-<host>.txt).
+#
 # Usage: Benchmarks/load/profile.sh          knobs: PROFILE_DUR=10 PATH_UNDER_TEST=/ (or /open: passthrough)
-#        TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 KEEP=1
+#        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 KEEP=1
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-PROFILE_DUR=${PROFILE_DUR:-10}; PATH_UNDER_TEST=${PATH_UNDER_TEST:-/}; BASE_PORT=${BASE_PORT:-19600}
+MODE=${MODE:-callgrind}; PROFILE_DUR=${PROFILE_DUR:-10}; PATH_UNDER_TEST=${PATH_UNDER_TEST:-/}; BASE_PORT=${BASE_PORT:-19600}
 TARGETS=${TARGETS:-"uma-pep nginx-plain nginx-lua"}
 RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
 RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
-for b in valgrind callgrind_annotate callgrind_control nginx wrk curl python3; do
+for b in valgrind callgrind_annotate callgrind_control strace nginx wrk curl python3; do
   command -v "$b" >/dev/null || { echo "missing $b (scripts/install-deps --bench)" >&2; exit 2; }
 done
 # shellcheck disable=SC2086
@@ -83,9 +86,14 @@ sed -n '/^write_config() {/,/^}/p' "$HERE/run.sh" > "$RUN_DIR/write_config.sh"
 source "$RUN_DIR/write_config.sh"
 
 mkdir -p "$RESULTS_DIR"
-OUT="$RESULTS_DIR/profile-$(date +%Y-%m-%d)-$(hostname).txt"
+if [ "$MODE" = syscalls ]; then
+  OUT="$RESULTS_DIR/syscalls-$(date +%Y-%m-%d)-$(hostname).txt"; PREFIX=()
+else
+  OUT="$RESULTS_DIR/profile-$(date +%Y-%m-%d)-$(hostname).txt"
+  PREFIX=(valgrind --tool=callgrind --callgrind-out-file="$RUN_DIR/callgrind.%p")
+fi
 {
-  echo "# callgrind instruction counts per request — $(date '+%Y-%m-%d %H:%M') on $(hostname)"
+  echo "# $MODE per request — $(date '+%Y-%m-%d %H:%M') on $(hostname)"
   echo "# path $PATH_UNDER_TEST, wrk -t1 -c8 -d${PROFILE_DUR}s after warm-up; uma-pep $("$BIN" version | head -n 1)"
 } > "$OUT"
 
@@ -93,8 +101,7 @@ for target in $TARGETS; do
   case $target in
     uma-pep)
       write_config "$RUN_DIR/conf/uma-pep.yaml" "$PORT" "$ADMIN" 1
-      valgrind --tool=callgrind --callgrind-out-file="$RUN_DIR/callgrind.$target.%p" \
-        "$BIN" serve --config "$RUN_DIR/conf/uma-pep.yaml" --no-access-log --log-level warning \
+      "${PREFIX[@]}" "$BIN" serve --config "$RUN_DIR/conf/uma-pep.yaml" --no-access-log --log-level warning \
         > "$RUN_DIR/logs/$target.out" 2>&1 &
       PID=$!; PIDS+=($PID)
       wait_http "http://127.0.0.1:$ADMIN/readyz"
@@ -105,8 +112,7 @@ for target in $TARGETS; do
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ;;
     nginx-plain|nginx-lua)
       template=proxy; [ "$target" = nginx-lua ] && template=pep
-      valgrind --tool=callgrind --callgrind-out-file="$RUN_DIR/callgrind.$target.%p" \
-        nginx -p "$RUN_DIR" -e "$RUN_DIR/logs/$target.err" -c "$(render "$template" "$target" "$PORT")" \
+      "${PREFIX[@]}" nginx -p "$RUN_DIR" -e "$RUN_DIR/logs/$target.err" -c "$(render "$template" "$target" "$PORT")" \
         > "$RUN_DIR/logs/$target.out" 2>&1 &
       PID=$!; PIDS+=($PID)
       wait_http "http://127.0.0.1:$PORT/open"
@@ -116,14 +122,31 @@ for target in $TARGETS; do
   URL="http://127.0.0.1:$PORT$PATH_UNDER_TEST"
   for _ in 1 2 3; do curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL"; done
   wrk -t1 -c8 -d3s -H "Authorization: Bearer $TOKEN" "$URL" > /dev/null   # warm (JIT, pools, caches)
+  if [ "$MODE" = syscalls ]; then
+    strace -c -f -q -o "$RUN_DIR/strace.$target" -p "$PID" &
+    STRACE=$!; sleep 1
+    LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" -H "Authorization: Bearer $TOKEN" "$URL")
+    kill -INT "$STRACE"; wait "$STRACE" 2>/dev/null || true
+    REQUESTS=$(awk '/requests in/{print $1}' <<<"$LOAD")
+    kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+    CALLS=$(awk '$NF=="total"{print $(NF-2)}' "$RUN_DIR/strace.$target")
+    {
+      echo
+      echo "## $target: $REQUESTS requests, $CALLS system calls => $(python3 -c "print(round($CALLS/$REQUESTS, 2))") per request"
+      cat "$RUN_DIR/strace.$target"
+    } >> "$OUT"
+    echo "$target: $REQUESTS requests, $(python3 -c "print(round($CALLS/$REQUESTS, 2))") system calls/request"
+    continue
+  fi
   callgrind_control -z "$PID" > /dev/null
   LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" -H "Authorization: Bearer $TOKEN" "$URL")
   callgrind_control -d "$PID" > /dev/null
   sleep 1
   REQUESTS=$(awk '/requests in/{print $1}' <<<"$LOAD")
   kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
-  DUMP=$(ls -t "$RUN_DIR"/callgrind."$target".*.1 2>/dev/null | head -n 1)
+  DUMP=$(ls -t "$RUN_DIR"/callgrind."$PID".1 2>/dev/null | head -n 1)
   [ -n "$DUMP" ] || { echo "no callgrind dump for $target" >&2; ls "$RUN_DIR" >&2; exit 1; }
+  mv "$DUMP" "$RUN_DIR/callgrind.$target.out"; DUMP="$RUN_DIR/callgrind.$target.out"
   TOTAL=$(callgrind_annotate "$DUMP" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')
   {
     echo
