@@ -118,8 +118,9 @@ def markdown(state, summary, ratio_rows, goal_rows, bursts, image):
               f"{state['rounds']} round(s) in alternation, medians; {state['tokens']} RPTs "
               f"({state.get('token_length')} bytes each) for many-tokens",
               f"- Load average before/after: {state.get('loadavg_before')} / {state.get('loadavg_after')}; "
-              "`foreign cpu` = CPU seconds used during a run by processes other than the target, its upstream, "
-              "the dev AS and wrk (other work on this shared machine)",
+              f"other processes on this shared machine used a median {fmt(state.get('foreign_share'), 0)} % of its "
+              "CPU capacity during the runs (`foreign cpu` = CPU seconds used during a run by processes other "
+              "than the target, its upstream, the dev AS and wrk)",
               f"- Versions: {state['versions']}", ""]
     for conns in state["conns"]:
         lines += [f"## c={conns}", "",
@@ -225,6 +226,8 @@ def write(state, runs, bursts):
     base = os.path.join(state["results_dir"], f"{now.strftime('%Y-%m-%d')}-{state['host']}{suffix}")
     os.makedirs(state["results_dir"], exist_ok=True)
     summary = summarize(runs)
+    shares = [r["foreign_cpu_s"] / (r["seconds"] * (os.cpu_count() or 1)) * 100 for r in runs if r["seconds"]]
+    state["foreign_share"] = median(shares)
     ratio_rows = ratios(runs, summary)
     conns = state["conns"][0]
     goal_rows = targets(summary, ratio_rows, bursts, conns)
