@@ -100,7 +100,8 @@ class Harness:
                 ok = ok and answer_headers.get("www-authenticate", "").startswith("UMA ") \
                     and "ticket=" in answer_headers.get("www-authenticate", "")
             mark = "ok  " if ok else "FAIL"
-            print(f"  {mark} {target:15} GET {path:9} {'token' if token else 'no token':8} -> {status}"
+            label = "no token" if not token else ("bad token" if token == "not-a-valid-token" else "token")
+            print(f"  {mark} {target:15} GET {path:9} {label:9} -> {status}"
                   f" ({len(body)} bytes)")
             if not ok:
                 failures.append(f"{target} {path}")

@@ -7,6 +7,7 @@ import os
 import socket
 import statistics
 import subprocess
+import tempfile
 
 METRICS = ["rps", "p50_ms", "p99_ms", "p999_ms", "cpu_s_per_1k", "peak_rss_mib"]
 PERCENTILES = [("50", "p50_ms"), ("75", "p75_ms"), ("90", "p90_ms"), ("99", "p99_ms"), ("99.9", "p999_ms"),
@@ -68,6 +69,8 @@ def ratios(runs, summary):
             row[label + "_rounds"] = [round(v, 3) for v in values]
         p99 = round_ratios(runs, scenario, conns, "uma-pep", "nginx-lua", "p99_ms")
         row["p99_vs_lua"] = median(p99)
+        for anchor, label in (("nginx-plain", "cpu_vs_plain"), ("nginx-lua", "cpu_vs_lua")):
+            row[label] = median(round_ratios(runs, scenario, conns, "uma-pep", anchor, "cpu_s_per_1k"))
         if scenario == "workers-2":
             row["uma_2w_speedup"] = median(round_ratios(runs, scenario, conns, "uma-pep-2w", "uma-pep"))
             row["plain_2w_speedup"] = median(round_ratios(runs, scenario, conns, "nginx-plain-2w", "nginx-plain"))
@@ -136,8 +139,11 @@ def markdown(state, summary, ratio_rows, goal_rows, bursts, image):
                     f"{fmt(row['p999_ms'])} | {fmt(row['cpu_s_per_1k'], 4)} | {fmt(row['peak_rss_mib'], 1)} | "
                     f"{fmt(row['spread'] * 100 if row['spread'] is not None else None, 0)} % | "
                     f"{fmt(row['as_calls'])} | {fmt(row['foreign_cpu_s'], 1)} |")
-        lines += ["", "| scenario | uma-pep / nginx-plain | uma-pep / nginx+Lua | p99 uma-pep / nginx+Lua | per-round "
-                  "(vs plain; vs Lua) |", "|---|---:|---:|---:|---|"]
+        lines += ["", "Ratios are medians of the per-round ratios (runs of one round are adjacent in time). CPU per "
+                  "request is the steadier measure on a busy machine.", "",
+                  "| scenario | req/s uma-pep / nginx-plain | req/s uma-pep / nginx+Lua | p99 uma-pep / nginx+Lua "
+                  "| CPU per request uma-pep / nginx-plain | CPU per request uma-pep / nginx+Lua | per-round req/s "
+                  "(vs plain; vs Lua) |", "|---|---:|---:|---:|---:|---:|---|"]
         for key, row in ratio_rows.items():
             if not key.endswith(f"c={conns}"):
                 continue
@@ -145,7 +151,8 @@ def markdown(state, summary, ratio_rows, goal_rows, bursts, image):
             if "uma_2w_speedup" in row:
                 extra = f" 2w/1w: uma-pep {fmt(row['uma_2w_speedup'])}, nginx {fmt(row['plain_2w_speedup'])}"
             lines.append(f"| {key.rsplit(' ', 1)[0]} | {fmt(row['vs_plain'])} | {fmt(row['vs_lua'])} | "
-                         f"{fmt(row['p99_vs_lua'])} | {row['vs_plain_rounds']}; {row['vs_lua_rounds']}{extra} |")
+                         f"{fmt(row['p99_vs_lua'])} | {fmt(row['cpu_vs_plain'])} | {fmt(row['cpu_vs_lua'])} | "
+                         f"{row['vs_plain_rounds']}; {row['vs_lua_rounds']}{extra} |")
         lines.append("")
     if bursts:
         lines += ["## cold-burst (uma-pep)", "",
@@ -216,22 +223,24 @@ def machine():
     return f"{model}, {os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().release}"
 
 
-def write(state, runs, bursts):
-    """Writes <results>/<date>-<host>[-quick].{json,md,png}; returns the paths written."""
-    now = datetime.datetime.now()
-    state["date"] = now.strftime("%Y-%m-%d %H:%M")
-    state["host"] = socket.gethostname()
-    state["machine"] = machine()
-    suffix = "-quick" if state["quick"] else ""
-    base = os.path.join(state["results_dir"], f"{now.strftime('%Y-%m-%d')}-{state['host']}{suffix}")
-    os.makedirs(state["results_dir"], exist_ok=True)
+def write(state, runs, bursts, base=None):
+    """Writes <results>/<date>-<host>[-quick].{json,md,png} (or `base`.*); returns the paths written."""
+    if base is None:
+        now = datetime.datetime.now()
+        state["date"] = now.strftime("%Y-%m-%d %H:%M")
+        state["host"] = socket.gethostname()
+        state["machine"] = machine()
+        suffix = "-quick" if state["quick"] else ""
+        base = os.path.join(state["results_dir"], f"{now.strftime('%Y-%m-%d')}-{state['host']}{suffix}")
+    os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
     summary = summarize(runs)
     shares = [r["foreign_cpu_s"] / (r["seconds"] * (os.cpu_count() or 1)) * 100 for r in runs if r["seconds"]]
     state["foreign_share"] = median(shares)
     ratio_rows = ratios(runs, summary)
     conns = state["conns"][0]
     goal_rows = targets(summary, ratio_rows, bursts, conns)
-    image = plot(summary, conns, base, state["run_dir"])
+    workdir = state.get("run_dir") if os.path.isdir(state.get("run_dir") or "") else tempfile.mkdtemp()
+    image = plot(summary, conns, base, workdir)
     public_state = {k: v for k, v in state.items() if k not in ("run_dir",)}
     document = {
         "meta": public_state, "runs": runs, "cold_burst": bursts,
@@ -244,3 +253,18 @@ def write(state, runs, bursts):
         handle.write(markdown(state, summary, ratio_rows, goal_rows, bursts, image))
     print(open(base + ".md", encoding="utf-8").read())
     return [base + ".json", base + ".md"] + ([image] if image else [])
+
+
+def main():
+    """`report.py RESULTS.json`: recompute the summary and rewrite the .json, .md and .png beside it."""
+    import sys
+    path = sys.argv[1]
+    with open(path, encoding="utf-8") as handle:
+        document = json.load(handle)
+    base = path[:-len(".json")] if path.endswith(".json") else path
+    for written in write(document["meta"], document["runs"], document["cold_burst"], base=base):
+        print(f"wrote {written}")
+
+
+if __name__ == "__main__":
+    main()
