@@ -59,6 +59,9 @@ if [ -z "${NO_BUILD:-}" ]; then (cd "$ROOT" && swift build $RELEASE_FLAGS --prod
 BIN="$(cd "$ROOT" && swift build $RELEASE_FLAGS --show-bin-path)/uma-pep"
 [ -x "$BIN" ] || { echo "no release binary at $BIN" >&2; exit 2; }
 
+# cold-burst opens BURST × BURST_DUP connections at once: raise the soft descriptor limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 # ---- run directory, processes, cleanup ----
 RUN_DIR=$(mktemp -d /tmp/uma-pep-bench.XXXXXX)
 mkdir -p "$RUN_DIR/logs" "$RUN_DIR/tmp" "$RUN_DIR/html" "$RUN_DIR/conf"
