@@ -3,7 +3,7 @@ SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 RELEASE_FLAGS ?= -c release -Xswiftc -Ounchecked
 
-.PHONY: deps demo test build release bench check-config clean
+.PHONY: deps demo test build release bench bench-micro check-config clean
 
 deps:
 	@scripts/install-deps
@@ -27,9 +27,17 @@ release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product uma-pep
 	@echo "built $$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/uma-pep"
 
+## bench: uma-pep side by side with the nginx anchors under wrk (Benchmarks/load/run.sh; docs/benchmarks.md).
+## Knobs as variables, e.g. `make bench QUICK=1`, `make bench LAYOUT=split ROUNDS=5 CONNS="64 256"`.
 bench: release
 	scripts/install-deps --bench
 	Benchmarks/load/run.sh
+
+## bench-micro: package-benchmark micro benchmarks of the hot path (Benchmarks/Package.swift), then the
+## allocation budgets (Benchmarks/Thresholds; exit 4 = only improvements, accepted).
+bench-micro:
+	cd Benchmarks && $(SWIFT) package benchmark
+	cd Benchmarks && { $(SWIFT) package benchmark thresholds check; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 4 ]; }
 
 check-config: build
 	.build/debug/uma-pep check-config Config/tutorial.yaml

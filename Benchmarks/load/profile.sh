@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Instruction counts per request under valgrind --tool=callgrind (docs/benchmarks.md, "What limits it").
+#
+# callgrind counts instructions, not seconds, so the numbers repeat whatever else the machine is doing. For each
+# target (uma-pep, nginx-plain, nginx-lua; one worker, no master process for nginx) this starts it under
+# callgrind with the upstream and the dev AS beside it (not profiled), warms it (token minted and cached),
+# zeroes the counters, runs a bounded wrk load (c=8, PROFILE_DUR seconds), dumps, and prints instructions per
+# request plus the top functions (inclusive and self) into Benchmarks/results/profile-<date>-<host>.txt.
+#
+# MODE=syscalls instead runs each target natively with `strace -c -f` attached during the load and reports
+# system calls per request (Benchmarks/results/syscalls-<date>-<host>.txt).
+#
+# Usage: Benchmarks/load/profile.sh          knobs: PROFILE_DUR=10 PATH_UNDER_TEST=/ (or /open: passthrough)
+#        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 KEEP=1
+set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+MODE=${MODE:-callgrind}; PROFILE_DUR=${PROFILE_DUR:-10}; PATH_UNDER_TEST=${PATH_UNDER_TEST:-/}; BASE_PORT=${BASE_PORT:-19600}
+TARGETS=${TARGETS:-"uma-pep nginx-plain nginx-lua"}
+RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
+RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
+for b in valgrind callgrind_annotate callgrind_control strace nginx wrk curl python3; do
+  command -v "$b" >/dev/null || { echo "missing $b (scripts/install-deps --bench)" >&2; exit 2; }
+done
+# shellcheck disable=SC2086
+if [ -z "${NO_BUILD:-}" ]; then (cd "$ROOT" && swift build $RELEASE_FLAGS --product uma-pep); fi
+# shellcheck disable=SC2086
+BIN="$(cd "$ROOT" && swift build $RELEASE_FLAGS --show-bin-path)/uma-pep"
+
+RUN_DIR=$(mktemp -d /tmp/uma-pep-profile.XXXXXX)
+mkdir -p "$RUN_DIR/logs" "$RUN_DIR/tmp" "$RUN_DIR/html" "$RUN_DIR/conf"; chmod 755 "$RUN_DIR" "$RUN_DIR/html"
+# valgrind 3.19 cannot read the DWARF 5 the Swift toolchain emits ("Possibly corrupted debuginfo file"):
+# profile a copy without debug sections; the symbol table still names every function.
+cp "$BIN" "$RUN_DIR/uma-pep"; strip --strip-debug "$RUN_DIR/uma-pep"; BIN="$RUN_DIR/uma-pep"
+head -c 4095 /dev/zero | tr '\0' a > "$RUN_DIR/html/4k"; echo >> "$RUN_DIR/html/4k"
+head -c 65535 /dev/zero | tr '\0' b > "$RUN_DIR/html/64k"; echo >> "$RUN_DIR/html/64k"
+PIDS=()
+cleanup() {
+  set +e
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  sleep 1
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  if [ -n "${KEEP:-}" ]; then echo "kept $RUN_DIR" >&2; else rm -rf "$RUN_DIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mapfile -t PORTS < <(python3 - "$BASE_PORT" 5 <<'EOF'
+import socket, sys
+base, want, found = int(sys.argv[1]), int(sys.argv[2]), []
+for port in range(base, base + 400):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    found.append(port)
+    if len(found) == want:
+        break
+print("\n".join(map(str, found)))
+EOF
+)
+UP_PORT=${PORTS[0]}; AS_PORT=${PORTS[1]}; PORT=${PORTS[2]}; ADMIN=${PORTS[3]}
+render() { # template name port -> conf path
+  sed -e "s/@NAME@/$2/g" -e "s/@PORT@/$3/g" -e "s/@UP_PORT@/$UP_PORT/g" -e "s/@WORKERS@/1/g" \
+    -e "s/^master_process on;/master_process off;/" "$HERE/conf/$1.conf" > "$RUN_DIR/conf/$2.conf"
+  echo "$RUN_DIR/conf/$2.conf"
+}
+wait_http() {
+  for _ in $(seq 1 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true)" = "${2:-200}" ] && return 0
+    sleep 0.2
+  done
+  echo "not up: $1" >&2; tail -n 20 "$RUN_DIR"/logs/* >&2; exit 1
+}
+nginx -p "$RUN_DIR" -e "$RUN_DIR/logs/upstream.err" -c "$(render upstream upstream "$UP_PORT")" &
+PIDS+=($!)
+"$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warning --no-access-log > "$RUN_DIR/logs/dev-as.out" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$UP_PORT/"
+wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
+
+sed -n '/^write_config() {/,/^}/p' "$HERE/run.sh" > "$RUN_DIR/write_config.sh"
+# shellcheck disable=SC1091
+source "$RUN_DIR/write_config.sh"
+
+mkdir -p "$RESULTS_DIR"
+if [ "$MODE" = syscalls ]; then
+  OUT="$RESULTS_DIR/syscalls-$(date +%Y-%m-%d)-$(hostname).txt"; PREFIX=()
+else
+  OUT="$RESULTS_DIR/profile-$(date +%Y-%m-%d)-$(hostname).txt"
+  PREFIX=(valgrind --tool=callgrind --callgrind-out-file="$RUN_DIR/callgrind.%p")
+fi
+{
+  echo "# $MODE per request — $(date '+%Y-%m-%d %H:%M') on $(hostname)"
+  echo "# path $PATH_UNDER_TEST, wrk -t1 -c8 -d${PROFILE_DUR}s after warm-up; uma-pep $("$BIN" version | head -n 1)"
+} > "$OUT"
+
+for target in $TARGETS; do
+  case $target in
+    uma-pep)
+      write_config "$RUN_DIR/conf/uma-pep.yaml" "$PORT" "$ADMIN" 1
+      "${PREFIX[@]}" "$BIN" serve --config "$RUN_DIR/conf/uma-pep.yaml" --no-access-log --log-level warning \
+        > "$RUN_DIR/logs/$target.out" 2>&1 &
+      PID=$!; PIDS+=($PID)
+      wait_http "http://127.0.0.1:$ADMIN/readyz"
+      TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$AS_PORT/_dev/tokens" \
+        -d '{"lifetime":86400,"permissions":[{"resource_path":"/","http_method":"GET","scopes":["read"]},
+             {"resource_path":"/4k","http_method":"GET","scopes":["read"]},
+             {"resource_path":"/64k","http_method":"GET","scopes":["read"]}]}' \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ;;
+    nginx-plain|nginx-lua)
+      template=proxy; [ "$target" = nginx-lua ] && template=pep
+      "${PREFIX[@]}" nginx -p "$RUN_DIR" -e "$RUN_DIR/logs/$target.err" -c "$(render "$template" "$target" "$PORT")" \
+        > "$RUN_DIR/logs/$target.out" 2>&1 &
+      PID=$!; PIDS+=($PID)
+      wait_http "http://127.0.0.1:$PORT/open"
+      TOKEN=tok-0000042 ;;
+    *) echo "unknown target $target" >&2; exit 2 ;;
+  esac
+  URL="http://127.0.0.1:$PORT$PATH_UNDER_TEST"
+  for _ in 1 2 3; do curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL"; done
+  wrk -t1 -c8 -d3s -H "Authorization: Bearer $TOKEN" "$URL" > /dev/null   # warm (JIT, pools, caches)
+  if [ "$MODE" = syscalls ]; then
+    strace -c -f -q -o "$RUN_DIR/strace.$target" -p "$PID" &
+    STRACE=$!; sleep 1
+    LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" -H "Authorization: Bearer $TOKEN" "$URL")
+    kill -INT "$STRACE"; wait "$STRACE" 2>/dev/null || true
+    REQUESTS=$(awk '/requests in/{print $1}' <<<"$LOAD")
+    kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+    CALLS=$(awk '$NF=="total"{print $(NF-2)}' "$RUN_DIR/strace.$target")
+    {
+      echo
+      echo "## $target: $REQUESTS requests, $CALLS system calls => $(python3 -c "print(round($CALLS/$REQUESTS, 2))") per request"
+      cat "$RUN_DIR/strace.$target"
+    } >> "$OUT"
+    echo "$target: $REQUESTS requests, $(python3 -c "print(round($CALLS/$REQUESTS, 2))") system calls/request"
+    continue
+  fi
+  callgrind_control -z "$PID" > /dev/null
+  LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" -H "Authorization: Bearer $TOKEN" "$URL")
+  callgrind_control -d "$PID" > /dev/null
+  sleep 1
+  REQUESTS=$(awk '/requests in/{print $1}' <<<"$LOAD")
+  kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+  DUMP=$(ls -t "$RUN_DIR"/callgrind."$PID".1 2>/dev/null | head -n 1)
+  [ -n "$DUMP" ] || { echo "no callgrind dump for $target" >&2; ls "$RUN_DIR" >&2; exit 1; }
+  mv "$DUMP" "$RUN_DIR/callgrind.$target.out"; DUMP="$RUN_DIR/callgrind.$target.out"
+  TOTAL=$(callgrind_annotate "$DUMP" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')
+  {
+    echo
+    echo "## $target: $REQUESTS requests, $TOTAL instructions => $((TOTAL / REQUESTS)) instructions/request"
+    echo "### inclusive (top 40)"
+    callgrind_annotate --inclusive=yes --threshold=99 "$DUMP" 2>/dev/null | sed -n "/^Ir/,\$p" | head -n 42 || true
+    echo "### self (top 40; callgrind lists the event-loop frames first as one cycle)"
+    callgrind_annotate --threshold=100 "$DUMP" 2>/dev/null | sed -n "/file:function/,\$p" | head -n 42 || true
+  } >> "$OUT"
+  echo "$target: $REQUESTS requests, $((TOTAL / REQUESTS)) instructions/request"
+done
+if command -v swift >/dev/null; then   # readable Swift names
+  swift demangle --simplified < "$OUT" | sed -e "s| \[$RUN_DIR/uma-pep\]||" > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+fi
+echo "wrote $OUT"

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# uma-pep load benchmark, side by side with the nginx anchors (issue 6; docs/benchmarks.md).
+#
+# Starts, under a temporary directory and on 127.0.0.1 only:
+#   upstream        nginx origin: / -> "ok\n", /4k (4096 bytes), /64k (65536 bytes)
+#   nginx-plain     nginx keep-alive reverse proxy (1 worker); nginx-plain-2w (2 workers)
+#   nginx-lua       nginx + Lua PEP anchor (cached token check, what Kong does on gluu-uma-pep's hot path)
+#   dev-as          `uma-pep dev-as` (oxd API + /_dev/tokens + /_dev/calls)
+#   uma-pep         `uma-pep serve`, 1 worker; uma-pep-2w with 2 workers (the workers-2 scenario)
+# then runs tools/harness.py: mints RPTs, warms the caches, checks every target, runs each scenario for every
+# target in alternation (wrk), and writes Benchmarks/results/<date>-<host>.{json,md,png}.
+# Every process is stopped by the EXIT trap, by its recorded PID.
+#
+# Usage: Benchmarks/load/run.sh            (or `make bench` from the repository root)
+# Environment knobs (defaults):
+#   LAYOUT=colo       colo: wrk cpu1, proxies + upstream + AS cpu0 | split: wrk + upstream + AS cpu1, proxies cpu0
+#                     | none: no pinning. 2-worker targets get cpus 0,1 when pinned.
+#   DUR=10 WARM=2     seconds per measured run / unrecorded warm-up before it
+#   ROUNDS=3          rounds of A B C alternation (medians are reported)
+#   CONNS="64"        wrk connections (e.g. "64 256"); THREADS=1 wrk threads
+#   TOKENS=10000      RPTs for many-tokens; BURST=1000 new RPTs for cold-burst, each sent BURST_DUP=2 times at once
+#   SCENARIOS="..."   subset of: cached-grant many-tokens ticket cold-burst passthrough body-4k body-64k workers-2
+#   QUICK=1           smoke check: DUR=2 WARM=1 ROUNDS=1 TOKENS=1000 BURST=200 (results get a -quick suffix)
+#   BASE_PORT=19100   first port tried (the next free ones in BASE_PORT..BASE_PORT+400 are used)
+#   RESULTS_DIR=Benchmarks/results   NO_INSTALL=1 (skip scripts/install-deps --bench)   NO_BUILD=1 (skip build)
+#   KEEP=1            keep the run directory (logs, raw wrk outputs)   STRICT=1 (exit 1 on unexpected statuses)
+set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+QUICK=${QUICK:-}
+if [ -n "$QUICK" ]; then
+  DUR=${DUR:-2}; WARM=${WARM:-1}; ROUNDS=${ROUNDS:-1}; TOKENS=${TOKENS:-1000}; BURST=${BURST:-200}
+fi
+LAYOUT=${LAYOUT:-colo}; DUR=${DUR:-10}; WARM=${WARM:-2}; ROUNDS=${ROUNDS:-3}; CONNS=${CONNS:-64}
+THREADS=${THREADS:-1}; TOKENS=${TOKENS:-10000}; BURST=${BURST:-1000}; BURST_DUP=${BURST_DUP:-2}
+SCENARIOS=${SCENARIOS:-}; BASE_PORT=${BASE_PORT:-19100}; RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
+RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
+DUR=${DUR%s}; WARM=${WARM%s}
+case "$LAYOUT" in
+  colo)  CPU_WRK=1; CPU_PROXY=0; CPU_UP=0; CPU_PROXY2=0,1 ;;
+  split) CPU_WRK=1; CPU_PROXY=0; CPU_UP=1; CPU_PROXY2=0,1 ;;
+  none)  CPU_WRK=;  CPU_PROXY=;  CPU_UP=;  CPU_PROXY2= ;;
+  *) echo "unknown LAYOUT $LAYOUT (colo | split | none)" >&2; exit 2 ;;
+esac
+if [ "$(nproc)" -lt 2 ] && [ "$LAYOUT" != none ]; then
+  echo "only $(nproc) CPU: using LAYOUT=none" >&2; LAYOUT=none; CPU_WRK=; CPU_PROXY=; CPU_UP=; CPU_PROXY2=
+fi
+
+# ---- tools and the release binary ----
+[ -n "${NO_INSTALL:-}" ] || "$ROOT/scripts/install-deps" --bench
+for b in nginx wrk curl taskset python3 gnuplot; do
+  command -v "$b" >/dev/null || { echo "missing $b (run scripts/install-deps --bench)" >&2; exit 2; }
+done
+# shellcheck disable=SC2086
+if [ -z "${NO_BUILD:-}" ]; then (cd "$ROOT" && swift build $RELEASE_FLAGS --product uma-pep); fi
+# shellcheck disable=SC2086
+BIN="$(cd "$ROOT" && swift build $RELEASE_FLAGS --show-bin-path)/uma-pep"
+[ -x "$BIN" ] || { echo "no release binary at $BIN" >&2; exit 2; }
+
+# cold-burst opens BURST × BURST_DUP connections at once: raise the soft descriptor limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---- run directory, processes, cleanup ----
+RUN_DIR=$(mktemp -d /tmp/uma-pep-bench.XXXXXX)
+mkdir -p "$RUN_DIR/logs" "$RUN_DIR/tmp" "$RUN_DIR/html" "$RUN_DIR/conf"
+chmod 755 "$RUN_DIR" "$RUN_DIR/html"   # nginx workers run as nobody
+head -c 4095 /dev/zero | tr '\0' a > "$RUN_DIR/html/4k"; echo >> "$RUN_DIR/html/4k"
+head -c 65535 /dev/zero | tr '\0' b > "$RUN_DIR/html/64k"; echo >> "$RUN_DIR/html/64k"
+PIDS=()
+cleanup() {
+  set +e
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for _ in $(seq 1 50); do
+    alive=0; for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break; sleep 0.1
+  done
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  if [ -n "${KEEP:-}" ]; then echo "kept $RUN_DIR" >&2; else rm -rf "$RUN_DIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pinpfx() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }  # $! must be the server's own PID: exec form
+
+# Free ports: the next ones in BASE_PORT..BASE_PORT+400 that nothing listens on and that bind.
+mapfile -t PORTS < <(python3 - "$BASE_PORT" 9 <<'EOF'
+import socket, sys
+base, want = int(sys.argv[1]), int(sys.argv[2])
+found = []
+for port in range(base, base + 400):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    found.append(port)
+    if len(found) == want:
+        break
+if len(found) < want:
+    sys.exit(f"not enough free ports from {base}")
+print("\n".join(map(str, found)))
+EOF
+)
+UP_PORT=${PORTS[0]}; PX_PORT=${PORTS[1]}; PX2_PORT=${PORTS[2]}; LUA_PORT=${PORTS[3]}; AS_PORT=${PORTS[4]}
+UMA_PORT=${PORTS[5]}; UMA_ADMIN=${PORTS[6]}; UMA2_PORT=${PORTS[7]}; UMA2_ADMIN=${PORTS[8]}
+
+start_nginx() { # name template port workers cpu
+  sed -e "s/@NAME@/$1/g" -e "s/@PORT@/$3/g" -e "s/@UP_PORT@/$UP_PORT/g" -e "s/@WORKERS@/$4/g" \
+    "$HERE/conf/$2.conf" > "$RUN_DIR/conf/$1.conf"
+  $(pinpfx "$5") nginx -p "$RUN_DIR" -e "$RUN_DIR/logs/$1.err" -c "$RUN_DIR/conf/$1.conf" &
+  PIDS+=($!); eval "PID_${1//-/_}=$!"
+}
+start_nginx upstream upstream "$UP_PORT" 1 "$CPU_UP"
+start_nginx nginx-plain proxy "$PX_PORT" 1 "$CPU_PROXY"
+start_nginx nginx-plain-2w proxy "$PX2_PORT" 2 "$CPU_PROXY2"
+start_nginx nginx-lua pep "$LUA_PORT" 1 "$CPU_PROXY"
+
+$(pinpfx "$CPU_UP") "$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warning --no-access-log \
+  > "$RUN_DIR/logs/dev-as.out" 2>&1 &
+PIDS+=($!); PID_AS=$!
+
+write_config() { # file port admin workers
+  cat > "$1" <<EOF
+# Generated by Benchmarks/load/run.sh.
+listen: ["127.0.0.1:$2"]
+admin: {listen: "127.0.0.1:$3"}
+workers: $4
+limits:
+  upstream_max_idle: 512          # like the nginx anchors' keepalive 512
+  upstream_max_requests: 1000000  # like their keepalive_requests
+  drain_timeout: 0
+cache: {max_entries: 100000, max_ttl: 1h, negative_ttl: 10s}
+authorization_servers:
+  dev:
+    mode: oxd
+    oxd_url: http://127.0.0.1:$AS_PORT
+    op_url: http://127.0.0.1:$AS_PORT
+    oxd_id: demo-oxd-id
+    client_id: demo-client
+    client_secret: demo-secret
+    register_resources: true
+services:
+  - name: bench
+    url: http://127.0.0.1:$UP_PORT
+    hosts: ["127.0.0.1"]
+    deny_by_default: false          # /open and other unlisted paths are forwarded without a check
+    pass_credentials: hide          # like the Lua anchor, which strips Authorization
+    uma_scope_expression:
+      - {path: /, conditions: [{httpMethods: [GET], scopes: [read]}]}
+      - {path: /4k, conditions: [{httpMethods: [GET], scopes: [read]}]}
+      - {path: /64k, conditions: [{httpMethods: [GET], scopes: [read]}]}
+      - {path: /api/??, conditions: [{httpMethods: [GET], scopes: [read]}]}
+EOF
+}
+wait_http() { # url [expected-status]
+  local want=${2:-200} got
+  for _ in $(seq 1 300); do
+    got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" 2>/dev/null || true)
+    [ "$got" = "$want" ] && return 0
+    sleep 0.1
+  done
+  echo "not up: $1 (last status ${got:-none})" >&2; tail -n 20 "$RUN_DIR"/logs/* >&2; exit 1
+}
+wait_http "http://127.0.0.1:$UP_PORT/"
+wait_http "http://127.0.0.1:$PX_PORT/"
+wait_http "http://127.0.0.1:$PX2_PORT/"
+wait_http "http://127.0.0.1:$LUA_PORT/open"
+wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
+
+start_uma() { # name port admin workers cpu -> PID_<name>
+  write_config "$RUN_DIR/conf/$1.yaml" "$2" "$3" "$4"
+  "$BIN" check-config "$RUN_DIR/conf/$1.yaml" > "$RUN_DIR/logs/$1.check" || { cat "$RUN_DIR/logs/$1.check"; exit 1; }
+  $(pinpfx "$5") "$BIN" serve --config "$RUN_DIR/conf/$1.yaml" --no-access-log --log-level warning \
+    > "$RUN_DIR/logs/$1.out" 2>&1 &
+  PIDS+=($!); eval "PID_${1//-/_}=$!"
+  wait_http "http://127.0.0.1:$3/readyz"   # resources registered with the dev AS
+}
+# One after the other: each registers the same document (oxd /uma-rs-protect, overwrite), tokens come after.
+start_uma uma-pep "$UMA_PORT" "$UMA_ADMIN" 1 "$CPU_PROXY"
+start_uma uma-pep-2w "$UMA2_PORT" "$UMA2_ADMIN" 2 "$CPU_PROXY2"
+
+# ---- hand over to the harness ----
+python3 - "$RUN_DIR/state.json" <<EOF
+import json, sys
+conns = [int(c) for c in "$CONNS".split()]
+state = {
+  "run_dir": "$RUN_DIR", "results_dir": "$RESULTS_DIR", "wrk_script": "$HERE/lua/bench.lua",
+  "layout": "$LAYOUT", "cpus": {"wrk": "$CPU_WRK", "proxy": "$CPU_PROXY", "upstream": "$CPU_UP", "proxy2": "$CPU_PROXY2"},
+  "dur": int("$DUR"), "warm": int("$WARM"), "rounds": int("$ROUNDS"), "conns": conns, "threads": int("$THREADS"),
+  "tokens": int("$TOKENS"), "burst": int("$BURST"), "burst_dup": int("$BURST_DUP"), "scenarios": "$SCENARIOS",
+  "quick": bool("$QUICK"), "strict": bool("${STRICT:-}"),
+  "targets": {
+    "nginx-plain": {"port": $PX_PORT, "pid": $PID_nginx_plain},
+    "nginx-lua": {"port": $LUA_PORT, "pid": $PID_nginx_lua},
+    "uma-pep": {"port": $UMA_PORT, "pid": $PID_uma_pep, "admin_port": $UMA_ADMIN},
+    "nginx-plain-2w": {"port": $PX2_PORT, "pid": $PID_nginx_plain_2w},
+    "uma-pep-2w": {"port": $UMA2_PORT, "pid": $PID_uma_pep_2w, "admin_port": $UMA2_ADMIN},
+  },
+  "upstream": {"port": $UP_PORT, "pid": $PID_upstream},
+  "as": {"port": $AS_PORT, "pid": $PID_AS},
+  "versions": {
+    "uma-pep": """$("$BIN" version 2>/dev/null | head -n 1)""".strip(),
+    "nginx": """$(nginx -v 2>&1)""".strip(),
+    "wrk": """$(wrk -v 2>&1 | head -n 1)""".strip(),
+    "commit": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
+  },
+}
+json.dump(state, open(sys.argv[1], "w"), indent=1)
+EOF
+echo "== run dir $RUN_DIR; layout $LAYOUT (wrk=${CPU_WRK:-any} proxies=${CPU_PROXY:-any} upstream+AS=${CPU_UP:-any})"
+python3 "$HERE/tools/harness.py" "$RUN_DIR/state.json"
