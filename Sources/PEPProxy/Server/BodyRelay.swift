@@ -1,9 +1,11 @@
 /// Streams one message body from one socket's input to another's output, moving evbuffer chains
 /// (`evbuffer_remove_buffer`) and never copying payload into Swift (DESIGN.md "HTTP/1.1 codec").
 ///
-/// Chunked bodies are validated by `ChunkedDecoder` as they pass and relayed verbatim (framing included), so the
-/// receiver sees exactly the chunks that were checked; the decoder also finds where the message ends, so bytes
-/// after it (a pipelined request, or a smuggling attempt) are never relayed.
+/// Chunked bodies are validated by `ChunkedDecoder` as they pass; the decoder also finds where the message ends,
+/// so bytes after it (a pipelined request, or a smuggling attempt) are never relayed. Request bodies are
+/// re-framed: each chunk's payload is moved with a fresh `<size>CRLF … CRLF` frame, and chunk extensions and the
+/// trailer section are dropped — trailer fields would otherwise carry headers (`Authorization`, identity headers,
+/// `Host`) past the header filtering. Response bodies from the upstream are relayed verbatim.
 struct BodyRelay {
     enum Kind {
         case length(remaining: UInt64)
@@ -21,9 +23,12 @@ struct BodyRelay {
     private(set) var kind: Kind
     /// Bytes relayed so far (framing included for chunked bodies).
     private(set) var bytesRelayed: UInt64 = 0
+    /// Re-frame chunked bodies (requests) instead of relaying their framing verbatim.
+    private var reframe = false
 
     /// The relay for a request body.
     init(request framing: RequestBodyFraming, limits: HTTP1Limits = .default) {
+        self.reframe = true
         switch framing {
         case .none: self.kind = .done
         case .contentLength(let n): self.kind = n == 0 ? .done : .length(remaining: n)
@@ -70,6 +75,8 @@ struct BodyRelay {
             let moved = source.moveInput(to: destination, count: source.inputLength)
             self.bytesRelayed += UInt64(moved)
             return .progress
+        case .chunked(var decoder) where self.reframe:
+            return self.reframeChunks(&decoder, from: source, to: destination)
         case .chunked(var decoder):
             var scanned = 0
             var finished = false
@@ -97,5 +104,61 @@ struct BodyRelay {
             self.kind = finished ? .done : .chunked(decoder)
             return .progress
         }
+    }
+
+    /// One re-framing step: validates what is buffered, then moves each payload run with its own chunk frame
+    /// and drops the original framing, extensions and trailers.
+    private mutating func reframeChunks(
+        _ decoder: inout ChunkedDecoder, from source: BufferedSocket, to destination: BufferedSocket
+    ) -> Outcome {
+        var runs: [(offset: Int, length: Int)] = []
+        var base = 0
+        var scanned = 0
+        var finished = false
+        var failure: HTTP1ParseError?
+        source.forEachInputSegment(max: source.inputLength) { segment in
+            let progress = decoder.decode(segment) { range in
+                let offset = base + range.lowerBound
+                if let last = runs.last, last.offset + last.length == offset {
+                    runs[runs.count - 1].length += range.count
+                } else {
+                    runs.append((offset, range.count))
+                }
+            }
+            base += segment.count
+            switch progress {
+            case .needMore:
+                scanned += segment.count
+                return true
+            case .complete(let consumed):
+                scanned += consumed
+                finished = true
+                return false
+            case .rejected(let error):
+                failure = error
+                return false
+            }
+        }
+        if let failure {
+            self.kind = .done
+            return .failed(failure)
+        }
+        var cursor = 0
+        for run in runs where run.length > 0 {
+            source.drainInput(run.offset - cursor)
+            destination.write(Array((String(run.length, radix: 16) + "\r\n").utf8))
+            let moved = source.moveInput(to: destination, count: run.length)
+            destination.write([0x0D, 0x0A])
+            self.bytesRelayed += UInt64(moved)
+            cursor = run.offset + run.length
+        }
+        source.drainInput(scanned - cursor)
+        if finished {
+            destination.write(Array("0\r\n\r\n".utf8))
+            self.kind = .done
+        } else {
+            self.kind = .chunked(decoder)
+        }
+        return .progress
     }
 }
