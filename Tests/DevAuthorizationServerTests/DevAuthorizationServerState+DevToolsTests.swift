@@ -110,7 +110,8 @@ import Testing
         let h = try DevHarness()
         let armed = h.send(
             "POST", "/_dev/fault",
-            body: #"{"endpoint":"/.well-known/uma2-configuration","kind":"body","status":200,"body":"{\"active\":\"true\"}"}"#)
+            body: #"{"endpoint":"/.well-known/uma2-configuration","kind":"body","status":200,"#
+                + #""body":"{\"active\":\"true\"}"}"#)
         #expect(armed.status == 200)
         let faulted = h.send("GET", "/.well-known/uma2-configuration")
         #expect(faulted.status == 200)
