@@ -128,7 +128,8 @@ extension EndToEnd {
                 consumers:
                   - {id: c-42, custom_id: demo-client, username: demo}
                 """
-            let service = Fixture.service("custom_headers:\n  - {header_name: x-consumer-id, value_lua_exp: consumer.id}")
+            let service = Fixture.service(
+                "custom_headers:\n  - {header_name: x-consumer-id, value_lua_exp: consumer.id}")
             let env = try E2EEnvironment(config: Fixture.config(extra: extra, services: service))
             let stranger = try env.devAS.mintToken([Fixture.view], clientId: "demo-claims-client")
             for path in ["/photos/1", "/elsewhere", "/admin/x"] {

@@ -2,9 +2,10 @@ import Foundation
 
 /// One test's world (SECURITY.md fixture F0, scaled down): a development authorization server process, a demo
 /// upstream process and `uma-pep serve` on a per-test YAML config, all on free loopback ports. The config may
-/// use `${OXD_URL}` (the dev AS) and `${UPSTREAM_URL}` (the upstream). After `/readyz` answers 200 the dev AS
-/// call log is emptied, so tests see only the calls their own requests caused. Everything is stopped when the
-/// environment is released.
+/// use `${OXD_URL}` (the dev AS) and `${UPSTREAM_URL}` (the upstream); extra environment values may contain
+/// `{OXD_URL}` / `{UPSTREAM_URL}`, replaced the same way. After `/readyz` answers 200 the dev AS call log is
+/// emptied, so tests see only the calls their own requests caused. Everything is stopped when the environment is
+/// released.
 final class E2EEnvironment: @unchecked Sendable {
     let scratch: ScratchDirectory
     let devAS: DevASProcess
@@ -15,16 +16,35 @@ final class E2EEnvironment: @unchecked Sendable {
     /// - Parameters:
     ///   - config: the YAML text (see `Fixture`).
     ///   - environment: extra environment variables for `serve`.
-    init(config: String, environment: [String: String] = [:]) throws {
-        self.scratch = try ScratchDirectory()
-        self.devAS = try DevASProcess(directory: self.scratch)
-        self.upstream = try UpstreamProcess(directory: self.scratch)
-        let path = try self.scratch.write("config.yaml", config)
+    ///   - resetCalls: empty the dev AS call log once `serve` is ready (default); `false` keeps the start-up
+    ///     calls (PAT, resource registration, discovery) visible.
+    convenience init(config: String, environment: [String: String] = [:], resetCalls: Bool = true) throws {
+        let scratch = try ScratchDirectory()
+        let path = try scratch.write("config.yaml", config)
+        try self.init(scratch: scratch, configPath: path, environment: environment, resetCalls: resetCalls)
+    }
+
+    /// Starts all three processes with `serve` on an existing config file (e.g. `Config/tutorial.yaml`).
+    convenience init(configFile: String, environment: [String: String] = [:]) throws {
+        try self.init(
+            scratch: try ScratchDirectory(), configPath: configFile, environment: environment, resetCalls: true)
+    }
+
+    private init(scratch: ScratchDirectory, configPath: String, environment: [String: String], resetCalls: Bool)
+        throws
+    {
+        self.scratch = scratch
+        self.devAS = try DevASProcess(directory: scratch)
+        self.upstream = try UpstreamProcess(directory: scratch)
         var env = ["OXD_URL": self.devAS.url, "UPSTREAM_URL": self.upstream.url]
         env.merge(environment) { _, new in new }
-        self.pep = try PEPProcess(configPath: path, environment: env, directory: self.scratch)
+        for (name, value) in env {
+            env[name] = value.replacingOccurrences(of: "{OXD_URL}", with: self.devAS.url)
+                .replacingOccurrences(of: "{UPSTREAM_URL}", with: self.upstream.url)
+        }
+        self.pep = try PEPProcess(configPath: configPath, environment: env, directory: scratch)
         try self.pep.waitUntilReady()
-        try self.devAS.resetCalls()
+        if resetCalls { try self.devAS.resetCalls() }
     }
 
     deinit {

@@ -71,7 +71,8 @@ final class ManagedProcess: @unchecked Sendable {
                     "\(self.name) exited (status \(self.process.terminationStatus)) before listening:\n\(self.stderr)")
             }
             if Date() > deadline {
-                throw E2EError.startFailed("\(self.name) did not report \(count) listeners in \(timeout)s:\n\(self.stderr)")
+                throw E2EError.startFailed(
+                    "\(self.name) did not report \(count) listeners in \(timeout)s:\n\(self.stderr)")
             }
             Thread.sleep(forTimeInterval: 0.01)
         }
@@ -90,6 +91,31 @@ final class ManagedProcess: @unchecked Sendable {
             out.append(Listener(label: label, host: String(rest[..<colon]), port: port))
         }
         return out
+    }
+
+    /// Waits (bounded) for the process to exit by itself; returns its status, or nil after killing it when
+    /// `timeout` passes first.
+    func waitForExit(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while self.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if self.process.isRunning {
+            self.stop(grace: 1)
+            return nil
+        }
+        self.process.waitUntilExit()
+        return self.process.terminationStatus
+    }
+
+    /// Runs `uma-pep arguments…` to completion within `timeout` (killed after it).
+    /// - Returns: exit status (nil on timeout), stdout, stderr.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], directory: ScratchDirectory,
+        name: String = "run", timeout: Double = 30
+    ) throws -> (status: Int32?, stdout: String, stderr: String) {
+        let process = try ManagedProcess(
+            name: name, arguments: arguments, environment: environment, directory: directory.url)
+        let status = process.waitForExit(timeout: timeout)
+        return (status, process.stdout, process.stderr)
     }
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace` seconds; waits for the exit. Idempotent.

@@ -68,7 +68,8 @@ struct MetricsSnapshot {
             let series = line[..<space]
             if let brace = series.firstIndex(of: "{") {
                 let name = String(series[..<brace])
-                let labels = Self.parseLabels(String(series[series.index(after: brace)..<(series.lastIndex(of: "}") ?? series.endIndex)]))
+                let close = series.lastIndex(of: "}") ?? series.endIndex
+                let labels = Self.parseLabels(String(series[series.index(after: brace)..<close]))
                 samples.append(Sample(name: name, labels: labels, value: value))
             } else {
                 samples.append(Sample(name: String(series), labels: [:], value: value))
@@ -80,7 +81,7 @@ struct MetricsSnapshot {
     /// `a="x",b="y\"z"` → `[a: x, b: y"z]`.
     static func parseLabels(_ text: String) -> [String: String] {
         var labels: [String: String] = [:]
-        var chars = Array(text)
+        let chars = Array(text)
         var i = 0
         while i < chars.count {
             var name = ""
@@ -100,7 +101,6 @@ struct MetricsSnapshot {
             if i < chars.count, chars[i] == "," { i += 1 }
             labels[name.trimmingCharacters(in: .whitespaces)] = value
         }
-        chars.removeAll()
         return labels
     }
 
