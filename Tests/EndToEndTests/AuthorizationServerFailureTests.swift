@@ -43,24 +43,24 @@ extension EndToEnd {
             let elapsed = Date().timeIntervalSince(started)
             #expect(response.status == 502)
             #expect(response.bodyText == Body.unexpected)
-            #expect(elapsed < 1.0, "took \(elapsed)s")
+            #expect(elapsed < 1.5, "took \(elapsed)s")
             let health = try HTTP.request(port: env.pep.adminPort, "GET", "/healthz", host: "127.0.0.1")
             #expect(health.status == 200)
         }
 
-        /// oxd slow (answers after 1.5 s, the timeout is 500 ms): 502 after about the timeout, never a hang; the
+        /// oxd slow (answers after 2 s, the timeout is 500 ms): 502 after about the timeout, never a hang; the
         /// next request asks oxd again (nothing was cached) and succeeds.
         @Test(arguments: Self.cases)
         func oxdSlowGives502WithinTimeout(_ fault: Case) throws {
             let env = try E2EEnvironment(config: Self.config)
             let token = fault.caller == .withToken ? try env.devAS.mintToken([Fixture.view]) : nil
-            try env.devAS.fault(fault.endpoint, .hang, delayMs: 1500)
+            try env.devAS.fault(fault.endpoint, .hang, delayMs: 2000)
             let started = Date()
             let response = try env.send("GET", "/photos/1", token: token)
             let elapsed = Date().timeIntervalSince(started)
             #expect(response.status == 502)
             #expect(response.bodyText == Body.unexpected)
-            #expect(elapsed >= 0.4 && elapsed < 1.3, "took \(elapsed)s")
+            #expect(elapsed >= 0.4 && elapsed < 1.5, "took \(elapsed)s")
             let retry = try env.send("GET", "/photos/1", token: token)
             #expect(retry.status == (fault.caller == .withToken ? 200 : 401))
             // The hung call is logged when it finally answers; wait for it (bounded), then compare counts.

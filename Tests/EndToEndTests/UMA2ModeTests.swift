@@ -103,6 +103,19 @@ extension EndToEnd {
             #expect(oxd.views[3].contains("upstream GET /_echo/photos/1"))
         }
 
+        /// `ticket_on_insufficient_scope: true` in uma2 mode: an RPT without the permission gets 401 + a ticket
+        /// from the permission endpoint, in oxd's challenge format.
+        @Test func ticketOnInsufficientScope() throws {
+            let service = Fixture.service("ticket_on_insufficient_scope: true")
+            let env = try E2EEnvironment(config: Fixture.config(mode: "uma2", services: service))
+            let token = try env.devAS.mintToken([Fixture.admin])
+            let response = try env.send("GET", "/photos/1", token: token)
+            #expect(response.status == 401)
+            #expect(response.bodyText == Body.unauthorized)
+            #expect(Challenge.matches(response.header("WWW-Authenticate") ?? "", asURI: env.devAS.url))
+            #expect(try env.devAS.calls() == ["/introspect", "/permission"])
+        }
+
         /// A uma2-mode service behind the tutorial flows: the ticket from the permission endpoint is redeemed
         /// (oxd style and UMA 2.0 style) — with claims gathering for `claims_read` — and the RPT is granted by
         /// the local decision.
