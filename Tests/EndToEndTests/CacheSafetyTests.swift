@@ -86,6 +86,31 @@ extension EndToEnd {
             #expect(counts["/uma-rs-check-access"] == 1)
         }
 
+        /// Case 24c, in-flight cap: 1 100 concurrent requests with one new token while its introspection is held
+        /// 2 s → at most 1 024 wait behind the single call (`maxWaitersPerKey`), the overflow is answered 503 at
+        /// once instead of queueing, and still only one introspection is made.
+        @Test func waitersBeyondTheCapGet503AtOnce() throws {
+            let env = try E2EEnvironment(config: Fixture.config())
+            let token = try env.devAS.mintToken([Fixture.view])
+            try env.devAS.fault("/introspect-rpt", .hang, delayMs: 2000)
+            var clients: [RawClient] = []
+            for _ in 0..<1100 { clients.append(try RawClient(port: env.pep.proxyPort)) }
+            let request = LoadDriver.get("/photos/1", host: "api.test", token: token)
+            let started = Date()
+            for client in clients { client.send(request) }
+            let answers = RawClient.readResponses(clients, timeout: 10)
+            let statuses = answers.map { $0?.response.status ?? 0 }
+            let fastRejections = answers.filter { answer in
+                answer?.response.status == 503 && answer.map { $0.at.timeIntervalSince(started) < 1.8 } == true
+            }.count
+            let histogram = Self.histogram(statuses)
+            #expect((histogram[200] ?? 0) >= 1 && (histogram[200] ?? 0) <= 1025, "\(histogram)")
+            #expect((histogram[503] ?? 0) >= 75, "\(histogram)")
+            #expect((histogram[200] ?? 0) + (histogram[503] ?? 0) == 1100, "\(histogram)")
+            #expect(fastRejections == histogram[503] ?? 0)
+            #expect(try env.devAS.counts()["/introspect-rpt"] == 1)
+        }
+
         /// Case 24c: 20 000 requests, each with a distinct random 1 KiB token, with `cache.max_entries: 1000` →
         /// every one answered (403: inactive token, no rule), the introspection cache evicts, and the resident
         /// memory of `serve` stays flat after warm-up (with the default 100 000 entries it grows by ~40 MB here).

@@ -63,6 +63,27 @@ final class RawClient: @unchecked Sendable {
     }
 }
 
+extension RawClient {
+    /// Reads one response from each client as it arrives (`poll`), recording when it was complete.
+    /// - Returns: per client, in order, the response and its arrival time, or nil when none arrived in time.
+    static func readResponses(_ clients: [RawClient], timeout: Double) -> [(response: RawResponse, at: Date)?] {
+        var results: [(response: RawResponse, at: Date)?] = Array(repeating: nil, count: clients.count)
+        var pending = Set(clients.indices)
+        let deadline = Date().addingTimeInterval(timeout)
+        while !pending.isEmpty, Date() < deadline {
+            let order = Array(pending)
+            var fds = order.map { pollfd(fd: clients[$0].fd, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), 100)
+            guard ready > 0 else { continue }
+            for (slot, index) in order.enumerated() where fds[slot].revents != 0 {
+                pending.remove(index)
+                if let response = clients[index].readResponse(timeout: 5) { results[index] = (response, Date()) }
+            }
+        }
+        return results
+    }
+}
+
 enum RawClientError: Error { case connect(Int32) }
 
 /// A parsed raw response (tests only; lenient).
