@@ -9,7 +9,8 @@ extension EndToEnd {
         /// never a cached 200 — 403 by default (SPEC A2); only the first request reaches the upstream.
         @Test func grantIsNotReusedForAnotherRuleOrMethod() throws {
             let env = try E2EEnvironment(config: Fixture.config())
-            let token = try env.devAS.mintToken([Fixture.view])
+            let token = try env.devAS.mintToken([Fixture.view], token: "RPT_VIEW")
+            #expect(token == "RPT_VIEW")
             let first = try env.send("GET", "/photos/1", token: token)
             #expect(first.status == 200)
             #expect(EchoedRequest(first) != nil)

@@ -7,7 +7,7 @@ extension EndToEnd {
     @Suite struct Metrics {
         /// The script: 2 tickets (no token; an RPT without the permission — check-access denied with a ticket),
         /// 3 authentications (a fresh grant, the same RPT cached, the unpermitted RPT), 2 grants, one 403 on an
-        /// unmatched path, one public request, one request on the other service.
+        /// unmatched path, one public request, one request on the other service; an unrouted Host is not counted.
         @Test func gluuCountersAfterAScriptedSequence() throws {
             let env = try E2EEnvironment(config: Fixture.config())
             let view = try env.devAS.mintToken([Fixture.view, Fixture.read])
@@ -21,6 +21,10 @@ extension EndToEnd {
                 ("GET", "/public/x", "api.test", nil, 200),
                 ("GET", "/docs/1", "open.test", view, 200),
             ]
+            // A Host no service routes is answered by uma-pep and not counted (Part B §7).
+            let unrouted = try env.send("GET", "/photos/1", host: "unknown.test")
+            #expect(unrouted.status == 404)
+            #expect(EchoedRequest(unrouted) == nil)
             for step in script {
                 let response = try env.send(step.method, step.path, host: step.host, token: step.token)
                 #expect(response.status == step.status, "\(step.method) \(step.path)")
