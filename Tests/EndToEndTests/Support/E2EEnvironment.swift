@@ -60,8 +60,18 @@ final class E2EEnvironment: @unchecked Sendable {
     ) throws -> RawResponse {
         var all = headers
         if let token { all.insert(("Authorization", "Bearer \(token)"), at: 0) }
-        return try HTTP.request(
-            port: self.pep.proxyPort, method, target, host: host, headers: all, body: body, timeout: timeout)
+        do {
+            return try HTTP.request(
+                port: self.pep.proxyPort, method, target, host: host, headers: all, body: body, timeout: timeout)
+        } catch {
+            throw E2EError.unexpected("\(method) \(target): \(error)\n" + self.diagnostics())
+        }
+    }
+
+    /// What the processes saw: `serve`'s recent log lines and the dev AS call log, for failure messages.
+    func diagnostics() -> String {
+        let calls = (try? self.devAS.callStatuses()).map { "\($0.map { "\($0.endpoint) \($0.status)" })" } ?? "?"
+        return "serve log:\n\(self.pep.diagnostics())\ndev AS calls: \(calls)"
     }
 }
 

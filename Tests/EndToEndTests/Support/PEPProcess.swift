@@ -8,12 +8,15 @@ final class PEPProcess: @unchecked Sendable {
     let adminPort: Int
 
     /// Starts `serve` on `configPath` with `environment` and waits until both listeners are bound.
-    init(configPath: String, environment: [String: String], directory: ScratchDirectory, name: String = "serve")
-        throws
-    {
+    /// The access log (one `info` line per request) goes to the stderr file, for `diagnostics()`.
+    init(
+        configPath: String, environment: [String: String], directory: ScratchDirectory, name: String = "serve",
+        accessLog: Bool = true
+    ) throws {
         self.process = try ManagedProcess(
             name: name,
-            arguments: ["serve", "--config", configPath, "--log-level", "warning", "--no-access-log"],
+            arguments: ["serve", "--config", configPath]
+                + (accessLog ? ["--log-level", "info"] : ["--log-level", "warning", "--no-access-log"]),
             environment: environment, directory: directory.url)
         let listeners = try self.process.waitForListeners(count: 2)
         guard let proxy = listeners.first(where: { $0.label.hasSuffix("proxy") }),
@@ -37,6 +40,11 @@ final class PEPProcess: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.02)
         }
         throw E2EError.startFailed("serve not ready: \(last)\n\(self.process.stderr)")
+    }
+
+    /// The last `lines` lines of the process's stderr (logs and access log), for failure messages.
+    func diagnostics(lines: Int = 40) -> String {
+        self.process.stderr.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
     /// The parsed `GET /metrics` exposition.
