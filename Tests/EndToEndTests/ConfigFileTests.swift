@@ -8,39 +8,45 @@ extension EndToEnd {
     @Suite struct ConfigFiles {
         /// `TutorialConfiguration.yaml` is exactly `Config/tutorial.yaml` (regenerate with
         /// `scripts/embed-tutorial-config`).
-        @Test func tutorialConfigurationIsEmbeddedVerbatim() throws {
-            let file = try String(contentsOfFile: Repository.path("Config/tutorial.yaml"), encoding: .utf8)
-            // A Swift multi-line literal drops the newline before its closing delimiter.
-            #expect(TutorialConfiguration.yaml + "\n" == file)
+        @Test func tutorialConfigurationIsEmbeddedVerbatim() async throws {
+            try await offPool {
+                let file = try String(contentsOfFile: Repository.path("Config/tutorial.yaml"), encoding: .utf8)
+                // A Swift multi-line literal drops the newline before its closing delimiter.
+                #expect(TutorialConfiguration.yaml + "\n" == file)
+            }
         }
 
         /// `check-config Config/tutorial.yaml` succeeds with an empty environment and prints the summary.
-        @Test func checkConfigAcceptsTutorial() throws {
-            let scratch = try ScratchDirectory()
-            let result = try ManagedProcess.run(
-                ["check-config", Repository.path("Config/tutorial.yaml")], directory: scratch)
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stdout.contains("is valid"))
-            #expect(result.stdout.contains("non-claim-gathering"))
-            #expect(!result.stdout.contains("demo-secret"))
+        @Test func checkConfigAcceptsTutorial() async throws {
+            try await offPool {
+                let scratch = try ScratchDirectory()
+                let result = try ManagedProcess.run(
+                    ["check-config", Repository.path("Config/tutorial.yaml")], directory: scratch)
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.stdout.contains("is valid"))
+                #expect(result.stdout.contains("non-claim-gathering"))
+                #expect(!result.stdout.contains("demo-secret"))
+            }
         }
 
         /// `check-config Config/minimal.yaml` succeeds with `OXD_ID`, `CLIENT_ID`, `CLIENT_SECRET` set, and
         /// names the first missing variable and its field when they are not.
-        @Test func checkConfigMinimalNeedsItsEnvironment() throws {
-            let scratch = try ScratchDirectory()
-            let path = Repository.path("Config/minimal.yaml")
-            let ok = try ManagedProcess.run(
-                ["check-config", path],
-                environment: ["OXD_ID": "id-1", "CLIENT_ID": "client-1", "CLIENT_SECRET": "s3cr3t-value"],
-                directory: scratch)
-            #expect(ok.status == 0, "\(ok.stderr)")
-            #expect(ok.stdout.contains("is valid"))
-            #expect(!ok.stdout.contains("s3cr3t-value"))
-            let missing = try ManagedProcess.run(["check-config", path], directory: scratch)
-            #expect(missing.status != nil && missing.status != 0)
-            #expect(missing.stderr.contains("authorization_servers.gluu.oxd_id"))
-            #expect(missing.stderr.contains("OXD_ID"))
+        @Test func checkConfigMinimalNeedsItsEnvironment() async throws {
+            try await offPool {
+                let scratch = try ScratchDirectory()
+                let path = Repository.path("Config/minimal.yaml")
+                let ok = try ManagedProcess.run(
+                    ["check-config", path],
+                    environment: ["OXD_ID": "id-1", "CLIENT_ID": "client-1", "CLIENT_SECRET": "s3cr3t-value"],
+                    directory: scratch)
+                #expect(ok.status == 0, "\(ok.stderr)")
+                #expect(ok.stdout.contains("is valid"))
+                #expect(!ok.stdout.contains("s3cr3t-value"))
+                let missing = try ManagedProcess.run(["check-config", path], directory: scratch)
+                #expect(missing.status != nil && missing.status != 0)
+                #expect(missing.stderr.contains("authorization_servers.gluu.oxd_id"))
+                #expect(missing.stderr.contains("OXD_ID"))
+            }
         }
 
         /// One broken copy of the tutorial config: the text replaced and the field path the error must name.
@@ -86,18 +92,20 @@ extension EndToEnd {
 
         /// Each broken copy: exit status non-zero, exactly one `Error: <file>: <field path>: …` line on stderr.
         @Test(arguments: Self.breakages)
-        func checkConfigRejectsBrokenCopy(_ breakage: Breakage) throws {
-            let scratch = try ScratchDirectory()
-            let original = try String(contentsOfFile: Repository.path("Config/tutorial.yaml"), encoding: .utf8)
-            #expect(original.contains(breakage.replace), "the fixture text moved")
-            let broken = original.replacingOccurrences(of: breakage.replace, with: breakage.with)
-            let path = try scratch.write("broken.yaml", broken)
-            let result = try ManagedProcess.run(["check-config", path], directory: scratch)
-            #expect(result.status != nil && result.status != 0)
-            let lines = result.stderr.split(separator: "\n")
-            #expect(lines.count == 1, "\(result.stderr)")
-            #expect(lines.first?.hasPrefix("Error: \(path): \(breakage.field): ") == true, "\(result.stderr)")
-            #expect(result.stdout.isEmpty)
+        func checkConfigRejectsBrokenCopy(_ breakage: Breakage) async throws {
+            try await offPool {
+                let scratch = try ScratchDirectory()
+                let original = try String(contentsOfFile: Repository.path("Config/tutorial.yaml"), encoding: .utf8)
+                #expect(original.contains(breakage.replace), "the fixture text moved")
+                let broken = original.replacingOccurrences(of: breakage.replace, with: breakage.with)
+                let path = try scratch.write("broken.yaml", broken)
+                let result = try ManagedProcess.run(["check-config", path], directory: scratch)
+                #expect(result.status != nil && result.status != 0)
+                let lines = result.stderr.split(separator: "\n")
+                #expect(lines.count == 1, "\(result.stderr)")
+                #expect(lines.first?.hasPrefix("Error: \(path): \(breakage.field): ") == true, "\(result.stderr)")
+                #expect(result.stdout.isEmpty)
+            }
         }
     }
 }

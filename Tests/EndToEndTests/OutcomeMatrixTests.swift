@@ -89,72 +89,78 @@ extension EndToEnd {
         /// Each row: exact status and body, the challenge when a ticket is due, `X-Anonymous-Consumer` upstream
         /// only for anonymous forwards, and exactly the oxd calls of the row.
         @Test(arguments: Self.rows)
-        func row(_ row: Row) throws {
-            let env = try E2EEnvironment(config: Fixture.config())
-            var headers: [(String, String)] = []
-            switch row.token {
-            case .none: break
-            case .basic: headers.append(("Authorization", "Basic ZGVtbzpkZW1v"))
-            case .inactive: headers.append(("Authorization", "Bearer inactive-\(UUID().uuidString)"))
-            case .permitted:
-                let token = try env.devAS.mintToken([Fixture.view, Fixture.read])
-                headers.append(("Authorization", "Bearer \(token)"))
-            case .unpermitted:
-                let token = try env.devAS.mintToken([Fixture.admin])
-                headers.append(("Authorization", "Bearer \(token)"))
+        func row(_ row: Row) async throws {
+            try await offPool {
+                let env = try E2EEnvironment(config: Fixture.config())
+                var headers: [(String, String)] = []
+                switch row.token {
+                case .none: break
+                case .basic: headers.append(("Authorization", "Basic ZGVtbzpkZW1v"))
+                case .inactive: headers.append(("Authorization", "Bearer inactive-\(UUID().uuidString)"))
+                case .permitted:
+                    let token = try env.devAS.mintToken([Fixture.view, Fixture.read])
+                    headers.append(("Authorization", "Bearer \(token)"))
+                case .unpermitted:
+                    let token = try env.devAS.mintToken([Fixture.admin])
+                    headers.append(("Authorization", "Bearer \(token)"))
+                }
+                let response = try env.send(row.method, row.path, host: row.host, headers: headers)
+                #expect(response.status == row.status)
+                let challenge = response.header("WWW-Authenticate")
+                #expect((challenge != nil) == row.ticket)
+                if row.ticket { #expect(Challenge.matches(challenge ?? "", asURI: env.devAS.url)) }
+                if let body = row.body {
+                    #expect(response.bodyText == body)
+                    #expect(response.header("Content-Type") == "application/json; charset=utf-8")
+                } else {
+                    let echoed = try #require(EchoedRequest(response), "not forwarded: \(response.bodyText)")
+                    #expect(echoed.method == row.method)
+                    #expect(echoed.path == "/_echo" + row.path)
+                    #expect(echoed.values("X-Anonymous-Consumer") == (row.anonymous ? ["true"] : []))
+                }
+                #expect(try env.devAS.calls() == row.calls)
             }
-            let response = try env.send(row.method, row.path, host: row.host, headers: headers)
-            #expect(response.status == row.status)
-            let challenge = response.header("WWW-Authenticate")
-            #expect((challenge != nil) == row.ticket)
-            if row.ticket { #expect(Challenge.matches(challenge ?? "", asURI: env.devAS.url)) }
-            if let body = row.body {
-                #expect(response.bodyText == body)
-                #expect(response.header("Content-Type") == "application/json; charset=utf-8")
-            } else {
-                let echoed = try #require(EchoedRequest(response), "not forwarded: \(response.bodyText)")
-                #expect(echoed.method == row.method)
-                #expect(echoed.path == "/_echo" + row.path)
-                #expect(echoed.values("X-Anonymous-Consumer") == (row.anonymous ? ["true"] : []))
-            }
-            #expect(try env.devAS.calls() == row.calls)
         }
 
         /// `consumer_mapping: true`: an active token whose `client_id` maps to no consumer → 401 `Unknown
         /// consumer` on any path (no anonymous fallback); a mapped one passes and `consumer.*` headers work.
-        @Test func unknownConsumerWithMappingOn() throws {
-            let extra = """
-                consumer_mapping: true
-                consumers:
-                  - {id: c-42, custom_id: demo-client, username: demo}
-                """
-            let service = Fixture.service(
-                "custom_headers:\n  - {header_name: x-consumer-id, value_lua_exp: consumer.id}")
-            let env = try E2EEnvironment(config: Fixture.config(extra: extra, services: service))
-            let stranger = try env.devAS.mintToken([Fixture.view], clientId: "demo-claims-client")
-            for path in ["/photos/1", "/elsewhere", "/admin/x"] {
-                let response = try env.send("GET", path, token: stranger)
-                #expect(response.status == 401)
-                #expect(response.bodyText == Body.unknownConsumer)
-                #expect(response.header("WWW-Authenticate") == nil)
+        @Test func unknownConsumerWithMappingOn() async throws {
+            try await offPool {
+                let extra = """
+                    consumer_mapping: true
+                    consumers:
+                      - {id: c-42, custom_id: demo-client, username: demo}
+                    """
+                let service = Fixture.service(
+                    "custom_headers:\n  - {header_name: x-consumer-id, value_lua_exp: consumer.id}")
+                let env = try E2EEnvironment(config: Fixture.config(extra: extra, services: service))
+                let stranger = try env.devAS.mintToken([Fixture.view], clientId: "demo-claims-client")
+                for path in ["/photos/1", "/elsewhere", "/admin/x"] {
+                    let response = try env.send("GET", path, token: stranger)
+                    #expect(response.status == 401)
+                    #expect(response.bodyText == Body.unknownConsumer)
+                    #expect(response.header("WWW-Authenticate") == nil)
+                }
+                let known = try env.devAS.mintToken([Fixture.view])
+                let response = try env.send("GET", "/photos/1", token: known)
+                #expect(response.status == 200)
+                #expect(EchoedRequest(response)?.values("x-consumer-id") == ["c-42"])
             }
-            let known = try env.devAS.mintToken([Fixture.view])
-            let response = try env.send("GET", "/photos/1", token: known)
-            #expect(response.status == 200)
-            #expect(EchoedRequest(response)?.values("x-consumer-id") == ["c-42"])
         }
 
         /// `ticket_on_insufficient_scope: true` (SPEC A2): an active RPT without the permission gets 401 + a
         /// fresh ticket instead of 403.
-        @Test func ticketOnInsufficientScope() throws {
-            let service = Fixture.service("ticket_on_insufficient_scope: true")
-            let env = try E2EEnvironment(config: Fixture.config(services: service))
-            let token = try env.devAS.mintToken([Fixture.admin])
-            let response = try env.send("GET", "/photos/1", token: token)
-            #expect(response.status == 401)
-            #expect(response.bodyText == Body.unauthorized)
-            #expect(Challenge.matches(response.header("WWW-Authenticate") ?? "", asURI: env.devAS.url))
-            #expect(try env.devAS.calls() == ["/introspect-rpt", "/uma-rs-check-access"])
+        @Test func ticketOnInsufficientScope() async throws {
+            try await offPool {
+                let service = Fixture.service("ticket_on_insufficient_scope: true")
+                let env = try E2EEnvironment(config: Fixture.config(services: service))
+                let token = try env.devAS.mintToken([Fixture.admin])
+                let response = try env.send("GET", "/photos/1", token: token)
+                #expect(response.status == 401)
+                #expect(response.bodyText == Body.unauthorized)
+                #expect(Challenge.matches(response.header("WWW-Authenticate") ?? "", asURI: env.devAS.url))
+                #expect(try env.devAS.calls() == ["/introspect-rpt", "/uma-rs-check-access"])
+            }
         }
     }
 }

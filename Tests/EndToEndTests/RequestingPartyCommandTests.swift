@@ -65,39 +65,45 @@ extension EndToEnd {
 
         /// Each flow exits 0 and prints its numbered steps with their statuses, ending with the 200 body.
         @Test(arguments: Self.cases)
-        func rpAgainstDemo(_ flow: Case) throws {
-            let demo = try Demo()
-            let result = try ManagedProcess.run(flow.arguments(demo), directory: demo.scratch, name: "rp")
-            #expect(result.status == 0, "stderr: \(result.stderr)")
-            let lines = result.stdout.split(separator: "\n").map(String.init)
-            let steps = flow.claims ? 6 : 3
-            for step in 1...steps {
-                #expect(lines.contains { $0.hasPrefix("\(step). ") }, "step \(step) missing:\n\(result.stdout)")
+        func rpAgainstDemo(_ flow: Case) async throws {
+            try await offPool {
+                let demo = try Demo()
+                let result = try ManagedProcess.run(flow.arguments(demo), directory: demo.scratch, name: "rp")
+                #expect(result.status == 0, "stderr: \(result.stderr)")
+                let lines = result.stdout.split(separator: "\n").map(String.init)
+                let steps = flow.claims ? 6 : 3
+                for step in 1...steps {
+                    #expect(lines.contains { $0.hasPrefix("\(step). ") }, "step \(step) missing:\n\(result.stdout)")
+                }
+                #expect(lines.contains { $0.hasPrefix("1. GET ") && $0.hasSuffix("without a token → 401") })
+                #expect(lines.contains { $0.contains("WWW-Authenticate: UMA realm=\"rs\",as_uri=") })
+                #expect(lines.contains { $0.hasPrefix("\(steps). GET ") && $0.hasSuffix("with the RPT → 200") })
+                if flow.claims { #expect(lines.contains { $0.contains("need_info") }) }
+                #expect(lines.last?.hasPrefix("200 {") == true)
             }
-            #expect(lines.contains { $0.hasPrefix("1. GET ") && $0.hasSuffix("without a token → 401") })
-            #expect(lines.contains { $0.contains("WWW-Authenticate: UMA realm=\"rs\",as_uri=") })
-            #expect(lines.contains { $0.hasPrefix("\(steps). GET ") && $0.hasSuffix("with the RPT → 200") })
-            if flow.claims { #expect(lines.contains { $0.contains("need_info") }) }
-            #expect(lines.last?.hasPrefix("200 {") == true)
         }
 
         /// A wrong city: no RPT, exit status non-zero, the failing step named on stderr.
         @Test(arguments: [false, true])
-        func rpWithWrongCityFails(uma2: Bool) throws {
-            let demo = try Demo()
-            let flow = Case(name: "wrong city", claims: true, uma2: uma2, city: "LA")
-            let result = try ManagedProcess.run(flow.arguments(demo), directory: demo.scratch, name: "rp")
-            #expect(result.status != nil && result.status != 0)
-            #expect(result.stderr.contains("step 5"), "stderr: \(result.stderr)")
-            #expect(!result.stdout.contains("with the RPT → 200"))
+        func rpWithWrongCityFails(uma2: Bool) async throws {
+            try await offPool {
+                let demo = try Demo()
+                let flow = Case(name: "wrong city", claims: true, uma2: uma2, city: "LA")
+                let result = try ManagedProcess.run(flow.arguments(demo), directory: demo.scratch, name: "rp")
+                #expect(result.status != nil && result.status != 0)
+                #expect(result.stderr.contains("step 5"), "stderr: \(result.stderr)")
+                #expect(!result.stdout.contains("with the RPT → 200"))
+            }
         }
 
         /// `uma-pep demo --self-test` runs both tutorial flows (oxd and UMA 2.0) and exits 0.
-        @Test func demoSelfTestPasses() throws {
-            let scratch = try ScratchDirectory()
-            let result = try ManagedProcess.run(["demo", "--self-test"], directory: scratch, name: "self-test")
-            #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
-            #expect(result.stdout.contains("4 passed, 0 failed"))
+        @Test func demoSelfTestPasses() async throws {
+            try await offPool {
+                let scratch = try ScratchDirectory()
+                let result = try ManagedProcess.run(["demo", "--self-test"], directory: scratch, name: "self-test")
+                #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+                #expect(result.stdout.contains("4 passed, 0 failed"))
+            }
         }
     }
 }

@@ -46,72 +46,79 @@ extension EndToEnd {
 
         /// Without claims gathering: ticket → client token → RPT → 200.
         @Test(arguments: TutorialClient.Style.allCases)
-        func withoutClaimsGathering(_ style: TutorialClient.Style) throws {
-            let env = try Self.tutorialEnvironment()
-            let client = Self.client(env, style, claims: false)
-            let ticket = try Self.ticket(env, host: Self.plainHost)
-            guard case .rpt(let rpt) = try client.requestRPT(ticket: ticket) else {
-                Issue.record("no RPT for the ticket")
-                return
+        func withoutClaimsGathering(_ style: TutorialClient.Style) async throws {
+            try await offPool {
+                let env = try Self.tutorialEnvironment()
+                let client = Self.client(env, style, claims: false)
+                let ticket = try Self.ticket(env, host: Self.plainHost)
+                guard case .rpt(let rpt) = try client.requestRPT(ticket: ticket) else {
+                    Issue.record("no RPT for the ticket")
+                    return
+                }
+                try Self.expectAccess(env, host: Self.plainHost, rpt: rpt)
+                // The ticket was single-use.
+                guard case .error(let status, _) = try client.requestRPT(ticket: ticket) else {
+                    Issue.record("a spent ticket gave an RPT again")
+                    return
+                }
+                #expect(status == 400 || status == 403)
             }
-            try Self.expectAccess(env, host: Self.plainHost, rpt: rpt)
-            // The ticket was single-use.
-            guard case .error(let status, _) = try client.requestRPT(ticket: ticket) else {
-                Issue.record("a spent ticket gave an RPT again")
-                return
-            }
-            #expect(status == 400 || status == 403)
         }
 
         /// With claims gathering: ticket → need_info (country, city) → claims form with US/NY → new ticket
         /// → RPT → 200.
         @Test(arguments: TutorialClient.Style.allCases)
-        func withClaimsGathering(_ style: TutorialClient.Style) throws {
-            let env = try Self.tutorialEnvironment()
-            let client = Self.client(env, style, claims: true)
-            let ticket = try Self.ticket(env, host: Self.claimsHost)
-            guard case .needInfo(let needTicket, let redirectUser, let required) = try client.requestRPT(ticket: ticket)
-            else {
-                Issue.record("expected need_info")
-                return
+        func withClaimsGathering(_ style: TutorialClient.Style) async throws {
+            try await offPool {
+                let env = try Self.tutorialEnvironment()
+                let client = Self.client(env, style, claims: true)
+                let ticket = try Self.ticket(env, host: Self.claimsHost)
+                let answer = try client.requestRPT(ticket: ticket)
+                guard case .needInfo(let needTicket, let redirectUser, let required) = answer
+                else {
+                    Issue.record("expected need_info")
+                    return
+                }
+                #expect(Set(required) == ["country", "city"])
+                let state = UUID().uuidString
+                let page = try client.claimsGatheringURL(ticket: needTicket, redirectUser: redirectUser, state: state)
+                let redirect = try client.submitClaims(pageURL: page, claims: [("country", "US"), ("city", "NY")])
+                #expect(redirect["state"] == state)
+                let newTicket = try #require(redirect["ticket"])
+                #expect(newTicket != needTicket)
+                guard case .rpt(let rpt) = try client.requestRPT(ticket: newTicket) else {
+                    Issue.record("no RPT after claims gathering")
+                    return
+                }
+                try Self.expectAccess(env, host: Self.claimsHost, rpt: rpt)
+                // That RPT is for the claims service only: the other service's rule needs `read`.
+                #expect(try env.send("GET", "/posts/1", host: Self.plainHost, token: rpt).status == 403)
             }
-            #expect(Set(required) == ["country", "city"])
-            let state = UUID().uuidString
-            let page = try client.claimsGatheringURL(ticket: needTicket, redirectUser: redirectUser, state: state)
-            let redirect = try client.submitClaims(pageURL: page, claims: [("country", "US"), ("city", "NY")])
-            #expect(redirect["state"] == state)
-            let newTicket = try #require(redirect["ticket"])
-            #expect(newTicket != needTicket)
-            guard case .rpt(let rpt) = try client.requestRPT(ticket: newTicket) else {
-                Issue.record("no RPT after claims gathering")
-                return
-            }
-            try Self.expectAccess(env, host: Self.claimsHost, rpt: rpt)
-            // That RPT is for the claims service only: the other service's rule needs `read`.
-            #expect(try env.send("GET", "/posts/1", host: Self.plainHost, token: rpt).status == 403)
         }
 
         /// A wrong city: the form still redirects with a new ticket, but the policy refuses it — no RPT
         /// (`forbidden_by_policy`), and the resource stays closed.
         @Test(arguments: TutorialClient.Style.allCases)
-        func wrongCityGetsNoRPT(_ style: TutorialClient.Style) throws {
-            let env = try Self.tutorialEnvironment()
-            let client = Self.client(env, style, claims: true)
-            let ticket = try Self.ticket(env, host: Self.claimsHost)
-            guard case .needInfo(let needTicket, let redirectUser, _) = try client.requestRPT(ticket: ticket) else {
-                Issue.record("expected need_info")
-                return
+        func wrongCityGetsNoRPT(_ style: TutorialClient.Style) async throws {
+            try await offPool {
+                let env = try Self.tutorialEnvironment()
+                let client = Self.client(env, style, claims: true)
+                let ticket = try Self.ticket(env, host: Self.claimsHost)
+                guard case .needInfo(let needTicket, let redirectUser, _) = try client.requestRPT(ticket: ticket) else {
+                    Issue.record("expected need_info")
+                    return
+                }
+                let page = try client.claimsGatheringURL(ticket: needTicket, redirectUser: redirectUser, state: "s1")
+                let redirect = try client.submitClaims(pageURL: page, claims: [("country", "US"), ("city", "LA")])
+                let newTicket = try #require(redirect["ticket"])
+                guard case .error(let status, let code) = try client.requestRPT(ticket: newTicket) else {
+                    Issue.record("a wrong city got an RPT or need_info")
+                    return
+                }
+                #expect(status == 403)
+                #expect(code == "forbidden_by_policy")
+                #expect(try env.send("GET", "/posts/1", host: Self.claimsHost).status == 401)
             }
-            let page = try client.claimsGatheringURL(ticket: needTicket, redirectUser: redirectUser, state: "s1")
-            let redirect = try client.submitClaims(pageURL: page, claims: [("country", "US"), ("city", "LA")])
-            let newTicket = try #require(redirect["ticket"])
-            guard case .error(let status, let code) = try client.requestRPT(ticket: newTicket) else {
-                Issue.record("a wrong city got an RPT or need_info")
-                return
-            }
-            #expect(status == 403)
-            #expect(code == "forbidden_by_policy")
-            #expect(try env.send("GET", "/posts/1", host: Self.claimsHost).status == 401)
         }
     }
 }

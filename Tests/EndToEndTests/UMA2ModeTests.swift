@@ -8,13 +8,15 @@ extension EndToEnd {
     @Suite struct UMA2Mode {
         /// Start-up: discovery, a PAT from the token endpoint and one resource per protected condition (3 on
         /// `api`, 1 on `open`); no oxd command is ever used.
-        @Test func startUpDiscoversGetsPATAndRegistersResources() throws {
-            let env = try E2EEnvironment(config: Fixture.config(mode: "uma2"), resetCalls: false)
-            let counts = try env.devAS.counts()
-            #expect(counts["/.well-known/uma2-configuration"] == 1)
-            #expect(counts["/token"] == 1)
-            #expect(counts["/resource_set"] == 4)
-            #expect(counts.keys.allSatisfy { !$0.hasPrefix("/uma-") && $0 != "/get-client-token" }, "\(counts)")
+        @Test func startUpDiscoversGetsPATAndRegistersResources() async throws {
+            try await offPool {
+                let env = try E2EEnvironment(config: Fixture.config(mode: "uma2"), resetCalls: false)
+                let counts = try env.devAS.counts()
+                #expect(counts["/.well-known/uma2-configuration"] == 1)
+                #expect(counts["/token"] == 1)
+                #expect(counts["/resource_set"] == 4)
+                #expect(counts.keys.allSatisfy { !$0.hasPrefix("/uma-") && $0 != "/get-client-token" }, "\(counts)")
+            }
         }
 
         /// One scripted request.
@@ -90,72 +92,79 @@ extension EndToEnd {
         /// The same script against `mode: oxd` and `mode: uma2` gives the same client-visible responses
         /// (status, content type, body, challenge format, what reaches the upstream); uma2 uses the permission
         /// endpoint and introspection only, and caches introspections like oxd mode.
-        @Test func sameClientVisibleResponsesAsOXDMode() throws {
-            let oxd = try Self.run(mode: "oxd")
-            let uma2 = try Self.run(mode: "uma2")
-            #expect(oxd.views == uma2.views)
-            #expect(
-                uma2.calls == [
-                    ["/permission"], ["/permission"], ["/introspect", "/permission"], ["/introspect"], [], [],
-                    ["/introspect"], [], [], [], [], [],
-                ])
-            #expect(oxd.views[0].hasPrefix("GET api.test/photos/1: 401"))
-            #expect(oxd.views[3].contains("upstream GET /_echo/photos/1"))
+        @Test func sameClientVisibleResponsesAsOXDMode() async throws {
+            try await offPool {
+                let oxd = try Self.run(mode: "oxd")
+                let uma2 = try Self.run(mode: "uma2")
+                #expect(oxd.views == uma2.views)
+                #expect(
+                    uma2.calls == [
+                        ["/permission"], ["/permission"], ["/introspect", "/permission"], ["/introspect"], [], [],
+                        ["/introspect"], [], [], [], [], [],
+                    ])
+                #expect(oxd.views[0].hasPrefix("GET api.test/photos/1: 401"))
+                #expect(oxd.views[3].contains("upstream GET /_echo/photos/1"))
+            }
         }
 
         /// `ticket_on_insufficient_scope: true` in uma2 mode: an RPT without the permission gets 401 + a ticket
         /// from the permission endpoint, in oxd's challenge format.
-        @Test func ticketOnInsufficientScope() throws {
-            let service = Fixture.service("ticket_on_insufficient_scope: true")
-            let env = try E2EEnvironment(config: Fixture.config(mode: "uma2", services: service))
-            let token = try env.devAS.mintToken([Fixture.admin])
-            let response = try env.send("GET", "/photos/1", token: token)
-            #expect(response.status == 401)
-            #expect(response.bodyText == Body.unauthorized)
-            #expect(Challenge.matches(response.header("WWW-Authenticate") ?? "", asURI: env.devAS.url))
-            #expect(try env.devAS.calls() == ["/introspect", "/permission"])
+        @Test func ticketOnInsufficientScope() async throws {
+            try await offPool {
+                let service = Fixture.service("ticket_on_insufficient_scope: true")
+                let env = try E2EEnvironment(config: Fixture.config(mode: "uma2", services: service))
+                let token = try env.devAS.mintToken([Fixture.admin])
+                let response = try env.send("GET", "/photos/1", token: token)
+                #expect(response.status == 401)
+                #expect(response.bodyText == Body.unauthorized)
+                #expect(Challenge.matches(response.header("WWW-Authenticate") ?? "", asURI: env.devAS.url))
+                #expect(try env.devAS.calls() == ["/introspect", "/permission"])
+            }
         }
 
         /// A uma2-mode service behind the tutorial flows: the ticket from the permission endpoint is redeemed
         /// (oxd style and UMA 2.0 style) — with claims gathering for `claims_read` — and the RPT is granted by
         /// the local decision.
         @Test(arguments: TutorialClient.Style.allCases)
-        func tutorialFlowsThroughUMA2Mode(_ style: TutorialClient.Style) throws {
-            let services = """
-                  - name: plain
-                    url: ${UPSTREAM_URL}
-                    hosts: [plain.test]
-                    uma_scope_expression:
-                      - path: /posts/??
-                        conditions: [{httpMethods: [GET], scopes: [read]}]
-                  - name: claims
-                    url: ${UPSTREAM_URL}
-                    hosts: [claims.test]
-                    uma_scope_expression:
-                      - path: /posts/??
-                        conditions: [{httpMethods: [GET], scopes: [claims_read]}]
-                """
-            let env = try E2EEnvironment(config: Fixture.config(mode: "uma2", services: services))
-            for (host, claims) in [("plain.test", false), ("claims.test", true)] {
-                let client = TutorialFlow.client(env, style, claims: claims)
-                var ticket = try TutorialFlow.ticket(env, host: host)
-                var answer = try client.requestRPT(ticket: ticket)
-                if claims {
-                    guard case .needInfo(let needTicket, let redirectUser, _) = answer else {
-                        Issue.record("expected need_info on \(host)")
+        func tutorialFlowsThroughUMA2Mode(_ style: TutorialClient.Style) async throws {
+            try await offPool {
+                let services = """
+                      - name: plain
+                        url: ${UPSTREAM_URL}
+                        hosts: [plain.test]
+                        uma_scope_expression:
+                          - path: /posts/??
+                            conditions: [{httpMethods: [GET], scopes: [read]}]
+                      - name: claims
+                        url: ${UPSTREAM_URL}
+                        hosts: [claims.test]
+                        uma_scope_expression:
+                          - path: /posts/??
+                            conditions: [{httpMethods: [GET], scopes: [claims_read]}]
+                    """
+                let env = try E2EEnvironment(config: Fixture.config(mode: "uma2", services: services))
+                for (host, claims) in [("plain.test", false), ("claims.test", true)] {
+                    let client = TutorialFlow.client(env, style, claims: claims)
+                    var ticket = try TutorialFlow.ticket(env, host: host)
+                    var answer = try client.requestRPT(ticket: ticket)
+                    if claims {
+                        guard case .needInfo(let needTicket, let redirectUser, _) = answer else {
+                            Issue.record("expected need_info on \(host)")
+                            continue
+                        }
+                        let page = try client.claimsGatheringURL(
+                            ticket: needTicket, redirectUser: redirectUser, state: "st")
+                        let redirect = try client.submitClaims(
+                            pageURL: page, claims: [("country", "US"), ("city", "NY")])
+                        ticket = try #require(redirect["ticket"])
+                        answer = try client.requestRPT(ticket: ticket)
+                    }
+                    guard case .rpt(let rpt) = answer else {
+                        Issue.record("no RPT on \(host): \(answer)")
                         continue
                     }
-                    let page = try client.claimsGatheringURL(
-                        ticket: needTicket, redirectUser: redirectUser, state: "st")
-                    let redirect = try client.submitClaims(pageURL: page, claims: [("country", "US"), ("city", "NY")])
-                    ticket = try #require(redirect["ticket"])
-                    answer = try client.requestRPT(ticket: ticket)
+                    try TutorialFlow.expectAccess(env, host: host, rpt: rpt)
                 }
-                guard case .rpt(let rpt) = answer else {
-                    Issue.record("no RPT on \(host): \(answer)")
-                    continue
-                }
-                try TutorialFlow.expectAccess(env, host: host, rpt: rpt)
             }
         }
     }
