@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "DevAuthorizationServerTests", dependencies: ["DevAuthorizationServer", "PEPProxy", "PEPCore"]),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["PEPCore"],
+            name: "EndToEndTests", dependencies: ["PEPCore", "UMAPEPRuntime", "COpenSSL"],
             resources: [.copy("Fixtures")]),
     ]
 )

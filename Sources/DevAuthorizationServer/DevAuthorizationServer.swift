@@ -88,6 +88,10 @@ public final class DevAuthorizationServer: Sendable {
             case .garbage:
                 response = HTTPResponseMessage(
                     status: 200, headers: [("Content-Type", "application/json")], body: Array("{\"trunc".utf8))
+            case .body:
+                response = HTTPResponseMessage(
+                    status: fault?.status ?? 200, headers: [("Content-Type", "application/json")],
+                    body: fault?.body ?? [])
             case .hang, nil:
                 response = state.route(request, path: path, now: now)
             }

@@ -6,9 +6,10 @@ extension DevAuthorizationServerState {
     /// - `GET /_dev/calls` → `{"calls":[{"endpoint","method","at","status"}], "counts":{"/introspect-rpt":3}}`;
     ///   `DELETE /_dev/calls` → 204, log and counts reset.
     /// - `POST /_dev/tokens` → mint an RPT directly (see `mintTestToken`).
-    /// - `POST /_dev/fault` `{"endpoint":"/introspect-rpt","count":1,"kind":"status|garbage|hang","status":500,
-    ///   "delay_ms":1000}` → the next `count` calls of that endpoint fail that way (`hang` waits `delay_ms`, then
-    ///   answers normally); `DELETE /_dev/fault` → 204, all faults cleared.
+    /// - `POST /_dev/fault` `{"endpoint":"/introspect-rpt","count":1,"kind":"status|garbage|hang|body",
+    ///   "status":500,"delay_ms":1000,"body":"not json"}` → the next `count` calls of that endpoint fail that way
+    ///   (`hang` waits `delay_ms`, then answers normally; `body` answers `status` with exactly the `body` text as
+    ///   `application/json`, e.g. `{"active":"true"}`); `DELETE /_dev/fault` → 204, all faults cleared.
     /// - `GET /_dev/clock` → `{"now","offset"}`; `POST /_dev/clock {"advance_seconds": n}` moves the server's
     ///   clock forward (tickets, tokens and PCTs expire accordingly).
     mutating func handleDevTool(_ request: HTTPRequestMessage, path: String, now: Int64) -> HTTPResponseMessage {
@@ -142,7 +143,11 @@ extension DevAuthorizationServerState {
             endpoint.hasPrefix("/")
         else { return DevResponse.error(400, "invalid_request", "endpoint (a path starting with /) is required") }
         guard let kind = Fault.Kind(rawValue: body["kind"]?.stringValue ?? "status") else {
-            return DevResponse.error(400, "invalid_request", "kind must be status, garbage or hang")
+            return DevResponse.error(400, "invalid_request", "kind must be status, garbage, hang or body")
+        }
+        let text = body["body"]?.stringValue
+        guard kind != .body || text != nil else {
+            return DevResponse.error(400, "invalid_request", "a body fault needs body (a string)")
         }
         let count = Int(body["count"]?.intValue ?? 1)
         let status = Int(body["status"]?.intValue ?? 500)
@@ -150,7 +155,8 @@ extension DevAuthorizationServerState {
         guard count >= 0, (100...599).contains(status), (0...600_000).contains(delay) else {
             return DevResponse.error(400, "invalid_request", "count >= 0, status 100-599, delay_ms 0-600000")
         }
-        self.faults[endpoint] = Fault(kind: kind, remaining: count, status: status, delayMilliseconds: delay)
+        self.faults[endpoint] = Fault(
+            kind: kind, remaining: count, status: status, delayMilliseconds: delay, body: Array((text ?? "").utf8))
         return DevResponse.json(200, .object(["endpoint": .string(endpoint), "remaining": .int(Int64(count))]))
     }
 

@@ -109,12 +109,14 @@ struct DevAuthorizationServerState {
     /// A fault injected with `POST /_dev/fault` for the next `remaining` calls of one endpoint.
     struct Fault {
         enum Kind: String {
-            case status, garbage, hang
+            case status, garbage, hang, body
         }
         var kind: Kind
         var remaining: Int
         var status: Int
         var delayMilliseconds: Int
+        /// The exact body of a `body` fault.
+        var body: [UInt8] = []
     }
 
     /// One `/_dev/calls` entry.

@@ -39,6 +39,19 @@ struct ASCallRecorder: Sendable {
         metrics.recordASRequest(
             server: server, operation: operation, outcome: outcome, duration: ContinuousClock.now - started)
     }
+
+    /// Records an introspection; an active answer without `exp`, `iat`, `client_id` or `permissions` counts as
+    /// `invalid_response` (the request fails with 502, Part B §2.2 A4b; SECURITY.md case 20 wants the
+    /// authorization-server error metric to show it).
+    func recordIntrospection(
+        started: ContinuousClock.Instant, _ outcome: Result<IntrospectionResult, AuthorizationServerError>
+    ) {
+        var error = outcome.failure
+        if case .success(let result) = outcome, result.active, !result.hasRequiredMembers {
+            error = .malformedBody
+        }
+        self.record(.introspection, started: started, error: error)
+    }
 }
 
 /// `mode: oxd`: every call goes to the oxd server like the Kong plugins do (SPEC Part B §4).
@@ -52,7 +65,7 @@ struct OXDBackend: AuthorizationBackend {
         let started = ContinuousClock.now
         self.client.introspectRPT(token) { result in
             let mapped = result.mapError(Self.map)
-            self.recorder.record(.introspection, started: started, error: mapped.failure)
+            self.recorder.recordIntrospection(started: started, mapped)
             completion(mapped)
         }
     }
@@ -104,7 +117,7 @@ struct UMA2Backend: AuthorizationBackend {
         let started = ContinuousClock.now
         self.client.introspect(rpt: token) { result in
             let mapped = result.mapError(Self.map)
-            self.recorder.record(.introspection, started: started, error: mapped.failure)
+            self.recorder.recordIntrospection(started: started, mapped)
             completion(mapped)
         }
     }

@@ -191,14 +191,19 @@ public struct DemoUpstreamResponder: HTTPResponder {
 }
 
 /// A responder set after its listener is bound (the authorization server needs its own URL); `503` until then.
-final class DeferredResponder: HTTPResponder {
+public final class DeferredResponder: HTTPResponder {
     private let target = Mutex<(any HTTPResponder)?>(nil)
 
-    func set(_ responder: any HTTPResponder) {
+    /// Creates a responder that answers `503 {"message":"starting"}` until `set(_:)` is called.
+    public init() {}
+
+    /// Installs the responder every later request goes to.
+    public func set(_ responder: any HTTPResponder) {
         self.target.withLock { $0 = responder }
     }
 
-    func respond(to request: HTTPRequestMessage, completion: @escaping @Sendable (HTTPResponseMessage) -> Void) {
+    /// Forwards to the installed responder, or answers `503` while there is none.
+    public func respond(to request: HTTPRequestMessage, completion: @escaping @Sendable (HTTPResponseMessage) -> Void) {
         guard let responder = self.target.withLock({ $0 }) else {
             return completion(.json(503, #"{"message":"starting"}"#))
         }

@@ -59,6 +59,10 @@ struct Demo: ParsableCommand {
             if !passed { throw ExitCode(1) }
             return
         }
+        say("uma-pep demo: proxy listening on \(addresses.proxy)")
+        say("uma-pep demo: admin listening on \(addresses.admin)")
+        say("uma-pep demo: authorization server listening on \(addresses.authorizationServer)")
+        say("uma-pep demo: upstream listening on \(addresses.upstream)")
         Self.printWelcome(addresses)
         Signals.onTerminate { demo.shutdown() }
         demo.waitUntilStopped()

@@ -39,8 +39,7 @@ struct DevAS: ParsableCommand {
         let logger = try self.logging.makeLogger(label: "uma-pep.dev-as")
         let address = try SocketAddress(parsing: self.listen)
         let scheme = self.tls ? "https" : "http"
-        var configuration = DemoEnvironment.authorizationServerConfiguration(
-            issuer: self.issuer ?? "\(scheme)://\(address)")
+        var configuration: DevAuthorizationServerConfiguration?
         if let path = self.config {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             let json: JSONValue
@@ -54,12 +53,7 @@ struct DevAS: ParsableCommand {
             } catch {
                 throw CLIError("\(path): \(error)")
             }
-            if configuration.issuer == DevAuthorizationServerConfiguration().issuer, let issuer = self.issuer {
-                configuration.issuer = issuer
-            }
         }
-        let server = try DevAuthorizationServer(configuration: configuration)
-        try server.prepareSigningKey()
         var tls: TLSServerContext?
         if self.tls {
             let directory = self.tlsDir ?? NSTemporaryDirectory() + "uma-pep-dev-as-tls-\(getpid())"
@@ -68,15 +62,31 @@ struct DevAS: ParsableCommand {
             tls = try TLSServerContext(configuration: TLSServerConfiguration(certificates: [files.server]))
             say("uma-pep dev-as: development CA \(files.caCertificatePath) (give it to uma-pep as ca_file)")
         }
+        // Bind first: with port 0 the issuer (and every URL the server hands out) must name the bound port.
+        let responder = DeferredResponder()
         let http = HTTPServer(
-            listeners: [
-                .init(
-                    address: address, role: .local(DevAuthorizationServerResponder(server: server)), name: "dev-as",
-                    tls: tls)
-            ],
+            listeners: [.init(address: address, role: .local(responder), name: "dev-as", tls: tls)],
             workers: 1, limits: ServerLimits(), logger: logger, accessLog: false)
         let bound = try http.start()
-        say("uma-pep dev-as: listening on \(bound[0]), issuer \(configuration.issuer)")
+        let boundIssuer = "\(scheme)://\(bound[0])"
+        if var loaded = configuration {
+            if loaded.issuer == DevAuthorizationServerConfiguration().issuer {
+                loaded.issuer = self.issuer ?? boundIssuer
+            }
+            configuration = loaded
+        }
+        let effective =
+            configuration ?? DemoEnvironment.authorizationServerConfiguration(issuer: self.issuer ?? boundIssuer)
+        let server: DevAuthorizationServer
+        do {
+            server = try DevAuthorizationServer(configuration: effective)
+            try server.prepareSigningKey()
+        } catch {
+            http.shutdown(graceful: false)
+            throw error
+        }
+        responder.set(DevAuthorizationServerResponder(server: server))
+        say("uma-pep dev-as: listening on \(bound[0]), issuer \(effective.issuer)")
         Signals.onTerminate { http.shutdown(graceful: false) }
         http.waitUntilStopped()
     }

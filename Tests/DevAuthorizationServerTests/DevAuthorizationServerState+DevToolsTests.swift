@@ -105,6 +105,22 @@ import Testing
         #expect(JSONText.parse(response.body) == nil)
     }
 
+    /// A `body` fault answers its status with exactly its body text, then the endpoint answers normally.
+    @Test func bodyFaultAnswersExactBody() throws {
+        let h = try DevHarness()
+        let armed = h.send(
+            "POST", "/_dev/fault",
+            body: #"{"endpoint":"/.well-known/uma2-configuration","kind":"body","status":200,"#
+                + #""body":"{\"active\":\"true\"}"}"#)
+        #expect(armed.status == 200)
+        let faulted = h.send("GET", "/.well-known/uma2-configuration")
+        #expect(faulted.status == 200)
+        #expect(String(decoding: faulted.body, as: UTF8.self) == #"{"active":"true"}"#)
+        #expect(JSONText.parse(h.send("GET", "/.well-known/uma2-configuration").body)?["issuer"] != nil)
+        let missing = h.send("POST", "/_dev/fault", body: #"{"endpoint":"/x","kind":"body"}"#)
+        #expect(missing.status == 400)
+    }
+
     /// A `hang` fault waits `delay_ms` (through the injected sleeper) and then answers normally; DELETE clears.
     @Test func hangFaultSleepsThenAnswers() throws {
         let slept = Mutex<[Int]>([])

@@ -8,4 +8,5 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("libevent 2."))
     }
+
 }

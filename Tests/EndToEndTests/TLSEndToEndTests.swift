@@ -105,7 +105,7 @@ struct OXDOverTLS {
             "dev-as", "--tls", "--tls-dir", self.directory, "--listen", "127.0.0.1:\(port)",
         ])
         guard self.devAS.waitFor(stdout: "listening on", timeout: 10) else {
-            throw E2EError("dev-as did not start: \(self.devAS.stderr)")
+            throw E2EError.unexpected("dev-as did not start: \(self.devAS.stderr)")
         }
         let path = self.directory + "/serve.yaml"
         try Data(Self.config(directory: self.directory, oxdPort: port, caFile: caFile).utf8)
@@ -115,7 +115,7 @@ struct OXDOverTLS {
             let line = self.serve.stdout.split(separator: "\n").first(where: { $0.contains("proxy listening on") }),
             let port = line.split(separator: ":").last
         else {
-            throw E2EError("serve did not start: \(self.serve.stderr)")
+            throw E2EError.unexpected("serve did not start: \(self.serve.stderr)")
         }
         self.proxyPort = String(port)
     }
@@ -271,10 +271,6 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 }
 
-struct E2EError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// A loopback TCP port that was free a moment ago.
 func freePort() throws -> Int {
@@ -289,6 +285,6 @@ func freePort() throws -> Int {
             bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
         }
     }
-    guard bound else { throw E2EError("no free port") }
+    guard bound else { throw E2EError.unexpected("no free port") }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
