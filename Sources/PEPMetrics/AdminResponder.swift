@@ -12,7 +12,8 @@ public typealias ReadinessProbe = @Sendable () -> (ready: Bool, checks: [String:
 /// | `GET /metrics`, `GET /gluu-metrics` (Gluu Gateway's path, Part B §1.3) | `200`, `text/plain; version=0.0.4` |
 /// | `GET /healthz` | `200 {"status":"ok"}` (the process is serving) |
 /// | `GET /readyz` | `200` / `503` `{"status":"ready"\|"not_ready","checks":{…}}`, keys sorted |
-/// | any other method on those paths | `405` + `Allow: GET` |
+/// | `HEAD` on those paths | the `GET` answer without a body (load-balancer health checks) |
+/// | any other method on those paths | `405` + `Allow: GET, HEAD` |
 /// | any other path | `404 {"message":"Not found"}` |
 ///
 /// Query strings are ignored. Every route is read-only. The admin listener binds `127.0.0.1` by default
@@ -56,8 +57,8 @@ public struct AdminResponder: HTTPResponder {
         case "/readyz": route = .readiness
         default: return .json(404, #"{"message":"Not found"}"#)
         }
-        guard request.method == "GET" else {
-            return .json(405, #"{"message":"Method not allowed"}"#, headers: [("Allow", "GET")])
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .json(405, #"{"message":"Method not allowed"}"#, headers: [("Allow", "GET, HEAD")])
         }
         switch route {
         case .metrics:

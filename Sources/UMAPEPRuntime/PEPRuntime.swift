@@ -30,6 +30,8 @@ public final class PEPRuntime: @unchecked Sendable {
     private let readiness: Readiness
     private let server: HTTPServer
     private let generation: Mutex<Generation>
+    /// The configuration the listeners, workers and limits were built from (they do not change on reload).
+    private let startedWith: PEPConfiguration
     private let current: Mutex<PEPConfiguration>
 
     /// Builds everything; nothing is bound or started yet.
@@ -39,6 +41,7 @@ public final class PEPRuntime: @unchecked Sendable {
     ///   rejects).
     public init(configuration: PEPConfiguration, logger: Logger, accessLog: Bool = true) throws {
         self.current = Mutex(configuration)
+        self.startedWith = configuration
         self.logger = logger
         self.controlPlane = ControlPlane(logger: logger)
         self.metrics = PEPMetrics(
@@ -218,7 +221,8 @@ public final class PEPRuntime: @unchecked Sendable {
     /// - Throws: `RuntimeError` when the new configuration cannot be served; the old one stays in force.
     @discardableResult
     public func reload(configuration new: PEPConfiguration) throws -> [String] {
-        let old = self.configuration
+        // Restart-only settings are compared with what the process started with (what is actually running).
+        let old = self.startedWith
         let generation = try Self.makeGeneration(
             new, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, logger: self.logger)
         var warnings: [String] = []

@@ -45,7 +45,9 @@ struct Serve: ParsableCommand {
             }
             do {
                 let count = try runtime.reloadTLS()
-                logger.notice("SIGHUP: TLS certificates reloaded", metadata: ["listeners": "\(count)"])
+                if count > 0 {
+                    logger.notice("SIGHUP: TLS certificates reloaded", metadata: ["listeners": "\(count)"])
+                }
             } catch {
                 logger.error("SIGHUP: TLS certificates NOT reloaded: \(error)")
             }

@@ -41,8 +41,8 @@ extension EndToEnd {
                     "gluu_uma_client_authenticated{consumer=demo-claims-client,service=api} 1",
                     "gluu_uma_client_authenticated{consumer=demo-client,service=api} 2",
                     "gluu_uma_client_authenticated{consumer=demo-client,service=open} 1",
-                    "gluu_uma_client_granted{consumer=demo-client,service=api} 2",
-                    "gluu_uma_client_granted{consumer=demo-client,service=open} 1",
+                    "gluu_uma_client_granted{consumer=openid_connect_authentication,service=api} 2",
+                    "gluu_uma_client_granted{consumer=openid_connect_authentication,service=open} 1",
                     "gluu_uma_ticket{service=api} 2",
                 ]
                 #expect(Self.nonZeroGluu(metrics) == expected)

@@ -37,6 +37,10 @@ public enum BearerToken: Sendable, Equatable, Hashable {
     /// - Returns: `.none`, `.token`, or `.invalid` per the grammar above.
     public static func parse(_ value: (some StringProtocol)?) -> BearerToken {
         guard let value else { return .none }
+        // The hot path (a `String` from the codec) is parsed over its contiguous UTF-8 bytes, non-generically.
+        if var text = value as? String {
+            return text.withUTF8 { Self.parse(bytes: UnsafeRawBufferPointer($0)) }
+        }
         let bytes = value.utf8
         var index = bytes.startIndex
         Self.skipWhitespace(bytes, &index)
@@ -59,6 +63,33 @@ public enum BearerToken: Sendable, Equatable, Hashable {
         Self.skipWhitespace(bytes, &index)
         guard index == bytes.endIndex else { return .invalid }
         return .token(String(value[tokenStart..<tokenEnd]))
+    }
+
+    /// `parse(_:)` over raw bytes (same grammar, no generic string views).
+    static func parse(bytes: UnsafeRawBufferPointer) -> BearerToken {
+        var index = 0
+        let end = bytes.count
+        while index < end, Self.isWhitespace(bytes[index]) { index += 1 }
+        if index == end { return .none }
+        let schemeStart = index
+        while index < end, !Self.isWhitespace(bytes[index]) { index += 1 }
+        guard index - schemeStart == 6 else { return .none }
+        for (offset, expected) in "bearer".utf8.enumerated() {
+            var byte = bytes[schemeStart + offset]
+            if byte >= 0x41 && byte <= 0x5A { byte |= 0x20 }
+            if byte != expected { return .none }
+        }
+        let separatorStart = index
+        while index < end, Self.isWhitespace(bytes[index]) { index += 1 }
+        guard index != separatorStart, index != end else { return .invalid }
+        let tokenStart = index
+        while index < end, Self.isTokenCharacter(bytes[index]) { index += 1 }
+        guard index != tokenStart else { return .invalid }
+        while index < end, bytes[index] == UInt8(ascii: "=") { index += 1 }
+        let tokenEnd = index
+        while index < end, Self.isWhitespace(bytes[index]) { index += 1 }
+        guard index == end else { return .invalid }
+        return .token(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[tokenStart..<tokenEnd]), as: UTF8.self))
     }
 
     /// The token, or `nil` for `.none` / `.invalid`.

@@ -13,8 +13,11 @@ final class Listener {
     /// Opens a `SO_REUSEPORT` socket on `address` and starts accepting on `loop`.
     ///
     /// - Throws: `SocketAddressError.bindFailed` when the socket cannot be bound.
-    init(loop: EventLoop, address: SocketAddress, onAccept: @escaping (Int32, SocketAddress?) -> Void) throws {
-        let (fd, bound) = try ListeningSocket.open(address)
+    init(
+        loop: EventLoop, address: SocketAddress, exclusive: Bool = false,
+        onAccept: @escaping (Int32, SocketAddress?) -> Void
+    ) throws {
+        let (fd, bound) = try ListeningSocket.open(address, exclusive: exclusive)
         self.boundAddress = bound
         self.onAccept = onAccept
         let flags = UInt32(LEV_OPT_CLOSE_ON_FREE) | UInt32(LEV_OPT_CLOSE_ON_EXEC)

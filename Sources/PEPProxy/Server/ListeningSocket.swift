@@ -6,7 +6,15 @@ enum ListeningSocket {
     ///
     /// - Returns: the fd and the bound address (the real port when `address.port` was 0).
     /// - Throws: `SocketAddressError.bindFailed` with the system's reason.
-    static func open(_ address: SocketAddress, backlog: Int32 = 4096) throws -> (fd: Int32, bound: SocketAddress) {
+    /// - Parameter exclusive: first check that nobody else listens there. `SO_REUSEPORT` lets any process of the
+    ///   same user join a port silently (the kernel would then split the traffic between two instances, one
+    ///   perhaps with an old configuration), so the first worker's bind probes with a plain socket first.
+    static func open(
+        _ address: SocketAddress, backlog: Int32 = 4096, exclusive: Bool = false
+    ) throws -> (fd: Int32, bound: SocketAddress) {
+        if exclusive && address.port != 0 {
+            try Self.probe(address)
+        }
         let domain = address.family == .ipv4 ? AF_INET : AF_INET6
         let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketAddressError.bindFailed(address.description, Self.lastError()) }
@@ -35,5 +43,23 @@ enum ListeningSocket {
 
     static func lastError() -> String {
         String(cString: strerror(errno))
+    }
+
+    /// Binds (and closes) a socket without `SO_REUSEPORT`: fails with "Address already in use" when another
+    /// socket — ours from an earlier run, or another instance — is listening on `address`.
+    private static func probe(_ address: SocketAddress) throws {
+        let domain = address.family == .ipv4 ? AF_INET : AF_INET6
+        let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketAddressError.bindFailed(address.description, Self.lastError()) }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if address.family == .ipv6 {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let bound = address.withSockAddr { bind(fd, $0, $1) }
+        guard bound == 0 else {
+            throw SocketAddressError.bindFailed(address.description, Self.lastError() + " (is another uma-pep running?)")
+        }
     }
 }

@@ -15,7 +15,7 @@ enum ResponseForwarder {
             for index in head.headers.indices {
                 let name = UnsafeRawBufferPointer(rebasing: bytes[head.headers.nameRange(at: index)])
                 if RequestForwarder.matches(name, Self.dropped) { continue }
-                if head.known.connection != nil, Self.nominated(name, head) { continue }
+                if head.known.connection != nil, Self.nominated(name, head, bytes) { continue }
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))  // CRLF included
             }
         }
@@ -24,19 +24,21 @@ enum ResponseForwarder {
         return out
     }
 
-    private static func nominated(_ name: UnsafeRawBufferPointer, _ head: ResponseHead) -> Bool {
-        let text = String(decoding: name, as: UTF8.self)
+    /// Whether a `Connection` field of the response lists `name` (compared as bytes, case-insensitively,
+    /// without allocating: this runs for every header of every response that carries `Connection`).
+    private static func nominated(_ name: UnsafeRawBufferPointer, _ head: ResponseHead, _ bytes: UnsafeRawBufferPointer)
+        -> Bool
+    {
+        var found = false
         for index in head.headers.indices where head.headers.nameEquals(at: index, "connection") {
-            for token in head.headers.value(at: index).split(separator: ",") {
-                if token.trimmingCharacters(in: .whitespaces).caseInsensitiveEquals(text) { return true }
+            _ = HTTP1FieldValues.forEachListElement(bytes, head.headers.valueRange(at: index)) { element in
+                let token = UnsafeRawBufferPointer(rebasing: bytes[element])
+                found = token.count == name.count
+                    && zip(token, name).allSatisfy { HTTP1Grammar.lowercased($0) == HTTP1Grammar.lowercased($1) }
+                return !found
             }
+            if found { return true }
         }
         return false
-    }
-}
-
-extension StringProtocol {
-    fileprivate func caseInsensitiveEquals(_ other: String) -> Bool {
-        String(self).caseInsensitiveEquals(other)
     }
 }

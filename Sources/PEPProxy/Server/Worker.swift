@@ -37,7 +37,9 @@ final class Worker: @unchecked Sendable {
 
     /// Opens a listener for `spec` on this worker (before the loop thread starts, or on it).
     func listen(_ spec: ListenerContext) throws -> SocketAddress {
-        let listener = try Listener(loop: self.loop, address: spec.address) { [unowned self] fd, peer in
+        // The first worker makes sure nobody else listens there; the others join its port (SO_REUSEPORT).
+        let listener = try Listener(loop: self.loop, address: spec.address, exclusive: self.index == 0) {
+            [unowned self] fd, peer in
             self.accept(fd: fd, peer: peer, context: spec)
         }
         self.listeners.append(listener)

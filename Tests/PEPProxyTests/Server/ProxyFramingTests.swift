@@ -8,7 +8,7 @@ import Testing
         Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)".utf8)
     }
 
-    /// A chunked request body reaches the upstream re-framed as valid chunked, without a client Content-Length.
+    /// A chunked request body reaches the upstream re-framed (extensions dropped), without a client Content-Length.
     @Test func chunkedRequestBodyIsRelayed() throws {
         let upstream = try ScriptedUpstream { _ in Self.ok("done") }
         defer { upstream.stop() }
@@ -22,7 +22,24 @@ import Testing
         let seen = upstream.receivedText
         #expect(seen.contains("Transfer-Encoding: chunked\r\n"))
         #expect(!seen.lowercased().contains("content-length"))
-        #expect(seen.hasSuffix("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n"))
+        #expect(seen.hasSuffix("\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"))
+    }
+
+    /// Trailer fields of a chunked request never reach the upstream (they would bypass header filtering).
+    @Test func requestTrailersAreDropped() throws {
+        let upstream = try ScriptedUpstream { _ in Self.ok("done") }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("POST /t HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+        client.send("3\r\nabc\r\n0\r\nX-OAuth-Client-ID: admin\r\nAuthorization: Bearer x\r\nHost: evil\r\n\r\n")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 200)
+        let seen = upstream.receivedText
+        #expect(seen.hasSuffix("\r\n\r\n3\r\nabc\r\n0\r\n\r\n"))
+        #expect(!seen.lowercased().contains("x-oauth-client-id"))
+        #expect(!seen.contains("evil"))
     }
 
     /// A chunked response is streamed back verbatim and the connection stays usable.
