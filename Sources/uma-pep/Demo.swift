@@ -69,11 +69,13 @@ struct Demo: ParsableCommand {
     }
 
     static func printWelcome(_ a: DemoEnvironment.Addresses) {
+        // The commands below name this binary by its path: `uma-pep` is usually not on the PATH.
+        let binary = CommandLine.arguments.first.map { $0.contains("/") ? $0 : "uma-pep" } ?? "uma-pep"
         let proxy = "\(a.scheme)://\(a.proxy)"
         let asURL = a.authorizationServerURL
         // With --tls, every command verifies against the development CA.
         let curl = a.caCertificatePath.map { "curl --cacert \($0)" } ?? "curl"
-        let rp = a.caCertificatePath.map { "uma-pep rp --ca-file \($0)" } ?? "uma-pep rp"
+        let rp = a.caCertificatePath.map { "\(binary) rp --ca-file \($0)" } ?? "\(binary) rp"
         let tlsLine =
             a.caCertificatePath.map { "  development CA             \($0)   (throwaway; trust it only here)\n" } ?? ""
         say(
