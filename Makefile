@@ -18,10 +18,15 @@ demo: deps
 
 ## test: unit, codec and end-to-end tests (end-to-end tests spawn the built binary on 127.0.0.1), then both
 ## tutorial flows against the demo (`uma-pep demo --self-test`, free ports).
-test: deps
+test: deps lint
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build
 	.build/debug/uma-pep demo --self-test
+
+## lint: the formatter's rules (.swift-format, modelled on SwiftNIO's) as errors; `swift format -i -r Sources Tests`
+## fixes what it reports.
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests
 
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product uma-pep

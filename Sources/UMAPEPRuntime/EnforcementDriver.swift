@@ -139,7 +139,8 @@ public final class EnforcementDriver: RequestAuthorizer {
             if let client = facts.authenticatedClientId { metrics.recordAuthenticated(service: id, consumer: client) }
             if facts.granted {
                 // SPEC Part B §7: the consumer's custom_id, or the literal below when no consumer is mapped.
-                metrics.recordGranted(service: id, consumer: facts.consumer?.customId ?? "openid_connect_authentication")
+                metrics.recordGranted(
+                    service: id, consumer: facts.consumer?.customId ?? "openid_connect_authentication")
             }
             if facts.ticketIssued { metrics.recordTicket(service: id) }
         }

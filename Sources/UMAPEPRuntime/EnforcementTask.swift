@@ -139,7 +139,8 @@ final class EnforcementTask: @unchecked Sendable {
         guard !self.finished else { return }
         self.finished = true
         self.resume.resume(
-            with: .respond(EnforcementDriver.overloaded, detail: "pep.as_overloaded", ruleIndex: self.rule?.match.ruleIndex))
+            with: .respond(
+                EnforcementDriver.overloaded, detail: "pep.as_overloaded", ruleIndex: self.rule?.match.ruleIndex))
     }
 
     private func complete(_ action: EnforcementAction) {

@@ -58,7 +58,8 @@ public final class PEPRuntime: @unchecked Sendable {
         for (index, listener) in configuration.listeners.enumerated() {
             listeners.append(
                 .init(
-                    address: try SocketAddress(host: listener.address.host.description, port: Int(listener.address.port)),
+                    address: try SocketAddress(
+                        host: listener.address.host.description, port: Int(listener.address.port)),
                     role: .proxy(engine), name: "proxy",
                     tls: try listener.tls.map { try RuntimeTLS.listenerContext($0, index: index) }))
         }
@@ -85,102 +86,105 @@ public final class PEPRuntime: @unchecked Sendable {
         _ configuration: PEPConfiguration, controlPlane: ControlPlane, tokens: ProtectionTokenProvider,
         metrics: PEPMetrics, logger: Logger
     ) throws -> Generation {
-            var backends: [String: any AuthorizationBackend] = [:]
-            var registrations: [ResourceRegistration] = []
-            for server in configuration.authorizationServers {
-                let http = HTTPCallOptions(
-                    connectTimeout: server.connectTimeout, totalTimeout: server.timeout,
-                    tls: TLSOptions(
-                        caFile: server.caFile, insecureSkipVerify: server.insecureSkipVerify,
-                        clientCertificatePath: server.clientCertificate?.certificatePath,
-                        clientPrivateKeyPath: server.clientCertificate?.privateKeyPath))
-                if server.insecureSkipVerify {
-                    logger.warning(
-                        "TLS verification is OFF for an authorization server (development only)",
-                        metadata: ["authorization_server": "\(server.name)"])
-                }
-                let recorder = ASCallRecorder(metrics: metrics, server: metrics.serverID(named: server.name))
-                let services = configuration.services.filter { $0.authorizationServer == server.name }
-                switch server.mode {
-                case .oxd:
-                    let client = OXDClient(
-                        configuration: OXDConfiguration(
-                            oxdURL: server.oxdURL ?? "", oxdId: server.oxdId ?? "", clientId: server.clientId,
-                            clientSecret: server.clientSecret.value, opHost: server.opURL, http: http),
-                        controlPlane: controlPlane, tokens: tokens, logger: logger)
-                    backends[server.name] = OXDBackend(client: client, recorder: recorder)
-                    registrations.append(
-                        ResourceRegistration(server: server, services: services, oxd: client, uma2: nil))
-                case .uma2:
-                    let client = UMA2Client(
-                        configuration: UMA2ClientConfiguration(
-                            issuer: server.opURL, clientId: server.clientId, clientSecret: server.clientSecret.value,
-                            http: http),
-                        controlPlane: controlPlane, tokens: tokens, logger: logger)
-                    backends[server.name] = UMA2Backend(client: client, recorder: recorder)
-                    registrations.append(
-                        ResourceRegistration(server: server, services: services, oxd: nil, uma2: client))
-                }
+        var backends: [String: any AuthorizationBackend] = [:]
+        var registrations: [ResourceRegistration] = []
+        for server in configuration.authorizationServers {
+            let http = HTTPCallOptions(
+                connectTimeout: server.connectTimeout, totalTimeout: server.timeout,
+                tls: TLSOptions(
+                    caFile: server.caFile, insecureSkipVerify: server.insecureSkipVerify,
+                    clientCertificatePath: server.clientCertificate?.certificatePath,
+                    clientPrivateKeyPath: server.clientCertificate?.privateKeyPath))
+            if server.insecureSkipVerify {
+                logger.warning(
+                    "TLS verification is OFF for an authorization server (development only)",
+                    metadata: ["authorization_server": "\(server.name)"])
             }
+            let recorder = ASCallRecorder(metrics: metrics, server: metrics.serverID(named: server.name))
+            let services = configuration.services.filter { $0.authorizationServer == server.name }
+            switch server.mode {
+            case .oxd:
+                let client = OXDClient(
+                    configuration: OXDConfiguration(
+                        oxdURL: server.oxdURL ?? "", oxdId: server.oxdId ?? "", clientId: server.clientId,
+                        clientSecret: server.clientSecret.value, opHost: server.opURL, http: http),
+                    controlPlane: controlPlane, tokens: tokens, logger: logger)
+                backends[server.name] = OXDBackend(client: client, recorder: recorder)
+                registrations.append(
+                    ResourceRegistration(server: server, services: services, oxd: client, uma2: nil))
+            case .uma2:
+                let client = UMA2Client(
+                    configuration: UMA2ClientConfiguration(
+                        issuer: server.opURL, clientId: server.clientId, clientSecret: server.clientSecret.value,
+                        http: http),
+                    controlPlane: controlPlane, tokens: tokens, logger: logger)
+                backends[server.name] = UMA2Backend(client: client, recorder: recorder)
+                registrations.append(
+                    ResourceRegistration(server: server, services: services, oxd: nil, uma2: client))
+            }
+        }
 
-            var contexts: [EnforcementDriver.ServiceContext] = []
-            var proxyServices: [ProxyService] = []
-            var tlsContexts: [RuntimeTLS.Key: TLSClientContext] = [:]
-            for (index, service) in configuration.services.enumerated() {
-                guard let serverConfig = configuration.authorizationServer(named: service.authorizationServer),
-                    let backend = backends[service.authorizationServer]
-                else {
-                    throw RuntimeError("services[\(index)].authorization_server: unknown authorization server")
-                }
-                let matcher: PathMatcher
-                do {
-                    matcher = try PathMatcher(document: service.protectionDocument)
-                } catch {
-                    throw RuntimeError("services[\(index)].uma_scope_expression: \(error)")
-                }
-                let mode: EnforcementMode =
-                    serverConfig.mode == .oxd ? .oxd : .uma2(realm: serverConfig.realm, asURI: serverConfig.opURL)
-                let policy = EnforcementPolicy(
-                    service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
-                    consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
-                    maxCacheTTL: configuration.cache.maxTTL)
-                let registration = registrations.first { $0.server.name == serverConfig.name }
-                contexts.append(
-                    EnforcementDriver.ServiceContext(
-                        policy: policy, matcher: matcher, document: service.protectionDocument,
-                        resourceIds: registration?.resourceIds(for: service.name) ?? ResourceIds(document: service.protectionDocument),
-                        backend: backend, metricsID: metrics.serviceID(named: service.name),
-                        baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
-                        removePatterns: policy.reservedHeaders.patterns))
-                let address = try Resolver.resolve(
-                    host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
-                let upstreamTLS = try service.upstream.scheme == .https
-                    ? RuntimeTLS.context(for: service, index: index, cache: &tlsContexts, logger: logger) : nil
-                proxyServices.append(
-                    ProxyService(
-                        name: service.name,
-                        upstream: UpstreamTarget(
-                            address: address, hostHeader: service.upstream.authority, basePath: service.upstream.basePath,
-                            tls: upstreamTLS, serverName: service.upstream.host),
-                        preserveHost: service.preserveHost))
+        var contexts: [EnforcementDriver.ServiceContext] = []
+        var proxyServices: [ProxyService] = []
+        var tlsContexts: [RuntimeTLS.Key: TLSClientContext] = [:]
+        for (index, service) in configuration.services.enumerated() {
+            guard let serverConfig = configuration.authorizationServer(named: service.authorizationServer),
+                let backend = backends[service.authorizationServer]
+            else {
+                throw RuntimeError("services[\(index)].authorization_server: unknown authorization server")
             }
-            let driver = EnforcementDriver(
-                services: contexts,
-                cacheLimits: CacheLimits(maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
-                cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics)
-            let routes: RouteTable<Int>
+            let matcher: PathMatcher
             do {
-                routes = try RouteTable(configuration.services.enumerated().map { (patterns: $1.hosts, value: $0) })
+                matcher = try PathMatcher(document: service.protectionDocument)
             } catch {
-                throw RuntimeError("services[].hosts: \(error)")
+                throw RuntimeError("services[\(index)].uma_scope_expression: \(error)")
             }
-            var options = ProxyOptions()
-            options.trustedProxies = configuration.trustedProxies
-            options.trustRequestId = configuration.trustRequestId
-            options.canonical.pathParameters = configuration.pathParams == .keep ? .keep : .reject
-            let engine = ProxyEngine(
-                services: proxyServices, routes: routes, options: options, authorizer: driver,
-                observer: MetricsObserver(metrics: metrics, configuration: configuration))
+            let mode: EnforcementMode =
+                serverConfig.mode == .oxd ? .oxd : .uma2(realm: serverConfig.realm, asURI: serverConfig.opURL)
+            let policy = EnforcementPolicy(
+                service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
+                consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
+                maxCacheTTL: configuration.cache.maxTTL)
+            let registration = registrations.first { $0.server.name == serverConfig.name }
+            contexts.append(
+                EnforcementDriver.ServiceContext(
+                    policy: policy, matcher: matcher, document: service.protectionDocument,
+                    resourceIds: registration?.resourceIds(for: service.name)
+                        ?? ResourceIds(document: service.protectionDocument),
+                    backend: backend, metricsID: metrics.serviceID(named: service.name),
+                    baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
+                    removePatterns: policy.reservedHeaders.patterns))
+            let address = try Resolver.resolve(
+                host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
+            let upstreamTLS =
+                try service.upstream.scheme == .https
+                ? RuntimeTLS.context(for: service, index: index, cache: &tlsContexts, logger: logger) : nil
+            proxyServices.append(
+                ProxyService(
+                    name: service.name,
+                    upstream: UpstreamTarget(
+                        address: address, hostHeader: service.upstream.authority, basePath: service.upstream.basePath,
+                        tls: upstreamTLS, serverName: service.upstream.host),
+                    preserveHost: service.preserveHost))
+        }
+        let driver = EnforcementDriver(
+            services: contexts,
+            cacheLimits: CacheLimits(
+                maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
+            cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics)
+        let routes: RouteTable<Int>
+        do {
+            routes = try RouteTable(configuration.services.enumerated().map { (patterns: $1.hosts, value: $0) })
+        } catch {
+            throw RuntimeError("services[].hosts: \(error)")
+        }
+        var options = ProxyOptions()
+        options.trustedProxies = configuration.trustedProxies
+        options.trustRequestId = configuration.trustRequestId
+        options.canonical.pathParameters = configuration.pathParams == .keep ? .keep : .reject
+        let engine = ProxyEngine(
+            services: proxyServices, routes: routes, options: options, authorizer: driver,
+            observer: MetricsObserver(metrics: metrics, configuration: configuration))
         return Generation(engine: engine, registrations: registrations)
     }
 

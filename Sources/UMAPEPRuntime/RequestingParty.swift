@@ -115,7 +115,8 @@ public final class RequestingParty: Sendable {
             let item = part.trimmingCharacters(in: .whitespaces)
             let stripped = item.hasPrefix("UMA ") ? String(item.dropFirst(4)) : item
             if stripped.hasPrefix("ticket=") {
-                return String(stripped.dropFirst("ticket=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                return String(stripped.dropFirst("ticket=".count)).trimmingCharacters(
+                    in: CharacterSet(charactersIn: "\""))
             }
         }
         return nil
@@ -224,7 +225,8 @@ public final class RequestingParty: Sendable {
         guard case .response(let response) = result else {
             throw RequestingPartyError("step 4: POST \(postURL) failed")
         }
-        let claims = self.options.claims.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        let claims = self.options.claims.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+            separator: ", ")
         self.say("4. POST \(postURL) with \(claims) → \(response.status)")
         guard response.status == 302 || response.status == 303, let location = response.header("Location"),
             let redirect = URLComponents(string: location)
@@ -266,8 +268,12 @@ public final class RequestingParty: Sendable {
         var logger = Logger(label: "uma-pep.rp")
         logger.logLevel = .warning
         let server = HTTPServer(
-            listeners: [.init(address: try SocketAddress(host: uri.host == "localhost" ? "127.0.0.1" : uri.host ?? "127.0.0.1", port: port),
-                role: .local(responder), name: "claims-redirect")],
+            listeners: [
+                .init(
+                    address: try SocketAddress(
+                        host: uri.host == "localhost" ? "127.0.0.1" : uri.host ?? "127.0.0.1", port: port),
+                    role: .local(responder), name: "claims-redirect")
+            ],
             workers: 1, limits: ServerLimits(), logger: logger, accessLog: false)
         try server.start()
         defer { server.shutdown(graceful: false) }

@@ -46,7 +46,8 @@ final class ResourceRegistration: @unchecked Sendable {
         self.cancelled.withLock { $0 = true }
     }
 
-    init(server: AuthorizationServerConfiguration, services: [ServiceConfiguration], oxd: OXDClient?, uma2: UMA2Client?) {
+    init(server: AuthorizationServerConfiguration, services: [ServiceConfiguration], oxd: OXDClient?, uma2: UMA2Client?)
+    {
         self.server = server
         self.services = services
         self.oxd = oxd
@@ -125,11 +126,12 @@ final class ResourceRegistration: @unchecked Sendable {
         }
         let kept = conditions.filter { $0["public"]?.boolValue != true }
         guard !kept.isEmpty else { return nil }
-        members["conditions"] = .array(kept.map { condition in
-            guard case .object(var fields) = condition else { return condition }
-            fields["public"] = nil
-            return .object(fields)
-        })
+        members["conditions"] = .array(
+            kept.map { condition in
+                guard case .object(var fields) = condition else { return condition }
+                fields["public"] = nil
+                return .object(fields)
+            })
         return .object(members)
     }
 
@@ -141,7 +143,8 @@ final class ResourceRegistration: @unchecked Sendable {
                 for (c, condition) in rule.conditions.enumerated()
                 where !condition.isPublic && self.ids[service.name]?.id(rule: r, condition: c) == nil {
                     let name = "\(rule.path) [\(condition.httpMethods.joined(separator: ","))]"
-                    work.append((service.name, r, c, UMA2ResourceDescription(name: name, scopes: condition.requiredScopes)))
+                    work.append(
+                        (service.name, r, c, UMA2ResourceDescription(name: name, scopes: condition.requiredScopes)))
                 }
             }
         }

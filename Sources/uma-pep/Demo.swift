@@ -29,13 +29,15 @@ struct Demo: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
+        Signals.installTerminationHandling()
         var logging = self.logging
         if self.selfTest && logging.logLevel == "info" { logging.logLevel = "warning" }
         let logger = try logging.makeLogger(label: "uma-pep.demo")
         let ports: DemoEnvironment.Ports =
             self.selfTest
             ? .ephemeral
-            : .init(proxy: self.proxyPort, admin: self.adminPort, authorizationServer: self.asPort,
+            : .init(
+                proxy: self.proxyPort, admin: self.adminPort, authorizationServer: self.asPort,
                 upstream: self.upstreamPort)
         let tlsDirectory =
             self.tls ? (self.tlsDir ?? NSTemporaryDirectory() + "uma-pep-demo-tls-\(getpid())") : nil
@@ -151,21 +153,26 @@ struct DemoSelfTest {
         let plain = DemoEnvironment.clients[0]
         let claimsClient = DemoEnvironment.clients[1]
         check("flow 1 (no claims gathering, oxd): ticket → RPT → 200") {
-            try flow(host: "non-claim-gathering.example.com", client: plain, claims: [:],
-                mode: .oxd(oxdURL: asURL, oxdId: plain.oxdId)).status == 200
+            try flow(
+                host: "non-claim-gathering.example.com", client: plain, claims: [:],
+                mode: .oxd(oxdURL: asURL, oxdId: plain.oxdId)
+            ).status == 200
         }
         check("flow 1 (no claims gathering, UMA 2.0 token endpoint): ticket → RPT → 200") {
             try flow(host: "non-claim-gathering.example.com", client: plain, claims: [:], mode: .uma2(issuer: asURL))
                 .status == 200
         }
         check("flow 2 (claims gathering US/NY, oxd): need_info → claims → RPT → 200") {
-            try flow(host: "claim-gathering.example.com", client: claimsClient,
-                claims: ["country": "US", "city": "NY"], mode: .oxd(oxdURL: asURL, oxdId: claimsClient.oxdId))
-                .status == 200
+            try flow(
+                host: "claim-gathering.example.com", client: claimsClient,
+                claims: ["country": "US", "city": "NY"], mode: .oxd(oxdURL: asURL, oxdId: claimsClient.oxdId)
+            )
+            .status == 200
         }
         check("flow 2 with a wrong city gets no RPT (forbidden_by_policy)") {
             do {
-                _ = try flow(host: "claim-gathering.example.com", client: claimsClient,
+                _ = try flow(
+                    host: "claim-gathering.example.com", client: claimsClient,
                     claims: ["country": "US", "city": "LA"], mode: .oxd(oxdURL: asURL, oxdId: claimsClient.oxdId))
                 return false
             } catch {

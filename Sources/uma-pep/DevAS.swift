@@ -36,6 +36,7 @@ struct DevAS: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
+        Signals.installTerminationHandling()
         let logger = try self.logging.makeLogger(label: "uma-pep.dev-as")
         let address = try SocketAddress(parsing: self.listen)
         let scheme = self.tls ? "https" : "http"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PEPCore
+import Synchronization
 import UMAPEPRuntime
 
 /// `uma-pep serve --config FILE`: the proxy (the main job).
@@ -14,6 +15,7 @@ struct Serve: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
+        Signals.installTerminationHandling()
         let logger = try self.logging.makeLogger(label: "uma-pep")
         let configuration = try ConfigFile.load(self.config)
         let runtime: PEPRuntime
@@ -85,18 +87,29 @@ struct CLIError: Error, CustomStringConvertible {
 /// Graceful stop on SIGTERM / SIGINT (DESIGN.md: stop accepting, drain in-flight requests).
 enum Signals {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    private static let action = Mutex<(@Sendable () -> Void)?>(nil)
 
-    static func onTerminate(_ action: @escaping @Sendable () -> Void) {
+    /// Installs the SIGTERM/SIGINT handling at once (call first thing in a long-running command): a signal that
+    /// arrives before `onTerminate` names what to stop simply exits (nothing is running yet to drain).
+    static func installTerminationHandling() {
+        guard Self.sources.isEmpty else { return }
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
+                guard let action = Self.action.withLock({ $0 }) else { exit(0) }
                 FileHandle.standardError.write(Data("uma-pep: signal \(sig), draining\n".utf8))
                 action()
             }
             source.resume()
             Self.sources.append(source)
         }
+    }
+
+    /// What SIGTERM/SIGINT stop from now on.
+    static func onTerminate(_ action: @escaping @Sendable () -> Void) {
+        Self.installTerminationHandling()
+        Self.action.withLock { $0 = action }
     }
 
     /// SIGHUP: reload what can be reloaded without a restart (TLS certificates and keys).

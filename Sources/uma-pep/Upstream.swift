@@ -19,9 +19,14 @@ struct UpstreamCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
+        Signals.installTerminationHandling()
         let logger = try self.logging.makeLogger(label: "uma-pep.upstream")
         let server = HTTPServer(
-            listeners: [.init(address: try SocketAddress(parsing: self.listen), role: .local(DemoUpstreamResponder()), name: "upstream")],
+            listeners: [
+                .init(
+                    address: try SocketAddress(parsing: self.listen), role: .local(DemoUpstreamResponder()),
+                    name: "upstream")
+            ],
             workers: self.workers, limits: ServerLimits(), logger: logger, accessLog: false)
         let bound = try server.start()
         say("uma-pep upstream: listening on \(bound[0])")

@@ -86,7 +86,8 @@ extension EndToEnd {
             Breakage(
                 replace: "hosts: [non-claim-gathering.example.com]", with: "hosts: [claim-gathering.example.com]",
                 field: "services[1].hosts[0]"),
-            Breakage(replace: "scopes: [read]\n      - path: /public", with: "scopes: []\n      - path: /public",
+            Breakage(
+                replace: "scopes: [read]\n      - path: /public", with: "scopes: []\n      - path: /public",
                 field: "services[1].uma_scope_expression[1].conditions[0]"),
         ]
 

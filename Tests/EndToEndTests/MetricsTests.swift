@@ -52,7 +52,8 @@ extension EndToEnd {
                 #expect(metrics.value("uma_pep_requests_total", ["service": "api", "decision": "ticket"]) == 1)
                 let introspections = ["operation": "introspection", "outcome": "ok"]
                 #expect(metrics.value("uma_pep_as_requests_total", introspections) == 2)
-                #expect(metrics.value("uma_pep_as_requests_total", ["operation": "check_access", "outcome": "ok"]) == 4)
+                #expect(
+                    metrics.value("uma_pep_as_requests_total", ["operation": "check_access", "outcome": "ok"]) == 4)
                 // The Gluu Gateway path serves the same series.
                 let alias = try HTTP.request(port: env.pep.adminPort, "GET", "/gluu-metrics", host: "127.0.0.1")
                 #expect(alias.status == 200)

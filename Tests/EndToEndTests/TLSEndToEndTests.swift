@@ -262,15 +262,16 @@ final class BackgroundProcess: @unchecked Sendable {
         kill(self.process.processIdentifier, signal)
     }
 
-    /// SIGTERM, then waits for the exit.
+    /// SIGTERM, then waits for the exit — at most 3 s, then SIGKILL (a test must never hang on a process).
     func stop() {
-        if self.process.isRunning {
-            self.process.terminate()
-            self.process.waitUntilExit()
-        }
+        guard self.process.isRunning else { return }
+        self.process.terminate()
+        let deadline = Date().addingTimeInterval(3)
+        while self.process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        self.process.waitUntilExit()
     }
 }
-
 
 /// A loopback TCP port that was free a moment ago.
 func freePort() throws -> Int {

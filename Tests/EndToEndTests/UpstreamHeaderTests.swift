@@ -65,8 +65,11 @@ extension EndToEnd {
                 let jwt = echoed.values("x-rpt-data").first ?? ""
                 let payload = jwt.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first
                 #expect(payload.flatMap { Self.base64JSON(String($0)) }?["client_id"] as? String == "demo-client")
-                #expect(echoed.values("x-issuer") == [env.devAS.url.replacingOccurrences(of: ":", with: "%3A")
-                    .replacingOccurrences(of: "/", with: "%2F")])
+                #expect(
+                    echoed.values("x-issuer") == [
+                        env.devAS.url.replacingOccurrences(of: ":", with: "%3A")
+                            .replacingOccurrences(of: "/", with: "%2F")
+                    ])
                 #expect(echoed.values("x-team-a") == ["one"])
                 #expect(echoed.values("x-team-b") == ["2"])
                 #expect(echoed.values("x-roles") == ["r1;r2"])

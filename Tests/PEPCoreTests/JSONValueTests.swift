@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PEPCore
 
 @Suite struct JSONValueTests {

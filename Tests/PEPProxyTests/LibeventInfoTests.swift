@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PEPProxy
 
 @Suite struct LibeventInfoTests {

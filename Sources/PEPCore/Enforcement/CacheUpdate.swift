@@ -15,7 +15,6 @@ public enum CacheUpdate: Sendable, Equatable {
     case storeUpstreamHeaders(UpstreamHeadersCacheKey, [HeaderField], ttl: Duration)
 }
 
-
 /// Upstream-header cache key: (service, authorization server, token) — headers depend on the service's
 /// `custom_headers` and `pass_credentials` (Appendix A row 4: the reference keyed them by token alone).
 public struct UpstreamHeadersCacheKey: Sendable, Hashable {

@@ -68,8 +68,10 @@ public final class PathMatcher: Sendable {
     /// The rule/condition each terminating node stands for.
     let terminals: [RuleMatch]
 
-    init(nodes: [Node], literalEdges: [LiteralEdge], literalBytes: [UInt8], regexEdges: [RegexEdge],
-         terminals: [RuleMatch]) {
+    init(
+        nodes: [Node], literalEdges: [LiteralEdge], literalBytes: [UInt8], regexEdges: [RegexEdge],
+        terminals: [RuleMatch]
+    ) {
         self.nodes = nodes
         self.literalEdges = literalEdges
         self.literalBytes = literalBytes

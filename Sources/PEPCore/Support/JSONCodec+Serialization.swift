@@ -1,4 +1,3 @@
-
 extension JSONCodec {
     /// Serializes `value` as compact UTF-8 JSON (RFC 8259). Object members are written in sorted key order so
     /// request bodies are deterministic; non-finite doubles (which no parse can produce) are written as `null`.

@@ -1,4 +1,3 @@
-
 /// A strict RFC 8259 JSON reader for PEPCore's `JSONValue` (the writer is in `JSONCodec+Serialization.swift`).
 ///
 /// Strict means: one top-level value with nothing but whitespace after it, no comments, no trailing commas, no

@@ -110,7 +110,8 @@ public struct RequestHead: Sendable, Equatable {
     public func connectionNominates(_ fieldName: String) -> Bool {
         var found = false
         self.forEachConnectionToken { token in
-            found = token.count == fieldName.utf8.count
+            found =
+                token.count == fieldName.utf8.count
                 && zip(token, fieldName.utf8).allSatisfy {
                     HTTP1Grammar.lowercased($0) == HTTP1Grammar.lowercased($1)
                 }

@@ -109,7 +109,8 @@ public struct RequestHeadParser: Sendable {
             return .failure(error)
         case .success(let outcome):
             let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
-            let method = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<line.methodEnd]),
+            let method = String(
+                decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<line.methodEnd]),
                 as: UTF8.self)
             return .success(
                 RequestHead(

@@ -245,10 +245,12 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         guard case .proxy(let original) = self.context.role else { return }
         let engine = self.worker.proxyEngine ?? original
         engine.observer?.exchangeCompleted(
-            ExchangeRecord(serviceIndex: nil, ruleIndex: nil, method: "", status: status, duration: .zero, detail: detail))
+            ExchangeRecord(
+                serviceIndex: nil, ruleIndex: nil, method: "", status: status, duration: .zero, detail: detail))
         if self.worker.accessLog, self.worker.logger.logLevel <= .info {
             self.worker.logger.info(
-                "access", metadata: ["status": "\(status)", "decision": "\(detail)", "peer": "\(self.peer?.description ?? "-")"])
+                "access",
+                metadata: ["status": "\(status)", "decision": "\(detail)", "peer": "\(self.peer?.description ?? "-")"])
         }
     }
 

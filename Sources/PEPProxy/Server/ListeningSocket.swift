@@ -16,7 +16,8 @@ enum ListeningSocket {
             try Self.probe(address)
         }
         let domain = address.family == .ipv4 ? AF_INET : AF_INET6
-        let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketAddressError.bindFailed(address.description, Self.lastError()) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -59,7 +60,8 @@ enum ListeningSocket {
         }
         let bound = address.withSockAddr { bind(fd, $0, $1) }
         guard bound == 0 else {
-            throw SocketAddressError.bindFailed(address.description, Self.lastError() + " (is another uma-pep running?)")
+            throw SocketAddressError.bindFailed(
+                address.description, Self.lastError() + " (is another uma-pep running?)")
         }
     }
 }

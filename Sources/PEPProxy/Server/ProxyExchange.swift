@@ -73,8 +73,9 @@ final class ProxyExchange: BufferedSocketDelegate {
         }
         self.path = target.path
         self.query = target.query
-        guard let index = self.engine.routes.route(
-            hostHeader: self.head.host ?? "", listenerPort: self.connection.context.address.port)
+        guard
+            let index = self.engine.routes.route(
+                hostHeader: self.head.host ?? "", listenerPort: self.connection.context.address.port)
         else {
             return self.respondLocally(ProxyReplies.noRoute, detail: "proxy.no_route")
         }
@@ -486,6 +487,7 @@ enum ProxyReplies {
     static let methodNotAllowed = HTTPResponseMessage.json(405, #"{"message":"Method not allowed"}"#)
     static let upgradeNotSupported = HTTPResponseMessage.json(
         501, #"{"message":"Protocol upgrade is not supported"}"#)
-    static let badGateway = HTTPResponseMessage.json(502, #"{"message":"An invalid response was received from the upstream server"}"#)
+    static let badGateway = HTTPResponseMessage.json(
+        502, #"{"message":"An invalid response was received from the upstream server"}"#)
     static let gatewayTimeout = HTTPResponseMessage.json(504, #"{"message":"The upstream server is timing out"}"#)
 }

@@ -79,7 +79,8 @@ enum RequestForwarder {
                     continue
                 }
                 if head.known.connection != nil, Self.nominated(name, by: head) { continue }
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))  // CRLF included
+                // The line range includes its CRLF.
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
             }
         }
         switch head.framing {

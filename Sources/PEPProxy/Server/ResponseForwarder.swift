@@ -16,7 +16,8 @@ enum ResponseForwarder {
                 let name = UnsafeRawBufferPointer(rebasing: bytes[head.headers.nameRange(at: index)])
                 if RequestForwarder.matches(name, Self.dropped) { continue }
                 if head.known.connection != nil, Self.nominated(name, head, bytes) { continue }
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))  // CRLF included
+                // The line range includes its CRLF.
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
             }
         }
         if closeClient { out.append(contentsOf: "Connection: close\r\n".utf8) }
@@ -33,7 +34,8 @@ enum ResponseForwarder {
         for index in head.headers.indices where head.headers.nameEquals(at: index, "connection") {
             _ = HTTP1FieldValues.forEachListElement(bytes, head.headers.valueRange(at: index)) { element in
                 let token = UnsafeRawBufferPointer(rebasing: bytes[element])
-                found = token.count == name.count
+                found =
+                    token.count == name.count
                     && zip(token, name).allSatisfy { HTTP1Grammar.lowercased($0) == HTTP1Grammar.lowercased($1) }
                 return !found
             }

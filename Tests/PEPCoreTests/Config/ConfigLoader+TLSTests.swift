@@ -42,7 +42,8 @@ import Testing
             .replacingOccurrences(
                 of: "    client_secret: s3cr3t-value",
                 with: "    client_secret: s3cr3t-value\n    client_certificate: /tls/pep.pem\n"
-                    + "    client_private_key: /tls/pep-key.pem")
+                    + "    client_private_key: /tls/pep-key.pem"
+            )
             .replacingOccurrences(of: "http://127.0.0.1:9000", with: "https://backend.internal")
             .replacingOccurrences(
                 of: "    hosts: [api.example.com]",
@@ -61,10 +62,14 @@ import Testing
 
     /// Incomplete TLS settings name the missing field.
     @Test(arguments: [
-        ("listen: [{address: \"127.0.0.1:1\", tls: {certificates: []}}]", "listen[0].tls.certificates",
-         "config.missing_field"),
-        ("listen: [{address: \"127.0.0.1:1\", tls: {certificates: [{certificate: c}]}}]",
-         "listen[0].tls.certificates[0].private_key", "config.missing_field"),
+        (
+            "listen: [{address: \"127.0.0.1:1\", tls: {certificates: []}}]", "listen[0].tls.certificates",
+            "config.missing_field"
+        ),
+        (
+            "listen: [{address: \"127.0.0.1:1\", tls: {certificates: [{certificate: c}]}}]",
+            "listen[0].tls.certificates[0].private_key", "config.missing_field"
+        ),
         (
             "listen: [{address: \"127.0.0.1:1\", tls: {private_key: k, certificates: [{certificate: c, private_key: k}]}}"
                 + "]",

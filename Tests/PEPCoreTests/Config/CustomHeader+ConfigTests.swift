@@ -63,7 +63,7 @@ import Testing
             label: "duplicate name",
             yaml:
                 "- {header_name: X-A, value_lua_exp: consumer.id}\n"
-                    + "      - {header_name: x_a, value_lua_exp: consumer.id}",
+                + "      - {header_name: x_a, value_lua_exp: consumer.id}",
             field: "[1].header_name", detail: "config.duplicate_header"),
         Invalid(
             label: "unknown format", yaml: "- {header_name: x-a, value_lua_exp: consumer, format: xml}",

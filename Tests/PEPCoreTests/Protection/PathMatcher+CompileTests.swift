@@ -9,8 +9,9 @@ import Testing
         #expect(throws: PathMatcherError.invalidRegex(ruleIndex: 1, pattern: "/a/{[z-a}/b", regex: "[z-a")) {
             try PathMatcher(document: document)
         }
-        #expect(PathMatcherError.invalidRegex(ruleIndex: 1, pattern: "/a/{[}", regex: "[").detail
-            == "matcher.invalid_regex")
+        #expect(
+            PathMatcherError.invalidRegex(ruleIndex: 1, pattern: "/a/{[}", regex: "[").detail
+                == "matcher.invalid_regex")
     }
 
     /// Patterns with a second `??` are rejected: at most one per pattern bounds backtracking.
@@ -67,8 +68,9 @@ import Testing
         #expect(expected.detail == "matcher.duplicate_route")
         #expect(expected.description.contains("rule 1"))
         let twoRules = makeDocument([("GET", "/x/{a}"), ("GET", "/x/{a}")])
-        #expect(throws: PathMatcherError.duplicateRoute(
-            ruleIndex: 1, conditionIndex: 0, method: "GET", pattern: "/x/{a}", existingRuleIndex: 0)
+        #expect(
+            throws: PathMatcherError.duplicateRoute(
+                ruleIndex: 1, conditionIndex: 0, method: "GET", pattern: "/x/{a}", existingRuleIndex: 0)
         ) { try PathMatcher(document: twoRules) }
     }
 

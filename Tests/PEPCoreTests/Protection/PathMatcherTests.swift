@@ -87,15 +87,16 @@ let acceptanceTreePatterns = [
     }
 
     /// SPEC Part B §3.4 derived vectors, backtracking column (SPEC A4): rows marked ✱ now match.
-    @Test(arguments: [
-        ("/path/xxx/file", "/path/??"),
-        ("/path/image.jpg", "/path/??/image.jpg"),
-        ("/path/a/b/images/p1.jpg", "/path/??/images/?"),
-        ("/path", "/path/??"),
-        ("/folder/file", nil),
-        ("/users/xxx/photos", "/users/?/{todos|photos}"),
-        ("/users/123/photos/321", "/users/?/{todos|photos}/?"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("/path/xxx/file", "/path/??"),
+            ("/path/image.jpg", "/path/??/image.jpg"),
+            ("/path/a/b/images/p1.jpg", "/path/??/images/?"),
+            ("/path", "/path/??"),
+            ("/folder/file", nil),
+            ("/users/xxx/photos", "/users/?/{todos|photos}"),
+            ("/users/123/photos/321", "/users/?/{todos|photos}/?"),
+        ] as [(String, String?)])
     func derivedVectorWithBacktracking(path: String, expected: String?) throws {
         let matcher = try PathMatcher(document: makeDocument(acceptanceTreePatterns.map { ("GET", $0) }))
         #expect(matcher.match(method: "GET", path: path)?.pattern == expected)
@@ -114,8 +115,9 @@ let acceptanceTreePatterns = [
     }
 
     /// Method `?` is a real fallback: {GET /a, ? /b} routes both `GET /b` and `POST /b` to `/b`.
-    @Test(arguments: [("GET", "/b", "/b"), ("POST", "/b", "/b"), ("GET", "/a", "/a"), ("POST", "/a", nil)]
-        as [(String, String, String?)])
+    @Test(
+        arguments: [("GET", "/b", "/b"), ("POST", "/b", "/b"), ("GET", "/a", "/a"), ("POST", "/a", nil)]
+            as [(String, String, String?)])
     func methodWildcardBacktracks(method: String, path: String, expected: String?) throws {
         let matcher = try PathMatcher(document: makeDocument([("GET", "/a"), ("?", "/b")]))
         #expect(matcher.match(method: method, path: path)?.pattern == expected)
@@ -130,10 +132,11 @@ let acceptanceTreePatterns = [
     }
 
     /// uma-pep test 1 rules {GET /??, POST /posts} (SPEC Part B §3.4 other derived vectors).
-    @Test(arguments: [
-        ("GET", "/", "/??"), ("GET", "/todos", "/??"), ("GET", "/posts", "/??"), ("POST", "/posts", "/posts"),
-        ("POST", "/todos", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("GET", "/", "/??"), ("GET", "/todos", "/??"), ("GET", "/posts", "/??"), ("POST", "/posts", "/posts"),
+            ("POST", "/todos", nil),
+        ] as [(String, String, String?)])
     func umaPepTestOneVectors(method: String, path: String, expected: String?) throws {
         let matcher = try PathMatcher(document: makeDocument([("GET", "/??"), ("POST", "/posts")]))
         #expect(matcher.match(method: method, path: path)?.pattern == expected)

@@ -4,10 +4,11 @@ import Testing
 
 @Suite struct ScopeExpressionEvaluationTests {
     /// SPEC Part B §3.1 example `and(var0, or(var1, var2))` over [admin, employee, customer].
-    @Test(arguments: [
-        ([], false), (["admin"], false), (["admin", "employee"], true), (["admin", "customer"], true),
-        (["employee", "customer"], false), (["admin", "employee", "customer"], true),
-    ] as [([String], Bool)])
+    @Test(
+        arguments: [
+            ([], false), (["admin"], false), (["admin", "employee"], true), (["admin", "customer"], true),
+            (["employee", "customer"], false), (["admin", "employee", "customer"], true),
+        ] as [([String], Bool)])
     func andOfOrExample(granted: [String], expected: Bool) {
         let expression = ScopeExpression(
             rule: .and([.variable(0), .or([.variable(1), .variable(2)])]), data: ["admin", "employee", "customer"])
@@ -16,9 +17,10 @@ import Testing
     }
 
     /// SPEC Part B §3.5 example `or(var0, var1, !var2)`: true when `a` or `b` is held, or `c` is not.
-    @Test(arguments: [
-        ([], true), (["c"], false), (["a", "c"], true), (["b", "c"], true), (["a"], true),
-    ] as [([String], Bool)])
+    @Test(
+        arguments: [
+            ([], true), (["c"], false), (["a", "c"], true), (["b", "c"], true), (["a"], true),
+        ] as [([String], Bool)])
     func orWithNegationExample(granted: [String], expected: Bool) {
         let expression = ScopeExpression(
             rule: .or([.variable(0), .variable(1), .not(.variable(2))]), data: ["a", "b", "c"])
@@ -38,7 +40,10 @@ import Testing
     func outOfRangeVariableIsFalse(index: Int) {
         let expression = ScopeExpression(rule: .variable(index), data: ["a", "b", "c"])
         var consulted = false
-        #expect(!expression.evaluate { _ in consulted = true; return true })
+        #expect(
+            !expression.evaluate { _ in
+                consulted = true; return true
+            })
         #expect(!consulted)
         #expect(ScopeExpression(rule: .not(.variable(index)), data: ["a"]).evaluate(grantedScopes: ["a"]))
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PEPCore
 
 /// One canonicalization case: target in, path (and query) out.

@@ -4,20 +4,21 @@ import Testing
 
 @Suite struct HostHeaderTests {
     /// Valid `Host` values normalize to (name, port, IPv6?) (RFC 9110 §7.2).
-    @Test(arguments: [
-        ("api.test", "api.test", nil, false),
-        ("API.Test", "api.test", nil, false),
-        ("api.test.", "api.test", nil, false),
-        ("api.test:8080", "api.test", 8080, false),
-        ("api.test.:8080", "api.test", 8080, false),
-        ("api.test:", "api.test", nil, false),
-        ("api.test:0", "api.test", 0, false),
-        ("127.0.0.1:80", "127.0.0.1", 80, false),
-        ("[::1]", "::1", nil, true),
-        ("[::1]:8443", "::1", 8443, true),
-        ("[2001:DB8::A]:1", "2001:db8::a", 1, true),
-        ("[::ffff:10.0.0.1]", "::ffff:10.0.0.1", nil, true),
-    ] as [(String, String, Int?, Bool)])
+    @Test(
+        arguments: [
+            ("api.test", "api.test", nil, false),
+            ("API.Test", "api.test", nil, false),
+            ("api.test.", "api.test", nil, false),
+            ("api.test:8080", "api.test", 8080, false),
+            ("api.test.:8080", "api.test", 8080, false),
+            ("api.test:", "api.test", nil, false),
+            ("api.test:0", "api.test", 0, false),
+            ("127.0.0.1:80", "127.0.0.1", 80, false),
+            ("[::1]", "::1", nil, true),
+            ("[::1]:8443", "::1", 8443, true),
+            ("[2001:DB8::A]:1", "2001:db8::a", 1, true),
+            ("[::ffff:10.0.0.1]", "::ffff:10.0.0.1", nil, true),
+        ] as [(String, String, Int?, Bool)])
     func parsesValidHost(value: String, name: String, port: Int?, isIPv6: Bool) throws {
         let host = try #require(HostPattern.HostHeader(parsing: value))
         #expect(host.name == name)

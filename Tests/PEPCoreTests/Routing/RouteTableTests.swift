@@ -19,17 +19,18 @@ import Testing
 
     /// Exact beats wildcard, port-specific beats any-port, longest wildcard suffix wins, apex is not a
     /// wildcard match, and the header's own port is ignored in favour of the listener port.
-    @Test(arguments: [
-        ("api.test", 8080, "api"), ("API.TEST.", 8080, "api"), ("api2.test:1234", 8080, "api"),
-        ("api.test", 8443, "api-internal"), ("api.test:8443", 8080, "api"),
-        ("x.example.com", 8080, "wild"), ("a.b.c.example.com", 8080, "wild"),
-        ("x.eu.example.com", 8080, "wild-eu"), ("x.y.eu.example.com:9000", 8080, "wild-eu"),
-        ("x.eu.example.com", 9000, "wild-eu-9000"), ("eu.example.com", 8080, "wild"),
-        ("example.com", 8080, "apex"), ("[::1]:8080", 8080, "apex"),
-        ("only.test", 8443, "only-8443"), ("only.test", 8080, nil), ("only.test:8443", 8080, nil),
-        ("other.test", 8080, nil), ("com", 8080, nil), ("", 8080, nil), ("api.test:bad", 8080, nil),
-        ("[::2]", 8080, nil),
-    ] as [(String, Int, String?)])
+    @Test(
+        arguments: [
+            ("api.test", 8080, "api"), ("API.TEST.", 8080, "api"), ("api2.test:1234", 8080, "api"),
+            ("api.test", 8443, "api-internal"), ("api.test:8443", 8080, "api"),
+            ("x.example.com", 8080, "wild"), ("a.b.c.example.com", 8080, "wild"),
+            ("x.eu.example.com", 8080, "wild-eu"), ("x.y.eu.example.com:9000", 8080, "wild-eu"),
+            ("x.eu.example.com", 9000, "wild-eu-9000"), ("eu.example.com", 8080, "wild"),
+            ("example.com", 8080, "apex"), ("[::1]:8080", 8080, "apex"),
+            ("only.test", 8443, "only-8443"), ("only.test", 8080, nil), ("only.test:8443", 8080, nil),
+            ("other.test", 8080, nil), ("com", 8080, nil), ("", 8080, nil), ("api.test:bad", 8080, nil),
+            ("[::2]", 8080, nil),
+        ] as [(String, Int, String?)])
     func routesByHost(hostHeader: String, listenerPort: Int, expected: String?) throws {
         let table = try Self.makeTable()
         #expect(table.route(hostHeader: hostHeader, listenerPort: listenerPort) == expected)
@@ -48,8 +49,9 @@ import Testing
         }
         #expect(expected.detail == "route.duplicate_host")
         let wildcard = try HostPattern(parsing: "*.test:81")
-        #expect(throws: RouteTableError.duplicateHost(
-            pattern: wildcard, entryIndex: 0, patternIndex: 1, existingEntryIndex: 0)
+        #expect(
+            throws: RouteTableError.duplicateHost(
+                pattern: wildcard, entryIndex: 0, patternIndex: 1, existingEntryIndex: 0)
         ) { try RouteTable([(patterns: [wildcard, wildcard], value: 1)]) }
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PEPProxy
 
 @Suite struct ChunkedDecoderTests {
@@ -50,7 +51,8 @@ import Testing
     ) -> Outcome {
         let whole = Self.decode(raw, step: nil, limits: limits)
         for step in [1, 3, 7] {
-            #expect(Self.decode(raw, step: step, limits: limits) == whole, "\(step)-byte slices",
+            #expect(
+                Self.decode(raw, step: step, limits: limits) == whole, "\(step)-byte slices",
                 sourceLocation: sourceLocation)
         }
         return whole
@@ -58,9 +60,12 @@ import Testing
 
     static let valid: [(LabeledHead, String)] = [
         (LabeledHead("one chunk", raw: Array("5\r\nhello\r\n0\r\n\r\n".utf8)), "hello"),
-        (LabeledHead("two chunks, hex upper and lower",
-            raw: Array("A\r\n0123456789\r\nb\r\nabcdefghijk\r\n0\r\n\r\n".utf8)),
-            "0123456789abcdefghijk"),
+        (
+            LabeledHead(
+                "two chunks, hex upper and lower",
+                raw: Array("A\r\n0123456789\r\nb\r\nabcdefghijk\r\n0\r\n\r\n".utf8)),
+            "0123456789abcdefghijk"
+        ),
         (LabeledHead("leading zeros", raw: Array("0005\r\nhello\r\n000\r\n\r\n".utf8)), "hello"),
         (LabeledHead("extensions", raw: Array("5;a=b;c=\"d e\"\r\nhello\r\n0 ; last\r\n\r\n".utf8)), "hello"),
         (LabeledHead("trailers", raw: Array("5\r\nhello\r\n0\r\nX-Sum: 1\r\nY:\r\n\r\n".utf8)), "hello"),

@@ -1,5 +1,6 @@
 import PEPCore
 import Testing
+
 @testable import PEPProxy
 
 extension RequestHeadParserTests {
@@ -96,9 +97,10 @@ extension RequestHeadParserTests {
 
     /// Connection tokens are listed in order and nominate hop-by-hop fields case-insensitively (SECURITY 11).
     @Test func listsConnectionTokens() throws {
-        let parsed = try #require(Self.accept(
-            "GET / HTTP/1.1\nHost: a\nConnection: keep-alive, X-Consumer-ID,, Authorization\nConnection: Upgrade\n"
-                + "Upgrade: websocket\n\n"))
+        let parsed = try #require(
+            Self.accept(
+                "GET / HTTP/1.1\nHost: a\nConnection: keep-alive, X-Consumer-ID,, Authorization\nConnection: Upgrade\n"
+                    + "Upgrade: websocket\n\n"))
         #expect(parsed.head.connectionTokens == ["keep-alive", "X-Consumer-ID", "Authorization", "Upgrade"])
         #expect(parsed.head.connectionNominates("x-consumer-id"))
         #expect(parsed.head.connectionNominates("AUTHORIZATION"))
@@ -137,8 +139,9 @@ extension RequestHeadParserTests {
         #expect(parsed.head.headers.value(at: 2) == "")
         #expect(parsed.head.headers.first(named: "x-a") == "b  c")
         #expect(parsed.head.headers.values(named: "X-EMPTY") == [""])
-        #expect(parsed.head.headers.withUnsafeBytes { Array($0[parsed.head.headers.lineRange(at: 2)]) }
-            == Array("X-Empty:\r\n".utf8))
+        #expect(
+            parsed.head.headers.withUnsafeBytes { Array($0[parsed.head.headers.lineRange(at: 2)]) }
+                == Array("X-Empty:\r\n".utf8))
     }
 
     /// Absolute-form targets reach the head unchanged; `CanonicalTarget` decides about them.
@@ -185,8 +188,9 @@ extension RequestHeadParserTests {
     /// One Authorization line with a comma list is not the codec's to refuse: it reaches the enforcer verbatim,
     /// which rejects the token syntax (SECURITY 17 expects 401 there, not 400).
     @Test func passesCommaAuthorizationVerbatim() throws {
-        let parsed = try #require(Self.accept(
-            "DELETE /admin/users/7 HTTP/1.1\nHost: api.test\nAuthorization: Bearer RPT_ADMIN, Bearer RPT_VIEW\n\n"))
+        let parsed = try #require(
+            Self.accept(
+                "DELETE /admin/users/7 HTTP/1.1\nHost: api.test\nAuthorization: Bearer RPT_ADMIN, Bearer RPT_VIEW\n\n"))
         #expect(parsed.head.authorization == "Bearer RPT_ADMIN, Bearer RPT_VIEW")
         #expect(parsed.head.known.authorization == 1)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PEPProxy
 
 /// A request head the parser must refuse, with the one error it must give.
@@ -24,58 +25,74 @@ struct RejectedRequest: Sendable, CustomTestStringConvertible {
 @Suite struct RequestHeadParserTests {
     static let smuggling: [RejectedRequest] = [
         // SECURITY 13 (a–e): Transfer-Encoding variants.
-        .init("TE gzip, chunked with CL (13a)",
+        .init(
+            "TE gzip, chunked with CL (13a)",
             "POST /photos HTTP/1.1\nHost: api.test\nTransfer-Encoding: gzip, chunked\nContent-Length: 4\n\n",
             .transferEncodingWithContentLength),
-        .init("TE gzip, chunked (13a without CL)",
+        .init(
+            "TE gzip, chunked (13a without CL)",
             "POST /photos HTTP/1.1\nHost: api.test\nTransfer-Encoding: gzip, chunked\n\n", .invalidTransferEncoding),
-        .init("space before colon in TE (13b)",
+        .init(
+            "space before colon in TE (13b)",
             "POST /photos HTTP/1.1\nHost: api.test\nTransfer-Encoding : chunked\n\n", .whitespaceBeforeColon),
-        .init("obs-fold TE value (13c)",
+        .init(
+            "obs-fold TE value (13c)",
             "POST /photos HTTP/1.1\nHost: api.test\nTransfer-Encoding:\n chunked\n\n", .obsFold),
-        .init("two TE lines (13d)",
+        .init(
+            "two TE lines (13d)",
             "POST /photos HTTP/1.1\nHost: api.test\nTransfer-Encoding: chunked\nTransfer-Encoding: identity\n\n",
             .duplicateTransferEncoding),
-        .init("TE xchunked (13e)",
+        .init(
+            "TE xchunked (13e)",
             "POST /photos HTTP/1.1\nHost: api.test\nTransfer-Encoding: xchunked\n\n", .unsupportedTransferEncoding),
-        .init("TE chunked, chunked", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked, chunked\n\n",
+        .init(
+            "TE chunked, chunked", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked, chunked\n\n",
             .invalidTransferEncoding),
         .init("TE identity", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: identity\n\n", .invalidTransferEncoding),
-        .init("TE chunked then gzip", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked, gzip\n\n",
+        .init(
+            "TE chunked then gzip", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked, gzip\n\n",
             .invalidTransferEncoding),
-        .init("TE chunked with parameter", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked;q=1\n\n",
+        .init(
+            "TE chunked with parameter", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked;q=1\n\n",
             .invalidTransferEncoding),
         .init("TE empty", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding:\n\n", .invalidTransferEncoding),
         .init("TE quoted", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: \"chunked\"\n\n", .invalidTransferEncoding),
         .init("TE in HTTP/1.0", "POST / HTTP/1.0\nTransfer-Encoding: chunked\n\n", .transferEncodingInHTTP10),
         .init("TE vertical tab", "POST / HTTP/1.1\nHost: a\nTransfer-Encoding: \u{0B}chunked\n\n", .invalidHeaderValue),
         // SECURITY 14: Content-Length.
-        .init("CL 0 then CL 44 (14a)",
+        .init(
+            "CL 0 then CL 44 (14a)",
             "POST /photos HTTP/1.1\nHost: api.test\nContent-Length: 0\nContent-Length: 44\n\n",
             .duplicateContentLength),
-        .init("equal duplicate CL", "POST / HTTP/1.1\nHost: a\nContent-Length: 5\nContent-Length: 5\n\n",
+        .init(
+            "equal duplicate CL", "POST / HTTP/1.1\nHost: a\nContent-Length: 5\nContent-Length: 5\n\n",
             .duplicateContentLength),
         .init("CL list (14b)", "POST / HTTP/1.1\nHost: a\nContent-Length: 44, 0\n\n", .invalidContentLength),
         .init("CL plus sign (14c)", "POST / HTTP/1.1\nHost: a\nContent-Length: +44\n\n", .invalidContentLength),
-        .init("CL with TE (14d)",
+        .init(
+            "CL with TE (14d)",
             "POST / HTTP/1.1\nHost: api.test\nContent-Length: 6\nTransfer-Encoding: chunked\n\n",
             .transferEncodingWithContentLength),
         .init("CL negative", "POST / HTTP/1.1\nHost: a\nContent-Length: -1\n\n", .invalidContentLength),
         .init("CL hex", "POST / HTTP/1.1\nHost: a\nContent-Length: 0x10\n\n", .invalidContentLength),
         .init("CL empty", "POST / HTTP/1.1\nHost: a\nContent-Length: \n\n", .invalidContentLength),
         .init("CL inner space", "POST / HTTP/1.1\nHost: a\nContent-Length: 1 2\n\n", .invalidContentLength),
-        .init("CL over 2^63-1", "POST / HTTP/1.1\nHost: a\nContent-Length: 9223372036854775808\n\n",
+        .init(
+            "CL over 2^63-1", "POST / HTTP/1.1\nHost: a\nContent-Length: 9223372036854775808\n\n",
             .invalidContentLength),
-        .init("CL over 2^64", "POST / HTTP/1.1\nHost: a\nContent-Length: 99999999999999999999999\n\n",
+        .init(
+            "CL over 2^64", "POST / HTTP/1.1\nHost: a\nContent-Length: 99999999999999999999999\n\n",
             .invalidContentLength),
-        .init("Connection: Content-Length",
+        .init(
+            "Connection: Content-Length",
             "POST / HTTP/1.1\nHost: a\nContent-Length: 3\nConnection: content-length\n\n",
             .connectionNominatesContentLength),
     ]
 
     static let requestLine: [RejectedRequest] = [
         // SECURITY 6: whitespace and extra tokens in the request line.
-        .init("extra token before version (6)", "POST /admin/users bla HTTP/1.1\nHost: api.test\n\n",
+        .init(
+            "extra token before version (6)", "POST /admin/users bla HTTP/1.1\nHost: api.test\n\n",
             .invalidRequestLine),
         .init("TAB before version (6)", "GET /admin/users\tHTTP/1.1\nHost: api.test\n\n", .invalidTarget),
         .init("two spaces after method (6)", "GET  /admin/users HTTP/1.1\nHost: api.test\n\n", .invalidRequestLine),
@@ -85,7 +102,8 @@ struct RejectedRequest: Sendable, CustomTestStringConvertible {
         .init("TAB after method", "GET\t/ HTTP/1.1\nHost: a\n\n", .invalidRequestLine),
         .init("HTTP/0.9 style", "GET /\n\n", .invalidRequestLine),
         // SECURITY 3: fragment.
-        .init("fragment in target (3)", "GET /files/secret.pdf#/preview HTTP/1.1\nHost: api.test\n\n",
+        .init(
+            "fragment in target (3)", "GET /files/secret.pdf#/preview HTTP/1.1\nHost: api.test\n\n",
             .fragmentInTarget),
         .init("DEL in target", "GET /a\u{7F} HTTP/1.1\nHost: a\n\n", .invalidTarget),
         .init("NUL in target", raw: Array("GET /a\0b HTTP/1.1\r\nHost: a\r\n\r\n".utf8), .invalidTarget),
@@ -101,17 +119,21 @@ struct RejectedRequest: Sendable, CustomTestStringConvertible {
         .init("two-digit minor", "GET / HTTP/1.10\nHost: a\n\n", .invalidVersion),
         .init("version letters", "GET / HTTP/x.y\nHost: a\n\n", .invalidVersion),
         // Limits.
-        .init("request line over limit", "GET /" + String(repeating: "a", count: 60) + " HTTP/1.1\nHost: a\n\n",
+        .init(
+            "request line over limit", "GET /" + String(repeating: "a", count: 60) + " HTTP/1.1\nHost: a\n\n",
             .requestLineTooLong, limits: HTTP1Limits(maxRequestLineBytes: 50)),
-        .init("request line without end over limit", "GET /" + String(repeating: "a", count: 60),
+        .init(
+            "request line without end over limit", "GET /" + String(repeating: "a", count: 60),
             .requestLineTooLong, limits: HTTP1Limits(maxRequestLineBytes: 50)),
     ]
 
     static let fields: [RejectedRequest] = [
-        .init("NUL in header value", raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n".utf8),
+        .init(
+            "NUL in header value", raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n".utf8),
             .invalidHeaderValue),
         .init("DEL in header value", "GET / HTTP/1.1\nHost: a\nX: a\u{7F}b\n\n", .invalidHeaderValue),
-        .init("bare CR in header value", raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n".utf8),
+        .init(
+            "bare CR in header value", raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n".utf8),
             .invalidHeaderValue),
         .init("bare LF after request line", raw: Array("GET / HTTP/1.1\nHost: a\r\n\r\n".utf8), .bareLineFeed),
         .init("bare LF after header", raw: Array("GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n".utf8), .bareLineFeed),
@@ -124,16 +146,20 @@ struct RejectedRequest: Sendable, CustomTestStringConvertible {
         .init("empty header name", "GET / HTTP/1.1\nHost: a\n: b\n\n", .invalidHeaderName),
         .init("no colon", "GET / HTTP/1.1\nHost: a\nXYZ\n\n", .invalidHeaderName),
         .init("non-token in name", "GET / HTTP/1.1\nHost: a\nX(Y): b\n\n", .invalidHeaderName),
-        .init("non-ASCII in name", raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX\u{E9}: b\r\n\r\n".utf8),
+        .init(
+            "non-ASCII in name", raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX\u{E9}: b\r\n\r\n".utf8),
             .invalidHeaderName),
         // SECURITY 17: repeated Host / Authorization.
         .init("missing Host on 1.1", "GET / HTTP/1.1\nX: y\n\n", .missingHost),
-        .init("two Host lines (17)", "DELETE /admin/users/7 HTTP/1.1\nHost: api.test\nHost: admin.internal\n\n",
+        .init(
+            "two Host lines (17)", "DELETE /admin/users/7 HTTP/1.1\nHost: api.test\nHost: admin.internal\n\n",
             .duplicateHost),
-        .init("two Authorization lines (17)",
+        .init(
+            "two Authorization lines (17)",
             "DELETE /admin/users/7 HTTP/1.1\nHost: api.test\nAuthorization: Bearer RPT_VIEW\n"
                 + "Authorization: Bearer RPT_ADMIN\n\n", .duplicateAuthorization),
-        .init("two authorization lines, mixed case",
+        .init(
+            "two authorization lines, mixed case",
             "GET / HTTP/1.1\nHost: a\nauthorization: Bearer x\nAUTHORIZATION: Bearer y\n\n", .duplicateAuthorization),
         .init("Host with path", "GET / HTTP/1.1\nHost: a/b\n\n", .invalidHost),
         .init("Host with userinfo", "GET / HTTP/1.1\nHost: u@a\n\n", .invalidHost),
@@ -141,22 +167,30 @@ struct RejectedRequest: Sendable, CustomTestStringConvertible {
         .init("Host with space", "GET / HTTP/1.1\nHost: a b\n\n", .invalidHost),
         .init("Host unterminated IP literal", "GET / HTTP/1.1\nHost: [::1\n\n", .invalidHost),
         .init("Connection non-token", "GET / HTTP/1.1\nHost: a\nConnection: a b\n\n", .invalidConnection),
-        .init("Expect other than 100-continue", "POST / HTTP/1.1\nHost: a\nExpect: 200-ok\n\n",
+        .init(
+            "Expect other than 100-continue", "POST / HTTP/1.1\nHost: a\nExpect: 200-ok\n\n",
             .unsupportedExpectation),
-        .init("two Expect lines", "POST / HTTP/1.1\nHost: a\nExpect: 100-continue\nExpect: 100-continue\n\n",
+        .init(
+            "two Expect lines", "POST / HTTP/1.1\nHost: a\nExpect: 100-continue\nExpect: 100-continue\n\n",
             .unsupportedExpectation),
         // SECURITY 33: limits.
-        .init("one 100 KB header (33a)",
+        .init(
+            "one 100 KB header (33a)",
             "GET / HTTP/1.1\nHost: a\nX: " + String(repeating: "a", count: 100_000) + "\n\n", .headersTooLarge),
-        .init("10 000 short headers (33b)",
+        .init(
+            "10 000 short headers (33b)",
             "GET / HTTP/1.1\nHost: a\n" + String(repeating: "X-a: b\n", count: 10_000) + "\n", .tooManyHeaders),
-        .init("head over small limit, incomplete", "GET / HTTP/1.1\nHost: a\nX: " + String(repeating: "b", count: 64),
+        .init(
+            "head over small limit, incomplete", "GET / HTTP/1.1\nHost: a\nX: " + String(repeating: "b", count: 64),
             .headersTooLarge, limits: HTTP1Limits(maxHeadBytes: 64)),
-        .init("complete head one byte over limit", "GET / HTTP/1.1\nHost: abcdefghij\n\n", .headersTooLarge,
+        .init(
+            "complete head one byte over limit", "GET / HTTP/1.1\nHost: abcdefghij\n\n", .headersTooLarge,
             limits: HTTP1Limits(maxHeadBytes: 35)),
-        .init("header count over limit", "GET / HTTP/1.1\nHost: a\nA: 1\nB: 2\n\n", .tooManyHeaders,
+        .init(
+            "header count over limit", "GET / HTTP/1.1\nHost: a\nA: 1\nB: 2\n\n", .tooManyHeaders,
             limits: HTTP1Limits(maxHeadersCount: 2)),
-        .init("only empty lines up to limit", String(repeating: "\n", count: 40), .headersTooLarge,
+        .init(
+            "only empty lines up to limit", String(repeating: "\n", count: 40), .headersTooLarge,
             limits: HTTP1Limits(maxHeadBytes: 64)),
     ]
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PEPProxy
 
 @Suite struct ResponseHeadParserTests {
@@ -25,36 +26,49 @@ import Testing
     }
 
     static let framingCases: [FramingCase] = [
-        .init(testDescription: "Content-Length", text: "HTTP/1.1 200 OK\nContent-Length: 12\n\n", method: "GET",
+        .init(
+            testDescription: "Content-Length", text: "HTTP/1.1 200 OK\nContent-Length: 12\n\n", method: "GET",
             framing: .contentLength(12), keepAlive: true),
-        .init(testDescription: "HEAD has no body", text: "HTTP/1.1 200 OK\nContent-Length: 12\n\n", method: "HEAD",
+        .init(
+            testDescription: "HEAD has no body", text: "HTTP/1.1 200 OK\nContent-Length: 12\n\n", method: "HEAD",
             framing: .none, keepAlive: true),
-        .init(testDescription: "204 has no body", text: "HTTP/1.1 204 No Content\n\n", method: "DELETE",
+        .init(
+            testDescription: "204 has no body", text: "HTTP/1.1 204 No Content\n\n", method: "DELETE",
             framing: .none, keepAlive: true),
-        .init(testDescription: "304 has no body", text: "HTTP/1.1 304 Not Modified\nContent-Length: 5\n\n",
+        .init(
+            testDescription: "304 has no body", text: "HTTP/1.1 304 Not Modified\nContent-Length: 5\n\n",
             method: "GET", framing: .none, keepAlive: true),
-        .init(testDescription: "100 Continue", text: "HTTP/1.1 100 Continue\n\n", method: "PUT", framing: .none,
+        .init(
+            testDescription: "100 Continue", text: "HTTP/1.1 100 Continue\n\n", method: "PUT", framing: .none,
             keepAlive: true),
-        .init(testDescription: "chunked", text: "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n", method: "GET",
+        .init(
+            testDescription: "chunked", text: "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n", method: "GET",
             framing: .chunked, keepAlive: true),
-        .init(testDescription: "gzip, chunked is chunked",
+        .init(
+            testDescription: "gzip, chunked is chunked",
             text: "HTTP/1.1 200 OK\nTransfer-Encoding: gzip\nTransfer-Encoding: chunked\n\n", method: "GET",
             framing: .chunked, keepAlive: true),
-        .init(testDescription: "final coding not chunked reads until close",
+        .init(
+            testDescription: "final coding not chunked reads until close",
             text: "HTTP/1.1 200 OK\nTransfer-Encoding: chunked, gzip\n\n", method: "GET", framing: .untilClose,
             keepAlive: false),
-        .init(testDescription: "no length reads until close", text: "HTTP/1.1 200 OK\n\n", method: "GET",
+        .init(
+            testDescription: "no length reads until close", text: "HTTP/1.1 200 OK\n\n", method: "GET",
             framing: .untilClose, keepAlive: false),
-        .init(testDescription: "equal duplicate Content-Length collapses",
+        .init(
+            testDescription: "equal duplicate Content-Length collapses",
             text: "HTTP/1.1 200 OK\nContent-Length: 3\nContent-Length: 3, 3\n\n", method: "GET",
             framing: .contentLength(3), keepAlive: true),
-        .init(testDescription: "HTTP/1.0 without keep-alive",
+        .init(
+            testDescription: "HTTP/1.0 without keep-alive",
             text: "HTTP/1.0 200 OK\nContent-Length: 0\n\n", method: "GET", framing: .contentLength(0),
             keepAlive: false),
-        .init(testDescription: "HTTP/1.0 with keep-alive",
+        .init(
+            testDescription: "HTTP/1.0 with keep-alive",
             text: "HTTP/1.0 200 OK\nConnection: keep-alive\nContent-Length: 0\n\n", method: "GET",
             framing: .contentLength(0), keepAlive: true),
-        .init(testDescription: "Connection: close",
+        .init(
+            testDescription: "Connection: close",
             text: "HTTP/1.1 200 OK\nConnection: close\nContent-Length: 0\n\n", method: "GET",
             framing: .contentLength(0), keepAlive: false),
     ]
@@ -68,13 +82,19 @@ import Testing
     }
 
     static let rejected: [(LabeledHead, HTTP1ParseError)] = [
-        (LabeledHead("differing Content-Length lines", "HTTP/1.1 200 OK\nContent-Length: 3\nContent-Length: 4\n\n"),
-            .conflictingContentLength),
-        (LabeledHead("differing Content-Length list", "HTTP/1.1 200 OK\nContent-Length: 3, 4\n\n"),
-            .conflictingContentLength),
+        (
+            LabeledHead("differing Content-Length lines", "HTTP/1.1 200 OK\nContent-Length: 3\nContent-Length: 4\n\n"),
+            .conflictingContentLength
+        ),
+        (
+            LabeledHead("differing Content-Length list", "HTTP/1.1 200 OK\nContent-Length: 3, 4\n\n"),
+            .conflictingContentLength
+        ),
         (LabeledHead("non-numeric Content-Length", "HTTP/1.1 200 OK\nContent-Length: abc\n\n"), .invalidContentLength),
-        (LabeledHead("TE with CL", "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nContent-Length: 3\n\n"),
-            .transferEncodingWithContentLength),
+        (
+            LabeledHead("TE with CL", "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nContent-Length: 3\n\n"),
+            .transferEncodingWithContentLength
+        ),
         (LabeledHead("TE in HTTP/1.0", "HTTP/1.0 200 OK\nTransfer-Encoding: chunked\n\n"), .transferEncodingInHTTP10),
         (LabeledHead("malformed TE", "HTTP/1.1 200 OK\nTransfer-Encoding: ,\n\n"), .invalidTransferEncoding),
         (LabeledHead("status two digits", "HTTP/1.1 20 OK\n\n"), .invalidStatusLine),
@@ -88,8 +108,10 @@ import Testing
         (LabeledHead("obs-fold", "HTTP/1.1 200 OK\nX: a\n b\n\n"), .obsFold),
         (LabeledHead("bare LF", raw: Array("HTTP/1.1 200 OK\nX: a\r\n\r\n".utf8)), .bareLineFeed),
         (LabeledHead("NUL in header value", raw: Array("HTTP/1.1 200 OK\r\nX: a\0\r\n\r\n".utf8)), .invalidHeaderValue),
-        (LabeledHead("Connection: content-length", "HTTP/1.1 200 OK\nConnection: content-length\n\n"),
-            .connectionNominatesContentLength),
+        (
+            LabeledHead("Connection: content-length", "HTTP/1.1 200 OK\nConnection: content-length\n\n"),
+            .connectionNominatesContentLength
+        ),
     ]
 
     /// Responses that could desynchronize the proxy are rejected (the client then gets 502), in every slicing.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PEPProxy
 
 /// Body framing through the proxy, both directions, against a raw scripted upstream.

@@ -1,6 +1,7 @@
 import Foundation
 import PEPCore
 import Testing
+
 @testable import PEPProxy
 
 /// Forwarding options: Host, request ids, trusted proxies, Via, connection caps and graceful drain.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PEPProxy
 
 /// SECURITY.md framing and normalization cases at the socket level: the status the client sees and what the
@@ -14,42 +15,98 @@ import Testing
 
     static let rejected: [Rejected] = [
         // 1–3, 7: encoded separators, fragments, NUL.
-        .init(label: "2 encoded slash", raw: "GET /public/..%2Fadmin/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
-        .init(label: "2 encoded slash plain", raw: "GET /admin%2Fusers HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
-        .init(label: "2 encoded backslash", raw: "GET /public%5C..%5Cadmin/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
+        .init(
+            label: "2 encoded slash", raw: "GET /public/..%2Fadmin/users HTTP/1.1\r\nHost: api.test\r\n\r\n",
+            status: 400),
+        .init(
+            label: "2 encoded slash plain", raw: "GET /admin%2Fusers HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
+        .init(
+            label: "2 encoded backslash", raw: "GET /public%5C..%5Cadmin/users HTTP/1.1\r\nHost: api.test\r\n\r\n",
+            status: 400),
         .init(label: "2 encoded NUL", raw: "GET /admin/users%00.png HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
-        .init(label: "3 fragment", raw: "GET /files/secret.pdf#/preview HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
+        .init(
+            label: "3 fragment", raw: "GET /files/secret.pdf#/preview HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
         // 6: request-line whitespace.
         .init(label: "6 extra token", raw: "POST /admin/users bla HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
         .init(label: "6 tab", raw: "GET /admin/users\tHTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
         .init(label: "6 two spaces", raw: "GET  /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
         .init(label: "6 space in path", raw: "GET /adm in HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
         // 13: Transfer-Encoding variants.
-        .init(label: "13a gzip chunked + CL", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n", status: 400),
-        .init(label: "13b space before colon", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", status: 400),
-        .init(label: "13c obs-fold", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", status: 400),
-        .init(label: "13d two TE lines", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n", status: 400),
-        .init(label: "13e xchunked", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", status: 501),
+        .init(
+            label: "13a gzip chunked + CL",
+            raw:
+                "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n",
+            status: 400),
+        .init(
+            label: "13b space before colon",
+            raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", status: 400),
+        .init(
+            label: "13c obs-fold",
+            raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", status: 400),
+        .init(
+            label: "13d two TE lines",
+            raw:
+                "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n",
+            status: 400),
+        .init(
+            label: "13e xchunked",
+            raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", status: 501),
         // 14: Content-Length smuggling.
-        .init(label: "14a duplicate CL", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nGET /", status: 400),
-        .init(label: "14b CL list", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5, 0\r\n\r\nGET /", status: 400),
-        .init(label: "14c CL plus sign", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: +5\r\n\r\nGET /", status: 400),
-        .init(label: "14d CL + TE", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
+        .init(
+            label: "14a duplicate CL",
+            raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nGET /",
+            status: 400),
+        .init(
+            label: "14b CL list", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5, 0\r\n\r\nGET /",
+            status: 400),
+        .init(
+            label: "14c CL plus sign", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: +5\r\n\r\nGET /",
+            status: 400),
+        .init(
+            label: "14d CL + TE",
+            raw:
+                "POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n",
+            status: 400),
         // 17: duplicate credentials / Host.
-        .init(label: "17 duplicate Authorization", raw: "DELETE /admin/users/7 HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer A\r\nAuthorization: Bearer B\r\n\r\n", status: 400),
-        .init(label: "17 duplicate Host", raw: "GET / HTTP/1.1\r\nHost: api.test\r\nHost: admin.internal\r\n\r\n", status: 400),
+        .init(
+            label: "17 duplicate Authorization",
+            raw:
+                "DELETE /admin/users/7 HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer A\r\nAuthorization: Bearer B\r\n\r\n",
+            status: 400),
+        .init(
+            label: "17 duplicate Host", raw: "GET / HTTP/1.1\r\nHost: api.test\r\nHost: admin.internal\r\n\r\n",
+            status: 400),
         // 33: oversized heads.
-        .init(label: "33a 100 KB header", raw: "GET / HTTP/1.1\r\nHost: api.test\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n", status: 431),
-        .init(label: "33b 10000 headers", raw: "GET / HTTP/1.1\r\nHost: api.test\r\n" + String(repeating: "X-A: 1\r\n", count: 10_000) + "\r\n", status: 431),
+        .init(
+            label: "33a 100 KB header",
+            raw: "GET / HTTP/1.1\r\nHost: api.test\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n",
+            status: 431),
+        .init(
+            label: "33b 10000 headers",
+            raw: "GET / HTTP/1.1\r\nHost: api.test\r\n" + String(repeating: "X-A: 1\r\n", count: 10_000) + "\r\n",
+            status: 431),
         // 35: method case.
         .init(label: "35 lower-case method", raw: "gET /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
         .init(label: "35 TRACE", raw: "TRACE /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 405),
         .init(label: "35 CONNECT", raw: "CONNECT api.test:443 HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 405),
         // Further classes: Upgrade, absolute-form for another host, Connection: Content-Length.
-        .init(label: "h2c upgrade", raw: "GET / HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", status: 501),
-        .init(label: "websocket upgrade", raw: "GET /ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: x\r\nSec-WebSocket-Version: 13\r\n\r\n", status: 501),
-        .init(label: "absolute-form other host", raw: "GET http://admin.internal/admin HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
-        .init(label: "Connection: Content-Length", raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello", status: 400),
+        .init(
+            label: "h2c upgrade",
+            raw:
+                "GET / HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
+            status: 501),
+        .init(
+            label: "websocket upgrade",
+            raw:
+                "GET /ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: x\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            status: 501),
+        .init(
+            label: "absolute-form other host",
+            raw: "GET http://admin.internal/admin HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
+        .init(
+            label: "Connection: Content-Length",
+            raw: "POST /x HTTP/1.1\r\nHost: api.test\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello",
+            status: 400),
         .init(label: "path parameter", raw: "GET /admin;x=1/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
     ]
 
@@ -118,9 +175,10 @@ import Testing
         _ = try #require(client.readResponse())
         let seen = try #require(proxy.recorder.requests.first)
         let names = Set(seen.headers.map { $0.name.lowercased() })
-        for banned in ["x-forwarded-uri", "x-original-url", "x-rewrite-url", "x-forwarded-prefix", "x-forwarded-method",
-            "x-http-method-override"]
-        {
+        for banned in [
+            "x-forwarded-uri", "x-original-url", "x-rewrite-url", "x-forwarded-prefix", "x-forwarded-method",
+            "x-http-method-override",
+        ] {
             #expect(!names.contains(banned), "\(banned) reached the upstream")
         }
         #expect(seen.header("x-forwarded-host") == "api.test")
@@ -160,9 +218,10 @@ import Testing
                 + "X-Anonymous-Consumer: false\r\n\r\n")
         _ = try #require(client.readResponse())
         let seen = try #require(proxy.recorder.requests.first)
-        for name in ["x-consumer-id", "x-authenticated-scope", "x-oauth-client-id", "x-forwarded-client-cert",
-            "x-anonymous-consumer"]
-        {
+        for name in [
+            "x-consumer-id", "x-authenticated-scope", "x-oauth-client-id", "x-forwarded-client-cert",
+            "x-anonymous-consumer",
+        ] {
             #expect(seen.header(name) == nil, "\(name) reached the upstream")
         }
     }
@@ -175,7 +234,8 @@ import Testing
         defer { proxy.stop() }
         let client = try proxy.client()
         client.send(
-            "POST /photos HTTP/1.1\r\nHost: api.test\r\nContent-Length: 12\r\n\r\nBBBBBBBBBBGET /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n")
+            "POST /photos HTTP/1.1\r\nHost: api.test\r\nContent-Length: 12\r\n\r\nBBBBBBBBBBGET /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n"
+        )
         let response = try #require(client.readResponse())
         #expect(response.status == 413)
         #expect(client.isClosedByPeer())

@@ -31,7 +31,9 @@ final class RawClient {
     func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Foundation.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[offset...].withUnsafeBytes {
+                Foundation.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if n <= 0 { return }
             offset += n
         }
@@ -122,7 +124,8 @@ struct RawResponse {
         if headRequest || status == 204 || status == 304 || (100..<200).contains(status) { return response }
         if let cl = response.header("content-length").flatMap(Int.init) {
             guard data.count - bodyStart >= cl else { return nil }
-            return RawResponse(status: status, headers: headers, body: Array(data[bodyStart..<bodyStart + cl]),
+            return RawResponse(
+                status: status, headers: headers, body: Array(data[bodyStart..<bodyStart + cl]),
                 length: bodyStart + cl)
         }
         if response.header("transfer-encoding")?.lowercased() == "chunked" {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PEPCore
+
 @testable import PEPProxy
 
 /// What the recording upstream saw.
@@ -30,7 +31,8 @@ final class TestProxy: @unchecked Sendable {
     let proxyPort: Int
 
     init(
-        limits: ServerLimits = ServerLimits(), workers: Int = 1, authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
+        limits: ServerLimits = ServerLimits(), workers: Int = 1,
+        authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
         options: ProxyOptions = ProxyOptions(), upstreamPort fixedPort: Int? = nil, preserveHost: Bool = false,
         upstream: @escaping @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = TestProxy.echo
     ) throws {
@@ -42,7 +44,9 @@ final class TestProxy: @unchecked Sendable {
             return upstream(request)
         }
         self.upstreamServer = HTTPServer(
-            listeners: [.init(address: try SocketAddress(parsing: "127.0.0.1:0"), role: .local(responder), name: "upstream")],
+            listeners: [
+                .init(address: try SocketAddress(parsing: "127.0.0.1:0"), role: .local(responder), name: "upstream")
+            ],
             workers: 1, limits: ServerLimits(), logger: logger)
         self.upstreamPort = try fixedPort ?? self.upstreamServer.start()[0].port
         let upstreamAddress = try SocketAddress(host: "127.0.0.1", port: self.upstreamPort)

@@ -1,6 +1,7 @@
 import COpenSSL
 import Foundation
 import Testing
+
 @testable import PEPProxy
 
 /// mTLS on both sides: listeners that require client certificates, and client certificates sent upstream.

@@ -1,6 +1,7 @@
 import COpenSSL
 import Foundation
 import Testing
+
 @testable import PEPProxy
 
 /// HTTPS client → uma-pep (TLS listener) → HTTPS upstream, over loopback, every certificate from a test CA.

@@ -2,6 +2,7 @@ import COpenSSL
 import Foundation
 import Logging
 import Testing
+
 @testable import PEPProxy
 
 @Suite(.serialized) struct TLSServerContextTests {
@@ -39,8 +40,9 @@ import Testing
         #expect {
             _ = try TLSServerContext(configuration: TLSServerConfiguration(certificates: [mixed]))
         } throws: { error in
-            (error as? TLSError) == .keyMismatch(
-                certificatePath: first.certificatePath, privateKeyPath: second.privateKeyPath)
+            (error as? TLSError)
+                == .keyMismatch(
+                    certificatePath: first.certificatePath, privateKeyPath: second.privateKeyPath)
         }
     }
 
@@ -74,9 +76,10 @@ import Testing
     }
 
     /// SNI picks the first certificate covering the name, and the first one without a name or a match.
-    @Test(arguments: [
-        ("a.test", 0), ("b.test", 1), ("x.wild.test", 2), ("unknown.test", 0), (nil, 0),
-    ] as [(String?, Int)])
+    @Test(
+        arguments: [
+            ("a.test", 0), ("b.test", 1), ("x.wild.test", 2), ("unknown.test", 0), (nil, 0),
+        ] as [(String?, Int)])
     func selectsTheCertificateBySNI(serverName: String?, expected: Int) throws {
         let pki = try TLSTestPKI()
         let context = try TLSServerContext(

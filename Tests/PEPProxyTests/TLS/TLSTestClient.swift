@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+
 @testable import PEPProxy
 
 /// A blocking TLS client for tests, built on OpenSSL directly (not on the code under test): connects to

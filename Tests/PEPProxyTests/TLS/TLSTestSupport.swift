@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PEPCore
+
 @testable import PEPProxy
 
 /// A temporary directory with a test CA and certificates made by `DevelopmentCertificateAuthority`; removed
