@@ -78,7 +78,8 @@ extension ConfigLoader {
     ) throws(ConfigError) -> String {
         let text = try entry.requiredString(key)
         if case .failure(let error) = Upstream.parse(text) {
-            throw entry.error(key, .invalidURL, "'\(text)' is not a valid URL: \(error.message)")
+            throw entry.error(
+                key, .invalidURL, "'\(ConfigRedaction.url(text))' is not a valid URL: \(error.message)")
         }
         guard !keepTrailingSlash else { return text }
         var trimmed = Substring(text)

@@ -50,7 +50,8 @@ extension ConfigLoader {
         switch Upstream.parse(urlText) {
         case .success(let parsed): upstream = parsed
         case .failure(let error):
-            throw entry.error("url", .invalidURL, "'\(urlText)' is not a valid upstream URL: \(error.message)")
+            throw entry.error(
+                "url", .invalidURL, "'\(ConfigRedaction.url(urlText))' is not a valid upstream URL: \(error.message)")
         }
         let hosts = try Self.loadHosts(entry)
         let authorizationServer = try Self.resolveAuthorizationServer(entry, authorizationServers)
