@@ -115,3 +115,26 @@ public struct HTTP1HeaderFields: Sendable, Equatable, RandomAccessCollection {
         try self.bytes.withUnsafeBytes(body)
     }
 }
+
+extension HTTP1HeaderFields {
+    /// Whether any `Connection` field lists `name` (RFC 9110 §7.6.1), compared as bytes, ASCII
+    /// case-insensitively, without allocating: proxies ask this for every forwarded field.
+    ///
+    /// - Parameters:
+    ///   - name: a field name's bytes.
+    ///   - bytes: these fields' head bytes (from `withUnsafeBytes`).
+    func connectionLists(_ name: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer) -> Bool {
+        var found = false
+        for index in self.indices where self.nameEquals(at: index, "connection") {
+            _ = HTTP1FieldValues.forEachListElement(bytes, self.valueRange(at: index)) { element in
+                let token = UnsafeRawBufferPointer(rebasing: bytes[element])
+                found =
+                    token.count == name.count
+                    && zip(token, name).allSatisfy { HTTP1Grammar.lowercased($0) == HTTP1Grammar.lowercased($1) }
+                return !found
+            }
+            if found { return true }
+        }
+        return false
+    }
+}

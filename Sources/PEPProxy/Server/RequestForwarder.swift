@@ -78,7 +78,7 @@ enum RequestForwarder {
                     forwardedFor = head.headers.value(at: index)
                     continue
                 }
-                if head.known.connection != nil, Self.nominated(name, by: head) { continue }
+                if head.known.connection != nil, head.headers.connectionLists(name, in: bytes) { continue }
                 // The line range includes its CRLF.
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
             }
@@ -99,13 +99,13 @@ enum RequestForwarder {
             Self.appendField("X-Forwarded-For", chain, to: &out)
         }
         if !(input.peerTrusted && head.headers.firstIndex(named: "x-forwarded-proto") != nil) {
-            Self.appendField("X-Forwarded-Proto", input.scheme, to: &out)
+            Self.appendBuilt("X-Forwarded-Proto", input.scheme, to: &out)
         }
         if !(input.peerTrusted && head.headers.firstIndex(named: "x-forwarded-host") != nil), let host = head.host {
             Self.appendField("X-Forwarded-Host", host, to: &out)
         }
-        Self.appendField("X-Request-Id", input.requestId, to: &out)
-        Self.appendField("Via", input.via, to: &out)
+        Self.appendBuilt("X-Request-Id", input.requestId, to: &out)
+        Self.appendBuilt("Via", input.via, to: &out)
         out.append(contentsOf: [0x0D, 0x0A])
         return out
     }
@@ -114,6 +114,15 @@ enum RequestForwarder {
     static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
         guard HeaderValidation.isValidField(name: name, value: value) else { return }
         out.append(contentsOf: name.utf8)
+        out.append(contentsOf: [0x3A, 0x20])
+        out.append(contentsOf: value.utf8)
+        out.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    /// Appends a field whose name and value uma-pep made itself (a constant, its scheme, a generated id or a
+    /// validated configuration string), so the per-byte check of `appendField` is not repeated per request.
+    static func appendBuilt(_ name: StaticString, _ value: String, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         out.append(contentsOf: [0x3A, 0x20])
         out.append(contentsOf: value.utf8)
         out.append(contentsOf: [0x0D, 0x0A])
@@ -144,9 +153,5 @@ enum RequestForwarder {
             i += 1
         }
         return true
-    }
-
-    private static func nominated(_ name: UnsafeRawBufferPointer, by head: RequestHead) -> Bool {
-        head.connectionNominates(String(decoding: name, as: UTF8.self))
     }
 }

@@ -25,22 +25,9 @@ enum ResponseForwarder {
         return out
     }
 
-    /// Whether a `Connection` field of the response lists `name` (compared as bytes, case-insensitively,
-    /// without allocating: this runs for every header of every response that carries `Connection`).
     private static func nominated(_ name: UnsafeRawBufferPointer, _ head: ResponseHead, _ bytes: UnsafeRawBufferPointer)
         -> Bool
     {
-        var found = false
-        for index in head.headers.indices where head.headers.nameEquals(at: index, "connection") {
-            _ = HTTP1FieldValues.forEachListElement(bytes, head.headers.valueRange(at: index)) { element in
-                let token = UnsafeRawBufferPointer(rebasing: bytes[element])
-                found =
-                    token.count == name.count
-                    && zip(token, name).allSatisfy { HTTP1Grammar.lowercased($0) == HTTP1Grammar.lowercased($1) }
-                return !found
-            }
-            if found { return true }
-        }
-        return false
+        head.headers.connectionLists(name, in: bytes)
     }
 }
