@@ -162,7 +162,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
 
     private func handleLocal(_ head: RequestHead, responder: any HTTPResponder, keepAlive: Bool) {
         if head.method == "CONNECT" || head.method == "TRACE" {
-            return self.respond(LocalReplies.methodNotAllowed, keepAlive: keepAlive && head.framing == .none)
+            return self.respond(ProxyReplies.methodNotAllowed, keepAlive: keepAlive && head.framing == .none)
         }
         let target: CanonicalTarget
         do {
@@ -322,9 +322,4 @@ final class HTTPServerConnection: BufferedSocketDelegate {
 struct ConnectionToken: @unchecked Sendable {
     weak var connection: HTTPServerConnection?
     init(_ connection: HTTPServerConnection) { self.connection = connection }
-}
-
-/// Canned local replies.
-enum LocalReplies {
-    static let methodNotAllowed = HTTPResponseMessage.json(405, #"{"message":"Method not allowed"}"#)
 }
