@@ -7,6 +7,9 @@
 #   nginx-lua       nginx + Lua PEP anchor (cached token check, what Kong does on gluu-uma-pep's hot path)
 #   dev-as          `uma-pep dev-as` (oxd API + /_dev/tokens + /_dev/calls)
 #   uma-pep         `uma-pep serve`, 1 worker; uma-pep-2w with 2 workers (the workers-2 scenario)
+# nginx-plain, nginx-lua and uma-pep also listen with TLS on a second port (targets nginx-plain-tls,
+# nginx-lua-tls, uma-pep-tls: the cached-grant-tls scenario), with one throwaway ECDSA P-256 certificate made by
+# the openssl CLI; TLS 1.2 + 1.3 on both, wrk negotiates TLS 1.3, connections are kept alive.
 # then runs tools/harness.py: mints RPTs, warms the caches, checks every target, runs each scenario for every
 # target in alternation (wrk), and writes Benchmarks/results/<date>-<host>.{json,md,png}.
 # Every process is stopped by the EXIT trap, by its recorded PID.
@@ -19,7 +22,8 @@
 #   ROUNDS=3          rounds of A B C alternation (medians are reported)
 #   CONNS="64"        wrk connections (e.g. "64 256"); THREADS=1 wrk threads
 #   TOKENS=10000      RPTs for many-tokens; BURST=1000 new RPTs for cold-burst, each sent BURST_DUP=2 times at once
-#   SCENARIOS="..."   subset of: cached-grant many-tokens ticket cold-burst passthrough body-4k body-64k workers-2
+#   SCENARIOS="..."   subset of: cached-grant cached-grant-tls many-tokens ticket cold-burst passthrough body-4k
+#                     body-64k workers-2
 #   QUICK=1           smoke check: DUR=2 WARM=1 ROUNDS=1 TOKENS=1000 BURST=200 (results get a -quick suffix)
 #   BASE_PORT=19100   first port tried (the next free ones in BASE_PORT..BASE_PORT+400 are used)
 #   RESULTS_DIR=Benchmarks/results   NO_INSTALL=1 (skip scripts/install-deps --bench)   NO_BUILD=1 (skip build)
@@ -50,7 +54,7 @@ fi
 
 # ---- tools and the release binary ----
 [ -n "${NO_INSTALL:-}" ] || "$ROOT/scripts/install-deps" --bench
-for b in nginx wrk curl taskset python3 gnuplot; do
+for b in nginx wrk curl taskset python3 gnuplot openssl; do
   command -v "$b" >/dev/null || { echo "missing $b (run scripts/install-deps --bench)" >&2; exit 2; }
 done
 # shellcheck disable=SC2086
@@ -85,7 +89,7 @@ trap 'exit 130' INT TERM
 pinpfx() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }  # $! must be the server's own PID: exec form
 
 # Free ports: the next ones in BASE_PORT..BASE_PORT+400 that nothing listens on and that bind.
-mapfile -t PORTS < <(python3 - "$BASE_PORT" 9 <<'EOF'
+mapfile -t PORTS < <(python3 - "$BASE_PORT" 12 <<'EOF'
 import socket, sys
 base, want = int(sys.argv[1]), int(sys.argv[2])
 found = []
@@ -105,26 +109,47 @@ EOF
 )
 UP_PORT=${PORTS[0]}; PX_PORT=${PORTS[1]}; PX2_PORT=${PORTS[2]}; LUA_PORT=${PORTS[3]}; AS_PORT=${PORTS[4]}
 UMA_PORT=${PORTS[5]}; UMA_ADMIN=${PORTS[6]}; UMA2_PORT=${PORTS[7]}; UMA2_ADMIN=${PORTS[8]}
+PX_TLS_PORT=${PORTS[9]}; LUA_TLS_PORT=${PORTS[10]}; UMA_TLS_PORT=${PORTS[11]}
 
-start_nginx() { # name template port workers cpu
+# One throwaway certificate for every TLS listener (same key type and chain length for all targets).
+mkdir -p "$RUN_DIR/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1" -keyout "$RUN_DIR/tls/key.pem" -out "$RUN_DIR/tls/cert.pem" 2>/dev/null
+tls_include() { # name port -> nginx include file with a TLS listener on port (empty without a port)
+  local file="$RUN_DIR/conf/$1-tls.inc"
+  if [ -n "$2" ]; then
+    printf '%s\n' "listen 127.0.0.1:$2 ssl reuseport backlog=4096;" "ssl_certificate $RUN_DIR/tls/cert.pem;" \
+      "ssl_certificate_key $RUN_DIR/tls/key.pem;" "ssl_protocols TLSv1.2 TLSv1.3;" \
+      "ssl_session_cache shared:$1:1m;" > "$file"
+  else
+    : > "$file"
+  fi
+  echo "$file"
+}
+
+start_nginx() { # name template port workers cpu [tls-port]
   sed -e "s/@NAME@/$1/g" -e "s/@PORT@/$3/g" -e "s/@UP_PORT@/$UP_PORT/g" -e "s/@WORKERS@/$4/g" \
-    "$HERE/conf/$2.conf" > "$RUN_DIR/conf/$1.conf"
+    -e "s|@TLS_INCLUDE@|$(tls_include "$1" "${6:-}")|g" "$HERE/conf/$2.conf" > "$RUN_DIR/conf/$1.conf"
   $(pinpfx "$5") nginx -p "$RUN_DIR" -e "$RUN_DIR/logs/$1.err" -c "$RUN_DIR/conf/$1.conf" &
   PIDS+=($!); eval "PID_${1//-/_}=$!"
 }
 start_nginx upstream upstream "$UP_PORT" 1 "$CPU_UP"
-start_nginx nginx-plain proxy "$PX_PORT" 1 "$CPU_PROXY"
+start_nginx nginx-plain proxy "$PX_PORT" 1 "$CPU_PROXY" "$PX_TLS_PORT"
 start_nginx nginx-plain-2w proxy "$PX2_PORT" 2 "$CPU_PROXY2"
-start_nginx nginx-lua pep "$LUA_PORT" 1 "$CPU_PROXY"
+start_nginx nginx-lua pep "$LUA_PORT" 1 "$CPU_PROXY" "$LUA_TLS_PORT"
 
 $(pinpfx "$CPU_UP") "$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warning --no-access-log \
   > "$RUN_DIR/logs/dev-as.out" 2>&1 &
 PIDS+=($!); PID_AS=$!
 
-write_config() { # file port admin workers
+write_config() { # file port admin workers [tls-port]
+  local tls_listener=""
+  if [ -n "${5:-}" ]; then
+    tls_listener=", {address: \"127.0.0.1:$5\", tls: {certificate: $RUN_DIR/tls/cert.pem, private_key: $RUN_DIR/tls/key.pem}}"
+  fi
   cat > "$1" <<EOF
 # Generated by Benchmarks/load/run.sh.
-listen: ["127.0.0.1:$2"]
+listen: ["127.0.0.1:$2"$tls_listener]
 admin: {listen: "127.0.0.1:$3"}
 workers: $4
 limits:
@@ -169,8 +194,8 @@ wait_http "http://127.0.0.1:$PX2_PORT/"
 wait_http "http://127.0.0.1:$LUA_PORT/open"
 wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
 
-start_uma() { # name port admin workers cpu -> PID_<name>
-  write_config "$RUN_DIR/conf/$1.yaml" "$2" "$3" "$4"
+start_uma() { # name port admin workers cpu [tls-port] -> PID_<name>
+  write_config "$RUN_DIR/conf/$1.yaml" "$2" "$3" "$4" "${6:-}"
   "$BIN" check-config "$RUN_DIR/conf/$1.yaml" > "$RUN_DIR/logs/$1.check" || { cat "$RUN_DIR/logs/$1.check"; exit 1; }
   $(pinpfx "$5") "$BIN" serve --config "$RUN_DIR/conf/$1.yaml" --no-access-log --log-level warning \
     > "$RUN_DIR/logs/$1.out" 2>&1 &
@@ -178,7 +203,7 @@ start_uma() { # name port admin workers cpu -> PID_<name>
   wait_http "http://127.0.0.1:$3/readyz"   # resources registered with the dev AS
 }
 # One after the other: each registers the same document (oxd /uma-rs-protect, overwrite), tokens come after.
-start_uma uma-pep "$UMA_PORT" "$UMA_ADMIN" 1 "$CPU_PROXY"
+start_uma uma-pep "$UMA_PORT" "$UMA_ADMIN" 1 "$CPU_PROXY" "$UMA_TLS_PORT"
 start_uma uma-pep-2w "$UMA2_PORT" "$UMA2_ADMIN" 2 "$CPU_PROXY2"
 
 # ---- hand over to the harness ----
@@ -197,6 +222,9 @@ state = {
     "uma-pep": {"port": $UMA_PORT, "pid": $PID_uma_pep, "admin_port": $UMA_ADMIN},
     "nginx-plain-2w": {"port": $PX2_PORT, "pid": $PID_nginx_plain_2w},
     "uma-pep-2w": {"port": $UMA2_PORT, "pid": $PID_uma_pep_2w, "admin_port": $UMA2_ADMIN},
+    "nginx-plain-tls": {"port": $PX_TLS_PORT, "pid": $PID_nginx_plain, "tls": True},
+    "nginx-lua-tls": {"port": $LUA_TLS_PORT, "pid": $PID_nginx_lua, "tls": True},
+    "uma-pep-tls": {"port": $UMA_TLS_PORT, "pid": $PID_uma_pep, "admin_port": $UMA_ADMIN, "tls": True},
   },
   "upstream": {"port": $UP_PORT, "pid": $PID_upstream},
   "as": {"port": $AS_PORT, "pid": $PID_AS},
@@ -204,6 +232,7 @@ state = {
     "uma-pep": """$("$BIN" version 2>/dev/null | head -n 1)""".strip(),
     "nginx": """$(nginx -v 2>&1)""".strip(),
     "wrk": """$(wrk -v 2>&1 | head -n 1)""".strip(),
+    "openssl": """$(openssl version 2>/dev/null)""".strip(),
     "commit": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
   },
 }

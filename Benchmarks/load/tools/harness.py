@@ -22,12 +22,15 @@ import httpc  # noqa: E402
 import procstat  # noqa: E402
 import report  # noqa: E402
 
-UMA_TARGETS = ("uma-pep", "uma-pep-2w")
+UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls")
 THREE = ["nginx-plain", "nginx-lua", "uma-pep"]
+# The same three over TLS (second listeners of the same processes; the TLS variant of issue 7).
+THREE_TLS = ["nginx-plain-tls", "nginx-lua-tls", "uma-pep-tls"]
 
 # name -> (path, authorization: one | many | none, targets, expected status)
 SCENARIOS = {
     "cached-grant": ("/", "one", THREE, 200),
+    "cached-grant-tls": ("/", "one", THREE_TLS, 200),
     "many-tokens": ("/", "many", THREE, 200),
     "ticket": ("/", "none", ["nginx-lua", "uma-pep"], 401),
     "passthrough": ("/open", "none", THREE, 200),
@@ -35,13 +38,17 @@ SCENARIOS = {
     "body-64k": ("/64k", "one", THREE, 200),
     "workers-2": ("/", "one", ["nginx-plain", "nginx-plain-2w", "uma-pep", "uma-pep-2w"], 200),
 }
-ORDER = ["cached-grant", "many-tokens", "ticket", "cold-burst", "passthrough", "body-4k", "body-64k", "workers-2"]
+ORDER = ["cached-grant", "cached-grant-tls", "many-tokens", "ticket", "cold-burst", "passthrough", "body-4k", "body-64k", "workers-2"]
 
 # Every rule of the generated uma-pep configuration, so one RPT is granted on all of them.
 PERMISSIONS = [
     {"resource_path": path, "http_method": "GET", "scopes": ["read"]} for path in ("/", "/4k", "/64k", "/api/??")
 ]
 LUA_TOKEN = "tok-0000042"
+
+
+def is_lua(target):
+    return target.startswith("nginx-lua")
 
 
 def log(message):
@@ -70,7 +77,8 @@ class Harness:
         self.write_lines("tokens-uma.txt", self.uma_tokens)
         self.write_lines("tokens-lua.txt", [f"tok-{i:07d}" for i in range(min(count, 10000))])
         for name in UMA_TARGETS:
-            if name not in self.targets:
+            # uma-pep-tls is a second listener of uma-pep: same process, same caches.
+            if name not in self.targets or self.targets[name].get("tls"):
                 continue
             port = self.targets[name]["port"]
             started = time.time()
@@ -86,7 +94,7 @@ class Harness:
             handle.write("\n".join(lines) + "\n")
 
     def token(self, target):
-        return LUA_TOKEN if target == "nginx-lua" else self.uma_tokens[0]
+        return LUA_TOKEN if is_lua(target) else self.uma_tokens[0]
 
     def sanity(self):
         """Functional checks, as the anchors' run.sh does: status codes, the UMA challenge, body sizes."""
@@ -94,7 +102,8 @@ class Harness:
 
         def check(target, path, expect, token=None, size=None, challenge=False):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            status, answer_headers, body = httpc.get(self.targets[target]["port"], path, headers)
+            info = self.targets[target]
+            status, answer_headers, body = httpc.get(info["port"], path, headers, tls=info.get("tls", False))
             ok = status == expect and (size is None or len(body) == size)
             if challenge:
                 ok = ok and answer_headers.get("www-authenticate", "").startswith("UMA ") \
@@ -112,7 +121,7 @@ class Harness:
             check(target, "/4k", 200, token, size=4096)
             check(target, "/64k", 200, token, size=65536)
             check(target, "/open", 200)
-            if target in ("nginx-lua",) + UMA_TARGETS:
+            if is_lua(target) or target in UMA_TARGETS:
                 check(target, "/", 401, challenge=True)
                 check(target, "/", 401, "not-a-valid-token")
                 check(target, "/api/x", 200, token)
@@ -128,12 +137,12 @@ class Harness:
     def measure(self, scenario, target, round_index, conns):
         path, authorization, _, expect = SCENARIOS[scenario]
         info = self.targets[target]
-        url = f"http://127.0.0.1:{info['port']}{path}"
+        url = f"{'https' if info.get('tls') else 'http'}://127.0.0.1:{info['port']}{path}"
         env = dict(os.environ, BENCH_PATH=path, BENCH_TOKEN="", BENCH_TOKENS="")
         if authorization == "one":
             env["BENCH_TOKEN"] = self.token(target)
         elif authorization == "many":
-            name = "tokens-lua.txt" if target == "nginx-lua" else "tokens-uma.txt"
+            name = "tokens-lua.txt" if is_lua(target) else "tokens-uma.txt"
             env["BENCH_TOKENS"] = os.path.join(self.run_dir, name)
         out = os.path.join(self.run_dir, "raw", f"{scenario}-{target}-c{conns}-r{round_index}.json")
         threads = str(self.state["threads"])

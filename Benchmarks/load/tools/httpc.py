@@ -6,6 +6,7 @@ and for the cold-burst scenario (many new tokens at once, one connection each). 
 
 import asyncio
 import json
+import ssl
 import time
 
 
@@ -16,16 +17,18 @@ class HTTPError(Exception):
 class Connection:
     """One keep-alive HTTP/1.1 connection to host:port. Not safe for concurrent requests (one at a time)."""
 
-    def __init__(self, host, port, timeout=10.0):
+    def __init__(self, host, port, timeout=10.0, tls=False):
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.tls = tls
         self.reader = None
         self.writer = None
 
     async def open(self):
         self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port), self.timeout)
+            asyncio.open_connection(self.host, self.port, ssl=_client_context() if self.tls else None),
+            self.timeout)
 
     async def close(self):
         if self.writer is not None:
@@ -140,11 +143,19 @@ def warm(port, tokens, paths, concurrency=32):
     return asyncio.run(_pool("127.0.0.1", port, items, concurrency, work))
 
 
-def get(port, path, headers=None, method="GET", body=b""):
-    """One request on a fresh connection: (status, headers, body)."""
+def _client_context():
+    """TLS without verification: the benchmark's throwaway certificate, 127.0.0.1 only."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def get(port, path, headers=None, method="GET", body=b"", tls=False):
+    """One request on a fresh connection (HTTPS with `tls`): (status, headers, body)."""
 
     async def once():
-        connection = Connection("127.0.0.1", port)
+        connection = Connection("127.0.0.1", port, tls=tls)
         try:
             return await connection.request(method, path, headers or {}, body)
         finally:
