@@ -63,7 +63,9 @@ EOF
 )
 UP_PORT=${PORTS[0]}; AS_PORT=${PORTS[1]}; PORT=${PORTS[2]}; ADMIN=${PORTS[3]}
 render() { # template name port -> conf path
+  : > "$RUN_DIR/conf/no-tls.inc"   # the templates' TLS listener include (run.sh): none when profiling
   sed -e "s/@NAME@/$2/g" -e "s/@PORT@/$3/g" -e "s/@UP_PORT@/$UP_PORT/g" -e "s/@WORKERS@/1/g" \
+    -e "s|@TLS_INCLUDE@|$RUN_DIR/conf/no-tls.inc|g" \
     -e "s/^master_process on;/master_process off;/" "$HERE/conf/$1.conf" > "$RUN_DIR/conf/$2.conf"
   echo "$RUN_DIR/conf/$2.conf"
 }

@@ -24,6 +24,13 @@ protocol BufferedSocketDelegate: AnyObject {
 /// plaintext, as for plain sockets. A server-side socket reports nothing for the finished handshake (its owner
 /// already waits for a request); a client-side one reports `.connected` only once the handshake and the peer
 /// verification succeeded, so nothing is written to an upstream whose certificate was refused.
+///
+/// Direct writes (plain sockets): when the output buffer is empty, `write` and `moveInput` hand the bytes to the
+/// kernel at once (`send` / `evbuffer_write_atmost`) and only what the kernel did not take goes into the output
+/// buffer. A request or response that fits the socket buffer then costs one `writev` and no `epoll_ctl` (the
+/// bufferevent would otherwise add its write event, wait a loop turn, write and delete the event again). The
+/// write callback fires only for bytes that went through the output buffer: owners check `outputLength` after
+/// writing, as they did for a buffer that drained at once.
 final class BufferedSocket {
     /// What happened on the socket.
     enum Event: Equatable {
@@ -40,6 +47,8 @@ final class BufferedSocket {
     private var tlsServer: TLSServerContext?
     private var tlsClient: TLSClientContext?
     private var tlsHandshakeDone = false
+    /// Plain and connected: bytes may go straight to the fd while the output buffer is empty.
+    private var directWrites = false
     /// The verified client certificate's subject (RFC 2253) on a server-side socket of a listener that requires
     /// client certificates, once the handshake finished.
     private(set) var tlsPeerSubject: String?
@@ -73,6 +82,7 @@ final class BufferedSocket {
         self.bev = bev
         // Many clients close without close_notify; that is an end of stream, not an error, on the server side.
         if tls != nil { bufferevent_openssl_set_allow_dirty_shutdown(bev, 1) }
+        self.directWrites = tls == nil
         Self.setNoDelay(fd)
         self.installCallbacks()
     }
@@ -206,11 +216,20 @@ final class BufferedSocket {
     /// Moves up to `count` input bytes to `other`'s output without copying payload (`evbuffer_remove_buffer`).
     ///
     /// - Returns: the number of bytes moved.
+    /// Written straight to `other`'s fd when it allows direct writes and its output buffer is empty; the rest
+    /// (all of it on EAGAIN or an error, which the bufferevent then reports as an event) is moved.
     @discardableResult
     func moveInput(to other: BufferedSocket, count: Int) -> Int {
         guard let bev = self.bev, let dst = other.bev, count > 0 else { return 0 }
-        let moved = evbuffer_remove_buffer(bufferevent_get_input(bev), bufferevent_get_output(dst), count)
-        return max(0, Int(moved))
+        let input = bufferevent_get_input(bev)
+        let output = bufferevent_get_output(dst)
+        var written = 0
+        if other.directWrites, evbuffer_get_length(output) == 0 {
+            written = max(0, Int(evbuffer_write_atmost(input, bufferevent_getfd(dst), count)))
+            if written >= count || evbuffer_get_length(input) == 0 { return written }
+        }
+        let moved = evbuffer_remove_buffer(input, output, count - written)
+        return written + max(0, Int(moved))
     }
 
     // MARK: output
@@ -221,10 +240,16 @@ final class BufferedSocket {
         return evbuffer_get_length(bufferevent_get_output(bev))
     }
 
-    /// Queues bytes for writing (copied into the output evbuffer).
+    /// Writes bytes: straight to the fd when direct writes are allowed and nothing is queued, the rest (all of it
+    /// on EAGAIN or an error, which the bufferevent then reports as an event) copied into the output evbuffer.
     func write(_ bytes: UnsafeRawBufferPointer) {
-        guard let bev = self.bev, bytes.count > 0 else { return }
-        bufferevent_write(bev, bytes.baseAddress, bytes.count)
+        guard let bev = self.bev, let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var sent = 0
+        if self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
+            sent = max(0, Foundation.send(bufferevent_getfd(bev), base, bytes.count, Int32(MSG_NOSIGNAL)))
+            if sent == bytes.count { return }
+        }
+        bufferevent_write(bev, base + sent, bytes.count - sent)
     }
 
     /// Queues a byte array for writing.
@@ -272,6 +297,8 @@ final class BufferedSocket {
                 self.tlsHandshakeFinished()
                 // The server side's owner is already waiting for a request: nothing to report.
                 if self.tlsServer != nil { return }
+            } else {
+                self.directWrites = true
             }
             event = .connected
         } else if flags & Int32(BEV_EVENT_TIMEOUT) != 0 {

@@ -140,7 +140,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             self.timer?.cancel()
             self.headStarted = false
             self.requestCount += 1
-            self.socket.setReading(false)
+            // Reading stays on: bytes that arrive while the request is served pause it then (`socketReadable`,
+            // `ProxyExchange.clientReadable`), and an early close or reset is seen at once.
             self.dispatch(head)
         }
     }

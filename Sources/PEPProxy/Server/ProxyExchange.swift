@@ -36,6 +36,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     private var finished = false
     private var mutations = HeaderMutations.none
     private var retried = false
+    /// The request head was written upstream: request body bytes may follow it.
+    private var requestHeadSent = false
     private let started = ContinuousClock.now
     private var upstreamStarted: ContinuousClock.Instant?
     private var decisionDetail = "forward"
@@ -165,6 +167,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             requestId: self.requestId(trusted: trusted), via: self.engine.options.via,
             upstreamVersion10: self.head.version == .http10)
         upstream.socket.write(RequestForwarder.build(input))
+        self.requestHeadSent = true
         upstream.socket.setTimeouts(read: self.worker.limits.upstreamReadTimeout, write: nil)
         upstream.socket.setReading(true)
         if self.head.expectsContinue, !self.requestBody.isDone {
@@ -205,8 +208,10 @@ final class ProxyExchange: BufferedSocketDelegate {
     // MARK: request body (client → upstream)
 
     func clientReadable() {
-        if self.requestBody.isDone {
-            // Pipelined bytes: they wait until this exchange is over.
+        if self.requestBody.isDone || !self.requestHeadSent {
+            // Pipelined bytes, or body bytes before the head went upstream: they wait in the input buffer. Reading
+            // pauses only now (at most one read's worth is buffered), so a client that sends nothing while its
+            // request is served costs no epoll_ctl.
             self.client.setReading(false)
         } else {
             self.relayRequestBody()
