@@ -49,6 +49,9 @@ final class BufferedSocket {
     private var tlsHandshakeDone = false
     /// Plain and connected: bytes may go straight to the fd while the output buffer is empty.
     private var directWrites = false
+    /// Bytes `writeDeferred` held back: they leave with the next `write`, `moveInput` into this socket or
+    /// `flushDeferred`, in one system call with what follows them.
+    private var deferred: [UInt8] = []
     /// The verified client certificate's subject (RFC 2253) on a server-side socket of a listener that requires
     /// client certificates, once the handshake finished.
     private(set) var tlsPeerSubject: String?
@@ -150,6 +153,7 @@ final class BufferedSocket {
     func close() {
         guard let bev = self.bev else { return }
         self.bev = nil
+        self.deferred = []
         bufferevent_setcb(bev, nil, nil, nil, nil)
         if self.tlsHandshakeDone, let ssl = bufferevent_openssl_get_ssl(bev) {
             _ = SSL_shutdown(ssl)
@@ -220,30 +224,95 @@ final class BufferedSocket {
     /// (all of it on EAGAIN or an error, which the bufferevent then reports as an event) is moved.
     @discardableResult
     func moveInput(to other: BufferedSocket, count: Int) -> Int {
-        guard let bev = self.bev, let dst = other.bev, count > 0 else { return 0 }
+        guard let bev = self.bev, let dst = other.bev, count > 0 else {
+            other.flushDeferred()
+            return 0
+        }
         let input = bufferevent_get_input(bev)
         let output = bufferevent_get_output(dst)
         var written = 0
-        if other.directWrites, evbuffer_get_length(output) == 0 {
+        if !other.deferred.isEmpty {
+            written = other.writeDeferredWith(input, count: count)
+        } else if other.directWrites, evbuffer_get_length(output) == 0 {
             written = max(0, Int(evbuffer_write_atmost(input, bufferevent_getfd(dst), count)))
-            if written >= count || evbuffer_get_length(input) == 0 { return written }
         }
+        if written >= count || evbuffer_get_length(input) == 0 { return written }
         let moved = evbuffer_remove_buffer(input, output, count - written)
         return written + max(0, Int(moved))
     }
 
+    /// One `writev` of the deferred bytes and up to `count` bytes of `input` (at most 16 segments); drains from
+    /// `input` what went out and queues the deferred bytes the kernel did not take. Returns the `input` bytes
+    /// written.
+    private func writeDeferredWith(_ input: OpaquePointer?, count: Int) -> Int {
+        guard let bev = self.bev else { return 0 }
+        let head = self.deferred
+        self.deferred = []
+        let length = min(count, evbuffer_get_length(input))
+        var vectors = [iovec](repeating: iovec(), count: 17)
+        let segments =
+            length > 0
+            ? Int(
+                vectors.withUnsafeMutableBufferPointer {
+                    evbuffer_peek(input, length, nil, $0.baseAddress! + 1, 16)
+                }) : 0
+        var sent = 0
+        head.withUnsafeBytes { headBytes in
+            vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: head.count)
+            var remaining = length
+            var used = 1
+            for index in 1..<(1 + min(segments, 16)) where remaining > 0 {
+                vectors[index].iov_len = min(vectors[index].iov_len, remaining)
+                remaining -= vectors[index].iov_len
+                used += 1
+            }
+            sent = max(0, Foundation.writev(bufferevent_getfd(bev), vectors, Int32(used)))
+        }
+        if sent < head.count {
+            _ = head.withUnsafeBytes { bufferevent_write(bev, $0.baseAddress! + sent, head.count - sent) }
+            return 0
+        }
+        let bodyBytes = sent - head.count
+        evbuffer_drain(input, bodyBytes)
+        return bodyBytes
+    }
+
     // MARK: output
 
-    /// Bytes still waiting in the output buffer.
+    /// Bytes still waiting in the output buffer (deferred bytes included).
     var outputLength: Int {
         guard let bev = self.bev else { return 0 }
-        return evbuffer_get_length(bufferevent_get_output(bev))
+        return evbuffer_get_length(bufferevent_get_output(bev)) + self.deferred.count
+    }
+
+    /// Holds `bytes` back so that they leave together with what is written or moved into this socket next (a
+    /// response head and the first part of its body: one `writev` instead of two). The owner must follow with
+    /// `write`, `moveInput(to: self)` or `flushDeferred()` before it returns to the loop. Without direct writes
+    /// (TLS, or bytes already queued) this is `write`.
+    func writeDeferred(_ bytes: [UInt8]) {
+        guard let bev = self.bev, !bytes.isEmpty else { return }
+        guard self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 else {
+            return self.write(bytes)
+        }
+        self.deferred.append(contentsOf: bytes)
+    }
+
+    /// Writes the bytes `writeDeferred` held back, if any.
+    func flushDeferred() {
+        guard !self.deferred.isEmpty else { return }
+        let bytes = self.deferred
+        self.deferred = []
+        self.write(bytes)
     }
 
     /// Writes bytes: straight to the fd when direct writes are allowed and nothing is queued, the rest (all of it
     /// on EAGAIN or an error, which the bufferevent then reports as an event) copied into the output evbuffer.
     func write(_ bytes: UnsafeRawBufferPointer) {
         guard let bev = self.bev, let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if !self.deferred.isEmpty {
+            self.deferred.append(contentsOf: bytes)
+            return self.flushDeferred()
+        }
         var sent = 0
         if self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
             sent = max(0, Foundation.send(bufferevent_getfd(bev), base, bytes.count, Int32(MSG_NOSIGNAL)))

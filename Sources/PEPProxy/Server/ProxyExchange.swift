@@ -356,12 +356,14 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.responseBody = body
         let closeClient = !self.keepAlive || body.isUntilClose || self.worker.draining
         if closeClient { self.keepAlive = false }
-        self.client.write(ResponseForwarder.build(response, closeClient: closeClient))
+        // The head leaves with the first body bytes (relayResponseBody follows at once and flushes it).
+        self.client.writeDeferred(ResponseForwarder.build(response, closeClient: closeClient))
     }
 
     private func relayResponseBody() {
         guard let upstream = self.upstream, var body = self.responseBody else { return }
         let result = body.relay(from: upstream.socket, to: self.client, limits: self.worker.httpLimits)
+        self.client.flushDeferred()
         self.responseBody = body
         if case .failed = result {
             return self.failMidway(clientStatus: nil)
