@@ -18,11 +18,14 @@ extension HostPattern {
         /// - Parameter value: the field value as received (already without surrounding whitespace).
         /// - Returns: `nil` when the value is empty or malformed.
         public init?(parsing value: String) {
-            if value.hasPrefix("[") {
-                guard let close = value.firstIndex(of: "]"),
-                    let address = HostPattern.normalizedIPv6(value[value.index(after: value.startIndex)..<close])
+            // Byte searches (UTF8View shares String's indices): Character iteration cost ~4 000 instructions a
+            // request on the proxy's hot path.
+            let utf8 = value.utf8
+            if utf8.first == UInt8(ascii: "[") {
+                guard let close = utf8.firstIndex(of: UInt8(ascii: "]")),
+                    let address = HostPattern.normalizedIPv6(value[utf8.index(after: utf8.startIndex)..<close])
                 else { return nil }
-                let rest = value[value.index(after: close)...]
+                let rest = value[utf8.index(after: close)...]
                 guard rest.isEmpty || rest.hasPrefix(":") else { return nil }
                 self.name = address
                 self.isIPv6Literal = true
@@ -31,9 +34,9 @@ extension HostPattern {
             } else {
                 var namePart = Substring(value)
                 var portPart: Substring = ""
-                if let colon = value.firstIndex(of: ":") {
+                if let colon = utf8.firstIndex(of: UInt8(ascii: ":")) {
                     namePart = value[..<colon]
-                    portPart = value[value.index(after: colon)...]
+                    portPart = value[utf8.index(after: colon)...]
                 }
                 guard let name = HostPattern.normalizedName(namePart),
                     let port = HostPattern.parseOptionalPort(portPart)

@@ -117,23 +117,34 @@ public struct HTTP1HeaderFields: Sendable, Equatable, RandomAccessCollection {
 }
 
 extension HTTP1HeaderFields {
-    /// Whether any `Connection` field lists `name` (RFC 9110 §7.6.1), compared as bytes, ASCII
-    /// case-insensitively, without allocating: proxies ask this for every forwarded field.
+    /// The byte ranges (into `bytes`) of every token the `Connection` fields list (RFC 9110 §7.6.1), in order;
+    /// empty without a `Connection` field. Collected once per head, so that checking each forwarded field
+    /// against them (`lists`) does not rescan every field.
     ///
-    /// - Parameters:
-    ///   - name: a field name's bytes.
-    ///   - bytes: these fields' head bytes (from `withUnsafeBytes`).
-    func connectionLists(_ name: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer) -> Bool {
-        var found = false
+    /// - Parameter bytes: these fields' head bytes (from `withUnsafeBytes`).
+    func connectionTokens(in bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
+        var tokens: [Range<Int>] = []
         for index in self.indices where self.nameEquals(at: index, "connection") {
             _ = HTTP1FieldValues.forEachListElement(bytes, self.valueRange(at: index)) { element in
-                let token = UnsafeRawBufferPointer(rebasing: bytes[element])
-                found =
-                    token.count == name.count
-                    && zip(token, name).allSatisfy { HTTP1Grammar.lowercased($0) == HTTP1Grammar.lowercased($1) }
-                return !found
+                tokens.append(element)
+                return true
             }
-            if found { return true }
+        }
+        return tokens
+    }
+
+    /// Whether `name` equals one of `tokens` (from `connectionTokens`), compared as bytes, ASCII
+    /// case-insensitively, without allocating.
+    static func lists(_ tokens: [Range<Int>], _ name: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer) -> Bool
+    {
+        for token in tokens where token.count == name.count {
+            var equal = true
+            for (offset, byte) in name.enumerated()
+            where HTTP1Grammar.lowercased(bytes[token.lowerBound + offset]) != HTTP1Grammar.lowercased(byte) {
+                equal = false
+                break
+            }
+            if equal { return true }
         }
         return false
     }

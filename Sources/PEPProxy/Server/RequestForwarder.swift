@@ -21,6 +21,11 @@ enum RequestForwarder {
     /// Header names reserved for uma-pep (SECURITY 18): client copies never reach the upstream.
     static let reserved: [String] = ReservedHeaderNames.identityDefaults
 
+    /// `alwaysDropped` and `reserved`, for the per-field lookup.
+    private static let droppedNames = HeaderNameSet(Self.alwaysDropped + Self.reserved)
+    /// `untrustedDropped`, for the per-field lookup.
+    private static let untrustedNames = HeaderNameSet(Self.untrustedDropped)
+
     /// Facts about the request needed to build the upstream head.
     struct Input {
         var head: RequestHead
@@ -62,23 +67,23 @@ enum RequestForwarder {
 
         var forwardedFor: String?
         head.headers.withUnsafeBytes { bytes in
+            let nominated = head.known.connection != nil ? head.headers.connectionTokens(in: bytes) : []
             for index in head.headers.indices {
                 let nameRange = head.headers.nameRange(at: index)
                 let name = UnsafeRawBufferPointer(rebasing: bytes[nameRange])
-                if Self.matches(name, Self.alwaysDropped) { continue }
-                if Self.matches(name, Self.reserved) { continue }
-                if Self.matches(name, input.mutations.remove) { continue }
+                if Self.droppedNames.contains(name) { continue }
+                if !input.mutations.remove.isEmpty, Self.matches(name, input.mutations.remove) { continue }
                 if !input.mutations.removePatterns.isEmpty,
                     Self.matchesPattern(name, input.mutations.removePatterns)
                 {
                     continue
                 }
-                if !input.peerTrusted, Self.matches(name, Self.untrustedDropped) { continue }
+                if !input.peerTrusted, Self.untrustedNames.contains(name) { continue }
                 if input.peerTrusted, Self.equals(name, "x-forwarded-for") {
                     forwardedFor = head.headers.value(at: index)
                     continue
                 }
-                if head.known.connection != nil, head.headers.connectionLists(name, in: bytes) { continue }
+                if !nominated.isEmpty, HTTP1HeaderFields.lists(nominated, name, in: bytes) { continue }
                 // The line range includes its CRLF.
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
             }

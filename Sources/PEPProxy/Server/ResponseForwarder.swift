@@ -3,19 +3,23 @@
 /// `Transfer-Encoding: chunked` and `Content-Length` pass through because bodies are relayed verbatim.
 enum ResponseForwarder {
     static let dropped: [String] = ["connection", "keep-alive", "proxy-connection", "te", "upgrade"]
+    private static let droppedNames = HeaderNameSet(Self.dropped)
 
     /// The client-facing head bytes; `closeClient` adds `Connection: close`.
     static func build(_ head: ResponseHead, closeClient: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(head.headers.bytes.count + 64)
-        out.append(contentsOf: "HTTP/1.1 \(head.status) ".utf8)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        Self.appendStatus(head.status, to: &out)
+        out.append(0x20)
         out.append(contentsOf: head.reason.utf8)
         out.append(contentsOf: [0x0D, 0x0A])
         head.headers.withUnsafeBytes { bytes in
+            let nominated = head.known.connection != nil ? head.headers.connectionTokens(in: bytes) : []
             for index in head.headers.indices {
                 let name = UnsafeRawBufferPointer(rebasing: bytes[head.headers.nameRange(at: index)])
-                if RequestForwarder.matches(name, Self.dropped) { continue }
-                if head.known.connection != nil, Self.nominated(name, head, bytes) { continue }
+                if Self.droppedNames.contains(name) { continue }
+                if !nominated.isEmpty, HTTP1HeaderFields.lists(nominated, name, in: bytes) { continue }
                 // The line range includes its CRLF.
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
             }
@@ -25,9 +29,14 @@ enum ResponseForwarder {
         return out
     }
 
-    private static func nominated(_ name: UnsafeRawBufferPointer, _ head: ResponseHead, _ bytes: UnsafeRawBufferPointer)
-        -> Bool
-    {
-        head.headers.connectionLists(name, in: bytes)
+    /// Appends a status code's decimal digits (100–999 after parsing; any non-negative value is written).
+    static func appendStatus(_ status: Int, to out: inout [UInt8]) {
+        if status >= 100, status <= 999 {
+            out.append(UInt8(ascii: "0") + UInt8(status / 100))
+            out.append(UInt8(ascii: "0") + UInt8(status / 10 % 10))
+            out.append(UInt8(ascii: "0") + UInt8(status % 10))
+        } else {
+            out.append(contentsOf: String(status).utf8)
+        }
     }
 }

@@ -75,8 +75,8 @@ final class UpstreamPools {
     /// An idle pooled connection for `target`, or `nil` when none is available.
     func takeIdle(_ target: UpstreamTarget) -> UpstreamConnection? {
         let key = target.poolKey
-        while var list = self.idle[key], let connection = list.popLast() {
-            self.idle[key] = list
+        // Popped in place: copying the list out of the dictionary and back copied it on every request.
+        while let connection = self.idle[key]?.popLast() {
             connection.leavePool()
             if connection.socket.isOpen {
                 self.reused += 1
@@ -113,9 +113,7 @@ final class UpstreamPools {
 
     /// Called by an idle connection that the upstream closed or that timed out.
     func remove(_ connection: UpstreamConnection) {
-        guard var list = self.idle[connection.key] else { return }
-        list.removeAll { $0 === connection }
-        self.idle[connection.key] = list
+        self.idle[connection.key]?.removeAll { $0 === connection }
     }
 
     /// Closes every idle connection (shutdown).

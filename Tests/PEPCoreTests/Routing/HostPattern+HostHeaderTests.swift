@@ -31,6 +31,9 @@ import Testing
         "", " api.test", "api.test ", "api test", "api.test:80:80", "::1", "[::1", "[::1]80", "[::1]:x",
         "[fe80::1%25eth0]", "[v1.future]", "[]", "api..test", ".", "..", "user@api.test", "api.test:65536",
         "api.test:-1", "api%2Etest", "api.test/x", "api.test\r", "api.test,other.test", "*.api.test",
+        // A combining mark after ':' or ']' (one Character with it): the parser works on bytes, so the mark is
+        // part of the port and rejected, not skipped.
+        "api.test:\u{301}", "api.test:\u{301}80", "[::1]\u{301}", "[::1]:\u{301}", "\u{301}api.test",
     ])
     func rejectsInvalidHost(value: String) {
         #expect(HostPattern.HostHeader(parsing: value) == nil)

@@ -1,0 +1,70 @@
+import Testing
+
+@testable import PEPProxy
+
+/// The forwarders' per-field decisions in isolation: the name sets they drop and the `Connection` tokens they
+/// honour (RFC 9110 §7.6.1), compared as raw bytes, ASCII case-insensitively.
+@Suite struct ForwarderHeaderTests {
+    static func withBytes<R>(_ text: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        Array(text.utf8).withUnsafeBytes(body)
+    }
+
+    @Test func nameSetMatchesEveryCaseAndOnlyWholeNames() {
+        let set = HeaderNameSet(["connection", "te", "x-forwarded-for"])
+        for name in ["connection", "Connection", "CONNECTION", "te", "TE", "X-Forwarded-For"] {
+            #expect(Self.withBytes(name) { set.contains($0) }, "\(name)")
+        }
+        for name in ["", "t", "tee", "connectio", "connections", "x-forwarded-fo", "x-forwarded-for ", "cOnNeCtIoN2"] {
+            #expect(!Self.withBytes(name) { set.contains($0) }, "\(name)")
+        }
+    }
+
+    @Test func nameSetDoesNotFoldNonLetters() {
+        // 0x5F '_' | 0x20 would be 0x7F: only A-Z are folded, so "x_a" never equals "x-a" or "x\u{7F}a".
+        let set = HeaderNameSet(["x-a"])
+        #expect(!Self.withBytes("x_a") { set.contains($0) })
+        #expect(!Self.withBytes("x\u{0D}a") { set.contains($0) })
+    }
+
+    @Test func connectionTokensAreCollectedFromEveryConnectionField() throws {
+        let text = "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret\r\nX-Other: 1\r\nconnection: x-more ,\r\n\r\n"
+        var parser = ResponseHeadParser()
+        let result = Array(text.utf8).withUnsafeBytes { parser.parse($0, requestMethod: "GET", limits: .default) }
+        guard case .complete(let head, _) = result else {
+            Issue.record("not parsed: \(result)")
+            return
+        }
+        head.headers.withUnsafeBytes { bytes in
+            let tokens = head.headers.connectionTokens(in: bytes)
+            let texts = tokens.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+            #expect(texts == ["keep-alive", "X-Secret", "x-more"])
+            for listed in ["x-secret", "X-SECRET", "X-More", "Keep-Alive"] {
+                #expect(Self.withBytes(listed) { HTTP1HeaderFields.lists(tokens, $0, in: bytes) }, "\(listed)")
+            }
+            for other in ["x-other", "x-secre", "x-secrets", ""] {
+                #expect(!Self.withBytes(other) { HTTP1HeaderFields.lists(tokens, $0, in: bytes) }, "\(other)")
+            }
+        }
+    }
+
+    @Test func responseHeadDropsHopByHopAndNominatedFields() {
+        let text =
+            "HTTP/1.1 404 Not Found\r\nConnection: X-Hop\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\n"
+            + "Content-Length: 0\r\nX-Kept: 2\r\n\r\n"
+        var parser = ResponseHeadParser()
+        let result = Array(text.utf8).withUnsafeBytes { parser.parse($0, requestMethod: "GET", limits: .default) }
+        guard case .complete(let head, _) = result else {
+            Issue.record("not parsed: \(result)")
+            return
+        }
+        let built = String(decoding: ResponseForwarder.build(head, closeClient: true), as: UTF8.self)
+        #expect(built == "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nX-Kept: 2\r\nConnection: close\r\n\r\n")
+    }
+
+    @Test(arguments: [(100, "100"), (200, "200"), (404, "404"), (599, "599"), (999, "999"), (1000, "1000"), (7, "7")])
+    func statusDigits(status: Int, text: String) {
+        var out: [UInt8] = []
+        ResponseForwarder.appendStatus(status, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == text)
+    }
+}
