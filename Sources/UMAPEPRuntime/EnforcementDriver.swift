@@ -23,6 +23,24 @@ public final class EnforcementDriver: RequestAuthorizer {
         let metricsID: MetricsServiceID?
         let baseRemove: [String]
         let removePatterns: [ReservedHeaderNames.Pattern]
+        /// `baseRemove` plus `authorization` (`pass_credentials: hide`), built once instead of per request.
+        let baseRemoveWithAuthorization: [String]
+
+        init(
+            policy: EnforcementPolicy, matcher: PathMatcher, document: ProtectionDocument, resourceIds: ResourceIds,
+            backend: any AuthorizationBackend, metricsID: MetricsServiceID?, baseRemove: [String],
+            removePatterns: [ReservedHeaderNames.Pattern]
+        ) {
+            self.policy = policy
+            self.matcher = matcher
+            self.document = document
+            self.resourceIds = resourceIds
+            self.backend = backend
+            self.metricsID = metricsID
+            self.baseRemove = baseRemove
+            self.removePatterns = removePatterns
+            self.baseRemoveWithAuthorization = baseRemove + ["authorization"]
+        }
     }
 
     typealias IntrospectionCache = LRUTTLCache<IntrospectionCacheKey, IntrospectionResult, IntrospectionWaiter>
@@ -147,8 +165,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         let ruleIndex = rule?.match.ruleIndex
         switch action {
         case .forward(let mutations):
-            var remove = context.baseRemove
-            if mutations.removeAuthorization { remove.append("authorization") }
+            let remove = mutations.removeAuthorization ? context.baseRemoveWithAuthorization : context.baseRemove
             return .forward(
                 HeaderMutations(remove: remove, removePatterns: context.removePatterns, set: mutations.setHeaders),
                 detail: mutations.reason.detail, ruleIndex: ruleIndex)

@@ -32,6 +32,15 @@ public enum BearerToken: Sendable, Equatable, Hashable {
         }
     }
 
+    /// Extracts the bearer token from one `Authorization` value: the proxy's hot path (a `String` from the codec),
+    /// parsed over its contiguous UTF-8 bytes without generic dispatch.
+    /// - Parameter value: the raw field value, or `nil` when the header is absent.
+    /// - Returns: `.none`, `.token`, or `.invalid` per the grammar above.
+    public static func parse(_ value: String?) -> BearerToken {
+        guard var text = value else { return .none }
+        return text.withUTF8 { Self.parse(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
     /// Extracts the bearer token from one `Authorization` value.
     /// - Parameter value: the raw field value, or `nil` when the header is absent.
     /// - Returns: `.none`, `.token`, or `.invalid` per the grammar above.

@@ -100,15 +100,22 @@ final class UpstreamPools {
     /// has served `upstreamMaxRequests`, or unread bytes are left on it.
     func release(_ connection: UpstreamConnection) {
         guard connection.socket.isOpen, connection.socket.inputLength == 0,
-            connection.requestCount < self.limits.upstreamMaxRequests,
-            (self.idle[connection.key]?.count ?? 0) < self.limits.upstreamMaxIdle,
-            let loop = self.loop
+            connection.requestCount < self.limits.upstreamMaxRequests, let loop = self.loop,
+            Self.push(connection, onto: &self.idle[connection.key, default: []], limit: self.limits.upstreamMaxIdle)
         else {
             connection.socket.close()
             return
         }
         connection.enterPool(loop: loop, idleTimeout: self.limits.upstreamIdleTimeout)
-        self.idle[connection.key, default: []].append(connection)
+    }
+
+    /// Appends `connection` when `list` holds fewer than `limit` (one dictionary lookup for check and append).
+    private static func push(_ connection: UpstreamConnection, onto list: inout [UpstreamConnection], limit: Int)
+        -> Bool
+    {
+        guard list.count < limit else { return false }
+        list.append(connection)
+        return true
     }
 
     /// Called by an idle connection that the upstream closed or that timed out.
