@@ -31,6 +31,7 @@ struct Serve: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+        for advisory in configuration.advisories { logger.warning("configuration: \(advisory)") }
         for address in addresses.proxy { say("uma-pep: proxy listening on \(address)") }
         say("uma-pep: admin listening on \(addresses.admin) (/metrics, /healthz, /readyz)")
         Signals.onTerminate { runtime.shutdown(graceful: true) }
@@ -42,6 +43,7 @@ struct Serve: ParsableCommand {
                 let warnings = try runtime.reload(configuration: configuration)
                 logger.notice("SIGHUP: configuration reloaded", metadata: ["file": "\(path)"])
                 for warning in warnings { logger.warning("SIGHUP: \(warning)") }
+                for advisory in configuration.advisories { logger.warning("SIGHUP: configuration: \(advisory)") }
             } catch {
                 logger.error("SIGHUP: configuration NOT reloaded, the old one stays in force: \(error)")
             }

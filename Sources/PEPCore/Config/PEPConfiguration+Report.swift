@@ -1,8 +1,8 @@
 extension PEPConfiguration {
     /// What `uma-pep check-config FILE` prints on success: listeners, limits, authorization servers (secrets
-    /// shown as `REDACTED`), and per service its hosts → upstream and every rule with its methods and the
-    /// scopes it requires (or `public`). Multi-line, ends with a newline. Control characters in configured
-    /// strings are escaped.
+    /// shown as `REDACTED`), per service its hosts → upstream and every rule with its methods and the scopes it
+    /// requires (or `public`), then `advisories` under "Warnings:" if there are any. Multi-line, ends with a
+    /// newline. Control characters in configured strings are escaped.
     public func checkReport() -> String {
         var lines: [String] = ["Configuration \(Self.printable(self.sourceFile)) is valid.", "", "Listeners:"]
         for listener in self.listeners {
@@ -46,6 +46,12 @@ extension PEPConfiguration {
         lines.append("")
         lines.append("Services:")
         for service in self.services { lines += service.reportLines }
+        let advisories = self.advisories
+        if !advisories.isEmpty {
+            lines.append("")
+            lines.append("Warnings:")
+            for advisory in advisories { lines.append("  \(Self.printable(advisory.description))") }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

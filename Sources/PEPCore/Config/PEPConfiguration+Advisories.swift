@@ -1,0 +1,42 @@
+/// A finding about a configuration that loads and runs, but probably not as its author meant. `check-config`
+/// prints them under "Warnings:"; `serve` logs each as a warning at start and after a SIGHUP reload.
+public struct ConfigAdvisory: Sendable, Equatable, CustomStringConvertible {
+    /// Where, in the form `ConfigError` uses: `services[0].uma_scope_expression[1].conditions[0].httpMethods`.
+    public let fieldPath: String
+    /// What will happen, and what to write instead.
+    public let message: String
+
+    /// `fieldPath: message`.
+    public var description: String { "\(self.fieldPath): \(self.message)" }
+}
+
+extension PEPConfiguration {
+    /// Non-fatal findings, in configuration order:
+    /// - a non-public condition with the any-method `"?"` on a service whose authorization server is in `oxd`
+    ///   mode. The rule matches every method locally, but `/uma-rs-check-access` is sent the request's real
+    ///   method, for which oxd has no resource registered (the resource was registered for `?`): oxd answers
+    ///   400 and the request gets 502 (SPEC Part B §2.4, "Methods"). `uma2` mode checks permissions by
+    ///   resource id and is not affected.
+    public var advisories: [ConfigAdvisory] {
+        var advisories: [ConfigAdvisory] = []
+        for (serviceIndex, service) in self.services.enumerated() {
+            let server = self.authorizationServers.first { $0.name == service.authorizationServer }
+            guard server?.mode == .oxd else { continue }
+            for (ruleIndex, rule) in service.protectionDocument.rules.enumerated() {
+                for (conditionIndex, condition) in rule.conditions.enumerated()
+                where !condition.isPublic && condition.httpMethods.contains("?") {
+                    advisories.append(
+                        ConfigAdvisory(
+                            fieldPath: "services[\(serviceIndex)].uma_scope_expression[\(ruleIndex)]"
+                                + ".conditions[\(conditionIndex)].httpMethods",
+                            message:
+                                "\"?\" matches every method here, but oxd's /uma-rs-check-access is asked with the "
+                                + "request's real method and has no resource registered for it: such requests get "
+                                + "502. List the methods (e.g. [GET, POST]), or use an authorization server in "
+                                + "mode uma2."))
+                }
+            }
+        }
+        return advisories
+    }
+}

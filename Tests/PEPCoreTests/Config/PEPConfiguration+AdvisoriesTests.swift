@@ -1,0 +1,43 @@
+import Testing
+
+@testable import PEPCore
+
+@Suite struct PEPConfigurationAdvisoriesTests {
+    /// A document with `?` (protected), `?` (public) and `GET` conditions, indented for `config(document:)`.
+    static let mixedDocument = """
+              - path: /posts/??
+                conditions:
+                  - httpMethods: [GET]
+                    scopes: [read]
+                  - httpMethods: ["?"]
+                    scopes: [write]
+              - path: /public/??
+                conditions:
+                  - httpMethods: ["?"]
+                    public: true
+        """
+
+    /// In oxd mode, a protected `?` condition is reported with its field path (check-access would get 502).
+    @Test func anyMethodInOXDModeIsReported() throws {
+        let config = try ConfigTestSupport.load(ConfigTestSupport.config(document: Self.mixedDocument))
+        let advisories = config.advisories
+        #expect(advisories.map(\.fieldPath) == ["services[0].uma_scope_expression[0].conditions[1].httpMethods"])
+        #expect(advisories.first?.message.contains("502") == true)
+        let report = config.checkReport()
+        #expect(report.contains("\nWarnings:\n  services[0].uma_scope_expression[0].conditions[1].httpMethods: "))
+    }
+
+    /// Explicit methods, public `?` conditions and uma2 mode give no advisory, and the report has no section.
+    @Test func nothingToReport() throws {
+        let explicit = try ConfigTestSupport.load(ConfigTestSupport.config())
+        #expect(explicit.advisories.isEmpty)
+        #expect(!explicit.checkReport().contains("Warnings:"))
+        let uma2 = ConfigTestSupport.config(document: Self.mixedDocument)
+            .replacingOccurrences(of: "mode: oxd", with: "mode: uma2")
+            .replacingOccurrences(of: "    oxd_url: https://oxd.example.com:8443\n", with: "")
+            .replacingOccurrences(of: "    oxd_id: oxd-1\n", with: "")
+        let config = try ConfigTestSupport.load(uma2)
+        #expect(config.authorizationServers.first?.mode == .uma2)
+        #expect(config.advisories.isEmpty)
+    }
+}
