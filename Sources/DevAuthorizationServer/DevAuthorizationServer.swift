@@ -16,7 +16,8 @@ import Synchronization
 ///   `/introspect-rpt`, `/uma-rp-get-rpt`, `/uma-rp-get-claims-gathering-url`, `/get-jwks`.
 /// - UMA 2.0 (Part B §5): `GET /.well-known/uma2-configuration`, `POST /token` (form), `/resource_set[/{id}]`,
 ///   `POST /permission`, `POST /introspect` (form), `GET|POST /gather_claims` (HTML form), `GET /jwks`.
-/// - Test hooks: `GET|DELETE /_dev/calls`, `POST /_dev/tokens`, `POST|DELETE /_dev/fault`, `GET|POST /_dev/clock`.
+/// - Test hooks: `GET|DELETE /_dev/calls`, `POST /_dev/tokens`, `POST|DELETE /_dev/fault`, `GET|POST /_dev/clock`,
+///   `DELETE /_dev/resources`.
 public final class DevAuthorizationServer: Sendable {
     private let state: Mutex<DevAuthorizationServerState>
     private let issuer: String

@@ -12,6 +12,8 @@ extension DevAuthorizationServerState {
     ///   `application/json`, e.g. `{"active":"true"}`); `DELETE /_dev/fault` → 204, all faults cleared.
     /// - `GET /_dev/clock` → `{"now","offset"}`; `POST /_dev/clock {"advance_seconds": n}` moves the server's
     ///   clock forward (tickets, tokens and PCTs expire accordingly).
+    /// - `DELETE /_dev/resources` → 204: every registered resource is forgotten, the oxd registrations'
+    ///   (`/uma-rs-protect`) and the UMA 2.0 resource sets alike, as after an authorization server lost its state.
     mutating func handleDevTool(_ request: HTTPRequestMessage, path: String, now: Int64) -> HTTPResponseMessage {
         switch (request.method, path) {
         case ("GET", "/_dev/calls"):
@@ -41,6 +43,10 @@ extension DevAuthorizationServerState {
         case ("DELETE", "/_dev/fault"):
             self.faults = [:]
             return HTTPResponseMessage(status: 204)
+        case ("DELETE", "/_dev/resources"):
+            self.resources = [:]
+            for id in self.clients.keys { self.clients[id]?.protectedResources = [] }
+            return HTTPResponseMessage(status: 204)
         case ("GET", "/_dev/clock"), ("POST", "/_dev/clock"):
             var current = now
             if request.method == "POST" {
@@ -53,6 +59,8 @@ extension DevAuthorizationServerState {
             return DevResponse.json(200, .object(["now": .int(current), "offset": .int(self.clockOffset)]))
         case (_, "/_dev/calls"), (_, "/_dev/tokens"), (_, "/_dev/fault"), (_, "/_dev/clock"):
             return DevResponse.methodNotAllowed(path == "/_dev/tokens" ? "POST" : "GET, POST, DELETE")
+        case (_, "/_dev/resources"):
+            return DevResponse.methodNotAllowed("DELETE")
         default:
             return DevResponse.notFound(path)
         }

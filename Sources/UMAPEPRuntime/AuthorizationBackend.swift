@@ -58,6 +58,9 @@ struct ASCallRecorder: Sendable {
 struct OXDBackend: AuthorizationBackend {
     let client: OXDClient
     let recorder: ASCallRecorder
+    /// Told when oxd answers `/uma-rs-check-access` as if the resources were not registered
+    /// (`ResourceRegistration.resourcesMissing`); nil when uma-pep does not register them.
+    var onResourcesMissing: (@Sendable (String) -> Void)? = nil
 
     func introspect(
         token: String, completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
@@ -83,6 +86,13 @@ struct OXDBackend: AuthorizationBackend {
                 }
             }.mapError(Self.map)
             self.recorder.record(.checkAccess, started: started, error: mapped.failure)
+            // 400 invalid_request ("Resource is not protected with path…", Part B §4.4) or invalid_resource_id
+            // (the AS resource was deleted behind oxd's back): the registration is gone.
+            if case .failure(.unexpectedStatus(_, 400, let code?)) = result,
+                code == "invalid_request" || code == "invalid_resource_id"
+            {
+                self.onResourcesMissing?("uma-rs-check-access: \(code)")
+            }
             completion(mapped)
         }
     }
@@ -110,6 +120,9 @@ struct OXDBackend: AuthorizationBackend {
 struct UMA2Backend: AuthorizationBackend {
     let client: UMA2Client
     let recorder: ASCallRecorder
+    /// Told when the permission endpoint answers 400 `invalid_resource_id` (UMA 2.0 Federated Authorization
+    /// §4.3: the resource set is unknown) (`ResourceRegistration.resourcesMissing`).
+    var onResourcesMissing: (@Sendable (String) -> Void)? = nil
 
     func introspect(
         token: String, completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
@@ -139,6 +152,9 @@ struct UMA2Backend: AuthorizationBackend {
             result in
             let mapped = result.map(PermissionTicket.init).mapError(Self.map)
             self.recorder.record(.permissionTicket, started: started, error: mapped.failure)
+            if case .failure(.unexpectedStatus(_, 400, "invalid_resource_id")) = result {
+                self.onResourcesMissing?("permission endpoint: invalid_resource_id")
+            }
             completion(mapped)
         }
     }

@@ -109,18 +109,22 @@ public final class PEPRuntime: @unchecked Sendable {
                         oxdURL: server.oxdURL ?? "", oxdId: server.oxdId ?? "", clientId: server.clientId,
                         clientSecret: server.clientSecret.value, opHost: server.opURL, http: http),
                     controlPlane: controlPlane, tokens: tokens, logger: logger)
-                backends[server.name] = OXDBackend(client: client, recorder: recorder)
-                registrations.append(
-                    ResourceRegistration(server: server, services: services, oxd: client, uma2: nil))
+                let registration = ResourceRegistration(server: server, services: services, oxd: client, uma2: nil)
+                backends[server.name] = OXDBackend(
+                    client: client, recorder: recorder,
+                    onResourcesMissing: { [registration] in registration.resourcesMissing(reason: $0) })
+                registrations.append(registration)
             case .uma2:
                 let client = UMA2Client(
                     configuration: UMA2ClientConfiguration(
                         issuer: server.opURL, clientId: server.clientId, clientSecret: server.clientSecret.value,
                         http: http),
                     controlPlane: controlPlane, tokens: tokens, logger: logger)
-                backends[server.name] = UMA2Backend(client: client, recorder: recorder)
-                registrations.append(
-                    ResourceRegistration(server: server, services: services, oxd: nil, uma2: client))
+                let registration = ResourceRegistration(server: server, services: services, oxd: nil, uma2: client)
+                backends[server.name] = UMA2Backend(
+                    client: client, recorder: recorder,
+                    onResourcesMissing: { [registration] in registration.resourcesMissing(reason: $0) })
+                registrations.append(registration)
             }
         }
 

@@ -26,12 +26,24 @@ final class ResourceIds: Sendable {
             ids[rule][condition] = id
         }
     }
+
+    /// Forgets every id (the authorization server no longer knows them; they are registered again).
+    func clear() {
+        self.ids.withLock { ids in ids = ids.map { [String?](repeating: nil, count: $0.count) } }
+    }
 }
 
 /// Registers the protection documents of every service of one authorization server, in the background, with
 /// retries (1 s doubling to 30 s): oxd `/uma-rs-protect` with `overwrite: true` (Part B §4.3), or one UMA 2.0
 /// resource per condition (§5.3, §5.11) whose ids feed the uma2 decisions. Until it succeeds, `/readyz`
 /// reports `registering` and protected requests fail closed (502).
+///
+/// Self-healing: when the authorization server later answers as if it did not know the resources (an oxd or
+/// authorization server restarted without its state: oxd `/uma-rs-check-access` 400 `invalid_request` "Resource
+/// is not protected…" or `invalid_resource_id`; a UMA 2.0 permission endpoint 400 `invalid_resource_id`), the
+/// backend calls `resourcesMissing(reason:)` and the documents are registered again: at once the first time,
+/// then at most once per `healingInterval`, and never while a registration is running. The request that noticed gets 502 (fail
+/// closed); later ones pass once the registration is back.
 final class ResourceRegistration: @unchecked Sendable {
     let server: AuthorizationServerConfiguration
     private let services: [ServiceConfiguration]
@@ -40,15 +52,24 @@ final class ResourceRegistration: @unchecked Sendable {
     private let ids: [String: ResourceIds]
     private let attempts = Mutex(0)
     private let cancelled = Mutex(false)
+    /// Where `start` reports, kept for the registrations `resourcesMissing` starts.
+    private let reporting = Mutex<(readiness: Readiness, logger: Logger)?>(nil)
+    /// A registration (with its retries) is running; when the last self-healing one started.
+    private let progress = Mutex<(running: Bool, lastHealing: ContinuousClock.Instant?)>((false, nil))
+    /// The least time between two self-healing registrations.
+    let healingInterval: Duration
 
     /// Stops retrying (the configuration generation was replaced).
     func cancel() {
         self.cancelled.withLock { $0 = true }
     }
 
-    init(server: AuthorizationServerConfiguration, services: [ServiceConfiguration], oxd: OXDClient?, uma2: UMA2Client?)
-    {
+    init(
+        server: AuthorizationServerConfiguration, services: [ServiceConfiguration], oxd: OXDClient?, uma2: UMA2Client?,
+        healingInterval: Duration = .seconds(10)
+    ) {
         self.server = server
+        self.healingInterval = healingInterval
         self.services = services
         self.oxd = oxd
         self.uma2 = uma2
@@ -68,8 +89,35 @@ final class ResourceRegistration: @unchecked Sendable {
             readiness.set(check, ok: true, "resources not registered by uma-pep (register_resources: false)")
             return
         }
+        self.reporting.withLock { $0 = (readiness, logger) }
+        self.progress.withLock { $0.running = true }
         readiness.set(check, ok: false, "registering")
         self.attempt(readiness: readiness, check: check, logger: logger)
+    }
+
+    /// The authorization server answered as if it did not know the registered resources (`reason`: the
+    /// operation and error code). Registers them again unless a registration is running, the previous
+    /// self-healing one started less than `healingInterval` ago, uma-pep does not register
+    /// (`register_resources: false`) or `start` was not called. Returns whether a registration started. Any
+    /// thread.
+    @discardableResult
+    func resourcesMissing(reason: String, now: ContinuousClock.Instant = .now) -> Bool {
+        guard self.required, !self.cancelled.withLock({ $0 }), let reporting = self.reporting.withLock({ $0 })
+        else { return false }
+        let begin = self.progress.withLock { progress -> Bool in
+            if progress.running { return false }
+            if let last = progress.lastHealing, now - last < self.healingInterval { return false }
+            progress = (true, now)
+            return true
+        }
+        guard begin else { return false }
+        reporting.logger.warning(
+            "the authorization server does not know the registered resources; registering them again",
+            metadata: ["authorization_server": "\(self.server.name)", "detail": "\(reason)"])
+        if self.uma2 != nil { self.ids.values.forEach { $0.clear() } }
+        self.attempt(
+            readiness: reporting.readiness, check: "authorization_server.\(self.server.name)", logger: reporting.logger)
+        return true
     }
 
     private func attempt(readiness: Readiness, check: String, logger: Logger) {
@@ -77,6 +125,8 @@ final class ResourceRegistration: @unchecked Sendable {
         let done: @Sendable (String?) -> Void = { failure in
             guard !self.cancelled.withLock({ $0 }) else { return }
             guard let failure else {
+                self.attempts.withLock { $0 = 0 }
+                self.progress.withLock { $0.running = false }
                 readiness.set(check, ok: true, "resources registered")
                 logger.info("resources registered", metadata: ["authorization_server": "\(self.server.name)"])
                 return

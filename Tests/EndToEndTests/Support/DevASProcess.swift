@@ -151,6 +151,12 @@ final class DevASProcess: @unchecked Sendable {
         let response = try HTTP.request(port: self.port, "DELETE", "/_dev/fault", host: "127.0.0.1")
         guard response.status == 204 else { throw E2EError.unexpected("DELETE /_dev/fault: \(response.status)") }
     }
+
+    /// Makes the server forget every registered resource (`DELETE /_dev/resources`), as after a restart.
+    func forgetResources() throws {
+        let response = try HTTP.request(port: self.port, "DELETE", "/_dev/resources", host: "127.0.0.1")
+        guard response.status == 204 else { throw E2EError.unexpected("DELETE /_dev/resources: \(response.status)") }
+    }
 }
 
 /// `uma-pep upstream --listen 127.0.0.1:0`: the demo API, whose `/_echo/**` answers with what it received.
