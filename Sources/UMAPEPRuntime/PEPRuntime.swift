@@ -313,6 +313,7 @@ extension ServerLimits {
         self.maxHeadersCount = limits.maxHeadersCount
         self.maxBodyBytes = limits.maxBodyBytes
         self.maxConnectionsPerWorker = limits.maxConnectionsPerWorker
+        self.maxConnectionsPerIP = limits.maxConnectionsPerIP
         self.headerTimeout = limits.headerTimeout
         self.idleTimeout = limits.idleTimeout
         self.drainTimeout = limits.drainTimeout

@@ -87,7 +87,7 @@ extension ConfigLoader {
             node, at: reader.path["limits"], file: reader.file,
             allowed: [
                 "max_header_bytes", "max_headers_count", "max_body_bytes", "max_connections_per_worker",
-                "header_timeout", "idle_timeout", "drain_timeout", "upstream_connect_timeout",
+                "max_connections_per_ip", "header_timeout", "idle_timeout", "drain_timeout", "upstream_connect_timeout",
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
             ])
         return ProxyLimits(
@@ -97,6 +97,8 @@ extension ConfigLoader {
             maxBodyBytes: try limits.byteSize("max_body_bytes", default: defaults.maxBodyBytes, range: 0...(1 << 40)),
             maxConnectionsPerWorker: try limits.int(
                 "max_connections_per_worker", default: defaults.maxConnectionsPerWorker, range: 1...1_000_000),
+            maxConnectionsPerIP: try limits.int(
+                "max_connections_per_ip", default: defaults.maxConnectionsPerIP, range: 0...1_000_000),
             headerTimeout: try limits.duration("header_timeout", default: defaults.headerTimeout),
             idleTimeout: try limits.duration("idle_timeout", default: defaults.idleTimeout),
             drainTimeout: try limits.duration("drain_timeout", default: defaults.drainTimeout, minimum: .zero),

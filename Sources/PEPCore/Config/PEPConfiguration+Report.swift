@@ -94,6 +94,7 @@ extension ProxyLimits {
             ("max_header_bytes", "\(self.maxHeaderBytes)"), ("max_headers_count", "\(self.maxHeadersCount)"),
             ("max_body_bytes", "\(self.maxBodyBytes)"),
             ("max_connections_per_worker", "\(self.maxConnectionsPerWorker)"),
+            ("max_connections_per_ip", "\(self.maxConnectionsPerIP)"),
             ("header_timeout", ConfigDuration.format(self.headerTimeout)),
             ("idle_timeout", ConfigDuration.format(self.idleTimeout)),
             ("drain_timeout", ConfigDuration.format(self.drainTimeout)),

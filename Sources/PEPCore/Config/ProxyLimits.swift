@@ -11,6 +11,9 @@ public struct ProxyLimits: Sendable, Equatable {
     public let maxBodyBytes: Int
     /// Open client connections per worker; beyond it new connections are closed at accept. Default 10 000.
     public let maxConnectionsPerWorker: Int
+    /// Open client connections one client IP address may hold, across workers; `0` = no cap (SECURITY.md case
+    /// 32). Over it a new connection is closed at accept. Default 0.
+    public let maxConnectionsPerIP: Int
     /// Time to receive a complete request head, from the first byte (slowloris bound); then 408 + close.
     /// Default 10 s.
     public let headerTimeout: Duration
@@ -32,7 +35,7 @@ public struct ProxyLimits: Sendable, Equatable {
     /// Creates limits; every parameter defaults to the documented default.
     public init(
         maxHeaderBytes: Int = 16_384, maxHeadersCount: Int = 100, maxBodyBytes: Int = 10_485_760,
-        maxConnectionsPerWorker: Int = 10_000, headerTimeout: Duration = .seconds(10),
+        maxConnectionsPerWorker: Int = 10_000, maxConnectionsPerIP: Int = 0, headerTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60), drainTimeout: Duration = .seconds(10),
         upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
         upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000
@@ -41,6 +44,7 @@ public struct ProxyLimits: Sendable, Equatable {
         self.maxHeadersCount = maxHeadersCount
         self.maxBodyBytes = maxBodyBytes
         self.maxConnectionsPerWorker = maxConnectionsPerWorker
+        self.maxConnectionsPerIP = maxConnectionsPerIP
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.drainTimeout = drainTimeout

@@ -63,10 +63,13 @@ public final class HTTPServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
+        let peerCounter =
+            self.limits.maxConnectionsPerIP > 0
+            ? PeerConnectionCounter(limit: self.limits.maxConnectionsPerIP) : nil
         for index in 0..<self.workerCount {
             var logger = self.logger
             logger[metadataKey: "worker"] = "\(index)"
-            let worker = try Worker(index: index, limits: self.limits, logger: logger)
+            let worker = try Worker(index: index, limits: self.limits, logger: logger, peerCounter: peerCounter)
             worker.accessLog = self.accessLog
             for (specIndex, spec) in self.specs.enumerated() {
                 // Worker 0 resolves port 0; the others share the port it got (SO_REUSEPORT).

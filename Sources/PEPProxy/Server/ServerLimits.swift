@@ -15,6 +15,9 @@ public struct ServerLimits: Sendable, Hashable {
     public var idleTimeout: Duration = .seconds(60)
     /// Concurrent client connections per worker; accepting pauses at the cap. Default 10 000.
     public var maxConnectionsPerWorker: Int = 10_000
+    /// Open client connections one peer IP address may hold across all workers; `0` = no cap. Over it a new
+    /// connection is closed at accept, before any byte is read (SECURITY.md case 32).
+    public var maxConnectionsPerIP: Int = 0
     /// On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut. Default 10 s.
     public var drainTimeout: Duration = .seconds(10)
     /// Upstream TCP connect timeout. Over → `502`. Default 2 s.

@@ -14,6 +14,9 @@ final class Worker: @unchecked Sendable {
     let logger: Logger
     private(set) var listeners: [Listener] = []
     private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
+    /// `limits.maxConnectionsPerIP` across workers (nil = no cap), and the address each connection counts for.
+    private let peerCounter: PeerConnectionCounter?
+    private var peerSlots: [ObjectIdentifier: String] = [:]
     let upstreams: UpstreamPools
     /// The codec limits derived from `limits`.
     let httpLimits: HTTP1Limits
@@ -25,8 +28,9 @@ final class Worker: @unchecked Sendable {
     private var drainTimer: LoopTimer?
     private var onStopped: (@Sendable () -> Void)?
 
-    init(index: Int, limits: ServerLimits, logger: Logger) throws {
+    init(index: Int, limits: ServerLimits, logger: Logger, peerCounter: PeerConnectionCounter? = nil) throws {
         self.index = index
+        self.peerCounter = peerCounter
         self.loop = try EventLoop()
         self.limits = limits
         self.logger = logger
@@ -51,6 +55,16 @@ final class Worker: @unchecked Sendable {
             close(fd)
             return
         }
+        var slot: String?
+        if let counter = self.peerCounter, let host = peer?.host {
+            guard counter.acquire(host) else {
+                close(fd)
+                self.logger.debug(
+                    "connection refused: per-address limit", metadata: ["peer": "\(host)", "limit": "\(counter.limit)"])
+                return
+            }
+            slot = host
+        }
         do {
             let socket = try BufferedSocket(base: self.loop.base, fd: fd, tls: context.tls?.current)
             if socket.isTLS, self.logger.logLevel <= .debug {
@@ -62,11 +76,13 @@ final class Worker: @unchecked Sendable {
             }
             let connection = HTTPServerConnection(worker: self, socket: socket, peer: peer, context: context)
             self.connections[ObjectIdentifier(connection)] = connection
+            if let slot { self.peerSlots[ObjectIdentifier(connection)] = slot }
             if self.connections.count >= self.limits.maxConnectionsPerWorker {
                 self.listeners.forEach { $0.setAccepting(false) }
             }
             connection.start()
         } catch {
+            if let slot { self.peerCounter?.release(slot) }
             self.logger.warning("accept failed", metadata: ["error": "\(error)"])
         }
     }
@@ -74,6 +90,7 @@ final class Worker: @unchecked Sendable {
     /// Called by a connection once it has closed its socket; the object is released after the current callback.
     func connectionClosed(_ connection: HTTPServerConnection) {
         let id = ObjectIdentifier(connection)
+        if let slot = self.peerSlots.removeValue(forKey: id) { self.peerCounter?.release(slot) }
         // The object stays in `connections` until the next loop turn: it may be on the stack (STYLE rule 3).
         self.loop.execute { [self] in
             self.connections.removeValue(forKey: id)

@@ -82,6 +82,38 @@ import Testing
         #expect(late.status == 200)
     }
 
+    /// At `max_connections_per_ip` (SECURITY 32), a further connection from the same address is closed at once,
+    /// across workers, without a response; closing one of them frees a slot.
+    @Test func perAddressCapClosesExtraConnections() throws {
+        var limits = ServerLimits()
+        limits.maxConnectionsPerIP = 2
+        let proxy = try TestProxy(limits: limits, workers: 2)
+        defer { proxy.stop() }
+        let a = try proxy.client()
+        let b = try proxy.client()
+        for (client, path) in [(a, "/a"), (b, "/b")] {
+            client.send("GET \(path) HTTP/1.1\r\nHost: api.test\r\n\r\n")
+            #expect(client.readResponse()?.status == 200)
+        }
+        let refused = try proxy.client()
+        #expect(refused.isClosedByPeer(timeout: 3))
+        #expect(proxy.recorder.requests.count == 2)
+        a.shutdownWrite()
+        _ = a.readAll(timeout: 2)
+        var admitted: RawResponse?
+        for _ in 0..<50 where admitted == nil {
+            // The slot is released when uma-pep has closed `a`; retry briefly until it has.
+            let c = try proxy.client()
+            c.send("GET /c HTTP/1.1\r\nHost: api.test\r\n\r\n")
+            admitted = c.readResponse(timeout: 1)
+            if admitted == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(admitted?.status == 200)
+        // `b` is still open and served: the cap never touches admitted connections.
+        b.send("GET /b2 HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(b.readResponse()?.status == 200)
+    }
+
     /// Graceful shutdown: an in-flight request completes, then the server stops; idle connections close.
     @Test func gracefulDrainFinishesInFlight() throws {
         let upstream = try ScriptedUpstream { _ in
