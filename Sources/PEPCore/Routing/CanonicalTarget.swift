@@ -6,7 +6,8 @@
 ///    accepted only when its authority equals the Host header (ASCII case-insensitive) and reduces to its path;
 ///    `*` only for OPTIONS. A `#` anywhere rejects.
 /// 2. Path and query split at the first `?`. The query is kept verbatim, is never matched, and only has to be
-///    visible ASCII.
+///    visible ASCII without a `_method` parameter (name compared after `%XX` decoding, ASCII case-insensitive;
+///    `&` and `;` separate parameters): method overrides are refused (SECURITY 35).
 /// 3. In the path: `%XX` of an unreserved character (RFC 3986 §2.3) is decoded (`%2e` → `.`, `%61` → `a`); every
 ///    other `%XX` is kept with upper-case hex (`%3f` → `%3F`); `%2F`, `%5C` reject unless `encodedSlashes` is
 ///    `.keep` (then kept opaque, never a separator); `%00` and any encoded control byte reject; malformed `%`
@@ -117,6 +118,7 @@ public struct CanonicalTarget: Sendable, Hashable {
         if queryStart < target.count {
             let bytes = UnsafeRawBufferPointer(rebasing: target[(queryStart + 1)...])
             for byte in bytes where byte <= 0x20 || byte >= 0x7F { throw .invalidQueryCharacter }
+            if Self.hasMethodOverride(bytes) { throw .methodOverrideQuery }
             query = String(decoding: bytes, as: UTF8.self)
         }
         let path = try Self.canonicalPath(
@@ -160,5 +162,51 @@ public struct CanonicalTarget: Sendable, Hashable {
     @inline(__always)
     static func lowercased(_ byte: UInt8) -> UInt8 {
         (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) ? byte | 0x20 : byte
+    }
+
+    /// Whether a query (bytes after `?`) has a parameter whose name, `%XX`-decoded and lower-cased, is `_method`.
+    /// Parameters are separated by `&` or `;`; the name ends at `=` or at the parameter's end.
+    static func hasMethodOverride(_ query: UnsafeRawBufferPointer) -> Bool {
+        var start = 0
+        while start <= query.count {
+            var end = start
+            while end < query.count, query[end] != UInt8(ascii: "&"), query[end] != UInt8(ascii: ";") { end += 1 }
+            var nameEnd = start
+            while nameEnd < end, query[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
+            if Self.decodedNameIsMethod(query, start..<nameEnd) { return true }
+            start = end + 1
+        }
+        return false
+    }
+
+    /// Compares `bytes[range]`, `%XX`-decoded and ASCII lower-cased, with `_method`.
+    private static func decodedNameIsMethod(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        let name: StaticString = "_method"
+        var matched = 0
+        var index = range.lowerBound
+        while index < range.upperBound {
+            var byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: "%"), index + 1 < range.upperBound,
+                let high = Self.hexDigit(bytes[index]), let low = Self.hexDigit(bytes[index + 1])
+            {
+                byte = high << 4 | low
+                index += 2
+            }
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte |= 0x20 }
+            guard matched < name.utf8CodeUnitCount, byte == name.utf8Start[matched] else { return false }
+            matched += 1
+        }
+        return matched == name.utf8CodeUnitCount
+    }
+
+    /// The value of one hexadecimal digit, or nil.
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

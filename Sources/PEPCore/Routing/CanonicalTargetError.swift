@@ -28,6 +28,9 @@ public enum CanonicalTargetError: Error, Sendable, Hashable {
     case encodedControl
     /// `;` path parameters, raw or `%3B`, while `PathParameters.reject` is in force (SPEC A5).
     case pathParameters
+    /// A `_method` query parameter (any case, percent-encoded or not): frameworks that honour it (Rails, Laravel,
+    /// Express `method-override`) would run another method than the one authorized (SECURITY 35).
+    case methodOverrideQuery
 
     /// The stable machine string for logs, stats and tests.
     public var detail: String {
@@ -45,6 +48,7 @@ public enum CanonicalTargetError: Error, Sendable, Hashable {
         case .encodedNul: "path.encoded_nul"
         case .encodedControl: "path.encoded_control"
         case .pathParameters: "path.parameters"
+        case .methodOverrideQuery: "query.method_override"
         }
     }
 

@@ -115,6 +115,14 @@ struct RejectedTarget: Sendable, CustomTestStringConvertible {
         .init(target: "/a\tb", error: .invalidCharacter),
         .init(target: "/caf\u{E9}", error: .invalidCharacter),
         .init(target: "/a?b c", error: .invalidQueryCharacter),
+        // SECURITY 35: a method override in the query, in any spelling.
+        .init(target: "/photos/1?_method=DELETE", error: .methodOverrideQuery),
+        .init(target: "/photos/1?a=1&_METHOD=delete", error: .methodOverrideQuery),
+        .init(target: "/photos/1?a=1;_Method=PUT", error: .methodOverrideQuery),
+        .init(target: "/photos/1?%5Fmethod=DELETE", error: .methodOverrideQuery),
+        .init(target: "/photos/1?%5f%6D%65thod=DELETE", error: .methodOverrideQuery),
+        .init(target: "/photos/1?_method", error: .methodOverrideQuery),
+        .init(target: "/photos/1?x=1&_method=", error: .methodOverrideQuery),
         .init(target: "admin/users", error: .notOriginForm),
         .init(target: "", error: .notOriginForm),
         .init(target: "api.test:443", error: .notOriginForm),
@@ -193,6 +201,16 @@ struct RejectedTarget: Sendable, CustomTestStringConvertible {
         #expect(odd.requestTarget == "/a?%2F..%00?x=%zz")
         #expect(try Self.canonical("/a?") == CanonicalTarget(path: "/a", query: ""))
         #expect(try Self.canonical("/a").query == nil)
+    }
+
+    /// Names that only look like `_method` are ordinary parameters: kept verbatim (SECURITY 35 refuses only the
+    /// override itself).
+    @Test(arguments: [
+        "method=DELETE", "_methods=x", "x_method=1", "a=_method", "q=1&next=_method%3DDELETE", "%5Fmethod2=x",
+        "_metho=1", "%zz_method=1", "_method%=1", "%",
+    ])
+    func keepsLookalikeParameters(query: String) throws {
+        #expect(try Self.canonical("/photos/1?\(query)").query == query)
     }
 
     /// Absolute-form is accepted only for the Host's own authority and reduces to its path (SPEC A5).

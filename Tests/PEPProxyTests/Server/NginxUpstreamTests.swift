@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PEPProxy
 
 /// A private nginx (when installed; `scripts/install-deps` installs it) as the upstream: the proxy against a

@@ -89,6 +89,12 @@ import Testing
         .init(label: "35 lower-case method", raw: "gET /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
         .init(label: "35 TRACE", raw: "TRACE /admin/users HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 405),
         .init(label: "35 CONNECT", raw: "CONNECT api.test:443 HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 405),
+        .init(
+            label: "35 query override", raw: "POST /photos/1?_method=DELETE HTTP/1.1\r\nHost: api.test\r\n\r\n",
+            status: 400),
+        .init(
+            label: "35 encoded query override",
+            raw: "POST /photos/1?a=1&%5FMETHOD=DELETE HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
         // Further classes: Upgrade, absolute-form for another host, Connection: Content-Length.
         .init(
             label: "h2c upgrade",
