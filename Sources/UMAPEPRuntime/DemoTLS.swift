@@ -44,6 +44,7 @@ struct DemoTLS {
             cache: configuration.cache, consumers: configuration.consumers,
             consumerMapping: configuration.consumerMapping, trustedProxies: configuration.trustedProxies,
             trustRequestId: configuration.trustRequestId, pathParams: configuration.pathParams,
+            encodedSlashes: configuration.encodedSlashes, foldCase: configuration.foldCase,
             services: configuration.services.map { service in
                 guard service.upstream.scheme == .https else { return service }
                 return ServiceConfiguration(

@@ -186,6 +186,8 @@ public final class PEPRuntime: @unchecked Sendable {
         options.trustedProxies = configuration.trustedProxies
         options.trustRequestId = configuration.trustRequestId
         options.canonical.pathParameters = configuration.pathParams == .keep ? .keep : .reject
+        options.canonical.encodedSlashes = configuration.encodedSlashes == .keep ? .keep : .reject
+        options.canonical.foldCase = configuration.foldCase
         let engine = ProxyEngine(
             services: proxyServices, routes: routes, options: options, authorizer: driver,
             observer: MetricsObserver(metrics: metrics, configuration: configuration))

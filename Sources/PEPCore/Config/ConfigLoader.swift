@@ -9,7 +9,7 @@ public enum ConfigLoader {
     /// The top-level fields, in the order they are checked.
     static let topLevelFields = [
         "listen", "admin", "workers", "limits", "authorization_servers", "cache", "consumers", "consumer_mapping",
-        "trusted_proxies", "trust_request_id", "path_params", "services",
+        "trusted_proxies", "trust_request_id", "path_params", "encoded_slashes", "fold_case", "services",
     ]
 
     /// Loads a configuration.
@@ -47,12 +47,14 @@ public enum ConfigLoader {
         let trustedProxies = try Self.loadTrustedProxies(reader)
         let trustRequestId = try reader.bool("trust_request_id", default: false)
         let pathParams = try reader.enumeration("path_params", default: PathParamsMode.reject)
+        let encodedSlashes = try reader.enumeration("encoded_slashes", default: EncodedSlashesMode.reject)
+        let foldCase = try reader.bool("fold_case", default: false)
         let services = try Self.loadServices(reader, authorizationServers: authorizationServers)
         return PEPConfiguration(
             sourceFile: fileName, listeners: listeners, admin: admin, workerCount: workerCount, limits: limits,
             authorizationServers: authorizationServers, cache: cache, consumers: consumers,
             consumerMapping: consumerMapping, trustedProxies: trustedProxies, trustRequestId: trustRequestId,
-            pathParams: pathParams, services: services)
+            pathParams: pathParams, encodedSlashes: encodedSlashes, foldCase: foldCase, services: services)
     }
 
     /// Parses the text: strict JSON when it starts with `{` (falling back to YAML, which is a superset), else

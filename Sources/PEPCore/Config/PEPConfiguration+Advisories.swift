@@ -17,8 +17,23 @@ extension PEPConfiguration {
     ///   method, for which oxd has no resource registered (the resource was registered for `?`): oxd answers
     ///   400 and the request gets 502 (SPEC Part B §2.4, "Methods"). `uma2` mode checks permissions by
     ///   resource id and is not affected.
+    /// - with `fold_case: true`, a rule path whose literal segments have upper-case letters: request paths are
+    ///   lower-cased before matching, so the rule never matches (`{regex}` segments are not checked).
     public var advisories: [ConfigAdvisory] {
         var advisories: [ConfigAdvisory] = []
+        if self.foldCase {
+            for (serviceIndex, service) in self.services.enumerated() {
+                for (ruleIndex, rule) in service.protectionDocument.rules.enumerated()
+                where Self.hasUppercaseLiteral(rule.path) {
+                    advisories.append(
+                        ConfigAdvisory(
+                            fieldPath: "services[\(serviceIndex)].uma_scope_expression[\(ruleIndex)].path",
+                            message:
+                                "fold_case is on, so request paths are lower-cased before matching: this rule's "
+                                + "upper-case letters never match. Write the path in lower case."))
+                }
+            }
+        }
         for (serviceIndex, service) in self.services.enumerated() {
             let server = self.authorizationServers.first { $0.name == service.authorizationServer }
             guard server?.mode == .oxd else { continue }
@@ -38,5 +53,12 @@ extension PEPConfiguration {
             }
         }
         return advisories
+    }
+
+    /// Whether a rule path has an ASCII upper-case letter outside `{regex}` segments.
+    static func hasUppercaseLiteral(_ path: String) -> Bool {
+        path.split(separator: "/").contains { segment in
+            !segment.hasPrefix("{") && segment.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+        }
     }
 }

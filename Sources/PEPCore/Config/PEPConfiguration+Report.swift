@@ -28,7 +28,9 @@ extension PEPConfiguration {
         lines.append("Consumers: \(self.consumers.count) (consumer_mapping \(self.consumerMapping))")
         let proxies = self.trustedProxies.map(\.description).joined(separator: ", ")
         lines.append("Trusted proxies: \(proxies.isEmpty ? "none" : proxies)")
-        lines.append("Path parameters: \(self.pathParams.rawValue); trust_request_id \(self.trustRequestId)")
+        lines.append(
+            "Paths: path_params \(self.pathParams.rawValue), encoded_slashes \(self.encodedSlashes.rawValue), "
+                + "fold_case \(self.foldCase); trust_request_id \(self.trustRequestId)")
         lines.append("")
         lines.append("Authorization servers:")
         for server in self.authorizationServers {

@@ -29,6 +29,11 @@ public struct PEPConfiguration: Sendable, Equatable {
     public let trustRequestId: Bool
     /// `path_params`: what to do with `;` path parameters (SPEC A5). Default `.reject`.
     public let pathParams: PathParamsMode
+    /// `encoded_slashes`: what to do with `%2F` / `%5C` in a path (SPEC A5, SECURITY 2). Default `.reject`.
+    public let encodedSlashes: EncodedSlashesMode
+    /// `fold_case`: lower-case request paths before matching and forwarding, for case-insensitive upstreams
+    /// (SECURITY 7). Default `false`.
+    public let foldCase: Bool
     /// The services, in file order (names and host patterns unique).
     public let services: [ServiceConfiguration]
 
@@ -38,7 +43,8 @@ public struct PEPConfiguration: Sendable, Equatable {
         sourceFile: String, listeners: [ListenerConfiguration], admin: AdminConfiguration, workerCount: Int,
         limits: ProxyLimits, authorizationServers: [AuthorizationServerConfiguration], cache: CacheSettings,
         consumers: [Consumer], consumerMapping: Bool, trustedProxies: [CIDRRange], trustRequestId: Bool,
-        pathParams: PathParamsMode, services: [ServiceConfiguration]
+        pathParams: PathParamsMode, encodedSlashes: EncodedSlashesMode = .reject, foldCase: Bool = false,
+        services: [ServiceConfiguration]
     ) {
         self.sourceFile = sourceFile
         self.listeners = listeners
@@ -52,6 +58,8 @@ public struct PEPConfiguration: Sendable, Equatable {
         self.trustedProxies = trustedProxies
         self.trustRequestId = trustRequestId
         self.pathParams = pathParams
+        self.encodedSlashes = encodedSlashes
+        self.foldCase = foldCase
         self.services = services
     }
 
@@ -127,6 +135,14 @@ public enum PathParamsMode: String, Sendable, Equatable, CaseIterable {
     /// A `;` in the path is answered with 400 (default).
     case reject
     /// `;` is an ordinary path character for matching and forwarding.
+    case keep
+}
+
+/// `encoded_slashes` (SPEC A5, SECURITY 2).
+public enum EncodedSlashesMode: String, Sendable, Equatable, CaseIterable {
+    /// `%2F` or `%5C` in a path is answered with 400 (default).
+    case reject
+    /// They stay encoded and opaque for matching and forwarding: never a segment separator.
     case keep
 }
 

@@ -40,4 +40,28 @@ import Testing
         #expect(config.authorizationServers.first?.mode == .uma2)
         #expect(config.advisories.isEmpty)
     }
+
+    /// `fold_case` and `encoded_slashes` load; with `fold_case`, an upper-case literal segment is reported
+    /// (it could never match), a `{regex}` segment is not.
+    @Test func foldCaseReportsUpperCaseRules() throws {
+        let document = """
+                  - path: /Admin/??
+                    conditions:
+                      - httpMethods: [GET]
+                        scopes: [read]
+                  - path: /reports/{[A-Z]+}
+                    conditions:
+                      - httpMethods: [GET]
+                        scopes: [read]
+            """
+        let folded = try ConfigTestSupport.load(
+            ConfigTestSupport.config(document: document, topExtra: "fold_case: true\nencoded_slashes: keep"))
+        #expect(folded.foldCase)
+        #expect(folded.encodedSlashes == .keep)
+        #expect(folded.advisories.map(\.fieldPath) == ["services[0].uma_scope_expression[0].path"])
+        let plain = try ConfigTestSupport.load(ConfigTestSupport.config(document: document))
+        #expect(!plain.foldCase && plain.encodedSlashes == .reject)
+        #expect(plain.advisories.isEmpty)
+        #expect(ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "encoded_slashes: decode")) != nil)
+    }
 }
