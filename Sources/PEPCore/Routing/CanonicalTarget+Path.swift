@@ -78,8 +78,8 @@ private struct PathWriter {
     ) throws(CanonicalTargetError) -> Int {
         let byte = path[index]
         if byte == UInt8(ascii: "%") {
-            guard index + 2 < path.count, let high = Self.hexValue(path[index + 1]),
-                let low = Self.hexValue(path[index + 2])
+            guard index + 2 < path.count, let high = CanonicalTarget.hexDigit(path[index + 1]),
+                let low = CanonicalTarget.hexDigit(path[index + 2])
             else { throw .malformedPercent }
             try self.writeEncoded(high << 4 | low)
             return index + 3
@@ -151,15 +151,6 @@ private struct PathWriter {
             UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"):
             true
         default: Self.isUnreserved(byte)
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }

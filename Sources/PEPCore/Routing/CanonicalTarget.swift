@@ -200,8 +200,8 @@ public struct CanonicalTarget: Sendable, Hashable {
         return matched == name.utf8CodeUnitCount
     }
 
-    /// The value of one hexadecimal digit, or nil.
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+    /// The value of one hexadecimal digit, or nil (path and query decoding).
+    static func hexDigit(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
