@@ -70,9 +70,13 @@ public final class PEPRuntime: @unchecked Sendable {
                 address: try SocketAddress(
                     host: configuration.admin.listen.host.description, port: Int(configuration.admin.listen.port)),
                 role: .local(admin), name: "admin"))
+        let metrics = self.metrics
         self.server = HTTPServer(
             listeners: listeners, workers: configuration.workerCount, limits: ServerLimits(configuration.limits),
-            logger: logger, accessLog: accessLog)
+            logger: logger, accessLog: accessLog,
+            proxyConnections: ConnectionTally { opened in
+                if opened { metrics.downstreamConnectionOpened() } else { metrics.downstreamConnectionClosed() }
+            })
     }
 
     /// One configuration generation: the proxy engine (services, routes, enforcement driver with fresh caches)
@@ -318,6 +322,7 @@ extension ServerLimits {
         self.maxConnectionsPerIP = limits.maxConnectionsPerIP
         self.headerTimeout = limits.headerTimeout
         self.idleTimeout = limits.idleTimeout
+        self.sendTimeout = limits.sendTimeout
         self.drainTimeout = limits.drainTimeout
         self.upstreamConnectTimeout = limits.upstreamConnectTimeout
         self.upstreamReadTimeout = limits.upstreamReadTimeout

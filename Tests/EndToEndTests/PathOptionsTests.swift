@@ -27,11 +27,15 @@ extension EndToEnd {
                 let kept = try E2EEnvironment(config: Fixture.config(extra: "encoded_slashes: keep"))
                 let token = try kept.devAS.mintToken([Fixture.view])
                 _ = try kept.send("GET", "/photos/a%2fb", token: token)
-                let log = kept.pep.diagnostics(lines: 400)
-                #expect(log.contains("decision=pep.granted method=GET path=/photos/a%2Fb"), "\(log)")
+                // The access line is written as the exchange ends: wait for it.
+                let line = "decision=pep.granted method=GET path=/photos/a%2Fb"
+                #expect(ResourceHealing.eventually(5) { kept.pep.diagnostics(lines: 400).contains(line) })
                 let plain = try E2EEnvironment(config: Fixture.config())
                 #expect(try plain.send("GET", "/photos/a%2Fb").status == 400)
-                #expect(plain.pep.diagnostics(lines: 400).contains("decision=path.encoded_slash"))
+                #expect(
+                    ResourceHealing.eventually(5) {
+                        plain.pep.diagnostics(lines: 400).contains("decision=path.encoded_slash")
+                    })
                 #expect(try plain.devAS.calls().isEmpty)
             }
         }

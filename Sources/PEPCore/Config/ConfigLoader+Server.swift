@@ -87,7 +87,8 @@ extension ConfigLoader {
             node, at: reader.path["limits"], file: reader.file,
             allowed: [
                 "max_header_bytes", "max_headers_count", "max_body_bytes", "max_connections_per_worker",
-                "max_connections_per_ip", "header_timeout", "idle_timeout", "drain_timeout", "upstream_connect_timeout",
+                "max_connections_per_ip", "header_timeout", "send_timeout", "idle_timeout", "drain_timeout",
+                "upstream_connect_timeout",
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
             ])
         return ProxyLimits(
@@ -101,6 +102,7 @@ extension ConfigLoader {
                 "max_connections_per_ip", default: defaults.maxConnectionsPerIP, range: 0...1_000_000),
             headerTimeout: try limits.duration("header_timeout", default: defaults.headerTimeout),
             idleTimeout: try limits.duration("idle_timeout", default: defaults.idleTimeout),
+            sendTimeout: try limits.duration("send_timeout", default: defaults.sendTimeout),
             drainTimeout: try limits.duration("drain_timeout", default: defaults.drainTimeout, minimum: .zero),
             upstreamConnectTimeout: try limits.duration(
                 "upstream_connect_timeout", default: defaults.upstreamConnectTimeout),

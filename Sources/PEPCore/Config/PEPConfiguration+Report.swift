@@ -99,6 +99,7 @@ extension ProxyLimits {
             ("max_connections_per_ip", "\(self.maxConnectionsPerIP)"),
             ("header_timeout", ConfigDuration.format(self.headerTimeout)),
             ("idle_timeout", ConfigDuration.format(self.idleTimeout)),
+            ("send_timeout", ConfigDuration.format(self.sendTimeout)),
             ("drain_timeout", ConfigDuration.format(self.drainTimeout)),
             ("upstream_connect_timeout", ConfigDuration.format(self.upstreamConnectTimeout)),
             ("upstream_read_timeout", ConfigDuration.format(self.upstreamReadTimeout)),

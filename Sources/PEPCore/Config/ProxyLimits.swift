@@ -19,6 +19,9 @@ public struct ProxyLimits: Sendable, Equatable {
     public let headerTimeout: Duration
     /// Keep-alive idle time between requests before the connection is closed. Default 60 s.
     public let idleTimeout: Duration
+    /// Longest time a client may go without accepting any queued response byte; then the connection (and its
+    /// upstream connection) is cut. Default 60 s.
+    public let sendTimeout: Duration
     /// On shutdown or reload, time given to in-flight requests before connections are closed. Default 10 s.
     public let drainTimeout: Duration
     /// Time to connect (and finish TLS) to the upstream; then 502. Default 2 s.
@@ -36,7 +39,8 @@ public struct ProxyLimits: Sendable, Equatable {
     public init(
         maxHeaderBytes: Int = 16_384, maxHeadersCount: Int = 100, maxBodyBytes: Int = 10_485_760,
         maxConnectionsPerWorker: Int = 10_000, maxConnectionsPerIP: Int = 0, headerTimeout: Duration = .seconds(10),
-        idleTimeout: Duration = .seconds(60), drainTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60), sendTimeout: Duration = .seconds(60),
+        drainTimeout: Duration = .seconds(10),
         upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
         upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000
     ) {
@@ -47,6 +51,7 @@ public struct ProxyLimits: Sendable, Equatable {
         self.maxConnectionsPerIP = maxConnectionsPerIP
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.sendTimeout = sendTimeout
         self.drainTimeout = drainTimeout
         self.upstreamConnectTimeout = upstreamConnectTimeout
         self.upstreamReadTimeout = upstreamReadTimeout

@@ -35,6 +35,7 @@ final class BufferedSocket {
     /// What happened on the socket.
     enum Event: Equatable {
         case connected
+        /// The peer closed its sending side; writing may go on (plain sockets only: see `handleEvent`).
         case eof
         case error(Int32)
         case readTimeout
@@ -49,6 +50,9 @@ final class BufferedSocket {
     private var tlsHandshakeDone = false
     /// Plain and connected: bytes may go straight to the fd while the output buffer is empty.
     private var directWrites = false
+    /// The send timeout: the longest the output may wait without any byte accepted by the peer before
+    /// `.writeTimeout` is reported. Applied by every `setTimeouts` call whose `write` is nil. Nil = none.
+    var sendTimeout: Duration?
     /// Bytes `writeDeferred` held back: they leave with the next `write`, `moveInput` into this socket or
     /// `flushDeferred`, in one system call with what follows them.
     private var deferred: [UInt8] = []
@@ -344,9 +348,11 @@ final class BufferedSocket {
         bufferevent_setwatermark(bev, CLibevent_EV_WRITE(), bytes, 0)
     }
 
-    /// Sets read and write inactivity timeouts; `nil` disables one. libevent restarts them on each I/O.
+    /// Sets read and write inactivity timeouts; `nil` disables the read one, and makes the write one
+    /// `sendTimeout`. libevent restarts them on each I/O; the write timeout only runs while output is queued.
     func setTimeouts(read: Duration?, write: Duration?) {
         guard let bev = self.bev else { return }
+        let write = write ?? self.sendTimeout
         var r = timeval(read ?? .zero)
         var w = timeval(write ?? .zero)
         withUnsafePointer(to: &r) { rp in
@@ -373,7 +379,10 @@ final class BufferedSocket {
         } else if flags & Int32(BEV_EVENT_TIMEOUT) != 0 {
             event = flags & Int32(BEV_EVENT_READING) != 0 ? .readTimeout : .writeTimeout
         } else if flags & Int32(BEV_EVENT_EOF) != 0 {
-            event = .eof
+            // An OpenSSL bufferevent stops writing as well as reading when the peer closes (its `conn_closed`),
+            // so a TLS client's close cannot be a half-close: queued output would never leave. Report it as the
+            // end of the connection.
+            event = self.tlsServer != nil ? .error(0) : .eof
         } else {
             let code = errno
             if self.isTLS { self.recordTLSFailure() }

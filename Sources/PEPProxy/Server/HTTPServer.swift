@@ -36,6 +36,8 @@ public final class HTTPServer: @unchecked Sendable {
     private let logger: Logger
     private let accessLog: Bool
     private var workers: [Worker] = []
+    /// Open connections on the proxy listeners, across workers.
+    public let proxyConnections: ConnectionTally
     private var threads: [Thread] = []
     private let stopped = Mutex<Int>(0)
     private let stoppedCondition = NSCondition()
@@ -45,9 +47,12 @@ public final class HTTPServer: @unchecked Sendable {
     /// - Parameters:
     ///   - workers: worker threads, ≥ 1 (config `workers`; default = cores).
     ///   - accessLog: write one `access` line per proxied request at `info` (Kong's log phase). Default true.
+    ///   - proxyConnections: counts the open connections of proxy listeners (and reports each change).
     public init(
-        listeners: [ListenerSpec], workers: Int, limits: ServerLimits, logger: Logger, accessLog: Bool = true
+        listeners: [ListenerSpec], workers: Int, limits: ServerLimits, logger: Logger, accessLog: Bool = true,
+        proxyConnections: ConnectionTally = ConnectionTally()
     ) {
+        self.proxyConnections = proxyConnections
         self.accessLog = accessLog
         self.specs = listeners
         self.tlsSlots = listeners.map { spec in spec.tls.map { TLSContextSlot($0) } }
@@ -69,7 +74,9 @@ public final class HTTPServer: @unchecked Sendable {
         for index in 0..<self.workerCount {
             var logger = self.logger
             logger[metadataKey: "worker"] = "\(index)"
-            let worker = try Worker(index: index, limits: self.limits, logger: logger, peerCounter: peerCounter)
+            let worker = try Worker(
+                index: index, limits: self.limits, logger: logger, peerCounter: peerCounter,
+                tally: self.proxyConnections)
             worker.accessLog = self.accessLog
             for (specIndex, spec) in self.specs.enumerated() {
                 // Worker 0 resolves port 0; the others share the port it got (SO_REUSEPORT).

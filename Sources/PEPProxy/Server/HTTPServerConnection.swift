@@ -89,7 +89,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             // Half-closed after a complete request: answer, then close.
             self.peerClosed = true
         case .writing where event == .eof:
-            self.state = .writing(closeAfter: true)
+            // Answer pipelined requests still in the buffer first (startNextRequest closes when none is left).
+            self.peerClosed = true
         case .readingHead where event == .eof && socket.inputLength > 0 && !self.peerClosed:
             // Bytes may hold complete pipelined requests; serve them, then close.
             self.peerClosed = true
@@ -117,6 +118,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
 
     /// The client half-closed: finish what it asked for, then close instead of keeping alive.
     private var peerClosed = false
+    /// The request being answered is HTTP/1.0 (its keep-alive must be confirmed in the response).
+    private var requestIsHTTP10 = false
 
     // MARK: request heads
 
@@ -140,6 +143,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             self.timer?.cancel()
             self.headStarted = false
             self.requestCount += 1
+            self.requestIsHTTP10 = head.version == .http10
             // Reading stays on: bytes that arrive while the request is served pause it then (`socketReadable`,
             // `ProxyExchange.clientReadable`), and an early close or reset is seen at once.
             self.dispatch(head)
@@ -224,8 +228,10 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// Writes a whole response and, once written, closes or reads the next request.
     func respond(_ response: HTTPResponseMessage, keepAlive: Bool, isHead: Bool = false) {
         guard case .closed = self.state else {
-            let close = !keepAlive || self.draining || self.peerClosed
-            let bytes = ResponseSerializer.serialize(response, close: close, omitBody: isHead)
+            // After a half-close, pipelined requests still in the buffer are answered before closing.
+            let close = !keepAlive || self.draining || (self.peerClosed && self.socket.inputLength == 0)
+            let bytes = ResponseSerializer.serialize(
+                response, close: close, omitBody: isHead, keepAliveHeader: self.requestIsHTTP10)
             self.state = .writing(closeAfter: close)
             self.socket.write(bytes)
             if self.socket.outputLength == 0 { self.socketWritable(self.socket) }
@@ -258,14 +264,22 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// Called by a finished `ProxyExchange`: continue with the next request or close.
     func exchangeFinished(keepAlive: Bool) {
         guard case .proxying = self.state else { return }
-        if keepAlive && !self.draining && !self.peerClosed {
+        if keepAlive && !self.draining {
             self.startNextRequest()
         } else {
             self.closeAfterFlush()
         }
     }
 
+    /// The client closed its sending side while a request was being served (plain sockets only): answer it and
+    /// whatever complete requests it pipelined before closing, then close.
+    func peerHalfClosed() {
+        self.peerClosed = true
+    }
+
     private func startNextRequest() {
+        // Half-closed and nothing left to read: nothing more can come.
+        if self.peerClosed && self.socket.inputLength == 0 { return self.closeAfterFlush() }
         self.state = .readingHead
         self.socket.setTimeouts(read: nil, write: nil)
         self.socket.setReading(true)

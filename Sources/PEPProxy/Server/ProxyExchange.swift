@@ -168,7 +168,10 @@ final class ProxyExchange: BufferedSocketDelegate {
             upstreamVersion10: self.head.version == .http10)
         upstream.socket.write(RequestForwarder.build(input))
         self.requestHeadSent = true
-        upstream.socket.setTimeouts(read: self.worker.limits.upstreamReadTimeout, write: nil)
+        // The response wait starts when the whole request is out: a client that stalls its body is the client's
+        // timeout (408), not the upstream's (504). Until then a stalled upstream is its send timeout.
+        upstream.socket.setTimeouts(
+            read: self.requestBody.isDone ? self.worker.limits.upstreamReadTimeout : nil, write: nil)
         upstream.socket.setReading(true)
         if self.head.expectsContinue, !self.requestBody.isDone {
             self.client.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -232,6 +235,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         if self.requestBody.isDone {
             self.client.setReading(false)
             self.client.setTimeouts(read: nil, write: nil)
+            upstream.socket.setTimeouts(read: self.worker.limits.upstreamReadTimeout, write: nil)
         } else if upstream.socket.outputLength > Self.highWatermark {
             self.client.setReading(false)
             upstream.socket.setWriteLowWatermark(Self.lowWatermark)
@@ -357,7 +361,9 @@ final class ProxyExchange: BufferedSocketDelegate {
         let closeClient = !self.keepAlive || body.isUntilClose || self.worker.draining
         if closeClient { self.keepAlive = false }
         // The head leaves with the first body bytes (relayResponseBody follows at once and flushes it).
-        self.client.writeDeferred(ResponseForwarder.build(response, closeClient: closeClient))
+        self.client.writeDeferred(
+            ResponseForwarder.build(
+                response, closeClient: closeClient, keepAliveHeader: self.head.version == .http10))
     }
 
     private func relayResponseBody() {
@@ -387,13 +393,19 @@ final class ProxyExchange: BufferedSocketDelegate {
     }
 
     func clientEvent(_ event: BufferedSocket.Event) {
-        // A client that half-closes after a complete request (`printf … | nc`) still gets its response; the
-        // connection closes after it.
+        // A client that half-closes after a complete request (`printf … | nc`) still gets its response, and
+        // so do requests it pipelined before closing; the connection closes after the last of them.
         if event == .eof, self.requestBody.isDone, !self.finished {
-            self.keepAlive = false
+            self.connection.peerHalfClosed()
             return
         }
-        // The client went away (or timed out sending its body): drop the upstream connection, never reuse it.
+        // The client stopped sending its body before any response byte: 408, and the upstream connection (which
+        // holds a partial request) is dropped.
+        if event == .readTimeout, !self.requestBody.isDone, self.responseBody == nil, !self.finished {
+            self.decisionDetail = "http1.body_timeout"
+            return self.failMidway(clientStatus: 408)
+        }
+        // The client went away (or stopped reading): drop the upstream connection, never reuse it.
         self.abort()
         self.connection.close()
     }

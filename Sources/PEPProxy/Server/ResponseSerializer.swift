@@ -5,7 +5,9 @@ enum ResponseSerializer {
     ///
     /// - Parameters:
     ///   - omitBody: HEAD responses keep `Content-Length` but carry no body (RFC 9110 §9.3.2).
-    static func serialize(_ response: HTTPResponseMessage, close: Bool, omitBody: Bool = false) -> [UInt8] {
+    static func serialize(
+        _ response: HTTPResponseMessage, close: Bool, omitBody: Bool = false, keepAliveHeader: Bool = false
+    ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128 + response.body.count + response.headers.count * 32)
         Self.appendStatusLine(response.status, to: &out)
@@ -27,7 +29,11 @@ enum ResponseSerializer {
         if !bodiless {
             out.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
         }
-        if close { out.append(contentsOf: "Connection: close\r\n".utf8) }
+        if close {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if keepAliveHeader {
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
         out.append(contentsOf: [0x0D, 0x0A])
         if !omitBody && !bodiless { out.append(contentsOf: response.body) }
         return out

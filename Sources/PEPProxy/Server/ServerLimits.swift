@@ -13,6 +13,10 @@ public struct ServerLimits: Sendable, Hashable {
     public var headerTimeout: Duration = .seconds(10)
     /// Keep-alive idle time between requests; the connection is closed silently after it. Default 60 s.
     public var idleTimeout: Duration = .seconds(60)
+    /// The longest a client may go without accepting any queued response byte before its connection is cut
+    /// (nginx's `send_timeout`): a client that stops reading cannot hold its connection and its upstream
+    /// connection forever.
+    public var sendTimeout: Duration = .seconds(60)
     /// Concurrent client connections per worker; accepting pauses at the cap. Default 10 000.
     public var maxConnectionsPerWorker: Int = 10_000
     /// Open client connections one peer IP address may hold across all workers; `0` = no cap. Over it a new

@@ -17,6 +17,9 @@ final class Worker: @unchecked Sendable {
     /// `limits.maxConnectionsPerIP` across workers (nil = no cap), and the address each connection counts for.
     private let peerCounter: PeerConnectionCounter?
     private var peerSlots: [ObjectIdentifier: String] = [:]
+    /// Counts the connections of proxy listeners (`HTTPServer.proxyConnections`); the ids it counts.
+    private let tally: ConnectionTally?
+    private var tallied: Set<ObjectIdentifier> = []
     let upstreams: UpstreamPools
     /// The codec limits derived from `limits`.
     let httpLimits: HTTP1Limits
@@ -28,9 +31,13 @@ final class Worker: @unchecked Sendable {
     private var drainTimer: LoopTimer?
     private var onStopped: (@Sendable () -> Void)?
 
-    init(index: Int, limits: ServerLimits, logger: Logger, peerCounter: PeerConnectionCounter? = nil) throws {
+    init(
+        index: Int, limits: ServerLimits, logger: Logger, peerCounter: PeerConnectionCounter? = nil,
+        tally: ConnectionTally? = nil
+    ) throws {
         self.index = index
         self.peerCounter = peerCounter
+        self.tally = tally
         self.loop = try EventLoop()
         self.limits = limits
         self.logger = logger
@@ -67,6 +74,8 @@ final class Worker: @unchecked Sendable {
         }
         do {
             let socket = try BufferedSocket(base: self.loop.base, fd: fd, tls: context.tls?.current)
+            socket.sendTimeout = self.limits.sendTimeout
+            socket.setTimeouts(read: nil, write: nil)
             if socket.isTLS, self.logger.logLevel <= .debug {
                 socket.onTLSHandshakeFailure = { [logger = self.logger] reason in
                     logger.debug(
@@ -77,6 +86,10 @@ final class Worker: @unchecked Sendable {
             let connection = HTTPServerConnection(worker: self, socket: socket, peer: peer, context: context)
             self.connections[ObjectIdentifier(connection)] = connection
             if let slot { self.peerSlots[ObjectIdentifier(connection)] = slot }
+            if case .proxy = context.role, let tally = self.tally {
+                self.tallied.insert(ObjectIdentifier(connection))
+                tally.opened()
+            }
             if self.connections.count >= self.limits.maxConnectionsPerWorker {
                 self.listeners.forEach { $0.setAccepting(false) }
             }
@@ -91,6 +104,7 @@ final class Worker: @unchecked Sendable {
     func connectionClosed(_ connection: HTTPServerConnection) {
         let id = ObjectIdentifier(connection)
         if let slot = self.peerSlots.removeValue(forKey: id) { self.peerCounter?.release(slot) }
+        if self.tallied.remove(id) != nil { self.tally?.closed() }
         // The object stays in `connections` until the next loop turn: it may be on the stack (STYLE rule 3).
         self.loop.execute { [self] in
             self.connections.removeValue(forKey: id)

@@ -92,6 +92,8 @@ final class UpstreamPools {
         guard let loop = self.loop else { throw BufferedSocketError.creationFailed }
         let socket = try BufferedSocket(
             base: loop.base, connectingTo: target.address, tls: target.tls, serverName: target.serverName)
+        // An upstream that stops reading a request body is cut like one that stops answering.
+        socket.sendTimeout = self.limits.upstreamReadTimeout
         self.created += 1
         return UpstreamConnection(socket: socket, key: target.poolKey, pools: self)
     }

@@ -61,6 +61,24 @@ import Testing
         #expect(built == "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nX-Kept: 2\r\nConnection: close\r\n\r\n")
     }
 
+    /// A 204 from the upstream loses its Content-Length / Transfer-Encoding (RFC 9110 §8.6); an HTTP/1.0
+    /// client that keeps the connection is told so with `Connection: keep-alive`.
+    @Test func noContentFramingDroppedAndHTTP10KeepAliveConfirmed() {
+        let text = "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-Kept: 1\r\n\r\n"
+        var parser = ResponseHeadParser()
+        let result = Array(text.utf8).withUnsafeBytes { parser.parse($0, requestMethod: "GET", limits: .default) }
+        guard case .complete(let head, _) = result else {
+            Issue.record("not parsed: \(result)")
+            return
+        }
+        let kept = String(
+            decoding: ResponseForwarder.build(head, closeClient: false, keepAliveHeader: true), as: UTF8.self)
+        #expect(kept == "HTTP/1.1 204 No Content\r\nX-Kept: 1\r\nConnection: keep-alive\r\n\r\n")
+        let closing = String(
+            decoding: ResponseForwarder.build(head, closeClient: true, keepAliveHeader: true), as: UTF8.self)
+        #expect(closing.hasSuffix("X-Kept: 1\r\nConnection: close\r\n\r\n"))
+    }
+
     @Test(arguments: [(100, "100"), (200, "200"), (404, "404"), (599, "599"), (999, "999"), (1000, "1000"), (7, "7")])
     func statusDigits(status: Int, text: String) {
         var out: [UInt8] = []

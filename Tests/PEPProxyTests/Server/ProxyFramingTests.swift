@@ -209,4 +209,99 @@ final class Counter: @unchecked Sendable {
         let text = String(decoding: client.readAll(timeout: 3), as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 404 "))
     }
+
+    /// Requests pipelined before the half-close are all answered, in order (proxied and local alike), then the
+    /// connection closes.
+    @Test func halfClosedClientGetsEveryPipelinedResponse() throws {
+        let proxy = try TestProxy()
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send(
+            "GET /one HTTP/1.1\r\nHost: api.test\r\n\r\nGET / HTTP/1.1\r\nHost: nowhere.test\r\n\r\n"
+                + "GET /three HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        client.shutdownWrite()
+        let started = Date()
+        let text = String(decoding: client.readAll(timeout: 3), as: UTF8.self)
+        let statuses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+        #expect(statuses == ["200", "404", "200"])
+        #expect(proxy.recorder.requests.map(\.path) == ["/one", "/three"])
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+}
+
+@Suite(.serialized) struct HTTP10KeepAliveTests {
+    /// An HTTP/1.0 client asking for keep-alive gets `Connection: keep-alive` on proxied and local answers and
+    /// can send its next request on the same connection; without asking, it gets `Connection: close`.
+    @Test func http10KeepAliveIsConfirmed() throws {
+        let proxy = try TestProxy()
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /one HTTP/1.0\r\nHost: api.test\r\nConnection: keep-alive\r\n\r\n")
+        let first = try #require(client.readResponse())
+        #expect(first.status == 200)
+        #expect(first.header("connection") == "keep-alive")
+        client.send("GET / HTTP/1.0\r\nHost: nowhere.test\r\nConnection: keep-alive\r\n\r\n")
+        let local = try #require(client.readResponse())
+        #expect(local.status == 404)
+        #expect(local.header("connection") == "keep-alive")
+        client.send("GET /two HTTP/1.0\r\nHost: api.test\r\n\r\n")
+        let last = try #require(client.readResponse())
+        #expect(last.header("connection") == "close")
+        #expect(client.isClosedByPeer(timeout: 2))
+    }
+}
+
+@Suite(.serialized) struct SendTimeoutTests {
+    /// A client that stops reading a large response is cut after `sendTimeout` without progress: its connection
+    /// closes (freeing the upstream connection) instead of being held forever.
+    @Test func stalledReaderIsCut() throws {
+        var limits = ServerLimits()
+        limits.sendTimeout = .milliseconds(300)
+        let size = 16 << 20
+        let proxy = try TestProxy(limits: limits) { _ in
+            HTTPResponseMessage(status: 200, headers: [], body: [UInt8](repeating: 0x61, count: size))
+        }
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /big HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        var closed = false
+        for _ in 0..<60 where !closed {
+            Thread.sleep(forTimeInterval: 0.1)
+            closed = proxy.proxyServer.proxyConnections.count == 0
+        }
+        #expect(closed)
+        // What the kernel had buffered is readable, then the connection ends: far less than the whole body.
+        #expect(client.readAll(timeout: 3).count < size)
+    }
+
+    /// A client that stops sending its request body gets 408 after `idleTimeout`, even with a shorter upstream
+    /// read timeout: the upstream's response wait starts only once the whole request went out.
+    @Test func stalledRequestBodyIs408NotUpstreamTimeout() throws {
+        var limits = ServerLimits()
+        limits.idleTimeout = .milliseconds(500)
+        limits.upstreamReadTimeout = .milliseconds(200)
+        let proxy = try TestProxy(limits: limits)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("POST /upload HTTP/1.1\r\nHost: api.test\r\nContent-Length: 100\r\n\r\nabc")
+        let response = try #require(client.readResponse(timeout: 5))
+        #expect(response.status == 408)
+        #expect(client.isClosedByPeer(timeout: 2))
+        #expect(proxy.recorder.requests.isEmpty)
+    }
+
+    /// A reader that keeps up is never cut, however long the whole response takes.
+    @Test func steadyReaderIsNotCut() throws {
+        var limits = ServerLimits()
+        limits.sendTimeout = .milliseconds(300)
+        let size = 8 << 20
+        let proxy = try TestProxy(limits: limits) { _ in
+            HTTPResponseMessage(status: 200, headers: [], body: [UInt8](repeating: 0x62, count: size))
+        }
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /big HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        let response = try #require(client.readResponse(timeout: 20))
+        #expect(response.body.count == size)
+    }
 }

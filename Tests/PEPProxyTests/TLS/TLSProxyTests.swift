@@ -32,6 +32,30 @@ import Testing
         #expect(proxy.upstreamTLS.handshakeCounts.resumed == 0)
     }
 
+    /// A TLS client that goes away in the middle of a large response frees its connection and the upstream
+    /// exchange at once (an OpenSSL bufferevent stops writing when its peer closes, so this is never treated as
+    /// a half-close that waits to flush).
+    @Test func clientGoneMidResponseFreesTheConnection() throws {
+        let pki = try TLSTestPKI()
+        let proxy = try TLSTestProxy(
+            proxyTLS: TLSServerConfiguration(certificates: [try pki.files("proxy")]),
+            upstreamCertificate: try pki.files("upstream"),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath)
+        ) { _ in HTTPResponseMessage(status: 200, headers: [], body: [UInt8](repeating: 0x63, count: 32 << 20)) }
+        defer { proxy.stop() }
+        for _ in 0..<3 {
+            let client = try TLSTestClient(port: proxy.proxyPort, options: .init(caFile: pki.caPath))
+            client.send(tlsTestRequest("/big"))
+            #expect(client.readSome() > 0)  // the response has started; then the client closes (deinit)
+        }
+        var freed = false
+        for _ in 0..<60 where !freed {
+            Thread.sleep(forTimeInterval: 0.05)
+            freed = proxy.proxyServer.proxyConnections.count == 0
+        }
+        #expect(freed, "\(proxy.proxyServer.proxyConnections.count) connections still open")
+    }
+
     /// A 2 MiB request body and a 2 MiB response body (8 × the relay's high watermark) stream through TLS on
     /// both sides intact, with backpressure pausing and resuming reads on TLS sockets.
     @Test func streamsLargeBodiesThroughTLSBothWays() throws {

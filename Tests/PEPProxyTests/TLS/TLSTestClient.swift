@@ -150,6 +150,12 @@ final class TLSTestClient {
         return nil
     }
 
+    /// One `SSL_read` of at most 16 KiB: the number of bytes read (≤ 0 on close or error).
+    func readSome() -> Int {
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        return Int(buffer.withUnsafeMutableBytes { SSL_read(self.ssl, $0.baseAddress, Int32($0.count)) })
+    }
+
     /// Whether the server closed the connection (close_notify or EOF) within `timeout`.
     func isClosedByPeer(timeout: Double = 3) -> Bool {
         var byte: UInt8 = 0
