@@ -67,5 +67,26 @@ extension EndToEnd {
                 #expect(second.header("WWW-Authenticate") != nil)
             }
         }
+
+        /// `uma_pep_downstream_connections` counts the open proxy connections (not the admin scrape): 2 while
+        /// two clients keep their connections, back to 0 once they closed.
+        @Test func downstreamConnectionGaugeFollowsOpenConnections() async throws {
+            try await offPool {
+                let env = try E2EEnvironment(config: Fixture.config())
+                var clients: [RawClient] = []
+                for _ in 0..<2 {
+                    let client = try RawClient(port: env.pep.proxyPort)
+                    client.send(LoadDriver.get("/public/x", host: "api.test", token: nil))
+                    #expect(client.readResponse()?.status == 200)
+                    clients.append(client)
+                }
+                #expect(try env.pep.metrics().value("uma_pep_downstream_connections") == 2)
+                clients.removeAll()
+                #expect(
+                    try ResourceHealing.eventually(5) {
+                        try env.pep.metrics().value("uma_pep_downstream_connections") == 0
+                    })
+            }
+        }
     }
 }
