@@ -254,6 +254,17 @@ public final class PEPRuntime: @unchecked Sendable {
             return previous
         }
         for registration in previous.registrations { registration.cancel() }
+        // Documents the previous generation registered unchanged are not registered again: that would replace
+        // the resources and invalidate every outstanding RPT (a SIGHUP for a certificate renewal included).
+        for registration in generation.registrations {
+            if let old = previous.registrations.first(where: { $0.server.name == registration.server.name }),
+                registration.adopt(old)
+            {
+                self.logger.info(
+                    "resources unchanged by the reload: not registered again",
+                    metadata: ["authorization_server": "\(registration.server.name)"])
+            }
+        }
         self.readiness.removeAuthorizationServerChecks()
         self.server.replaceProxyEngine(generation.engine)
         for registration in generation.registrations {

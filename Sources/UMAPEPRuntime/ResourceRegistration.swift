@@ -27,6 +27,12 @@ final class ResourceIds: Sendable {
         }
     }
 
+    /// Takes every id `other` holds (same document shape: a reload that kept the document).
+    func copy(from other: ResourceIds) {
+        let ids = other.ids.withLock { $0 }
+        self.ids.withLock { $0 = ids }
+    }
+
     /// Forgets every id (the authorization server no longer knows them; they are registered again).
     func clear() {
         self.ids.withLock { ids in ids = ids.map { [String?](repeating: nil, count: $0.count) } }
@@ -58,6 +64,40 @@ final class ResourceRegistration: @unchecked Sendable {
     private let progress = Mutex<(running: Bool, lastHealing: ContinuousClock.Instant?)>((false, nil))
     /// The least time between two self-healing registrations.
     let healingInterval: Duration
+    /// The last registration succeeded (and no loss was noticed since).
+    private let registered = Mutex(false)
+    /// Set by `adopt`: the previous generation registered exactly these documents; `start` skips registering.
+    private let adopted = Mutex(false)
+
+    /// What a registration sends: the server's settings and each service's name and protection document.
+    struct Fingerprint: Equatable {
+        let server: AuthorizationServerConfiguration
+        let documents: [String: JSONValue?]
+        let rules: [String: ProtectionDocument]
+    }
+
+    var fingerprint: Fingerprint {
+        Fingerprint(
+            server: self.server,
+            documents: Dictionary(uniqueKeysWithValues: self.services.map { ($0.name, $0.rawProtectionDocument) }),
+            rules: Dictionary(uniqueKeysWithValues: self.services.map { ($0.name, $0.protectionDocument) }))
+    }
+
+    /// On a reload: when `previous` (the replaced generation's registration for the same server) registered
+    /// exactly the same documents, takes its resource ids and skips registering again. Registering again
+    /// would replace the resources (oxd `overwrite`; new UMA resource ids) and every outstanding RPT, whose
+    /// permissions name the old ones, would be refused until clients fetch new RPTs.
+    /// - Returns: whether the registration was adopted.
+    @discardableResult
+    func adopt(_ previous: ResourceRegistration) -> Bool {
+        guard self.required, previous.fingerprint == self.fingerprint, previous.registered.withLock({ $0 }) else {
+            return false
+        }
+        for (name, ids) in self.ids { previous.ids[name].map { ids.copy(from: $0) } }
+        self.adopted.withLock { $0 = true }
+        self.registered.withLock { $0 = true }
+        return true
+    }
 
     /// Stops retrying (the configuration generation was replaced).
     func cancel() {
@@ -90,6 +130,10 @@ final class ResourceRegistration: @unchecked Sendable {
             return
         }
         self.reporting.withLock { $0 = (readiness, logger) }
+        if self.adopted.withLock({ $0 }) {
+            readiness.set(check, ok: true, "resources registered (unchanged by the reload)")
+            return
+        }
         self.progress.withLock { $0.running = true }
         readiness.set(check, ok: false, "registering")
         self.attempt(readiness: readiness, check: check, logger: logger)
@@ -111,6 +155,7 @@ final class ResourceRegistration: @unchecked Sendable {
             return true
         }
         guard begin else { return false }
+        self.registered.withLock { $0 = false }
         reporting.logger.warning(
             "the authorization server does not know the registered resources; registering them again",
             metadata: ["authorization_server": "\(self.server.name)", "detail": "\(reason)"])
@@ -125,6 +170,7 @@ final class ResourceRegistration: @unchecked Sendable {
         let done: @Sendable (String?) -> Void = { failure in
             guard !self.cancelled.withLock({ $0 }) else { return }
             guard let failure else {
+                self.registered.withLock { $0 = true }
                 self.attempts.withLock { $0 = 0 }
                 self.progress.withLock { $0.running = false }
                 readiness.set(check, ok: true, "resources registered")

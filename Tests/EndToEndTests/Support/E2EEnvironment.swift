@@ -11,6 +11,8 @@ final class E2EEnvironment: @unchecked Sendable {
     let devAS: DevASProcess
     let upstream: UpstreamProcess
     let pep: PEPProcess
+    /// The configuration file `serve` runs (rewrite it and send SIGHUP to reload).
+    let configPath: String
 
     /// Starts all three processes.
     /// - Parameters:
@@ -34,6 +36,7 @@ final class E2EEnvironment: @unchecked Sendable {
         throws
     {
         self.scratch = scratch
+        self.configPath = configPath
         self.devAS = try DevASProcess(directory: scratch)
         self.upstream = try UpstreamProcess(directory: scratch)
         var env = ["OXD_URL": self.devAS.url, "UPSTREAM_URL": self.upstream.url]
