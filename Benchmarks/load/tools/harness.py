@@ -68,8 +68,13 @@ class Harness:
 
     # MARK: setup
 
+    def wanted(self):
+        return self.state["scenarios"].split() if self.state["scenarios"] else ORDER
+
     def prepare_tokens(self):
-        count = self.state["tokens"]
+        # Only many-tokens needs the whole set; other runs need one RPT (and warm only the targets they use).
+        count = self.state["tokens"] if "many-tokens" in self.wanted() else 1
+        used = {t for s in self.wanted() if s in SCENARIOS for t in SCENARIOS[s][2]}
         started = time.time()
         self.uma_tokens = httpc.mint_tokens(self.as_port, count, PERMISSIONS)
         log(f"minted {len(self.uma_tokens)} RPTs in {time.time() - started:.1f} s "
@@ -79,6 +84,8 @@ class Harness:
         for name in UMA_TARGETS:
             # uma-pep-tls is a second listener of uma-pep: same process, same caches.
             if name not in self.targets or self.targets[name].get("tls"):
+                continue
+            if name not in used and not (name == "uma-pep" and "uma-pep-tls" in used):
                 continue
             port = self.targets[name]["port"]
             started = time.time()
@@ -241,7 +248,7 @@ class Harness:
             f"{introspections}, check-access {check_access} -> {'EXACT' if burst['exact'] else 'MISMATCH'}")
 
     def run(self):
-        wanted = self.state["scenarios"].split() if self.state["scenarios"] else ORDER
+        wanted = self.wanted()
         for scenario in [s for s in ORDER if s in wanted]:
             for round_index in range(1, self.state["rounds"] + 1):
                 if scenario == "cold-burst":
