@@ -39,5 +39,17 @@ extension EndToEnd {
                 #expect(try plain.devAS.calls().isEmpty)
             }
         }
+
+        /// A reply uma-pep makes itself is access-logged with its body size (`bytes_out`), like a proxied one.
+        @Test func localReplyBytesAreLogged() async throws {
+            try await offPool {
+                let env = try E2EEnvironment(config: Fixture.config())
+                let response = try env.send("POST", "/nowhere")
+                #expect(response.status == 403)
+                #expect(!response.body.isEmpty)
+                let line = "bytes_out=\(response.body.count) decision="
+                #expect(ResourceHealing.eventually(5) { env.pep.diagnostics(lines: 400).contains(line) })
+            }
+        }
     }
 }

@@ -36,6 +36,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     private var finished = false
     private var mutations = HeaderMutations.none
     private var retried = false
+    /// Body bytes of a reply uma-pep made itself (401, 403, 404, 502…), for the access log's `bytes_out`.
+    private var localBodyBytes = 0
     /// The request head was written upstream: request body bytes may follow it.
     private var requestHeadSent = false
     private let started = ContinuousClock.now
@@ -118,6 +120,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.finished = true
         self.decisionDetail = detail
         let bodyUnread = self.head.framing != .none
+        self.localBodyBytes = self.head.method == "HEAD" ? 0 : response.body.count
         self.log(status: response.status)
         self.connection.respond(
             response, keepAlive: self.keepAlive && !bodyUnread, isHead: self.head.method == "HEAD")
@@ -487,7 +490,7 @@ final class ProxyExchange: BufferedSocketDelegate {
                 "service": "\(self.serviceIndex >= 0 ? self.service.name : "-")",
                 "decision": "\(self.decisionDetail)",
                 "bytes_in": "\(self.requestBody.bytesRelayed)",
-                "bytes_out": "\(self.responseBody?.bytesRelayed ?? 0)",
+                "bytes_out": "\(self.responseBody?.bytesRelayed ?? UInt64(self.localBodyBytes))",
                 "upstream_ms": "\(upstreamTime.map { Self.milliseconds($0) } ?? "-")",
                 "total_ms": "\(Self.milliseconds(total))",
             ])
