@@ -61,6 +61,11 @@ struct OXDBackend: AuthorizationBackend {
     /// Told when oxd answers `/uma-rs-check-access` as if the resources were not registered
     /// (`ResourceRegistration.resourcesMissing`); nil when uma-pep does not register them.
     var onResourcesMissing: (@Sendable (String) -> Void)? = nil
+    /// `"METHOD pattern"` for every explicit method of every protected condition uma-pep registered. Only a
+    /// miss on one of these means the registration is gone: a `"?"` condition's check-access always misses
+    /// (oxd has no resource for the real method), and must not make every request re-register — each
+    /// registration replaces the resources and invalidates outstanding RPTs.
+    var registeredMethods: Set<String> = []
 
     func introspect(
         token: String, completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
@@ -89,7 +94,8 @@ struct OXDBackend: AuthorizationBackend {
             // 400 invalid_request ("Resource is not protected with path…", Part B §4.4) or invalid_resource_id
             // (the AS resource was deleted behind oxd's back): the registration is gone.
             if case .failure(.unexpectedStatus(_, 400, let code?)) = result,
-                code == "invalid_request" || code == "invalid_resource_id"
+                code == "invalid_request" || code == "invalid_resource_id",
+                self.registeredMethods.contains("\(method) \(path)")
             {
                 self.onResourcesMissing?("uma-rs-check-access: \(code)")
             }

@@ -116,7 +116,8 @@ public final class PEPRuntime: @unchecked Sendable {
                 let registration = ResourceRegistration(server: server, services: services, oxd: client, uma2: nil)
                 backends[server.name] = OXDBackend(
                     client: client, recorder: recorder,
-                    onResourcesMissing: { [registration] in registration.resourcesMissing(reason: $0) })
+                    onResourcesMissing: { [registration] in registration.resourcesMissing(reason: $0) },
+                    registeredMethods: ResourceRegistration.explicitMethods(of: services))
                 registrations.append(registration)
             case .uma2:
                 let client = UMA2Client(

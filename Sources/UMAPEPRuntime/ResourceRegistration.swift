@@ -215,6 +215,19 @@ final class ResourceRegistration: @unchecked Sendable {
         }
     }
 
+    /// `"METHOD pattern"` for every explicit (not `"?"`) method of every protected condition of `services`.
+    static func explicitMethods(of services: [ServiceConfiguration]) -> Set<String> {
+        var methods: Set<String> = []
+        for service in services {
+            for rule in service.protectionDocument.rules {
+                for condition in rule.conditions where !condition.isPublic {
+                    for method in condition.httpMethods where method != "?" { methods.insert("\(method) \(rule.path)") }
+                }
+            }
+        }
+        return methods
+    }
+
     /// Public conditions (SPEC A13) are uma-pep's own; they are not registered as resources.
     static func withoutPublicConditions(_ rule: JSONValue) -> JSONValue? {
         guard case .object(var members) = rule, case .array(let conditions)? = members["conditions"] else {

@@ -61,5 +61,30 @@ extension EndToEnd {
                 #expect(try env.devAS.counts()["/uma-rs-protect"] == 1)
             }
         }
+
+        /// A protected `"?"` condition always misses at oxd (no resource for the real method: 502, as the
+        /// check-config warning says). That miss is not a lost registration: no request can make uma-pep
+        /// re-register, which would replace the resources and invalidate every outstanding RPT.
+        @Test func anyMethodMissDoesNotReRegister() async throws {
+            try await offPool {
+                let service = """
+                      - name: api
+                        url: ${UPSTREAM_URL}/_echo
+                        hosts: [api.test]
+                        uma_scope_expression:
+                          - path: /any/??
+                            conditions:
+                              - {httpMethods: ["?"], scopes: [view]}
+                          - path: /photos/??
+                            conditions:
+                              - {httpMethods: [GET], scopes: [view]}
+                    """
+                let env = try E2EEnvironment(config: Fixture.config(services: service))
+                let token = try env.devAS.mintToken([Fixture.view])
+                for _ in 0..<3 { #expect(try env.send("GET", "/any/x").status == 502) }
+                #expect(try env.devAS.counts()["/uma-rs-protect"] == nil)
+                #expect(try env.send("GET", "/photos/1", token: token).status == 200)
+            }
+        }
     }
 }

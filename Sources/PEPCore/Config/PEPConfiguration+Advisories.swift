@@ -17,8 +17,8 @@ extension PEPConfiguration {
     ///   method, for which oxd has no resource registered (the resource was registered for `?`): oxd answers
     ///   400 and the request gets 502 (SPEC Part B §2.4, "Methods"). `uma2` mode checks permissions by
     ///   resource id and is not affected.
-    /// - with `fold_case: true`, a rule path whose literal segments have upper-case letters: request paths are
-    ///   lower-cased before matching, so the rule never matches (`{regex}` segments are not checked).
+    /// - with `fold_case: true`, a rule path with upper-case letters (in `{regex}` segments too, except after a
+    ///   `\`, as in `\D`): request paths are lower-cased before matching, so those letters never match.
     public var advisories: [ConfigAdvisory] {
         var advisories: [ConfigAdvisory] = []
         if self.foldCase {
@@ -55,10 +55,20 @@ extension PEPConfiguration {
         return advisories
     }
 
-    /// Whether a rule path has an ASCII upper-case letter outside `{regex}` segments.
+    /// Whether a rule path has an ASCII upper-case letter that is not a regex escape (`\D`, `\W`, `\p{Lu}`…).
     static func hasUppercaseLiteral(_ path: String) -> Bool {
-        path.split(separator: "/").contains { segment in
-            !segment.hasPrefix("{") && segment.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+        var escaped = false
+        for byte in path.utf8 {
+            if escaped {
+                escaped = false
+                continue
+            }
+            if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") {
+                return true
+            }
         }
+        return false
     }
 }

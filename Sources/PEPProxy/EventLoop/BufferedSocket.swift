@@ -52,7 +52,18 @@ final class BufferedSocket {
     private var directWrites = false
     /// The send timeout: the longest the output may wait without any byte accepted by the peer before
     /// `.writeTimeout` is reported. Applied by every `setTimeouts` call whose `write` is nil. Nil = none.
+    ///
+    /// libevent's write timeout measures time without a *write*, and a kernel send buffer of megabytes only
+    /// becomes writable again in large steps: a slow reader that keeps taking bytes would look stalled. So an
+    /// expired write timeout asks how many bytes the peer has taken in all: the bytes handed out (written
+    /// directly or queued) minus those still queued minus the kernel's unacknowledged ones (`TIOCOUTQ`). If that
+    /// grew since the previous expiry (or this is the first), the peer is reading and the timeout is re-armed.
+    /// A peer that takes nothing is cut after one to two timeouts.
     var sendTimeout: Duration?
+    /// Every byte given to the kernel directly or put into the output buffer, since the socket was created.
+    private var bytesHandedOut: UInt64 = 0
+    /// Bytes the peer had taken at the previous expired write timeout (nil until one expires).
+    private var takenAtLastTimeout: Int64?
     /// Bytes `writeDeferred` held back: they leave with the next `write`, `moveInput` into this socket or
     /// `flushDeferred`, in one system call with what follows them.
     private var deferred: [UInt8] = []
@@ -240,9 +251,11 @@ final class BufferedSocket {
         } else if other.directWrites, evbuffer_get_length(output) == 0 {
             written = max(0, Int(evbuffer_write_atmost(input, bufferevent_getfd(dst), count)))
         }
+        other.bytesHandedOut += UInt64(written)
         if written >= count || evbuffer_get_length(input) == 0 { return written }
-        let moved = evbuffer_remove_buffer(input, output, count - written)
-        return written + max(0, Int(moved))
+        let moved = max(0, Int(evbuffer_remove_buffer(input, output, count - written)))
+        other.bytesHandedOut += UInt64(moved)
+        return written + moved
     }
 
     /// One `writev` of the deferred bytes and up to `count` bytes of `input` (at most 16 segments); drains from
@@ -272,6 +285,8 @@ final class BufferedSocket {
             }
             sent = max(0, Foundation.writev(bufferevent_getfd(bev), vectors, Int32(used)))
         }
+        // Every head byte is handed out now (sent, or queued below); body bytes are counted by `moveInput`.
+        self.bytesHandedOut += UInt64(head.count)
         if sent < head.count {
             _ = head.withUnsafeBytes { bufferevent_write(bev, $0.baseAddress! + sent, head.count - sent) }
             return 0
@@ -320,8 +335,9 @@ final class BufferedSocket {
         var sent = 0
         if self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
             sent = max(0, Foundation.send(bufferevent_getfd(bev), base, bytes.count, Int32(MSG_NOSIGNAL)))
-            if sent == bytes.count { return }
         }
+        self.bytesHandedOut += UInt64(bytes.count)
+        if sent == bytes.count { return }
         bufferevent_write(bev, base + sent, bytes.count - sent)
     }
 
@@ -377,6 +393,11 @@ final class BufferedSocket {
             }
             event = .connected
         } else if flags & Int32(BEV_EVENT_TIMEOUT) != 0 {
+            if flags & Int32(BEV_EVENT_READING) == 0, self.peerTookBytesSinceLastTimeout() {
+                // Progress: re-arm the write event (the timeout disabled it) and its timeout.
+                if let bev = self.bev { bufferevent_enable(bev, CLibevent_EV_WRITE()) }
+                return
+            }
             event = flags & Int32(BEV_EVENT_READING) != 0 ? .readTimeout : .writeTimeout
         } else if flags & Int32(BEV_EVENT_EOF) != 0 {
             // An OpenSSL bufferevent stops writing as well as reading when the peer closes (its `conn_closed`),
@@ -394,6 +415,19 @@ final class BufferedSocket {
 }
 
 extension BufferedSocket {
+    /// Whether the peer took bytes since the previous expired write timeout (true at the first one, which only
+    /// records the count); see `sendTimeout`.
+    fileprivate func peerTookBytesSinceLastTimeout() -> Bool {
+        guard let bev = self.bev else { return false }
+        var unsent: Int32 = 0
+        guard ioctl(bufferevent_getfd(bev), UInt(TIOCOUTQ), &unsent) == 0 else { return false }
+        let queued = evbuffer_get_length(bufferevent_get_output(bev))
+        let taken = Int64(self.bytesHandedOut) - Int64(queued) - Int64(unsent)
+        defer { self.takenAtLastTimeout = taken }
+        guard let previous = self.takenAtLastTimeout else { return true }
+        return taken > previous
+    }
+
     fileprivate func tlsHandshakeFinished() {
         guard let bev = self.bev, let ssl = bufferevent_openssl_get_ssl(bev) else { return }
         self.tlsHandshakeDone = true

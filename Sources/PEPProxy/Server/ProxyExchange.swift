@@ -38,6 +38,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     private var retried = false
     /// Body bytes of a reply uma-pep made itself (401, 403, 404, 502…), for the access log's `bytes_out`.
     private var localBodyBytes = 0
+    /// The client half-closed while its request body was still being read: no more bytes will come.
+    private var clientSentEverything = false
     /// The request head was written upstream: request body bytes may follow it.
     private var requestHeadSent = false
     private let started = ContinuousClock.now
@@ -244,7 +246,11 @@ final class ProxyExchange: BufferedSocketDelegate {
             upstream.socket.setWriteLowWatermark(Self.lowWatermark)
         }
         if self.requestBody.bytesRelayed > UInt64(self.worker.limits.maxBodyBytes) {
-            self.failMidway(clientStatus: 413)
+            return self.failMidway(clientStatus: 413)
+        }
+        if self.clientSentEverything, !self.requestBody.isDone, self.client.inputLength == 0 {
+            self.decisionDetail = "http1.body_truncated"
+            self.failMidway(clientStatus: 400)
         }
     }
 
@@ -400,6 +406,14 @@ final class ProxyExchange: BufferedSocketDelegate {
         // so do requests it pipelined before closing; the connection closes after the last of them.
         if event == .eof, self.requestBody.isDone, !self.finished {
             self.connection.peerHalfClosed()
+            return
+        }
+        // Half-closed with the body still being read: what the client sent may already be whole in the input
+        // buffer (`printf 'POST …' | nc`). Keep going; the relay answers 400 if the body ends short.
+        if event == .eof, !self.finished {
+            self.clientSentEverything = true
+            self.connection.peerHalfClosed()
+            if self.requestHeadSent { self.relayRequestBody() }
             return
         }
         // The client stopped sending its body before any response byte: 408, and the upstream connection (which

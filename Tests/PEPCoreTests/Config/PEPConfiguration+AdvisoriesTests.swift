@@ -41,8 +41,8 @@ import Testing
         #expect(config.advisories.isEmpty)
     }
 
-    /// `fold_case` and `encoded_slashes` load; with `fold_case`, an upper-case literal segment is reported
-    /// (it could never match), a `{regex}` segment is not.
+    /// `fold_case` and `encoded_slashes` load; with `fold_case`, upper-case letters are reported in literal and
+    /// `{regex}` segments alike (they could never match), regex escapes such as `\D` are not.
     @Test func foldCaseReportsUpperCaseRules() throws {
         let document = """
                   - path: /Admin/??
@@ -58,7 +58,12 @@ import Testing
             ConfigTestSupport.config(document: document, topExtra: "fold_case: true\nencoded_slashes: keep"))
         #expect(folded.foldCase)
         #expect(folded.encodedSlashes == .keep)
-        #expect(folded.advisories.map(\.fieldPath) == ["services[0].uma_scope_expression[0].path"])
+        #expect(
+            folded.advisories.map(\.fieldPath) == [
+                "services[0].uma_scope_expression[0].path", "services[0].uma_scope_expression[1].path",
+            ])
+        #expect(PEPConfiguration.hasUppercaseLiteral("/files/{\\D+}/x") == false)
+        #expect(PEPConfiguration.hasUppercaseLiteral("/files/{[a-z]+}/x") == false)
         let plain = try ConfigTestSupport.load(ConfigTestSupport.config(document: document))
         #expect(!plain.foldCase && plain.encodedSlashes == .reject)
         #expect(plain.advisories.isEmpty)
