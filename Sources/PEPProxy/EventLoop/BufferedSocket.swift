@@ -205,13 +205,14 @@ final class BufferedSocket {
         guard length > 0 else { return }
         let count = Int(evbuffer_peek(input, length, nil, nil, 0))
         guard count > 0 else { return }
-        var vectors = [iovec](repeating: iovec(), count: count)
-        let filled = Int(evbuffer_peek(input, length, nil, &vectors, Int32(count)))
-        var remaining = length
-        for vector in vectors.prefix(filled) where remaining > 0 {
-            let n = min(remaining, vector.iov_len)
-            remaining -= n
-            if !body(UnsafeRawBufferPointer(start: vector.iov_base, count: n)) { return }
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
+            let filled = Int(evbuffer_peek(input, length, nil, vectors.baseAddress, Int32(count)))
+            var remaining = length
+            for vector in vectors.prefix(filled) where remaining > 0 {
+                let n = min(remaining, vector.iov_len)
+                remaining -= n
+                if !body(UnsafeRawBufferPointer(start: vector.iov_base, count: n)) { return }
+            }
         }
     }
 
@@ -232,11 +233,12 @@ final class BufferedSocket {
         return bytes
     }
 
-    /// Moves up to `count` input bytes to `other`'s output without copying payload (`evbuffer_remove_buffer`).
+    /// Moves up to `count` input bytes to `other`, without copying payload: straight to `other`'s fd when it
+    /// allows direct writes and its output buffer is empty (with any deferred bytes first, in one `writev`),
+    /// the rest (all of it on EAGAIN or an error, which the bufferevent then reports as an event) into its
+    /// output buffer (`evbuffer_remove_buffer`).
     ///
     /// - Returns: the number of bytes moved.
-    /// Written straight to `other`'s fd when it allows direct writes and its output buffer is empty; the rest
-    /// (all of it on EAGAIN or an error, which the bufferevent then reports as an event) is moved.
     @discardableResult
     func moveInput(to other: BufferedSocket, count: Int) -> Int {
         guard let bev = self.bev, let dst = other.bev, count > 0 else {
@@ -266,24 +268,22 @@ final class BufferedSocket {
         let head = self.deferred
         self.deferred = []
         let length = min(count, evbuffer_get_length(input))
-        var vectors = [iovec](repeating: iovec(), count: 17)
-        let segments =
-            length > 0
-            ? Int(
-                vectors.withUnsafeMutableBufferPointer {
-                    evbuffer_peek(input, length, nil, $0.baseAddress! + 1, 16)
-                }) : 0
-        var sent = 0
-        head.withUnsafeBytes { headBytes in
-            vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: head.count)
-            var remaining = length
-            var used = 1
-            for index in 1..<(1 + min(segments, 16)) where remaining > 0 {
-                vectors[index].iov_len = min(vectors[index].iov_len, remaining)
-                remaining -= vectors[index].iov_len
-                used += 1
+        let fd = bufferevent_getfd(bev)
+        // The head and up to 16 input segments, in a stack-allocated iovec array.
+        let sent = withUnsafeTemporaryAllocation(of: iovec.self, capacity: 17) { vectors in
+            let segments = length > 0 ? Int(evbuffer_peek(input, length, nil, vectors.baseAddress! + 1, 16)) : 0
+            return head.withUnsafeBytes { headBytes in
+                vectors[0] = iovec(
+                    iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: head.count)
+                var remaining = length
+                var used = 1
+                for index in 1..<(1 + min(segments, 16)) where remaining > 0 {
+                    vectors[index].iov_len = min(vectors[index].iov_len, remaining)
+                    remaining -= vectors[index].iov_len
+                    used += 1
+                }
+                return max(0, Foundation.writev(fd, vectors.baseAddress, Int32(used)))
             }
-            sent = max(0, Foundation.writev(bufferevent_getfd(bev), vectors, Int32(used)))
         }
         // Every head byte is handed out now (sent, or queued below); body bytes are counted by `moveInput`.
         self.bytesHandedOut += UInt64(head.count)
@@ -313,7 +313,8 @@ final class BufferedSocket {
         guard self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 else {
             return self.write(bytes)
         }
-        self.deferred.append(contentsOf: bytes)
+        // The caller's array is taken as it is (no copy) unless something is deferred already.
+        if self.deferred.isEmpty { self.deferred = bytes } else { self.deferred.append(contentsOf: bytes) }
     }
 
     /// Writes the bytes `writeDeferred` held back, if any.
