@@ -78,23 +78,7 @@ struct BodyRelay {
         case .chunked(var decoder) where self.reframe:
             return self.reframeChunks(&decoder, from: source, to: destination)
         case .chunked(var decoder):
-            var scanned = 0
-            var finished = false
-            var failure: HTTP1ParseError?
-            source.forEachInputSegment(max: source.inputLength) { segment in
-                switch decoder.decode(segment, onPayload: { _ in }) {
-                case .needMore:
-                    scanned += segment.count
-                    return true
-                case .complete(let consumed):
-                    scanned += consumed
-                    finished = true
-                    return false
-                case .rejected(let error):
-                    failure = error
-                    return false
-                }
-            }
+            let (scanned, finished, failure) = Self.scanChunks(&decoder, in: source) { _ in }
             if let failure {
                 self.kind = .done
                 return .failed(failure)
@@ -112,18 +96,52 @@ struct BodyRelay {
         _ decoder: inout ChunkedDecoder, from source: BufferedSocket, to destination: BufferedSocket
     ) -> Outcome {
         var runs: [(offset: Int, length: Int)] = []
+        let (scanned, finished, failure) = Self.scanChunks(&decoder, in: source) { range in
+            if let last = runs.last, last.offset + last.length == range.lowerBound {
+                runs[runs.count - 1].length += range.count
+            } else {
+                runs.append((range.lowerBound, range.count))
+            }
+        }
+        if let failure {
+            self.kind = .done
+            return .failed(failure)
+        }
+        var cursor = 0
+        for run in runs where run.length > 0 {
+            source.drainInput(run.offset - cursor)
+            Self.writeChunkSizeLine(run.length, to: destination)
+            let moved = source.moveInput(to: destination, count: run.length)
+            destination.write([0x0D, 0x0A])
+            self.bytesRelayed += UInt64(moved)
+            cursor = run.offset + run.length
+        }
+        source.drainInput(scanned - cursor)
+        if finished {
+            destination.write(Self.lastChunk)
+            self.kind = .done
+        } else {
+            self.kind = .chunked(decoder)
+        }
+        return .progress
+    }
+
+    /// The zero-size chunk and the empty trailer section that end a re-framed body.
+    private static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
+
+    /// Runs `decoder` over everything buffered in `source`. Returns the bytes it consumed, whether the body
+    /// ended, and the framing error if any; `onPayload` gets each payload byte range as offsets into the
+    /// buffered input (not into a segment).
+    private static func scanChunks(
+        _ decoder: inout ChunkedDecoder, in source: BufferedSocket, onPayload: (Range<Int>) -> Void
+    ) -> (scanned: Int, finished: Bool, failure: HTTP1ParseError?) {
         var base = 0
         var scanned = 0
         var finished = false
         var failure: HTTP1ParseError?
         source.forEachInputSegment(max: source.inputLength) { segment in
             let progress = decoder.decode(segment) { range in
-                let offset = base + range.lowerBound
-                if let last = runs.last, last.offset + last.length == offset {
-                    runs[runs.count - 1].length += range.count
-                } else {
-                    runs.append((offset, range.count))
-                }
+                onPayload((base + range.lowerBound)..<(base + range.upperBound))
             }
             base += segment.count
             switch progress {
@@ -139,26 +157,28 @@ struct BodyRelay {
                 return false
             }
         }
-        if let failure {
-            self.kind = .done
-            return .failed(failure)
-        }
-        var cursor = 0
-        for run in runs where run.length > 0 {
-            source.drainInput(run.offset - cursor)
-            destination.write(Array((String(run.length, radix: 16) + "\r\n").utf8))
-            let moved = source.moveInput(to: destination, count: run.length)
-            destination.write([0x0D, 0x0A])
-            self.bytesRelayed += UInt64(moved)
-            cursor = run.offset + run.length
-        }
-        source.drainInput(scanned - cursor)
-        if finished {
-            destination.write(Array("0\r\n\r\n".utf8))
-            self.kind = .done
-        } else {
-            self.kind = .chunked(decoder)
-        }
-        return .progress
+        return (scanned, finished, failure)
     }
+
+    /// Writes `<hex length>\r\n` without building a `String` (one stack buffer).
+    private static func writeChunkSizeLine(_ length: Int, to destination: BufferedSocket) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 18) { buffer in
+            var digits = 0
+            var value = length
+            repeat {
+                digits += 1
+                value >>= 4
+            } while value > 0
+            value = length
+            for index in stride(from: digits - 1, through: 0, by: -1) {
+                buffer[index] = Self.hexDigits[value & 0xF]
+                value >>= 4
+            }
+            buffer[digits] = 0x0D
+            buffer[digits + 1] = 0x0A
+            destination.write(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<(digits + 2)])))
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

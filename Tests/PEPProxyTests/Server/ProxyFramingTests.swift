@@ -26,6 +26,40 @@ import Testing
         #expect(seen.hasSuffix("\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"))
     }
 
+    /// Re-framed chunk sizes are written in lower-case hex, whatever their number of digits.
+    @Test(arguments: [16, 255, 6699, 65536])
+    func reframedChunkSizesAreHex(size: Int) throws {
+        let upstream = try ScriptedUpstream { _ in Self.ok("done") }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        let payload = String(repeating: "x", count: size)
+        client.send(
+            "POST /up HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "\(String(size, radix: 16, uppercase: true))\r\n\(payload)\r\n0\r\n\r\n")
+        #expect(try #require(client.readResponse()).status == 200)
+        // The client's chunk may reach uma-pep in several reads: the sizes written add up to the payload.
+        // The scripted upstream may answer before the body's end arrived: wait for the last chunk.
+        for _ in 0..<100 where !upstream.receivedText.hasSuffix("\r\n0\r\n\r\n") {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let text = upstream.receivedText
+        var rest = try #require(text.range(of: "\r\n\r\n")).upperBound
+        var total = 0
+        while let end = text.range(of: "\r\n", range: rest..<text.endIndex) {
+            let line = String(text[rest..<end.lowerBound])
+            guard let n = Int(line, radix: 16), line == line.lowercased() else {
+                Issue.record("bad chunk-size line \(line)")
+                return
+            }
+            if n == 0 { break }
+            total += n
+            rest = text.utf8.index(end.upperBound, offsetBy: n + 2)  // bytes: "\r\n" is one Character
+        }
+        #expect(total == size)
+    }
+
     /// Trailer fields of a chunked request never reach the upstream (they would bypass header filtering).
     @Test func requestTrailersAreDropped() throws {
         let upstream = try ScriptedUpstream { _ in Self.ok("done") }
