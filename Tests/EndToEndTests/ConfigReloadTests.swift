@@ -7,7 +7,7 @@ extension EndToEnd {
         /// Sends SIGHUP and waits for `serve` to log `marker` a `count`-th time.
         static func reload(_ env: E2EEnvironment, until marker: String, count: Int = 1) -> Bool {
             kill(env.pep.process.pid, SIGHUP)
-            return ResourceHealing.eventually(10) {
+            return eventually(10) {
                 env.pep.process.stderr.components(separatedBy: marker).count - 1 >= count
             }
         }
@@ -39,7 +39,7 @@ extension EndToEnd {
                     at: anchor.upperBound)
                 try extended.write(toFile: env.configPath, atomically: true, encoding: .utf8)
                 #expect(Self.reload(env, until: "configuration reloaded"))
-                #expect(try ResourceHealing.eventually(10) { try env.devAS.counts()["/uma-rs-protect"] == 1 })
+                #expect(try eventually(10) { try env.devAS.counts()["/uma-rs-protect"] == 1 })
                 #expect(try env.send("GET", "/added").status == 200)
             }
         }

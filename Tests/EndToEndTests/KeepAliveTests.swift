@@ -83,7 +83,7 @@ extension EndToEnd {
                 #expect(try env.pep.metrics().value("uma_pep_downstream_connections") == 2)
                 clients.removeAll()
                 #expect(
-                    try ResourceHealing.eventually(5) {
+                    try eventually(5) {
                         try env.pep.metrics().value("uma_pep_downstream_connections") == 0
                     })
             }

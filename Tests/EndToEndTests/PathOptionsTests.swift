@@ -29,11 +29,11 @@ extension EndToEnd {
                 _ = try kept.send("GET", "/photos/a%2fb", token: token)
                 // The access line is written as the exchange ends: wait for it.
                 let line = "decision=pep.granted method=GET path=/photos/a%2Fb"
-                #expect(ResourceHealing.eventually(5) { kept.pep.diagnostics(lines: 400).contains(line) })
+                #expect(eventually(5) { kept.pep.diagnostics(lines: 400).contains(line) })
                 let plain = try E2EEnvironment(config: Fixture.config())
                 #expect(try plain.send("GET", "/photos/a%2Fb").status == 400)
                 #expect(
-                    ResourceHealing.eventually(5) {
+                    eventually(5) {
                         plain.pep.diagnostics(lines: 400).contains("decision=path.encoded_slash")
                     })
                 #expect(try plain.devAS.calls().isEmpty)
@@ -48,7 +48,7 @@ extension EndToEnd {
                 #expect(response.status == 403)
                 #expect(!response.body.isEmpty)
                 let line = "bytes_out=\(response.body.count) decision="
-                #expect(ResourceHealing.eventually(5) { env.pep.diagnostics(lines: 400).contains(line) })
+                #expect(eventually(5) { env.pep.diagnostics(lines: 400).contains(line) })
             }
         }
     }

@@ -6,16 +6,6 @@ extension EndToEnd {
     /// request that notices gets 502 (fail closed), uma-pep registers its documents again in the background,
     /// and later requests are served again without a restart or SIGHUP.
     @Suite struct ResourceHealing {
-        /// Polls `condition` every 50 ms until it holds or `timeout` seconds passed.
-        static func eventually(_ timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
-                if try condition() { return true }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            return try condition()
-        }
-
         /// oxd mode: `/uma-rs-check-access` answers 400 `invalid_request` ("Resource is not protected…"), so
         /// uma-pep calls `/uma-rs-protect` once more; the next requests get their ticket and their grant.
         @Test func oxdModeRegistersAgain() async throws {
@@ -24,8 +14,8 @@ extension EndToEnd {
                 try env.devAS.forgetResources()
                 let noticed = try env.send("GET", "/photos/1")
                 #expect(noticed.status == 502)
-                #expect(try Self.eventually { try env.devAS.counts()["/uma-rs-protect"] == 1 })
-                #expect(try Self.eventually { try env.send("GET", "/photos/1").status == 401 })
+                #expect(try eventually { try env.devAS.counts()["/uma-rs-protect"] == 1 })
+                #expect(try eventually { try env.send("GET", "/photos/1").status == 401 })
                 let token = try env.devAS.mintToken([Fixture.view])
                 #expect(try env.send("GET", "/photos/1", token: token).status == 200)
                 #expect(env.pep.diagnostics(lines: 200).contains("registering them again"))
@@ -41,8 +31,8 @@ extension EndToEnd {
                 let env = try E2EEnvironment(config: Fixture.config(mode: "uma2"))
                 try env.devAS.forgetResources()
                 #expect(try env.send("GET", "/photos/1").status == 502)
-                #expect(try Self.eventually { try env.devAS.counts()["/resource_set"] == 4 })
-                #expect(try Self.eventually { try env.send("GET", "/photos/1").status == 401 })
+                #expect(try eventually { try env.devAS.counts()["/resource_set"] == 4 })
+                #expect(try eventually { try env.send("GET", "/photos/1").status == 401 })
                 let token = try env.devAS.mintToken([Fixture.view])
                 #expect(try env.send("GET", "/photos/1", token: token).status == 200)
             }
@@ -55,7 +45,7 @@ extension EndToEnd {
                 let env = try E2EEnvironment(config: Fixture.config())
                 try env.devAS.forgetResources()
                 #expect(try env.send("GET", "/photos/1").status == 502)
-                #expect(try Self.eventually { try env.send("GET", "/photos/1").status == 401 })
+                #expect(try eventually { try env.send("GET", "/photos/1").status == 401 })
                 try env.devAS.forgetResources()
                 for _ in 0..<5 { #expect(try env.send("GET", "/photos/1").status == 502) }
                 #expect(try env.devAS.counts()["/uma-rs-protect"] == 1)
