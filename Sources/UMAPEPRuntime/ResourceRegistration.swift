@@ -48,8 +48,9 @@ final class ResourceIds: Sendable {
 /// authorization server restarted without its state: oxd `/uma-rs-check-access` 400 `invalid_request` "Resource
 /// is not protected…" or `invalid_resource_id`; a UMA 2.0 permission endpoint 400 `invalid_resource_id`), the
 /// backend calls `resourcesMissing(reason:)` and the documents are registered again: at once the first time,
-/// then at most once per `healingInterval`, and never while a registration is running. The request that noticed gets 502 (fail
-/// closed); later ones pass once the registration is back.
+/// then at most once per `healingInterval` (10 s), and never while a registration is running; only for a miss
+/// on an explicitly listed method in oxd mode (see `OXDBackend.registeredMethods`). The request that noticed
+/// gets 502 (fail closed); later ones pass once the registration is back.
 final class ResourceRegistration: @unchecked Sendable {
     let server: AuthorizationServerConfiguration
     private let services: [ServiceConfiguration]
@@ -63,7 +64,7 @@ final class ResourceRegistration: @unchecked Sendable {
     /// A registration (with its retries) is running; when the last self-healing one started.
     private let progress = Mutex<(running: Bool, lastHealing: ContinuousClock.Instant?)>((false, nil))
     /// The least time between two self-healing registrations.
-    let healingInterval: Duration
+    static let healingInterval: Duration = .seconds(10)
     /// The last registration succeeded (and no loss was noticed since).
     private let registered = Mutex(false)
     /// Set by `adopt`: the previous generation registered exactly these documents; `start` skips registering.
@@ -105,11 +106,9 @@ final class ResourceRegistration: @unchecked Sendable {
     }
 
     init(
-        server: AuthorizationServerConfiguration, services: [ServiceConfiguration], oxd: OXDClient?, uma2: UMA2Client?,
-        healingInterval: Duration = .seconds(10)
+        server: AuthorizationServerConfiguration, services: [ServiceConfiguration], oxd: OXDClient?, uma2: UMA2Client?
     ) {
         self.server = server
-        self.healingInterval = healingInterval
         self.services = services
         self.oxd = oxd
         self.uma2 = uma2
@@ -150,7 +149,7 @@ final class ResourceRegistration: @unchecked Sendable {
         else { return false }
         let begin = self.progress.withLock { progress -> Bool in
             if progress.running { return false }
-            if let last = progress.lastHealing, now - last < self.healingInterval { return false }
+            if let last = progress.lastHealing, now - last < Self.healingInterval { return false }
             progress = (true, now)
             return true
         }

@@ -31,7 +31,4 @@ final class PeerConnectionCounter: Sendable {
             counts[host] = current > 1 ? current - 1 : nil
         }
     }
-
-    /// Connections `host` holds (tests).
-    func count(_ host: String) -> Int { self.counts.withLock { $0[host, default: 0] } }
 }
