@@ -36,31 +36,12 @@ cp "$BIN" "$RUN_DIR/uma-pep"; strip --strip-debug "$RUN_DIR/uma-pep"; BIN="$RUN_
 head -c 4095 /dev/zero | tr '\0' a > "$RUN_DIR/html/4k"; echo >> "$RUN_DIR/html/4k"
 head -c 65535 /dev/zero | tr '\0' b > "$RUN_DIR/html/64k"; echo >> "$RUN_DIR/html/64k"
 PIDS=()
-cleanup() {
-  set +e
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  sleep 1
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  if [ -n "${KEEP:-}" ]; then echo "kept $RUN_DIR" >&2; else rm -rf "$RUN_DIR"; fi
-}
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"   # cleanup, free_ports
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mapfile -t PORTS < <(python3 - "$BASE_PORT" 5 <<'EOF'
-import socket, sys
-base, want, found = int(sys.argv[1]), int(sys.argv[2]), []
-for port in range(base, base + 400):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    found.append(port)
-    if len(found) == want:
-        break
-print("\n".join(map(str, found)))
-EOF
-)
+mapfile -t PORTS < <(free_ports "$BASE_PORT" 5)
 UP_PORT=${PORTS[0]}; AS_PORT=${PORTS[1]}; PORT=${PORTS[2]}; ADMIN=${PORTS[3]}
 render() { # template name port -> conf path
   : > "$RUN_DIR/conf/no-tls.inc"   # the templates' TLS listener include (run.sh): none when profiling

@@ -73,40 +73,15 @@ chmod 755 "$RUN_DIR" "$RUN_DIR/html"   # nginx workers run as nobody
 head -c 4095 /dev/zero | tr '\0' a > "$RUN_DIR/html/4k"; echo >> "$RUN_DIR/html/4k"
 head -c 65535 /dev/zero | tr '\0' b > "$RUN_DIR/html/64k"; echo >> "$RUN_DIR/html/64k"
 PIDS=()
-cleanup() {
-  set +e
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for _ in $(seq 1 50); do
-    alive=0; for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break; sleep 0.1
-  done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  if [ -n "${KEEP:-}" ]; then echo "kept $RUN_DIR" >&2; else rm -rf "$RUN_DIR"; fi
-}
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"   # cleanup, free_ports
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 pinpfx() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }  # $! must be the server's own PID: exec form
 
 # Free ports: the next ones in BASE_PORT..BASE_PORT+400 that nothing listens on and that bind.
-mapfile -t PORTS < <(python3 - "$BASE_PORT" 12 <<'EOF'
-import socket, sys
-base, want = int(sys.argv[1]), int(sys.argv[2])
-found = []
-for port in range(base, base + 400):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    found.append(port)
-    if len(found) == want:
-        break
-if len(found) < want:
-    sys.exit(f"not enough free ports from {base}")
-print("\n".join(map(str, found)))
-EOF
-)
+mapfile -t PORTS < <(free_ports "$BASE_PORT" 12)
 UP_PORT=${PORTS[0]}; PX_PORT=${PORTS[1]}; PX2_PORT=${PORTS[2]}; LUA_PORT=${PORTS[3]}; AS_PORT=${PORTS[4]}
 UMA_PORT=${PORTS[5]}; UMA_ADMIN=${PORTS[6]}; UMA2_PORT=${PORTS[7]}; UMA2_ADMIN=${PORTS[8]}
 PX_TLS_PORT=${PORTS[9]}; LUA_TLS_PORT=${PORTS[10]}; UMA_TLS_PORT=${PORTS[11]}
