@@ -12,6 +12,7 @@
 #
 # Usage: Benchmarks/load/profile.sh          knobs: PROFILE_DUR=10 PATH_UNDER_TEST=/ (or /open: passthrough)
 #        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 KEEP=1
+#        ACCESS_LOG=on|off (uma-pep's access log, on as users get it)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +20,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 MODE=${MODE:-callgrind}; PROFILE_DUR=${PROFILE_DUR:-10}; PATH_UNDER_TEST=${PATH_UNDER_TEST:-/}; BASE_PORT=${BASE_PORT:-19600}
 TARGETS=${TARGETS:-"uma-pep nginx-plain nginx-lua"}
 RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
+# uma-pep runs as users get it: access log on (to its log file in the run directory). ACCESS_LOG=off: --no-access-log.
+ACCESS_LOG=${ACCESS_LOG:-on}; ACCESS_LOG_FLAG=""; [ "$ACCESS_LOG" = off ] && ACCESS_LOG_FLAG=--no-access-log
 RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
 for b in valgrind callgrind_annotate callgrind_control strace nginx wrk curl python3; do
   command -v "$b" >/dev/null || { echo "missing $b (scripts/install-deps --bench)" >&2; exit 2; }
@@ -84,7 +87,7 @@ for target in $TARGETS; do
   case $target in
     uma-pep)
       write_config "$RUN_DIR/conf/uma-pep.yaml" "$PORT" "$ADMIN" 1
-      "${PREFIX[@]}" "$BIN" serve --config "$RUN_DIR/conf/uma-pep.yaml" --no-access-log --log-level warning \
+      "${PREFIX[@]}" "$BIN" serve --config "$RUN_DIR/conf/uma-pep.yaml" $ACCESS_LOG_FLAG --log-level warning \
         > "$RUN_DIR/logs/$target.out" 2>&1 &
       PID=$!; PIDS+=($PID)
       wait_http "http://127.0.0.1:$ADMIN/readyz"

@@ -28,6 +28,7 @@
 #   BASE_PORT=19100   first port tried (the next free ones in BASE_PORT..BASE_PORT+400 are used)
 #   RESULTS_DIR=Benchmarks/results   NO_INSTALL=1 (skip scripts/install-deps --bench)   NO_BUILD=1 (skip build)
 #   KEEP=1            keep the run directory (logs, raw wrk outputs)   STRICT=1 (exit 1 on unexpected statuses)
+#   ACCESS_LOG=on     uma-pep's access log as users get it (off: --no-access-log; the nginx anchors log nothing)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -41,6 +42,8 @@ LAYOUT=${LAYOUT:-colo}; DUR=${DUR:-10}; WARM=${WARM:-2}; ROUNDS=${ROUNDS:-3}; CO
 THREADS=${THREADS:-1}; TOKENS=${TOKENS:-10000}; BURST=${BURST:-1000}; BURST_DUP=${BURST_DUP:-2}
 SCENARIOS=${SCENARIOS:-}; BASE_PORT=${BASE_PORT:-19100}; RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
 RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
+# uma-pep runs as users get it: access log on (to its log file in the run directory). ACCESS_LOG=off: --no-access-log.
+ACCESS_LOG=${ACCESS_LOG:-on}; ACCESS_LOG_FLAG=""; [ "$ACCESS_LOG" = off ] && ACCESS_LOG_FLAG=--no-access-log
 DUR=${DUR%s}; WARM=${WARM%s}
 case "$LAYOUT" in
   colo)  CPU_WRK=1; CPU_PROXY=0; CPU_UP=0; CPU_PROXY2=0,1 ;;
@@ -172,7 +175,7 @@ wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
 start_uma() { # name port admin workers cpu [tls-port] -> PID_<name>
   write_config "$RUN_DIR/conf/$1.yaml" "$2" "$3" "$4" "${6:-}"
   "$BIN" check-config "$RUN_DIR/conf/$1.yaml" > "$RUN_DIR/logs/$1.check" || { cat "$RUN_DIR/logs/$1.check"; exit 1; }
-  $(pinpfx "$5") "$BIN" serve --config "$RUN_DIR/conf/$1.yaml" --no-access-log --log-level warning \
+  $(pinpfx "$5") "$BIN" serve --config "$RUN_DIR/conf/$1.yaml" $ACCESS_LOG_FLAG --log-level warning \
     > "$RUN_DIR/logs/$1.out" 2>&1 &
   PIDS+=($!); eval "PID_${1//-/_}=$!"
   wait_http "http://127.0.0.1:$3/readyz"   # resources registered with the dev AS
@@ -190,7 +193,7 @@ state = {
   "layout": "$LAYOUT", "cpus": {"wrk": "$CPU_WRK", "proxy": "$CPU_PROXY", "upstream": "$CPU_UP", "proxy2": "$CPU_PROXY2"},
   "dur": int("$DUR"), "warm": int("$WARM"), "rounds": int("$ROUNDS"), "conns": conns, "threads": int("$THREADS"),
   "tokens": int("$TOKENS"), "burst": int("$BURST"), "burst_dup": int("$BURST_DUP"), "scenarios": "$SCENARIOS",
-  "quick": bool("$QUICK"), "strict": bool("${STRICT:-}"),
+  "quick": bool("$QUICK"), "strict": bool("${STRICT:-}"), "access_log": "$ACCESS_LOG",
   "targets": {
     "nginx-plain": {"port": $PX_PORT, "pid": $PID_nginx_plain},
     "nginx-lua": {"port": $LUA_PORT, "pid": $PID_nginx_lua},

@@ -91,7 +91,7 @@ public final class DemoEnvironment: @unchecked Sendable {
                 .init(
                     address: try SocketAddress(host: "127.0.0.1", port: self.ports.upstream),
                     role: .local(DemoUpstreamResponder()), name: "upstream", tls: tls?.serverContext),
-            ], workers: 1, limits: ServerLimits(), logger: self.logger, accessLog: false)
+            ], workers: 1, limits: ServerLimits(), logger: self.logger)
         let bound = try local.start()
         self.localServer = local
         let issuer = "\(scheme)://\(bound[0])"

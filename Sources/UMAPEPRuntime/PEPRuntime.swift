@@ -33,12 +33,16 @@ public final class PEPRuntime: @unchecked Sendable {
     /// The configuration the listeners, workers and limits were built from (they do not change on reload).
     private let startedWith: PEPConfiguration
     private let current: Mutex<PEPConfiguration>
+    /// Where the access log goes (`access_log`), or `nil` when it is off.
+    private let accessLogSink: AccessLogSink?
 
     /// Builds everything; nothing is bound or started yet.
     ///
+    /// - Parameters:
+    ///   - accessLog: `false` turns the access log off whatever `access_log` says (`--no-access-log`).
     /// - Throws: `RuntimeError` naming the config field for what the runtime cannot serve (an upstream name that
     ///   does not resolve, a certificate, key or CA file that cannot be loaded, a protection document the matcher
-    ///   rejects).
+    ///   rejects); `AccessLogError` when the access-log file cannot be opened.
     public init(configuration: PEPConfiguration, logger: Logger, accessLog: Bool = true) throws {
         self.current = Mutex(configuration)
         self.startedWith = configuration
@@ -71,9 +75,12 @@ public final class PEPRuntime: @unchecked Sendable {
                     host: configuration.admin.listen.host.description, port: Int(configuration.admin.listen.port)),
                 role: .local(admin), name: "admin"))
         let metrics = self.metrics
+        let sink =
+            accessLog && configuration.accessLog.enabled ? try AccessLogSink(settings: configuration.accessLog) : nil
+        self.accessLogSink = sink
         self.server = HTTPServer(
             listeners: listeners, workers: configuration.workerCount, limits: ServerLimits(configuration.limits),
-            logger: logger, accessLog: accessLog,
+            logger: logger, accessLog: sink,
             proxyConnections: ConnectionTally { opened in
                 if opened { metrics.downstreamConnectionOpened() } else { metrics.downstreamConnectionClosed() }
             })
@@ -245,6 +252,7 @@ public final class PEPRuntime: @unchecked Sendable {
         if new.admin != old.admin { warnings.append("admin changed: needs a restart (kept the old)") }
         if new.workerCount != old.workerCount { warnings.append("workers changed: needs a restart (kept the old)") }
         if new.limits != old.limits { warnings.append("limits changed: needs a restart (kept the old)") }
+        if new.accessLog != old.accessLog { warnings.append("access_log changed: needs a restart (kept the old)") }
         let known = Set(self.metrics.serviceNames)
         for service in new.services where !known.contains(service.name) {
             warnings.append("service '\(service.name)' is new: its metrics appear after a restart")
@@ -273,6 +281,13 @@ public final class PEPRuntime: @unchecked Sendable {
         }
         self.current.withLock { $0 = new }
         return warnings
+    }
+
+    /// Opens the access-log file again (SIGUSR1, after logrotate moved it). Nothing to do for stderr or when the
+    /// access log is off.
+    /// - Throws: `AccessLogError` when the file cannot be opened; the old file stays in use.
+    public func reopenAccessLog() throws {
+        try self.accessLogSink?.reopen()
     }
 
     /// Whether the runtime is ready (config loaded, resources registered where asked), with per-check detail.

@@ -274,7 +274,7 @@ public final class RequestingParty: Sendable {
                         host: uri.host == "localhost" ? "127.0.0.1" : uri.host ?? "127.0.0.1", port: port),
                     role: .local(responder), name: "claims-redirect")
             ],
-            workers: 1, limits: ServerLimits(), logger: logger, accessLog: false)
+            workers: 1, limits: ServerLimits(), logger: logger)
         try server.start()
         defer { server.shutdown(graceful: false) }
         let deadline = ContinuousClock.now + self.options.interactiveTimeout

@@ -67,7 +67,7 @@ struct DevAS: ParsableCommand {
         let responder = DeferredResponder()
         let http = HTTPServer(
             listeners: [.init(address: address, role: .local(responder), name: "dev-as", tls: tls)],
-            workers: 1, limits: ServerLimits(), logger: logger, accessLog: false)
+            workers: 1, limits: ServerLimits(), logger: logger)
         let bound = try http.start()
         let boundIssuer = "\(scheme)://\(bound[0])"
         if var loaded = configuration {

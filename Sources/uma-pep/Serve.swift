@@ -56,6 +56,14 @@ struct Serve: ParsableCommand {
                 logger.error("SIGHUP: TLS certificates NOT reloaded: \(error)")
             }
         }
+        Signals.onReopenLogs {
+            do {
+                try runtime.reopenAccessLog()
+                logger.notice("SIGUSR1: access log reopened")
+            } catch {
+                logger.error("SIGUSR1: access log NOT reopened, the old file stays in use: \(error)")
+            }
+        }
         runtime.waitUntilStopped()
         say("uma-pep: stopped")
     }
@@ -116,8 +124,17 @@ enum Signals {
 
     /// SIGHUP: reload what can be reloaded without a restart (TLS certificates and keys).
     static func onReload(_ action: @escaping @Sendable () -> Void) {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        Self.on(SIGHUP, action)
+    }
+
+    /// SIGUSR1: reopen the access-log file (logrotate's `postrotate`).
+    static func onReopenLogs(_ action: @escaping @Sendable () -> Void) {
+        Self.on(SIGUSR1, action)
+    }
+
+    private static func on(_ sig: Int32, _ action: @escaping @Sendable () -> Void) {
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
         source.setEventHandler(handler: action)
         source.resume()
         Self.sources.append(source)

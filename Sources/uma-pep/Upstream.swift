@@ -27,7 +27,7 @@ struct UpstreamCommand: ParsableCommand {
                     address: try SocketAddress(parsing: self.listen), role: .local(DemoUpstreamResponder()),
                     name: "upstream")
             ],
-            workers: self.workers, limits: ServerLimits(), logger: logger, accessLog: false)
+            workers: self.workers, limits: ServerLimits(), logger: logger)
         let bound = try server.start()
         say("uma-pep upstream: listening on \(bound[0])")
         Signals.onTerminate { server.shutdown(graceful: false) }

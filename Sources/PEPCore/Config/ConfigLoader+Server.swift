@@ -162,3 +162,35 @@ extension ConfigLoader {
         return ranges
     }
 }
+
+extension ConfigLoader {
+    /// `access_log`: `off` / `false`, or `{enabled, destination, format, buffer, flush}`
+    /// (see ``AccessLogSettings``). `destination` is `stderr` or an absolute file path.
+    static func loadAccessLog(_ reader: ConfigReader) throws(ConfigError) -> AccessLogSettings {
+        let defaults = AccessLogSettings()
+        guard let node = reader.node("access_log") else { return defaults }
+        switch node.resolvingSubstitution {
+        case .string("off", _), .string("false", _), .bool(false): return .off
+        case .string("on", _), .string("true", _), .bool(true): return defaults
+        case .mapping: break
+        default:
+            throw reader.error(
+                "access_log", .typeMismatch, "expected off, on or a mapping {destination, format, buffer, flush}")
+        }
+        let log = try ConfigReader(
+            node, at: reader.path["access_log"], file: reader.file,
+            allowed: ["enabled", "destination", "format", "buffer", "flush"])
+        var destination = AccessLogSettings.Destination.standardError
+        if let text = try log.string("destination"), text != "stderr" {
+            guard text.hasPrefix("/"), !text.hasSuffix("/") else {
+                throw log.error("destination", .invalidValue, "'\(text)' is not stderr or an absolute file path")
+            }
+            destination = .file(text)
+        }
+        return AccessLogSettings(
+            enabled: try log.bool("enabled", default: true), destination: destination,
+            format: try log.enumeration("format", default: defaults.format),
+            bufferBytes: try log.byteSize("buffer", default: defaults.bufferBytes, range: 0...(16 << 20)),
+            flushInterval: try log.duration("flush", default: defaults.flushInterval))
+    }
+}

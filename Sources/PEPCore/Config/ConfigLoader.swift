@@ -10,6 +10,7 @@ public enum ConfigLoader {
     static let topLevelFields = [
         "listen", "admin", "workers", "limits", "authorization_servers", "cache", "consumers", "consumer_mapping",
         "trusted_proxies", "trust_request_id", "path_params", "encoded_slashes", "fold_case", "services",
+        "access_log",
     ]
 
     /// Loads a configuration.
@@ -50,11 +51,13 @@ public enum ConfigLoader {
         let encodedSlashes = try reader.enumeration("encoded_slashes", default: EncodedSlashesMode.reject)
         let foldCase = try reader.bool("fold_case", default: false)
         let services = try Self.loadServices(reader, authorizationServers: authorizationServers)
+        let accessLog = try Self.loadAccessLog(reader)
         return PEPConfiguration(
             sourceFile: fileName, listeners: listeners, admin: admin, workerCount: workerCount, limits: limits,
             authorizationServers: authorizationServers, cache: cache, consumers: consumers,
             consumerMapping: consumerMapping, trustedProxies: trustedProxies, trustRequestId: trustRequestId,
-            pathParams: pathParams, encodedSlashes: encodedSlashes, foldCase: foldCase, services: services)
+            pathParams: pathParams, encodedSlashes: encodedSlashes, foldCase: foldCase, services: services,
+            accessLog: accessLog)
     }
 
     /// Parses the text: strict JSON when it starts with `{` (falling back to YAML, which is a superset), else

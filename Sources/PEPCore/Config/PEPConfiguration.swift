@@ -36,6 +36,8 @@ public struct PEPConfiguration: Sendable, Equatable {
     public let foldCase: Bool
     /// The services, in file order (names and host patterns unique).
     public let services: [ServiceConfiguration]
+    /// `access_log`: destination, format and buffering of the per-request access log. Default: on, stderr, text.
+    public let accessLog: AccessLogSettings
 
     /// Creates a configuration. Use `ConfigLoader.load` for a validated one; this initializer does not
     /// validate (tests and tools build values directly).
@@ -44,7 +46,7 @@ public struct PEPConfiguration: Sendable, Equatable {
         limits: ProxyLimits, authorizationServers: [AuthorizationServerConfiguration], cache: CacheSettings,
         consumers: [Consumer], consumerMapping: Bool, trustedProxies: [CIDRRange], trustRequestId: Bool,
         pathParams: PathParamsMode, encodedSlashes: EncodedSlashesMode = .reject, foldCase: Bool = false,
-        services: [ServiceConfiguration]
+        services: [ServiceConfiguration], accessLog: AccessLogSettings = AccessLogSettings()
     ) {
         self.sourceFile = sourceFile
         self.listeners = listeners
@@ -61,6 +63,7 @@ public struct PEPConfiguration: Sendable, Equatable {
         self.encodedSlashes = encodedSlashes
         self.foldCase = foldCase
         self.services = services
+        self.accessLog = accessLog
     }
 
     /// The authorization server with the given `authorization_servers` key.

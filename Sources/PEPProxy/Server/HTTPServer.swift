@@ -34,7 +34,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let workerCount: Int
     private let limits: ServerLimits
     private let logger: Logger
-    private let accessLog: Bool
+    private let accessLog: AccessLogSink?
     private var workers: [Worker] = []
     /// Open connections on the proxy listeners, across workers.
     public let proxyConnections: ConnectionTally
@@ -46,10 +46,10 @@ public final class HTTPServer: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - workers: worker threads, ≥ 1 (config `workers`; default = cores).
-    ///   - accessLog: write one `access` line per proxied request at `info` (Kong's log phase). Default true.
+    ///   - accessLog: where each proxied request's `access` line goes (Kong's log phase); `nil`: not logged.
     ///   - proxyConnections: counts the open connections of proxy listeners (and reports each change).
     public init(
-        listeners: [ListenerSpec], workers: Int, limits: ServerLimits, logger: Logger, accessLog: Bool = true,
+        listeners: [ListenerSpec], workers: Int, limits: ServerLimits, logger: Logger, accessLog: AccessLogSink? = nil,
         proxyConnections: ConnectionTally = ConnectionTally()
     ) {
         self.proxyConnections = proxyConnections
@@ -77,7 +77,7 @@ public final class HTTPServer: @unchecked Sendable {
             let worker = try Worker(
                 index: index, limits: self.limits, logger: logger, peerCounter: peerCounter,
                 tally: self.proxyConnections)
-            worker.accessLog = self.accessLog
+            worker.accessLog = self.accessLog.map { AccessLogBuffer(sink: $0, worker: index, loop: worker.loop) }
             for (specIndex, spec) in self.specs.enumerated() {
                 // Worker 0 resolves port 0; the others share the port it got (SO_REUSEPORT).
                 let address = index == 0 ? spec.address : bound[specIndex]

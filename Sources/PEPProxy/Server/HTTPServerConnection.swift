@@ -254,11 +254,10 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         engine.observer?.exchangeCompleted(
             ExchangeRecord(
                 serviceIndex: nil, ruleIndex: nil, method: "", status: status, duration: .zero, detail: detail))
-        if self.worker.accessLog, self.worker.logger.logLevel <= .info {
-            self.worker.logger.info(
-                "access",
-                metadata: ["status": "\(status)", "decision": "\(detail)", "peer": "\(self.peer?.description ?? "-")"])
-        }
+        self.worker.accessLog?.append(
+            AccessLogRecord(
+                peer: self.peer?.host ?? "", method: "", path: "", status: status, service: "", decision: detail,
+                bytesIn: 0, bytesOut: 0, upstreamNanoseconds: nil, totalNanoseconds: 0))
     }
 
     /// Called by a finished `ProxyExchange`: continue with the next request or close.

@@ -42,8 +42,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     private var clientSentEverything = false
     /// The request head was written upstream: request body bytes may follow it.
     private var requestHeadSent = false
-    private let started = ContinuousClock.now
-    private var upstreamStarted: ContinuousClock.Instant?
+    private let started = MonotonicClock.nanoseconds()
+    private var upstreamStarted: Int64?
     private var decisionDetail = "forward"
     private var ruleIndex: Int?
 
@@ -158,7 +158,7 @@ final class ProxyExchange: BufferedSocketDelegate {
     private func sendRequest() {
         guard let upstream = self.upstream else { return }
         upstream.requestCount += 1
-        self.upstreamStarted = ContinuousClock.now
+        self.upstreamStarted = MonotonicClock.nanoseconds()
         let peerHost = self.connection.peer?.host
         let trusted: Bool
         if !self.engine.options.trustedProxies.isEmpty, let host = peerHost, let address = IPAddress(host) {
@@ -486,34 +486,32 @@ final class ProxyExchange: BufferedSocketDelegate {
     // MARK: access log
 
     private func log(status: Int) {
+        let now = MonotonicClock.nanoseconds()
+        let total = now - self.started
         if let observer = self.engine.observer {
             observer.exchangeCompleted(
                 ExchangeRecord(
                     serviceIndex: self.serviceIndex >= 0 ? self.serviceIndex : nil, ruleIndex: self.ruleIndex,
-                    method: self.head.method, status: status, duration: ContinuousClock.now - self.started,
+                    method: self.head.method, status: status, duration: .nanoseconds(total),
                     detail: self.decisionDetail))
         }
-        let logger = self.worker.logger
-        guard self.worker.accessLog, logger.logLevel <= .info else { return }
-        let total = ContinuousClock.now - self.started
-        let upstreamTime = self.upstreamStarted.map { ContinuousClock.now - $0 }
-        logger.info(
-            "access",
-            metadata: [
-                "method": "\(self.head.method)", "path": "\(self.path)", "status": "\(status)",
-                "service": "\(self.serviceIndex >= 0 ? self.service.name : "-")",
-                "decision": "\(self.decisionDetail)",
-                "bytes_in": "\(self.requestBody.bytesRelayed)",
-                "bytes_out": "\(self.responseBody?.bytesRelayed ?? UInt64(self.localBodyBytes))",
-                "upstream_ms": "\(upstreamTime.map { Self.milliseconds($0) } ?? "-")",
-                "total_ms": "\(Self.milliseconds(total))",
-            ])
+        guard let accessLog = self.worker.accessLog else { return }
+        accessLog.append(
+            AccessLogRecord(
+                peer: self.connection.peer?.host ?? "", method: self.head.method, path: self.path, status: status,
+                service: self.serviceIndex >= 0 ? self.service.name : "", decision: self.decisionDetail,
+                bytesIn: self.requestBody.bytesRelayed,
+                bytesOut: self.responseBody?.bytesRelayed ?? UInt64(self.localBodyBytes),
+                upstreamNanoseconds: self.upstreamStarted.map { now - $0 }, totalNanoseconds: total))
     }
+}
 
-    private static func milliseconds(_ duration: Duration) -> String {
-        let (s, atto) = duration.components
-        let ms = Double(s) * 1000 + Double(atto) / 1e15
-        return String(format: "%.3f", ms)
+/// Monotonic time in nanoseconds (`CLOCK_MONOTONIC`; a vDSO call, no allocation).
+enum MonotonicClock {
+    static func nanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)
     }
 }
 

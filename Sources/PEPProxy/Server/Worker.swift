@@ -26,8 +26,8 @@ final class Worker: @unchecked Sendable {
     /// Canonicalization for local responders (the proxy uses its engine's options).
     let canonicalOptions = CanonicalTarget.Options()
     private(set) var draining = false
-    /// Whether proxied requests are access-logged.
-    var accessLog = true
+    /// This worker's access-log buffer, or `nil` when proxied requests are not logged.
+    var accessLog: AccessLogBuffer?
     private var drainTimer: LoopTimer?
     private var onStopped: (@Sendable () -> Void)?
 
@@ -121,6 +121,7 @@ final class Worker: @unchecked Sendable {
         self.loop.execute { [self] in
             guard !self.draining else { return }
             self.draining = true
+            self.accessLog?.flush()
             self.listeners.forEach { $0.close() }
             for connection in Array(self.connections.values) { connection.drain() }
             if self.connections.isEmpty {
@@ -157,6 +158,7 @@ final class Worker: @unchecked Sendable {
     }
 
     private func finishStop() {
+        self.accessLog?.flush()
         self.drainTimer?.cancel()
         self.drainTimer = nil
         for connection in Array(self.connections.values) { connection.abort(reason: "shutdown") }

@@ -1,0 +1,455 @@
+import Foundation
+import PEPCore
+import Synchronization
+
+/// One finished request as the access log sees it (Kong's log phase). Built by the exchange at its end; every
+/// field is a value the exchange already holds, so building one allocates nothing.
+struct AccessLogRecord {
+    /// The client's address (host only), or empty when unknown.
+    var peer: String
+    /// The request method, or empty when the request was refused before its head could be trusted.
+    var method: String
+    /// The canonical path (what was matched and forwarded), or empty. Never the query string.
+    var path: String
+    /// The status sent to the client (0: none, the connection was cut).
+    var status: Int
+    /// The routed service's name, or empty.
+    var service: String
+    /// The stable detail string of the outcome (`pep.granted`, `upstream.timeout`, `http1.*`, …).
+    var decision: String
+    /// Request body bytes relayed upstream.
+    var bytesIn: UInt64
+    /// Response body bytes sent to the client.
+    var bytesOut: UInt64
+    /// Time from sending the request upstream to the end of the response, or `nil` (no upstream).
+    var upstreamNanoseconds: Int64?
+    /// Time from the request head to the end of the exchange.
+    var totalNanoseconds: Int64
+}
+
+/// Formats access-log lines by appending bytes (no `String(format:)`, no dictionaries): pure, table-tested.
+///
+/// Text: `2026-12-06T02:13:19.123Z access worker=0 peer=127.0.0.1 bytes_in=0 bytes_out=3 decision=pep.granted
+/// method=GET path=/ service=api status=200 total_ms=0.412 upstream_ms=0.230` (one line; `-` for an empty
+/// value; bytes outside printable ASCII, spaces, `"` and `\` written as `\xHH`).
+/// JSON: `{"time":"…","worker":0,"peer":"…","method":"GET","path":"/","status":200,"service":"api",
+/// "decision":"pep.granted","bytes_in":0,"bytes_out":3,"total_ms":0.412,"upstream_ms":0.230}` (`null` for no
+/// upstream, `""` for an empty value; strings escaped per RFC 8259).
+enum AccessLogFormatter {
+    /// Appends one line (ending in `\n`) for `record`.
+    /// - Parameters:
+    ///   - time: the wall-clock time as `2026-12-06T02:13:19.123Z` bytes (``AccessLogClock``).
+    static func append(
+        _ record: AccessLogRecord, time: UnsafeBufferPointer<UInt8>, worker: Int, format: AccessLogSettings.Format,
+        to out: inout LineWriter
+    ) {
+        switch format {
+        case .text: Self.appendText(record, time: time, worker: worker, to: &out)
+        case .json: Self.appendJSON(record, time: time, worker: worker, to: &out)
+        }
+    }
+
+    private static func appendText(
+        _ record: AccessLogRecord, time: UnsafeBufferPointer<UInt8>, worker: Int, to out: inout LineWriter
+    ) {
+        out.append(contentsOf: time)
+        Self.literal(" access worker=", &out)
+        Self.decimal(UInt64(max(0, worker)), &out)
+        Self.literal(" peer=", &out)
+        Self.textValue(record.peer, &out)
+        Self.literal(" bytes_in=", &out)
+        Self.decimal(record.bytesIn, &out)
+        Self.literal(" bytes_out=", &out)
+        Self.decimal(record.bytesOut, &out)
+        Self.literal(" decision=", &out)
+        Self.textValue(record.decision, &out)
+        Self.literal(" method=", &out)
+        Self.textValue(record.method, &out)
+        Self.literal(" path=", &out)
+        Self.textValue(record.path, &out)
+        Self.literal(" service=", &out)
+        Self.textValue(record.service, &out)
+        Self.literal(" status=", &out)
+        Self.decimal(UInt64(max(0, record.status)), &out)
+        Self.literal(" total_ms=", &out)
+        Self.milliseconds(record.totalNanoseconds, &out)
+        Self.literal(" upstream_ms=", &out)
+        if let upstream = record.upstreamNanoseconds {
+            Self.milliseconds(upstream, &out)
+        } else {
+            out.append(UInt8(ascii: "-"))
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    private static func appendJSON(
+        _ record: AccessLogRecord, time: UnsafeBufferPointer<UInt8>, worker: Int, to out: inout LineWriter
+    ) {
+        Self.literal(#"{"time":""#, &out)
+        out.append(contentsOf: time)
+        Self.literal(#"","worker":"#, &out)
+        Self.decimal(UInt64(max(0, worker)), &out)
+        Self.literal(#","peer":"#, &out)
+        Self.jsonString(record.peer, &out)
+        Self.literal(#","method":"#, &out)
+        Self.jsonString(record.method, &out)
+        Self.literal(#","path":"#, &out)
+        Self.jsonString(record.path, &out)
+        Self.literal(#","status":"#, &out)
+        Self.decimal(UInt64(max(0, record.status)), &out)
+        Self.literal(#","service":"#, &out)
+        Self.jsonString(record.service, &out)
+        Self.literal(#","decision":"#, &out)
+        Self.jsonString(record.decision, &out)
+        Self.literal(#","bytes_in":"#, &out)
+        Self.decimal(record.bytesIn, &out)
+        Self.literal(#","bytes_out":"#, &out)
+        Self.decimal(record.bytesOut, &out)
+        Self.literal(#","total_ms":"#, &out)
+        Self.milliseconds(record.totalNanoseconds, &out)
+        Self.literal(#","upstream_ms":"#, &out)
+        if let upstream = record.upstreamNanoseconds {
+            Self.milliseconds(upstream, &out)
+        } else {
+            Self.literal("null", &out)
+        }
+        Self.literal("}\n", &out)
+    }
+
+    // MARK: pieces
+
+    @inline(__always)
+    private static func literal(_ text: StaticString, _ out: inout LineWriter) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    private static let hexDigits: StaticString = "0123456789abcdef"
+
+    /// A text value: `-` when empty; bytes that would break the line's `key=value` shape escaped as `\xHH`.
+    private static func textValue(_ value: String, _ out: inout LineWriter) {
+        if value.isEmpty {
+            out.append(UInt8(ascii: "-"))
+            return
+        }
+        var value = value
+        value.withUTF8 { bytes in
+            var clean = true
+            for byte in bytes where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == 0x5C {
+                clean = false
+                break
+            }
+            if clean {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes {
+                if byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == 0x5C {
+                    Self.hexEscape(byte, prefix: UInt8(ascii: "x"), width: 2, &out)
+                } else {
+                    out.append(byte)
+                }
+            }
+        }
+    }
+
+    /// A JSON string (RFC 8259 §7): quotes, backslash and control characters escaped; other bytes kept (the
+    /// values are ASCII or valid UTF-8, as Swift strings are).
+    private static func jsonString(_ value: String, _ out: inout LineWriter) {
+        out.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""):
+                    Self.literal(#"\""#, &out)
+                case 0x5C:
+                    Self.literal(#"\\"#, &out)
+                case 0x00..<0x20, 0x7F:
+                    Self.hexEscape(byte, prefix: UInt8(ascii: "u"), width: 4, &out)
+                default:
+                    out.append(byte)
+                }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexEscape(_ byte: UInt8, prefix: UInt8, width: Int, _ out: inout LineWriter) {
+        out.append(0x5C)
+        out.append(prefix)
+        for _ in 2..<max(2, width) { out.append(UInt8(ascii: "0")) }
+        Self.hexDigits.withUTF8Buffer { digits in
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+    }
+
+    /// Decimal digits of `value`, no allocation.
+    static func decimal(_ value: UInt64, _ out: inout LineWriter) {
+        if value < 10 {
+            out.append(UInt8(ascii: "0") &+ UInt8(value))
+            return
+        }
+        var divisor: UInt64 = 10
+        while divisor <= value / 10 { divisor &*= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") &+ UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// Nanoseconds as milliseconds with three decimals (`0.412`); negative values as `0.000`.
+    static func milliseconds(_ nanoseconds: Int64, _ out: inout LineWriter) {
+        let micros = UInt64(max(0, nanoseconds)) / 1000
+        Self.decimal(micros / 1000, &out)
+        out.append(UInt8(ascii: "."))
+        let fraction = micros % 1000
+        out.append(UInt8(ascii: "0") &+ UInt8(fraction / 100))
+        out.append(UInt8(ascii: "0") &+ UInt8(fraction / 10 % 10))
+        out.append(UInt8(ascii: "0") &+ UInt8(fraction % 10))
+    }
+}
+
+/// The wall-clock time as `YYYY-MM-DDThh:mm:ss.mmmZ` bytes, with the calendar part recomputed only when the
+/// second changes (nginx's cached time does the same).
+struct AccessLogClock {
+    /// `YYYY-MM-DDThh:mm:ss.mmmZ`: 24 bytes.
+    static let width = 24
+    private var second = Int.min
+    private var bytes = [UInt8](repeating: 0, count: AccessLogClock.width)
+
+    /// The current time (`CLOCK_REALTIME`).
+    mutating func now<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return self.at(seconds: spec.tv_sec, nanoseconds: spec.tv_nsec, body)
+    }
+
+    /// The given time since the epoch (tests).
+    mutating func at<Result>(seconds: Int, nanoseconds: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result)
+        -> Result
+    {
+        if seconds != self.second {
+            self.second = seconds
+            var time = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            Self.put(Int(parts.tm_year) + 1900, width: 4, at: 0, &self.bytes)
+            self.bytes[4] = UInt8(ascii: "-")
+            Self.put(Int(parts.tm_mon) + 1, width: 2, at: 5, &self.bytes)
+            self.bytes[7] = UInt8(ascii: "-")
+            Self.put(Int(parts.tm_mday), width: 2, at: 8, &self.bytes)
+            self.bytes[10] = UInt8(ascii: "T")
+            Self.put(Int(parts.tm_hour), width: 2, at: 11, &self.bytes)
+            self.bytes[13] = UInt8(ascii: ":")
+            Self.put(Int(parts.tm_min), width: 2, at: 14, &self.bytes)
+            self.bytes[16] = UInt8(ascii: ":")
+            Self.put(Int(parts.tm_sec), width: 2, at: 17, &self.bytes)
+            self.bytes[19] = UInt8(ascii: ".")
+            self.bytes[23] = UInt8(ascii: "Z")
+        }
+        Self.put(max(0, min(999, nanoseconds / 1_000_000)), width: 3, at: 20, &self.bytes)
+        return self.bytes.withUnsafeBufferPointer(body)
+    }
+
+    private static func put(_ value: Int, width: Int, at offset: Int, _ bytes: inout [UInt8]) {
+        var rest = value
+        for index in stride(from: offset + width - 1, through: offset, by: -1) {
+            bytes[index] = UInt8(ascii: "0") &+ UInt8(rest % 10)
+            rest /= 10
+        }
+    }
+}
+
+/// Where access-log bytes go: one per process, shared by the workers, which write whole buffers of lines
+/// under a lock (never a line at a time). A file is opened `O_APPEND` and can be reopened (``reopen()``,
+/// `SIGUSR1`) after logrotate moved it.
+public final class AccessLogSink: Sendable {
+    /// The settings the sink was made from.
+    public let settings: AccessLogSettings
+    private let descriptor: Mutex<Int32>
+    private let dropped = Atomic<Int>(0)
+
+    /// Opens the destination.
+    /// - Throws: `AccessLogError.cannotOpen` naming the file and the system's reason.
+    public init(settings: AccessLogSettings) throws(AccessLogError) {
+        self.settings = settings
+        self.descriptor = Mutex(try Self.open(settings.destination))
+    }
+
+    deinit {
+        let fd = self.descriptor.withLock { $0 }
+        if fd != STDERR_FILENO { Foundation.close(fd) }
+    }
+
+    private static func open(_ destination: AccessLogSettings.Destination) throws(AccessLogError) -> Int32 {
+        switch destination {
+        case .standardError:
+            return STDERR_FILENO
+        case .file(let path):
+            let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            guard fd >= 0 else { throw AccessLogError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+            return fd
+        }
+    }
+
+    /// Opens the file again and swaps it in (logrotate's `postrotate`: `kill -USR1`); lines written meanwhile
+    /// go to the old file. Does nothing for standard error.
+    /// - Throws: `AccessLogError.cannotOpen`; the old file stays in use.
+    public func reopen() throws(AccessLogError) {
+        guard case .file = self.settings.destination else { return }
+        let fresh = try Self.open(self.settings.destination)
+        let old = self.descriptor.withLock { fd in
+            let old = fd
+            fd = fresh
+            return old
+        }
+        Foundation.close(old)
+    }
+
+    /// Bytes dropped because the destination refused them (full disk, closed pipe).
+    public var droppedBytes: Int { self.dropped.load(ordering: .relaxed) }
+
+    /// Writes `bytes` whole (retrying short writes, waiting at most 1 s for a full pipe); bytes the destination
+    /// refuses are dropped and counted.
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        self.descriptor.withLock { fd in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(fd, base + offset, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR {
+                    continue
+                } else if written < 0, errno == EAGAIN {
+                    var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    if poll(&poller, 1, 1000) <= 0 { break }
+                } else {
+                    break
+                }
+            }
+            if offset < bytes.count { self.dropped.add(bytes.count - offset, ordering: .relaxed) }
+        }
+    }
+}
+
+/// Why the access log could not be opened.
+public enum AccessLogError: Error, Sendable, Equatable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "access_log.destination: cannot open \(path): \(reason)"
+        }
+    }
+}
+
+/// Bytes appended in place to a fixed region; past `capacity` nothing is written but `count` still grows, so
+/// the caller learns the size a line needed and can retry it elsewhere.
+struct LineWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    let capacity: Int
+    private(set) var count = 0
+
+    init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    /// Whether everything appended fitted.
+    var fits: Bool { self.count <= self.capacity }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if self.count < self.capacity { self.base[self.count] = byte }
+        self.count &+= 1
+    }
+
+    @inline(__always)
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
+        if let source = bytes.baseAddress, self.count &+ bytes.count <= self.capacity {
+            (self.base + self.count).update(from: source, count: bytes.count)
+        }
+        self.count &+= bytes.count
+    }
+}
+
+/// One worker's access-log buffer: lines are appended here and written to the sink when the buffer holds
+/// `bufferBytes`, when `flushInterval` has passed since the first unwritten line, when the worker drains and
+/// when it stops.
+///
+/// Thread rules: the worker's loop thread only.
+final class AccessLogBuffer {
+    let sink: AccessLogSink
+    private let worker: Int
+    private let format: AccessLogSettings.Format
+    private let limit: Int
+    private let capacity: Int
+    private let storage: UnsafeMutablePointer<UInt8>
+    private var used = 0
+    private var clock = AccessLogClock()
+    private var timer: LoopTimer?
+    private var timerArmed = false
+
+    init(sink: AccessLogSink, worker: Int, loop: EventLoop) {
+        self.sink = sink
+        self.worker = worker
+        self.format = sink.settings.format
+        self.limit = sink.settings.bufferBytes
+        self.capacity = self.limit + 16 * 1024
+        self.storage = .allocate(capacity: self.capacity)
+        self.timer = LoopTimer(loop: loop) { [unowned self] in
+            self.timerArmed = false
+            self.flush()
+        }
+    }
+
+    deinit {
+        self.flush()
+        self.storage.deallocate()
+    }
+
+    /// Appends one line; writes the buffer if it is full. A line larger than the free space is written after
+    /// what is buffered (one larger than the whole buffer goes out on its own).
+    func append(_ record: AccessLogRecord) {
+        let worker = self.worker
+        let format = self.format
+        self.clock.now { time in
+            var writer = LineWriter(base: self.storage + self.used, capacity: self.capacity - self.used)
+            AccessLogFormatter.append(record, time: time, worker: worker, format: format, to: &writer)
+            if writer.fits {
+                self.used += writer.count
+                return
+            }
+            self.flush()
+            let size = writer.count
+            if size <= self.capacity {
+                var again = LineWriter(base: self.storage, capacity: self.capacity)
+                AccessLogFormatter.append(record, time: time, worker: worker, format: format, to: &again)
+                self.used = again.count
+            } else {
+                let line = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+                defer { line.deallocate() }
+                var large = LineWriter(base: line, capacity: size)
+                AccessLogFormatter.append(record, time: time, worker: worker, format: format, to: &large)
+                self.sink.write(UnsafeRawBufferPointer(start: line, count: large.count))
+            }
+        }
+        if self.used >= self.limit {
+            self.flush()
+        } else if !self.timerArmed {
+            self.timerArmed = true
+            self.timer?.schedule(after: self.sink.settings.flushInterval)
+        }
+    }
+
+    /// Writes what is buffered.
+    func flush() {
+        guard self.used > 0 else { return }
+        self.sink.write(UnsafeRawBufferPointer(start: self.storage, count: self.used))
+        self.used = 0
+    }
+}
