@@ -1,4 +1,5 @@
 import PEPCore
+import Prometheus
 
 /// A cache's statistics source and the snapshot last folded into the `uma_pep_cache_*` counters.
 struct CacheFeed {
@@ -28,7 +29,96 @@ extension PEPMetrics {
     /// - Returns: the exposition text, ending in a line feed.
     public func exposition() -> String {
         self.foldCacheStatistics()
-        return Self.ordered(self.registry.emitToString(), declarations: PEPMetricsStats.all)
+        let histograms = self.foldShards()
+        return Self.ordered(self.registry.emitToString() + histograms, declarations: PEPMetricsStats.all)
+    }
+
+    /// Sums the shards: counter growth since the last scrape is added to the registry's counters (created with
+    /// the labels the shard recorded), and the request-latency histograms are rendered here, in the registry's
+    /// own format (they live only in the shards).
+    /// - Returns: the `uma_pep_request_duration_seconds` family's text (empty when it has no series).
+    func foldShards() -> String {
+        self.folded.withLock { folded in
+            var counters: [UInt64: (labels: [String], total: UInt64)] = [:]
+            var histograms: [UInt64: (labels: [String], values: [UInt64])] = [:]
+            for shard in self.shards + [self.sharedShard] {
+                let snapshot = shard.lock.withLock { _ in shard.snapshotLocked() }
+                for (entry, values) in snapshot {
+                    if values.count == 1 {
+                        counters[entry.key, default: (entry.labels, 0)].total &+= values[0]
+                    } else {
+                        var sum = histograms[entry.key]?.values ?? Array(repeating: 0, count: values.count)
+                        for index in values.indices { sum[index] &+= values[index] }
+                        histograms[entry.key] = (entry.labels, sum)
+                    }
+                }
+            }
+            for (key, counter) in counters {
+                let delta = counter.total &- (folded[key] ?? 0)
+                guard delta > 0, delta < (1 << 62) else { continue }
+                folded[key] = counter.total
+                self.registryCounter(key, labels: counter.labels)?.increment(by: Int64(delta))
+            }
+            return Self.renderRequestDurations(histograms.values.map { $0 })
+        }
+    }
+
+    /// The registry counter a packed shard key stands for.
+    private func registryCounter(_ key: UInt64, labels: [String]) -> Counter? {
+        guard let family = SeriesKey.Family(rawValue: UInt8((key >> 56) & 0x7F)) else { return nil }
+        let declaration: MetricDeclaration
+        switch family {
+        case .totalClientAuthenticated: return self.totalClientAuthenticated
+        case .totalClientGranted: return self.totalClientGranted
+        case .endpointMethod: declaration = PEPMetricsStats.endpointMethod
+        case .requests: declaration = PEPMetricsStats.requests
+        case .umaClientAuthenticated: declaration = PEPMetricsStats.umaClientAuthenticated
+        case .umaClientGranted: declaration = PEPMetricsStats.umaClientGranted
+        case .umaTicket, .upstreamErrors, .asRequests, .requestDuration, .asRequestDuration: return nil
+        }
+        // Shard keys and registry keys are both unique per series: key the registry table by the packed value.
+        let tableKey = SeriesKey(family, -2, Int(truncatingIfNeeded: key & 0x00FF_FFFF_FFFF_FFFF), 0)
+        return self.series.withLock { table in
+            table.counter(declaration, tableKey, self.registry) { labels }
+        }
+    }
+
+    /// `uma_pep_request_duration_seconds` in text exposition format, series sorted by their labels.
+    static func renderRequestDurations(_ series: [(labels: [String], values: [UInt64])]) -> String {
+        guard !series.isEmpty else { return "" }
+        let declaration = PEPMetricsStats.requestDuration
+        let name = declaration.name
+        var out = "# HELP \(name) \(declaration.help)\n# TYPE \(name) histogram\n"
+        let buckets = PEPMetricsStats.latencyBuckets
+        for (labels, values) in series.sorted(by: { $0.labels.lexicographicallyPrecedes($1.labels) }) {
+            let rendered = zip(declaration.labelNames, labels).map { "\($0)=\"\(Self.escapeLabel($1))\"" }
+                .joined(separator: ",")
+            var cumulative: UInt64 = 0
+            for (index, bound) in buckets.enumerated() {
+                cumulative &+= values[index]
+                out += "\(name)_bucket{\(rendered),le=\"\(bound.bucketRepresentation)\"} \(cumulative)\n"
+            }
+            cumulative &+= values[buckets.count]
+            out += "\(name)_bucket{\(rendered),le=\"+Inf\"} \(cumulative)\n"
+            let sum = Duration.nanoseconds(Int64(truncatingIfNeeded: values[buckets.count + 1]))
+            out += "\(name)_sum{\(rendered)} \(sum.bucketRepresentation)\n"
+            out += "\(name)_count{\(rendered)} \(values[buckets.count + 2])\n"
+        }
+        return out
+    }
+
+    /// A label value escaped for the text format (backslash, double quote, line feed).
+    static func escapeLabel(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 
     /// Adds each cache's growth since the last fold to its counters. A snapshot smaller than the last one

@@ -30,15 +30,23 @@ public final class PEPMetrics: Sendable {
     let cacheCounters: [(hits: Counter, misses: Counter, evictions: Counter)]
     let series: Mutex<SeriesTable>
     let cacheFeeds: Mutex<[CacheFeed?]>
+    /// One shard per data-plane worker (bumped without a lock by that worker only), and one for every other
+    /// thread (bumped under its lock). Summed at scrape time (``exposition()``).
+    let shards: [MetricsShard]
+    let sharedShard: MetricsShard
+    /// The shard totals already added to the registry's counters, by packed key (serializes scrapes).
+    let folded = Mutex<[UInt64: UInt64]>([:])
 
     /// Creates the metrics and declares every unlabeled series (at 0).
     /// - Parameters:
     ///   - services: service names from config, in order; ids are positions in this array.
     ///   - authorizationServers: one label per authorization server (or oxd server), in order.
     ///   - consumerLabelLimit: how many distinct `consumer` label values get their own series (default 1000).
+    ///   - workers: data-plane workers; worker `i` passes `worker: i` to the hot-path calls and bumps its own
+    ///     shard without a lock. Calls with `worker: nil` (or out of range) share one locked shard.
     ///   - registry: the registry to fill; a fresh one by default.
     public init(
-        services: [String], authorizationServers: [String] = [], consumerLabelLimit: Int = 1000,
+        services: [String], authorizationServers: [String] = [], consumerLabelLimit: Int = 1000, workers: Int = 0,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) {
         self.registry = registry
@@ -61,6 +69,24 @@ public final class PEPMetrics: Sendable {
         }
         self.series = Mutex(SeriesTable(consumers: ConsumerLabelCap(limit: consumerLabelLimit)))
         self.cacheFeeds = Mutex(Array(repeating: nil, count: MetricsCacheName.allCases.count))
+        let bounds = PEPMetricsStats.latencyBuckets.map(Self.nanoseconds)
+        self.shards = (0..<max(0, workers)).map { _ in MetricsShard(bounds: bounds) }
+        self.sharedShard = MetricsShard(bounds: bounds, shared: true)
+    }
+
+    /// `duration` in whole nanoseconds.
+    public static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
+
+    /// Runs `body` on the shard of `worker`: its own without a lock, or the shared one under its lock.
+    @inline(__always)
+    func withShard<Result>(_ worker: Int?, _ body: (MetricsShard) -> Result) -> Result {
+        if let worker, worker >= 0, worker < self.shards.count {
+            return body(self.shards[worker])
+        }
+        return self.sharedShard.lock.withLock { _ in body(self.sharedShard) }
     }
 
     /// The id of the service named `name`, or `nil`. For wiring at startup, not for the hot path.
@@ -86,35 +112,40 @@ public final class PEPMetrics: Sendable {
     ///   - duration: request latency; negative values count as 0.
     public func recordRequest(
         service: MetricsServiceID?, rule: RuleMatch?, method: String, decision: RequestDecision, status: Int,
-        duration: Duration
+        duration: Duration, worker: Int? = nil
+    ) {
+        self.recordRequest(
+            service: service, rule: rule, method: MethodLabel(method: method), decision: decision, status: status,
+            nanoseconds: Self.nanoseconds(duration), worker: worker)
+    }
+
+    /// ``recordRequest(service:rule:method:decision:status:duration:worker:)`` for the data plane: the method
+    /// already bucketed, the latency in nanoseconds. With `worker` set, no lock and no allocation once the
+    /// series exist.
+    public func recordRequest(
+        service: MetricsServiceID?, rule: RuleMatch?, method: MethodLabel, decision: RequestDecision, status: Int,
+        nanoseconds: Int64, worker: Int?
     ) {
         var serviceIndex = -1
         if let service {
             guard self.isValid(service) else { return }
             serviceIndex = service.index
         }
-        let method = MethodLabel(method: method)
         let statusOrdinal = StatusClass.ordinal(of: status)
-        let handles = self.series.withLock { table in
-            var endpoint: Counter?
+        self.withShard(worker) { shard in
             if serviceIndex >= 0 {
                 let key = SeriesKey(.endpointMethod, serviceIndex, rule?.ruleIndex ?? -1, method.ordinal)
-                endpoint = table.counter(PEPMetricsStats.endpointMethod, key, self.registry) {
+                shard.increment(key) {
                     [rule?.pattern ?? "unmatched", method.rawValue, self.serviceLabel(serviceIndex)]
                 }
             }
-            let requestsKey = SeriesKey(.requests, serviceIndex, decision.ordinal, statusOrdinal)
-            let requests = table.counter(PEPMetricsStats.requests, requestsKey, self.registry) {
+            shard.increment(SeriesKey(.requests, serviceIndex, decision.ordinal, statusOrdinal)) {
                 [self.serviceLabel(serviceIndex), decision.rawValue, StatusClass.labels[statusOrdinal]]
             }
-            let histogram = table.histogram(
-                PEPMetricsStats.requestDuration, SeriesKey(.requestDuration, serviceIndex, 0, 0), self.registry
-            ) { [self.serviceLabel(serviceIndex)] }
-            return (endpoint, requests, histogram)
+            shard.observe(SeriesKey(.requestDuration, serviceIndex, 0, 0), nanoseconds: nanoseconds) {
+                [self.serviceLabel(serviceIndex)]
+            }
         }
-        handles.0?.increment()
-        handles.1.increment()
-        handles.2.record(max(duration, .zero))
     }
 
     /// Records an authenticated token (introspected active, fresh or cached; SPEC Part B §7
@@ -122,24 +153,37 @@ public final class PEPMetrics: Sendable {
     /// - Parameters:
     ///   - service: the routed service.
     ///   - consumer: the token's `client_id` (or mapped consumer id, SPEC A1); capped by ``ConsumerLabelCap``.
-    public func recordAuthenticated(service: MetricsServiceID, consumer: String) {
-        guard let counter = self.consumerCounter(PEPMetricsStats.umaClientAuthenticated, service, consumer) else {
-            return
-        }
-        counter.increment()
-        self.totalClientAuthenticated.increment()
+    public func recordAuthenticated(service: MetricsServiceID, consumer: String, worker: Int? = nil) {
+        self.recordConsumer(.umaClientAuthenticated, .totalClientAuthenticated, service, consumer, worker)
     }
 
     /// Records a grant (fresh or cached; `gluu_uma_client_granted`) and bumps `gluu_total_client_granted`.
     /// - Parameters:
     ///   - service: the routed service.
     ///   - consumer: the consumer's `custom_id` or the token's `client_id` (SPEC Part B §7); capped.
-    public func recordGranted(service: MetricsServiceID, consumer: String) {
-        guard let counter = self.consumerCounter(PEPMetricsStats.umaClientGranted, service, consumer) else {
-            return
+    ///   - worker: the calling worker (its own shard, no lock), or `nil`.
+    public func recordGranted(service: MetricsServiceID, consumer: String, worker: Int? = nil) {
+        self.recordConsumer(.umaClientGranted, .totalClientGranted, service, consumer, worker)
+    }
+
+    private func recordConsumer(
+        _ family: SeriesKey.Family, _ total: SeriesKey.Family, _ service: MetricsServiceID, _ consumer: String,
+        _ worker: Int?
+    ) {
+        guard self.isValid(service) else { return }
+        self.withShard(worker) { shard in
+            let consumerID: Int
+            if let known = shard.consumerIDs[consumer] {
+                consumerID = known
+            } else {
+                consumerID = self.series.withLock { $0.consumers.id(for: consumer) }
+                if shard.consumerIDs.count < 4096 { shard.consumerIDs[consumer] = consumerID }
+            }
+            shard.increment(SeriesKey(family, service.index, consumerID, 0)) {
+                [self.series.withLock { $0.consumers.labels[consumerID] }, self.serviceLabel(service.index)]
+            }
+            shard.increment(SeriesKey(total, -1, 0, 0)) { [] }
         }
-        counter.increment()
-        self.totalClientGranted.increment()
     }
 
     /// Records a permission ticket obtained for a `401` challenge (`gluu_uma_ticket`).
@@ -223,21 +267,5 @@ public final class PEPMetrics: Sendable {
     /// The `service` label for a validated index, or `""` for -1 (no service).
     private func serviceLabel(_ index: Int) -> String {
         index >= 0 ? self.serviceNames[index] : ""
-    }
-
-    /// The `{consumer,service}` counter of `declaration` for `consumer`, resolved under the lock.
-    private func consumerCounter(
-        _ declaration: MetricDeclaration, _ service: MetricsServiceID, _ consumer: String
-    ) -> Counter? {
-        guard self.isValid(service) else { return nil }
-        let family: SeriesKey.Family =
-            declaration == PEPMetricsStats.umaClientGranted ? .umaClientGranted : .umaClientAuthenticated
-        return self.series.withLock { table in
-            let consumerID = table.consumers.id(for: consumer)
-            let label = table.consumers.labels[consumerID]
-            return table.counter(declaration, SeriesKey(family, service.index, consumerID, 0), self.registry) {
-                [label, self.serviceLabel(service.index)]
-            }
-        }
     }
 }

@@ -13,6 +13,9 @@ struct SeriesKey: Hashable {
         case asRequests
         case requestDuration
         case asRequestDuration
+        /// Shard-only: `gluu_total_client_authenticated` / `gluu_total_client_granted` (no labels).
+        case totalClientAuthenticated
+        case totalClientGranted
     }
 
     let family: Family

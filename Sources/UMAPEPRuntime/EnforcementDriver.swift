@@ -113,7 +113,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         switch step.action {
         case .forward, .respond:
             self.apply(step.cacheUpdates)
-            return self.finish(machine, step.action, context: context, rule: rule)
+            return self.finish(machine, step.action, context: context, rule: rule, worker: request.worker)
         case .introspect, .checkAccess, .requestTicket:
             let task = EnforcementTask(
                 driver: self, context: context, machine: machine, rule: rule, method: request.method, resume: resume)
@@ -150,15 +150,18 @@ public final class EnforcementDriver: RequestAuthorizer {
 
     /// Turns a terminal action into the data plane's decision and records the gluu metrics (Part B §7).
     func finish(
-        _ machine: EnforcementStateMachine, _ action: EnforcementAction, context: ServiceContext, rule: MatchedRule?
+        _ machine: EnforcementStateMachine, _ action: EnforcementAction, context: ServiceContext, rule: MatchedRule?,
+        worker: Int? = nil
     ) -> AuthorizationDecision {
         if let metrics = self.metrics, let id = context.metricsID {
             let facts = machine.metrics
-            if let client = facts.authenticatedClientId { metrics.recordAuthenticated(service: id, consumer: client) }
+            if let client = facts.authenticatedClientId {
+                metrics.recordAuthenticated(service: id, consumer: client, worker: worker)
+            }
             if facts.granted {
                 // SPEC Part B §7: the consumer's custom_id, or the literal below when no consumer is mapped.
                 metrics.recordGranted(
-                    service: id, consumer: facts.consumer?.customId ?? "openid_connect_authentication")
+                    service: id, consumer: facts.consumer?.customId ?? "openid_connect_authentication", worker: worker)
             }
             if facts.ticketIssued { metrics.recordTicket(service: id) }
         }

@@ -25,8 +25,8 @@ struct MetricsObserver: ProxyObserver {
             rule = RuleMatch(ruleIndex: ruleIndex, conditionIndex: 0, pattern: self.patterns[serviceIndex][ruleIndex])
         }
         self.metrics.recordRequest(
-            service: service, rule: rule, method: record.method, decision: Self.decision(record),
-            status: record.status, duration: record.duration)
+            service: service, rule: rule, method: MethodLabel(method: record.method), decision: Self.decision(record),
+            status: record.status, nanoseconds: record.nanoseconds, worker: record.worker)
         if let service, record.detail.hasPrefix("upstream.") {
             let kind: UpstreamErrorKind
             switch record.detail {

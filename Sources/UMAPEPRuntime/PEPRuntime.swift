@@ -50,7 +50,7 @@ public final class PEPRuntime: @unchecked Sendable {
         self.controlPlane = ControlPlane(logger: logger)
         self.metrics = PEPMetrics(
             services: configuration.services.map(\.name),
-            authorizationServers: configuration.authorizationServers.map(\.name))
+            authorizationServers: configuration.authorizationServers.map(\.name), workers: configuration.workerCount)
         self.readiness = Readiness()
 
         let generation = try Self.makeGeneration(

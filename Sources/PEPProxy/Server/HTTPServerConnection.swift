@@ -253,7 +253,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         let engine = self.worker.proxyEngine ?? original
         engine.observer?.exchangeCompleted(
             ExchangeRecord(
-                serviceIndex: nil, ruleIndex: nil, method: "", status: status, duration: .zero, detail: detail))
+                serviceIndex: nil, ruleIndex: nil, method: "", status: status, nanoseconds: 0, detail: detail,
+                worker: self.worker.index))
         self.worker.accessLog?.append(
             AccessLogRecord(
                 peer: self.peer?.host ?? "", method: "", path: "", status: status, service: "", decision: detail,

@@ -70,6 +70,8 @@ public struct AuthorizationRequest: Sendable {
     public var path: String
     /// The single `Authorization` value, if any (duplicates were already rejected by the codec).
     public var authorization: String?
+    /// The worker the request arrived on (metrics shards); `nil` off the data plane.
+    public var worker: Int? = nil
 }
 
 /// The authorizer's answer.
@@ -151,10 +153,12 @@ public struct ExchangeRecord: Sendable {
     public var method: String
     /// The status sent to the client (0 when the connection was cut before a status line).
     public var status: Int
-    /// Time from the request head to the end of the exchange.
-    public var duration: Duration
+    /// Time from the request head to the end of the exchange, in nanoseconds.
+    public var nanoseconds: Int64
     /// The stable reason (`pep.granted`, `upstream.timeout`, …).
     public var detail: String
+    /// The worker that served the exchange (metrics shards).
+    public var worker: Int? = nil
 }
 
 /// Hears about finished exchanges; called on worker threads, must be cheap and thread-safe.

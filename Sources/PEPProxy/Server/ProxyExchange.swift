@@ -93,7 +93,8 @@ final class ProxyExchange: BufferedSocketDelegate {
             return self.connection.reject(status: 413, detail: "http1.body_too_large")
         }
         let request = AuthorizationRequest(
-            serviceIndex: index, method: self.head.method, path: self.path, authorization: self.head.authorization)
+            serviceIndex: index, method: self.head.method, path: self.path, authorization: self.head.authorization,
+            worker: self.worker.index)
         let resume = AuthorizationResume(loop: self.worker.loop, exchange: self)
         if let decision = self.engine.authorizer.authorize(request, resume: resume) {
             self.authorized(decision)
@@ -492,8 +493,8 @@ final class ProxyExchange: BufferedSocketDelegate {
             observer.exchangeCompleted(
                 ExchangeRecord(
                     serviceIndex: self.serviceIndex >= 0 ? self.serviceIndex : nil, ruleIndex: self.ruleIndex,
-                    method: self.head.method, status: status, duration: .nanoseconds(total),
-                    detail: self.decisionDetail))
+                    method: self.head.method, status: status, nanoseconds: total,
+                    detail: self.decisionDetail, worker: self.worker.index))
         }
         guard let accessLog = self.worker.accessLog else { return }
         accessLog.append(
