@@ -87,8 +87,8 @@ extension EndToEnd {
                 replace: "hosts: [non-claim-gathering.example.com]", with: "hosts: [claim-gathering.example.com]",
                 field: "services[1].hosts[0]"),
             Breakage(
-                replace: "scopes: [read]\n      - path: /public", with: "scopes: []\n      - path: /public",
-                field: "services[1].uma_scope_expression[1].conditions[0]"),
+                replace: "scopes: [read]\n      - path: /public", with: "scopes: [\"\"]\n      - path: /public",
+                field: "services[1].uma_scope_expression[1].conditions[0].scopes[0]"),
         ]
 
         /// Each broken copy: exit status non-zero, exactly one `Error: <file>: <field path>: …` line on stderr.

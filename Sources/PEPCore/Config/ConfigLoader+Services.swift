@@ -67,7 +67,7 @@ extension ConfigLoader {
         var rawDocument: JSONValue?
         if let documentNode = entry.node("uma_scope_expression") {
             let loaded = try ProtectionDocument.load(
-                documentNode, at: path["uma_scope_expression"], file: file, requireScopes: true)
+                documentNode, at: path["uma_scope_expression"], file: file)
             document = loaded.document
             rawDocument = loaded.json
             if let server = authorizationServers.first(where: { $0.name == authorizationServer }),

@@ -47,7 +47,9 @@ extension PEPConfiguration {
         }
         lines.append("")
         lines.append("Services:")
-        for service in self.services { lines += service.reportLines }
+        for service in self.services {
+            lines += service.reportLines(mode: self.authorizationServer(named: service.authorizationServer)?.mode)
+        }
         let advisories = self.advisories
         if !advisories.isEmpty {
             lines.append("")
@@ -112,7 +114,8 @@ extension ProxyLimits {
 
 extension ServiceConfiguration {
     /// The service's block of `checkReport()`.
-    var reportLines: [String] {
+    /// - Parameter mode: the mode of the service's authorization server.
+    func reportLines(mode: AuthorizationServerConfiguration.Mode?) -> [String] {
         let printable = PEPConfiguration.printable
         let policy = self.policy
         var lines = ["  \(self.name)"]
@@ -137,7 +140,8 @@ extension ServiceConfiguration {
         for rule in self.protectionDocument.rules {
             lines.append("      \(printable(rule.path))")
             for condition in rule.conditions {
-                lines.append("        \(condition.httpMethods.joined(separator: ", ")): \(condition.reportText)")
+                lines.append(
+                    "        \(condition.httpMethods.joined(separator: ", ")): \(condition.reportText(mode: mode))")
             }
         }
         return lines
@@ -145,10 +149,16 @@ extension ServiceConfiguration {
 }
 
 extension RuleCondition {
-    /// `public (no token check)`, or the required scopes, expression and ticket scopes.
-    var reportText: String {
+    /// `public (no token check)`, or the required scopes, expression and ticket scopes. A condition without scopes
+    /// says who decides: oxd's check-access, or (uma2) any permission for the resource.
+    func reportText(mode: AuthorizationServerConfiguration.Mode?) -> String {
         let printable = PEPConfiguration.printable
         if self.isPublic { return "public (no token check)" }
+        if self.requiredScopes.isEmpty {
+            return mode == .oxd
+                ? "no scopes: oxd's /uma-rs-check-access decides for the resource"
+                : "no scopes: any permission for the resource grants; tickets name no scopes"
+        }
         var text = "requires any of [\(self.requiredScopes.map(printable).joined(separator: ", "))]"
         if let expression = self.scopeExpression {
             text += "; scope_expression \(expression.rule.reportText(data: expression.data))"

@@ -116,4 +116,26 @@ import Testing
         #expect(error.detail == "config.missing_field")
         #expect(try ConfigTestSupport.load(ConfigTestSupport.config()).services[0].authorizationServer == "gluu")
     }
+
+    /// A protected condition with only `httpMethods` loads from the file in both forms (Gluu Gateway's own test
+    /// documents), on an oxd server with `register_resources` too.
+    @Test func scopeLessConditionLoadsFromTheFile() throws {
+        let yaml = ConfigTestSupport.config(
+            document: """
+                      - path: /status/??
+                        conditions:
+                          - httpMethods: [GET, POST]
+                """)
+        let json = ConfigTestSupport.config(
+            document: ConfigTestSupport.jsonDocument(
+                #"[{"path":"/status/??","conditions":[{"httpMethods":["GET","POST"]}]}]"#))
+        for text in [
+            yaml, json,
+            yaml.replacingOccurrences(
+                of: "client_secret: s3cr3t-value", with: "client_secret: x\n    register_resources: true"),
+        ] {
+            let condition = try ConfigTestSupport.load(text).services[0].protectionDocument.rules[0].conditions[0]
+            #expect(condition == RuleCondition(httpMethods: ["GET", "POST"]))
+        }
+    }
 }

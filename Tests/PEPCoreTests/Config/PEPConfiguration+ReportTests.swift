@@ -23,6 +23,32 @@ import Testing
         #expect(report.contains("header x-oauth-client-id = introspect_data.client_id (string)"))
     }
 
+    /// A condition without scopes says who decides in each mode.
+    @Test func scopeLessCondition() throws {
+        let text = """
+            authorization_servers:
+              o: {oxd_url: https://oxd.example, op_url: https://op.example, oxd_id: i, client_id: c, client_secret: s}
+              u: {mode: uma2, op_url: https://as.example, client_id: c, client_secret: s}
+            services:
+              - name: viaoxd
+                url: http://127.0.0.1:9001
+                hosts: [oxd.example.com]
+                authorization_server: o
+                uma_scope_expression: '[{"path":"/s","conditions":[{"httpMethods":["GET"]}]}]'
+              - name: viauma2
+                url: http://127.0.0.1:9002
+                hosts: [uma2.example.com]
+                authorization_server: u
+                uma_scope_expression: '[{"path":"/s","conditions":[{"httpMethods":["GET"]}]}]'
+            """
+        let report = try ConfigTestSupport.load(text).checkReport()
+        #expect(
+            report.contains("      /s\n        GET: no scopes: oxd's /uma-rs-check-access decides for the resource\n"))
+        #expect(
+            report.contains(
+                "      /s\n        GET: no scopes: any permission for the resource grants; tickets name no scopes\n"))
+    }
+
     /// The log description is one line and never carries the secret.
     @Test func redactedDescription() throws {
         let config = try ConfigTestSupport.load(

@@ -231,6 +231,39 @@ import Testing
         #expect(driver.lastMetrics.ticketIssued)
     }
 
+    /// A condition without scopes (Gluu Gateway's test documents): a token-less request gets a ticket naming the
+    /// resource and no scopes (uma2), or whatever oxd's check-access answers for the pattern (oxd).
+    @Test(arguments: Self.modes)
+    func scopeLessConditionTicket(mode: EnforcementMode) {
+        var driver = EnforcementDriver(policy: F0.policy(mode: mode))
+        let action = driver.run("GET", F0.reportsGet, token: .none)
+        #expect(action.response?.denial == .ticketIssued(wwwAuthenticate: F0.challengePrefix + "\"T1\""))
+        let expected: ASCall =
+            mode == .oxd
+            ? .checkAccess(rpt: "", pattern: "/reports/??", method: "GET")
+            : .requestTicket(resourceId: "reports", scopes: [])
+        #expect(driver.calls == [expected])
+    }
+
+    /// A condition without scopes: an RPT holding any permission on its resource is granted — one without scopes
+    /// or one with unrelated scopes — and an RPT without a permission on it is refused, in both modes (oxd mode
+    /// asks check-access, which the fake answers like the development authorization server).
+    @Test(arguments: Self.modes)
+    func scopeLessConditionGrant(mode: EnforcementMode) {
+        var driver = EnforcementDriver(policy: F0.policy(mode: mode))
+        driver.introspection["RPT_REPORTS_VIEW"] = .success(F0.active(permissions: [("reports", ["view"])]))
+        #expect(driver.run("GET", F0.reportsGet, token: .token("RPT_REPORTS")).mutations?.reason == .granted)
+        #expect(driver.lastMetrics.granted)
+        #expect(driver.run("GET", F0.reportsGet, token: .token("RPT_REPORTS_VIEW")).mutations?.reason == .granted)
+        #expect(driver.run("GET", F0.reportsGet, token: .token("RPT_VIEW")).response?.denial == .notAuthorized)
+        #expect(!driver.lastMetrics.granted)
+        if mode == .oxd {
+            #expect(driver.calls.last == .checkAccess(rpt: "RPT_VIEW", pattern: "/reports/??", method: "GET"))
+        } else {
+            #expect(!driver.calls.contains { if case .checkAccess = $0 { true } else { false } })
+        }
+    }
+
     /// Every token-less protected request gets a new ticket: P3 is never cached.
     @Test(arguments: Self.modes)
     func p3IsNotCached(mode: EnforcementMode) {
@@ -350,4 +383,5 @@ import Testing
         #expect(unmapped.run("GET", F0.photosGet, token: .token("RPT_VIEW")).response?.denial == .unknownConsumer)
         #expect(unmapped.lastUpdates.isEmpty)
     }
+
 }
