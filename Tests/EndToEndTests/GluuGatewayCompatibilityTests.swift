@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 extension EndToEnd {
-    /// Gluu Gateway configurations that move over without edits: protection-document conditions without scopes.
+    /// Gluu Gateway configurations that move over without edits: protection-document conditions without scopes,
+    /// and consumers mapped without `consumer_mapping`.
     @Suite struct GluuGatewayCompatibility {
         /// `/status/??` GET with only `httpMethods` (the form of Gluu Gateway's own uma-pep test documents), next
         /// to `/photos/??` GET `view`.
@@ -60,6 +61,54 @@ extension EndToEnd {
                 #expect(refused.status == 403)
                 #expect(refused.bodyText == Body.notAuthorized)
                 #expect(try env.send("GET", "/photos/2", token: other).status == 200)
+            }
+        }
+
+        /// Consumers are listed but `consumer_mapping` is left at its default: a token whose `client_id` is a
+        /// consumer's `custom_id` is mapped (its `consumer.*` headers reach the upstream, the metrics carry its
+        /// `custom_id`); a token of another client is forwarded without them. With `consumer_mapping: true` the
+        /// other client gets 401 `Unknown consumer`.
+        @Test func consumersMapWheneverOneMatches() async throws {
+            try await offPool {
+                let headers = """
+                    custom_headers:
+                      - {header_name: x-consumer-id, value_lua_exp: consumer.id}
+                      - {header_name: x-consumer-username, value_lua_exp: consumer.username}
+                      - {header_name: x-oauth-client-id, value_lua_exp: introspect_data.client_id}
+                    """
+                let consumers = "consumers:\n  - {id: k-demo, custom_id: demo-client, username: demo}\n"
+                let env = try E2EEnvironment(
+                    config: Fixture.config(extra: consumers, services: Fixture.service(headers)))
+                let mapped = try env.devAS.mintToken([Fixture.view])
+                let echoed = try #require(EchoedRequest(try env.send("GET", "/photos/1", token: mapped)))
+                #expect(echoed.values("x-consumer-id") == ["k-demo"])
+                #expect(echoed.values("x-consumer-username") == ["demo"])
+                #expect(echoed.values("x-oauth-client-id") == ["demo-client"])
+
+                let unmapped = try env.devAS.mintToken([Fixture.view], clientId: "demo-claims-client")
+                let other = try #require(EchoedRequest(try env.send("GET", "/photos/1", token: unmapped)))
+                #expect(other.values("x-consumer-id") == [])
+                #expect(other.values("x-oauth-client-id") == ["demo-claims-client"])
+
+                let metrics = try env.pep.metrics()
+                #expect(
+                    metrics.value("gluu_uma_client_granted", ["consumer": "demo-client", "service": "api"]) == 1)
+                #expect(
+                    metrics.value(
+                        "gluu_uma_client_granted", ["consumer": "openid_connect_authentication", "service": "api"])
+                        == 1)
+
+                let required = try E2EEnvironment(
+                    config: Fixture.config(
+                        extra: consumers + "consumer_mapping: true\n", services: Fixture.service(headers)))
+                let refused = try required.send(
+                    "GET", "/photos/1",
+                    token: try required.devAS.mintToken([Fixture.view], clientId: "demo-claims-client"))
+                #expect(refused.status == 401)
+                #expect(refused.bodyText == Body.unknownConsumer)
+                let allowed = try required.send(
+                    "GET", "/photos/1", token: try required.devAS.mintToken([Fixture.view]))
+                #expect(EchoedRequest(allowed)?.values("x-consumer-id") == ["k-demo"])
             }
         }
     }

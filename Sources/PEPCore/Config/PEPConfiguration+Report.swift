@@ -25,7 +25,7 @@ extension PEPConfiguration {
         lines.append(
             "Cache: max_entries \(self.cache.maxEntries), max_ttl \(ConfigDuration.format(self.cache.maxTTL)), "
                 + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL))")
-        lines.append("Consumers: \(self.consumers.count) (consumer_mapping \(self.consumerMapping))")
+        lines.append("Consumers: \(self.consumers.count) (\(self.consumerMappingReport))")
         let proxies = self.trustedProxies.map(\.description).joined(separator: ", ")
         lines.append("Trusted proxies: \(proxies.isEmpty ? "none" : proxies)")
         lines.append(
@@ -73,6 +73,22 @@ extension PEPConfiguration {
         }.joined(separator: ",")
         return "config \(Self.printable(self.sourceFile)): listeners=[\(listeners)] admin=\(self.admin.listen) "
             + "workers=\(self.workerCount) authorization_servers=[\(servers)] services=[\(services)]"
+    }
+
+    /// What `consumers` and `consumer_mapping` do together, for the report's `Consumers:` line.
+    var consumerMappingReport: String {
+        switch (self.consumers.isEmpty, self.consumerMapping) {
+        case (true, false):
+            return "consumer_mapping false"
+        case (true, true):
+            return "consumer_mapping true: none are listed, so every active token gets 401 Unknown consumer"
+        case (false, false):
+            return "consumer_mapping false: a token whose client_id is a consumer's custom_id is mapped to it; "
+                + "a token without one is accepted"
+        case (false, true):
+            return "consumer_mapping true: a token whose client_id is a consumer's custom_id is mapped to it; "
+                + "a token without one gets 401 Unknown consumer"
+        }
     }
 
     /// `text` with control characters and `\` escaped, so a configured value cannot forge report lines.

@@ -10,6 +10,7 @@ public final class EnforcementPolicy: Sendable {
     /// Who decides: oxd `/uma-rs-check-access`, or uma-pep from the RPT's permissions.
     public let mode: EnforcementMode
     /// `consumer_mapping`: an active token's `client_id` must map to a consumer, else `401 Unknown consumer`.
+    /// Without it a matching consumer is still mapped; a token without one is accepted.
     public let consumerMapping: Bool
     /// Consumers by `custom_id` (the first wins when two share one; the config layer should reject that).
     public let consumersByClientId: [String: Consumer]
@@ -26,7 +27,7 @@ public final class EnforcementPolicy: Sendable {
     /// - Parameters:
     ///   - service: the service policy.
     ///   - mode: `.oxd` or `.uma2(realm:asURI:)`.
-    ///   - consumerMapping: `consumer_mapping` (default off: uma-pep has no consumer database).
+    ///   - consumerMapping: `consumer_mapping`: require a consumer (default off: uma-pep has no consumer database).
     ///   - consumers: the optional `consumers` list.
     ///   - negativeCacheTTL: `cache.negative_ttl`.
     ///   - maxCacheTTL: `cache.max_ttl`.

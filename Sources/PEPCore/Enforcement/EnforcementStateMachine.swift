@@ -11,7 +11,8 @@
 /// 1. Malformed `Bearer` credentials, any rule → 401 `Invalid access token…` (SECURITY.md case 17).
 /// 2. Public rule (A13) → forward without introspection, with the anonymous headers; `Authorization` per
 ///    `pass_credentials`, where `phantom_token` acts as `pass` (there is no introspection data to put in it).
-/// 3. Active token, `consumer_mapping` on, unknown `client_id`, any rule → 401 `Unknown consumer` (A6).
+/// 3. Active token, `consumer_mapping` on, unknown `client_id`, any rule → 401 `Unknown consumer` (A6). With it
+///    off, a token whose `client_id` is a listed consumer's `custom_id` is still mapped to that consumer.
 /// 4. Active token, no rule → `deny_by_default` ? 403 `Unprotected path…` (P1) : forward (P7).
 /// 5. No usable token, no rule → `deny_by_default` ? 403 `Invalid request, no token…` (P5) : forward (P4).
 /// 6. No usable token, protected rule → new ticket, 401 `Unauthorized` + `WWW-Authenticate` (P3).
@@ -207,13 +208,10 @@ public struct EnforcementStateMachine: Sendable {
         now: Int64,
         fresh: Bool
     ) -> EnforcementStep {
-        var consumer: Consumer?
-        if self.policy.consumerMapping {
-            guard let clientId = result.clientId, let mapped = self.policy.consumersByClientId[clientId] else {
-                return self.respond(.unknownConsumer)
-            }
-            consumer = mapped
-        }
+        // A listed consumer whose `custom_id` is the token's `client_id` is always mapped (custom headers, the
+        // phantom token, metrics); `consumer_mapping` only makes the match required.
+        let consumer = result.clientId.flatMap { self.policy.consumersByClientId[$0] }
+        if self.policy.consumerMapping && consumer == nil { return self.respond(.unknownConsumer) }
         self.introspection = result
         self.metrics.authenticatedClientId = result.clientId
         self.metrics.consumer = consumer

@@ -49,6 +49,21 @@ import Testing
                 "      /s\n        GET: no scopes: any permission for the resource grants; tickets name no scopes\n"))
     }
 
+    /// The consumers line says whether a matching consumer is merely mapped or required.
+    @Test func consumersLine() throws {
+        let text = ConfigTestSupport.config(topExtra: "consumers: [{id: k1, custom_id: c1}]")
+        #expect(
+            try ConfigTestSupport.load(text).checkReport().contains(
+                "Consumers: 1 (consumer_mapping false: a token whose client_id is a consumer's custom_id is mapped to "
+                    + "it; a token without one is accepted)"))
+        let required = try ConfigTestSupport.load(
+            ConfigTestSupport.config(topExtra: "consumer_mapping: true\nconsumers: [{id: k1, custom_id: c1}]"))
+        #expect(required.checkReport().contains("a token without one gets 401 Unknown consumer)"))
+        #expect(
+            try ConfigTestSupport.load(ConfigTestSupport.config()).checkReport().contains(
+                "Consumers: 0 (consumer_mapping false)\n"))
+    }
+
     /// The log description is one line and never carries the secret.
     @Test func redactedDescription() throws {
         let config = try ConfigTestSupport.load(

@@ -384,4 +384,53 @@ import Testing
         #expect(unmapped.lastUpdates.isEmpty)
     }
 
+    struct ConsumerRow: CustomTestStringConvertible, Sendable {
+        let label: String
+        let consumerMapping: Bool
+        let consumers: [Consumer]
+        /// The mapped consumer's id, or nil when none is mapped; `refused` = 401 `Unknown consumer`.
+        let mappedId: String?
+        var refused = false
+        var testDescription: String { self.label }
+    }
+
+    static let listed = [Consumer(id: "k1", customId: "c1", username: "ann"), Consumer(id: "k2", customId: "c2")]
+
+    /// Consumers map whenever one matches the token's `client_id`; `consumer_mapping: true` only makes a match
+    /// required. The mapped consumer feeds `consumer.*` headers and the metrics.
+    static let consumerRows: [ConsumerRow] = [
+        ConsumerRow(
+            label: "listed, mapping off, match → mapped", consumerMapping: false, consumers: listed, mappedId: "k1"),
+        ConsumerRow(
+            label: "listed, mapping on, match → mapped", consumerMapping: true, consumers: listed, mappedId: "k1"),
+        ConsumerRow(
+            label: "listed, mapping off, no match → forwarded unmapped", consumerMapping: false,
+            consumers: [Consumer(id: "k2", customId: "c2")], mappedId: nil),
+        ConsumerRow(
+            label: "listed, mapping on, no match → 401", consumerMapping: true,
+            consumers: [Consumer(id: "k2", customId: "c2")], mappedId: nil, refused: true),
+        ConsumerRow(
+            label: "consumer without custom_id never matches", consumerMapping: false,
+            consumers: [Consumer(id: "k3")], mappedId: nil),
+        ConsumerRow(label: "none listed, mapping off → unmapped", consumerMapping: false, consumers: [], mappedId: nil),
+    ]
+
+    @Test(arguments: Self.consumerRows, Self.modes)
+    func consumersMapWheneverOneMatches(_ row: ConsumerRow, mode: EnforcementMode) {
+        let headers = [CustomHeader(headerName: "x-consumer-id", expression: .consumer(["id"]))]
+        var driver = EnforcementDriver(
+            policy: F0.policy(
+                mode: mode, customHeaders: headers, consumerMapping: row.consumerMapping, consumers: row.consumers)
+        )
+        let action = driver.run("GET", F0.photosGet, token: .token("RPT_VIEW"))
+        if row.refused {
+            #expect(action.response?.denial == .unknownConsumer)
+            return
+        }
+        #expect(action.mutations?.reason == .granted)
+        #expect(driver.lastMetrics.consumer?.id == row.mappedId)
+        #expect(driver.lastMetrics.authenticatedClientId == "c1")
+        #expect(
+            action.mutations?.setHeaders == row.mappedId.map { [HeaderField(name: "x-consumer-id", value: $0)] } ?? [])
+    }
 }
