@@ -3,7 +3,7 @@ import Testing
 
 extension EndToEnd {
     /// Gluu Gateway configurations that move over without edits: protection-document conditions without scopes,
-    /// and consumers mapped without `consumer_mapping`.
+    /// consumers mapped without `consumer_mapping`, and Kong services without the UMA plugins.
     @Suite struct GluuGatewayCompatibility {
         /// `/status/??` GET with only `httpMethods` (the form of Gluu Gateway's own uma-pep test documents), next
         /// to `/photos/??` GET `view`.
@@ -109,6 +109,49 @@ extension EndToEnd {
                 let allowed = try required.send(
                     "GET", "/photos/1", token: try required.devAS.mintToken([Fixture.view]))
                 #expect(EchoedRequest(allowed)?.values("x-consumer-id") == ["k-demo"])
+            }
+        }
+
+        /// A Kong service without the UMA plugins, in a file with no authorization server at all: every request
+        /// is forwarded without a token check — no token, an unknown bearer token, a malformed one, another
+        /// scheme — and the authorization server is never called. `pass_credentials` applies (`pass` forwards
+        /// `Authorization`, `hide` removes it); client copies of identity headers are still removed, and no
+        /// `X-Anonymous-Consumer` is added.
+        @Test(arguments: ["pass", "hide"])
+        func plainServiceIsForwardedWithoutTokenCheck(_ pass: String) async throws {
+            try await offPool {
+                let config = """
+                    listen: ["127.0.0.1:0"]
+                    admin: {listen: "127.0.0.1:0"}
+                    workers: 2
+                    services:
+                      - name: website
+                        url: ${UPSTREAM_URL}/_echo
+                        hosts: [www.test]
+                        pass_credentials: \(pass)
+                    """
+                let env = try E2EEnvironment(config: config, resetCalls: false)
+                let credentials: [String?] = [nil, "Bearer not-a-token", "Bearer a, Bearer b", "Basic ZGVtbzpkZW1v"]
+                for value in credentials {
+                    var headers: [(String, String)] = [("X-Consumer-ID", "spoofed")]
+                    if let value { headers.append(("Authorization", value)) }
+                    let response = try env.send("DELETE", "/any/path?q=1", host: "www.test", headers: headers)
+                    let echoed = try #require(
+                        EchoedRequest(response), "\(value ?? "no credentials"): \(response.status)")
+                    #expect(echoed.method == "DELETE")
+                    #expect(echoed.path == "/_echo/any/path")
+                    #expect(echoed.values("Authorization") == (pass == "pass" ? value.map { [$0] } ?? [] : []))
+                    #expect(echoed.values("X-Consumer-ID") == [])
+                    #expect(echoed.values("X-Anonymous-Consumer") == [])
+                }
+                #expect(try env.devAS.calls() == [])
+                let metrics = try env.pep.metrics()
+                #expect(
+                    metrics.value("uma_pep_requests_total", ["service": "website", "decision": "passthrough"])
+                        == Double(credentials.count))
+                #expect(
+                    metrics.value("gluu_endpoint_method", ["service": "website", "endpoint": "unmatched"])
+                        == Double(credentials.count))
             }
         }
     }

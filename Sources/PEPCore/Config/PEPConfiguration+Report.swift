@@ -48,7 +48,8 @@ extension PEPConfiguration {
         lines.append("")
         lines.append("Services:")
         for service in self.services {
-            lines += service.reportLines(mode: self.authorizationServer(named: service.authorizationServer)?.mode)
+            let mode = service.authorizationServer.flatMap { self.authorizationServer(named: $0)?.mode }
+            lines += service.reportLines(mode: mode)
         }
         let advisories = self.advisories
         if !advisories.isEmpty {
@@ -68,7 +69,7 @@ extension PEPConfiguration {
         }.joined(separator: ",")
         let services = self.services.map { service in
             "\(service.name)(hosts=\(service.hosts.map(\.description).joined(separator: "|")) "
-                + "upstream=\(service.upstream) as=\(service.authorizationServer) "
+                + "upstream=\(service.upstream) as=\(service.authorizationServer ?? "none") "
                 + "rules=\(service.protectionDocument.rules.count))"
         }.joined(separator: ",")
         return "config \(Self.printable(self.sourceFile)): listeners=[\(listeners)] admin=\(self.admin.listen) "
@@ -130,13 +131,21 @@ extension ProxyLimits {
 
 extension ServiceConfiguration {
     /// The service's block of `checkReport()`.
-    /// - Parameter mode: the mode of the service's authorization server.
+    /// - Parameter mode: the mode of the service's authorization server (`nil` for a plain proxied service).
     func reportLines(mode: AuthorizationServerConfiguration.Mode?) -> [String] {
         let printable = PEPConfiguration.printable
         let policy = self.policy
         var lines = ["  \(self.name)"]
         lines.append("    hosts: \(self.hosts.map(\.description).joined(separator: ", ")) -> \(self.upstream)")
-        lines.append("    authorization server: \(policy.authorizationServer)")
+        guard let authorizationServer = policy.authorizationServer else {
+            lines.append(
+                "    authorization server: none (plain proxied service: every request is forwarded without a token check)"
+            )
+            lines.append("    pass_credentials \(policy.passCredentials.rawValue), preserve_host \(self.preserveHost)")
+            if self.upstreamTLS.insecureSkipVerify { lines.append("    upstream TLS verification DISABLED") }
+            return lines
+        }
+        lines.append("    authorization server: \(authorizationServer)")
         lines.append(
             "    deny_by_default \(policy.denyByDefault), pass_credentials \(policy.passCredentials.rawValue), "
                 + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)"

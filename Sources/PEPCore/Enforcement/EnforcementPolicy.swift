@@ -26,7 +26,7 @@ public final class EnforcementPolicy: Sendable {
     /// Compiles a service's enforcement configuration.
     /// - Parameters:
     ///   - service: the service policy.
-    ///   - mode: `.oxd` or `.uma2(realm:asURI:)`.
+    ///   - mode: `.oxd`, `.uma2(realm:asURI:)`, or `.plain` (no authorization server).
     ///   - consumerMapping: `consumer_mapping`: require a consumer (default off: uma-pep has no consumer database).
     ///   - consumers: the optional `consumers` list.
     ///   - negativeCacheTTL: `cache.negative_ttl`.
@@ -65,4 +65,7 @@ public enum EnforcementMode: Sendable, Equatable, Hashable {
     /// uma-pep decides from the introspected RPT's permissions and asks the permission endpoint for tickets
     /// (Part B §5.11); the challenge is `UMA realm="<realm>",as_uri="<asURI>",…` (SPEC A2).
     case uma2(realm: String, asURI: String)
+    /// A plain proxied service (no authorization server, no protection document; a Kong service without the UMA
+    /// plugins): every request is forwarded without a token check, `Authorization` per `pass_credentials`.
+    case plain
 }

@@ -8,6 +8,8 @@
 ///
 /// Decision rules, first match wins. "Usable token" = a valid bearer token whose introspection is active and
 /// complete; an inactive token counts as no token (SPEC A1, anonymous ON).
+/// 0. Plain proxied service (mode `.plain`: no authorization server) → forward whatever the credentials, with
+///    no token check and no added headers; `Authorization` removed only with `pass_credentials: hide`.
 /// 1. Malformed `Bearer` credentials, any rule → 401 `Invalid access token…` (SECURITY.md case 17).
 /// 2. Public rule (A13) → forward without introspection, with the anonymous headers; `Authorization` per
 ///    `pass_credentials`, where `phantom_token` acts as `pass` (there is no introspection data to put in it).
@@ -54,6 +56,7 @@ public struct EnforcementStateMachine: Sendable {
     /// - Returns: the first step (terminal when cache hits or the rule decide at once).
     public mutating func start() -> EnforcementStep {
         guard self.state == .idle else { return self.fail(.unexpectedEvent) }
+        if self.policy.mode == .plain { return self.forwardPlain() }
         switch self.request.token {
         case .invalid:
             return self.respond(.malformedBearerToken)
@@ -198,6 +201,8 @@ public struct EnforcementStateMachine: Sendable {
             guard let resourceId = rule.resourceId else { return self.fail(.resourceNotRegistered) }
             self.state = .awaitingTicket(insufficientScope: false)
             return EnforcementStep(.requestTicket(resourceId: resourceId, scopes: rule.condition.effectiveTicketScopes))
+        case .plain:
+            return self.fail(.unexpectedEvent)
         }
     }
 
@@ -271,6 +276,8 @@ public struct EnforcementStateMachine: Sendable {
             }
             step.cacheUpdates = updates
             return step
+        case .plain:
+            return self.fail(.unexpectedEvent)
         }
     }
 
@@ -296,6 +303,22 @@ public struct EnforcementStateMachine: Sendable {
     }
 
     // MARK: - Terminal steps
+
+    /// A plain proxied service: the request goes upstream as a Kong service without the UMA plugins would send
+    /// it; only the reserved identity headers are removed (the upstream must not trust a client's copies).
+    private mutating func forwardPlain() -> EnforcementStep {
+        self.state = .finished
+        return EnforcementStep(
+            .forward(
+                UpstreamMutations(
+                    removeAuthorization: self.policy.service.passCredentials == .hide,
+                    reservedHeaders: self.policy.reservedHeaders,
+                    setHeaders: [],
+                    reason: .plainService
+                )
+            )
+        )
+    }
 
     private mutating func forwardAnonymous(_ reason: ForwardReason) -> EnforcementStep {
         switch self.policy.anonymousHeaders {
@@ -349,16 +372,16 @@ public struct EnforcementStateMachine: Sendable {
         return false
     }
 
-    // MARK: - Cache keys
+    // MARK: - Cache keys (never built for a plain service, which has no authorization server)
 
     private func introspectionKey(_ token: String) -> IntrospectionCacheKey {
-        IntrospectionCacheKey(authorizationServer: self.policy.service.authorizationServer, token: token)
+        IntrospectionCacheKey(authorizationServer: self.policy.service.authorizationServer ?? "", token: token)
     }
 
     private func decisionKey(_ rule: MatchedRule, _ token: String) -> DecisionCacheKey {
         DecisionCacheKey(
             service: self.policy.service.serviceName,
-            authorizationServer: self.policy.service.authorizationServer,
+            authorizationServer: self.policy.service.authorizationServer ?? "",
             ruleIndex: rule.match.ruleIndex,
             conditionIndex: rule.match.conditionIndex,
             method: self.request.method,
@@ -369,7 +392,7 @@ public struct EnforcementStateMachine: Sendable {
     private func headersKey(_ token: String) -> UpstreamHeadersCacheKey {
         UpstreamHeadersCacheKey(
             service: self.policy.service.serviceName,
-            authorizationServer: self.policy.service.authorizationServer,
+            authorizationServer: self.policy.service.authorizationServer ?? "",
             token: token
         )
     }

@@ -64,6 +64,20 @@ import Testing
                 "Consumers: 0 (consumer_mapping false)\n"))
     }
 
+    /// A plain proxied service says it is forwarded without a token check, in the report and the log line.
+    @Test func plainService() throws {
+        let text =
+            ConfigTestSupport.config() + "\n  - {name: site, url: http://127.0.0.1:9000, hosts: [www.example.com]}"
+        let config = try ConfigTestSupport.load(text)
+        #expect(
+            config.checkReport().hasSuffix(
+                "  site\n    hosts: www.example.com -> http://127.0.0.1:9000\n"
+                    + "    authorization server: none (plain proxied service: every request is forwarded without a "
+                    + "token check)\n    pass_credentials pass, preserve_host false\n"))
+        #expect(
+            config.redactedDescription.contains("site(hosts=www.example.com upstream=http://127.0.0.1:9000 as=none"))
+    }
+
     /// The log description is one line and never carries the secret.
     @Test func redactedDescription() throws {
         let config = try ConfigTestSupport.load(

@@ -145,18 +145,19 @@ struct EnforcementDriver {
         let service = self.policy.service
         var request = EnforcementRequest(method: method, rule: rule, token: token, now: self.now)
         if let token = token.tokenValue {
-            let introspectionKey = IntrospectionCacheKey(authorizationServer: service.authorizationServer, token: token)
+            let introspectionKey = IntrospectionCacheKey(
+                authorizationServer: service.authorizationServer ?? "", token: token)
             request.cachedIntrospection = self.fresh(self.introspectionCache[introspectionKey])
             let headersKey = UpstreamHeadersCacheKey(
                 service: service.serviceName,
-                authorizationServer: service.authorizationServer,
+                authorizationServer: service.authorizationServer ?? "",
                 token: token
             )
             request.cachedUpstreamHeaders = self.fresh(self.headerCache[headersKey])
             if let rule {
                 let decisionKey = DecisionCacheKey(
                     service: service.serviceName,
-                    authorizationServer: service.authorizationServer,
+                    authorizationServer: service.authorizationServer ?? "",
                     ruleIndex: rule.match.ruleIndex,
                     conditionIndex: rule.match.conditionIndex,
                     method: method,

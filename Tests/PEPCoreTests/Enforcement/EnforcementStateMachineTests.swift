@@ -358,6 +358,30 @@ import Testing
         #expect(driver.calls.isEmpty)
     }
 
+    /// A plain proxied service (no authorization server): every request is forwarded — no token, an RPT, an
+    /// inactive or malformed token, another scheme — with no AS call, no added header and no metrics; only
+    /// `pass_credentials: hide` removes `Authorization`, and the reserved identity headers are still removed.
+    @Test(
+        arguments: [
+            BearerToken.none, .token("RPT_VIEW"), .token("BAD"), BearerToken.parse("Bearer A, Bearer B"),
+            BearerToken.parse("Basic dXNlcjpwYXNz"),
+        ],
+        [PassCredentials.pass, .hide]
+    )
+    func plainServiceForwardsWithoutTokenCheck(token: BearerToken, pass: PassCredentials) {
+        var driver = EnforcementDriver(policy: F0.policy(mode: .plain, passCredentials: pass))
+        let mutations = driver.run("DELETE", nil, token: token).mutations
+        #expect(mutations?.reason == .plainService)
+        #expect(mutations?.reason.detail == "pep.plain_service")
+        #expect(mutations?.setHeaders == [])
+        #expect(mutations?.removeAuthorization == (pass == .hide))
+        #expect(mutations?.removes(headerNamed: "X-Consumer-ID") == true)
+        #expect(mutations?.removes(headerNamed: "X-Anonymous-Consumer") == true)
+        #expect(driver.calls.isEmpty)
+        #expect(driver.lastUpdates.isEmpty)
+        #expect(driver.lastMetrics == EnforcementMetrics())
+    }
+
     /// Malformed Bearer credentials are refused with 401 on every kind of rule, with no AS call (SECURITY.md 17).
     @Test(arguments: [F0.photosGet, F0.publicAny, nil])
     func malformedBearerIsRefused(rule: MatchedRule?) {
