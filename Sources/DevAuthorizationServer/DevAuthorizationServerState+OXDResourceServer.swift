@@ -94,7 +94,9 @@ extension DevAuthorizationServerState {
     /// 1. resource = newest protected resource whose `path` equals `path` (case-insensitive) and whose methods
     ///    contain `http_method` (case-insensitive); none → 400 `invalid_request` "Resource is not protected…";
     /// 2. required scopes = `scopes` override, else resource `scopes`, else the expression's `data`;
-    /// 4. granted iff `rpt` is non-empty and live and has a permission for the resource with any required scope;
+    /// 4. granted iff `rpt` is non-empty and live and has a permission for the resource with any required scope,
+    ///    or with any scopes at all when the resource has none (a condition written with only `httpMethods`;
+    ///    this server's choice, the same as uma-pep's own `uma2` decision);
     /// 5. otherwise a ticket for the resource with `ticketScopes` (no override) or the required scopes, and
     ///    `denied` with `ticket` and `www-authenticate_header`.
     /// - Throws: 400 `invalid_path_parameter`, `invalid_http_method`, `bad_request` (no `rpt` string),
@@ -133,7 +135,7 @@ extension DevAuthorizationServerState {
         if !rpt.isEmpty, let record = self.liveRPT(rpt, now: now),
             record.permissions.contains(where: { permission in
                 permission.resourceId == resource.id && now < permission.expiresAt
-                    && permission.scopes.contains(where: required.contains)
+                    && (required.isEmpty || permission.scopes.contains(where: required.contains))
             })
         {
             return DevResponse.json(200, .object(["access": .string("granted")]))

@@ -47,8 +47,9 @@ extension DevAuthorizationServerState {
 
     /// Redeems a permission ticket (UMA 2.0 Grant §3.3; oxAuth policy evaluation, SPEC Part B §5.10).
     ///
-    /// Validation first (ticket known → `invalid_ticket`, unexpired → `expired_ticket`, claim token, PCT, RPT,
-    /// scopes), which leaves the ticket usable; then the ticket is consumed. Claims = the ticket's gathered claims,
+    /// Validation first (ticket known → `invalid_ticket`, unexpired → `expired_ticket`, claim token, PCT, a
+    /// foreign live RPT, scopes), which leaves the ticket usable; then the ticket is consumed. An `rpt` that is no
+    /// live RPT is ignored (no upgrade). Claims = the ticket's gathered claims,
     /// then the PCT's, then the claim token's. If a policy of an involved scope needs a claim nobody supplied:
     /// 403 `need_info` with a new ticket, `required_claims` and `redirect_user`. If a policy fails: 403
     /// `forbidden_by_policy`. A scope expression combines the per-scope results with its rule; only passing scopes
@@ -74,11 +75,14 @@ extension DevAuthorizationServerState {
                 new
             }
         }
+        // `rpt` (UMA 2.0 Grant §3.3.1) asks for an upgrade. A value that is no live RPT — unknown, expired, or
+        // another kind of token, such as the client's own access token that off-the-shelf UMA clients send on
+        // their first request — is treated as absent: a new RPT, `upgraded: false` (§3.3.5.1). A live RPT of
+        // another client is refused rather than ignored: its permissions must not merge into this client's.
         var previous: RPT?
-        if let rpt = request.rpt {
-            guard let record = self.liveRPT(rpt, now: now), record.clientId == request.clientId else {
-                throw UMAGrantFailure(
-                    status: 400, code: "invalid_rpt", description: "rpt is unknown, expired or foreign")
+        if let rpt = request.rpt, let record = self.liveRPT(rpt, now: now) {
+            guard record.clientId == request.clientId else {
+                throw UMAGrantFailure(status: 400, code: "invalid_rpt", description: "rpt belongs to another client")
             }
             previous = record
         }

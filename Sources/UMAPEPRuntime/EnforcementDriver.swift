@@ -19,7 +19,9 @@ public final class EnforcementDriver: RequestAuthorizer {
         let document: ProtectionDocument
         /// Resource ids per rule and condition (uma2 mode; nil where unregistered).
         let resourceIds: ResourceIds
-        let backend: any AuthorizationBackend
+        /// The service's authorization server; `nil` for a plain proxied service, whose requests never leave
+        /// `EnforcementStateMachine.start()`.
+        let backend: (any AuthorizationBackend)?
         let metricsID: MetricsServiceID?
         let baseRemove: [String]
         let removePatterns: [ReservedHeaderNames.Pattern]
@@ -28,7 +30,7 @@ public final class EnforcementDriver: RequestAuthorizer {
 
         init(
             policy: EnforcementPolicy, matcher: PathMatcher, document: ProtectionDocument, resourceIds: ResourceIds,
-            backend: any AuthorizationBackend, metricsID: MetricsServiceID?, baseRemove: [String],
+            backend: (any AuthorizationBackend)?, metricsID: MetricsServiceID?, baseRemove: [String],
             removePatterns: [ReservedHeaderNames.Pattern]
         ) {
             self.policy = policy
@@ -91,12 +93,11 @@ public final class EnforcementDriver: RequestAuthorizer {
         let token = BearerToken.parse(request.authorization)
         let now = self.epochSeconds()
         var enforcement = EnforcementRequest(method: request.method, rule: rule, token: token, now: now)
-        if let value = token.tokenValue {
+        let service = context.policy.service
+        if let value = token.tokenValue, let authorizationServer = service.authorizationServer {
             let instant = Self.instant()
-            let service = context.policy.service
             enforcement.cachedIntrospection = self.introspections.value(
-                forKey: IntrospectionCacheKey(authorizationServer: service.authorizationServer, token: value),
-                now: instant)
+                forKey: IntrospectionCacheKey(authorizationServer: authorizationServer, token: value), now: instant)
             if let rule {
                 enforcement.cachedGrant = self.decisions.value(
                     forKey: Self.decisionKey(service, rule, request.method, value), now: instant)
@@ -104,7 +105,7 @@ public final class EnforcementDriver: RequestAuthorizer {
             if !service.customHeaders.isEmpty {
                 enforcement.cachedUpstreamHeaders = self.upstreamHeaders.value(
                     forKey: UpstreamHeadersCacheKey(
-                        service: service.serviceName, authorizationServer: service.authorizationServer, token: value),
+                        service: service.serviceName, authorizationServer: authorizationServer, token: value),
                     now: instant)
             }
         }
@@ -126,7 +127,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         -> DecisionCacheKey
     {
         DecisionCacheKey(
-            service: service.serviceName, authorizationServer: service.authorizationServer,
+            service: service.serviceName, authorizationServer: service.authorizationServer ?? "",
             ruleIndex: rule.match.ruleIndex, conditionIndex: rule.match.conditionIndex, method: method, token: token)
     }
 

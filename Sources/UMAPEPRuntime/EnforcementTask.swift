@@ -46,7 +46,10 @@ final class EnforcementTask: @unchecked Sendable {
                     step = self.machine.introspectionCompleted(.success(value), now: self.driver.epochSeconds())
                 case .leader:
                     self.leadingIntrospection = key
-                    self.context.backend.introspect(token: token) { outcome in self.introspectionArrived(outcome) }
+                    guard let backend = self.context.backend else {
+                        return self.introspectionArrived(.failure(.transport))
+                    }
+                    backend.introspect(token: token) { outcome in self.introspectionArrived(outcome) }
                     return
                 case .joined:
                     return
@@ -54,8 +57,9 @@ final class EnforcementTask: @unchecked Sendable {
                     return self.overloaded()
                 }
             case .checkAccess(let rpt, let pattern, let method):
+                guard let backend = self.context.backend else { return self.checkAccessArrived(.failure(.transport)) }
                 if rpt.isEmpty || self.rule == nil {
-                    self.context.backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+                    backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
                         self.checkAccessArrived(outcome)
                     }
                     return
@@ -68,7 +72,7 @@ final class EnforcementTask: @unchecked Sendable {
                     step = self.machine.checkAccessCompleted(.success(.granted), now: self.driver.epochSeconds())
                 case .leader:
                     self.leadingDecision = key
-                    self.context.backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+                    backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
                         self.checkAccessArrived(outcome)
                     }
                     return
@@ -78,7 +82,11 @@ final class EnforcementTask: @unchecked Sendable {
                     return self.overloaded()
                 }
             case .requestTicket(let resourceId, let scopes):
-                self.context.backend.requestTicket(resourceId: resourceId, scopes: scopes) { outcome in
+                guard let backend = self.context.backend else {
+                    step = self.machine.ticketCompleted(.failure(.transport))
+                    continue
+                }
+                backend.requestTicket(resourceId: resourceId, scopes: scopes) { outcome in
                     self.handle(self.machine.ticketCompleted(outcome))
                 }
                 return
@@ -86,7 +94,8 @@ final class EnforcementTask: @unchecked Sendable {
         }
     }
 
-    private var serviceAS: String { self.context.policy.service.authorizationServer }
+    /// Never `""` in practice: a plain service (no authorization server) never starts a task.
+    private var serviceAS: String { self.context.policy.service.authorizationServer ?? "" }
 
     /// The answer to this task's own introspection call (it led the single flight), or the leader's answer
     /// handed to a waiter.

@@ -44,7 +44,9 @@ struct MetricsObserver: ProxyObserver {
         if detail.hasPrefix("pep.granted") { return .granted }
         if detail.contains("ticket") { return .ticket }
         if detail == "pep.public_rule" { return .public }
-        if detail == "pep.anonymous_unprotected" || detail == "pep.token_unprotected" || detail == "forward" {
+        if detail == "pep.anonymous_unprotected" || detail == "pep.token_unprotected" || detail == "pep.plain_service"
+            || detail == "forward"
+        {
             return record.status >= 500 ? .error : .passthrough
         }
         if detail == "proxy.no_route" { return .noRoute }

@@ -144,10 +144,15 @@ public final class PEPRuntime: @unchecked Sendable {
         var proxyServices: [ProxyService] = []
         var tlsContexts: [RuntimeTLS.Key: TLSClientContext] = [:]
         for (index, service) in configuration.services.enumerated() {
-            guard let serverConfig = configuration.authorizationServer(named: service.authorizationServer),
-                let backend = backends[service.authorizationServer]
-            else {
-                throw RuntimeError("services[\(index)].authorization_server: unknown authorization server")
+            // A plain proxied service has no authorization server: mode `.plain`, no backend.
+            var serverConfig: AuthorizationServerConfiguration?
+            var backend: (any AuthorizationBackend)?
+            if let name = service.authorizationServer {
+                guard let server = configuration.authorizationServer(named: name), let found = backends[name] else {
+                    throw RuntimeError("services[\(index)].authorization_server: unknown authorization server")
+                }
+                serverConfig = server
+                backend = found
             }
             let matcher: PathMatcher
             do {
@@ -155,13 +160,15 @@ public final class PEPRuntime: @unchecked Sendable {
             } catch {
                 throw RuntimeError("services[\(index)].uma_scope_expression: \(error)")
             }
-            let mode: EnforcementMode =
-                serverConfig.mode == .oxd ? .oxd : .uma2(realm: serverConfig.realm, asURI: serverConfig.opURL)
+            var mode = EnforcementMode.plain
+            if let server = serverConfig {
+                mode = server.mode == .oxd ? .oxd : .uma2(realm: server.realm, asURI: server.opURL)
+            }
             let policy = EnforcementPolicy(
                 service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
                 consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
                 maxCacheTTL: configuration.cache.maxTTL)
-            let registration = registrations.first { $0.server.name == serverConfig.name }
+            let registration = registrations.first { $0.server.name == serverConfig?.name }
             contexts.append(
                 EnforcementDriver.ServiceContext(
                     policy: policy, matcher: matcher, document: service.protectionDocument,

@@ -166,6 +166,45 @@ import Testing
         #expect(DevHarness.json(overridden)["access"] == .string("granted"))
     }
 
+    /// A condition with only `httpMethods` (Gluu Gateway's test documents) registers a resource without scopes;
+    /// check-access without an RPT denies with a ticket for it, the ticket redeems to an RPT whose permission names
+    /// the resource and no scopes, and check-access grants that RPT — and any other RPT with a permission on the
+    /// resource — but not one without.
+    @Test func scopeLessConditionIsProtectedAndGrantable() throws {
+        let h = try DevHarness()
+        let token = try h.clientToken()
+        let protected = try self.protect(
+            h, token: token, #"[{"path":"/status/??","conditions":[{"httpMethods":["GET","POST"]}]}]"#)
+        #expect(protected.status == 200)
+        #expect(self.resourceIds(h).count == 1)
+        let denied = DevHarness.json(h.checkAccess(token: token, rpt: "", path: "/status/??", method: "POST"))
+        #expect(denied["access"] == .string("denied"))
+        let ticket = try #require(denied["ticket"]?.stringValue)
+        let rpt = try #require(DevHarness.json(h.getRPT(token: token, ticket: ticket))["access_token"]?.stringValue)
+        let introspection = DevHarness.json(
+            h.oxd("introspect-rpt", .object(["oxd_id": .string("demo-oxd-id"), "rpt": .string(rpt)]), token: token))
+        let permission = introspection["permissions"]?.arrayValue?.first
+        #expect(permission?["resource_id"] == .string(self.resourceIds(h)[0]))
+        #expect(permission?["resource_scopes"] == .array([]))
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: rpt, path: "/status/??"))["access"] == .string("granted"))
+        let withScopes = try #require(
+            DevHarness.json(
+                h.send(
+                    "POST", "/_dev/tokens",
+                    body: #"{"permissions":[{"resource_path":"/status/??","scopes":["whatever"]}]}"#))["access_token"]?
+                .stringValue)
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: withScopes, path: "/status/??"))["access"]
+                == .string("granted"))
+        let other = try #require(
+            DevHarness.json(
+                h.send("POST", "/_dev/tokens", body: #"{"permissions":[{"resource_id":"elsewhere","scopes":[]}]}"#))[
+                    "access_token"]?.stringValue)
+        #expect(
+            DevHarness.json(h.checkAccess(token: token, rpt: other, path: "/status/??"))["access"] == .string("denied"))
+    }
+
     /// An expired RPT is denied by check-access and inactive at introspect-rpt.
     @Test func expiredRPTIsDeniedAndInactive() throws {
         let h = try DevHarness()

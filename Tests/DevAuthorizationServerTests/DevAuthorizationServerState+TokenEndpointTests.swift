@@ -151,8 +151,8 @@ import Testing
                 == "invalid_ticket")
     }
 
-    /// A foreign or unknown `pct` / `rpt` and a scope not on the ticket's resources are 400; the ticket survives.
-    @Test(arguments: [("pct", "invalid_pct"), ("rpt", "invalid_rpt"), ("scope", "invalid_scope")])
+    /// A foreign or unknown `pct` and a scope not on the ticket's resources are 400; the ticket survives.
+    @Test(arguments: [("pct", "invalid_pct"), ("scope", "invalid_scope")])
     func invalidExtrasAreRejectedBeforeTheTicketIsSpent(field: String, code: String) throws {
         let h = try DevHarness()
         let ticket = try self.ticket(h)
@@ -161,6 +161,60 @@ import Testing
         #expect(response.status == 400)
         #expect(DevHarness.error(response) == code)
         #expect(h.form("/token", [("grant_type", self.grant), ("ticket", ticket)], headers: self.basic).status == 200)
+    }
+
+    /// An `rpt` that is no live RPT is treated as absent (UMA 2.0 Grant §3.3.1): an unknown value, an expired
+    /// RPT, and the client's own access token — what an off-the-shelf UMA client sends as `rpt` on its first
+    /// exchange, authenticated by that same token as bearer — each get a new RPT with `upgraded: false`.
+    @Test func rptThatIsNoLiveRPTIsIgnored() throws {
+        let h = try DevHarness()
+        let expired = try #require(
+            DevHarness.json(
+                h.send(
+                    "POST", "/_dev/tokens", body: #"{"permissions":[{"resource_id":"r0","scopes":["v"]}],"lifetime":1}"#
+                )
+            )["access_token"]?.stringValue)
+        h.clock.advance(2)
+        let clientToken = try h.clientToken()
+        let cases: [(rpt: String, headers: [(name: String, value: String)])] = [
+            ("bogus", self.basic), (expired, self.basic), (clientToken, [("Authorization", "Bearer " + clientToken)]),
+        ]
+        for (rpt, headers) in cases {
+            let ticket = try self.ticket(h)
+            let response = h.form(
+                "/token", [("grant_type", self.grant), ("ticket", ticket), ("rpt", rpt)], headers: headers)
+            #expect(response.status == 200, "rpt \(rpt)")
+            let body = DevHarness.json(response)
+            #expect(body["upgraded"] == .bool(false))
+            let issued = try #require(body["access_token"]?.stringValue)
+            let introspection = DevHarness.json(h.form("/introspect", [("token", issued)], headers: self.basic))
+            #expect(introspection["permissions"]?.arrayValue?.count == 1)
+        }
+    }
+
+    /// A live RPT of another client is refused as `rpt` (400 `invalid_rpt`), and the ticket survives; the client's
+    /// own live RPT is upgraded.
+    @Test func foreignRPTIsRefusedOwnRPTIsUpgraded() throws {
+        let h = try DevHarness()
+        let mint = { (client: String) throws -> String in
+            try #require(
+                DevHarness.json(
+                    h.send(
+                        "POST", "/_dev/tokens",
+                        body: #"{"client_id":"\#(client)","permissions":[{"resource_id":"r0","scopes":["v"]}]}"#))[
+                        "access_token"]?.stringValue)
+        }
+        let ticket = try self.ticket(h)
+        let foreign = h.form(
+            "/token", [("grant_type", self.grant), ("ticket", ticket), ("rpt", try mint("other-client"))],
+            headers: self.basic)
+        #expect(foreign.status == 400)
+        #expect(DevHarness.error(foreign) == "invalid_rpt")
+        let own = h.form(
+            "/token", [("grant_type", self.grant), ("ticket", ticket), ("rpt", try mint("demo-client"))],
+            headers: self.basic)
+        #expect(own.status == 200)
+        #expect(DevHarness.json(own)["upgraded"] == .bool(true))
     }
 
     /// The refresh_token grant rotates; a reused refresh token is 400 `invalid_grant`.

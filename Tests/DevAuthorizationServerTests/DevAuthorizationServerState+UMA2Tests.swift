@@ -102,6 +102,34 @@ import Testing
         #expect(h.send("POST", "/permission", body: #"{"resource_id":"\#(id)","resource_scopes":["v"]}"#).status == 401)
     }
 
+    /// A resource registered with no scopes (what uma-pep registers for a condition with only `httpMethods`):
+    /// the permission endpoint issues a ticket naming it with no scopes, the UMA grant redeems it, and the RPT's
+    /// introspection carries a permission for the resource with an empty scope list.
+    @Test func scopeLessResourceTicketAndRPT() throws {
+        let h = try DevHarness()
+        let pat = try h.pat()
+        let created = h.send(
+            "POST", "/resource_set", headers: self.bearer(pat), body: #"{"name":"/status/?? GET","resource_scopes":[]}"#
+        )
+        #expect(created.status == 201)
+        let id = try #require(DevHarness.json(created)["_id"]?.stringValue)
+        let permission = h.send(
+            "POST", "/permission", headers: self.bearer(pat), body: #"{"resource_id":"\#(id)","resource_scopes":[]}"#)
+        #expect(permission.status == 201)
+        let ticket = try #require(DevHarness.json(permission)["ticket"]?.stringValue)
+        let basic = [("Authorization", DevHarness.basic("demo-client", "demo-secret"))]
+        let granted = h.form(
+            "/token", [("grant_type", DevAuthorizationServerState.umaTicketGrant), ("ticket", ticket)], headers: basic)
+        #expect(granted.status == 200)
+        let rpt = try #require(DevHarness.json(granted)["access_token"]?.stringValue)
+        let introspection = DevHarness.json(h.form("/introspect", [("token", rpt)], headers: self.bearer(pat)))
+        #expect(introspection["active"] == .bool(true))
+        let permissions = introspection["permissions"]?.arrayValue ?? []
+        #expect(permissions.count == 1)
+        #expect(permissions.first?["resource_id"] == .string(id))
+        #expect(permissions.first?["resource_scopes"] == .array([]))
+    }
+
     /// Introspection accepts a PAT or client Basic credentials, refuses anonymous callers and reports unknown
     /// tokens as inactive.
     @Test func introspectionAuthentication() throws {

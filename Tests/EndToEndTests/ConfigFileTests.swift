@@ -49,6 +49,38 @@ extension EndToEnd {
             }
         }
 
+        /// A Gluu Gateway export with a Kong service that has no UMA plugins, next to a protected one whose
+        /// document has a condition without scopes: `check-config` accepts it and says how each is handled.
+        @Test func checkConfigAcceptsPlainServiceAndScopeLessCondition() async throws {
+            try await offPool {
+                let scratch = try ScratchDirectory()
+                let path = try scratch.write(
+                    "gg.yaml",
+                    """
+                    authorization_servers:
+                      gg: {oxd_url: http://127.0.0.1:8443, op_url: http://127.0.0.1:8443, oxd_id: i, client_id: c,
+                           client_secret: s}
+                    services:
+                      - name: website
+                        url: http://127.0.0.1:9000
+                        hosts: [www.example.com]
+                      - name: api
+                        url: http://127.0.0.1:9000
+                        hosts: [api.example.com]
+                        uma_scope_expression: '[{"path":"/status/??","conditions":[{"httpMethods":["GET"]}]}]'
+                    """)
+                let result = try ManagedProcess.run(["check-config", path], directory: scratch)
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(
+                    result.stdout.contains(
+                        "  website\n    hosts: www.example.com -> http://127.0.0.1:9000\n    authorization server: none "
+                            + "(plain proxied service: every request is forwarded without a token check)"),
+                    "\(result.stdout)")
+                #expect(result.stdout.contains("GET: no scopes: oxd's /uma-rs-check-access decides for the resource"))
+                #expect(result.stdout.contains("authorization server: gg"))
+            }
+        }
+
         /// One broken copy of the tutorial config: the text replaced and the field path the error must name.
         struct Breakage: CustomTestStringConvertible {
             var replace: String
@@ -87,8 +119,8 @@ extension EndToEnd {
                 replace: "hosts: [non-claim-gathering.example.com]", with: "hosts: [claim-gathering.example.com]",
                 field: "services[1].hosts[0]"),
             Breakage(
-                replace: "scopes: [read]\n      - path: /public", with: "scopes: []\n      - path: /public",
-                field: "services[1].uma_scope_expression[1].conditions[0]"),
+                replace: "scopes: [read]\n      - path: /public", with: "scopes: [\"\"]\n      - path: /public",
+                field: "services[1].uma_scope_expression[1].conditions[0].scopes[0]"),
         ]
 
         /// Each broken copy: exit status non-zero, exactly one `Error: <file>: <field path>: …` line on stderr.

@@ -107,8 +107,6 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case duplicateMethod = "config.duplicate_method"
         /// A scope expression outside the supported JsonLogic subset (SPEC Part B §3.5).
         case invalidScopeExpression = "config.invalid_scope_expression"
-        /// A protected condition with neither `scopes` nor `scope_expression` (it could never be granted).
-        case missingScopes = "config.missing_scopes"
         /// A `public: true` condition that also lists scopes.
         case publicWithScopes = "config.public_with_scopes"
         // Custom headers (SPEC A11).

@@ -63,11 +63,12 @@ extension ConfigLoader {
             passCredentials: try entry.enumeration("pass_credentials", default: PassCredentials.pass),
             ticketOnInsufficientScope: try entry.bool("ticket_on_insufficient_scope", default: false),
             customHeaders: customHeaders)
+        if authorizationServer == nil { try Self.checkPlainService(entry, policy) }
         var document = ProtectionDocument(rules: [])
         var rawDocument: JSONValue?
         if let documentNode = entry.node("uma_scope_expression") {
             let loaded = try ProtectionDocument.load(
-                documentNode, at: path["uma_scope_expression"], file: file, requireScopes: true)
+                documentNode, at: path["uma_scope_expression"], file: file)
             document = loaded.document
             rawDocument = loaded.json
             if let server = authorizationServers.first(where: { $0.name == authorizationServer }),
@@ -112,6 +113,32 @@ extension ConfigLoader {
         }
     }
 
+    /// A plain proxied service (no `authorization_server`, no `uma_scope_expression`) is forwarded without a token
+    /// check, so the fields that only act on a checked request are refused rather than silently ignored:
+    /// `deny_by_default`, `ticket_on_insufficient_scope`, `custom_headers` and `pass_credentials: phantom_token`
+    /// (there is no introspection data). `pass_credentials: pass | hide` applies as written.
+    private static func checkPlainService(_ entry: ConfigReader, _ policy: ServicePolicy) throws(ConfigError) {
+        let why =
+            "this service has no authorization_server and no uma_scope_expression, so it is forwarded without a "
+            + "token check"
+        for field in ["deny_by_default", "ticket_on_insufficient_scope"] where entry.has(field) {
+            throw entry.error(
+                field, .fieldNotAllowed,
+                "'\(field)' does not apply: \(why) (name an authorization_server to check tokens)")
+        }
+        if !policy.customHeaders.isEmpty {
+            throw entry.error(
+                "custom_headers", .fieldNotAllowed,
+                "custom headers need a token check: \(why) (name an authorization_server to check tokens)")
+        }
+        if policy.passCredentials == .phantomToken {
+            throw entry.error(
+                "pass_credentials", .fieldNotAllowed,
+                "'phantom_token' needs introspection data: \(why); use 'pass' or 'hide', or name an authorization_server"
+            )
+        }
+    }
+
     /// `hosts`: a non-empty list of `HostPattern`s, no repeats within the service.
     private static func loadHosts(_ entry: ConfigReader) throws(ConfigError) -> [HostPattern] {
         guard let texts = try entry.stringList("hosts"), !texts.isEmpty else {
@@ -131,17 +158,22 @@ extension ConfigLoader {
         return hosts
     }
 
-    /// `authorization_server`: must name a key of `authorization_servers`; may be omitted when there is
-    /// exactly one.
+    /// `authorization_server`: must name a key of `authorization_servers`. Without it, a service with a
+    /// protection document uses the only server there is (an error when there are none or several), and a
+    /// service without one is a plain proxied service (`nil`: forwarded without a token check, like a Kong
+    /// service without the UMA plugins).
     private static func resolveAuthorizationServer(
         _ entry: ConfigReader, _ servers: [AuthorizationServerConfiguration]
-    ) throws(ConfigError) -> String {
+    ) throws(ConfigError) -> String? {
         let known = servers.map(\.name).joined(separator: ", ")
         guard let name = try entry.string("authorization_server") else {
+            guard entry.has("uma_scope_expression") else { return nil }
             if servers.count == 1, let only = servers.first { return only.name }
             let why = servers.isEmpty ? "authorization_servers is empty" : "choose one of: \(known)"
             throw entry.error(
-                "authorization_server", .missingField, "required field 'authorization_server' is missing (\(why))")
+                "authorization_server", .missingField,
+                "required field 'authorization_server' is missing: a service with uma_scope_expression needs one "
+                    + "(\(why))")
         }
         guard servers.contains(where: { $0.name == name }) else {
             let choices = servers.isEmpty ? "authorization_servers is empty" : "known: \(known)"

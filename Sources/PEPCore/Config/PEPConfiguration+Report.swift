@@ -25,7 +25,7 @@ extension PEPConfiguration {
         lines.append(
             "Cache: max_entries \(self.cache.maxEntries), max_ttl \(ConfigDuration.format(self.cache.maxTTL)), "
                 + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL))")
-        lines.append("Consumers: \(self.consumers.count) (consumer_mapping \(self.consumerMapping))")
+        lines.append("Consumers: \(self.consumers.count) (\(self.consumerMappingReport))")
         let proxies = self.trustedProxies.map(\.description).joined(separator: ", ")
         lines.append("Trusted proxies: \(proxies.isEmpty ? "none" : proxies)")
         lines.append(
@@ -47,7 +47,10 @@ extension PEPConfiguration {
         }
         lines.append("")
         lines.append("Services:")
-        for service in self.services { lines += service.reportLines }
+        for service in self.services {
+            let mode = service.authorizationServer.flatMap { self.authorizationServer(named: $0)?.mode }
+            lines += service.reportLines(mode: mode)
+        }
         let advisories = self.advisories
         if !advisories.isEmpty {
             lines.append("")
@@ -66,11 +69,27 @@ extension PEPConfiguration {
         }.joined(separator: ",")
         let services = self.services.map { service in
             "\(service.name)(hosts=\(service.hosts.map(\.description).joined(separator: "|")) "
-                + "upstream=\(service.upstream) as=\(service.authorizationServer) "
+                + "upstream=\(service.upstream) as=\(service.authorizationServer ?? "none") "
                 + "rules=\(service.protectionDocument.rules.count))"
         }.joined(separator: ",")
         return "config \(Self.printable(self.sourceFile)): listeners=[\(listeners)] admin=\(self.admin.listen) "
             + "workers=\(self.workerCount) authorization_servers=[\(servers)] services=[\(services)]"
+    }
+
+    /// What `consumers` and `consumer_mapping` do together, for the report's `Consumers:` line.
+    var consumerMappingReport: String {
+        switch (self.consumers.isEmpty, self.consumerMapping) {
+        case (true, false):
+            return "consumer_mapping false"
+        case (true, true):
+            return "consumer_mapping true: none are listed, so every active token gets 401 Unknown consumer"
+        case (false, false):
+            return "consumer_mapping false: a token whose client_id is a consumer's custom_id is mapped to it; "
+                + "a token without one is accepted"
+        case (false, true):
+            return "consumer_mapping true: a token whose client_id is a consumer's custom_id is mapped to it; "
+                + "a token without one gets 401 Unknown consumer"
+        }
     }
 
     /// `text` with control characters and `\` escaped, so a configured value cannot forge report lines.
@@ -112,12 +131,21 @@ extension ProxyLimits {
 
 extension ServiceConfiguration {
     /// The service's block of `checkReport()`.
-    var reportLines: [String] {
+    /// - Parameter mode: the mode of the service's authorization server (`nil` for a plain proxied service).
+    func reportLines(mode: AuthorizationServerConfiguration.Mode?) -> [String] {
         let printable = PEPConfiguration.printable
         let policy = self.policy
         var lines = ["  \(self.name)"]
         lines.append("    hosts: \(self.hosts.map(\.description).joined(separator: ", ")) -> \(self.upstream)")
-        lines.append("    authorization server: \(policy.authorizationServer)")
+        guard let authorizationServer = policy.authorizationServer else {
+            lines.append(
+                "    authorization server: none (plain proxied service: every request is forwarded without a token check)"
+            )
+            lines.append("    pass_credentials \(policy.passCredentials.rawValue), preserve_host \(self.preserveHost)")
+            if self.upstreamTLS.insecureSkipVerify { lines.append("    upstream TLS verification DISABLED") }
+            return lines
+        }
+        lines.append("    authorization server: \(authorizationServer)")
         lines.append(
             "    deny_by_default \(policy.denyByDefault), pass_credentials \(policy.passCredentials.rawValue), "
                 + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)"
@@ -137,7 +165,8 @@ extension ServiceConfiguration {
         for rule in self.protectionDocument.rules {
             lines.append("      \(printable(rule.path))")
             for condition in rule.conditions {
-                lines.append("        \(condition.httpMethods.joined(separator: ", ")): \(condition.reportText)")
+                lines.append(
+                    "        \(condition.httpMethods.joined(separator: ", ")): \(condition.reportText(mode: mode))")
             }
         }
         return lines
@@ -145,10 +174,16 @@ extension ServiceConfiguration {
 }
 
 extension RuleCondition {
-    /// `public (no token check)`, or the required scopes, expression and ticket scopes.
-    var reportText: String {
+    /// `public (no token check)`, or the required scopes, expression and ticket scopes. A condition without scopes
+    /// says who decides: oxd's check-access, or (uma2) any permission for the resource.
+    func reportText(mode: AuthorizationServerConfiguration.Mode?) -> String {
         let printable = PEPConfiguration.printable
         if self.isPublic { return "public (no token check)" }
+        if self.requiredScopes.isEmpty {
+            return mode == .oxd
+                ? "no scopes: oxd's /uma-rs-check-access decides for the resource"
+                : "no scopes: any permission for the resource grants; tickets name no scopes"
+        }
         var text = "requires any of [\(self.requiredScopes.map(printable).joined(separator: ", "))]"
         if let expression = self.scopeExpression {
             text += "; scope_expression \(expression.rule.reportText(data: expression.data))"

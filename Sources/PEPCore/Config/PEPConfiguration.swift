@@ -21,7 +21,7 @@ public struct PEPConfiguration: Sendable, Equatable {
     /// Consumers mapping a token's `client_id` to consumer fields (`consumers`, SPEC A1).
     public let consumers: [Consumer]
     /// `consumer_mapping`: an active token whose `client_id` matches no consumer's `custom_id` gets 401
-    /// `Unknown consumer` (Part B §2.2 A6). Default `false`.
+    /// `Unknown consumer` (Part B §2.2 A6). Default `false`: a matching consumer is mapped all the same.
     public let consumerMapping: Bool
     /// Peers whose `X-Forwarded-*` headers are kept (`trusted_proxies`, SPEC A6). Default empty.
     public let trustedProxies: [CIDRRange]

@@ -16,21 +16,20 @@ extension ProtectionDocument {
     ///   - jsonText: A JSON array of rules.
     ///   - fieldPath: Where the text came from, for errors (default `uma_scope_expression`).
     ///   - file: File (or source) name for errors.
-    ///   - requireScopes: Whether a non-public condition must have `scopes` or `scope_expression`.
     /// - Returns: The document and the decoded JSON value (what oxd `/uma-rs-protect` receives).
     /// - Throws: `ConfigError` as described for the `uma_scope_expression` field in docs/configuration.md.
     public static func load(
         jsonText: String, fieldPath: FieldPath = FieldPath.root["uma_scope_expression"],
-        file: String = "uma_scope_expression", requireScopes: Bool = true
+        file: String = "uma_scope_expression"
     ) throws(ConfigError) -> (document: ProtectionDocument, json: JSONValue) {
-        try Self.load(.string(jsonText, substituted: false), at: fieldPath, file: file, requireScopes: requireScopes)
+        try Self.load(.string(jsonText, substituted: false), at: fieldPath, file: file)
     }
 
     /// Parses and validates `uma_scope_expression`: a YAML list of rules, or a string holding the same array
     /// as JSON text (SPEC A12). Applies every SPEC Part B §3.2 rule with the **spec** fixes.
     /// - Returns: The document and its JSON value.
     static func load(
-        _ node: ConfigNode, at path: FieldPath, file: String, requireScopes: Bool
+        _ node: ConfigNode, at path: FieldPath, file: String
     ) throws(ConfigError) -> (document: ProtectionDocument, json: JSONValue) {
         var value = node
         if case .string(let text, _) = node {
@@ -56,7 +55,7 @@ extension ProtectionDocument {
         var rules: [ResourceRule] = []
         var seenPaths: Set<String> = []
         for (index, ruleNode) in ruleNodes.enumerated() {
-            let rule = try Self.loadRule(ruleNode, at: path[index], file: file, requireScopes: requireScopes)
+            let rule = try Self.loadRule(ruleNode, at: path[index], file: file)
             guard seenPaths.insert(rule.path).inserted else {
                 throw ConfigError(
                     file: file, fieldPath: path[index]["path"].description,
@@ -68,7 +67,7 @@ extension ProtectionDocument {
     }
 
     private static func loadRule(
-        _ node: ConfigNode, at path: FieldPath, file: String, requireScopes: Bool
+        _ node: ConfigNode, at path: FieldPath, file: String
     ) throws(ConfigError) -> ResourceRule {
         let reader = try ConfigReader(node, at: path, file: file, allowed: ["path", "conditions"])
         guard let pattern = try reader.string("path"), !pattern.isEmpty else {
@@ -84,15 +83,14 @@ extension ProtectionDocument {
         var seenMethods: Set<String> = []
         for (index, conditionNode) in conditionNodes.enumerated() {
             let condition = try Self.loadCondition(
-                conditionNode, at: path["conditions"][index], file: file, requireScopes: requireScopes,
-                seenMethods: &seenMethods)
+                conditionNode, at: path["conditions"][index], file: file, seenMethods: &seenMethods)
             conditions.append(condition)
         }
         return ResourceRule(path: pattern, conditions: conditions)
     }
 
     private static func loadCondition(
-        _ node: ConfigNode, at path: FieldPath, file: String, requireScopes: Bool, seenMethods: inout Set<String>
+        _ node: ConfigNode, at path: FieldPath, file: String, seenMethods: inout Set<String>
     ) throws(ConfigError) -> RuleCondition {
         let reader = try ConfigReader(
             node, at: path, file: file,
@@ -126,12 +124,8 @@ extension ProtectionDocument {
                 "public", .publicWithScopes,
                 "a public condition is never checked, so it cannot have scopes, ticketScopes or scope_expression")
         }
-        if !isPublic && requireScopes && expression == nil && scopes.isEmpty {
-            throw reader.error(
-                nil, .missingScopes,
-                "a protected condition needs 'scopes' or 'scope_expression' (it could never be granted); "
-                    + "write 'public: true' for a rule without a token check")
-        }
+        // A protected condition may have neither `scopes` nor `scope_expression` (the reference's own test
+        // documents do): then any permission for its resource grants (`RuleCondition.requiresScopes`).
         return RuleCondition(
             httpMethods: methods, scopeExpression: expression, scopes: scopes, ticketScopes: ticketScopes,
             isPublic: isPublic)

@@ -34,8 +34,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
         self.upstreamTLS = upstreamTLS
     }
 
-    /// `authorization_server`: the key of the authorization server this service uses.
-    public var authorizationServer: String { self.policy.authorizationServer }
+    /// `authorization_server`: the key of the authorization server this service uses; `nil` for a plain proxied
+    /// service (no protection document, no authorization server: forwarded without a token check).
+    public var authorizationServer: String? { self.policy.authorizationServer }
+
+    /// A plain proxied service: a Kong service without the UMA plugins.
+    public var isPlain: Bool { self.policy.authorizationServer == nil }
 }
 
 /// Certificate verification for an `https` upstream (`upstream_tls`).

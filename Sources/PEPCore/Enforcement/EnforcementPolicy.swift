@@ -10,6 +10,7 @@ public final class EnforcementPolicy: Sendable {
     /// Who decides: oxd `/uma-rs-check-access`, or uma-pep from the RPT's permissions.
     public let mode: EnforcementMode
     /// `consumer_mapping`: an active token's `client_id` must map to a consumer, else `401 Unknown consumer`.
+    /// Without it a matching consumer is still mapped; a token without one is accepted.
     public let consumerMapping: Bool
     /// Consumers by `custom_id` (the first wins when two share one; the config layer should reject that).
     public let consumersByClientId: [String: Consumer]
@@ -25,8 +26,8 @@ public final class EnforcementPolicy: Sendable {
     /// Compiles a service's enforcement configuration.
     /// - Parameters:
     ///   - service: the service policy.
-    ///   - mode: `.oxd` or `.uma2(realm:asURI:)`.
-    ///   - consumerMapping: `consumer_mapping` (default off: uma-pep has no consumer database).
+    ///   - mode: `.oxd`, `.uma2(realm:asURI:)`, or `.plain` (no authorization server).
+    ///   - consumerMapping: `consumer_mapping`: require a consumer (default off: uma-pep has no consumer database).
     ///   - consumers: the optional `consumers` list.
     ///   - negativeCacheTTL: `cache.negative_ttl`.
     ///   - maxCacheTTL: `cache.max_ttl`.
@@ -64,4 +65,7 @@ public enum EnforcementMode: Sendable, Equatable, Hashable {
     /// uma-pep decides from the introspected RPT's permissions and asks the permission endpoint for tickets
     /// (Part B §5.11); the challenge is `UMA realm="<realm>",as_uri="<asURI>",…` (SPEC A2).
     case uma2(realm: String, asURI: String)
+    /// A plain proxied service (no authorization server, no protection document; a Kong service without the UMA
+    /// plugins): every request is forwarded without a token check, `Authorization` per `pass_credentials`.
+    case plain
 }

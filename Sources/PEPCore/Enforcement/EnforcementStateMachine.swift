@@ -8,10 +8,13 @@
 ///
 /// Decision rules, first match wins. "Usable token" = a valid bearer token whose introspection is active and
 /// complete; an inactive token counts as no token (SPEC A1, anonymous ON).
+/// 0. Plain proxied service (mode `.plain`: no authorization server) → forward whatever the credentials, with
+///    no token check and no added headers; `Authorization` removed only with `pass_credentials: hide`.
 /// 1. Malformed `Bearer` credentials, any rule → 401 `Invalid access token…` (SECURITY.md case 17).
 /// 2. Public rule (A13) → forward without introspection, with the anonymous headers; `Authorization` per
 ///    `pass_credentials`, where `phantom_token` acts as `pass` (there is no introspection data to put in it).
-/// 3. Active token, `consumer_mapping` on, unknown `client_id`, any rule → 401 `Unknown consumer` (A6).
+/// 3. Active token, `consumer_mapping` on, unknown `client_id`, any rule → 401 `Unknown consumer` (A6). With it
+///    off, a token whose `client_id` is a listed consumer's `custom_id` is still mapped to that consumer.
 /// 4. Active token, no rule → `deny_by_default` ? 403 `Unprotected path…` (P1) : forward (P7).
 /// 5. No usable token, no rule → `deny_by_default` ? 403 `Invalid request, no token…` (P5) : forward (P4).
 /// 6. No usable token, protected rule → new ticket, 401 `Unauthorized` + `WWW-Authenticate` (P3).
@@ -53,6 +56,7 @@ public struct EnforcementStateMachine: Sendable {
     /// - Returns: the first step (terminal when cache hits or the rule decide at once).
     public mutating func start() -> EnforcementStep {
         guard self.state == .idle else { return self.fail(.unexpectedEvent) }
+        if self.policy.mode == .plain { return self.forwardPlain() }
         switch self.request.token {
         case .invalid:
             return self.respond(.malformedBearerToken)
@@ -197,6 +201,8 @@ public struct EnforcementStateMachine: Sendable {
             guard let resourceId = rule.resourceId else { return self.fail(.resourceNotRegistered) }
             self.state = .awaitingTicket(insufficientScope: false)
             return EnforcementStep(.requestTicket(resourceId: resourceId, scopes: rule.condition.effectiveTicketScopes))
+        case .plain:
+            return self.fail(.unexpectedEvent)
         }
     }
 
@@ -207,13 +213,10 @@ public struct EnforcementStateMachine: Sendable {
         now: Int64,
         fresh: Bool
     ) -> EnforcementStep {
-        var consumer: Consumer?
-        if self.policy.consumerMapping {
-            guard let clientId = result.clientId, let mapped = self.policy.consumersByClientId[clientId] else {
-                return self.respond(.unknownConsumer)
-            }
-            consumer = mapped
-        }
+        // A listed consumer whose `custom_id` is the token's `client_id` is always mapped (custom headers, the
+        // phantom token, metrics); `consumer_mapping` only makes the match required.
+        let consumer = result.clientId.flatMap { self.policy.consumersByClientId[$0] }
+        if self.policy.consumerMapping && consumer == nil { return self.respond(.unknownConsumer) }
         self.introspection = result
         self.metrics.authenticatedClientId = result.clientId
         self.metrics.consumer = consumer
@@ -273,6 +276,8 @@ public struct EnforcementStateMachine: Sendable {
             }
             step.cacheUpdates = updates
             return step
+        case .plain:
+            return self.fail(.unexpectedEvent)
         }
     }
 
@@ -298,6 +303,22 @@ public struct EnforcementStateMachine: Sendable {
     }
 
     // MARK: - Terminal steps
+
+    /// A plain proxied service: the request goes upstream as a Kong service without the UMA plugins would send
+    /// it; only the reserved identity headers are removed (the upstream must not trust a client's copies).
+    private mutating func forwardPlain() -> EnforcementStep {
+        self.state = .finished
+        return EnforcementStep(
+            .forward(
+                UpstreamMutations(
+                    removeAuthorization: self.policy.service.passCredentials == .hide,
+                    reservedHeaders: self.policy.reservedHeaders,
+                    setHeaders: [],
+                    reason: .plainService
+                )
+            )
+        )
+    }
 
     private mutating func forwardAnonymous(_ reason: ForwardReason) -> EnforcementStep {
         switch self.policy.anonymousHeaders {
@@ -351,16 +372,16 @@ public struct EnforcementStateMachine: Sendable {
         return false
     }
 
-    // MARK: - Cache keys
+    // MARK: - Cache keys (never built for a plain service, which has no authorization server)
 
     private func introspectionKey(_ token: String) -> IntrospectionCacheKey {
-        IntrospectionCacheKey(authorizationServer: self.policy.service.authorizationServer, token: token)
+        IntrospectionCacheKey(authorizationServer: self.policy.service.authorizationServer ?? "", token: token)
     }
 
     private func decisionKey(_ rule: MatchedRule, _ token: String) -> DecisionCacheKey {
         DecisionCacheKey(
             service: self.policy.service.serviceName,
-            authorizationServer: self.policy.service.authorizationServer,
+            authorizationServer: self.policy.service.authorizationServer ?? "",
             ruleIndex: rule.match.ruleIndex,
             conditionIndex: rule.match.conditionIndex,
             method: self.request.method,
@@ -371,7 +392,7 @@ public struct EnforcementStateMachine: Sendable {
     private func headersKey(_ token: String) -> UpstreamHeadersCacheKey {
         UpstreamHeadersCacheKey(
             service: self.policy.service.serviceName,
-            authorizationServer: self.policy.service.authorizationServer,
+            authorizationServer: self.policy.service.authorizationServer ?? "",
             token: token
         )
     }

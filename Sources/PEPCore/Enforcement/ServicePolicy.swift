@@ -4,7 +4,8 @@ public struct ServicePolicy: Sendable, Equatable {
     /// The service name (cache-key scope, metrics label).
     public var serviceName: String
     /// The authorization server id (`authorization_servers` key) this service uses; part of every cache key.
-    public var authorizationServer: String
+    /// `nil` for a plain proxied service: no token check, so no authorization server and no cache entries.
+    public var authorizationServer: String?
     /// Requests matching no rule: `true` → 403, `false` → forwarded (Part B §2.4 P1/P5/P4/P7). Default `true`.
     public var denyByDefault: Bool
     /// What happens to the client's `Authorization` header upstream (Part B §1.1). Default `.pass`.
@@ -16,7 +17,7 @@ public struct ServicePolicy: Sendable, Equatable {
 
     /// Creates a policy with the reference defaults.
     public init(
-        serviceName: String, authorizationServer: String, denyByDefault: Bool = true,
+        serviceName: String, authorizationServer: String?, denyByDefault: Bool = true,
         passCredentials: PassCredentials = .pass, ticketOnInsufficientScope: Bool = false,
         customHeaders: [CustomHeader] = []
     ) {

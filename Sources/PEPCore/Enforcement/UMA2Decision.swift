@@ -1,15 +1,17 @@
-/// The local access decision of `uma2` mode (SPEC A9, Part B §5.11), identical to oxd's
-/// `RsCheckAccessOperation` step 4 (Part B §4.4): granted iff the RPT is active and some permission has
-/// `resource_id == resourceId` and at least one of its scopes among the required scopes (any-of).
+/// The local access decision of `uma2` mode (SPEC A9, Part B §5.11), as oxd's `RsCheckAccessOperation` step 4
+/// (Part B §4.4): granted iff the RPT is active and some permission has `resource_id == resourceId` and at least
+/// one of its scopes among the required scopes (any-of).
 ///
-/// Differences from oxd, both in the safe direction: a permission whose own `exp` has passed does not count;
-/// an empty required-scope set never grants (as oxd's `Collections.disjoint` also gives).
+/// Differences from oxd: a permission whose own `exp` has passed does not count (the safe direction); a condition
+/// without scopes (neither `scopes` nor `scope_expression`, as Gluu Gateway's own protection documents write
+/// them) has an empty required set, and then any live permission on the resource grants: the resource alone is
+/// what the authorization server's policy decided on, and its tickets name no scopes.
 public enum UMA2Decision {
     /// Decides.
     /// - Parameters:
     ///   - introspection: the RPT's introspection result.
     ///   - resourceId: the resource id registered for the matched (rule, condition).
-    ///   - requiredScopes: `RuleCondition.requiredScopes`.
+    ///   - requiredScopes: `RuleCondition.requiredScopes`; empty = any permission on the resource.
     ///   - now: seconds since the epoch.
     /// - Returns: `true` when access is granted.
     public static func isGranted(
@@ -22,7 +24,7 @@ public enum UMA2Decision {
         return introspection.permissions.contains { permission in
             permission.resourceId == resourceId
                 && (permission.exp.map { now < $0 } ?? true)
-                && permission.scopes.contains { requiredScopes.contains($0) }
+                && (requiredScopes.isEmpty || permission.scopes.contains { requiredScopes.contains($0) })
         }
     }
 }

@@ -49,6 +49,8 @@ public enum ForwardReason: Sendable, Equatable, Hashable {
     case anonymousUnprotected
     /// No rule, `deny_by_default: false`, an active token (P7).
     case authenticatedUnprotected
+    /// A plain proxied service (no authorization server): forwarded without a token check.
+    case plainService
 
     /// Stable detail string (`pep.*`).
     public var detail: String {
@@ -58,6 +60,7 @@ public enum ForwardReason: Sendable, Equatable, Hashable {
         case .publicRule: return "pep.public_rule"
         case .anonymousUnprotected: return "pep.anonymous_unprotected"
         case .authenticatedUnprotected: return "pep.token_unprotected"
+        case .plainService: return "pep.plain_service"
         }
     }
 }

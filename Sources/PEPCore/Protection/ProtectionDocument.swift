@@ -41,7 +41,8 @@ public struct RuleCondition: Sendable, Equatable {
     public var httpMethods: [String]
     /// Optional JsonLogic scope expression (Gluu extension), evaluated over `data`.
     public var scopeExpression: ScopeExpression?
-    /// Plain scopes (oxd `/uma-rs-protect` form). Used as the required scopes when there is no expression.
+    /// Plain scopes (oxd `/uma-rs-protect` form). Used as the required scopes when there is no expression. A
+    /// protected condition may have neither (the resource alone is protected; its tickets name no scopes).
     public var scopes: [String]
     /// Scopes to put into a permission ticket for this condition (oxd `ticketScopes`).
     public var ticketScopes: [String]
@@ -61,7 +62,8 @@ public struct RuleCondition: Sendable, Equatable {
     }
 
     /// The scopes an RPT must hold (any of them) for this condition: `scopes` when non-empty, else the
-    /// expression's `data` (oxd `RsCheckAccessOperation`, SPEC Part B §4.4 step 2).
+    /// expression's `data` (oxd `RsCheckAccessOperation`, SPEC Part B §4.4 step 2). Empty for a protected
+    /// condition written with neither: then any permission for its resource grants (`UMA2Decision`).
     public var requiredScopes: [String] {
         if !self.scopes.isEmpty { return self.scopes }
         return self.scopeExpression?.data ?? []

@@ -116,4 +116,95 @@ import Testing
         #expect(error.detail == "config.missing_field")
         #expect(try ConfigTestSupport.load(ConfigTestSupport.config()).services[0].authorizationServer == "gluu")
     }
+
+    /// A Kong service without the UMA plugins: `name`, `url`, `hosts` (and `pass_credentials`, `preserve_host`)
+    /// only. It loads as a plain proxied service — with no `authorization_servers` at all, with one, or with
+    /// several — while a protected service beside it keeps the only server as its default.
+    @Test(arguments: [
+        "",
+        "authorization_servers:\n  gluu: {mode: uma2, op_url: https://as.example, client_id: c, client_secret: s}\n",
+        "authorization_servers:\n  a: {mode: uma2, op_url: https://a.example, client_id: c, client_secret: s}\n"
+            + "  b: {mode: uma2, op_url: https://b.example, client_id: c, client_secret: s}\n",
+    ])
+    func plainServiceLoads(servers: String) throws {
+        let text =
+            servers + """
+                services:
+                  - name: site
+                    url: http://127.0.0.1:9000
+                    hosts: [www.example.com]
+                    pass_credentials: hide
+                """
+        let config = try ConfigTestSupport.load(text)
+        let service = config.services[0]
+        #expect(service.authorizationServer == nil)
+        #expect(service.isPlain)
+        #expect(service.policy.passCredentials == .hide)
+        #expect(service.protectionDocument.rules.isEmpty)
+        #expect(service.rawProtectionDocument == nil)
+        let mixed = try ConfigTestSupport.load(
+            ConfigTestSupport.config() + "\n  - {name: site, url: http://127.0.0.1:9001, hosts: [www.example.com]}")
+        #expect(mixed.services.map(\.authorizationServer) == ["gluu", nil])
+    }
+
+    /// A protection document needs an authorization server: with none configured (or several and none named) the
+    /// error names `authorization_server` and says why.
+    @Test func protectionDocumentWithoutAuthorizationServerIsRefused() throws {
+        let text = """
+            services:
+              - name: api
+                url: http://127.0.0.1:9000
+                hosts: [api.example.com]
+                uma_scope_expression: '[{"path":"/a","conditions":[{"httpMethods":["GET"]}]}]'
+            """
+        let error = try #require(ConfigTestSupport.error(text))
+        #expect(error.fieldPath == "services[0].authorization_server")
+        #expect(error.detail == "config.missing_field")
+        #expect(error.message.contains("uma_scope_expression needs one"))
+        #expect(error.message.contains("authorization_servers is empty"))
+    }
+
+    /// Fields that only act on a checked request are refused on a plain service, each at its own path.
+    @Test(arguments: [
+        ("deny_by_default: false", "deny_by_default"),
+        ("deny_by_default: true", "deny_by_default"),
+        ("ticket_on_insufficient_scope: true", "ticket_on_insufficient_scope"),
+        ("custom_headers: [{header_name: x-v, value_lua_exp: '\"1\"'}]", "custom_headers"),
+        ("pass_credentials: phantom_token", "pass_credentials"),
+    ])
+    func plainServiceRefusesTokenCheckFields(line: String, field: String) throws {
+        let text = """
+            services:
+              - name: site
+                url: http://127.0.0.1:9000
+                hosts: [www.example.com]
+                \(line)
+            """
+        let error = try #require(ConfigTestSupport.error(text))
+        #expect(error.fieldPath == "services[0].\(field)")
+        #expect(error.detail == "config.field_not_allowed")
+        #expect(error.message.contains("forwarded without a token check"))
+    }
+
+    /// A protected condition with only `httpMethods` loads from the file in both forms (Gluu Gateway's own test
+    /// documents), on an oxd server with `register_resources` too.
+    @Test func scopeLessConditionLoadsFromTheFile() throws {
+        let yaml = ConfigTestSupport.config(
+            document: """
+                      - path: /status/??
+                        conditions:
+                          - httpMethods: [GET, POST]
+                """)
+        let json = ConfigTestSupport.config(
+            document: ConfigTestSupport.jsonDocument(
+                #"[{"path":"/status/??","conditions":[{"httpMethods":["GET","POST"]}]}]"#))
+        for text in [
+            yaml, json,
+            yaml.replacingOccurrences(
+                of: "client_secret: s3cr3t-value", with: "client_secret: x\n    register_resources: true"),
+        ] {
+            let condition = try ConfigTestSupport.load(text).services[0].protectionDocument.rules[0].conditions[0]
+            #expect(condition == RuleCondition(httpMethods: ["GET", "POST"]))
+        }
+    }
 }

@@ -23,6 +23,61 @@ import Testing
         #expect(report.contains("header x-oauth-client-id = introspect_data.client_id (string)"))
     }
 
+    /// A condition without scopes says who decides in each mode.
+    @Test func scopeLessCondition() throws {
+        let text = """
+            authorization_servers:
+              o: {oxd_url: https://oxd.example, op_url: https://op.example, oxd_id: i, client_id: c, client_secret: s}
+              u: {mode: uma2, op_url: https://as.example, client_id: c, client_secret: s}
+            services:
+              - name: viaoxd
+                url: http://127.0.0.1:9001
+                hosts: [oxd.example.com]
+                authorization_server: o
+                uma_scope_expression: '[{"path":"/s","conditions":[{"httpMethods":["GET"]}]}]'
+              - name: viauma2
+                url: http://127.0.0.1:9002
+                hosts: [uma2.example.com]
+                authorization_server: u
+                uma_scope_expression: '[{"path":"/s","conditions":[{"httpMethods":["GET"]}]}]'
+            """
+        let report = try ConfigTestSupport.load(text).checkReport()
+        #expect(
+            report.contains("      /s\n        GET: no scopes: oxd's /uma-rs-check-access decides for the resource\n"))
+        #expect(
+            report.contains(
+                "      /s\n        GET: no scopes: any permission for the resource grants; tickets name no scopes\n"))
+    }
+
+    /// The consumers line says whether a matching consumer is merely mapped or required.
+    @Test func consumersLine() throws {
+        let text = ConfigTestSupport.config(topExtra: "consumers: [{id: k1, custom_id: c1}]")
+        #expect(
+            try ConfigTestSupport.load(text).checkReport().contains(
+                "Consumers: 1 (consumer_mapping false: a token whose client_id is a consumer's custom_id is mapped to "
+                    + "it; a token without one is accepted)"))
+        let required = try ConfigTestSupport.load(
+            ConfigTestSupport.config(topExtra: "consumer_mapping: true\nconsumers: [{id: k1, custom_id: c1}]"))
+        #expect(required.checkReport().contains("a token without one gets 401 Unknown consumer)"))
+        #expect(
+            try ConfigTestSupport.load(ConfigTestSupport.config()).checkReport().contains(
+                "Consumers: 0 (consumer_mapping false)\n"))
+    }
+
+    /// A plain proxied service says it is forwarded without a token check, in the report and the log line.
+    @Test func plainService() throws {
+        let text =
+            ConfigTestSupport.config() + "\n  - {name: site, url: http://127.0.0.1:9000, hosts: [www.example.com]}"
+        let config = try ConfigTestSupport.load(text)
+        #expect(
+            config.checkReport().hasSuffix(
+                "  site\n    hosts: www.example.com -> http://127.0.0.1:9000\n"
+                    + "    authorization server: none (plain proxied service: every request is forwarded without a "
+                    + "token check)\n    pass_credentials pass, preserve_host false\n"))
+        #expect(
+            config.redactedDescription.contains("site(hosts=www.example.com upstream=http://127.0.0.1:9000 as=none"))
+    }
+
     /// The log description is one line and never carries the secret.
     @Test func redactedDescription() throws {
         let config = try ConfigTestSupport.load(

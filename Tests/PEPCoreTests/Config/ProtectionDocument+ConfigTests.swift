@@ -110,9 +110,6 @@ import Testing
             #"[{"path": "/a", "methods": ["GET"], "conditions": [{"httpMethods": ["GET"], "scopes": ["r"]}]}]"#,
             "d[0].methods", "config.unknown_field"),
         Invalid(
-            "protected condition without scopes", #"[{"path": "/a", "conditions": [{"httpMethods": ["GET"]}]}]"#,
-            "d[0].conditions[0]", "config.missing_scopes"),
-        Invalid(
             "public condition with scopes",
             #"[{"path": "/a", "conditions": [{"httpMethods": ["GET"], "public": true, "scopes": ["r"]}]}]"#,
             "d[0].conditions[0].public", "config.public_with_scopes"),
@@ -166,11 +163,24 @@ import Testing
         #expect(raw.arrayValue?[3]["conditions"]?.arrayValue?[0]["ticketScopes"] == .array([.string("b")]))
     }
 
-    /// Without `requireScopes`, a condition with only methods is accepted (the path-match vectors' shape).
-    @Test func scopesOptionalWhenNotRequired() throws {
-        let (document, _) = try ProtectionDocument.load(
-            jsonText: #"[{"path": "/a", "conditions": [{"httpMethods": ["GET"]}]}]"#, requireScopes: false)
-        #expect(document.rules[0].conditions[0].requiredScopes.isEmpty)
+    /// A protected condition with only `httpMethods` loads (Gluu Gateway's own test documents use this form):
+    /// it requires no scopes, its tickets name none, and the raw document sent to `/uma-rs-protect` is unchanged.
+    @Test func scopeLessConditionLoads() throws {
+        let (document, raw) = try ProtectionDocument.load(
+            jsonText: #"[{"path": "/a", "conditions": [{"httpMethods": ["GET", "POST"]}]}]"#)
+        let condition = document.rules[0].conditions[0]
+        #expect(condition == RuleCondition(httpMethods: ["GET", "POST"]))
+        #expect(!condition.isPublic)
+        #expect(condition.requiredScopes.isEmpty)
+        #expect(condition.effectiveTicketScopes.isEmpty)
+        #expect(
+            raw
+                == .array([
+                    .object([
+                        "path": .string("/a"),
+                        "conditions": .array([.object(["httpMethods": .array([.string("GET"), .string("POST")])])]),
+                    ])
+                ]))
     }
 
     /// Every rule set of the shared path-match vectors loads (they only use valid patterns).
@@ -183,7 +193,7 @@ import Testing
         #expect(!cases.isEmpty)
         for vector in cases {
             let rules = try JSONSerialization.data(withJSONObject: try #require(vector["rules"]))
-            _ = try ProtectionDocument.load(jsonText: String(decoding: rules, as: UTF8.self), requireScopes: false)
+            _ = try ProtectionDocument.load(jsonText: String(decoding: rules, as: UTF8.self))
         }
     }
 

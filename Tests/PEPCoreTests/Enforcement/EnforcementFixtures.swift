@@ -8,7 +8,8 @@ enum F0 {
     static let challengePrefix = "UMA realm=\"rs\",as_uri=\"https://as.test\",error=\"insufficient_scope\",ticket="
 
     /// `/public/??` (any, public), `/files/??/preview` (GET, public), `/files/??` (GET view),
-    /// `/photos/??` (GET view by expression; POST/PUT add, ticketScopes add), `/admin/??` (any, admin).
+    /// `/photos/??` (GET view by expression; POST/PUT add, ticketScopes add), `/admin/??` (any, admin),
+    /// `/reports/??` (GET, no scopes: the resource alone is protected).
     static let document = ProtectionDocument(rules: [
         ResourceRule(path: "/public/??", conditions: [RuleCondition(httpMethods: ["?"], isPublic: true)]),
         ResourceRule(path: "/files/??/preview", conditions: [RuleCondition(httpMethods: ["GET"], isPublic: true)]),
@@ -24,9 +25,10 @@ enum F0 {
             ]
         ),
         ResourceRule(path: "/admin/??", conditions: [RuleCondition(httpMethods: ["?"], scopes: ["admin"])]),
+        ResourceRule(path: "/reports/??", conditions: [RuleCondition(httpMethods: ["GET"])]),
     ])
 
-    static let resourceIds: [Int: String] = [2: "files", 3: "photos", 4: "admin"]
+    static let resourceIds: [Int: String] = [2: "files", 3: "photos", 4: "admin", 5: "reports"]
 
     static func rule(_ ruleIndex: Int, _ conditionIndex: Int = 0, registered: Bool = true) -> MatchedRule {
         let rule = Self.document.rules[ruleIndex]
@@ -41,6 +43,7 @@ enum F0 {
     static let photosPost = rule(3, 1)
     static let adminAny = rule(4, 0)
     static let publicAny = rule(0, 0)
+    static let reportsGet = rule(5, 0)
 
     /// An active RPT introspection as oxd / an AS returns it, with `raw` as received.
     static func active(
@@ -73,6 +76,7 @@ enum F0 {
         "RPT_VIEW": active(permissions: [("photos", ["view"]), ("files", ["view"])]),
         "RPT_ADD": active(permissions: [("photos", ["add"])]),
         "RPT_ADMIN": active(permissions: [("admin", ["admin"])]),
+        "RPT_REPORTS": active(permissions: [("reports", [])]),
         "BAD": inactive,
     ]
 
@@ -141,18 +145,19 @@ struct EnforcementDriver {
         let service = self.policy.service
         var request = EnforcementRequest(method: method, rule: rule, token: token, now: self.now)
         if let token = token.tokenValue {
-            let introspectionKey = IntrospectionCacheKey(authorizationServer: service.authorizationServer, token: token)
+            let introspectionKey = IntrospectionCacheKey(
+                authorizationServer: service.authorizationServer ?? "", token: token)
             request.cachedIntrospection = self.fresh(self.introspectionCache[introspectionKey])
             let headersKey = UpstreamHeadersCacheKey(
                 service: service.serviceName,
-                authorizationServer: service.authorizationServer,
+                authorizationServer: service.authorizationServer ?? "",
                 token: token
             )
             request.cachedUpstreamHeaders = self.fresh(self.headerCache[headersKey])
             if let rule {
                 let decisionKey = DecisionCacheKey(
                     service: service.serviceName,
-                    authorizationServer: service.authorizationServer,
+                    authorizationServer: service.authorizationServer ?? "",
                     ruleIndex: rule.match.ruleIndex,
                     conditionIndex: rule.match.conditionIndex,
                     method: method,

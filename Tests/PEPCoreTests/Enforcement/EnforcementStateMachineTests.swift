@@ -231,6 +231,39 @@ import Testing
         #expect(driver.lastMetrics.ticketIssued)
     }
 
+    /// A condition without scopes (Gluu Gateway's test documents): a token-less request gets a ticket naming the
+    /// resource and no scopes (uma2), or whatever oxd's check-access answers for the pattern (oxd).
+    @Test(arguments: Self.modes)
+    func scopeLessConditionTicket(mode: EnforcementMode) {
+        var driver = EnforcementDriver(policy: F0.policy(mode: mode))
+        let action = driver.run("GET", F0.reportsGet, token: .none)
+        #expect(action.response?.denial == .ticketIssued(wwwAuthenticate: F0.challengePrefix + "\"T1\""))
+        let expected: ASCall =
+            mode == .oxd
+            ? .checkAccess(rpt: "", pattern: "/reports/??", method: "GET")
+            : .requestTicket(resourceId: "reports", scopes: [])
+        #expect(driver.calls == [expected])
+    }
+
+    /// A condition without scopes: an RPT holding any permission on its resource is granted — one without scopes
+    /// or one with unrelated scopes — and an RPT without a permission on it is refused, in both modes (oxd mode
+    /// asks check-access, which the fake answers like the development authorization server).
+    @Test(arguments: Self.modes)
+    func scopeLessConditionGrant(mode: EnforcementMode) {
+        var driver = EnforcementDriver(policy: F0.policy(mode: mode))
+        driver.introspection["RPT_REPORTS_VIEW"] = .success(F0.active(permissions: [("reports", ["view"])]))
+        #expect(driver.run("GET", F0.reportsGet, token: .token("RPT_REPORTS")).mutations?.reason == .granted)
+        #expect(driver.lastMetrics.granted)
+        #expect(driver.run("GET", F0.reportsGet, token: .token("RPT_REPORTS_VIEW")).mutations?.reason == .granted)
+        #expect(driver.run("GET", F0.reportsGet, token: .token("RPT_VIEW")).response?.denial == .notAuthorized)
+        #expect(!driver.lastMetrics.granted)
+        if mode == .oxd {
+            #expect(driver.calls.last == .checkAccess(rpt: "RPT_VIEW", pattern: "/reports/??", method: "GET"))
+        } else {
+            #expect(!driver.calls.contains { if case .checkAccess = $0 { true } else { false } })
+        }
+    }
+
     /// Every token-less protected request gets a new ticket: P3 is never cached.
     @Test(arguments: Self.modes)
     func p3IsNotCached(mode: EnforcementMode) {
@@ -325,6 +358,30 @@ import Testing
         #expect(driver.calls.isEmpty)
     }
 
+    /// A plain proxied service (no authorization server): every request is forwarded — no token, an RPT, an
+    /// inactive or malformed token, another scheme — with no AS call, no added header and no metrics; only
+    /// `pass_credentials: hide` removes `Authorization`, and the reserved identity headers are still removed.
+    @Test(
+        arguments: [
+            BearerToken.none, .token("RPT_VIEW"), .token("BAD"), BearerToken.parse("Bearer A, Bearer B"),
+            BearerToken.parse("Basic dXNlcjpwYXNz"),
+        ],
+        [PassCredentials.pass, .hide]
+    )
+    func plainServiceForwardsWithoutTokenCheck(token: BearerToken, pass: PassCredentials) {
+        var driver = EnforcementDriver(policy: F0.policy(mode: .plain, passCredentials: pass))
+        let mutations = driver.run("DELETE", nil, token: token).mutations
+        #expect(mutations?.reason == .plainService)
+        #expect(mutations?.reason.detail == "pep.plain_service")
+        #expect(mutations?.setHeaders == [])
+        #expect(mutations?.removeAuthorization == (pass == .hide))
+        #expect(mutations?.removes(headerNamed: "X-Consumer-ID") == true)
+        #expect(mutations?.removes(headerNamed: "X-Anonymous-Consumer") == true)
+        #expect(driver.calls.isEmpty)
+        #expect(driver.lastUpdates.isEmpty)
+        #expect(driver.lastMetrics == EnforcementMetrics())
+    }
+
     /// Malformed Bearer credentials are refused with 401 on every kind of rule, with no AS call (SECURITY.md 17).
     @Test(arguments: [F0.photosGet, F0.publicAny, nil])
     func malformedBearerIsRefused(rule: MatchedRule?) {
@@ -349,5 +406,55 @@ import Testing
         var unmapped = EnforcementDriver(policy: F0.policy(consumerMapping: true, consumers: []))
         #expect(unmapped.run("GET", F0.photosGet, token: .token("RPT_VIEW")).response?.denial == .unknownConsumer)
         #expect(unmapped.lastUpdates.isEmpty)
+    }
+
+    struct ConsumerRow: CustomTestStringConvertible, Sendable {
+        let label: String
+        let consumerMapping: Bool
+        let consumers: [Consumer]
+        /// The mapped consumer's id, or nil when none is mapped; `refused` = 401 `Unknown consumer`.
+        let mappedId: String?
+        var refused = false
+        var testDescription: String { self.label }
+    }
+
+    static let listed = [Consumer(id: "k1", customId: "c1", username: "ann"), Consumer(id: "k2", customId: "c2")]
+
+    /// Consumers map whenever one matches the token's `client_id`; `consumer_mapping: true` only makes a match
+    /// required. The mapped consumer feeds `consumer.*` headers and the metrics.
+    static let consumerRows: [ConsumerRow] = [
+        ConsumerRow(
+            label: "listed, mapping off, match → mapped", consumerMapping: false, consumers: listed, mappedId: "k1"),
+        ConsumerRow(
+            label: "listed, mapping on, match → mapped", consumerMapping: true, consumers: listed, mappedId: "k1"),
+        ConsumerRow(
+            label: "listed, mapping off, no match → forwarded unmapped", consumerMapping: false,
+            consumers: [Consumer(id: "k2", customId: "c2")], mappedId: nil),
+        ConsumerRow(
+            label: "listed, mapping on, no match → 401", consumerMapping: true,
+            consumers: [Consumer(id: "k2", customId: "c2")], mappedId: nil, refused: true),
+        ConsumerRow(
+            label: "consumer without custom_id never matches", consumerMapping: false,
+            consumers: [Consumer(id: "k3")], mappedId: nil),
+        ConsumerRow(label: "none listed, mapping off → unmapped", consumerMapping: false, consumers: [], mappedId: nil),
+    ]
+
+    @Test(arguments: Self.consumerRows, Self.modes)
+    func consumersMapWheneverOneMatches(_ row: ConsumerRow, mode: EnforcementMode) {
+        let headers = [CustomHeader(headerName: "x-consumer-id", expression: .consumer(["id"]))]
+        var driver = EnforcementDriver(
+            policy: F0.policy(
+                mode: mode, customHeaders: headers, consumerMapping: row.consumerMapping, consumers: row.consumers)
+        )
+        let action = driver.run("GET", F0.photosGet, token: .token("RPT_VIEW"))
+        if row.refused {
+            #expect(action.response?.denial == .unknownConsumer)
+            return
+        }
+        #expect(action.mutations?.reason == .granted)
+        #expect(driver.lastMetrics.consumer?.id == row.mappedId)
+        #expect(driver.lastMetrics.authenticatedClientId == "c1")
+        #expect(
+            action.mutations?.setHeaders == row.mappedId.map { [HeaderField(name: "x-consumer-id", value: $0)] } ?? [])
     }
 }

@@ -43,9 +43,39 @@ import Testing
             granted: false
         ),
         Case(
-            label: "no required scopes never grants",
+            label: "scope-less condition: any permission on the resource",
             introspection: rpt([.init(resourceId: "r", scopes: ["view"])]),
             required: [],
+            granted: true
+        ),
+        Case(
+            label: "scope-less condition: a permission without scopes",
+            introspection: rpt([.init(resourceId: "r", scopes: [])]),
+            required: [],
+            granted: true
+        ),
+        Case(
+            label: "scope-less condition: other resource",
+            introspection: rpt([.init(resourceId: "s", scopes: ["view"])]),
+            required: [],
+            granted: false
+        ),
+        Case(
+            label: "scope-less condition: expired permission",
+            introspection: rpt([.init(resourceId: "r", scopes: [], exp: now)]),
+            required: [],
+            granted: false
+        ),
+        Case(
+            label: "scope-less condition: inactive",
+            introspection: rpt([.init(resourceId: "r", scopes: [])], active: false),
+            required: [],
+            granted: false
+        ),
+        Case(
+            label: "a permission without scopes does not satisfy required scopes",
+            introspection: rpt([.init(resourceId: "r", scopes: [])]),
+            required: ["view"],
             granted: false
         ),
         Case(
@@ -68,7 +98,8 @@ import Testing
         ),
     ]
 
-    /// Granted iff active and a live permission on the resource holds one of the required scopes (Part B §4.4).
+    /// Granted iff active and a live permission on the resource holds one of the required scopes (Part B §4.4), or
+    /// any live permission on the resource when the condition requires no scopes.
     @Test(arguments: Self.cases)
     func decides(_ testCase: Case) {
         #expect(
