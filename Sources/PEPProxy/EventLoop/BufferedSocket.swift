@@ -60,6 +60,9 @@ final class BufferedSocket {
     /// grew since the previous expiry (or this is the first), the peer is reading and the timeout is re-armed.
     /// A peer that takes nothing is cut after one to two timeouts.
     var sendTimeout: Duration?
+    /// The timeouts last given to libevent (`setTimeouts` skips a call that would not change them).
+    private var currentTimeouts: (read: Duration?, write: Duration?) = (nil, nil)
+    private var timeoutsSet = false
     /// Every byte given to the kernel directly or put into the output buffer, since the socket was created.
     private var bytesHandedOut: UInt64 = 0
     /// Bytes the peer had taken at the previous expired write timeout (nil until one expires).
@@ -349,9 +352,12 @@ final class BufferedSocket {
 
     // MARK: flow control and timeouts
 
-    /// Starts or stops reading from the socket (backpressure).
+    /// Starts or stops reading from the socket (backpressure). Nothing is done when reading is already in that
+    /// state (libevent would re-add the event: an `event_add` per call).
     func setReading(_ on: Bool) {
         guard let bev = self.bev else { return }
+        let enabled = Int32(bufferevent_get_enabled(bev)) & Int32(CLibevent_EV_READ()) != 0
+        if enabled == on { return }
         if on {
             bufferevent_enable(bev, CLibevent_EV_READ())
         } else {
@@ -370,6 +376,10 @@ final class BufferedSocket {
     func setTimeouts(read: Duration?, write: Duration?) {
         guard let bev = self.bev else { return }
         let write = write ?? self.sendTimeout
+        // Unchanged timeouts are not set again: libevent re-adds both events for every call.
+        if self.timeoutsSet, self.currentTimeouts.read == read, self.currentTimeouts.write == write { return }
+        self.timeoutsSet = true
+        self.currentTimeouts = (read, write)
         var r = timeval(read ?? .zero)
         var w = timeval(write ?? .zero)
         withUnsafePointer(to: &r) { rp in

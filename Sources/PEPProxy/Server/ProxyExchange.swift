@@ -79,10 +79,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         }
         self.path = target.path
         self.query = target.query
-        guard
-            let index = self.engine.routes.route(
-                hostHeader: self.head.host ?? "", listenerPort: self.connection.context.address.port)
-        else {
+        guard let index = self.connection.route(host: self.head.host ?? "", engine: self.engine) else {
             return self.respondLocally(ProxyReplies.noRoute, detail: "proxy.no_route")
         }
         self.serviceIndex = index
@@ -205,13 +202,14 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// The lower-cased name of the header carrying the verified client-certificate subject.
     static let clientCertificateSubjectHeader = "x-client-cert-subject"
 
-    private func requestId(trusted: Bool) -> String {
+    /// A client's `X-Request-Id` kept under `trust_request_id`, or `nil` (the forwarder generates one).
+    private func requestId(trusted: Bool) -> String? {
         if self.engine.options.trustRequestId, let sent = self.head.headers.first(named: "x-request-id"),
             RequestID.isValid(sent)
         {
             return sent
         }
-        return RequestID.generate()
+        return nil
     }
 
     // MARK: request body (client → upstream)

@@ -36,7 +36,8 @@ enum RequestForwarder {
         var peerHost: String?
         var peerTrusted: Bool
         var scheme: String
-        var requestId: String
+        /// A client's id kept under `trust_request_id`, or `nil`: a new one is generated.
+        var requestId: String?
         var via: String
         /// `HTTP/1.0` upstream when the client spoke 1.0 (so no chunked response comes back to it).
         var upstreamVersion10: Bool
@@ -90,7 +91,9 @@ enum RequestForwarder {
         }
         switch head.framing {
         case .contentLength(let length):
-            out.append(contentsOf: "Content-Length: \(length)\r\n".utf8)
+            out.append(contentsOf: "Content-Length: ".utf8)
+            Self.appendDecimal(length, to: &out)
+            out.append(contentsOf: [0x0D, 0x0A])
         case .chunked:
             out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
         case .none:
@@ -100,19 +103,42 @@ enum RequestForwarder {
             Self.appendField(header.name, header.value, to: &out)
         }
         if let peer = input.peerHost {
-            let chain = forwardedFor.map { "\($0), \(peer)" } ?? peer
-            Self.appendField("X-Forwarded-For", chain, to: &out)
+            if let forwardedFor {
+                Self.appendField("X-Forwarded-For", "\(forwardedFor), \(peer)", to: &out)
+            } else {
+                // The peer's numeric address, formatted by uma-pep.
+                Self.appendBuilt("X-Forwarded-For", peer, to: &out)
+            }
         }
         if !(input.peerTrusted && head.headers.firstIndex(named: "x-forwarded-proto") != nil) {
             Self.appendBuilt("X-Forwarded-Proto", input.scheme, to: &out)
         }
         if !(input.peerTrusted && head.headers.firstIndex(named: "x-forwarded-host") != nil), let host = head.host {
-            Self.appendField("X-Forwarded-Host", host, to: &out)
+            // The Host value passed the request parser's field-value check.
+            Self.appendBuilt("X-Forwarded-Host", host, to: &out)
         }
-        Self.appendBuilt("X-Request-Id", input.requestId, to: &out)
+        if let requestId = input.requestId {
+            Self.appendBuilt("X-Request-Id", requestId, to: &out)
+        } else {
+            out.append(contentsOf: "X-Request-Id: ".utf8)
+            RequestID.append(to: &out)
+            out.append(contentsOf: [0x0D, 0x0A])
+        }
         Self.appendBuilt("Via", input.via, to: &out)
         out.append(contentsOf: [0x0D, 0x0A])
         return out
+    }
+
+    /// Appends the decimal digits of `value`.
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        while divisor <= value / 10 { divisor &*= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") &+ UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// Appends `name: value` when both are valid (STYLE rule 10); invalid fields are dropped, never sent.

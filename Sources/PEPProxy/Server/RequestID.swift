@@ -12,8 +12,24 @@ enum RequestID {
 
     /// A new id, `<16 hex>-<counter hex>`.
     static func generate() -> String {
+        var bytes: [UInt8] = []
+        Self.append(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static let prefixBytes: [UInt8] = Array(Self.prefix.utf8) + [UInt8(ascii: "-")]
+
+    /// Appends a new id (as ``generate()`` makes) to `out`, without building a `String`.
+    static func append(to out: inout [UInt8]) {
         let n = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return Self.prefix + "-" + String(n, radix: 16)
+        out.append(contentsOf: Self.prefixBytes)
+        var shift = 60
+        while shift > 0, (n >> UInt64(shift)) & 0xF == 0 { shift -= 4 }
+        while shift >= 0 {
+            let digit = UInt8((n >> UInt64(shift)) & 0xF)
+            out.append(digit < 10 ? UInt8(ascii: "0") &+ digit : UInt8(ascii: "a") &+ digit &- 10)
+            shift -= 4
+        }
     }
 
     /// Whether a client-sent id may be kept: 1–200 characters of `[A-Za-z0-9._-]`.

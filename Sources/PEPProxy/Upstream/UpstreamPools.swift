@@ -6,15 +6,15 @@ public struct UpstreamTarget: Sendable, Hashable {
     /// `http`, or `https` when `tls` is set.
     public var scheme: String
     /// The numeric address to connect to.
-    public var address: SocketAddress
+    public let address: SocketAddress
     /// The `Host` header value sent upstream unless `preserve_host` (host, plus `:port` when not the default).
     public var hostHeader: String
     /// A path prefix from the service URL (`http://h/api` → `/api`), prepended to forwarded paths; empty for none.
     public var basePath: String
     /// TLS to the upstream (`https://` URLs): verification, client certificate, session cache. `nil` = plain.
-    public var tls: TLSClientContext?
+    public let tls: TLSClientContext?
     /// The name sent as SNI and verified against the upstream's certificate: the URL's host (DNS name or IP).
-    public var serverName: String
+    public let serverName: String
 
     /// Creates a target.
     ///
@@ -31,11 +31,12 @@ public struct UpstreamTarget: Sendable, Hashable {
         self.basePath = basePath
         self.tls = tls
         self.serverName = serverName ?? UpstreamTarget.hostWithoutPort(hostHeader)
+        self.poolKey = UpstreamPoolKey(address: self.address, tls: self.tls, serverName: self.serverName)
     }
 
     /// Connections are pooled per address, TLS context and server name: a TLS connection is never reused for
-    /// a plain target, nor one verified for one name for another.
-    var poolKey: UpstreamPoolKey { UpstreamPoolKey(address: self.address, tls: self.tls, serverName: self.serverName) }
+    /// a plain target, nor one verified for one name for another. Built once (its hash too).
+    let poolKey: UpstreamPoolKey
 
     /// `host` of `host:port`, `v6` of `[v6]:port` / `[v6]`.
     static func hostWithoutPort(_ authority: String) -> String {
@@ -50,10 +51,32 @@ public struct UpstreamTarget: Sendable, Hashable {
 }
 
 /// What an idle upstream connection may be reused for.
-struct UpstreamPoolKey: Hashable {
-    var address: SocketAddress
-    var tls: TLSClientContext?
-    var serverName: String
+struct UpstreamPoolKey: Hashable, Sendable {
+    let address: SocketAddress
+    let tls: TLSClientContext?
+    let serverName: String
+    /// The fields' hash, computed once: a per-request lookup hashes one integer instead of two strings.
+    private let precomputedHash: Int
+
+    init(address: SocketAddress, tls: TLSClientContext?, serverName: String) {
+        self.address = address
+        self.tls = tls
+        self.serverName = serverName
+        var hasher = Hasher()
+        hasher.combine(address)
+        hasher.combine(tls)
+        hasher.combine(serverName)
+        self.precomputedHash = hasher.finalize()
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(self.precomputedHash)
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.precomputedHash == rhs.precomputedHash && lhs.address == rhs.address && lhs.tls == rhs.tls
+            && lhs.serverName == rhs.serverName
+    }
 }
 
 /// A worker's keep-alive pools, one per upstream address (ServerLimits: `upstreamMaxIdle`,
@@ -148,6 +171,14 @@ final class UpstreamConnection: BufferedSocketDelegate {
     private unowned let pools: UpstreamPools
     var requestCount = 0
     private var idleTimer: LoopTimer?
+    /// Whether the idle timer is armed. It is not cancelled when the connection leaves the pool (that would be an
+    /// `event_del` and an `event_add` per request): when it fires, it evicts a connection idle for the whole
+    /// timeout, re-arms for the rest of it, or does nothing for a connection in use.
+    private var idleTimerArmed = false
+    private var inPool = false
+    private var idleSince: Int64 = 0
+    private var idleTimeout: Int64 = 0
+    private var idleTimeoutDuration: Duration = .zero
 
     init(socket: BufferedSocket, key: UpstreamPoolKey, pools: UpstreamPools) {
         self.socket = socket
@@ -159,20 +190,44 @@ final class UpstreamConnection: BufferedSocketDelegate {
         self.socket.delegate = self
         self.socket.setTimeouts(read: nil, write: nil)
         self.socket.setReading(true)
-        if self.idleTimer == nil {
-            self.idleTimer = LoopTimer(loop: loop) { [unowned self] in self.evict() }
+        self.inPool = true
+        self.idleSince = MonotonicClock.nanoseconds()
+        if self.idleTimeoutDuration != idleTimeout {
+            self.idleTimeoutDuration = idleTimeout
+            let (seconds, attoseconds) = idleTimeout.components
+            self.idleTimeout = seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
         }
-        self.idleTimer?.schedule(after: idleTimeout)
+        if self.idleTimer == nil {
+            self.idleTimer = LoopTimer(loop: loop) { [unowned self] in self.idleTimerFired() }
+        }
+        if !self.idleTimerArmed {
+            self.idleTimerArmed = true
+            self.idleTimer?.schedule(after: idleTimeout)
+        }
     }
 
     func leavePool() {
-        self.idleTimer?.cancel()
+        self.inPool = false
         self.socket.delegate = nil
+    }
+
+    private func idleTimerFired() {
+        self.idleTimerArmed = false
+        guard self.inPool else { return }  // in use: armed again when it comes back
+        let idle = MonotonicClock.nanoseconds() - self.idleSince
+        if idle >= self.idleTimeout {
+            self.evict()
+        } else {
+            self.idleTimerArmed = true
+            self.idleTimer?.schedule(after: .nanoseconds(self.idleTimeout - idle))
+        }
     }
 
     private func evict() {
         self.pools.remove(self)
         self.leavePool()
+        self.idleTimer?.cancel()
+        self.idleTimerArmed = false
         self.socket.close()
     }
 

@@ -34,6 +34,31 @@ import Testing
         #expect(proxy.recorder.requests.map(\.path) == ["/r0", "/r1", "/r2"])
     }
 
+    /// A pooled upstream connection is closed after `upstream_idle_timeout` without use, and only then: reuse
+    /// restarts its idle time (the timer is not re-armed per request, so this checks the re-arming on expiry).
+    @Test func idleUpstreamConnectionsExpireAfterTheirOwnIdleTime() throws {
+        var limits = ServerLimits()
+        limits.upstreamIdleTimeout = .milliseconds(400)
+        let proxy = try TestProxy(limits: limits)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        func get(_ path: String) throws {
+            client.send("GET \(path) HTTP/1.1\r\nHost: api.test\r\n\r\n")
+            #expect(try #require(client.readResponse()).status == 200)
+        }
+        try get("/a")
+        Thread.sleep(forTimeInterval: 0.25)
+        try get("/b")  // reused: idle 250 ms
+        Thread.sleep(forTimeInterval: 0.25)
+        try get("/c")  // 500 ms after the first request, 250 ms idle: still reused
+        Thread.sleep(forTimeInterval: 0.8)
+        try get("/d")  // idle 800 ms: evicted, a new connection
+        let peers = proxy.recorder.requests.map(\.remoteAddress)
+        #expect(peers.count == 4)
+        #expect(peers[0] == peers[1] && peers[1] == peers[2], "\(peers)")
+        #expect(peers[3] != peers[2], "\(peers)")
+    }
+
     /// An unknown Host gets Kong's 404 JSON and nothing reaches the upstream.
     @Test func unknownHostIs404() throws {
         let proxy = try TestProxy()
