@@ -91,6 +91,7 @@ let package = Package(
         .testTarget(name: "PEPProxyTests", dependencies: ["PEPProxy", "PEPCore"]),
         .testTarget(name: "UMAClientTests", dependencies: ["UMAClient", "PEPCore"]),
         .testTarget(name: "PEPMetricsTests", dependencies: ["PEPMetrics", "PEPProxy", "PEPCore"]),
+        .testTarget(name: "UMAPEPRuntimeTests", dependencies: ["UMAPEPRuntime", "PEPProxy", "PEPCore"]),
         .testTarget(
             name: "DevAuthorizationServerTests", dependencies: ["DevAuthorizationServer", "PEPProxy", "PEPCore"]),
         .testTarget(

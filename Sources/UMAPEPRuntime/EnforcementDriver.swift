@@ -2,6 +2,7 @@ import Foundation
 import PEPCore
 import PEPMetrics
 import PEPProxy
+import Synchronization
 
 /// Drives `EnforcementStateMachine` for proxied requests (DESIGN.md "Request flow"): it performs the steps the
 /// pure machine asks for — cache lookups, single-flight introspection and check-access through the
@@ -57,20 +58,41 @@ public final class EnforcementDriver: RequestAuthorizer {
     let epochSeconds: @Sendable () -> Int64
     /// `cache.max_entries: 0` turns caching off: nothing is stored, single-flight still shares in-flight calls.
     let cachingEnabled: Bool
+    /// One grant cache per worker, in front of the process-wide caches (``WorkerGrantCache``).
+    let workerCaches: [WorkerGrantCache]
+    /// Bumped by ``flushWorkerCaches()``: entries of an older epoch are misses.
+    let workerCacheEpoch = Atomic<Int>(0)
 
     init(
         services: [ServiceContext], cacheLimits: CacheLimits, cachingEnabled: Bool = true, metrics: PEPMetrics?,
-        epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        workers: Int = 0, epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         self.cachingEnabled = cachingEnabled
+        self.workerCaches = cachingEnabled ? (0..<max(0, workers)).map { _ in WorkerGrantCache() } : []
         self.services = services
         self.introspections = IntrospectionCache(limits: cacheLimits)
         self.decisions = DecisionCache(limits: cacheLimits)
         self.upstreamHeaders = HeadersCache(limits: cacheLimits)
         self.metrics = metrics
         self.epochSeconds = epochSeconds
-        metrics?.setCacheStatisticsSource(.introspection) { [introspections] in introspections.statistics }
-        metrics?.setCacheStatisticsSource(.decision) { [decisions] in decisions.statistics }
+        // Worker-cache hits stand for hits of the caches they repeat.
+        let workerCaches = self.workerCaches
+        metrics?.setCacheStatisticsSource(.introspection) { [introspections] in
+            var statistics = introspections.statistics
+            for cache in workerCaches { statistics.hits += cache.introspectionHits.load(ordering: .relaxed) }
+            return statistics
+        }
+        metrics?.setCacheStatisticsSource(.decision) { [decisions] in
+            var statistics = decisions.statistics
+            for cache in workerCaches { statistics.hits += cache.decisionHits.load(ordering: .relaxed) }
+            return statistics
+        }
+    }
+
+    /// Empties every worker's grant cache (their entries become misses at once); the process-wide caches are
+    /// not touched.
+    func flushWorkerCaches() {
+        self.workerCacheEpoch.add(1, ordering: .relaxed)
     }
 
     /// Monotonic time for the caches.
@@ -85,7 +107,32 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// Decides at once on cache hits and local rules; otherwise starts an `EnforcementTask` and returns nil.
     public func authorize(_ request: AuthorizationRequest, resume: AuthorizationResume) -> AuthorizationDecision? {
         let context = self.services[request.serviceIndex]
-        let rule: MatchedRule? = context.matcher.match(method: request.method, path: request.path).map { match in
+        let match = context.matcher.match(method: request.method, path: request.path)
+        // The worker's own grant cache first: a kept-alive client repeating a granted request.
+        var workerSlot: (cache: WorkerGrantCache, slot: Int)?
+        if let match, let authorization = request.authorization, let worker = request.worker,
+            worker < self.workerCaches.count
+        {
+            let cache = self.workerCaches[worker]
+            let slot = WorkerGrantCache.slot(
+                authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
+                condition: match.conditionIndex)
+            if let hit = cache.lookup(
+                slot: slot, authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
+                condition: match.conditionIndex, method: request.method, now: Self.instant().nanoseconds,
+                epoch: self.workerCacheEpoch.load(ordering: .relaxed))
+            {
+                if let metrics = self.metrics, let id = context.metricsID {
+                    if let client = hit.authenticatedClientId {
+                        metrics.recordAuthenticated(service: id, consumer: client, worker: worker)
+                    }
+                    metrics.recordGranted(service: id, consumer: hit.grantedConsumer, worker: worker)
+                }
+                return hit.decision
+            }
+            workerSlot = (cache, slot)
+        }
+        let rule: MatchedRule? = match.map { match in
             MatchedRule(
                 match: match, condition: context.document.rules[match.ruleIndex].conditions[match.conditionIndex],
                 resourceId: context.resourceIds.id(rule: match.ruleIndex, condition: match.conditionIndex))
@@ -94,27 +141,57 @@ public final class EnforcementDriver: RequestAuthorizer {
         let now = self.epochSeconds()
         var enforcement = EnforcementRequest(method: request.method, rule: rule, token: token, now: now)
         let service = context.policy.service
+        // The earliest expiry of the cache entries read: how long a worker-cache entry may repeat the decision.
+        var expiresAt = Int64.max
         if let value = token.tokenValue, let authorizationServer = service.authorizationServer {
             let instant = Self.instant()
-            enforcement.cachedIntrospection = self.introspections.value(
+            if let hit = self.introspections.valueAndExpiry(
                 forKey: IntrospectionCacheKey(authorizationServer: authorizationServer, token: value), now: instant)
-            if let rule {
-                enforcement.cachedGrant = self.decisions.value(
+            {
+                enforcement.cachedIntrospection = hit.value
+                expiresAt = min(expiresAt, hit.expiresAt)
+            }
+            if let rule,
+                let hit = self.decisions.valueAndExpiry(
                     forKey: Self.decisionKey(service, rule, request.method, value), now: instant)
+            {
+                enforcement.cachedGrant = hit.value
+                expiresAt = min(expiresAt, hit.expiresAt)
             }
             if !service.customHeaders.isEmpty {
-                enforcement.cachedUpstreamHeaders = self.upstreamHeaders.value(
+                if let hit = self.upstreamHeaders.valueAndExpiry(
                     forKey: UpstreamHeadersCacheKey(
                         service: service.serviceName, authorizationServer: authorizationServer, token: value),
                     now: instant)
+                {
+                    enforcement.cachedUpstreamHeaders = hit.value
+                    expiresAt = min(expiresAt, hit.expiresAt)
+                }
             }
         }
+        let readDecisionCache = enforcement.cachedGrant != nil
         var machine = EnforcementStateMachine(policy: context.policy, request: enforcement)
         let step = machine.start()
         switch step.action {
         case .forward, .respond:
             self.apply(step.cacheUpdates)
-            return self.finish(machine, step.action, context: context, rule: rule, worker: request.worker)
+            let decision = self.finish(machine, step.action, context: context, rule: rule, worker: request.worker)
+            // Only a grant read whole from live cache entries is repeated by the worker cache.
+            if let workerSlot, let authorization = request.authorization, let rule, machine.metrics.granted,
+                step.cacheUpdates.isEmpty, enforcement.cachedIntrospection != nil, expiresAt != Int64.max,
+                case .forward = decision
+            {
+                workerSlot.cache.store(
+                    WorkerGrantCache.Entry(
+                        authorization: authorization, service: request.serviceIndex, rule: rule.match.ruleIndex,
+                        condition: rule.match.conditionIndex, method: request.method, expiresAt: expiresAt,
+                        epoch: self.workerCacheEpoch.load(ordering: .relaxed), decision: decision,
+                        authenticatedClientId: machine.metrics.authenticatedClientId,
+                        grantedConsumer: machine.metrics.consumer?.customId ?? Self.anonymousGrantConsumer,
+                        readDecisionCache: readDecisionCache),
+                    slot: workerSlot.slot)
+            }
+            return decision
         case .introspect, .checkAccess, .requestTicket:
             let task = EnforcementTask(
                 driver: self, context: context, machine: machine, rule: rule, method: request.method, resume: resume)
@@ -162,7 +239,7 @@ public final class EnforcementDriver: RequestAuthorizer {
             if facts.granted {
                 // SPEC Part B §7: the consumer's custom_id, or the literal below when no consumer is mapped.
                 metrics.recordGranted(
-                    service: id, consumer: facts.consumer?.customId ?? "openid_connect_authentication", worker: worker)
+                    service: id, consumer: facts.consumer?.customId ?? Self.anonymousGrantConsumer, worker: worker)
             }
             if facts.ticketIssued { metrics.recordTicket(service: id) }
         }
@@ -183,6 +260,9 @@ public final class EnforcementDriver: RequestAuthorizer {
             return .respond(Self.internalError, detail: "pep.unexpected_event", ruleIndex: ruleIndex)
         }
     }
+
+    /// The `consumer` label of `gluu_uma_client_granted` when no consumer is mapped (Part B §7).
+    static let anonymousGrantConsumer = "openid_connect_authentication"
 
     static let internalError = HTTPResponseMessage.json(502, #"{"message":"An unexpected error ocurred"}"#)
     static let overloaded = HTTPResponseMessage.json(503, #"{"message":"Authorization server busy, retry later"}"#)

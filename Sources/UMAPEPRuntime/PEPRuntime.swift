@@ -194,7 +194,7 @@ public final class PEPRuntime: @unchecked Sendable {
             services: contexts,
             cacheLimits: CacheLimits(
                 maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
-            cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics)
+            cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics, workers: configuration.workerCount)
         let routes: RouteTable<Int>
         do {
             routes = try RouteTable(configuration.services.enumerated().map { (patterns: $1.hosts, value: $0) })

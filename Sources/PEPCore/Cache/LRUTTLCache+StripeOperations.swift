@@ -2,6 +2,15 @@
 // clock (CacheInstant); `expiresAt == nil` means "TTL ≤ 0: do not cache" (SPEC A7).
 
 extension LRUTTLCache.Stripe {
+    /// The live value for `key` and its expiry; drops it when expired. In-flight markers are not values.
+    @inlinable
+    mutating func getWithExpiry(_ key: Key, hash: Int, now: Int64) -> (Value, Int64)? {
+        guard let value = self.get(key, hash: hash, now: now), let slot = self.find(key, hash: hash) else {
+            return nil
+        }
+        return (value, self.slots[Int(slot)].time)
+    }
+
     /// The live value for `key`; drops it when expired. In-flight markers are not values.
     @inlinable
     mutating func get(_ key: Key, hash: Int, now: Int64) -> Value? {

@@ -96,6 +96,14 @@ public final class LRUTTLCache<Key: Hashable & Sendable, Value: Sendable, Waiter
         return self.stripe(for: hash).mutex.withLock { $0.get(key, hash: hash, now: now.nanoseconds) }
     }
 
+    /// ``value(forKey:now:)`` with the entry's expiry (nanoseconds on the `now` clock): for a cache in front of
+    /// this one that must not outlive its entries.
+    @inlinable
+    public func valueAndExpiry(forKey key: Key, now: CacheInstant) -> (value: Value, expiresAt: Int64)? {
+        let hash = key.hashValue
+        return self.stripe(for: hash).mutex.withLock { $0.getWithExpiry(key, hash: hash, now: now.nanoseconds) }
+    }
+
     /// Stores `value` for `ttl` from `now`, replacing an older value and marking it most recently used.
     ///
     /// - Returns: whether it was stored. Not when `ttl` ≤ 0 (an older value for the key is removed too), not over

@@ -1,0 +1,81 @@
+import PEPCore
+import PEPProxy
+import Synchronization
+
+/// One worker's cache of finished grant decisions, in front of the process-wide introspection, decision and
+/// header caches: for a kept-alive client sending the same RPT, the whole enforcement step (bearer parsing, two
+/// or three striped-lock lookups, the state machine, the decision's header mutations) becomes one hash of the
+/// `Authorization` value, one slot comparison and a copy of the stored decision.
+///
+/// Only grants decided synchronously from the process-wide caches are stored, with the earliest expiry of the
+/// cache entries the decision read (so an entry lives no longer than the grant it repeats: the token's and the
+/// permissions' `exp`, `cache.max_ttl`). Direct-mapped: a colliding request replaces the slot. A hit compares
+/// the whole `Authorization` value, the service, rule, condition and method. The cache belongs to one
+/// configuration generation (a reload builds a new driver, so a new cache); ``EnforcementDriver/flushWorkerCaches()``
+/// empties every worker's at once (an epoch checked on each hit).
+///
+/// Thread rules: one worker thread reads and writes it; the hit counters are read by the metrics scrape.
+final class WorkerGrantCache: @unchecked Sendable {
+    struct Entry {
+        let authorization: String
+        let service: Int
+        let rule: Int
+        let condition: Int
+        let method: String
+        let expiresAt: Int64
+        let epoch: Int
+        let decision: AuthorizationDecision
+        /// The gluu metrics facts of the grant (Part B §7), recorded again on every hit.
+        let authenticatedClientId: String?
+        let grantedConsumer: String
+        /// Whether the decision read the decision cache (oxd mode), for its hit count.
+        let readDecisionCache: Bool
+    }
+
+    /// Slots per worker (a power of two).
+    static let capacity = 16_384
+    private var slots: [Entry?]
+    /// Hits served here, per process-wide cache they stand for (read by the metrics scrape).
+    let introspectionHits = Atomic<Int>(0)
+    let decisionHits = Atomic<Int>(0)
+
+    init() {
+        self.slots = Array(repeating: nil, count: Self.capacity)
+    }
+
+    /// FNV-1a over the `Authorization` bytes, mixed with the rule position.
+    @inline(__always)
+    static func slot(authorization: String, service: Int, rule: Int, condition: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var value = authorization
+        value.withUTF8 { bytes in
+            for byte in bytes {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+        }
+        hash ^= UInt64(truncatingIfNeeded: service &<< 40 ^ rule &<< 20 ^ condition)
+        hash = (hash ^ (hash >> 29)) &* 0xbf58_476d_1ce4_e5b9
+        return Int(truncatingIfNeeded: hash >> 32) & (Self.capacity - 1)
+    }
+
+    /// The live entry for the request, if any.
+    @inline(__always)
+    func lookup(
+        slot: Int, authorization: String, service: Int, rule: Int, condition: Int, method: String, now: Int64,
+        epoch: Int
+    ) -> Entry? {
+        guard let entry = self.slots[slot] else { return nil }
+        guard entry.expiresAt > now, entry.epoch == epoch, entry.service == service, entry.rule == rule,
+            entry.condition == condition, entry.method == method, entry.authorization == authorization
+        else { return nil }
+        self.introspectionHits.store(self.introspectionHits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        if entry.readDecisionCache {
+            self.decisionHits.store(self.decisionHits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        }
+        return entry
+    }
+
+    func store(_ entry: Entry, slot: Int) {
+        self.slots[slot] = entry
+    }
+}

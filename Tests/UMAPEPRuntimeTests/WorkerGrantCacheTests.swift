@@ -1,0 +1,73 @@
+import PEPCore
+import PEPProxy
+import Synchronization
+import Testing
+
+@testable import UMAPEPRuntime
+
+/// A worker's grant cache repeats a decision only for the same `Authorization` value, service, rule, condition
+/// and method, before the entry's expiry and within its epoch.
+@Suite struct WorkerGrantCacheTests {
+    static let authorization = "Bearer RPT-0123456789abcdef"
+
+    static func entry(expiresAt: Int64 = 1_000, epoch: Int = 0) -> WorkerGrantCache.Entry {
+        WorkerGrantCache.Entry(
+            authorization: Self.authorization, service: 1, rule: 2, condition: 0, method: "GET", expiresAt: expiresAt,
+            epoch: epoch, decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 2),
+            authenticatedClientId: "client-a", grantedConsumer: "openid_connect_authentication",
+            readDecisionCache: true)
+    }
+
+    struct Probe: Sendable, CustomTestStringConvertible {
+        var label: String
+        var authorization = WorkerGrantCacheTests.authorization
+        var service = 1
+        var rule = 2
+        var condition = 0
+        var method = "GET"
+        var now: Int64 = 999
+        var epoch = 0
+        var hit: Bool
+        var testDescription: String { self.label }
+    }
+
+    static let probes: [Probe] = [
+        Probe(label: "same request", hit: true),
+        Probe(label: "another token", authorization: "Bearer RPT-0123456789abcdeg", hit: false),
+        Probe(label: "token prefix", authorization: "Bearer RPT-0123456789abcde", hit: false),
+        Probe(label: "scheme case", authorization: "bearer RPT-0123456789abcdef", hit: false),
+        Probe(label: "another service", service: 0, hit: false),
+        Probe(label: "another rule", rule: 3, hit: false),
+        Probe(label: "another condition", condition: 1, hit: false),
+        Probe(label: "another method", method: "POST", hit: false),
+        Probe(label: "method case", method: "get", hit: false),
+        Probe(label: "at expiry", now: 1_000, hit: false),
+        Probe(label: "after expiry", now: 5_000, hit: false),
+        Probe(label: "after a flush", epoch: 1, hit: false),
+    ]
+
+    @Test(arguments: Self.probes)
+    func lookup(_ probe: Probe) {
+        let cache = WorkerGrantCache()
+        let stored = WorkerGrantCache.slot(authorization: Self.authorization, service: 1, rule: 2, condition: 0)
+        cache.store(Self.entry(), slot: stored)
+        let slot = WorkerGrantCache.slot(
+            authorization: probe.authorization, service: probe.service, rule: probe.rule, condition: probe.condition)
+        let found = cache.lookup(
+            slot: slot, authorization: probe.authorization, service: probe.service, rule: probe.rule,
+            condition: probe.condition, method: probe.method, now: probe.now, epoch: probe.epoch)
+        #expect((found != nil) == probe.hit)
+        #expect(cache.introspectionHits.load(ordering: .relaxed) == (probe.hit ? 1 : 0))
+        #expect(cache.decisionHits.load(ordering: .relaxed) == (probe.hit ? 1 : 0))
+    }
+
+    /// Slots spread: 10 000 tokens on one rule fill most of the 16 384 slots.
+    @Test func slotsSpread() {
+        var used = Set<Int>()
+        for index in 0..<10_000 {
+            used.insert(WorkerGrantCache.slot(authorization: "Bearer tok-\(index)", service: 0, rule: 0, condition: 0))
+        }
+        #expect(used.count > 7_000)
+        #expect(used.allSatisfy { $0 >= 0 && $0 < WorkerGrantCache.capacity })
+    }
+}
