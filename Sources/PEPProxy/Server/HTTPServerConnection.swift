@@ -32,6 +32,11 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     private(set) var state: State = .readingHead
     private var parser = RequestHeadParser()
     private var timer: LoopTimer?
+    /// When the connection times out while it waits for a head (monotonic nanoseconds), or `nil`. The timer is
+    /// not moved for every request (three libevent calls a request): it fires at `timerArmedAt` at the latest,
+    /// and then acts or re-arms for what is left (``deadlineTimerFired()``).
+    private var deadline: Int64?
+    private var timerArmedAt: Int64?
     private var headStarted = false
     private var draining = false
     private(set) var requestCount = 0
@@ -41,12 +46,15 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.socket = socket
         self.peer = peer
         self.context = context
-        self.timer = LoopTimer(loop: worker.loop) { [unowned self] in self.timerFired() }
+        self.timer = LoopTimer(loop: worker.loop) { [unowned self] in self.deadlineTimerFired() }
         socket.delegate = self
     }
 
     func start() {
-        self.armIdleTimer()
+        // The first request's head, from accept: a client that connects and sends nothing is held for
+        // `header_timeout`, not `idle_timeout` (which is for the time between requests).
+        self.headStarted = false
+        self.setDeadline(after: self.worker.limits.headerTimeout, self.worker.headerTimeoutNanoseconds)
     }
 
     // MARK: BufferedSocketDelegate
@@ -109,7 +117,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         if self.socket.outputLength == 0 {
             self.close()
         } else {
-            self.timer?.cancel()
+            self.deadline = nil
             self.socket.setReading(false)
             self.socket.setWriteLowWatermark(0)
             self.state = .writing(closeAfter: true)
@@ -128,7 +136,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         guard available > 0 else { return }
         if !self.headStarted {
             self.headStarted = true
-            self.timer?.schedule(after: self.worker.limits.headerTimeout)
+            self.setDeadline(after: self.worker.limits.headerTimeout, self.worker.headerTimeoutNanoseconds)
         }
         let limits = self.worker.httpLimits
         let result = self.socket.withInput(upTo: limits.maxHeadBytes + 1) { self.parser.parse($0, limits: limits) }
@@ -140,7 +148,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             self.reject(status: error.status, detail: error.detail)
         case .complete(let head, let consumed):
             self.socket.drainInput(consumed)
-            self.timer?.cancel()
+            self.deadline = nil
             self.headStarted = false
             self.requestCount += 1
             self.requestIsHTTP10 = head.version == .http10
@@ -301,7 +309,30 @@ final class HTTPServerConnection: BufferedSocketDelegate {
 
     private func armIdleTimer() {
         self.headStarted = false
-        self.timer?.schedule(after: self.worker.limits.idleTimeout)
+        self.setDeadline(after: self.worker.limits.idleTimeout, self.worker.idleTimeoutNanoseconds)
+    }
+
+    /// Sets the head deadline `timeout` from now; the timer is only re-armed when it would fire too late.
+    private func setDeadline(after timeout: Duration, _ nanoseconds: Int64) {
+        let now = MonotonicClock.nanoseconds()
+        let deadline = now &+ nanoseconds
+        self.deadline = deadline
+        if let armedAt = self.timerArmedAt, armedAt <= deadline { return }
+        self.timerArmedAt = deadline
+        self.timer?.schedule(after: timeout)
+    }
+
+    private func deadlineTimerFired() {
+        self.timerArmedAt = nil
+        guard let deadline = self.deadline else { return }
+        let now = MonotonicClock.nanoseconds()
+        if now < deadline {
+            self.timerArmedAt = deadline
+            self.timer?.schedule(after: .nanoseconds(deadline - now))
+            return
+        }
+        self.deadline = nil
+        self.timerFired()
     }
 
     private func timerFired() {

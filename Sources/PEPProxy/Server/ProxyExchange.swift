@@ -430,7 +430,6 @@ final class ProxyExchange: BufferedSocketDelegate {
         guard !self.finished else { return }
         self.finished = true
         if let upstream = self.upstream {
-            upstream.socket.setTimeouts(read: nil, write: nil)
             if reusable && self.requestBody.isDone {
                 self.worker.upstreams.release(upstream)
             } else {

@@ -23,6 +23,9 @@ final class Worker: @unchecked Sendable {
     let upstreams: UpstreamPools
     /// The codec limits derived from `limits`.
     let httpLimits: HTTP1Limits
+    /// `limits.headerTimeout` and `limits.idleTimeout` in nanoseconds (converted once, not per request).
+    let headerTimeoutNanoseconds: Int64
+    let idleTimeoutNanoseconds: Int64
     /// Canonicalization for local responders (the proxy uses its engine's options).
     let canonicalOptions = CanonicalTarget.Options()
     private(set) var draining = false
@@ -43,6 +46,8 @@ final class Worker: @unchecked Sendable {
         self.logger = logger
         self.upstreams = UpstreamPools(limits: limits)
         self.httpLimits = HTTP1Limits(maxHeadBytes: limits.maxHeaderBytes, maxHeadersCount: limits.maxHeadersCount)
+        self.headerTimeoutNanoseconds = Self.nanoseconds(limits.headerTimeout)
+        self.idleTimeoutNanoseconds = Self.nanoseconds(limits.idleTimeout)
         self.upstreams.loop = self.loop
     }
 
@@ -165,6 +170,11 @@ final class Worker: @unchecked Sendable {
         self.upstreams.closeAll()
         self.listeners.forEach { $0.close() }
         self.loop.stop()
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
     }
 
     /// Number of open client connections (tests, metrics).

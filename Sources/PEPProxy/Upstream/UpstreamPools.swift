@@ -131,7 +131,8 @@ final class UpstreamPools {
             connection.socket.close()
             return
         }
-        connection.enterPool(loop: loop, idleTimeout: self.limits.upstreamIdleTimeout)
+        connection.enterPool(
+            loop: loop, idleTimeout: self.limits.upstreamIdleTimeout, readTimeout: self.limits.upstreamReadTimeout)
     }
 
     /// Appends `connection` when `list` holds fewer than `limit` (one dictionary lookup for check and append).
@@ -186,9 +187,11 @@ final class UpstreamConnection: BufferedSocketDelegate {
         self.pools = pools
     }
 
-    func enterPool(loop: EventLoop, idleTimeout: Duration) {
+    /// Pools the connection. Its read timeout stays `readTimeout` (the one every request sets, so no libevent
+    /// call per request): a pooled connection is also closed after `upstream_read_timeout` without traffic.
+    func enterPool(loop: EventLoop, idleTimeout: Duration, readTimeout: Duration) {
         self.socket.delegate = self
-        self.socket.setTimeouts(read: nil, write: nil)
+        self.socket.setTimeouts(read: readTimeout, write: nil)
         self.socket.setReading(true)
         self.inPool = true
         self.idleSince = MonotonicClock.nanoseconds()

@@ -277,6 +277,30 @@ import Testing
         #expect(proxy.recorder.requests.isEmpty)
     }
 
+    /// A connection that never sends a byte is closed after `header_timeout` (from accept), not `idle_timeout`;
+    /// between kept-alive requests `idle_timeout` applies.
+    @Test func silentConnectionIsClosedAtTheHeaderTimeout() throws {
+        var limits = ServerLimits()
+        limits.headerTimeout = .milliseconds(300)
+        limits.idleTimeout = .seconds(5)
+        let proxy = try TestProxy(limits: limits)
+        defer { proxy.stop() }
+        let silent = try proxy.client()
+        let started = Date()
+        #expect(silent.isClosedByPeer(timeout: 3))
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed >= 0.25 && elapsed < 2.5, "closed after \(elapsed) s")
+        #expect(silent.readAll(timeout: 0.2).isEmpty)
+
+        let kept = try proxy.client()
+        kept.send("GET /a HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(try #require(kept.readResponse()).status == 200)
+        Thread.sleep(forTimeInterval: 0.8)  // longer than header_timeout, shorter than idle_timeout
+        kept.send("GET /b HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(try #require(kept.readResponse()).status == 200)
+        #expect(proxy.recorder.requests.map(\.path) == ["/a", "/b"])
+    }
+
     /// Case 13f: `chunked` followed by optional whitespace is accepted and re-framed.
     @Test func chunkedWithTrailingWhitespaceIsAccepted() throws {
         let proxy = try TestProxy()
