@@ -20,6 +20,9 @@
 ///    denied → 403 `You are not authorized…`, or 401 + ticket with `ticket_on_insufficient_scope` (A2).
 /// 9. Any AS failure, incomplete introspection (A4b) or unsafe header value → 502; nothing stored (A8).
 ///
+/// The method sent to check-access and held in decision-cache keys is `EnforcementRequest.authorizationMethod`:
+/// `GET` for a `HEAD` that a GET condition covers (`RuleMatch.authorizedMethod`), else the request's own.
+///
 /// Not handled here (Part B P0, P2, P10): the claims-gathering callback, `require_id_token` and
 /// `obtain_rpt` — the PEP obtaining RPTs itself is out of this machine's scope.
 public struct EnforcementStateMachine: Sendable {
@@ -192,7 +195,8 @@ public struct EnforcementStateMachine: Sendable {
         switch self.policy.mode {
         case .oxd:
             self.state = .awaitingCheckAccess(token: nil)
-            return EnforcementStep(.checkAccess(rpt: "", pattern: rule.match.pattern, method: self.request.method))
+            return EnforcementStep(
+                .checkAccess(rpt: "", pattern: rule.match.pattern, method: self.request.authorizationMethod))
         case .uma2:
             guard let resourceId = rule.resourceId else { return self.fail(.resourceNotRegistered) }
             self.state = .awaitingTicket(insufficientScope: false)
@@ -248,7 +252,7 @@ public struct EnforcementStateMachine: Sendable {
             }
             self.state = .awaitingCheckAccess(token: token)
             return EnforcementStep(
-                .checkAccess(rpt: token, pattern: rule.match.pattern, method: self.request.method),
+                .checkAccess(rpt: token, pattern: rule.match.pattern, method: self.request.authorizationMethod),
                 cacheUpdates: updates
             )
         case .uma2:
@@ -363,7 +367,7 @@ public struct EnforcementStateMachine: Sendable {
             authorizationServer: self.policy.service.authorizationServer,
             ruleIndex: rule.match.ruleIndex,
             conditionIndex: rule.match.conditionIndex,
-            method: self.request.method,
+            method: self.request.authorizationMethod,
             token: token
         )
     }

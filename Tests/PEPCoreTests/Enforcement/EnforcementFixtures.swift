@@ -155,7 +155,7 @@ struct EnforcementDriver {
                     authorizationServer: service.authorizationServer,
                     ruleIndex: rule.match.ruleIndex,
                     conditionIndex: rule.match.conditionIndex,
-                    method: method,
+                    method: request.authorizationMethod,
                     token: token
                 )
                 request.cachedGrant = self.fresh(self.grantCache[decisionKey])
