@@ -15,7 +15,7 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// Everything enforcement knows about one service (built once per configuration).
     struct ServiceContext: Sendable {
         let policy: EnforcementPolicy
-        let matcher: PathMatcher
+        let rules: RuleResolver
         let document: ProtectionDocument
         /// Resource ids per rule and condition (uma2 mode; nil where unregistered).
         let resourceIds: ResourceIds
@@ -27,12 +27,12 @@ public final class EnforcementDriver: RequestAuthorizer {
         let baseRemoveWithAuthorization: [String]
 
         init(
-            policy: EnforcementPolicy, matcher: PathMatcher, document: ProtectionDocument, resourceIds: ResourceIds,
+            policy: EnforcementPolicy, rules: RuleResolver, document: ProtectionDocument, resourceIds: ResourceIds,
             backend: any AuthorizationBackend, metricsID: MetricsServiceID?, baseRemove: [String],
             removePatterns: [ReservedHeaderNames.Pattern]
         ) {
             self.policy = policy
-            self.matcher = matcher
+            self.rules = rules
             self.document = document
             self.resourceIds = resourceIds
             self.backend = backend
@@ -83,7 +83,7 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// Decides at once on cache hits and local rules; otherwise starts an `EnforcementTask` and returns nil.
     public func authorize(_ request: AuthorizationRequest, resume: AuthorizationResume) -> AuthorizationDecision? {
         let context = self.services[request.serviceIndex]
-        let rule: MatchedRule? = context.matcher.match(method: request.method, path: request.path).map { match in
+        let rule: MatchedRule? = context.rules.resolve(method: request.method, path: request.path).map { match in
             MatchedRule(
                 match: match, condition: context.document.rules[match.ruleIndex].conditions[match.conditionIndex],
                 resourceId: context.resourceIds.id(rule: match.ruleIndex, condition: match.conditionIndex))
@@ -91,6 +91,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         let token = BearerToken.parse(request.authorization)
         let now = self.epochSeconds()
         var enforcement = EnforcementRequest(method: request.method, rule: rule, token: token, now: now)
+        let method = enforcement.authorizationMethod
         if let value = token.tokenValue {
             let instant = Self.instant()
             let service = context.policy.service
@@ -99,7 +100,7 @@ public final class EnforcementDriver: RequestAuthorizer {
                 now: instant)
             if let rule {
                 enforcement.cachedGrant = self.decisions.value(
-                    forKey: Self.decisionKey(service, rule, request.method, value), now: instant)
+                    forKey: Self.decisionKey(service, rule, method, value), now: instant)
             }
             if !service.customHeaders.isEmpty {
                 enforcement.cachedUpstreamHeaders = self.upstreamHeaders.value(
@@ -116,7 +117,7 @@ public final class EnforcementDriver: RequestAuthorizer {
             return self.finish(machine, step.action, context: context, rule: rule)
         case .introspect, .checkAccess, .requestTicket:
             let task = EnforcementTask(
-                driver: self, context: context, machine: machine, rule: rule, method: request.method, resume: resume)
+                driver: self, context: context, machine: machine, rule: rule, method: method, resume: resume)
             task.handle(step)
             return nil
         }

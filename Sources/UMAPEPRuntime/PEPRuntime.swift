@@ -142,9 +142,11 @@ public final class PEPRuntime: @unchecked Sendable {
             else {
                 throw RuntimeError("services[\(index)].authorization_server: unknown authorization server")
             }
-            let matcher: PathMatcher
+            let rules: RuleResolver
             do {
-                matcher = try PathMatcher(document: service.protectionDocument)
+                rules = try RuleResolver(
+                    document: service.protectionDocument, nearMiss: service.nearMiss,
+                    denyByDefault: service.policy.denyByDefault)
             } catch {
                 throw RuntimeError("services[\(index)].uma_scope_expression: \(error)")
             }
@@ -157,7 +159,7 @@ public final class PEPRuntime: @unchecked Sendable {
             let registration = registrations.first { $0.server.name == serverConfig.name }
             contexts.append(
                 EnforcementDriver.ServiceContext(
-                    policy: policy, matcher: matcher, document: service.protectionDocument,
+                    policy: policy, rules: rules, document: service.protectionDocument,
                     resourceIds: registration?.resourceIds(for: service.name)
                         ?? ResourceIds(document: service.protectionDocument),
                     backend: backend, metricsID: metrics.serviceID(named: service.name),

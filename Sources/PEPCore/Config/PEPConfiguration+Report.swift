@@ -122,6 +122,7 @@ extension ServiceConfiguration {
             "    deny_by_default \(policy.denyByDefault), pass_credentials \(policy.passCredentials.rawValue), "
                 + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)"
         )
+        lines.append("    " + self.nearMissReportText)
         if self.upstreamTLS.insecureSkipVerify { lines.append("    upstream TLS verification DISABLED") }
         for header in policy.customHeaders {
             var line = "    header \(printable(header.headerName)) = \(printable(header.expression.expressionText))"
@@ -136,11 +137,29 @@ extension ServiceConfiguration {
         lines.append("    rules:")
         for rule in self.protectionDocument.rules {
             lines.append("      \(printable(rule.path))")
+            let headAsGet = !rule.conditions.contains { $0.httpMethods.contains("HEAD") }
             for condition in rule.conditions {
-                lines.append("        \(condition.httpMethods.joined(separator: ", ")): \(condition.reportText)")
+                var methods = condition.httpMethods.joined(separator: ", ")
+                if headAsGet, condition.httpMethods.contains("GET") { methods += " (and HEAD, as GET)" }
+                lines.append("        \(methods): \(condition.reportText)")
             }
         }
         return lines
+    }
+
+    /// The `near_miss` line: the setting and what it does for this service.
+    var nearMissReportText: String {
+        guard !self.policy.denyByDefault else {
+            return "near_miss \(self.nearMiss.rawValue) (no effect: deny_by_default refuses unmatched requests)"
+        }
+        switch self.nearMiss {
+        case .protect:
+            return "near_miss protect: an unmatched request that matches a protected rule after folding case or "
+                + "dropping one trailing slash is enforced as that rule"
+        case .off:
+            return "near_miss off: unmatched requests are forwarded unchecked, even when they match a protected "
+                + "rule after folding case or dropping one trailing slash"
+        }
     }
 }
 
