@@ -155,7 +155,8 @@ public final class PEPRuntime: @unchecked Sendable {
             let policy = EnforcementPolicy(
                 service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
                 consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
-                maxCacheTTL: configuration.cache.maxTTL)
+                maxCacheTTL: configuration.cache.maxTTL, ttlWithoutExp: configuration.cache.ttlWithoutExp,
+                clockSkew: configuration.cache.clockSkew)
             let registration = registrations.first { $0.server.name == serverConfig.name }
             contexts.append(
                 EnforcementDriver.ServiceContext(

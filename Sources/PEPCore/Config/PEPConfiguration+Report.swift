@@ -24,7 +24,9 @@ extension PEPConfiguration {
         }
         lines.append(
             "Cache: max_entries \(self.cache.maxEntries), max_ttl \(ConfigDuration.format(self.cache.maxTTL)), "
-                + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL))")
+                + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL)), "
+                + "ttl_without_exp \(ConfigDuration.format(self.cache.ttlWithoutExp)), "
+                + "clock_skew \(ConfigDuration.format(self.cache.clockSkew))")
         lines.append("Consumers: \(self.consumers.count) (consumer_mapping \(self.consumerMapping))")
         let proxies = self.trustedProxies.map(\.description).joined(separator: ", ")
         lines.append("Trusted proxies: \(proxies.isEmpty ? "none" : proxies)")

@@ -6,8 +6,10 @@
 /// the answer to the matching `…Completed` method; stop at `forward` or `respond`. Apply each step's
 /// `cacheUpdates`. With cache hits in the request, `start()` often decides at once (synchronous path).
 ///
-/// Decision rules, first match wins. "Usable token" = a valid bearer token whose introspection is active and
-/// complete; an inactive token counts as no token (SPEC A1, anonymous ON).
+/// Decision rules, first match wins. "Usable token" = a valid bearer token whose introspection is active,
+/// complete and current; an inactive token counts as no token (SPEC A1, anonymous ON), and so does an
+/// `active: true` answer whose `exp` has passed or whose `nbf` lies ahead, by more than `cache.clock_skew`
+/// (`TokenLifetime`); both are cached as inactive.
 /// 1. Malformed `Bearer` credentials, any rule → 401 `Invalid access token…` (SECURITY.md case 17).
 /// 2. Public rule (A13) → forward without introspection, with the anonymous headers; `Authorization` per
 ///    `pass_credentials`, where `phantom_token` acts as `pass` (there is no introspection data to put in it).
@@ -91,18 +93,31 @@ public struct EnforcementStateMachine: Sendable {
         case .failure(let error): return self.fail(.authorizationServer(error))
         case .success(let value): result = value
         }
-        guard result.active else {
-            var step = self.continueAnonymous()
-            if self.policy.negativeCacheTTL > .zero, !Self.isServerError(step) {
-                step.cacheUpdates.insert(
-                    .storeIntrospection(self.introspectionKey(token), result, ttl: self.policy.negativeCacheTTL),
-                    at: 0
-                )
-            }
-            return step
-        }
+        guard result.active else { return self.inactive(result, token: token, ttl: self.policy.negativeCacheTTL) }
         guard result.hasRequiredMembers else { return self.fail(.incompleteIntrospection) }
-        return self.authenticated(result, token: token, now: now, fresh: true)
+        switch TokenLifetime.check(result, now: now, clockSkew: self.policy.clockSkew) {
+        case .current:
+            return self.authenticated(result, token: token, now: now, fresh: true)
+        case .expired:
+            return self.inactive(Self.inactiveResult, token: token, ttl: self.policy.negativeCacheTTL)
+        case .notYetValid(let seconds):
+            // Cached no longer than until the token becomes valid.
+            let ttl = min(self.policy.negativeCacheTTL, .seconds(seconds))
+            return self.inactive(Self.inactiveResult, token: token, ttl: ttl)
+        }
+    }
+
+    /// What an active answer outside its `exp` / `nbf` window is replaced by, in the machine and in the cache.
+    static let inactiveResult = IntrospectionResult(active: false, raw: .object(["active": .bool(false)]))
+
+    /// An inactive token counts as no token (anonymous ON); the result is cached for `ttl` unless the
+    /// anonymous path itself failed.
+    private mutating func inactive(_ result: IntrospectionResult, token: String, ttl: Duration) -> EnforcementStep {
+        var step = self.continueAnonymous()
+        if ttl > .zero, !Self.isServerError(step) {
+            step.cacheUpdates.insert(.storeIntrospection(self.introspectionKey(token), result, ttl: ttl), at: 0)
+        }
+        return step
     }
 
     /// Feeds the oxd `/uma-rs-check-access` answer (Part B §2.4 P3, P9; §2.9).
@@ -136,7 +151,10 @@ public struct EnforcementStateMachine: Sendable {
         case .granted:
             self.metrics.granted = true
             var updates: [CacheUpdate] = []
-            if let seconds = CacheTTL.seconds(introspection: introspection, now: now, maxTTL: self.policy.maxCacheTTL) {
+            if let seconds = CacheTTL.seconds(
+                introspection: introspection, now: now, maxTTL: self.policy.maxCacheTTL,
+                ttlWithoutExp: self.policy.ttlWithoutExp)
+            {
                 let (validUntil, overflow) = now.addingReportingOverflow(seconds)
                 updates.append(
                     .storeGrant(key, CachedGrant(validUntil: overflow ? Int64.max : validUntil), ttl: .seconds(seconds))
@@ -222,7 +240,8 @@ public struct EnforcementStateMachine: Sendable {
         self.metrics.authenticatedClientId = result.clientId
         self.metrics.consumer = consumer
 
-        let ttl = CacheTTL.compute(introspection: result, now: now, maxTTL: self.policy.maxCacheTTL)
+        let ttl = CacheTTL.compute(
+            introspection: result, now: now, maxTTL: self.policy.maxCacheTTL, ttlWithoutExp: self.policy.ttlWithoutExp)
         var updates: [CacheUpdate] = []
         if fresh, let ttl { updates.append(.storeIntrospection(self.introspectionKey(token), result, ttl: ttl)) }
         if let cached = self.request.cachedUpstreamHeaders {

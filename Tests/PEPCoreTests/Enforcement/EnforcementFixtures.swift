@@ -84,7 +84,9 @@ enum F0 {
         customHeaders: [CustomHeader] = [],
         consumerMapping: Bool = false,
         consumers: [Consumer] = [],
-        negativeTTL: Duration = .seconds(10)
+        negativeTTL: Duration = .seconds(10),
+        ttlWithoutExp: Duration = .seconds(60),
+        clockSkew: Duration = .seconds(30)
     ) -> EnforcementPolicy {
         EnforcementPolicy(
             service: ServicePolicy(
@@ -98,7 +100,9 @@ enum F0 {
             mode: mode,
             consumerMapping: consumerMapping,
             consumers: consumers,
-            negativeCacheTTL: negativeTTL
+            negativeCacheTTL: negativeTTL,
+            ttlWithoutExp: ttlWithoutExp,
+            clockSkew: clockSkew
         )
     }
 
