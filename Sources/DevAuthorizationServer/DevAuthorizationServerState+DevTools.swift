@@ -69,7 +69,10 @@ extension DevAuthorizationServerState {
     /// `POST /_dev/tokens`: mints an RPT without a ticket, for tests and benchmarks. Body:
     /// `{"client_id"?: default the first configured client, "permissions": [{"resource_path": "/posts/??",
     /// "http_method": "GET", "scopes": ["read"]} | {"resource_id": "…", "scopes": […]}], "lifetime"?: seconds
-    /// (default the RPT lifetime), "token"?: a fixed token value, "claims"?: {extra introspection members}}`.
+    /// (default the RPT lifetime), "token"?: a fixed token value, "claims"?: {extra introspection members},
+    /// "omit_claims"?: [standard members to leave out of introspection, e.g. "exp"]}`. The token stays live for
+    /// `lifetime` whatever `claims` say, so `{"claims": {"exp": <past>}}` mints an RPT that introspects as
+    /// `active: true` with an `exp` in the past, and `{"omit_claims": ["exp"]}` one without `exp`.
     /// `resource_path` is looked up among oxd-protected resources (newest first, method `?` matches any), then
     /// among `/resource_set` resources whose `name` is the path, optionally followed by methods
     /// (`"/posts/?? GET,POST"`). Omitted `scopes` = all the resource's scopes. → `{"access_token", "token_type",
@@ -105,10 +108,17 @@ extension DevAuthorizationServerState {
             }
             fixed = token
         }
+        var omitted: [String] = []
+        if let names = body["omit_claims"] {
+            guard let list = DevRequest.strings(names), !list.contains("active") else {
+                throw DevReply.error(400, "invalid_request", "omit_claims must be a list of member names but active")
+            }
+            omitted = list
+        }
         guard
             let token = self.mintRPT(
                 clientId: clientId, permissions: permissions, lifetime: lifetime, now: now,
-                extra: body["claims"]?.objectValue ?? [:], fixedToken: fixed)
+                extra: body["claims"]?.objectValue ?? [:], fixedToken: fixed, omitting: omitted)
         else { throw DevReply.error(500, "server_error", "the RPT could not be signed") }
         return DevResponse.json(
             200,

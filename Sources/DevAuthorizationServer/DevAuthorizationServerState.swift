@@ -97,6 +97,8 @@ struct DevAuthorizationServerState {
         var jti: String
         /// Extra introspection members (`sub`, or anything `/_dev/tokens` was told to add).
         var extra: [String: JSONValue]
+        /// Standard members left out of introspection (`/_dev/tokens` `omit_claims`, e.g. `exp`).
+        var omitted: [String] = []
     }
 
     /// A persisted claims token (UMA 2.0 Grant §3.3.5).
@@ -243,7 +245,7 @@ struct DevAuthorizationServerState {
     /// Mints an RPT (opaque, or an RS256 JWT when `rptAsJWT`); `nil` when signing fails.
     mutating func mintRPT(
         clientId: String, permissions: [RequestedPermission], lifetime: Int64, now: Int64,
-        extra: [String: JSONValue] = [:], fixedToken: String? = nil
+        extra: [String: JSONValue] = [:], fixedToken: String? = nil, omitting omitted: [String] = []
     ) -> String? {
         self.sweepIfDue(now: now)
         let expiresAt = now + lifetime
@@ -252,7 +254,7 @@ struct DevAuthorizationServerState {
             permissions: permissions.map {
                 GrantedPermission(resourceId: $0.resourceId, scopes: $0.scopes, expiresAt: expiresAt)
             },
-            issuedAt: now, expiresAt: expiresAt, jti: RandomToken.uuid(), extra: extra)
+            issuedAt: now, expiresAt: expiresAt, jti: RandomToken.uuid(), extra: extra, omitted: omitted)
         let token: String
         if let fixedToken {
             token = fixedToken
@@ -301,6 +303,7 @@ struct DevAuthorizationServerState {
                 }),
         ]
         for (key, value) in rpt.extra { members[key] = value }
+        for key in rpt.omitted { members[key] = nil }
         return members
     }
 

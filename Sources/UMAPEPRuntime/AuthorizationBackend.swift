@@ -40,7 +40,7 @@ struct ASCallRecorder: Sendable {
             server: server, operation: operation, outcome: outcome, duration: ContinuousClock.now - started)
     }
 
-    /// Records an introspection; an active answer without `exp`, `iat`, `client_id` or `permissions` counts as
+    /// Records an introspection; an active answer without `iat`, `client_id` or `permissions` counts as
     /// `invalid_response` (the request fails with 502, Part B §2.2 A4b; SECURITY.md case 20 wants the
     /// authorization-server error metric to show it).
     func recordIntrospection(

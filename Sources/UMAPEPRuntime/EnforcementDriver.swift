@@ -16,7 +16,7 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// Everything enforcement knows about one service (built once per configuration).
     struct ServiceContext: Sendable {
         let policy: EnforcementPolicy
-        let matcher: PathMatcher
+        let rules: RuleResolver
         let document: ProtectionDocument
         /// Resource ids per rule and condition (uma2 mode; nil where unregistered).
         let resourceIds: ResourceIds
@@ -30,12 +30,12 @@ public final class EnforcementDriver: RequestAuthorizer {
         let baseRemoveWithAuthorization: [String]
 
         init(
-            policy: EnforcementPolicy, matcher: PathMatcher, document: ProtectionDocument, resourceIds: ResourceIds,
+            policy: EnforcementPolicy, rules: RuleResolver, document: ProtectionDocument, resourceIds: ResourceIds,
             backend: (any AuthorizationBackend)?, metricsID: MetricsServiceID?, baseRemove: [String],
             removePatterns: [ReservedHeaderNames.Pattern]
         ) {
             self.policy = policy
-            self.matcher = matcher
+            self.rules = rules
             self.document = document
             self.resourceIds = resourceIds
             self.backend = backend
@@ -107,7 +107,7 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// Decides at once on cache hits and local rules; otherwise starts an `EnforcementTask` and returns nil.
     public func authorize(_ request: AuthorizationRequest, resume: AuthorizationResume) -> AuthorizationDecision? {
         let context = self.services[request.serviceIndex]
-        let match = context.matcher.match(method: request.method, path: request.path)
+        let match = context.rules.resolve(method: request.method, path: request.path)
         // The worker's own grant cache first: a kept-alive client repeating a granted request.
         var workerSlot: (cache: WorkerGrantCache, slot: Int)?
         if let match, let authorization = request.authorization, let worker = request.worker,
@@ -140,6 +140,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         let token = BearerToken.parse(request.authorization)
         let now = self.epochSeconds()
         var enforcement = EnforcementRequest(method: request.method, rule: rule, token: token, now: now)
+        let method = enforcement.authorizationMethod
         let service = context.policy.service
         // The earliest expiry of the cache entries read: how long a worker-cache entry may repeat the decision.
         var expiresAt = Int64.max
@@ -153,7 +154,7 @@ public final class EnforcementDriver: RequestAuthorizer {
             }
             if let rule,
                 let hit = self.decisions.valueAndExpiry(
-                    forKey: Self.decisionKey(service, rule, request.method, value), now: instant)
+                    forKey: Self.decisionKey(service, rule, method, value), now: instant)
             {
                 enforcement.cachedGrant = hit.value
                 expiresAt = min(expiresAt, hit.expiresAt)
@@ -194,7 +195,7 @@ public final class EnforcementDriver: RequestAuthorizer {
             return decision
         case .introspect, .checkAccess, .requestTicket:
             let task = EnforcementTask(
-                driver: self, context: context, machine: machine, rule: rule, method: request.method, resume: resume)
+                driver: self, context: context, machine: machine, rule: rule, method: method, resume: resume)
             task.handle(step)
             return nil
         }

@@ -10,6 +10,7 @@ final class EnforcementTask: @unchecked Sendable {
     private let context: EnforcementDriver.ServiceContext
     private var machine: EnforcementStateMachine
     private let rule: MatchedRule?
+    /// The method the request is authorized as (`EnforcementRequest.authorizationMethod`): decision-cache keys.
     private let method: String
     private let resume: AuthorizationResume
     /// Single-flight keys this task leads, to be completed (or failed) once its answer is fed to the machine.

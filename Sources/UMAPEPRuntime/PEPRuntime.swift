@@ -154,9 +154,11 @@ public final class PEPRuntime: @unchecked Sendable {
                 serverConfig = server
                 backend = found
             }
-            let matcher: PathMatcher
+            let rules: RuleResolver
             do {
-                matcher = try PathMatcher(document: service.protectionDocument)
+                rules = try RuleResolver(
+                    document: service.protectionDocument, nearMiss: service.nearMiss,
+                    denyByDefault: service.policy.denyByDefault)
             } catch {
                 throw RuntimeError("services[\(index)].uma_scope_expression: \(error)")
             }
@@ -167,11 +169,12 @@ public final class PEPRuntime: @unchecked Sendable {
             let policy = EnforcementPolicy(
                 service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
                 consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
-                maxCacheTTL: configuration.cache.maxTTL)
+                maxCacheTTL: configuration.cache.maxTTL, ttlWithoutExp: configuration.cache.ttlWithoutExp,
+                clockSkew: configuration.cache.clockSkew)
             let registration = registrations.first { $0.server.name == serverConfig?.name }
             contexts.append(
                 EnforcementDriver.ServiceContext(
-                    policy: policy, matcher: matcher, document: service.protectionDocument,
+                    policy: policy, rules: rules, document: service.protectionDocument,
                     resourceIds: registration?.resourceIds(for: service.name)
                         ?? ResourceIds(document: service.protectionDocument),
                     backend: backend, metricsID: metrics.serviceID(named: service.name),

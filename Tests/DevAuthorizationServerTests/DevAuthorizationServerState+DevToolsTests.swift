@@ -65,6 +65,37 @@ import Testing
         #expect(DevHarness.error(missing) == "invalid_resource")
     }
 
+    /// `/_dev/tokens` mints RPTs with odd times for the PEP's token edge cases: `claims` replace `exp`/`nbf`
+    /// while the token stays live (so it introspects `active: true` with an `exp` in the past), and
+    /// `omit_claims` leaves members out (an active token without `exp`); `active` cannot be omitted.
+    @Test func mintTokensWithOddTimes() throws {
+        let h = try DevHarness()
+        let token = try h.clientToken()
+        try h.protectTutorial(token: token)
+        let past = h.clock.now - 3600
+        let minted = h.send(
+            "POST", "/_dev/tokens",
+            body: #"{"token": "EXPIRED", "claims": {"exp": \#(past)}, "permissions": [{"resource_path": "/posts/??"}]}"#
+        )
+        #expect(minted.status == 200)
+        #expect(
+            h.send("POST", "/_dev/tokens", body: #"{"token": "NO_EXP", "omit_claims": ["exp", "nbf"]}"#).status == 200)
+        func introspect(_ rpt: String) -> JSONValue {
+            DevHarness.json(
+                h.oxd("introspect-rpt", .object(["oxd_id": .string("demo-oxd-id"), "rpt": .string(rpt)]), token: token))
+        }
+        #expect(introspect("EXPIRED")["active"] == .bool(true))
+        #expect(introspect("EXPIRED")["exp"] == .int(past))
+        #expect(introspect("NO_EXP")["active"] == .bool(true))
+        #expect(introspect("NO_EXP").objectValue?["exp"] == nil)
+        #expect(introspect("NO_EXP").objectValue?["nbf"] == nil)
+        #expect(introspect("NO_EXP")["iat"] == .int(h.clock.now))
+        let bad = h.send("POST", "/_dev/tokens", body: #"{"omit_claims": ["active"]}"#)
+        #expect(bad.status == 400)
+        #expect(DevHarness.error(bad) == "invalid_request")
+        #expect(h.send("POST", "/_dev/tokens", body: #"{"omit_claims": "exp"}"#).status == 400)
+    }
+
     /// `/_dev/tokens` finds `/resource_set` resources named `"<path> <METHODS>"` too.
     @Test func mintTokensForDirectModeResources() throws {
         let h = try DevHarness()

@@ -110,14 +110,14 @@ extension EndToEnd {
             IntrospectionFault(name: "not json", kind: .body, body: "not json"),
             IntrospectionFault(name: "active as a string", kind: .body, body: #"{"active":"true"}"#),
             IntrospectionFault(
-                name: "active without exp", kind: .body,
-                body: #"{"active":true,"iat":1700000000,"client_id":"demo-client","permissions":[]}"#),
+                name: "active without client_id", kind: .body,
+                body: #"{"active":true,"iat":1700000000,"permissions":[]}"#),
             IntrospectionFault(name: "truncated", kind: .body, body: #"{"active":true,"exp":17"#),
             IntrospectionFault(name: "truncated (garbage fault)", kind: .garbage),
         ]
 
         /// SECURITY.md case 20: a valid RPT, a request carrying non-UTF-8 header bytes, and an introspection
-        /// answer that is an error, late, not JSON, `{"active":"true"}`, active without `exp`, or truncated →
+        /// answer that is an error, late, not JSON, `{"active":"true"}`, active without `client_id`, or truncated →
         /// 502, never forwarded; after the fault the same request introspects again (nothing cached) and is
         /// forwarded; the authorization-server error metric counts the failure.
         @Test(arguments: Self.introspectionFaults)

@@ -76,7 +76,9 @@ extension EndToEnd {
                         "  website\n    hosts: www.example.com -> http://127.0.0.1:9000\n    authorization server: none "
                             + "(plain proxied service: every request is forwarded without a token check)"),
                     "\(result.stdout)")
-                #expect(result.stdout.contains("GET: no scopes: oxd's /uma-rs-check-access decides for the resource"))
+                #expect(
+                    result.stdout.contains(
+                        "GET (and HEAD, as GET): no scopes: oxd's /uma-rs-check-access decides for the resource"))
                 #expect(result.stdout.contains("authorization server: gg"))
             }
         }

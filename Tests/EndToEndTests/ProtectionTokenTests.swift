@@ -29,7 +29,10 @@ extension EndToEnd {
                 let env = try E2EEnvironment(config: Fixture.config())
                 let (status, _, _) = try HTTP.postJSON(port: env.devAS.port, "/_dev/clock", ["advance_seconds": 4000])
                 #expect(status == 200)
-                let token = try env.devAS.mintToken([Fixture.view])
+                // The AS's clock now runs 4000 s ahead of uma-pep's: the RPT's own nbf (its issue time there) would
+                // lie beyond cache.clock_skew and make it inactive, so it carries uma-pep's time instead.
+                let token = try env.devAS.mintToken(
+                    [Fixture.view], claims: ["nbf": Int(Date().timeIntervalSince1970)])
                 let response = try env.send("GET", "/photos/1", token: token)
                 #expect(response.status == 200)
                 let calls = try env.devAS.callStatuses()

@@ -113,16 +113,27 @@ extension ConfigLoader {
                 "upstream_max_requests", default: defaults.upstreamMaxRequests, range: 1...1_000_000_000))
     }
 
-    /// `cache: {max_entries, max_ttl, negative_ttl}` (SPEC A7). Zero values disable the respective caching.
+    /// `cache: {max_entries, max_ttl, negative_ttl, ttl_without_exp, clock_skew}` (SPEC A7). Zero values disable
+    /// the respective caching; `clock_skew` is at most `CacheSettings.maxClockSkew`.
     static func loadCache(_ reader: ConfigReader) throws(ConfigError) -> CacheSettings {
         let defaults = CacheSettings()
         guard let node = reader.node("cache") else { return defaults }
         let cache = try ConfigReader(
-            node, at: reader.path["cache"], file: reader.file, allowed: ["max_entries", "max_ttl", "negative_ttl"])
+            node, at: reader.path["cache"], file: reader.file,
+            allowed: ["max_entries", "max_ttl", "negative_ttl", "ttl_without_exp", "clock_skew"])
+        let clockSkew = try cache.duration("clock_skew", default: defaults.clockSkew, minimum: .zero)
+        guard clockSkew <= CacheSettings.maxClockSkew else {
+            throw cache.error(
+                "clock_skew", .invalidDuration,
+                "must be at most \(ConfigDuration.format(CacheSettings.maxClockSkew)): a larger allowance keeps "
+                    + "accepting tokens that expired long ago")
+        }
         return CacheSettings(
             maxEntries: try cache.int("max_entries", default: defaults.maxEntries, range: 0...100_000_000),
             maxTTL: try cache.duration("max_ttl", default: defaults.maxTTL, minimum: .zero),
-            negativeTTL: try cache.duration("negative_ttl", default: defaults.negativeTTL, minimum: .zero))
+            negativeTTL: try cache.duration("negative_ttl", default: defaults.negativeTTL, minimum: .zero),
+            ttlWithoutExp: try cache.duration("ttl_without_exp", default: defaults.ttlWithoutExp, minimum: .zero),
+            clockSkew: clockSkew)
     }
 
     /// `consumers: [{id, custom_id?, username?}]`; ids and custom ids unique (SPEC A1).

@@ -3,6 +3,7 @@ extension ConfigLoader {
     static let serviceFields = [
         "name", "url", "hosts", "authorization_server", "deny_by_default", "pass_credentials",
         "ticket_on_insufficient_scope", "preserve_host", "custom_headers", "uma_scope_expression", "upstream_tls",
+        "near_miss",
     ]
 
     /// `services`: a non-empty list; names unique; host patterns unique across services.
@@ -93,7 +94,7 @@ extension ConfigLoader {
         return ServiceConfiguration(
             name: name, policy: policy, protectionDocument: document, rawProtectionDocument: rawDocument,
             upstream: upstream, hosts: hosts, preserveHost: try entry.bool("preserve_host", default: false),
-            upstreamTLS: upstreamTLS)
+            upstreamTLS: upstreamTLS, nearMiss: try entry.enumeration("near_miss", default: NearMissMode.protect))
     }
 
     /// With `register_resources` on an oxd server, every scope expression must pass oxd's own check (Part B

@@ -24,7 +24,9 @@ extension PEPConfiguration {
         }
         lines.append(
             "Cache: max_entries \(self.cache.maxEntries), max_ttl \(ConfigDuration.format(self.cache.maxTTL)), "
-                + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL))")
+                + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL)), "
+                + "ttl_without_exp \(ConfigDuration.format(self.cache.ttlWithoutExp)), "
+                + "clock_skew \(ConfigDuration.format(self.cache.clockSkew))")
         lines.append("Consumers: \(self.consumers.count) (\(self.consumerMappingReport))")
         let proxies = self.trustedProxies.map(\.description).joined(separator: ", ")
         lines.append("Trusted proxies: \(proxies.isEmpty ? "none" : proxies)")
@@ -150,6 +152,7 @@ extension ServiceConfiguration {
             "    deny_by_default \(policy.denyByDefault), pass_credentials \(policy.passCredentials.rawValue), "
                 + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)"
         )
+        lines.append("    " + self.nearMissReportText)
         if self.upstreamTLS.insecureSkipVerify { lines.append("    upstream TLS verification DISABLED") }
         for header in policy.customHeaders {
             var line = "    header \(printable(header.headerName)) = \(printable(header.expression.expressionText))"
@@ -164,12 +167,29 @@ extension ServiceConfiguration {
         lines.append("    rules:")
         for rule in self.protectionDocument.rules {
             lines.append("      \(printable(rule.path))")
+            let headAsGet = !rule.conditions.contains { $0.httpMethods.contains("HEAD") }
             for condition in rule.conditions {
-                lines.append(
-                    "        \(condition.httpMethods.joined(separator: ", ")): \(condition.reportText(mode: mode))")
+                var methods = condition.httpMethods.joined(separator: ", ")
+                if headAsGet, condition.httpMethods.contains("GET") { methods += " (and HEAD, as GET)" }
+                lines.append("        \(methods): \(condition.reportText(mode: mode))")
             }
         }
         return lines
+    }
+
+    /// The `near_miss` line: the setting and what it does for this service.
+    var nearMissReportText: String {
+        guard !self.policy.denyByDefault else {
+            return "near_miss \(self.nearMiss.rawValue) (no effect: deny_by_default refuses unmatched requests)"
+        }
+        switch self.nearMiss {
+        case .protect:
+            return "near_miss protect: an unmatched request that matches a protected rule after folding case or "
+                + "dropping one trailing slash is enforced as that rule"
+        case .off:
+            return "near_miss off: unmatched requests are forwarded unchecked, even when they match a protected "
+                + "rule after folding case or dropping one trailing slash"
+        }
     }
 }
 

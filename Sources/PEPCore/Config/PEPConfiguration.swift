@@ -149,20 +149,34 @@ public enum EncodedSlashesMode: String, Sendable, Equatable, CaseIterable {
     case keep
 }
 
-/// Introspection / decision cache bounds (`cache`, SPEC A7).
+/// Introspection / decision cache bounds (`cache`, SPEC A7), and how an introspection answer's times are read.
 public struct CacheSettings: Sendable, Equatable {
+    /// The largest accepted `clock_skew`: a larger allowance would keep honouring tokens long expired.
+    public static let maxClockSkew: Duration = .seconds(300)
+
     /// Maximum entries per cache, LRU beyond. 0 disables caching. Default 100 000.
     public let maxEntries: Int
     /// Upper bound on any entry's lifetime. 0 disables caching. Default 300 s.
     public let maxTTL: Duration
     /// Lifetime of a cached inactive introspection result. 0 = never cached. Default 10 s.
     public let negativeTTL: Duration
+    /// Lifetime bound of an active token without `exp` (optional in RFC 7662), in place of `exp − 5 s`.
+    /// 0 = such tokens are introspected on every request. Default 60 s.
+    public let ttlWithoutExp: Duration
+    /// Allowance between the authorization server's clock and uma-pep's when reading `exp` and `nbf`
+    /// (`TokenLifetime`), 0…5 min. Default 30 s.
+    public let clockSkew: Duration
 
     /// Creates cache settings.
-    public init(maxEntries: Int = 100_000, maxTTL: Duration = .seconds(300), negativeTTL: Duration = .seconds(10)) {
+    public init(
+        maxEntries: Int = 100_000, maxTTL: Duration = .seconds(300), negativeTTL: Duration = .seconds(10),
+        ttlWithoutExp: Duration = .seconds(60), clockSkew: Duration = .seconds(30)
+    ) {
         self.maxEntries = maxEntries
         self.maxTTL = maxTTL
         self.negativeTTL = negativeTTL
+        self.ttlWithoutExp = ttlWithoutExp
+        self.clockSkew = clockSkew
     }
 }
 

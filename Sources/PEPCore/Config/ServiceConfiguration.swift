@@ -18,11 +18,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public let preserveHost: Bool
     /// `upstream_tls`: certificate verification for an `https` upstream.
     public let upstreamTLS: UpstreamTLS
+    /// `near_miss`: with `deny_by_default: false`, enforce an unmatched request as the protected rule it matches
+    /// after folding case or dropping one trailing slash (`RuleResolver`). Default `.protect`.
+    public let nearMiss: NearMissMode
 
     /// Creates a service (no validation; see `ConfigLoader`).
     public init(
         name: String, policy: ServicePolicy, protectionDocument: ProtectionDocument, rawProtectionDocument: JSONValue?,
-        upstream: Upstream, hosts: [HostPattern], preserveHost: Bool = false, upstreamTLS: UpstreamTLS = UpstreamTLS()
+        upstream: Upstream, hosts: [HostPattern], preserveHost: Bool = false, upstreamTLS: UpstreamTLS = UpstreamTLS(),
+        nearMiss: NearMissMode = .protect
     ) {
         self.name = name
         self.policy = policy
@@ -32,6 +36,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         self.hosts = hosts
         self.preserveHost = preserveHost
         self.upstreamTLS = upstreamTLS
+        self.nearMiss = nearMiss
     }
 
     /// `authorization_server`: the key of the authorization server this service uses; `nil` for a plain proxied

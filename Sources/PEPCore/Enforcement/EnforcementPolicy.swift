@@ -18,6 +18,10 @@ public final class EnforcementPolicy: Sendable {
     public let negativeCacheTTL: Duration
     /// `cache.max_ttl`: upper bound of every positive cache entry (default 3600 s).
     public let maxCacheTTL: Duration
+    /// `cache.ttl_without_exp`: cache bound of an active token without `exp` (default 60 s; `.zero`: not cached).
+    public let ttlWithoutExp: Duration
+    /// `cache.clock_skew`: allowance on the token's `exp` and `nbf` (`TokenLifetime`; default 30 s).
+    public let clockSkew: Duration
     /// Header names removed from every client request of this service.
     public let reservedHeaders: ReservedHeaderNames
     /// Upstream fields for anonymous requests, or the error that makes them fail closed.
@@ -31,13 +35,17 @@ public final class EnforcementPolicy: Sendable {
     ///   - consumers: the optional `consumers` list.
     ///   - negativeCacheTTL: `cache.negative_ttl`.
     ///   - maxCacheTTL: `cache.max_ttl`.
+    ///   - ttlWithoutExp: `cache.ttl_without_exp`.
+    ///   - clockSkew: `cache.clock_skew`.
     public init(
         service: ServicePolicy,
         mode: EnforcementMode,
         consumerMapping: Bool = false,
         consumers: [Consumer] = [],
         negativeCacheTTL: Duration = .seconds(10),
-        maxCacheTTL: Duration = .seconds(3600)
+        maxCacheTTL: Duration = .seconds(3600),
+        ttlWithoutExp: Duration = .seconds(60),
+        clockSkew: Duration = .seconds(30)
     ) {
         self.service = service
         self.mode = mode
@@ -49,6 +57,8 @@ public final class EnforcementPolicy: Sendable {
         self.consumersByClientId = byClientId
         self.negativeCacheTTL = negativeCacheTTL
         self.maxCacheTTL = maxCacheTTL
+        self.ttlWithoutExp = ttlWithoutExp
+        self.clockSkew = clockSkew
         self.reservedHeaders = ReservedHeaderNames(customHeaders: service.customHeaders)
         self.anonymousHeaders = CustomHeaderEvaluator.evaluate(
             headers: service.customHeaders,

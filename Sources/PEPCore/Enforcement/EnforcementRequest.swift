@@ -1,7 +1,7 @@
 /// Everything the enforcement state machine knows about one request when it starts (DESIGN "Request flow"):
 /// the canonical method, the matched rule, the bearer token, and the cache hits the shell found.
 public struct EnforcementRequest: Sendable, Equatable {
-    /// The request method as received (case-sensitive, RFC 9110 §9.1); sent to check-access.
+    /// The request method as received (case-sensitive, RFC 9110 §9.1).
     public var method: String
     /// The matched rule, or `nil` when no rule matches method + canonical path.
     public var rule: MatchedRule?
@@ -33,6 +33,13 @@ public struct EnforcementRequest: Sendable, Equatable {
         self.cachedIntrospection = cachedIntrospection
         self.cachedGrant = cachedGrant
         self.cachedUpstreamHeaders = cachedUpstreamHeaders
+    }
+
+    /// The method the request is authorized as: the matched rule's `authorizedMethod` (`GET` for a `HEAD`
+    /// covered by a GET condition), else the request's own. It is what oxd's `/uma-rs-check-access` is asked
+    /// with (oxd registers resources per method) and what the decision cache key holds.
+    public var authorizationMethod: String {
+        self.rule?.match.authorizedMethod ?? self.method
     }
 }
 

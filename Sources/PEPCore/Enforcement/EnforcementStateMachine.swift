@@ -6,8 +6,10 @@
 /// the answer to the matching `…Completed` method; stop at `forward` or `respond`. Apply each step's
 /// `cacheUpdates`. With cache hits in the request, `start()` often decides at once (synchronous path).
 ///
-/// Decision rules, first match wins. "Usable token" = a valid bearer token whose introspection is active and
-/// complete; an inactive token counts as no token (SPEC A1, anonymous ON).
+/// Decision rules, first match wins. "Usable token" = a valid bearer token whose introspection is active,
+/// complete and current; an inactive token counts as no token (SPEC A1, anonymous ON), and so does an
+/// `active: true` answer whose `exp` has passed or whose `nbf` lies ahead, by more than `cache.clock_skew`
+/// (`TokenLifetime`); both are cached as inactive.
 /// 0. Plain proxied service (mode `.plain`: no authorization server) → forward whatever the credentials, with
 ///    no token check and no added headers; `Authorization` removed only with `pass_credentials: hide`.
 /// 1. Malformed `Bearer` credentials, any rule → 401 `Invalid access token…` (SECURITY.md case 17).
@@ -22,6 +24,9 @@
 /// 8. Active token, protected rule → check-access (oxd) or local decision (uma2): granted → forward (P9);
 ///    denied → 403 `You are not authorized…`, or 401 + ticket with `ticket_on_insufficient_scope` (A2).
 /// 9. Any AS failure, incomplete introspection (A4b) or unsafe header value → 502; nothing stored (A8).
+///
+/// The method sent to check-access and held in decision-cache keys is `EnforcementRequest.authorizationMethod`:
+/// `GET` for a `HEAD` that a GET condition covers (`RuleMatch.authorizedMethod`), else the request's own.
 ///
 /// Not handled here (Part B P0, P2, P10): the claims-gathering callback, `require_id_token` and
 /// `obtain_rpt` — the PEP obtaining RPTs itself is out of this machine's scope.
@@ -92,18 +97,31 @@ public struct EnforcementStateMachine: Sendable {
         case .failure(let error): return self.fail(.authorizationServer(error))
         case .success(let value): result = value
         }
-        guard result.active else {
-            var step = self.continueAnonymous()
-            if self.policy.negativeCacheTTL > .zero, !Self.isServerError(step) {
-                step.cacheUpdates.insert(
-                    .storeIntrospection(self.introspectionKey(token), result, ttl: self.policy.negativeCacheTTL),
-                    at: 0
-                )
-            }
-            return step
-        }
+        guard result.active else { return self.inactive(result, token: token, ttl: self.policy.negativeCacheTTL) }
         guard result.hasRequiredMembers else { return self.fail(.incompleteIntrospection) }
-        return self.authenticated(result, token: token, now: now, fresh: true)
+        switch TokenLifetime.check(result, now: now, clockSkew: self.policy.clockSkew) {
+        case .current:
+            return self.authenticated(result, token: token, now: now, fresh: true)
+        case .expired:
+            return self.inactive(Self.inactiveResult, token: token, ttl: self.policy.negativeCacheTTL)
+        case .notYetValid(let seconds):
+            // Cached no longer than until the token becomes valid.
+            let ttl = min(self.policy.negativeCacheTTL, .seconds(seconds))
+            return self.inactive(Self.inactiveResult, token: token, ttl: ttl)
+        }
+    }
+
+    /// What an active answer outside its `exp` / `nbf` window is replaced by, in the machine and in the cache.
+    static let inactiveResult = IntrospectionResult(active: false, raw: .object(["active": .bool(false)]))
+
+    /// An inactive token counts as no token (anonymous ON); the result is cached for `ttl` unless the
+    /// anonymous path itself failed.
+    private mutating func inactive(_ result: IntrospectionResult, token: String, ttl: Duration) -> EnforcementStep {
+        var step = self.continueAnonymous()
+        if ttl > .zero, !Self.isServerError(step) {
+            step.cacheUpdates.insert(.storeIntrospection(self.introspectionKey(token), result, ttl: ttl), at: 0)
+        }
+        return step
     }
 
     /// Feeds the oxd `/uma-rs-check-access` answer (Part B §2.4 P3, P9; §2.9).
@@ -137,7 +155,10 @@ public struct EnforcementStateMachine: Sendable {
         case .granted:
             self.metrics.granted = true
             var updates: [CacheUpdate] = []
-            if let seconds = CacheTTL.seconds(introspection: introspection, now: now, maxTTL: self.policy.maxCacheTTL) {
+            if let seconds = CacheTTL.seconds(
+                introspection: introspection, now: now, maxTTL: self.policy.maxCacheTTL,
+                ttlWithoutExp: self.policy.ttlWithoutExp)
+            {
                 let (validUntil, overflow) = now.addingReportingOverflow(seconds)
                 updates.append(
                     .storeGrant(key, CachedGrant(validUntil: overflow ? Int64.max : validUntil), ttl: .seconds(seconds))
@@ -196,7 +217,8 @@ public struct EnforcementStateMachine: Sendable {
         switch self.policy.mode {
         case .oxd:
             self.state = .awaitingCheckAccess(token: nil)
-            return EnforcementStep(.checkAccess(rpt: "", pattern: rule.match.pattern, method: self.request.method))
+            return EnforcementStep(
+                .checkAccess(rpt: "", pattern: rule.match.pattern, method: self.request.authorizationMethod))
         case .uma2:
             guard let resourceId = rule.resourceId else { return self.fail(.resourceNotRegistered) }
             self.state = .awaitingTicket(insufficientScope: false)
@@ -221,7 +243,8 @@ public struct EnforcementStateMachine: Sendable {
         self.metrics.authenticatedClientId = result.clientId
         self.metrics.consumer = consumer
 
-        let ttl = CacheTTL.compute(introspection: result, now: now, maxTTL: self.policy.maxCacheTTL)
+        let ttl = CacheTTL.compute(
+            introspection: result, now: now, maxTTL: self.policy.maxCacheTTL, ttlWithoutExp: self.policy.ttlWithoutExp)
         var updates: [CacheUpdate] = []
         if fresh, let ttl { updates.append(.storeIntrospection(self.introspectionKey(token), result, ttl: ttl)) }
         if let cached = self.request.cachedUpstreamHeaders {
@@ -251,7 +274,7 @@ public struct EnforcementStateMachine: Sendable {
             }
             self.state = .awaitingCheckAccess(token: token)
             return EnforcementStep(
-                .checkAccess(rpt: token, pattern: rule.match.pattern, method: self.request.method),
+                .checkAccess(rpt: token, pattern: rule.match.pattern, method: self.request.authorizationMethod),
                 cacheUpdates: updates
             )
         case .uma2:
@@ -384,7 +407,7 @@ public struct EnforcementStateMachine: Sendable {
             authorizationServer: self.policy.service.authorizationServer ?? "",
             ruleIndex: rule.match.ruleIndex,
             conditionIndex: rule.match.conditionIndex,
-            method: self.request.method,
+            method: self.request.authorizationMethod,
             token: token
         )
     }

@@ -4,8 +4,8 @@
 /// Accepted: status 200 and a JSON object whose `active` is a JSON boolean. `{"active":"true"}` (a string),
 /// a missing `active`, or a member of the wrong type (`exp: "soon"`, a permission without a resource id) is
 /// refused, so a malformed answer can never be mistaken for an active token (SECURITY.md case 20).
-/// Presence of `exp`, `iat`, `client_id` and `permissions` on an active token is the state machine's check
-/// (A4b, `hasRequiredMembers`), not the decoder's. Keycloak permission items (`rsid`, `scopes`) are normalized
+/// Presence of `iat`, `client_id` and `permissions` on an active token is the state machine's check
+/// (A4b, `hasRequiredMembers`), not the decoder's; so are `exp` and `nbf` (`TokenLifetime`). Keycloak permission items (`rsid`, `scopes`) are normalized
 /// to `resource_id` / `resource_scopes`; `raw` keeps the object as received.
 extension IntrospectionResult {
     /// Decodes an introspection HTTP answer.
@@ -47,10 +47,12 @@ extension IntrospectionResult {
         }
     }
 
-    /// A4b: an active result must carry `exp`, `iat`, `client_id` and a `permissions` array (Part B §2.2).
-    /// `raw` must therefore be the received object (an empty permissions array is fine).
+    /// A4b: an active result must carry `iat`, `client_id` and a `permissions` array (Part B §2.2).
+    /// `raw` must therefore be the received object (an empty permissions array is fine). `exp` is optional
+    /// (RFC 7662 §2.2): without it the result is cached for at most `cache.ttl_without_exp` (`CacheTTL`); the
+    /// reference refused such tokens (502).
     public var hasRequiredMembers: Bool {
-        self.exp != nil && self.iat != nil && self.clientId != nil && self.raw["permissions"]?.arrayValue != nil
+        self.iat != nil && self.clientId != nil && self.raw["permissions"]?.arrayValue != nil
     }
 
     private static func integer(

@@ -5,29 +5,47 @@ extension PathMatcher {
 
     /// Compiles a protection document into a frozen matcher (SPEC Part A4, Part B §3.2/§3.3).
     ///
-    /// Every condition's every method registers the rule's pattern under that method (`?` = any method).
-    /// `{regex}` segments are compiled once per distinct source text. Checks (each a typed error naming the
-    /// rule): the path starts with `/`, has at most `maxPatternSegments` segments and one `??` segment, regexes
-    /// compile, methods are not empty, `??`, `{regex}` or contain `/`, and no method + pattern is registered
-    /// twice. Rules without conditions or methods register nothing (config validation rejects them).
-    /// - Parameter document: the service's protection document.
+    /// Every condition's every method registers the rule's pattern under that method (`?` = any method). Then
+    /// each rule whose conditions do not list `HEAD` registers its `GET` condition (if any) for `HEAD` as well,
+    /// authorized as `GET`, unless an explicit `HEAD` already holds that pattern. `{regex}` segments are compiled
+    /// once per distinct source text. Checks (each a typed error naming the rule): the path starts with `/`, has
+    /// at most `maxPatternSegments` segments and one `??` segment, regexes compile, methods are not empty, `??`,
+    /// `{regex}` or contain `/`, and no method + pattern is registered twice. Rules without conditions or methods
+    /// register nothing (config validation rejects them).
+    /// - Parameters:
+    ///   - document: the service's protection document.
+    ///   - foldingCase: build the case-folding matcher used for near-miss lookups (see the type's comment): two
+    ///     rules that differ only in case are not an error there, the protected one is kept.
     /// - Throws: `PathMatcherError` for the first offending rule, in document order.
-    public convenience init(document: ProtectionDocument) throws(PathMatcherError) {
-        var builder = Builder()
+    public convenience init(document: ProtectionDocument, foldingCase: Bool = false) throws(PathMatcherError) {
+        var builder = Builder(foldingCase: foldingCase)
+        var parsed: [[PatternSegment]] = []
         for (ruleIndex, rule) in document.rules.enumerated() {
-            let segments = try Builder.parse(pattern: rule.path, ruleIndex: ruleIndex)
+            let segments = try Builder.parse(pattern: rule.path, ruleIndex: ruleIndex, foldingCase: foldingCase)
+            parsed.append(segments)
             for (conditionIndex, condition) in rule.conditions.enumerated() {
                 for method in condition.httpMethods {
                     try builder.insert(
                         method: method, segments: segments, pattern: rule.path, ruleIndex: ruleIndex,
-                        conditionIndex: conditionIndex)
+                        conditionIndex: conditionIndex, isPublic: condition.isPublic)
                 }
             }
+        }
+        for (ruleIndex, rule) in document.rules.enumerated()
+        where !rule.conditions.contains(where: { $0.httpMethods.contains("HEAD") }) {
+            guard let conditionIndex = rule.conditions.firstIndex(where: { $0.httpMethods.contains("GET") }) else {
+                continue
+            }
+            try builder.insert(
+                method: "HEAD", segments: parsed[ruleIndex], pattern: rule.path, ruleIndex: ruleIndex,
+                conditionIndex: conditionIndex, isPublic: rule.conditions[conditionIndex].isPublic,
+                authorizedMethod: "GET")
         }
         let frozen = builder.freeze()
         self.init(
             nodes: frozen.nodes, literalEdges: frozen.literalEdges, literalBytes: frozen.literalBytes,
-            regexEdges: frozen.regexEdges, terminals: builder.terminals)
+            regexEdges: frozen.regexEdges, terminals: builder.terminals, publicTerminals: builder.publicTerminals,
+            foldsCase: foldingCase)
     }
 }
 
@@ -53,9 +71,19 @@ extension PathMatcher {
 
         var nodes: [Node] = [Node()]
         var terminals: [RuleMatch] = []
+        var publicTerminals: [Bool] = []
+        /// A case-folding tree: literals lower-cased, and rules folding onto one route keep the protected one.
+        let foldingCase: Bool
 
-        /// Splits a pattern on `/` (the leading `/` yields no segment) and classifies each segment.
-        static func parse(pattern: String, ruleIndex: Int) throws(PathMatcherError) -> [PatternSegment] {
+        init(foldingCase: Bool = false) {
+            self.foldingCase = foldingCase
+        }
+
+        /// Splits a pattern on `/` (the leading `/` yields no segment) and classifies each segment. With
+        /// `foldingCase`, literal segments are lower-cased (ASCII) and regexes ignore case.
+        static func parse(
+            pattern: String, ruleIndex: Int, foldingCase: Bool = false
+        ) throws(PathMatcherError) -> [PatternSegment] {
             guard pattern.utf8.first == UInt8(ascii: "/") else {
                 throw .patternNotAbsolute(ruleIndex: ruleIndex, pattern: pattern)
             }
@@ -71,12 +99,15 @@ extension PathMatcher {
                     segments.append(.globstar)
                 } else if text.utf8.count >= 2, text.hasPrefix("{"), text.hasSuffix("}") {
                     let source = String(text.dropFirst().dropLast())
-                    guard let compiled = try? Regex(source) else {
+                    guard var compiled = try? Regex(source) else {
                         throw .invalidRegex(ruleIndex: ruleIndex, pattern: pattern, regex: source)
                     }
+                    if foldingCase { compiled = compiled.ignoresCase() }
                     // Lower the program now, on the building thread, rather than on the first request.
                     _ = try? compiled.wholeMatch(in: "")
                     segments.append(.regex(source: source, compiled: compiled))
+                } else if foldingCase {
+                    segments.append(.literal(raw.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }))
                 } else {
                     segments.append(.literal(Array(raw)))
                 }
@@ -87,9 +118,12 @@ extension PathMatcher {
             return segments
         }
 
-        /// Registers `method + segments` as terminating in (rule, condition).
+        /// Registers `method + segments` as terminating in (rule, condition). A route registered twice is an error,
+        /// except for a derived `HEAD` (`authorizedMethod` set), which yields to what is there, and in a
+        /// case-folding tree, where a protected condition replaces a public one and otherwise the first stays.
         mutating func insert(
-            method: String, segments: [PatternSegment], pattern: String, ruleIndex: Int, conditionIndex: Int
+            method: String, segments: [PatternSegment], pattern: String, ruleIndex: Int, conditionIndex: Int,
+            isPublic: Bool = false, authorizedMethod: String? = nil
         ) throws(PathMatcherError) {
             let isRegexMethod = method.utf8.count >= 2 && method.hasPrefix("{") && method.hasSuffix("}")
             guard !method.isEmpty, method != "??", !isRegexMethod, !method.utf8.contains(UInt8(ascii: "/")) else {
@@ -100,14 +134,27 @@ extension PathMatcher {
             for segment in segments {
                 current = self.child(of: current, for: segment)
             }
+            let match = RuleMatch(
+                ruleIndex: ruleIndex, conditionIndex: conditionIndex, pattern: pattern,
+                authorizedMethod: authorizedMethod)
             let existing = self.nodes[current].terminal
-            guard existing < 0 else {
-                throw .duplicateRoute(
-                    ruleIndex: ruleIndex, conditionIndex: conditionIndex, method: method, pattern: pattern,
-                    existingRuleIndex: self.terminals[existing].ruleIndex)
+            guard existing >= 0 else {
+                self.nodes[current].terminal = self.terminals.count
+                self.terminals.append(match)
+                self.publicTerminals.append(isPublic)
+                return
             }
-            self.nodes[current].terminal = self.terminals.count
-            self.terminals.append(RuleMatch(ruleIndex: ruleIndex, conditionIndex: conditionIndex, pattern: pattern))
+            if self.foldingCase {
+                if self.publicTerminals[existing], !isPublic {
+                    self.terminals[existing] = match
+                    self.publicTerminals[existing] = false
+                }
+                return
+            }
+            guard authorizedMethod == nil else { return }
+            throw .duplicateRoute(
+                ruleIndex: ruleIndex, conditionIndex: conditionIndex, method: method, pattern: pattern,
+                existingRuleIndex: self.terminals[existing].ruleIndex)
         }
 
         /// The child of `parent` for `segment`, created if missing. Children always get higher indices than

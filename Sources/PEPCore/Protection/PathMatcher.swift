@@ -22,6 +22,14 @@
 /// for `N` tree nodes, plus one `O(path bytes)` scan per `??` visit: polynomial in the config, linear in the
 /// path, never exponential. Recursion depth is bounded by the longest pattern, not by the request.
 ///
+/// `HEAD`: a rule whose conditions do not list `HEAD` themselves registers its `GET` condition for `HEAD` too,
+/// authorized as `GET` (`RuleMatch.authorizedMethod`): upstreams run the GET handler for HEAD, as nginx's
+/// `limit_except GET` assumes. An explicit `HEAD` condition, in this rule or another with the same pattern, wins.
+///
+/// A case-folding matcher (`foldingCase: true`, for near-miss lookups) compares literal segments ASCII
+/// case-insensitively and tests `{regex}` segments with `ignoresCase()`; methods stay case-sensitive. Where two
+/// rules fold onto one pattern, the protected one is kept over a public one.
+///
 /// `match` allocates nothing per segment (literal segments are compared as UTF-8 bytes against one flat byte
 /// pool); only a `{regex}` test builds a `String` for the segment, as Swift `Regex` needs one.
 /// Immutable after `init`, so one instance is safely shared by all worker threads.
@@ -67,26 +75,42 @@ public final class PathMatcher: Sendable {
     let regexEdges: [RegexEdge]
     /// The rule/condition each terminating node stands for.
     let terminals: [RuleMatch]
+    /// Whether each terminal stands for a public condition (`RuleCondition.isPublic`).
+    let publicTerminals: [Bool]
+    /// Literal segments are stored lower-cased and compared ASCII case-insensitively; regexes ignore case.
+    public let foldsCase: Bool
 
     init(
         nodes: [Node], literalEdges: [LiteralEdge], literalBytes: [UInt8], regexEdges: [RegexEdge],
-        terminals: [RuleMatch]
+        terminals: [RuleMatch], publicTerminals: [Bool], foldsCase: Bool
     ) {
         self.nodes = nodes
         self.literalEdges = literalEdges
         self.literalBytes = literalBytes
         self.regexEdges = regexEdges
         self.terminals = terminals
+        self.publicTerminals = publicTerminals
+        self.foldsCase = foldsCase
     }
 
     /// Finds the rule and condition protecting a request (SPEC A4). Hot path: no per-segment allocation.
     /// - Parameters:
-    ///   - method: the request method, case-sensitive (`HEAD` is its own method, not `GET`).
+    ///   - method: the request method, case-sensitive (`HEAD` falls back to a `GET` condition, see above).
     ///   - path: the canonical path (SPEC A5) without query; must start with `/`.
     /// - Returns: the winning rule, or `nil` when no rule matches (including a path not starting with `/`).
     public func match(method: String, path: String) -> RuleMatch? {
-        guard let found = self.run(method: method, path: path, recordCaptures: false) else { return nil }
-        return self.terminals[found.terminal]
+        self.lookup(method: method, path: path, droppingTrailingSlash: false)?.match
+    }
+
+    /// Like `match`, optionally matching `path` without its final byte when that byte is a `/` (and the path is
+    /// longer than `/`), without copying the path; also says whether the winner is a public condition.
+    /// - Returns: the winning rule and whether it is public, or `nil` (also when there is no slash to drop).
+    func lookup(method: String, path: String, droppingTrailingSlash: Bool) -> (match: RuleMatch, isPublic: Bool)? {
+        guard
+            let found = self.run(
+                method: method, path: path, recordCaptures: false, droppingTrailingSlash: droppingTrailingSlash)
+        else { return nil }
+        return (self.terminals[found.terminal], self.publicTerminals[found.terminal])
     }
 
     /// Like `match`, also returning the captures in pattern order (SPEC Part B §3.3): the method for a
@@ -103,23 +127,38 @@ public final class PathMatcher: Sendable {
 
     private typealias Found = (terminal: Int, captures: [String])
 
-    private func run(method: String, path: String, recordCaptures: Bool) -> Found? {
-        if let result = self.attempt(method: method, path: path, recordCaptures: recordCaptures) { return result }
+    private func run(
+        method: String, path: String, recordCaptures: Bool, droppingTrailingSlash: Bool = false
+    ) -> Found? {
+        if let result = self.attempt(
+            method: method, path: path, recordCaptures: recordCaptures, droppingTrailingSlash: droppingTrailingSlash)
+        {
+            return result
+        }
         // Only foreign (bridged) strings lack contiguous UTF-8: copy them once and search again.
         var contiguousMethod = method
         var contiguousPath = path
         contiguousMethod.makeContiguousUTF8()
         contiguousPath.makeContiguousUTF8()
-        return self.attempt(method: contiguousMethod, path: contiguousPath, recordCaptures: recordCaptures) ?? nil
+        return self.attempt(
+            method: contiguousMethod, path: contiguousPath, recordCaptures: recordCaptures,
+            droppingTrailingSlash: droppingTrailingSlash) ?? nil
     }
 
     /// `nil` when either string has no contiguous UTF-8, else the search result. Native strings (small ones via
     /// a stack copy) expose their bytes without copying, and the closures capture only constants, so nothing is
     /// allocated here.
-    private func attempt(method: String, path: String, recordCaptures: Bool) -> Found?? {
+    private func attempt(
+        method: String, path: String, recordCaptures: Bool, droppingTrailingSlash: Bool
+    ) -> Found?? {
         let outcome = method.utf8.withContiguousStorageIfAvailable { methodBytes in
-            path.utf8.withContiguousStorageIfAvailable { pathBytes -> Found? in
-                guard !pathBytes.isEmpty, pathBytes[0] == UInt8(ascii: "/") else { return nil }
+            path.utf8.withContiguousStorageIfAvailable { fullPath -> Found? in
+                guard !fullPath.isEmpty, fullPath[0] == UInt8(ascii: "/") else { return nil }
+                var pathBytes = fullPath
+                if droppingTrailingSlash {
+                    guard fullPath.count > 1, fullPath[fullPath.count - 1] == UInt8(ascii: "/") else { return nil }
+                    pathBytes = UnsafeBufferPointer(rebasing: fullPath[0..<(fullPath.count - 1)])
+                }
                 var walk = Walk(matcher: self, path: pathBytes, recordCaptures: recordCaptures)
                 guard let terminal = walk.start(method: methodBytes) else { return nil }
                 return (terminal, walk.captures)
@@ -149,7 +188,9 @@ extension PathMatcher {
         /// Method level: a literal method subtree first, then the any-method (`?`) subtree.
         mutating func start(method: UnsafeBufferPointer<UInt8>) -> Int? {
             let root = self.matcher.nodes[0]
-            if let child = self.literalChild(of: root, segment: method), let found = self.walk(child, at: 0) {
+            if let child = self.literalChild(of: root, segment: method, folding: false),
+                let found = self.walk(child, at: 0)
+            {
                 return found
             }
             if root.wildcard >= 0 {
@@ -173,7 +214,9 @@ extension PathMatcher {
             let start = position + 1
             let end = self.segmentEnd(from: start)
             let segment = UnsafeBufferPointer(rebasing: self.path[start..<end])
-            if let child = self.literalChild(of: node, segment: segment), let found = self.walk(child, at: end) {
+            if let child = self.literalChild(of: node, segment: segment, folding: self.matcher.foldsCase),
+                let found = self.walk(child, at: end)
+            {
                 return found
             }
             let mark = self.captures.count
@@ -223,28 +266,30 @@ extension PathMatcher {
             return index
         }
 
-        /// Binary search of the node's literal edges, ordered by (byte count, bytes).
-        func literalChild(of node: Node, segment: UnsafeBufferPointer<UInt8>) -> Int? {
+        /// Binary search of the node's literal edges, ordered by (byte count, bytes). Methods are never folded.
+        func literalChild(of node: Node, segment: UnsafeBufferPointer<UInt8>, folding: Bool) -> Int? {
             var low = node.literalStart
             var high = node.literalEnd
             while low < high {
                 let middle = (low + high) / 2
                 let edge = self.matcher.literalEdges[middle]
-                let order = self.compare(edge, segment)
+                let order = self.compare(edge, segment, folding: folding)
                 if order == 0 { return edge.child }
                 if order < 0 { low = middle + 1 } else { high = middle }
             }
             return nil
         }
 
-        /// Three-way comparison of a literal edge's text with a request segment: by length, then bytewise.
-        func compare(_ edge: LiteralEdge, _ segment: UnsafeBufferPointer<UInt8>) -> Int {
+        /// Three-way comparison of a literal edge's text with a request segment: by length, then bytewise (the
+        /// segment's ASCII letters lower-cased in a case-folding matcher, whose literals are stored lower-cased).
+        func compare(_ edge: LiteralEdge, _ segment: UnsafeBufferPointer<UInt8>, folding: Bool) -> Int {
             if edge.byteCount != segment.count { return edge.byteCount < segment.count ? -1 : 1 }
             let bytes = self.matcher.literalBytes
             var index = 0
             while index < segment.count {
                 let literalByte = bytes[edge.byteStart + index]
-                let byte = segment[index]
+                var byte = segment[index]
+                if folding, byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte |= 0x20 }
                 if literalByte != byte { return literalByte < byte ? -1 : 1 }
                 index += 1
             }

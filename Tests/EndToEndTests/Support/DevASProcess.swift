@@ -99,9 +99,10 @@ final class DevASProcess: @unchecked Sendable {
     ///   - lifetime: seconds until `exp`.
     ///   - token: a fixed token value instead of a random one.
     ///   - claims: extra introspection members (they replace the standard ones of the same name).
+    ///   - omitClaims: standard introspection members to leave out (e.g. `exp`).
     func mintToken(
         _ permissions: [Permission], clientId: String? = nil, lifetime: Int? = nil, token: String? = nil,
-        claims: [String: Any] = [:]
+        claims: [String: Any] = [:], omitClaims: [String] = []
     ) throws -> String {
         var body: [String: Any] = [
             "permissions": permissions.map { p -> [String: Any] in
@@ -114,6 +115,7 @@ final class DevASProcess: @unchecked Sendable {
         if let lifetime { body["lifetime"] = lifetime }
         if let token { body["token"] = token }
         if !claims.isEmpty { body["claims"] = claims }
+        if !omitClaims.isEmpty { body["omit_claims"] = omitClaims }
         let (status, json, response) = try HTTP.postJSON(port: self.port, "/_dev/tokens", body)
         guard status == 200, let value = json?["access_token"] as? String else {
             throw E2EError.unexpected("POST /_dev/tokens: \(status) \(response.bodyText)")

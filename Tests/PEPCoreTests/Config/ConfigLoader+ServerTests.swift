@@ -56,8 +56,41 @@ import Testing
     /// Cache settings accept zero to disable caching.
     @Test func cache() throws {
         let config = try ConfigTestSupport.load(
-            ConfigTestSupport.config(topExtra: "cache: {max_entries: 0, max_ttl: 0, negative_ttl: 0}"))
-        #expect(config.cache == CacheSettings(maxEntries: 0, maxTTL: .zero, negativeTTL: .zero))
+            ConfigTestSupport.config(
+                topExtra: "cache: {max_entries: 0, max_ttl: 0, negative_ttl: 0, ttl_without_exp: 0, clock_skew: 0}"))
+        #expect(
+            config.cache
+                == CacheSettings(
+                    maxEntries: 0, maxTTL: .zero, negativeTTL: .zero, ttlWithoutExp: .zero, clockSkew: .zero))
+    }
+
+    /// `ttl_without_exp` defaults to 60 s and `clock_skew` to 30 s; the skew is at most 5 minutes, and a bad
+    /// value is reported at its field.
+    @Test func tokenTimeSettings() throws {
+        let defaults = try ConfigTestSupport.load(ConfigTestSupport.config()).cache
+        #expect(defaults.ttlWithoutExp == .seconds(60) && defaults.clockSkew == .seconds(30))
+        let set = try ConfigTestSupport.load(
+            ConfigTestSupport.config(topExtra: "cache: {ttl_without_exp: 15s, clock_skew: 5m}")
+        ).cache
+        #expect(set.ttlWithoutExp == .seconds(15) && set.clockSkew == .seconds(300))
+        let report = try ConfigTestSupport.load(
+            ConfigTestSupport.config(topExtra: "cache: {ttl_without_exp: 15s, clock_skew: 5m}")
+        ).checkReport()
+        #expect(
+            report.contains(
+                "Cache: max_entries 100000, max_ttl 5m, negative_ttl 10s, ttl_without_exp 15s, clock_skew 5m\n"))
+        for (value, field, detail) in [
+            ("clock_skew: 301", "cache.clock_skew", "config.invalid_duration"),
+            ("clock_skew: 1h", "cache.clock_skew", "config.invalid_duration"),
+            ("clock_skew: -1s", "cache.clock_skew", "config.invalid_duration"),
+            ("ttl_without_exp: soon", "cache.ttl_without_exp", "config.invalid_duration"),
+            ("ttl_without_exp: [1]", "cache.ttl_without_exp", "config.type_mismatch"),
+            ("clock_skw: 1s", "cache.clock_skw", "config.unknown_field"),
+        ] {
+            let error = ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "cache: {\(value)}"))
+            #expect(error?.fieldPath == field, "\(value)")
+            #expect(error?.detail == detail, "\(value)")
+        }
     }
 
     /// Consumers load; duplicate ids or custom ids are refused.

@@ -12,6 +12,7 @@ import Testing
                     pass_credentials: phantom_token
                     ticket_on_insufficient_scope: true
                     preserve_host: true
+                    near_miss: off
                 """
         ).replacingOccurrences(of: "http://127.0.0.1:9000", with: "https://backend.internal")
             .replacingOccurrences(
@@ -24,6 +25,8 @@ import Testing
                     serviceName: "api", authorizationServer: "gluu", denyByDefault: false,
                     passCredentials: .phantomToken, ticketOnInsufficientScope: true))
         #expect(service.preserveHost)
+        #expect(service.nearMiss == .off)
+        #expect(try ConfigTestSupport.load(ConfigTestSupport.config()).services[0].nearMiss == .protect)
         #expect(service.upstreamTLS == UpstreamTLS(caFile: "/ca.pem", insecureSkipVerify: false))
         #expect(service.authorizationServer == "gluu")
     }
@@ -58,6 +61,14 @@ import Testing
             label: "bad pass_credentials", find: "    hosts: [api.example.com]",
             replace: "    hosts: [api.example.com]\n    pass_credentials: drop",
             fieldPath: "services[0].pass_credentials", detail: "config.invalid_value"),
+        Invalid(
+            label: "bad near_miss", find: "    hosts: [api.example.com]",
+            replace: "    hosts: [api.example.com]\n    near_miss: false",
+            fieldPath: "services[0].near_miss", detail: "config.type_mismatch"),
+        Invalid(
+            label: "unknown near_miss", find: "    hosts: [api.example.com]",
+            replace: "    hosts: [api.example.com]\n    near_miss: fold",
+            fieldPath: "services[0].near_miss", detail: "config.invalid_value"),
         Invalid(
             label: "deny_by_default as string", find: "    hosts: [api.example.com]",
             replace: "    hosts: [api.example.com]\n    deny_by_default: \"false\"",

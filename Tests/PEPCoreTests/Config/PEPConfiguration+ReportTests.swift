@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PEPCore
@@ -17,8 +18,11 @@ import Testing
         #expect(report.contains("client_secret: REDACTED"))
         #expect(!report.contains("TOPSECRET-123"))
         #expect(report.contains("hosts: claim-gathering.example.com -> http://127.0.0.1:9000"))
-        #expect(report.contains("GET, POST: requires any of [claims_read]; scope_expression (claims_read)"))
-        #expect(report.contains("      /todos\n        GET: requires any of [read]"))
+        #expect(
+            report.contains(
+                "GET, POST (and HEAD, as GET): requires any of [claims_read]; scope_expression (claims_read)"))
+        #expect(report.contains("      /todos\n        GET (and HEAD, as GET): requires any of [read]"))
+        #expect(report.contains("near_miss protect (no effect: deny_by_default refuses unmatched requests)"))
         #expect(report.contains("      /public/??\n        ?: public (no token check)"))
         #expect(report.contains("header x-oauth-client-id = introspect_data.client_id (string)"))
     }
@@ -43,10 +47,13 @@ import Testing
             """
         let report = try ConfigTestSupport.load(text).checkReport()
         #expect(
-            report.contains("      /s\n        GET: no scopes: oxd's /uma-rs-check-access decides for the resource\n"))
+            report.contains(
+                "      /s\n        GET (and HEAD, as GET): no scopes: oxd's /uma-rs-check-access decides for the resource\n"
+            ))
         #expect(
             report.contains(
-                "      /s\n        GET: no scopes: any permission for the resource grants; tickets name no scopes\n"))
+                "      /s\n        GET (and HEAD, as GET): no scopes: any permission for the resource grants; tickets name no scopes\n"
+            ))
     }
 
     /// The consumers line says whether a matching consumer is merely mapped or required.
@@ -76,6 +83,29 @@ import Testing
                     + "token check)\n    pass_credentials pass, preserve_host false\n"))
         #expect(
             config.redactedDescription.contains("site(hosts=www.example.com upstream=http://127.0.0.1:9000 as=none"))
+    }
+
+    /// Each service says what `near_miss` does for it.
+    @Test func nearMissLine() throws {
+        for (options, expected) in [
+            (
+                "deny_by_default: false",
+                "    near_miss protect: an unmatched request that matches a protected rule after folding case or "
+                    + "dropping one trailing slash is enforced as that rule"
+            ),
+            (
+                "deny_by_default: false, near_miss: off",
+                "    near_miss off: unmatched requests are forwarded unchecked, even when they match a protected "
+                    + "rule after folding case or dropping one trailing slash"
+            ),
+            ("near_miss: off", "    near_miss off (no effect: deny_by_default refuses unmatched requests)"),
+        ] {
+            let text = ConfigTestSupport.config(
+                serviceExtra: options.split(separator: ",").map { "    " + $0.trimmingCharacters(in: .whitespaces) }
+                    .joined(separator: "\n"))
+            let report = try ConfigTestSupport.load(text).checkReport()
+            #expect(report.contains(expected + "\n"), "\(options)")
+        }
     }
 
     /// The log description is one line and never carries the secret.

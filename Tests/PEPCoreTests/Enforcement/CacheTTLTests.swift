@@ -9,6 +9,7 @@ import Testing
         let label: String
         let introspection: IntrospectionResult
         let maxTTL: Duration
+        var ttlWithoutExp: Duration = .seconds(60)
         let expected: Duration?
         var testDescription: String { self.label }
     }
@@ -53,7 +54,25 @@ import Testing
             maxTTL: .seconds(60),
             expected: nil
         ),
-        Case(label: "no exp", introspection: result(exp: nil), maxTTL: .seconds(60), expected: nil),
+        Case(
+            label: "no exp: ttl_without_exp", introspection: result(exp: nil), maxTTL: .seconds(300),
+            expected: .seconds(60)),
+        Case(
+            label: "no exp: max_ttl caps", introspection: result(exp: nil), maxTTL: .seconds(30), expected: .seconds(30)
+        ),
+        Case(
+            label: "no exp: earliest permission exp wins",
+            introspection: result(exp: nil, permissionExps: [now + 20]),
+            maxTTL: .seconds(300),
+            expected: .seconds(15)
+        ),
+        Case(
+            label: "no exp: ttl_without_exp 0 disables",
+            introspection: result(exp: nil),
+            maxTTL: .seconds(300),
+            ttlWithoutExp: .zero,
+            expected: nil
+        ),
         Case(
             label: "inactive",
             introspection: result(exp: now + 300, active: false),
@@ -75,20 +94,22 @@ import Testing
         ),
     ]
 
-    /// TTL = min(exp − 5 s, earliest permission exp − 5 s, max_ttl); nil when ≤ 0 (SPEC A7).
+    /// TTL = min(exp − 5 s or ttl_without_exp, earliest permission exp − 5 s, max_ttl); nil when ≤ 0 (SPEC A7).
     @Test(arguments: Self.cases)
     func computesTTL(_ testCase: Case) {
         #expect(
-            CacheTTL.compute(introspection: testCase.introspection, now: Self.now, maxTTL: testCase.maxTTL)
-                == testCase.expected
+            CacheTTL.compute(
+                introspection: testCase.introspection, now: Self.now, maxTTL: testCase.maxTTL,
+                ttlWithoutExp: testCase.ttlWithoutExp) == testCase.expected
         )
     }
 
-    /// A cached active result is usable only while `now < exp − 5 s`; negative entries always are.
+    /// A cached active result is usable only while `now < exp − 5 s`; negative entries and results without
+    /// `exp` always are (their cache TTL bounds them).
     @Test func usability() {
         #expect(CacheTTL.isUsable(Self.result(exp: Self.now + 6), now: Self.now))
         #expect(!CacheTTL.isUsable(Self.result(exp: Self.now + 5), now: Self.now))
-        #expect(!CacheTTL.isUsable(Self.result(exp: nil), now: Self.now))
+        #expect(CacheTTL.isUsable(Self.result(exp: nil), now: Self.now))
         #expect(CacheTTL.isUsable(Self.result(exp: nil, active: false), now: Self.now))
     }
 

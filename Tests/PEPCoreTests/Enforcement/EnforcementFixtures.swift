@@ -88,7 +88,9 @@ enum F0 {
         customHeaders: [CustomHeader] = [],
         consumerMapping: Bool = false,
         consumers: [Consumer] = [],
-        negativeTTL: Duration = .seconds(10)
+        negativeTTL: Duration = .seconds(10),
+        ttlWithoutExp: Duration = .seconds(60),
+        clockSkew: Duration = .seconds(30)
     ) -> EnforcementPolicy {
         EnforcementPolicy(
             service: ServicePolicy(
@@ -102,7 +104,9 @@ enum F0 {
             mode: mode,
             consumerMapping: consumerMapping,
             consumers: consumers,
-            negativeCacheTTL: negativeTTL
+            negativeCacheTTL: negativeTTL,
+            ttlWithoutExp: ttlWithoutExp,
+            clockSkew: clockSkew
         )
     }
 
@@ -160,7 +164,7 @@ struct EnforcementDriver {
                     authorizationServer: service.authorizationServer ?? "",
                     ruleIndex: rule.match.ruleIndex,
                     conditionIndex: rule.match.conditionIndex,
-                    method: method,
+                    method: request.authorizationMethod,
                     token: token
                 )
                 request.cachedGrant = self.fresh(self.grantCache[decisionKey])

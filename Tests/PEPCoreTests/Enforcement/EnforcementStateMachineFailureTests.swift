@@ -24,10 +24,6 @@ import Testing
         ASAnswer(label: "body not json", outcome: decoded(200, "not json")),
         ASAnswer(label: "active as the string \"true\"", outcome: decoded(200, #"{"active":"true"}"#)),
         ASAnswer(
-            label: "active without exp",
-            outcome: decoded(200, #"{"active":true,"iat":1,"client_id":"c","permissions":[]}"#)
-        ),
-        ASAnswer(
             label: "active without permissions",
             outcome: decoded(200, #"{"active":true,"exp":1700000300,"iat":1,"client_id":"c"}"#)
         ),

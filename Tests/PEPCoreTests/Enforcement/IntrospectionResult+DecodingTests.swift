@@ -95,8 +95,8 @@ import Testing
         )
     }
 
-    /// A4b: active results lacking exp, iat, client_id or permissions are incomplete.
-    @Test(arguments: ["exp", "iat", "client_id", "permissions"])
+    /// A4b: active results lacking iat, client_id or permissions are incomplete; `exp` is optional (RFC 7662).
+    @Test(arguments: ["iat", "client_id", "permissions"])
     func detectsMissingRequiredMember(_ member: String) throws {
         var members: [String: JSONValue] = [
             "active": .bool(true), "exp": .int(10), "iat": .int(1), "client_id": .string("c"),
@@ -105,6 +105,18 @@ import Testing
         members[member] = nil
         let result = try IntrospectionResult.decode(json: .object(members)).get()
         #expect(!result.hasRequiredMembers)
+    }
+
+    /// An active result without `exp` (or with `exp: null`) is complete; its lifetime is bounded elsewhere.
+    @Test(arguments: [nil, JSONValue.null])
+    func expIsOptional(_ exp: JSONValue?) throws {
+        var members: [String: JSONValue] = [
+            "active": .bool(true), "iat": .int(1), "client_id": .string("c"), "permissions": .array([]),
+        ]
+        members["exp"] = exp
+        let result = try IntrospectionResult.decode(json: .object(members)).get()
+        #expect(result.exp == nil)
+        #expect(result.hasRequiredMembers)
     }
 
     /// `introspect_data` is the raw object plus `consumer` when mapped; typed members when there is no raw object.

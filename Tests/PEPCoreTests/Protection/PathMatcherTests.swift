@@ -150,14 +150,81 @@ let acceptanceTreePatterns = [
         #expect(matcher.match(method: "GET", path: "/other") == nil)
     }
 
-    /// Literals and methods compare case-sensitively; `HEAD` is its own method, not `GET`.
-    @Test func caseSensitiveAndHeadIsItsOwnMethod() throws {
+    /// Literals and methods compare case-sensitively. `HEAD` falls back to a `GET` condition of a rule that does
+    /// not list `HEAD` itself, authorized as `GET`; an explicit `HEAD` is matched as its own method.
+    @Test func caseSensitiveAndHeadFallsBackToGet() throws {
         let matcher = try PathMatcher(document: makeDocument([("GET", "/Photos"), ("HEAD", "/photos")]))
         #expect(matcher.match(method: "GET", path: "/Photos")?.pattern == "/Photos")
         #expect(matcher.match(method: "GET", path: "/photos") == nil)
         #expect(matcher.match(method: "get", path: "/Photos") == nil)
-        #expect(matcher.match(method: "HEAD", path: "/Photos") == nil)
-        #expect(matcher.match(method: "HEAD", path: "/photos")?.pattern == "/photos")
+        #expect(
+            matcher.match(method: "HEAD", path: "/Photos")
+                == RuleMatch(ruleIndex: 0, conditionIndex: 0, pattern: "/Photos", authorizedMethod: "GET"))
+        #expect(
+            matcher.match(method: "HEAD", path: "/photos")
+                == RuleMatch(ruleIndex: 1, conditionIndex: 0, pattern: "/photos"))
+        #expect(matcher.match(method: "GET", path: "/photos") == nil)
+    }
+
+    /// Which condition a `HEAD` request gets, per document: (document, HEAD path, expected rule/condition/
+    /// authorized method). An explicit `HEAD`, in the rule or in another rule with the same pattern (whatever
+    /// the order), wins over the derived one and is no duplicate; a rule without `GET` derives nothing, so its
+    /// `?` condition (or nothing) covers `HEAD`; a rule with `GET` and `?` gives `HEAD` to the `GET` condition.
+    @Test(
+        arguments: [
+            (
+                [("/a", [["GET"]])], "/a",
+                RuleMatch(ruleIndex: 0, conditionIndex: 0, pattern: "/a", authorizedMethod: "GET")
+            ),
+            ([("/a", [["GET"]]), ("/a", [["HEAD"]])], "/a", RuleMatch(ruleIndex: 1, conditionIndex: 0, pattern: "/a")),
+            ([("/a", [["HEAD"]]), ("/a", [["GET"]])], "/a", RuleMatch(ruleIndex: 0, conditionIndex: 0, pattern: "/a")),
+            ([("/a", [["GET"], ["HEAD"]])], "/a", RuleMatch(ruleIndex: 0, conditionIndex: 1, pattern: "/a")),
+            ([("/a", [["POST"], ["?"]])], "/a", RuleMatch(ruleIndex: 0, conditionIndex: 1, pattern: "/a")),
+            (
+                [("/a", [["?"], ["GET"]])], "/a",
+                RuleMatch(ruleIndex: 0, conditionIndex: 1, pattern: "/a", authorizedMethod: "GET")
+            ),
+            ([("/a", [["POST", "PUT"]])], "/a", nil),
+            (
+                [("/a/??", [["GET", "DELETE"]]), ("/a/b", [["?"]])], "/a/b",
+                RuleMatch(ruleIndex: 0, conditionIndex: 0, pattern: "/a/??", authorizedMethod: "GET")
+            ),
+        ] as [([(String, [[String]])], String, RuleMatch?)])
+    func headIsAuthorizedAsGet(rules: [(String, [[String]])], path: String, expected: RuleMatch?) throws {
+        let document = ProtectionDocument(
+            rules: rules.map { rule in
+                ResourceRule(path: rule.0, conditions: rule.1.map { RuleCondition(httpMethods: $0) })
+            })
+        #expect(try PathMatcher(document: document).match(method: "HEAD", path: path) == expected)
+    }
+
+    /// A case-folding matcher compares literals and regexes ASCII case-insensitively but methods exactly, and
+    /// where two rules fold onto one route it keeps the protected one, whichever comes first.
+    @Test func foldingMatcher() throws {
+        let document = ProtectionDocument(rules: [
+            ResourceRule(path: "/Admin", conditions: [RuleCondition(httpMethods: ["GET"], isPublic: true)]),
+            ResourceRule(path: "/admin", conditions: [RuleCondition(httpMethods: ["GET"], scopes: ["a"])]),
+            ResourceRule(path: "/docs/{[a-z]+}", conditions: [RuleCondition(httpMethods: ["GET"], scopes: ["r"])]),
+            ResourceRule(path: "/Caf%C3%A9", conditions: [RuleCondition(httpMethods: ["GET"], scopes: ["r"])]),
+        ])
+        let folded = try PathMatcher(document: document, foldingCase: true)
+        #expect(folded.lookup(method: "GET", path: "/ADMIN", droppingTrailingSlash: false)?.match.ruleIndex == 1)
+        #expect(folded.lookup(method: "GET", path: "/ADMIN", droppingTrailingSlash: false)?.isPublic == false)
+        #expect(folded.match(method: "GET", path: "/DOCS/ABC")?.ruleIndex == 2)
+        #expect(folded.match(method: "GET", path: "/cAF%c3%A9")?.ruleIndex == 3)
+        #expect(folded.match(method: "get", path: "/admin") == nil)
+        #expect(
+            folded.lookup(method: "HEAD", path: "/admin/", droppingTrailingSlash: true)?.match.authorizedMethod == "GET"
+        )
+        let reversed = try PathMatcher(
+            document: ProtectionDocument(rules: [document.rules[1], document.rules[0]]), foldingCase: true)
+        #expect(reversed.match(method: "GET", path: "/aDmIn")?.ruleIndex == 0)
+        // The exact matcher keeps both rules apart, and a dropped slash needs a slash to drop.
+        let exact = try PathMatcher(document: document)
+        #expect(exact.match(method: "GET", path: "/ADMIN") == nil)
+        #expect(exact.lookup(method: "GET", path: "/admin/", droppingTrailingSlash: true)?.match.ruleIndex == 1)
+        #expect(exact.lookup(method: "GET", path: "/admin", droppingTrailingSlash: true) == nil)
+        #expect(exact.lookup(method: "GET", path: "/", droppingTrailingSlash: true) == nil)
     }
 
     /// A trailing `/` yields a final empty segment: `?` matches it, a bare literal rule does not.
