@@ -8,6 +8,8 @@ public enum UpstreamErrorKind: String, Sendable, Equatable, CaseIterable {
     case invalidResponse = "invalid_response"
     /// The upstream closed or reset the connection before the response was complete.
     case reset
+    /// The TLS handshake with the upstream or its certificate check failed.
+    case tls
 
     /// A dense index for series keys.
     var ordinal: Int {
@@ -16,6 +18,7 @@ public enum UpstreamErrorKind: String, Sendable, Equatable, CaseIterable {
         case .timeout: 1
         case .invalidResponse: 2
         case .reset: 3
+        case .tls: 4
         }
     }
 }

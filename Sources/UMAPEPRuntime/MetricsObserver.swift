@@ -27,19 +27,24 @@ struct MetricsObserver: ProxyObserver {
         self.metrics.recordRequest(
             service: service, rule: rule, method: MethodLabel(method: record.method), decision: Self.decision(record),
             status: record.status, nanoseconds: record.nanoseconds, worker: record.worker)
-        if let service, record.detail.hasPrefix("upstream.") {
-            let kind: UpstreamErrorKind
-            switch record.detail {
-            case "upstream.timeout": kind = .timeout
-            case "upstream.invalid_response": kind = .invalidResponse
-            case "upstream.closed": kind = .reset
-            default: kind = .connect
-            }
-            self.metrics.recordUpstreamError(service: service, kind: kind)
+        if let service, let failure = record.upstreamFailure {
+            self.metrics.recordUpstreamError(service: service, kind: Self.kind(failure))
+        }
+    }
+
+    /// The `kind` label of an upstream failure.
+    static func kind(_ failure: UpstreamFailure) -> UpstreamErrorKind {
+        switch failure {
+        case .connect: .connect
+        case .connectTimeout, .timeout: .timeout
+        case .tls: .tls
+        case .invalidResponse: .invalidResponse
+        case .closed, .reset: .reset
         }
     }
 
     static func decision(_ record: ExchangeRecord) -> RequestDecision {
+        if record.upstreamFailure != nil { return .error }
         let detail = record.detail
         if detail.hasPrefix("pep.granted") { return .granted }
         if detail.contains("ticket") { return .ticket }

@@ -159,6 +159,8 @@ public struct ExchangeRecord: Sendable {
     public var detail: String
     /// The worker that served the exchange (metrics shards).
     public var worker: Int? = nil
+    /// Why the upstream side failed, if it did (`uma_pep_upstream_errors_total{kind}`).
+    public var upstreamFailure: UpstreamFailure? = nil
 }
 
 /// Hears about finished exchanges; called on worker threads, must be cheap and thread-safe.

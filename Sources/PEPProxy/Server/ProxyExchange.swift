@@ -45,6 +45,10 @@ final class ProxyExchange: BufferedSocketDelegate {
     private let started = MonotonicClock.nanoseconds()
     private var upstreamStarted: Int64?
     private var decisionDetail = "forward"
+    /// Why the upstream side failed, when it did (typed for metrics; the detail string is for the log).
+    private var upstreamFailure: UpstreamFailure?
+    /// The authorizer's detail for a forwarded request (what metrics classify when the client goes away).
+    private var forwardDetail: String?
     private var ruleIndex: Int?
 
     init(connection: HTTPServerConnection, engine: ProxyEngine, head: RequestHead, keepAlive: Bool) {
@@ -108,6 +112,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         case .forward(let mutations, let detail, let ruleIndex):
             self.ruleIndex = ruleIndex
             self.decisionDetail = detail
+            self.forwardDetail = detail
             self.mutations = mutations
             self.addClientCertificateSubject()
             self.acquireUpstream()
@@ -145,11 +150,11 @@ final class ProxyExchange: BufferedSocketDelegate {
             self.upstreamReused = false
             upstream.socket.delegate = self
             self.connectTimer = LoopTimer(loop: self.worker.loop) { [unowned self] in
-                self.upstreamFailed(status: 502, detail: "upstream.connect_timeout")
+                self.upstreamFailed(.connectTimeout)
             }
             self.connectTimer?.schedule(after: self.worker.limits.upstreamConnectTimeout)
         } catch {
-            self.upstreamFailed(status: 502, detail: "upstream.connect_failed")
+            self.upstreamFailed(.connect)
         }
     }
 
@@ -245,6 +250,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             upstream.socket.setWriteLowWatermark(Self.lowWatermark)
         }
         if self.requestBody.bytesRelayed > UInt64(self.worker.limits.maxBodyBytes) {
+            self.decisionDetail = "http1.body_too_large"
             return self.failMidway(clientStatus: 413)
         }
         if self.clientSentEverything, !self.requestBody.isDone, self.client.inputLength == 0 {
@@ -283,12 +289,12 @@ final class ProxyExchange: BufferedSocketDelegate {
                     self.relayResponseBody()
                     self.responseComplete(reusable: false)
                 } else {
-                    self.failMidway(clientStatus: nil)
+                    self.upstreamFailedMidway(.reset)
                 }
             } else if self.canRetry {
                 self.retry()
             } else {
-                self.upstreamFailed(status: 502, detail: "upstream.closed")
+                self.upstreamFailed(.closed)
             }
         case .error:
             if self.responseBody == nil, self.canRetry {
@@ -300,17 +306,17 @@ final class ProxyExchange: BufferedSocketDelegate {
                         "service": "\(self.service.name)", "upstream": "\(self.service.upstream.serverName)",
                         "reason": "\(reason)",
                     ])
-                self.upstreamFailed(status: 502, detail: "upstream.tls_failed")
+                self.upstreamFailed(.tls)
             } else if self.responseBody == nil {
-                self.upstreamFailed(status: 502, detail: "upstream.connect_failed")
+                self.upstreamFailed(self.upstreamStarted == nil ? .connect : .reset)
             } else {
-                self.failMidway(clientStatus: nil)
+                self.upstreamFailedMidway(.reset)
             }
         case .readTimeout, .writeTimeout:
             if self.responseBody == nil {
-                self.upstreamFailed(status: 504, detail: "upstream.timeout")
+                self.upstreamFailed(.timeout)
             } else {
-                self.failMidway(clientStatus: nil)
+                self.upstreamFailedMidway(.timeout)
             }
         }
     }
@@ -346,8 +352,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             case .incomplete:
                 return
             case .rejected(let error):
-                self.decisionDetail = "upstream.\(error.detail)"
-                return self.upstreamFailed(status: 502, detail: "upstream.invalid_response")
+                return self.upstreamFailed(.invalidResponse, detail: "upstream.\(error.detail)")
             case .complete(let response, let consumed):
                 upstream.socket.drainInput(consumed)
                 if response.isInformational {
@@ -380,7 +385,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.client.flushDeferred()
         self.responseBody = body
         if case .failed = result {
-            return self.failMidway(clientStatus: nil)
+            return self.upstreamFailedMidway(.invalidResponse)
         }
         if body.isDone {
             return self.responseComplete(reusable: self.responseKeepAlive && !body.isUntilClose)
@@ -421,7 +426,13 @@ final class ProxyExchange: BufferedSocketDelegate {
             self.decisionDetail = "http1.body_timeout"
             return self.failMidway(clientStatus: 408)
         }
-        // The client went away (or stopped reading): drop the upstream connection, never reuse it.
+        // The client went away (or stopped reading): drop the upstream connection, never reuse it, and log the
+        // exchange as cut by the client.
+        if !self.finished {
+            self.decisionDetail = event == .writeTimeout ? "client.send_timeout" : "client.closed"
+            self.finished = true
+            self.log(status: self.responseStatus)
+        }
         self.abort()
         self.connection.close()
     }
@@ -444,17 +455,30 @@ final class ProxyExchange: BufferedSocketDelegate {
 
     // MARK: failures
 
-    /// Failure before any response byte was sent: answer `status` with a JSON body.
-    private func upstreamFailed(status: Int, detail: String) {
+    /// Failure before any response byte was sent: answer `502` (`504` for a timeout) with a JSON body.
+    /// - Parameter detail: the log's detail; the failure's own by default.
+    private func upstreamFailed(_ failure: UpstreamFailure, detail: String? = nil) {
         guard !self.finished else { return }
         self.connectTimer?.cancel()
         self.upstream?.socket.close()
         self.upstream = nil
+        self.upstreamFailure = failure
         if self.responseBody != nil {
-            return self.failMidway(clientStatus: nil)
+            return self.upstreamFailedMidway(failure)
         }
-        self.respondLocally(status == 504 ? ProxyReplies.gatewayTimeout : ProxyReplies.badGateway, detail: detail)
+        self.respondLocally(
+            failure == .timeout ? ProxyReplies.gatewayTimeout : ProxyReplies.badGateway,
+            detail: detail ?? failure.detail)
         self.keepAlive = false
+    }
+
+    /// The upstream failed after the response started: both connections are cut (the client sees a truncated
+    /// response, never a spliced one).
+    private func upstreamFailedMidway(_ failure: UpstreamFailure) {
+        guard !self.finished else { return }
+        self.upstreamFailure = failure
+        self.decisionDetail = failure == .timeout ? "upstream.timeout_midway" : "upstream.reset_midway"
+        self.failMidway(clientStatus: nil)
     }
 
     /// Failure after the exchange started streaming: cut both connections (or answer `clientStatus` when no
@@ -491,7 +515,9 @@ final class ProxyExchange: BufferedSocketDelegate {
                 ExchangeRecord(
                     serviceIndex: self.serviceIndex >= 0 ? self.serviceIndex : nil, ruleIndex: self.ruleIndex,
                     method: self.head.method, status: status, nanoseconds: total,
-                    detail: self.decisionDetail, worker: self.worker.index))
+                    detail: self.decisionDetail.hasPrefix("client.")
+                        ? (self.forwardDetail ?? self.decisionDetail) : self.decisionDetail,
+                    worker: self.worker.index, upstreamFailure: self.upstreamFailure))
         }
         guard let accessLog = self.worker.accessLog else { return }
         accessLog.append(
@@ -510,6 +536,38 @@ enum MonotonicClock {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)
+    }
+}
+
+/// Why forwarding failed on the upstream side. The data plane's own classification: the metrics' `kind` label
+/// and the access log's `upstream.*` detail both come from it (never parsed back from strings).
+public enum UpstreamFailure: Sendable, Equatable, CaseIterable {
+    /// The TCP connection could not be made (refused, unreachable; `502`).
+    case connect
+    /// `upstream_connect_timeout` passed before the connection was made (`502`).
+    case connectTimeout
+    /// The TLS handshake or the certificate check failed (`502`).
+    case tls
+    /// `upstream_read_timeout` (or its send timeout) passed (`504`, or a cut response).
+    case timeout
+    /// The response head or its framing was invalid (`502`, or a cut response).
+    case invalidResponse
+    /// The upstream closed the connection before any response byte (`502`).
+    case closed
+    /// The upstream closed or reset the connection during the response (cut response).
+    case reset
+
+    /// The stable detail string (access log, `decision=`), before any response byte.
+    public var detail: String {
+        switch self {
+        case .connect: "upstream.connect_failed"
+        case .connectTimeout: "upstream.connect_timeout"
+        case .tls: "upstream.tls_failed"
+        case .timeout: "upstream.timeout"
+        case .invalidResponse: "upstream.invalid_response"
+        case .closed: "upstream.closed"
+        case .reset: "upstream.reset"
+        }
     }
 }
 

@@ -34,6 +34,7 @@ final class TestProxy: @unchecked Sendable {
         limits: ServerLimits = ServerLimits(), workers: Int = 1,
         authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
         options: ProxyOptions = ProxyOptions(), upstreamPort fixedPort: Int? = nil, preserveHost: Bool = false,
+        observer: (any ProxyObserver)? = nil,
         upstream: @escaping @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = TestProxy.echo
     ) throws {
         var logger = Logger(label: "test")
@@ -54,7 +55,8 @@ final class TestProxy: @unchecked Sendable {
             name: "api", upstream: UpstreamTarget(address: upstreamAddress, hostHeader: "backend.internal"),
             preserveHost: preserveHost)
         let routes = try RouteTable<Int>([(patterns: [try HostPattern(parsing: "api.test")], value: 0)])
-        let engine = ProxyEngine(services: [service], routes: routes, options: options, authorizer: authorizer)
+        let engine = ProxyEngine(
+            services: [service], routes: routes, options: options, authorizer: authorizer, observer: observer)
         self.proxyServer = HTTPServer(
             listeners: [.init(address: try SocketAddress(parsing: "127.0.0.1:0"), role: .proxy(engine), name: "proxy")],
             workers: workers, limits: limits, logger: logger)
@@ -67,8 +69,10 @@ final class TestProxy: @unchecked Sendable {
     }
 
     /// The proxy in front of a scripted raw upstream.
-    convenience init(scripted: ScriptedUpstream, limits: ServerLimits = ServerLimits()) throws {
-        try self.init(limits: limits, upstreamPort: scripted.port)
+    convenience init(
+        scripted: ScriptedUpstream, limits: ServerLimits = ServerLimits(), observer: (any ProxyObserver)? = nil
+    ) throws {
+        try self.init(limits: limits, upstreamPort: scripted.port, observer: observer)
     }
 
     func client() throws -> RawClient { try RawClient(port: self.proxyPort) }
@@ -81,5 +85,30 @@ final class TestProxy: @unchecked Sendable {
         for (name, value) in request.headers { text += "\(name): \(value)\n" }
         text += "body=\(request.body.count)\n"
         return HTTPResponseMessage(status: 200, headers: [("Content-Type", "text/plain")], body: Array(text.utf8))
+    }
+}
+
+/// Keeps every finished exchange's record (the log phase), for assertions on outcomes.
+final class RecordingObserver: ProxyObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _records: [ExchangeRecord] = []
+
+    func exchangeCompleted(_ record: ExchangeRecord) {
+        self.lock.lock()
+        self._records.append(record)
+        self.lock.unlock()
+    }
+
+    var records: [ExchangeRecord] {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self._records
+    }
+
+    /// Waits (bounded) until `count` records arrived.
+    func wait(for count: Int, timeout: Double = 5) -> [ExchangeRecord] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while self.records.count < count, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return self.records
     }
 }

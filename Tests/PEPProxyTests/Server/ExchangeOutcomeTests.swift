@@ -1,0 +1,88 @@
+import Foundation
+import PEPCore
+import Testing
+
+@testable import PEPProxy
+
+/// What a finished exchange reports (access log detail, metrics classification): each failure keeps its own
+/// detail and its typed upstream failure.
+@Suite struct ExchangeOutcomeTests {
+    /// A chunked body that grows past `max_body_bytes` after the head went upstream is 413 and reported as
+    /// `http1.body_too_large` (it was reported as the authorizer's `forward`, i.e. a grant).
+    @Test func chunkedBodyOverTheLimitIsReportedAsTooLarge() throws {
+        var limits = ServerLimits()
+        limits.maxBodyBytes = 16
+        let observer = RecordingObserver()
+        let proxy = try TestProxy(limits: limits, observer: observer)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("POST /upload HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+        Thread.sleep(forTimeInterval: 0.1)
+        client.send("10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n")
+        #expect(client.readResponse()?.status == 413)
+        let record = try #require(observer.wait(for: 1).first)
+        #expect(record.status == 413)
+        #expect(record.detail == "http1.body_too_large")
+        #expect(record.upstreamFailure == nil)
+    }
+
+    /// An invalid upstream status line keeps its parse detail (`upstream.http1.…`), typed as invalid_response.
+    @Test func invalidUpstreamHeadKeepsItsDetail() throws {
+        let upstream = try ScriptedUpstream { _ in Array("HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n".utf8) }
+        defer { upstream.stop() }
+        let observer = RecordingObserver()
+        let proxy = try TestProxy(scripted: upstream, observer: observer)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /x HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(client.readResponse()?.status == 502)
+        let record = try #require(observer.wait(for: 1).first)
+        #expect(record.detail.hasPrefix("upstream.http1."), "\(record.detail)")
+        #expect(record.upstreamFailure == .invalidResponse)
+    }
+
+    /// An upstream that closes in the middle of its body cuts the response; the exchange is reported as an
+    /// upstream reset, not as the grant it started as.
+    @Test func upstreamClosingMidBodyIsAReset() throws {
+        let upstream = try ScriptedUpstream(closeAfterReply: true) { _ in
+            Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".utf8)
+        }
+        defer { upstream.stop() }
+        let observer = RecordingObserver()
+        let proxy = try TestProxy(scripted: upstream, observer: observer)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /x HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        _ = client.readAll(timeout: 2)
+        let record = try #require(observer.wait(for: 1).first)
+        #expect(record.status == 200)
+        #expect(record.detail == "upstream.reset_midway")
+        #expect(record.upstreamFailure == .reset)
+    }
+
+    /// Nothing listens on the upstream port: 502 `upstream.connect_failed`, typed as connect.
+    @Test func refusedConnectionIsAConnectFailure() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        close(fd)  // bound once, now closed: connections to it are refused
+        let observer = RecordingObserver()
+        let proxy = try TestProxy(upstreamPort: port, observer: observer)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /x HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(client.readResponse()?.status == 502)
+        let record = try #require(observer.wait(for: 1).first)
+        #expect(record.detail == "upstream.connect_failed")
+        #expect(record.upstreamFailure == .connect)
+    }
+}
