@@ -43,7 +43,9 @@ final class BufferedSocket {
     }
 
     private var bev: OpaquePointer?
-    weak var delegate: BufferedSocketDelegate?
+    /// Who hears the socket's events. A strong reference, dropped by `close()`: a weak one gave every delegate
+    /// (a proxy exchange per request) a side table, and every retain and release of it the slow path.
+    var delegate: BufferedSocketDelegate?
     /// The TLS context this socket was made from (kept alive while the socket's `SSL` may use it).
     private var tlsServer: TLSServerContext?
     private var tlsClient: TLSClientContext?
@@ -169,6 +171,7 @@ final class BufferedSocket {
     /// Frees the bufferevent and closes the fd. Idempotent. Pending output is discarded. A TLS socket whose
     /// handshake finished sends its close_notify alert first (RFC 8446 §6.1), best effort.
     func close() {
+        self.delegate = nil
         guard let bev = self.bev else { return }
         self.bev = nil
         self.deferred = []

@@ -1,4 +1,5 @@
 import PEPCore
+import Synchronization
 
 /// One service as the data plane sees it (Kong's service + route): where requests go and how they are
 /// rewritten. Access decisions are the `RequestAuthorizer`'s.
@@ -46,6 +47,11 @@ public final class ProxyEngine: Sendable {
     public let authorizer: any RequestAuthorizer
     /// Who hears about finished exchanges (metrics; the log phase in Kong's terms).
     public let observer: (any ProxyObserver)?
+    #if DEBUG
+        /// Exchanges of this engine alive (debug builds): tests check that none outlives its request (sockets
+        /// hold their delegates strongly until closed).
+        let liveExchanges = Atomic<Int>(0)
+    #endif
 
     /// Creates an engine.
     public init(

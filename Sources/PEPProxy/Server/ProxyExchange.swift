@@ -52,15 +52,26 @@ final class ProxyExchange: BufferedSocketDelegate {
     private var ruleIndex: Int?
 
     init(connection: HTTPServerConnection, engine: ProxyEngine, head: RequestHead, keepAlive: Bool) {
+        #if DEBUG
+            engine.liveExchanges.add(1, ordering: .relaxed)
+        #endif
         self.connection = connection
+        self.worker = connection.worker
+        self.client = connection.socket
         self.engine = engine
         self.head = head
         self.keepAlive = keepAlive
         self.requestBody = BodyRelay(request: head.framing)
     }
 
-    private var worker: Worker { self.connection.worker }
-    private var client: BufferedSocket { self.connection.socket }
+    #if DEBUG
+        deinit { self.engine.liveExchanges.add(-1, ordering: .relaxed) }
+    #endif
+
+    /// The connection's worker and socket, held directly (each access through the `unowned` connection is an
+    /// unowned-to-strong retain).
+    private let worker: Worker
+    private let client: BufferedSocket
 
     // MARK: access phase
 

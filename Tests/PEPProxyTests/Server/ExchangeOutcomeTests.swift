@@ -86,3 +86,45 @@ import Testing
         #expect(record.upstreamFailure == .connect)
     }
 }
+
+/// Sockets hold their delegates strongly until closed: no exchange may outlive its request, whatever way it
+/// ended (pooled upstream, client gone mid-request, upstream cutting its response).
+@Suite struct ExchangeLifetimeTests {
+    static func settled(_ proxy: TestProxy) -> Bool {
+        let deadline = Date().addingTimeInterval(5)
+        while proxy.engine.liveExchanges.load(ordering: .relaxed) > 0, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return proxy.engine.liveExchanges.load(ordering: .relaxed) == 0
+    }
+
+    @Test func exchangesAreFreedAfterTheirRequests() throws {
+        let proxy = try TestProxy()
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        for index in 0..<50 {
+            client.send("GET /r\(index) HTTP/1.1\r\nHost: api.test\r\n\r\n")
+            #expect(client.readResponse()?.status == 200)
+        }
+        do {
+            let leaving = try proxy.client()
+            leaving.send("GET /gone HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        }
+        #expect(Self.settled(proxy))
+    }
+
+    @Test func exchangesAreFreedAfterUpstreamFailures() throws {
+        let upstream = try ScriptedUpstream(closeAfterReply: true) { _ in
+            Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".utf8)
+        }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        for _ in 0..<5 {
+            let client = try proxy.client()
+            client.send("GET /x HTTP/1.1\r\nHost: api.test\r\n\r\n")
+            _ = client.readAll(timeout: 1)
+        }
+        #expect(Self.settled(proxy))
+    }
+}

@@ -29,6 +29,7 @@ final class TestProxy: @unchecked Sendable {
     let proxyServer: HTTPServer
     let upstreamPort: Int
     let proxyPort: Int
+    let engine: ProxyEngine
 
     init(
         limits: ServerLimits = ServerLimits(), workers: Int = 1,
@@ -57,6 +58,7 @@ final class TestProxy: @unchecked Sendable {
         let routes = try RouteTable<Int>([(patterns: [try HostPattern(parsing: "api.test")], value: 0)])
         let engine = ProxyEngine(
             services: [service], routes: routes, options: options, authorizer: authorizer, observer: observer)
+        self.engine = engine
         self.proxyServer = HTTPServer(
             listeners: [.init(address: try SocketAddress(parsing: "127.0.0.1:0"), role: .proxy(engine), name: "proxy")],
             workers: workers, limits: limits, logger: logger)
