@@ -177,6 +177,7 @@ enum HTTP1FieldValues {
         var close = false
         var keepAlive = false
         var upgrade = false
+        var others = false
         for index in first..<ranges.count where error == nil {
             let range = ranges[index]
             let name = (Int(range.nameStart) + origin)..<(Int(range.nameEnd) + origin)
@@ -196,6 +197,8 @@ enum HTTP1FieldValues {
                 } else if Self.equals(buffer, token, "content-length") {
                     error = .connectionNominatesContentLength
                     return false
+                } else {
+                    others = true
                 }
                 return true
             }
@@ -203,6 +206,7 @@ enum HTTP1FieldValues {
         known.connectionClose = close
         known.connectionKeepAlive = keepAlive
         known.connectionUpgrade = upgrade
+        known.connectionNominatesOthers = others
         return error
     }
 }

@@ -30,6 +30,9 @@ public struct HTTP1KnownFields: Sendable, Hashable {
     public var connectionKeepAlive = false
     /// Connection lists `upgrade`.
     public var connectionUpgrade = false
+    /// Connection lists a token other than `close`, `keep-alive` and `upgrade` (names of fields the forwarders
+    /// drop anyway): only then must the forwarders collect the nominated names (`connectionTokens`).
+    public var connectionNominatesOthers = false
 
     /// No known fields.
     public init() {}

@@ -131,23 +131,30 @@ enum AccessLogFormatter {
             out.append(UInt8(ascii: "-"))
             return
         }
-        var value = value
-        value.withUTF8 { bytes in
-            var clean = true
-            for byte in bytes where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == 0x5C {
-                clean = false
-                break
-            }
-            if clean {
-                out.append(contentsOf: bytes)
-                return
-            }
-            for byte in bytes {
-                if byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == 0x5C {
-                    Self.hexEscape(byte, prefix: UInt8(ascii: "x"), width: 2, &out)
-                } else {
-                    out.append(byte)
-                }
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { Self.appendText($0, &out) }
+        if done == nil {
+            var copy = value
+            copy.withUTF8 { Self.appendText($0, &out) }
+        }
+    }
+
+    @inline(__always)
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != 0x5C
+    }
+
+    private static func appendText(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout LineWriter) {
+        var plain = 0
+        while plain < bytes.count, Self.isPlain(bytes[plain]) { plain += 1 }
+        if plain == bytes.count {
+            out.append(contentsOf: bytes)
+            return
+        }
+        for byte in bytes {
+            if Self.isPlain(byte) {
+                out.append(byte)
+            } else {
+                Self.hexEscape(byte, prefix: UInt8(ascii: "x"), width: 2, &out)
             }
         }
     }

@@ -68,7 +68,7 @@ enum RequestForwarder {
 
         var forwardedFor: String?
         head.headers.withUnsafeBytes { bytes in
-            let nominated = head.known.connection != nil ? head.headers.connectionTokens(in: bytes) : []
+            let nominated = head.known.connectionNominatesOthers ? head.headers.connectionTokens(in: bytes) : []
             for index in head.headers.indices {
                 let nameRange = head.headers.nameRange(at: index)
                 let name = UnsafeRawBufferPointer(rebasing: bytes[nameRange])

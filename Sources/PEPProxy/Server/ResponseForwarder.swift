@@ -20,7 +20,7 @@ enum ResponseForwarder {
         out.append(contentsOf: head.reason.utf8)
         out.append(contentsOf: [0x0D, 0x0A])
         head.headers.withUnsafeBytes { bytes in
-            let nominated = head.known.connection != nil ? head.headers.connectionTokens(in: bytes) : []
+            let nominated = head.known.connectionNominatesOthers ? head.headers.connectionTokens(in: bytes) : []
             for index in head.headers.indices {
                 let name = UnsafeRawBufferPointer(rebasing: bytes[head.headers.nameRange(at: index)])
                 if Self.droppedNames.contains(name) { continue }
