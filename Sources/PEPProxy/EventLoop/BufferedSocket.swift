@@ -62,6 +62,15 @@ final class BufferedSocket {
     /// grew since the previous expiry (or this is the first), the peer is reading and the timeout is re-armed.
     /// A peer that takes nothing is cut after one to two timeouts.
     var sendTimeout: Duration?
+    /// Plain sockets read through their own persistent read event (`readv` straight into the input buffer, no
+    /// `ioctl(FIONREAD)` per read as the bufferevent read path does): `nil` for TLS sockets, and for outgoing
+    /// ones until they are connected.
+    private var readEvent: OpaquePointer?
+    private var base: OpaquePointer?
+    /// Whether the read event is added (reading on), and the read timeout it carries.
+    private var readEventAdded = false
+    private var readWanted = true
+    private var readTimeout: Duration?
     /// The timeouts last given to libevent (`setTimeouts` skips a call that would not change them).
     private var currentTimeouts: (read: Duration?, write: Duration?) = (nil, nil)
     private var timeoutsSet = false
@@ -103,11 +112,13 @@ final class BufferedSocket {
             throw BufferedSocketError.creationFailed
         }
         self.bev = bev
+        self.base = base
         // Many clients close without close_notify; that is an end of stream, not an error, on the server side.
         if tls != nil { bufferevent_openssl_set_allow_dirty_shutdown(bev, 1) }
         self.directWrites = tls == nil
         Self.setNoDelay(fd)
         self.installCallbacks()
+        if tls == nil { self.startDirectReads(fd: fd) }
     }
 
     /// Starts a non-blocking connect to `address`; `.connected` or `.error` is reported to the delegate. With
@@ -130,6 +141,7 @@ final class BufferedSocket {
         }
         guard let bev = created else { throw BufferedSocketError.creationFailed }
         self.bev = bev
+        self.base = base
         self.installCallbacks()
         let result = address.withSockAddr { bufferevent_socket_connect(bev, $0, Int32($1)) }
         if result != 0 {
@@ -141,7 +153,92 @@ final class BufferedSocket {
     }
 
     deinit {
+        if let event = self.readEvent { event_free(event) }
         if let bev = self.bev { bufferevent_free(bev) }
+    }
+
+    /// Moves a plain socket's reading off the bufferevent onto a persistent read event of its own.
+    private func startDirectReads(fd: Int32) {
+        guard let bev = self.bev, let base = self.base, fd >= 0, self.readEvent == nil else { return }
+        let wanted = Int32(bufferevent_get_enabled(bev)) & Int32(CLibevent_EV_READ()) != 0
+        bufferevent_disable(bev, CLibevent_EV_READ())
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        guard
+            let event = event_new(
+                base, fd, CLibevent_EV_READ() | CLibevent_EV_PERSIST(), bufferedSocketDirectReadCallback, me)
+        else {
+            bufferevent_enable(bev, CLibevent_EV_READ())
+            return
+        }
+        self.readEvent = event
+        self.readEventAdded = false
+        self.readWanted = wanted
+        self.updateReadEvent()
+    }
+
+    /// Adds (with the read timeout) or deletes the read event to match `readWanted`.
+    private func updateReadEvent() {
+        guard let event = self.readEvent else { return }
+        if self.readWanted {
+            if let timeout = self.readTimeout {
+                var tv = timeval(timeout)
+                event_add(event, &tv)
+            } else {
+                event_add(event, nil)
+            }
+            self.readEventAdded = true
+        } else if self.readEventAdded {
+            event_del(event)
+            self.readEventAdded = false
+        }
+    }
+
+    /// The fd is readable (or the read timeout passed): read once into the input buffer and report.
+    fileprivate func directRead(_ what: Int16) {
+        guard let bev = self.bev else { return }
+        if Int32(what) & Int32(CLibevent_EV_TIMEOUT()) != 0 {
+            // As the bufferevent did: a read timeout stops reading; the owner decides what comes next.
+            self.readWanted = false
+            self.updateReadEvent()
+            self.delegate?.socketEvent(self, .readTimeout)
+            return
+        }
+        let input = bufferevent_get_input(bev)
+        let fd = bufferevent_getfd(bev)
+        // A bufferevent keeps the end of its input frozen (only its own read path may add); thaw it while reading,
+        // as that path does, and freeze it again before any callback (which may close and free the socket).
+        evbuffer_unfreeze(input, 0)
+        // libevent's `evbuffer_iovec` is `struct iovec` where the platform has one.
+        var vectors = (iovec(), iovec())
+        let count = withUnsafeMutablePointer(to: &vectors) {
+            $0.withMemoryRebound(to: iovec.self, capacity: 2) { evbuffer_reserve_space(input, 16384, $0, 2) }
+        }
+        guard count > 0 else {
+            evbuffer_freeze(input, 0)
+            return
+        }
+        let received = withUnsafeMutablePointer(to: &vectors) {
+            $0.withMemoryRebound(to: iovec.self, capacity: 2) { readv(fd, $0, count) }
+        }
+        let code = errno
+        if received > 0 {
+            let first = min(received, vectors.0.iov_len)
+            vectors.0.iov_len = first
+            vectors.1.iov_len = received - first
+            let used: Int32 = vectors.1.iov_len > 0 ? 2 : 1
+            withUnsafeMutablePointer(to: &vectors) {
+                $0.withMemoryRebound(to: iovec.self, capacity: 2) { _ = evbuffer_commit_space(input, $0, used) }
+            }
+        }
+        evbuffer_freeze(input, 0)
+        if received > 0 {
+            self.delegate?.socketReadable(self)
+            return
+        }
+        if received < 0, code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return }
+        self.readWanted = false
+        self.updateReadEvent()
+        self.delegate?.socketEvent(self, received == 0 ? .eof : .error(code))
     }
 
     /// An OpenSSL bufferevent writes (`SSL_write`) as soon as bytes are added to its output and then runs the
@@ -172,6 +269,10 @@ final class BufferedSocket {
     /// handshake finished sends its close_notify alert first (RFC 8446 §6.1), best effort.
     func close() {
         self.delegate = nil
+        if let event = self.readEvent {
+            event_free(event)
+            self.readEvent = nil
+        }
         guard let bev = self.bev else { return }
         self.bev = nil
         self.deferred = []
@@ -359,6 +460,11 @@ final class BufferedSocket {
     /// state (libevent would re-add the event: an `event_add` per call).
     func setReading(_ on: Bool) {
         guard let bev = self.bev else { return }
+        if self.readEvent != nil {
+            guard on != self.readWanted else { return }
+            self.readWanted = on
+            return self.updateReadEvent()
+        }
         let enabled = Int32(bufferevent_get_enabled(bev)) & Int32(CLibevent_EV_READ()) != 0
         if enabled == on { return }
         if on {
@@ -382,7 +488,16 @@ final class BufferedSocket {
         // Unchanged timeouts are not set again: libevent re-adds both events for every call.
         if self.timeoutsSet, self.currentTimeouts.read == read, self.currentTimeouts.write == write { return }
         self.timeoutsSet = true
+        let readChanged = self.currentTimeouts.read != read
         self.currentTimeouts = (read, write)
+        if self.readEvent != nil {
+            // The read timeout lives on the read event; the bufferevent keeps only the write one.
+            self.readTimeout = read
+            if readChanged, self.readWanted { self.updateReadEvent() }
+            var w = timeval(write ?? .zero)
+            withUnsafePointer(to: &w) { wp in _ = bufferevent_set_timeouts(bev, nil, write == nil ? nil : wp) }
+            return
+        }
         var r = timeval(read ?? .zero)
         var w = timeval(write ?? .zero)
         withUnsafePointer(to: &r) { rp in
@@ -404,6 +519,7 @@ final class BufferedSocket {
                 if self.tlsServer != nil { return }
             } else {
                 self.directWrites = true
+                if let bev = self.bev { self.startDirectReads(fd: bufferevent_getfd(bev)) }
             }
             event = .connected
         } else if flags & Int32(BEV_EVENT_TIMEOUT) != 0 {
@@ -490,6 +606,11 @@ extension timeval {
         let (seconds, attoseconds) = duration.components
         self.init(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
+}
+
+private func bufferedSocketDirectReadCallback(_ fd: Int32, _ what: Int16, _ arg: UnsafeMutableRawPointer?) {
+    guard let arg else { return }
+    Unmanaged<BufferedSocket>.fromOpaque(arg).takeUnretainedValue().directRead(what)
 }
 
 private func bufferedSocketReadCallback(_ bev: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
