@@ -69,6 +69,9 @@ final class BufferedSocket {
     private var base: OpaquePointer?
     /// Whether the read event is added (reading on), and the read timeout it carries.
     private var readEventAdded = false
+    /// Whether the read event carries a timeout. libevent keeps a persistent event's timeout (`ev_io_timeout`)
+    /// through `event_del` and re-arms it whenever the callback runs, so clearing it takes `event_assign`.
+    private var readEventTimed = false
     private var readWanted = true
     private var readTimeout: Duration?
     /// The timeouts last given to libevent (`setTimeouts` skips a call that would not change them).
@@ -183,7 +186,9 @@ final class BufferedSocket {
             if let timeout = self.readTimeout {
                 var tv = timeval(timeout)
                 event_add(event, &tv)
+                self.readEventTimed = true
             } else {
+                if self.readEventTimed { self.resetReadEvent(event) }
                 event_add(event, nil)
             }
             self.readEventAdded = true
@@ -191,6 +196,17 @@ final class BufferedSocket {
             event_del(event)
             self.readEventAdded = false
         }
+    }
+
+    /// Clears the read event's remembered timeout (deletes it and assigns it again).
+    private func resetReadEvent(_ event: OpaquePointer) {
+        guard let bev = self.bev, let base = self.base else { return }
+        event_del(event)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        event_assign(
+            event, base, bufferevent_getfd(bev), CLibevent_EV_READ() | CLibevent_EV_PERSIST(),
+            bufferedSocketDirectReadCallback, me)
+        self.readEventTimed = false
     }
 
     /// The fd is readable (or the read timeout passed): read once into the input buffer and report.
@@ -480,6 +496,25 @@ final class BufferedSocket {
         bufferevent_setwatermark(bev, CLibevent_EV_WRITE(), bytes, 0)
     }
 
+    /// What "no read timeout" is on the bufferevent path (see `setTimeouts`).
+    static let noReadTimeout: Duration = .seconds(86_400)
+
+    /// Starts the read timeout over from now (a pooled connection keeps its timeout armed between requests, so the
+    /// wait for a new response must not inherit the time it spent idle).
+    func restartReadTimeout() {
+        guard let bev = self.bev, let read = self.currentTimeouts.read else { return }
+        if self.readEvent != nil {
+            if self.readWanted { self.updateReadEvent() }
+            return
+        }
+        var r = timeval(read)
+        var w = timeval(self.currentTimeouts.write ?? .zero)
+        let hasWrite = self.currentTimeouts.write != nil
+        withUnsafePointer(to: &r) { rp in
+            withUnsafePointer(to: &w) { wp in _ = bufferevent_set_timeouts(bev, rp, hasWrite ? wp : nil) }
+        }
+    }
+
     /// Sets read and write inactivity timeouts; `nil` disables the read one, and makes the write one
     /// `sendTimeout`. libevent restarts them on each I/O; the write timeout only runs while output is queued.
     func setTimeouts(read: Duration?, write: Duration?) {
@@ -498,11 +533,13 @@ final class BufferedSocket {
             withUnsafePointer(to: &w) { wp in _ = bufferevent_set_timeouts(bev, nil, write == nil ? nil : wp) }
             return
         }
-        var r = timeval(read ?? .zero)
+        // "No read timeout" is a day: with NULL, libevent keeps the old timeout on its persistent read event
+        // (`ev_io_timeout`) and re-arms it at the next read.
+        var r = timeval(read ?? Self.noReadTimeout)
         var w = timeval(write ?? .zero)
         withUnsafePointer(to: &r) { rp in
             withUnsafePointer(to: &w) { wp in
-                _ = bufferevent_set_timeouts(bev, read == nil ? nil : rp, write == nil ? nil : wp)
+                _ = bufferevent_set_timeouts(bev, rp, write == nil ? nil : wp)
             }
         }
     }

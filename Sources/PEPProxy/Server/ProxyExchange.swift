@@ -191,6 +191,8 @@ final class ProxyExchange: BufferedSocketDelegate {
         // timeout (408), not the upstream's (504). Until then a stalled upstream is its send timeout.
         upstream.socket.setTimeouts(
             read: self.requestBody.isDone ? self.worker.limits.upstreamReadTimeout : nil, write: nil)
+        // From the end of the request: a reused connection's timer still runs from its last read.
+        if self.requestBody.isDone { upstream.socket.restartReadTimeout() }
         upstream.socket.setReading(true)
         if self.head.expectsContinue, !self.requestBody.isDone {
             self.client.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -256,6 +258,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             self.client.setReading(false)
             self.client.setTimeouts(read: nil, write: nil)
             upstream.socket.setTimeouts(read: self.worker.limits.upstreamReadTimeout, write: nil)
+            upstream.socket.restartReadTimeout()
         } else if upstream.socket.outputLength > Self.highWatermark {
             self.client.setReading(false)
             upstream.socket.setWriteLowWatermark(Self.lowWatermark)

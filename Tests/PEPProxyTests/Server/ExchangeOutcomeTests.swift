@@ -128,3 +128,40 @@ import Testing
         #expect(Self.settled(proxy))
     }
 }
+
+/// Timeouts that outlive the request that set them (found in a newcomer trial): a reused upstream connection's
+/// read timeout counts from the end of the new request, and a client's body-pause timeout does not cut a later
+/// request on the same connection.
+@Suite struct StaleTimeoutTests {
+    static let slowUpstream: @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = { request in
+        if request.path.hasPrefix("/slow") { Thread.sleep(forTimeInterval: 0.6) }
+        return HTTPResponseMessage(status: 200, headers: [], body: Array("ok".utf8))
+    }
+
+    @Test func reusedUpstreamConnectionGetsAFullReadTimeout() throws {
+        var limits = ServerLimits()
+        limits.upstreamReadTimeout = .seconds(1)
+        let proxy = try TestProxy(limits: limits, upstream: Self.slowUpstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /warm HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(client.readResponse()?.status == 200)
+        Thread.sleep(forTimeInterval: 0.7)  // idle in the pool for most of the read timeout
+        client.send("GET /slow HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(client.readResponse()?.status == 200)
+    }
+
+    @Test func bodyTimeoutDoesNotCutALaterRequest() throws {
+        var limits = ServerLimits()
+        limits.idleTimeout = .milliseconds(400)
+        let proxy = try TestProxy(limits: limits, upstream: Self.slowUpstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("POST /upload HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5\r\n\r\n")
+        Thread.sleep(forTimeInterval: 0.1)
+        client.send("hello")
+        #expect(client.readResponse()?.status == 200)
+        client.send("GET /slow HTTP/1.1\r\nHost: api.test\r\n\r\n")  // waits 600 ms > idle_timeout for the upstream
+        #expect(client.readResponse()?.status == 200)
+    }
+}
