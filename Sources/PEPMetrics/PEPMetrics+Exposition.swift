@@ -102,7 +102,9 @@ extension PEPMetrics {
             out += "\(name)_bucket{\(rendered),le=\"+Inf\"} \(cumulative)\n"
             let sum = Duration.nanoseconds(Int64(truncatingIfNeeded: values[buckets.count + 1]))
             out += "\(name)_sum{\(rendered)} \(sum.bucketRepresentation)\n"
-            out += "\(name)_count{\(rendered)} \(values[buckets.count + 2])\n"
+            // The count is the bucket total: buckets, sum and count are separate relaxed slots, and a scrape
+            // between two of a worker's stores must not show `_count` and `le="+Inf"` apart.
+            out += "\(name)_count{\(rendered)} \(cumulative)\n"
         }
         return out
     }

@@ -95,6 +95,14 @@ public final class EnforcementDriver: RequestAuthorizer {
         self.workerCacheEpoch.add(1, ordering: .relaxed)
     }
 
+    /// Forgets every cached grant (the decision cache and the worker caches): the authorization server lost the
+    /// resources they were granted on, and they are being registered again. Introspections stay cached; in
+    /// uma2 mode their permissions name the old resource ids, which no longer match.
+    func forgetGrants() {
+        self.decisions.removeAllValues()
+        self.flushWorkerCaches()
+    }
+
     /// Monotonic time for the caches.
     static func instant() -> CacheInstant {
         var ts = timespec()

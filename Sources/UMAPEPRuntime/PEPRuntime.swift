@@ -198,6 +198,11 @@ public final class PEPRuntime: @unchecked Sendable {
             cacheLimits: CacheLimits(
                 maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
             cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics, workers: configuration.workerCount)
+        // Resources registered again (the server forgot them): grants cached for the old ones go. The closure
+        // holds the driver until the registration is cancelled (a reload), which drops it.
+        for registration in registrations {
+            registration.setOnReplacing { driver.forgetGrants() }
+        }
         let routes: RouteTable<Int>
         do {
             routes = try RouteTable(configuration.services.enumerated().map { (patterns: $1.hosts, value: $0) })

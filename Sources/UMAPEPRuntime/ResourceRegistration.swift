@@ -69,6 +69,14 @@ final class ResourceRegistration: @unchecked Sendable {
     private let registered = Mutex(false)
     /// Set by `adopt`: the previous generation registered exactly these documents; `start` skips registering.
     private let adopted = Mutex(false)
+    /// Called when the resources are registered again because the server forgot them: grants cached for the
+    /// old resources must go (the enforcement driver's decision and worker caches).
+    private let onReplacing = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// Sets what runs when a self-healing registration starts (see `onReplacing`).
+    func setOnReplacing(_ action: @escaping @Sendable () -> Void) {
+        self.onReplacing.withLock { $0 = action }
+    }
 
     /// What a registration sends: the server's settings and each service's name and protection document.
     struct Fingerprint: Equatable {
@@ -102,6 +110,7 @@ final class ResourceRegistration: @unchecked Sendable {
 
     /// Stops retrying (the configuration generation was replaced).
     func cancel() {
+        self.onReplacing.withLock { $0 = nil }
         self.cancelled.withLock { $0 = true }
     }
 
@@ -159,6 +168,7 @@ final class ResourceRegistration: @unchecked Sendable {
             "the authorization server does not know the registered resources; registering them again",
             metadata: ["authorization_server": "\(self.server.name)", "detail": "\(reason)"])
         if self.uma2 != nil { self.ids.values.forEach { $0.clear() } }
+        self.onReplacing.withLock { $0 }?()
         self.attempt(
             readiness: reporting.readiness, check: "authorization_server.\(self.server.name)", logger: reporting.logger)
         return true

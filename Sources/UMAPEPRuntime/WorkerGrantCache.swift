@@ -1,3 +1,4 @@
+import Foundation
 import PEPCore
 import PEPProxy
 import Synchronization
@@ -66,13 +67,27 @@ final class WorkerGrantCache: @unchecked Sendable {
     ) -> Entry? {
         guard let entry = self.slots[slot] else { return nil }
         guard entry.expiresAt > now, entry.epoch == epoch, entry.service == service, entry.rule == rule,
-            entry.condition == condition, entry.method == method, entry.authorization == authorization
+            entry.condition == condition, Self.sameBytes(entry.method, method),
+            Self.sameBytes(entry.authorization, authorization)
         else { return nil }
         self.introspectionHits.store(self.introspectionHits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         if entry.readDecisionCache {
             self.decisionHits.store(self.decisionHits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         }
         return entry
+    }
+
+    /// Byte equality. `String ==` compares canonical equivalence (U+212A KELVIN SIGN equals `K`): a token that
+    /// only looks the same must never be served the grant of the one that was introspected.
+    @inline(__always)
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        let compared = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+            }
+        }
+        if let compared, let result = compared { return result }
+        return a.utf8.elementsEqual(b.utf8)
     }
 
     func store(_ entry: Entry, slot: Int) {

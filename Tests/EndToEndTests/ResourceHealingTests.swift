@@ -24,6 +24,20 @@ extension EndToEnd {
             }
         }
 
+        /// Grants cached for the forgotten resources go with them: after the healing registration, an RPT granted
+        /// before it is checked again (oxd now denies it) instead of being served from the decision or worker cache.
+        @Test func cachedGrantsAreForgottenWithTheResources() async throws {
+            try await offPool {
+                let env = try E2EEnvironment(config: Fixture.config())
+                let token = try env.devAS.mintToken([Fixture.view])
+                for _ in 0..<3 { #expect(try env.send("GET", "/photos/1", token: token).status == 200) }
+                try env.devAS.forgetResources()
+                #expect(try env.send("GET", "/photos/1").status == 502)
+                #expect(try eventually { try env.send("GET", "/photos/1").status == 401 })
+                #expect(try env.send("GET", "/photos/1", token: token).status == 403)
+            }
+        }
+
         /// uma2 mode: the permission endpoint answers 400 `invalid_resource_id`; every protected condition is
         /// registered again (`/resource_set`, new ids) and the next token-less request gets its ticket.
         @Test func uma2ModeRegistersAgain() async throws {

@@ -71,3 +71,29 @@ import Testing
         #expect(used.allSatisfy { $0 >= 0 && $0 < WorkerGrantCache.capacity })
     }
 }
+
+extension WorkerGrantCacheTests {
+    /// A token that is canonically equivalent but not byte-equal (U+212A KELVIN SIGN for `K`) is a miss even in
+    /// the stored token's slot (an attacker can search for such a collision).
+    @Test func canonicallyEquivalentTokenIsAMiss() {
+        let cache = WorkerGrantCache()
+        let original = "Bearer KKKKKKKK-token"
+        let lookalike = "Bearer \u{212A}KKKKKKK-token"
+        #expect(original == lookalike)  // what String == says
+        let slot = WorkerGrantCache.slot(authorization: original, service: 1, rule: 2, condition: 0)
+        cache.store(
+            WorkerGrantCache.Entry(
+                authorization: original, service: 1, rule: 2, condition: 0, method: "GET", expiresAt: 1_000, epoch: 0,
+                decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 2), authenticatedClientId: nil,
+                grantedConsumer: "c", readDecisionCache: false),
+            slot: slot)
+        #expect(
+            cache.lookup(
+                slot: slot, authorization: lookalike, service: 1, rule: 2, condition: 0, method: "GET", now: 1,
+                epoch: 0) == nil)
+        #expect(
+            cache.lookup(
+                slot: slot, authorization: original, service: 1, rule: 2, condition: 0, method: "GET", now: 1,
+                epoch: 0) != nil)
+    }
+}
