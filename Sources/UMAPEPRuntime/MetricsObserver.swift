@@ -55,6 +55,7 @@ struct MetricsObserver: ProxyObserver {
             return record.status >= 500 ? .error : .passthrough
         }
         if detail == "proxy.no_route" { return .noRoute }
+        if detail == "proxy.drain_timeout" || detail == "proxy.shutdown" { return .error }
         if detail.hasPrefix("http1.") || detail.hasPrefix("path.") || detail.hasPrefix("target.")
             || detail.hasPrefix("query.") || detail.hasPrefix("proxy.")
         {

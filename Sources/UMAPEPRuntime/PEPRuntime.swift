@@ -78,6 +78,13 @@ public final class PEPRuntime: @unchecked Sendable {
         let sink =
             accessLog && configuration.accessLog.enabled ? try AccessLogSink(settings: configuration.accessLog) : nil
         self.accessLogSink = sink
+        sink?.onDropped.withLock {
+            $0 = { [logger] total in
+                logger.warning(
+                    "access log: the destination does not take lines; dropping them",
+                    metadata: ["dropped_bytes_total": "\(total)"])
+            }
+        }
         self.server = HTTPServer(
             listeners: listeners, workers: configuration.workerCount, limits: ServerLimits(configuration.limits),
             logger: logger, accessLog: sink,
@@ -316,9 +323,11 @@ public final class PEPRuntime: @unchecked Sendable {
         self.controlPlane.shutdown()
     }
 
-    /// Blocks until the data plane has stopped.
+    /// Blocks until the data plane has stopped and the access log written what the workers handed it (at most
+    /// 5 s more).
     public func waitUntilStopped() {
         self.server.waitUntilStopped()
+        self.accessLogSink?.finish()
     }
 }
 

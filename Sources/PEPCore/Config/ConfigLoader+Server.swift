@@ -181,12 +181,13 @@ extension ConfigLoader {
         let defaults = AccessLogSettings()
         guard let node = reader.node("access_log") else { return defaults }
         switch node.resolvingSubstitution {
-        case .string("off", _), .string("false", _), .bool(false): return .off
-        case .string("on", _), .string("true", _), .bool(true): return defaults
+        case .string("off", false), .bool(false): return .off
+        case .bool(true): return defaults
         case .mapping: break
         default:
             throw reader.error(
-                "access_log", .typeMismatch, "expected off, on or a mapping {destination, format, buffer, flush}")
+                "access_log", .typeMismatch,
+                "expected off, false, true or a mapping {destination, format, buffer, flush}")
         }
         let log = try ConfigReader(
             node, at: reader.path["access_log"], file: reader.file,

@@ -33,6 +33,14 @@ extension PEPConfiguration {
         lines.append(
             "Paths: path_params \(self.pathParams.rawValue), encoded_slashes \(self.encodedSlashes.rawValue), "
                 + "fold_case \(self.foldCase); trust_request_id \(self.trustRequestId)")
+        if self.accessLog.enabled {
+            lines.append(
+                "Access log: \(self.accessLog.destination), \(self.accessLog.format.rawValue), buffer "
+                    + "\(self.accessLog.bufferBytes) bytes, flush \(ConfigDuration.format(self.accessLog.flushInterval))"
+            )
+        } else {
+            lines.append("Access log: off")
+        }
         lines.append("")
         lines.append("Authorization servers:")
         for server in self.authorizationServers {

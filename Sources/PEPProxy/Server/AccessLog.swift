@@ -270,20 +270,39 @@ struct AccessLogClock {
     }
 }
 
-/// Where access-log bytes go: one per process, shared by the workers, which write whole buffers of lines
-/// under a lock (never a line at a time). A file is opened `O_APPEND` and can be reopened (``reopen()``,
-/// `SIGUSR1`) after logrotate moved it.
-public final class AccessLogSink: Sendable {
+/// Where access-log bytes go: one per process, shared by the workers. Workers hand it whole buffers of lines
+/// (never a line at a time); one writer thread of its own writes them, so a destination that stops taking
+/// bytes (a stalled pipe reader, a full disk) never blocks a worker: past `maxQueuedBytes` waiting, buffers are
+/// dropped and counted (``droppedBytes``, reported through ``onDropped``). A file is opened `O_APPEND` and can
+/// be reopened (``reopen()``, `SIGUSR1`) after logrotate moved it.
+public final class AccessLogSink: @unchecked Sendable {
     /// The settings the sink was made from.
     public let settings: AccessLogSettings
+    /// Bytes that may wait for the writer before buffers are dropped.
+    let maxQueuedBytes: Int
     private let descriptor: Mutex<Int32>
     private let dropped = Atomic<Int>(0)
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var queue: [[UInt8]] = []
+    private var queuedBytes = 0
+    private var writing = false
+    private var finishing = false
+    private var writerDone = false
+    private let reportedDrops = Mutex<(count: Int, at: ContinuousClock.Instant?)>((0, nil))
+    /// Called on the writer thread, at most every 10 s, with the total bytes dropped so far.
+    public let onDropped = Mutex<(@Sendable (Int) -> Void)?>(nil)
 
-    /// Opens the destination.
+    /// Opens the destination and starts the writer thread.
+    /// - Parameter maxQueuedBytes: bytes that may wait for the writer (default 16 MiB).
     /// - Throws: `AccessLogError.cannotOpen` naming the file and the system's reason.
-    public init(settings: AccessLogSettings) throws(AccessLogError) {
+    public init(settings: AccessLogSettings, maxQueuedBytes: Int = 16 << 20) throws(AccessLogError) {
         self.settings = settings
+        self.maxQueuedBytes = maxQueuedBytes
         self.descriptor = Mutex(try Self.open(settings.destination))
+        let thread = Thread { [self] in self.writerLoop() }
+        thread.name = "uma-pep-access-log"
+        thread.start()
     }
 
     deinit {
@@ -302,7 +321,7 @@ public final class AccessLogSink: Sendable {
         }
     }
 
-    /// Opens the file again and swaps it in (logrotate's `postrotate`: `kill -USR1`); lines written meanwhile
+    /// Opens the file again and swaps it in (logrotate's `postrotate`: `kill -USR1`); buffers written meanwhile
     /// go to the old file. Does nothing for standard error.
     /// - Throws: `AccessLogError.cannotOpen`; the old file stays in use.
     public func reopen() throws(AccessLogError) {
@@ -316,30 +335,90 @@ public final class AccessLogSink: Sendable {
         Foundation.close(old)
     }
 
-    /// Bytes dropped because the destination refused them (full disk, closed pipe).
+    /// Bytes dropped because the destination refused them or did not take them in time.
     public var droppedBytes: Int { self.dropped.load(ordering: .relaxed) }
 
-    /// Writes `bytes` whole (retrying short writes, waiting at most 1 s for a full pipe); bytes the destination
-    /// refuses are dropped and counted.
+    /// Hands `bytes` to the writer thread (copied); drops them when `maxQueuedBytes` are already waiting.
     func write(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-        self.descriptor.withLock { fd in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Foundation.write(fd, base + offset, bytes.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0, errno == EINTR {
-                    continue
-                } else if written < 0, errno == EAGAIN {
-                    var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                    if poll(&poller, 1, 1000) <= 0 { break }
-                } else {
-                    break
-                }
-            }
-            if offset < bytes.count { self.dropped.add(bytes.count - offset, ordering: .relaxed) }
+        guard !bytes.isEmpty else { return }
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        guard !self.writerDone, self.queuedBytes + bytes.count <= self.maxQueuedBytes else {
+            self.dropped.add(bytes.count, ordering: .relaxed)
+            return
         }
+        self.queue.append(Array(bytes))
+        self.queuedBytes += bytes.count
+        self.condition.signal()
+    }
+
+    /// Waits until everything handed over was written (or `timeout` passed), then stops the writer thread.
+    /// Called once the workers have stopped (their last buffers are in the queue).
+    public func finish(timeout: Duration = .seconds(5)) {
+        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds))
+        self.condition.lock()
+        self.finishing = true
+        self.condition.broadcast()
+        while !self.writerDone, Date() < deadline {
+            _ = self.condition.wait(until: min(deadline, Date().addingTimeInterval(0.05)))
+        }
+        self.condition.unlock()
+    }
+
+    private func writerLoop() {
+        while true {
+            self.condition.lock()
+            while self.queue.isEmpty, !self.finishing { self.condition.wait() }
+            if self.queue.isEmpty {
+                self.writerDone = true
+                self.condition.broadcast()
+                self.condition.unlock()
+                return
+            }
+            let chunk = self.queue.removeFirst()
+            self.writing = true
+            self.condition.unlock()
+            chunk.withUnsafeBytes { self.writeNow($0) }
+            self.condition.lock()
+            self.queuedBytes -= chunk.count
+            self.writing = false
+            self.condition.unlock()
+            self.reportDrops()
+        }
+    }
+
+    /// Writes `bytes` whole on the writer thread (retrying short writes and interrupted calls, waiting for a
+    /// non-blocking pipe); what the destination refuses is dropped and counted.
+    private func writeNow(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        let fd = self.descriptor.withLock { $0 }
+        var offset = 0
+        while offset < bytes.count {
+            let written = Foundation.write(fd, base + offset, bytes.count - offset)
+            if written > 0 {
+                offset += written
+            } else if written < 0, errno == EINTR {
+                continue
+            } else if written < 0, errno == EAGAIN {
+                var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&poller, 1, 1000)
+            } else {
+                break
+            }
+        }
+        if offset < bytes.count { self.dropped.add(bytes.count - offset, ordering: .relaxed) }
+    }
+
+    private func reportDrops() {
+        let total = self.dropped.load(ordering: .relaxed)
+        let now = ContinuousClock.now
+        let report = self.reportedDrops.withLock { last -> Bool in
+            guard total > last.count else { return false }
+            if let at = last.at, now - at < .seconds(10) { return false }
+            last = (total, now)
+            return true
+        }
+        if report, let action = self.onDropped.withLock({ $0 }) { action(total) }
     }
 }
 

@@ -136,7 +136,10 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         guard available > 0 else { return }
         if !self.headStarted {
             self.headStarted = true
-            self.setDeadline(after: self.worker.limits.headerTimeout, self.worker.headerTimeoutNanoseconds)
+            // The first head's deadline runs from accept (`start`); later heads get theirs from their first byte.
+            if self.requestCount > 0 {
+                self.setDeadline(after: self.worker.limits.headerTimeout, self.worker.headerTimeoutNanoseconds)
+            }
         }
         let limits = self.worker.httpLimits
         let result = self.socket.withInput(upTo: limits.maxHeadBytes + 1) { self.parser.parse($0, limits: limits) }
@@ -338,6 +341,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     private func timerFired() {
         guard case .readingHead = self.state else { return }
         if self.headStarted || self.socket.inputLength > 0 {
+            self.recordRejection(status: 408, detail: "http1.header_timeout")
             self.reject(status: 408, detail: "http1.header_timeout")
         } else {
             self.close()
@@ -356,7 +360,9 @@ final class HTTPServerConnection: BufferedSocketDelegate {
 
     /// Cuts the connection at once.
     func abort(reason: String) {
-        if case .proxying(let exchange) = self.state { exchange.abort() }
+        if case .proxying(let exchange) = self.state {
+            exchange.abort(detail: reason == "drain timeout" ? "proxy.drain_timeout" : "proxy.shutdown")
+        }
         self.close()
     }
 

@@ -512,7 +512,14 @@ final class ProxyExchange: BufferedSocketDelegate {
     }
 
     /// Drops the upstream side at once (client gone, shutdown).
-    func abort() {
+    /// - Parameter detail: when given and the exchange had not ended, it is logged and counted with this detail
+    ///   (status `0` before a status line): a drain timeout or a shutdown cut it.
+    func abort(detail: String? = nil) {
+        if let detail, !self.finished {
+            self.finished = true
+            self.decisionDetail = detail
+            self.log(status: self.responseStatus)
+        }
         self.finished = true
         self.connectTimer?.cancel()
         self.upstream?.socket.close()

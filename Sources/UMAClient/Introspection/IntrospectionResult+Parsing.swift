@@ -36,9 +36,9 @@ extension IntrospectionResult {
         }
         self.init(
             active: true,
-            exp: try IntrospectionResult.optionalInt(members["exp"], path: "exp"),
-            iat: try IntrospectionResult.optionalInt(members["iat"], path: "iat"),
-            nbf: try IntrospectionResult.optionalInt(members["nbf"], path: "nbf"),
+            exp: try IntrospectionResult.numericDate(members["exp"], path: "exp", roundUp: false),
+            iat: try IntrospectionResult.numericDate(members["iat"], path: "iat", roundUp: false),
+            nbf: try IntrospectionResult.numericDate(members["nbf"], path: "nbf", roundUp: true),
             clientId: try IntrospectionResult.optionalString(members["client_id"], path: "client_id"),
             sub: try IntrospectionResult.optionalString(members["sub"], path: "sub"),
             iss: try IntrospectionResult.optionalString(members["iss"], path: "iss"),
@@ -61,7 +61,7 @@ extension IntrospectionResult {
                 scopes.append(name)
             }
         }
-        let exp = try IntrospectionResult.optionalInt(members["exp"], path: "\(path).exp")
+        let exp = try IntrospectionResult.numericDate(members["exp"], path: "\(path).exp", roundUp: false)
         return Permission(resourceId: resourceId, scopes: scopes, exp: exp)
     }
 
@@ -71,10 +71,17 @@ extension IntrospectionResult {
         return value
     }
 
-    private static func optionalInt(_ value: JSONValue?, path: String) throws(IntrospectionFormatError) -> Int64? {
+    /// A NumericDate (RFC 7519 §2: seconds since the epoch, "non-integer values can be represented"): whole
+    /// seconds, rounded towards the safe side (`exp`, `iat` down; `nbf` up); `nil` when absent or `null`.
+    private static func numericDate(_ value: JSONValue?, path: String, roundUp: Bool) throws(IntrospectionFormatError)
+        -> Int64?
+    {
         guard let value = IntrospectionResult.present(value) else { return nil }
-        guard let number = value.intValue else { throw .invalidField(path) }
-        return number
+        if let number = value.intValue { return number }
+        guard case .double(let seconds) = value, seconds.isFinite, abs(seconds) < 9.0e18 else {
+            throw .invalidField(path)
+        }
+        return Int64(roundUp ? seconds.rounded(.up) : seconds.rounded(.down))
     }
 
     private static func optionalString(_ value: JSONValue?, path: String) throws(IntrospectionFormatError) -> String? {

@@ -128,3 +128,36 @@ import Testing
         #expect(epoch == "1970-01-01T00:00:00.005Z")
     }
 }
+
+/// The sink writes on a thread of its own: a destination that stops taking bytes never blocks a worker.
+@Suite struct AccessLogSinkTests {
+    @Test func stalledDestinationDropsInsteadOfBlocking() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        let path = "/proc/self/fd/\(fds[1])"
+        let sink = try AccessLogSink(
+            settings: AccessLogSettings(destination: .file(path), bufferBytes: 0), maxQueuedBytes: 256 * 1024)
+        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        let started = Date()
+        // Nobody reads the pipe: its 64 KiB buffer fills, the writer thread blocks, the queue fills, and the
+        // rest is dropped, all without this thread waiting.
+        for _ in 0..<40 { chunk.withUnsafeBytes { sink.write($0) } }
+        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(sink.droppedBytes >= 40 * 64 * 1024 - 256 * 1024 - 2 * 64 * 1024 - 65_536)
+        // Reading unblocks the writer; what was queued arrives.
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let deadline = Date().addingTimeInterval(5)
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        while Date() < deadline, total < 256 * 1024 {
+            let n = read(fds[0], &buffer, buffer.count)
+            if n > 0 { total += n } else { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        #expect(total >= 256 * 1024)
+        sink.finish(timeout: .seconds(2))
+    }
+}

@@ -165,3 +165,36 @@ import Testing
         #expect(client.readResponse()?.status == 200)
     }
 }
+
+/// Requests cut before they complete are still reported (access log and metrics).
+@Suite struct CutRequestReportTests {
+    @Test func slowHeadTimeoutIsReported() throws {
+        var limits = ServerLimits()
+        limits.headerTimeout = .milliseconds(300)
+        let observer = RecordingObserver()
+        let proxy = try TestProxy(limits: limits, observer: observer)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("GET /slow HTTP/1.1\r\nHost: api.test\r\n")
+        #expect(String(decoding: client.readAll(timeout: 3), as: UTF8.self).hasPrefix("HTTP/1.1 408 "))
+        let record = try #require(observer.wait(for: 1).first)
+        #expect(record.status == 408)
+        #expect(record.detail == "http1.header_timeout")
+    }
+
+    @Test func requestCutByShutdownIsReported() throws {
+        let observer = RecordingObserver()
+        let proxy = try TestProxy(observer: observer) { request in
+            Thread.sleep(forTimeInterval: 1.0)
+            return HTTPResponseMessage(status: 200, headers: [], body: [])
+        }
+        let client = try proxy.client()
+        client.send("GET /slow HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        Thread.sleep(forTimeInterval: 0.2)
+        proxy.proxyServer.shutdown(graceful: false)
+        let record = try #require(observer.wait(for: 1).first)
+        #expect(record.status == 0)
+        #expect(record.detail == "proxy.shutdown")
+        proxy.upstreamServer.shutdown(graceful: false)
+    }
+}

@@ -51,7 +51,7 @@ struct IntrospectionResultParsingTests {
         ("{\"exp\":1}", .missingField("active")),
         ("[true]", .notAnObject),
         ("{\"active\":true,\"exp\":\"1535709072\"}", .invalidField("exp")),
-        ("{\"active\":true,\"exp\":1.5}", .invalidField("exp")),
+        ("{\"active\":true,\"exp\":1e300}", .invalidField("exp")),
         ("{\"active\":true,\"client_id\":5}", .invalidField("client_id")),
         ("{\"active\":true,\"permissions\":{}}", .invalidField("permissions")),
         (
@@ -71,5 +71,19 @@ struct IntrospectionResultParsingTests {
     func rejectsMalformedAnswers(text: String, expected: IntrospectionFormatError) throws {
         let json = try JSONCodec.parse(text)
         #expect(throws: expected) { try IntrospectionResult(introspectionResponse: json) }
+    }
+
+    /// NumericDates may be fractional (RFC 7519 §2): whole seconds, rounded towards the safe side.
+    @Test func fractionalTimesRoundTowardsTheSafeSide() throws {
+        let json = try JSONCodec.parse(
+            """
+            {"active":true,"exp":1535709072.9,"iat":1535705472.5,"nbf":1535705470.1,
+             "permissions":[{"resource_id":"r","resource_scopes":["view"],"exp":1535709000.7}]}
+            """)
+        let result = try IntrospectionResult(introspectionResponse: json)
+        #expect(result.exp == 1_535_709_072)
+        #expect(result.iat == 1_535_705_472)
+        #expect(result.nbf == 1_535_705_471)
+        #expect(result.permissions.first?.exp == 1_535_709_000)
     }
 }
