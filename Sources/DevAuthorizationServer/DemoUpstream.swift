@@ -8,6 +8,8 @@ import PEPProxy
 /// - `GET /posts`, `/todos`, `/photos` → a JSON array of 10 items; `GET /<collection>/{id}` → the item or 404 `{}`.
 /// - `POST /<collection>` → 201, the JSON object body echoed with `"id": 11` (nothing is stored);
 ///   `PUT`/`PATCH /<collection>/{id}` → 200, the body echoed with that id; `DELETE /<collection>/{id}` → 200 `{}`.
+/// - any method on `/public` or `/public/**` → 200 `{"public": true, "method", "path"}` (what the tutorial's public
+///   rule `/public/??` lets through without a token).
 /// - any method on `/_echo` or `/_echo/**` → 200 `{"method", "path", "query", "headers": [[name, value], …],
 ///   "body_length"}` (headers in arrival order, duplicates kept; `query` is `null` when absent).
 /// - anything else → 404 `{}`.
@@ -24,6 +26,13 @@ public struct DemoUpstream: Sendable {
     public func handle(_ request: HTTPRequestMessage) -> HTTPResponseMessage {
         if request.path == "/_echo" || request.path.hasPrefix("/_echo/") {
             return self.echo(request)
+        }
+        if request.path == "/public" || request.path.hasPrefix("/public/") {
+            return Self.reply(
+                200,
+                .object([
+                    "public": .bool(true), "method": .string(request.method), "path": .string(request.path),
+                ]))
         }
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         if segments == [""] || segments.isEmpty {

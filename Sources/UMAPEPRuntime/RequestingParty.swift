@@ -100,7 +100,11 @@ public final class RequestingParty: Sendable {
             finalStep = 6
         }
         guard case .rpt(let token) = rpt else {
-            throw RequestingPartyError("no RPT: the authorization server still asks for claims")
+            let missing = if case .needInfo(let info) = rpt { Self.claimNames(info) } else { [String]() }
+            let names = missing.isEmpty ? "" : ": " + missing.joined(separator: ", ")
+            throw RequestingPartyError(
+                "step 5 (get RPT): no RPT, the authorization server still needs claims\(names)",
+                kind: .claimsMissing(missing))
         }
         let last = try self.get(bearer: token.accessToken)
         self.say("\(finalStep). GET \(self.options.url) with the RPT → \(last.status)")
@@ -135,7 +139,8 @@ public final class RequestingParty: Sendable {
         }
         switch result {
         case .response(let response): return response
-        case .failure(let error): throw RequestingPartyError("GET \(self.options.url): \(error.detail)")
+        case .failure(let error):
+            throw RequestingPartyError(error, url: self.options.url, step: "GET", party: .resource)
         }
     }
 
@@ -145,13 +150,15 @@ public final class RequestingParty: Sendable {
         case .oxd(let oxdURL, let oxdId):
             let client = self.oxdClient(oxdURL: oxdURL, oxdId: oxdId)
             result = Blocking.wait { done in
-                client.umaRPGetRPT(ticket: ticket) { done($0.mapError { RequestingPartyError(Self.explain($0)) }) }
+                client.umaRPGetRPT(ticket: ticket) {
+                    done($0.mapError { self.explain($0, oxdURL: oxdURL) })
+                }
             }
             self.say("\(step). POST \(oxdURL)/get-client-token, then /uma-rp-get-rpt with the ticket")
         case .uma2(let issuer):
             let client = self.uma2Client(issuer: issuer)
             result = Blocking.wait { done in
-                client.requestRPT(ticket: ticket) { done($0.mapError { RequestingPartyError("\($0.detail)") }) }
+                client.requestRPT(ticket: ticket) { done($0.mapError { self.explain($0, issuer: issuer) }) }
             }
             self.say("\(step). POST the UMA 2.0 token endpoint (grant uma-ticket) with the ticket")
         }
@@ -163,7 +170,7 @@ public final class RequestingParty: Sendable {
             self.say("   → 403 need_info (claims gathering required)")
             return .needInfo(info)
         case .failure(let error):
-            throw RequestingPartyError("step \(step) (get RPT): \(error)")
+            throw error.prefixed("step \(step) (get RPT)")
         }
     }
 
@@ -182,7 +189,8 @@ public final class RequestingParty: Sendable {
             }
             switch result {
             case .success(let gathering): url = gathering.url
-            case .failure(let error): throw RequestingPartyError("step 3 (claims-gathering URL): \(error.detail)")
+            case .failure(let error):
+                throw self.explain(error, oxdURL: oxdURL).prefixed("step 3 (claims-gathering URL)")
             }
         case .uma2(let issuer):
             let client = self.uma2Client(issuer: issuer)
@@ -193,24 +201,31 @@ public final class RequestingParty: Sendable {
             }
             switch result {
             case .success(let gathering): url = gathering.url
-            case .failure(let error): throw RequestingPartyError("step 3 (claims-gathering URL): \(error.detail)")
+            case .failure(let error):
+                throw self.explain(error, issuer: issuer).prefixed("step 3 (claims-gathering URL)")
             }
         }
         self.say("3. claims gathering: \(url)")
         if self.options.claims.isEmpty {
             return try self.waitForRedirect(expectedState: state)
         }
-        return try self.submitClaims(url: url)
+        return try self.submitClaims(url: url, required: Self.claimNames(info))
     }
 
     /// Submits the development authorization server's claims form (the page's hidden fields come from the URL).
-    private func submitClaims(url: String) throws -> String {
+    /// Claim names given by the user are matched case-insensitively to the form's text fields (read from the
+    /// page when it can be fetched) and to the names in `required_claims`.
+    private func submitClaims(url: String, required: [String]) throws -> String {
         guard let components = URLComponents(string: url), let action = URL(string: url) else {
             throw RequestingPartyError("step 4: the claims-gathering URL is not a URL")
         }
-        var fields = components.queryItems?.map { ($0.name, $0.value ?? "") } ?? []
-        fields.append(contentsOf: self.options.claims.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        let body = FormEncoding.body(fields.map { (name: $0.0, value: $0.1) })
+        let known = self.formFieldNames(url: url) + required
+        let claims = self.options.claims.map { name, value in
+            (name: known.first { $0.caseInsensitiveCompare(name) == .orderedSame } ?? name, value: value)
+        }.sorted { $0.name < $1.name }
+        var fields = components.queryItems?.map { (name: $0.name, value: $0.value ?? "") } ?? []
+        fields.append(contentsOf: claims)
+        let body = FormEncoding.body(fields)
         var target = URLComponents(url: action, resolvingAgainstBaseURL: false)
         target?.query = nil
         let postURL = target?.string ?? url
@@ -222,12 +237,14 @@ public final class RequestingParty: Sendable {
                     body: body, options: self.httpOptions)
             ) { done($0) }
         }
-        guard case .response(let response) = result else {
-            throw RequestingPartyError("step 4: POST \(postURL) failed")
+        let response: HTTPResponse
+        switch result {
+        case .response(let answer): response = answer
+        case .failure(let error):
+            throw RequestingPartyError(error, url: postURL, step: "step 4: POST", party: .authorizationServer)
         }
-        let claims = self.options.claims.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
-            separator: ", ")
-        self.say("4. POST \(postURL) with \(claims) → \(response.status)")
+        let listed = claims.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+        self.say("4. POST \(postURL) with \(listed) → \(response.status)")
         guard response.status == 302 || response.status == 303, let location = response.header("Location"),
             let redirect = URLComponents(string: location)
         else {
@@ -242,6 +259,41 @@ public final class RequestingParty: Sendable {
         }
         self.say("   → redirected to \(redirect.path) with a new ticket")
         return ticket
+    }
+
+    /// The names of the claims form's visible inputs (empty when the page cannot be read).
+    private func formFieldNames(url: String) -> [String] {
+        let result = Blocking.wait { done in
+            self.controlPlane.submit(HTTPCall(method: "GET", url: url, options: self.httpOptions)) { done($0) }
+        }
+        guard case .response(let response) = result, response.status == 200 else { return [] }
+        return Self.formFieldNames(html: String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// The `name` of every `<input>` in `html` that is not hidden, a button or a submit control.
+    static func formFieldNames(html: String) -> [String] {
+        func attribute(_ name: String, in tag: Substring) -> String? {
+            guard let start = tag.range(of: " \(name)=\"") else { return nil }
+            let rest = tag[start.upperBound...]
+            guard let end = rest.firstIndex(of: "\"") else { return nil }
+            return String(rest[..<end])
+        }
+        var names: [String] = []
+        for chunk in html.components(separatedBy: "<input").dropFirst() {
+            let tag = chunk.prefix { $0 != ">" }
+            let type = attribute("type", in: tag)?.lowercased() ?? "text"
+            guard !["hidden", "submit", "button", "reset", "image"].contains(type),
+                let name = attribute("name", in: tag), !name.isEmpty
+            else { continue }
+            names.append(name.replacingOccurrences(of: "&amp;", with: "&"))
+        }
+        return names
+    }
+
+    /// The claim names a `need_info` answer lists in `required_claims` (their `name`, else `friendly_name`).
+    static func claimNames(_ info: NeedInfo) -> [String] {
+        guard case .array(let items)? = info.requiredClaims else { return [] }
+        return items.compactMap { $0["name"]?.stringValue ?? $0["friendly_name"]?.stringValue }
     }
 
     /// Interactive: listens on `claimsRedirectURI` until the browser comes back with `ticket` and `state`.
@@ -290,7 +342,7 @@ public final class RequestingParty: Sendable {
             configuration: OXDConfiguration(
                 oxdURL: oxdURL, oxdId: oxdId, clientId: self.options.clientId,
                 clientSecret: self.options.clientSecret, opHost: self.options.opHost, http: self.httpOptions),
-            controlPlane: self.controlPlane, tokens: self.tokens)
+            controlPlane: self.controlPlane, tokens: self.tokens, logger: Self.quietLogger(label: "uma-pep.oxd"))
     }
 
     private var httpOptions: HTTPCallOptions { HTTPCallOptions(tls: self.options.tls) }
@@ -300,15 +352,92 @@ public final class RequestingParty: Sendable {
             configuration: UMA2ClientConfiguration(
                 issuer: issuer, clientId: self.options.clientId, clientSecret: self.options.clientSecret,
                 http: self.httpOptions),
-            controlPlane: self.controlPlane, tokens: self.tokens)
+            controlPlane: self.controlPlane, tokens: self.tokens, logger: Self.quietLogger(label: "uma-pep.uma2"))
     }
 
-    /// An oxd failure with oxd's own error code when it sent one (`forbidden_by_policy`, `invalid_ticket`, …).
-    static func explain(_ error: OXDError) -> String {
-        if case .unexpectedStatus(let command, let status, let code?) = error {
-            return "\(command) answered \(status) \(code)"
+    /// The clients' own failure logs repeat what `RequestingPartyError` says; only errors are shown.
+    private static func quietLogger(label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = .error
+        return logger
+    }
+
+    /// An oxd failure in words: oxd's own error code when it sent one (`forbidden_by_policy`, `invalid_ticket`, …),
+    /// the URL that could not be reached, the authorization server's refusal of the client; the stable detail code
+    /// follows in parentheses.
+    func explain(_ error: OXDError, oxdURL: String) -> RequestingPartyError {
+        switch error {
+        case .transport(let command, let failure):
+            return RequestingPartyError(failure, url: Self.join(oxdURL, command), step: "oxd", party: .oxd)
+        case .unexpectedStatus(let command, let status, let code):
+            return RequestingPartyError(
+                "oxd /\(command) answered \(status)\(code.map { " \($0)" } ?? "") (\(error.detail))",
+                kind: Self.isClientRejection(status: status, code: code, description: nil) ? .clientRejected : .other)
+        case .protectionToken(let token):
+            return self.explain(
+                token, service: "oxd /get-client-token", url: Self.join(oxdURL, "get-client-token"), party: .oxd,
+                detail: error.detail)
+        default:
+            return RequestingPartyError("oxd gave an unusable answer (\(error.detail))")
         }
-        return error.detail
+    }
+
+    /// A UMA 2.0 authorization server failure in words (see the oxd variant).
+    func explain(_ error: UMA2Error, issuer: String) -> RequestingPartyError {
+        switch error {
+        case .transport(let operation, let failure):
+            let url = operation == "discovery" ? Self.join(issuer, ".well-known/uma2-configuration") : issuer
+            return RequestingPartyError(failure, url: url, step: "authorization server", party: .authorizationServer)
+        case .unexpectedStatus(let operation, let status, let code):
+            let rejected = Self.isClientRejection(status: status, code: code, description: nil)
+            let what = rejected ? "the authorization server refused client '\(self.options.clientId)'" : operation
+            return RequestingPartyError(
+                "\(what): \(status)\(code.map { " \($0)" } ?? "") (uma2 \(operation), \(error.detail))",
+                kind: rejected ? .clientRejected : .other)
+        case .protectionToken(let token):
+            return self.explain(
+                token, service: "the PAT request", url: issuer, party: .authorizationServer, detail: error.detail)
+        case .missingEndpoint(let name):
+            return RequestingPartyError(
+                "the authorization server offers no \(name) (needed for claims gathering) (\(error.detail))")
+        default:
+            return RequestingPartyError("the authorization server gave an unusable answer (\(error.detail))")
+        }
+    }
+
+    /// No client token / PAT: unreachable token service, or the credentials refused.
+    private func explain(
+        _ error: ProtectionTokenError, service: String, url: String, party: RequestingPartyError.Party, detail: String
+    ) -> RequestingPartyError {
+        if let failure = error.transport {
+            return RequestingPartyError(failure, url: url, step: service, party: party)
+        }
+        guard let status = error.status else {
+            return RequestingPartyError("no client token from \(service) (\(detail), \(error.detail))")
+        }
+        var answer = "\(status)"
+        if let code = error.errorCode { answer += " \(code)" }
+        if let description = error.errorDescription, !description.isEmpty { answer += ": \(description)" }
+        let rejected = Self.isClientRejection(
+            status: status, code: error.errorCode, description: error.errorDescription)
+        let what =
+            rejected
+            ? "the authorization server refused client '\(self.options.clientId)'"
+            : "no client token for client '\(self.options.clientId)'"
+        return RequestingPartyError(
+            "\(what): \(service) answered \(answer) (\(detail))", kind: rejected ? .clientRejected : .other)
+    }
+
+    /// `invalid_client` (or oxd's client errors, or a 401 from a token service) means wrong client credentials.
+    static func isClientRejection(status: Int, code: String?, description: String?) -> Bool {
+        let codes: Set = ["invalid_client", "invalid_client_id", "invalid_client_secret", "unauthorized_client"]
+        if let code, codes.contains(code) { return true }
+        if let description, description.contains("invalid_client") { return true }
+        return status == 401 && code == nil
+    }
+
+    static func join(_ base: String, _ path: String) -> String {
+        (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + path
     }
 
     /// A token shown in logs: its first 6 characters and its length (never the whole token).
@@ -317,10 +446,66 @@ public final class RequestingParty: Sendable {
     }
 }
 
-/// Why a requesting-party run failed.
+/// Why a requesting-party run failed: a sentence for the user (stable detail codes only in parentheses) and the
+/// kind of failure, from which the CLI picks a hint.
 public struct RequestingPartyError: Error, CustomStringConvertible {
+    /// What the user can do something about.
+    public enum Kind: Sendable, Equatable {
+        /// The authorization server (directly or through oxd) refused the client id / secret.
+        case clientRejected
+        /// Nothing answered at this URL (refused, unreachable, name not resolved) of this party.
+        case cannotConnect(url: String, party: Party)
+        /// TLS failed with this URL, most often a certificate signed by a CA the client does not trust.
+        case untrustedCertificate(url: String)
+        /// The authorization server still needs these claims after they were submitted.
+        case claimsMissing([String])
+        case other
+    }
+
+    /// Whom a call went to.
+    public enum Party: Sendable, Equatable {
+        /// The protected URL (the proxy).
+        case resource
+        /// The oxd server.
+        case oxd
+        /// The UMA 2.0 authorization server (or its claims-gathering page).
+        case authorizationServer
+    }
+
     public let description: String
-    init(_ description: String) { self.description = description }
+    public let kind: Kind
+
+    init(_ description: String, kind: Kind = .other) {
+        self.description = description
+        self.kind = kind
+    }
+
+    /// A transport failure calling `url`, in words.
+    init(_ error: ControlPlaneError, url: String, step: String, party: Party) {
+        switch error {
+        case .connect(let reason):
+            self.init(
+                "cannot connect to \(url) (\(step): \(reason); \(error.detail))",
+                kind: .cannotConnect(url: url, party: party))
+        case .tls(let reason):
+            self.init(
+                "TLS with \(url) failed: the certificate is not trusted or does not match (\(step): \(reason); "
+                    + "\(error.detail))", kind: .untrustedCertificate(url: url))
+        case .timeout:
+            self.init("no answer from \(url) in time (\(step); \(error.detail))")
+        case .transport(let reason), .invalidRequest(let reason):
+            self.init("calling \(url) failed: \(reason) (\(step); \(error.detail))")
+        case .responseTooLarge(let limit):
+            self.init("the answer from \(url) is larger than \(limit) bytes (\(step); \(error.detail))")
+        case .cancelled:
+            self.init("the call to \(url) was cancelled (\(step); \(error.detail))")
+        }
+    }
+
+    /// The same failure, its sentence prefixed with the step it happened in.
+    func prefixed(_ step: String) -> RequestingPartyError {
+        RequestingPartyError("\(step): \(self.description)", kind: self.kind)
+    }
 }
 
 /// Waits for a callback-style call from synchronous code (the CLI), on a semaphore.

@@ -6,7 +6,11 @@ import UMAPEPRuntime
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate a configuration file; print the compiled routes and rules, or the first error.")
+        abstract: "Validate a configuration file.",
+        discussion: """
+            Prints the compiled routes and rules (and warnings about settings that cannot work as written), or the \
+            first error; exits non-zero on an error.
+            """)
 
     @Argument(help: "The configuration file.")
     var file: String

@@ -8,14 +8,17 @@ import UMAPEPRuntime
 /// configured like the Gluu Gateway UMA tutorial.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the Gluu Gateway UMA tutorial on loopback: proxy, development authorization server, demo API.",
+        abstract: "Run the Gluu Gateway UMA tutorial on loopback.",
         discussion: """
-            Ports: proxy 8000, admin 8001, authorization server 8443, demo API 9000 (change with the options).
-            --self-test runs both tutorial flows (with and without claims gathering) on free ports and exits 0
+            Runs the proxy, a development authorization server and a demo API, configured like the tutorial. \
+            Ports: proxy 8000, admin 8001, authorization server 8443, demo API 9000 (change them with the options).
+
+            --self-test runs both tutorial flows (with and without claims gathering) on free ports and exits 0 \
             only when every step gave the expected answer.
-            --tls generates a throwaway CA and certificates (into --tls-dir, default a new temporary directory) and
-            runs every part over HTTPS on the same ports: the proxy's TLS listener, the authorization server (the
-            control plane verifies it against the CA) and the demo API (the proxy verifies it too).
+
+            --tls generates a throwaway CA and certificates (into --tls-dir, default a new temporary directory) \
+            and runs every part over HTTPS on the same ports: the proxy's TLS listener, the authorization server \
+            (the control plane verifies it against the CA) and the demo API (the proxy verifies it too).
             """)
 
     @Option(help: "Proxy port.") var proxyPort = 8000
@@ -47,7 +50,13 @@ struct Demo: ParsableCommand {
         do {
             addresses = try demo.start()
         } catch {
-            throw CLIError("cannot start the demo: \(error)")
+            let option = ListenFailure.option(
+                for: error,
+                ports: [
+                    (self.proxyPort, "--proxy-port"), (self.adminPort, "--admin-port"), (self.asPort, "--as-port"),
+                    (self.upstreamPort, "--upstream-port"),
+                ])
+            throw CLIError("cannot start the demo: " + ListenFailure.message(error, option: option))
         }
         guard demo.waitUntilReady(timeout: .seconds(15)) else {
             demo.shutdown()

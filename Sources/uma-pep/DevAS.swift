@@ -10,11 +10,13 @@ import UMAPEPRuntime
 struct DevAS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev-as",
-        abstract: "Run the development authorization server (oxd API, UMA 2.0 endpoints, claims-gathering page).",
+        abstract: "Run the development authorization server.",
         discussion: """
-            In-memory, for development and tests only. Defaults match `uma-pep demo`: clients demo-client /
-            demo-secret (oxd_id demo-oxd-id) and demo-claims-client / demo-claims-secret; scope `read` is
-            granted without policy, `claims_read` needs the tutorial's claims country=US and city=NY.
+            An oxd 4.x API, UMA 2.0 endpoints and a claims-gathering page, in memory, for development and tests \
+            only. Defaults match `uma-pep demo`: clients demo-client / demo-secret (oxd_id demo-oxd-id) and \
+            demo-claims-client / demo-claims-secret; scope `read` is granted without policy, `claims_read` needs \
+            the tutorial's claims country=US and city=NY.
+
             --config takes a JSON file of DevAuthorizationServerConfiguration fields (docs/getting-started.md).
             """)
 
@@ -68,7 +70,12 @@ struct DevAS: ParsableCommand {
         let http = HTTPServer(
             listeners: [.init(address: address, role: .local(responder), name: "dev-as", tls: tls)],
             workers: 1, limits: ServerLimits(), logger: logger)
-        let bound = try http.start()
+        let bound: [SocketAddress]
+        do {
+            bound = try http.start()
+        } catch {
+            throw CLIError(ListenFailure.message(error, option: "--listen (127.0.0.1:0 picks any free port)"))
+        }
         let boundIssuer = "\(scheme)://\(bound[0])"
         if var loaded = configuration {
             if loaded.issuer == DevAuthorizationServerConfiguration().issuer {

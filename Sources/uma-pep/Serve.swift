@@ -7,7 +7,11 @@ import UMAPEPRuntime
 /// `uma-pep serve --config FILE`: the proxy (the main job).
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the proxy with a configuration file (YAML or JSON; see docs/configuration.md).")
+        abstract: "Run the proxy with a configuration file.",
+        discussion: """
+            The file is YAML or JSON; docs/configuration.md describes every field and `uma-pep check-config FILE` \
+            validates it.
+            """)
 
     @Option(name: .shortAndLong, help: "The configuration file.")
     var config: String

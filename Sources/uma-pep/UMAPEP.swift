@@ -10,9 +10,12 @@ import UMAClient
 struct UMAPEP: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uma-pep",
-        abstract: "A UMA 2.0 Policy Enforcement Point reverse proxy (in place of Gluu Gateway's UMA plugins).",
+        abstract: "A UMA 2.0 Policy Enforcement Point reverse proxy.",
         discussion: """
-            Start with `uma-pep demo`: the proxy, a development authorization server and a demo API on loopback,
+            uma-pep takes the place of Gluu Gateway's gluu-uma-auth and gluu-uma-pep Kong plugins in front of an \
+            API, talking to an oxd server or directly to a UMA 2.0 authorization server.
+
+            Start with `uma-pep demo`: the proxy, a development authorization server and a demo API on loopback, \
             configured like the Gluu Gateway UMA tutorial.
             """,
         version: UMAPEPVersion.string,
@@ -71,5 +74,28 @@ func say(_ line: String) {
 enum Console {
     static func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+/// Bind failures in words the user can act on: which option picks another address.
+enum ListenFailure {
+    /// The option whose port appears in `error`'s message (`127.0.0.1:8000` → `--proxy-port`), if any.
+    static func option(for error: any Error, ports: [(port: Int, option: String)]) -> String? {
+        let text = "\(error)"
+        for (port, option) in ports where port != 0 {
+            var search = text[...]
+            while let range = search.range(of: ":\(port)") {
+                let next = search[range.upperBound...].first
+                if next == nil || !next!.isNumber { return option }
+                search = search[range.upperBound...]
+            }
+        }
+        return nil
+    }
+
+    /// `error` with a hint naming `option` when it is a bind failure (a port in use, or not allowed).
+    static func message(_ error: any Error, option: String?) -> String {
+        guard let option, "\(error)".contains("cannot listen on") else { return "\(error)" }
+        return "\(error)\nhint: choose another port with \(option)"
     }
 }

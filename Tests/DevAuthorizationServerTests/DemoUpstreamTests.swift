@@ -34,6 +34,17 @@ import Testing
         #expect(self.upstream.handle(.init(method: "DELETE", path: "/photos")).status == 405)
     }
 
+    /// `/public/**` (the tutorial's public rule) answers 200 with a small JSON body, for any method.
+    @Test func publicPathAnswers() {
+        let response = self.upstream.handle(.init(method: "GET", path: "/public/hello"))
+        #expect(response.status == 200)
+        #expect(
+            self.json(response)
+                == .object(["public": .bool(true), "method": .string("GET"), "path": .string("/public/hello")]))
+        #expect(self.upstream.handle(.init(method: "POST", path: "/public")).status == 200)
+        #expect(self.upstream.handle(.init(method: "GET", path: "/publicity")).status == 404)
+    }
+
     /// `/_echo/**` reports method, path, query, headers in order (duplicates kept) and body length.
     @Test func echoShowsWhatArrived() {
         let response = self.upstream.handle(

@@ -12,6 +12,12 @@ struct JSONReply: Sendable {
         guard case .success(let value) = self.json else { return nil }
         return value["error"]?.stringValue
     }
+
+    /// The `error_description` member of a JSON error body, if any.
+    var errorDescription: String? {
+        guard case .success(let value) = self.json else { return nil }
+        return value["error_description"]?.stringValue
+    }
 }
 
 extension ControlPlane {

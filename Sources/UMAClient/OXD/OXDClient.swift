@@ -36,6 +36,14 @@ public final class OXDClient: Sendable {
     /// `POST /get-client-token` (SPEC §4.1, §2.8): body `{"client_id","client_secret","scope":["openid","oxd"],
     /// "op_host"}`, no Authorization. Accepts a 2xx answer with a non-empty `access_token`.
     public func getClientToken(completion: @escaping @Sendable (Result<OXDClientToken, OXDError>) -> Void) {
+        self.getClientToken { result, _ in completion(result) }
+    }
+
+    /// `getClientToken`, also passing on the answer's `error_description` when it was refused (oxd puts the
+    /// authorization server's reason there, e.g. `invalid_client`).
+    func getClientToken(
+        describedCompletion completion: @escaping @Sendable (Result<OXDClientToken, OXDError>, String?) -> Void
+    ) {
         let body: JSONValue = .object([
             "client_id": .string(self.configuration.clientId),
             "client_secret": .string(self.configuration.clientSecret),
@@ -43,11 +51,12 @@ public final class OXDClient: Sendable {
             "op_host": .string(self.configuration.opHost),
         ])
         self.post("get-client-token", body: body, bearer: nil) { result in
+            let description = try? result.get().errorDescription
             completion(
                 result.flatMap { reply in
                     Result { () throws(OXDError) in try OXDClient.decodeClientToken(reply, command: "get-client-token")
                     }
-                })
+                }, description)
         }
     }
 
@@ -182,7 +191,7 @@ extension OXDClient: ProtectionTokenIssuer {
         previous: ProtectionToken?,
         completion: @escaping @Sendable (Result<IssuedProtectionToken, ProtectionTokenError>) -> Void
     ) {
-        let finish: @Sendable (Result<OXDClientToken, OXDError>) -> Void = { result in
+        let finish: @Sendable (Result<OXDClientToken, OXDError>, String?) -> Void = { result, description in
             switch result {
             case .success(let token):
                 self.logger.debug(
@@ -194,19 +203,34 @@ extension OXDClient: ProtectionTokenIssuer {
                             expiresInSeconds: token.expiresIn)))
             case .failure(let error):
                 self.log(error, command: "get-client-token")
-                completion(.failure(ProtectionTokenError(detail: error.detail, message: "\(error)")))
+                completion(.failure(ProtectionTokenError(error, description: description)))
             }
         }
         guard let previous, let refreshToken = previous.refreshToken else {
-            self.getClientToken(completion: finish)
+            self.getClientToken(describedCompletion: finish)
             return
         }
         self.getAccessTokenByRefreshToken(refreshToken, accessToken: previous.accessToken) { result in
             if case .success = result {
-                finish(result)
+                finish(result, nil)
             } else {
-                self.getClientToken(completion: finish)
+                self.getClientToken(describedCompletion: finish)
             }
+        }
+    }
+}
+
+extension ProtectionTokenError {
+    /// The failure of an oxd token command, with its status, `error` code and transport failure kept apart.
+    init(_ error: OXDError, description: String?) {
+        self.init(detail: error.detail, message: "\(error)")
+        switch error {
+        case .unexpectedStatus(_, let status, let code):
+            self.status = status
+            self.errorCode = code
+            self.errorDescription = description
+        case .transport(_, let failure): self.transport = failure
+        default: break
         }
     }
 }

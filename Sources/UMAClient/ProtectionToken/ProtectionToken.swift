@@ -53,11 +53,26 @@ public struct ProtectionTokenError: Error, Sendable, Equatable {
     public var detail: String
     /// A human-readable description (no secrets).
     public var message: String
+    /// The token service's HTTP status, when it answered with one it does not accept.
+    public var status: Int?
+    /// The `error` member of that answer (e.g. `invalid_client`), when it had one.
+    public var errorCode: String?
+    /// The `error_description` member of that answer, when it had one.
+    public var errorDescription: String?
+    /// Why the call failed below HTTP (connect, TLS, timeout), when it did.
+    public var transport: ControlPlaneError?
 
     /// Creates an error.
-    public init(detail: String, message: String) {
+    public init(
+        detail: String, message: String, status: Int? = nil, errorCode: String? = nil,
+        errorDescription: String? = nil, transport: ControlPlaneError? = nil
+    ) {
         self.detail = detail
         self.message = message
+        self.status = status
+        self.errorCode = errorCode
+        self.errorDescription = errorDescription
+        self.transport = transport
     }
 }
 

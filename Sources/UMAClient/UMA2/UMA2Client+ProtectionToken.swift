@@ -23,7 +23,7 @@ extension UMA2Client: ProtectionTokenIssuer {
                 completion(.success(token))
             case .failure(let error):
                 self.log(error)
-                completion(.failure(ProtectionTokenError(detail: error.detail, message: "\(error)")))
+                completion(.failure(ProtectionTokenError(error)))
             }
         }
         self.metadata { metadataResult in
@@ -67,5 +67,19 @@ extension UMA2Client: ProtectionTokenIssuer {
         var refreshToken: String?
         if case .string(let text)? = json["refresh_token"], !text.isEmpty { refreshToken = text }
         return IssuedProtectionToken(accessToken: accessToken, refreshToken: refreshToken, expiresInSeconds: expiresIn)
+    }
+}
+
+extension ProtectionTokenError {
+    /// The failure of a PAT request, with its status, `error` code and transport failure kept apart.
+    init(_ error: UMA2Error) {
+        self.init(detail: error.detail, message: "\(error)")
+        switch error {
+        case .unexpectedStatus(_, let status, let code):
+            self.status = status
+            self.errorCode = code
+        case .transport(_, let failure): self.transport = failure
+        default: break
+        }
     }
 }
