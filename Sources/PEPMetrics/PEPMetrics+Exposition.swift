@@ -74,7 +74,9 @@ extension PEPMetrics {
         case .requests: declaration = PEPMetricsStats.requests
         case .umaClientAuthenticated: declaration = PEPMetricsStats.umaClientAuthenticated
         case .umaClientGranted: declaration = PEPMetricsStats.umaClientGranted
-        case .umaTicket, .upstreamErrors, .asRequests, .requestDuration, .asRequestDuration: return nil
+        case .umaTicket, .upstreamErrors, .asRequests, .requestDuration, .asRequestDuration,
+            .authorizationCallsRefused:
+            return nil
         }
         // Shard keys and registry keys are both unique per series: key the registry table by the packed value.
         let tableKey = SeriesKey(family, -2, Int(truncatingIfNeeded: key & 0x00FF_FFFF_FFFF_FFFF), 0)

@@ -243,6 +243,26 @@ public final class PEPMetrics: Sendable {
         handles.1.record(max(duration, .zero))
     }
 
+    /// Records an authorization-server call that was not made because the process already had
+    /// `limits.max_pending_authorization_calls` in flight (`uma_pep_authorization_calls_refused_total`).
+    /// - Parameters:
+    ///   - server: the server the call was for.
+    ///   - operation: what would have been asked.
+    public func recordAuthorizationCallRefused(server: MetricsServerID, operation: ASOperation) {
+        guard self.serverNames.indices.contains(server.index) else {
+            self.metricErrors.increment()
+            return
+        }
+        let serverLabel = self.serverNames[server.index]
+        let counter = self.series.withLock { table in
+            let key = SeriesKey(.authorizationCallsRefused, server.index, operation.ordinal, 0)
+            return table.counter(PEPMetricsStats.authorizationCallsRefused, key, self.registry) {
+                [serverLabel, operation.rawValue]
+            }
+        }
+        counter.increment()
+    }
+
     /// A downstream connection was accepted (`uma_pep_downstream_connections` + 1).
     public func downstreamConnectionOpened() {
         self.downstreamConnections.increment()

@@ -67,6 +67,12 @@ public enum PEPMetricsStats {
     public static let asRequests = MetricDeclaration(
         name: "uma_pep_as_requests_total", help: "Authorization server (or oxd) calls by operation and outcome.",
         kind: .counter, labelNames: ["server", "operation", "outcome"])
+    /// Authorization-server calls not made because `limits.max_pending_authorization_calls` were in flight (the
+    /// request got 503), by server and operation.
+    public static let authorizationCallsRefused = MetricDeclaration(
+        name: "uma_pep_authorization_calls_refused_total",
+        help: "Authorization server (or oxd) calls refused because too many were in flight.", kind: .counter,
+        labelNames: ["server", "operation"])
     /// LRU evictions per cache, fed from the cache's statistics at scrape time.
     public static let cacheEvictions = MetricDeclaration(
         name: "uma_pep_cache_evictions_total", help: "Live cache entries evicted to make room (LRU).",
@@ -109,7 +115,8 @@ public enum PEPMetricsStats {
     /// All families in output order: counters, gauges, histograms, each group sorted by name.
     public static let all: [MetricDeclaration] = [
         endpointMethod, metricErrors, totalClientAuthenticated, totalClientGranted, umaClientAuthenticated,
-        umaClientGranted, umaTicket, asRequests, cacheEvictions, cacheHits, cacheMisses, requests, upstreamErrors,
+        umaClientGranted, umaTicket, asRequests, authorizationCallsRefused, cacheEvictions, cacheHits, cacheMisses,
+        requests, upstreamErrors,
         downstreamConnections,
         asRequestDuration, requestDuration,
     ]

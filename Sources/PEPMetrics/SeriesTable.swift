@@ -16,6 +16,8 @@ struct SeriesKey: Hashable {
         /// Shard-only: `gluu_total_client_authenticated` / `gluu_total_client_granted` (no labels).
         case totalClientAuthenticated
         case totalClientGranted
+        /// `uma_pep_authorization_calls_refused_total` (server, operation).
+        case authorizationCallsRefused
     }
 
     let family: Family

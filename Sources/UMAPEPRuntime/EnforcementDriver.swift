@@ -24,6 +24,8 @@ public final class EnforcementDriver: RequestAuthorizer {
         /// `EnforcementStateMachine.start()`.
         let backend: (any AuthorizationBackend)?
         let metricsID: MetricsServiceID?
+        /// The service's authorization server in the metrics (`uma_pep_authorization_calls_refused_total`).
+        let serverID: MetricsServerID?
         let baseRemove: [String]
         let removePatterns: [ReservedHeaderNames.Pattern]
         /// `baseRemove` plus `authorization` (`pass_credentials: hide`), built once instead of per request.
@@ -32,7 +34,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         init(
             policy: EnforcementPolicy, rules: RuleResolver, document: ProtectionDocument, resourceIds: ResourceIds,
             backend: (any AuthorizationBackend)?, metricsID: MetricsServiceID?, baseRemove: [String],
-            removePatterns: [ReservedHeaderNames.Pattern]
+            removePatterns: [ReservedHeaderNames.Pattern], serverID: MetricsServerID? = nil
         ) {
             self.policy = policy
             self.rules = rules
@@ -40,6 +42,7 @@ public final class EnforcementDriver: RequestAuthorizer {
             self.resourceIds = resourceIds
             self.backend = backend
             self.metricsID = metricsID
+            self.serverID = serverID
             self.baseRemove = baseRemove
             self.removePatterns = removePatterns
             self.baseRemoveWithAuthorization = baseRemove + ["authorization"]
@@ -62,11 +65,18 @@ public final class EnforcementDriver: RequestAuthorizer {
     let workerCaches: [WorkerGrantCache]
     /// Bumped by ``flushWorkerCaches()``: entries of an older epoch are misses.
     let workerCacheEpoch = Atomic<Int>(0)
+    /// The process's budget of authorization-server calls in flight (shared across generations).
+    let limiter: AuthorizationCallLimiter
 
     init(
         services: [ServiceContext], cacheLimits: CacheLimits, cachingEnabled: Bool = true, metrics: PEPMetrics?,
-        workers: Int = 0, epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        workers: Int = 0, epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        limiter: AuthorizationCallLimiter? = nil
     ) {
+        self.limiter =
+            limiter
+            ?? AuthorizationCallLimiter(
+                limit: ProxyLimits().maxPendingAuthorizationCalls, metrics: metrics, logger: nil)
         self.cachingEnabled = cachingEnabled
         self.workerCaches = cachingEnabled ? (0..<max(0, workers)).map { _ in WorkerGrantCache() } : []
         self.services = services
@@ -275,6 +285,11 @@ public final class EnforcementDriver: RequestAuthorizer {
 
     static let internalError = HTTPResponseMessage.json(502, #"{"message":"An unexpected error ocurred"}"#)
     static let overloaded = HTTPResponseMessage.json(503, #"{"message":"Authorization server busy, retry later"}"#)
+    /// `limits.max_pending_authorization_calls` calls are in flight: refused at once, never queued.
+    static let budgetExceeded = HTTPResponseMessage.json(
+        503, #"{"message":"Authorization server busy, retry later"}"#, headers: [("Retry-After", "1")])
+    /// The access-log detail of ``budgetExceeded``.
+    static let budgetExceededDetail = "pep.authorization_budget_exceeded"
 }
 
 /// A request queued behind a single-flight introspection.

@@ -1,5 +1,6 @@
 import Foundation
 import PEPCore
+import PEPMetrics
 import PEPProxy
 
 /// One request's enforcement while it waits for the authorization server. Its events arrive one at a time
@@ -50,7 +51,15 @@ final class EnforcementTask: @unchecked Sendable {
                     guard let backend = self.context.backend else {
                         return self.introspectionArrived(.failure(.transport))
                     }
-                    backend.introspect(token: token) { outcome in self.introspectionArrived(outcome) }
+                    guard let slot = self.acquireSlot(.introspection) else {
+                        self.leadingIntrospection = nil
+                        for waiter in self.driver.introspections.fail(key) { waiter.task.overBudget() }
+                        return self.overBudget()
+                    }
+                    backend.introspect(token: token) { outcome in
+                        slot.release()
+                        self.introspectionArrived(outcome)
+                    }
                     return
                 case .joined:
                     return
@@ -60,7 +69,9 @@ final class EnforcementTask: @unchecked Sendable {
             case .checkAccess(let rpt, let pattern, let method):
                 guard let backend = self.context.backend else { return self.checkAccessArrived(.failure(.transport)) }
                 if rpt.isEmpty || self.rule == nil {
+                    guard let slot = self.acquireSlot(.checkAccess) else { return self.overBudget() }
                     backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+                        slot.release()
                         self.checkAccessArrived(outcome)
                     }
                     return
@@ -73,7 +84,13 @@ final class EnforcementTask: @unchecked Sendable {
                     step = self.machine.checkAccessCompleted(.success(.granted), now: self.driver.epochSeconds())
                 case .leader:
                     self.leadingDecision = key
+                    guard let slot = self.acquireSlot(.checkAccess) else {
+                        self.leadingDecision = nil
+                        for waiter in self.driver.decisions.fail(key) { waiter.task.overBudget() }
+                        return self.overBudget()
+                    }
                     backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+                        slot.release()
                         self.checkAccessArrived(outcome)
                     }
                     return
@@ -87,7 +104,9 @@ final class EnforcementTask: @unchecked Sendable {
                     step = self.machine.ticketCompleted(.failure(.transport))
                     continue
                 }
+                guard let slot = self.acquireSlot(.permissionTicket) else { return self.overBudget() }
                 backend.requestTicket(resourceId: resourceId, scopes: scopes) { outcome in
+                    slot.release()
                     self.handle(self.machine.ticketCompleted(outcome))
                 }
                 return
@@ -143,6 +162,23 @@ final class EnforcementTask: @unchecked Sendable {
             return self.handle(EnforcementStep(step.action, cacheUpdates: updates))
         }
         self.handle(step)
+    }
+
+    /// A slot of the process's budget for one call this task is about to make (released in the call's
+    /// completion, or when the completion is dropped), or `nil` when the budget is spent.
+    private func acquireSlot(_ operation: ASOperation) -> AuthorizationCallSlot? {
+        self.driver.limiter.acquire(server: self.context.serverID, operation: operation)
+    }
+
+    /// `limits.max_pending_authorization_calls` calls are in flight: `503` + `Retry-After` at once, nothing queued
+    /// (also for the waiters of a single flight this task would have led).
+    func overBudget() {
+        guard !self.finished else { return }
+        self.finished = true
+        self.resume.resume(
+            with: .respond(
+                EnforcementDriver.budgetExceeded, detail: EnforcementDriver.budgetExceededDetail,
+                ruleIndex: self.rule?.match.ruleIndex))
     }
 
     private func overloaded() {

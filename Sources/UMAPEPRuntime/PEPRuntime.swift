@@ -27,6 +27,8 @@ public final class PEPRuntime: @unchecked Sendable {
     private let controlPlane: ControlPlane
     private let tokens = ProtectionTokenProvider()
     let metrics: PEPMetrics
+    /// `limits.max_pending_authorization_calls`: one budget for the process, kept across reloads.
+    private let limiter: AuthorizationCallLimiter
     private let readiness: Readiness
     private let server: HTTPServer
     private let generation: Mutex<Generation>
@@ -53,8 +55,11 @@ public final class PEPRuntime: @unchecked Sendable {
             authorizationServers: configuration.authorizationServers.map(\.name), workers: configuration.workerCount)
         self.readiness = Readiness()
 
+        self.limiter = AuthorizationCallLimiter(
+            limit: configuration.limits.maxPendingAuthorizationCalls, metrics: self.metrics, logger: logger)
         let generation = try Self.makeGeneration(
-            configuration, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, logger: logger)
+            configuration, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics,
+            limiter: self.limiter, logger: logger)
         self.generation = Mutex(generation)
         let engine = generation.engine
 
@@ -102,7 +107,7 @@ public final class PEPRuntime: @unchecked Sendable {
 
     static func makeGeneration(
         _ configuration: PEPConfiguration, controlPlane: ControlPlane, tokens: ProtectionTokenProvider,
-        metrics: PEPMetrics, logger: Logger
+        metrics: PEPMetrics, limiter: AuthorizationCallLimiter, logger: Logger
     ) throws -> Generation {
         var backends: [String: any AuthorizationBackend] = [:]
         var registrations: [ResourceRegistration] = []
@@ -186,7 +191,8 @@ public final class PEPRuntime: @unchecked Sendable {
                         ?? ResourceIds(document: service.protectionDocument),
                     backend: backend, metricsID: metrics.serviceID(named: service.name),
                     baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
-                    removePatterns: policy.reservedHeaders.patterns))
+                    removePatterns: policy.reservedHeaders.patterns,
+                    serverID: serverConfig.flatMap { metrics.serverID(named: $0.name) }))
             let address = try Resolver.resolve(
                 host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
             let upstreamTLS =
@@ -204,7 +210,8 @@ public final class PEPRuntime: @unchecked Sendable {
             services: contexts,
             cacheLimits: CacheLimits(
                 maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
-            cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics, workers: configuration.workerCount)
+            cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics, workers: configuration.workerCount,
+            limiter: limiter)
         // Resources registered again (the server forgot them): grants cached for the old ones go. The closure
         // holds the driver until the registration is cancelled (a reload), which drops it.
         for registration in registrations {
@@ -268,7 +275,8 @@ public final class PEPRuntime: @unchecked Sendable {
         // Restart-only settings are compared with what the process started with (what is actually running).
         let old = self.startedWith
         let generation = try Self.makeGeneration(
-            new, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, logger: self.logger)
+            new, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, limiter: self.limiter,
+            logger: self.logger)
         var warnings: [String] = []
         if new.listeners != old.listeners { warnings.append("listen changed: needs a restart (kept the old)") }
         if new.admin != old.admin { warnings.append("admin changed: needs a restart (kept the old)") }

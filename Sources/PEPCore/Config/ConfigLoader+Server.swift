@@ -90,6 +90,7 @@ extension ConfigLoader {
                 "max_connections_per_ip", "header_timeout", "send_timeout", "idle_timeout", "drain_timeout",
                 "upstream_connect_timeout",
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
+                "max_pending_authorization_calls",
             ])
         return ProxyLimits(
             maxHeaderBytes: try limits.byteSize(
@@ -110,7 +111,10 @@ extension ConfigLoader {
             upstreamMaxIdle: try limits.int("upstream_max_idle", default: defaults.upstreamMaxIdle, range: 0...10_000),
             upstreamIdleTimeout: try limits.duration("upstream_idle_timeout", default: defaults.upstreamIdleTimeout),
             upstreamMaxRequests: try limits.int(
-                "upstream_max_requests", default: defaults.upstreamMaxRequests, range: 1...1_000_000_000))
+                "upstream_max_requests", default: defaults.upstreamMaxRequests, range: 1...1_000_000_000),
+            maxPendingAuthorizationCalls: try limits.int(
+                "max_pending_authorization_calls", default: defaults.maxPendingAuthorizationCalls,
+                range: 1...1_000_000))
     }
 
     /// `cache: {max_entries, max_ttl, negative_ttl, ttl_without_exp, clock_skew}` (SPEC A7). Zero values disable

@@ -135,6 +135,7 @@ extension ProxyLimits {
             ("upstream_max_idle", "\(self.upstreamMaxIdle)"),
             ("upstream_idle_timeout", ConfigDuration.format(self.upstreamIdleTimeout)),
             ("upstream_max_requests", "\(self.upstreamMaxRequests)"),
+            ("max_pending_authorization_calls", "\(self.maxPendingAuthorizationCalls)"),
         ]
     }
 }

@@ -34,6 +34,10 @@ public struct ProxyLimits: Sendable, Equatable {
     public let upstreamIdleTimeout: Duration
     /// Requests sent on one upstream connection before it is retired. Default 10 000.
     public let upstreamMaxRequests: Int
+    /// Introspection, check-access and permission-ticket calls in flight at once in the process; a request that
+    /// would need one more gets 503 + `Retry-After: 1` at once (docs/security.md, "Authorization-server call
+    /// amplification"). Default 512.
+    public let maxPendingAuthorizationCalls: Int
 
     /// Creates limits; every parameter defaults to the documented default.
     public init(
@@ -42,7 +46,8 @@ public struct ProxyLimits: Sendable, Equatable {
         idleTimeout: Duration = .seconds(60), sendTimeout: Duration = .seconds(60),
         drainTimeout: Duration = .seconds(10),
         upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
-        upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000
+        upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000,
+        maxPendingAuthorizationCalls: Int = 512
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeadersCount = maxHeadersCount
@@ -58,5 +63,6 @@ public struct ProxyLimits: Sendable, Equatable {
         self.upstreamMaxIdle = upstreamMaxIdle
         self.upstreamIdleTimeout = upstreamIdleTimeout
         self.upstreamMaxRequests = upstreamMaxRequests
+        self.maxPendingAuthorizationCalls = maxPendingAuthorizationCalls
     }
 }

@@ -37,6 +37,7 @@ import Testing
                   upstream_max_idle: 0
                   upstream_idle_timeout: 1h
                   upstream_max_requests: 99
+                  max_pending_authorization_calls: 8
                 """)
         let limits = try ConfigTestSupport.load(text).limits
         #expect(
@@ -45,7 +46,15 @@ import Testing
                     maxHeaderBytes: 8192, maxHeadersCount: 50, maxBodyBytes: 1_048_576, maxConnectionsPerWorker: 500,
                     headerTimeout: .seconds(5), idleTimeout: .seconds(30), drainTimeout: .seconds(2),
                     upstreamConnectTimeout: .milliseconds(750), upstreamReadTimeout: .seconds(120), upstreamMaxIdle: 0,
-                    upstreamIdleTimeout: .seconds(3600), upstreamMaxRequests: 99))
+                    upstreamIdleTimeout: .seconds(3600), upstreamMaxRequests: 99, maxPendingAuthorizationCalls: 8))
+        #expect(ProxyLimits().maxPendingAuthorizationCalls == 512)
+        #expect(try ConfigTestSupport.load(text).checkReport().contains("max_pending_authorization_calls 8\n"))
+        for value in ["0", "-1", "1000001", "lots"] {
+            let error = try #require(
+                ConfigTestSupport.error(
+                    ConfigTestSupport.config(topExtra: "limits: {max_pending_authorization_calls: \(value)}")))
+            #expect(error.fieldPath == "limits.max_pending_authorization_calls", "\(value)")
+        }
         let error = try #require(
             ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "limits: {max_header_byte: 1}")))
         #expect(error.fieldPath == "limits.max_header_byte")
