@@ -9,7 +9,7 @@ extension EndToEnd {
         @Test(arguments: ["oxd", "uma2"])
         func repeatsGrantsOnlyUntilTheCacheEntriesExpire(mode: String) async throws {
             try await offPool {
-                let env = try E2EEnvironment(config: Fixture.config(mode: mode, extra: "cache: {max_ttl: 1500ms}"))
+                let env = try E2EEnvironment(config: Fixture.config(mode: mode, extra: "cache: {max_ttl: 3s}"))
                 let token = try env.devAS.mintToken([Fixture.view])
                 let client = try RawClient(port: env.pep.proxyPort)
                 func get(_ path: String) throws -> Int {
@@ -22,7 +22,7 @@ extension EndToEnd {
                 #expect(try env.devAS.counts() == first, "no call while the grant is cached")
                 let hits = try env.pep.metrics().value("uma_pep_cache_hits_total", ["cache": "introspection"])
                 #expect(hits >= 20)
-                Thread.sleep(forTimeInterval: 2.0)
+                Thread.sleep(forTimeInterval: 3.5)
                 #expect(try get("/photos/1") == 200)
                 let after = try env.devAS.counts()
                 let introspections = mode == "oxd" ? "/introspect-rpt" : "/introspect"

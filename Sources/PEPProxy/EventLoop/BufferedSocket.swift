@@ -281,6 +281,19 @@ final class BufferedSocket {
     /// Whether this socket speaks TLS.
     var isTLS: Bool { self.tlsServer != nil || self.tlsClient != nil }
 
+    /// Closes with a TCP reset instead of a FIN (`SO_LINGER` 0): for an upstream that received part of a request
+    /// whose body then turned out malformed, so it can never take the truncated bytes for a complete request.
+    func closeWithReset() {
+        if let bev = self.bev {
+            let fd = bufferevent_getfd(bev)
+            if fd >= 0 {
+                var linger = Foundation.linger(l_onoff: 1, l_linger: 0)
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Foundation.linger>.size))
+            }
+        }
+        self.close()
+    }
+
     /// Frees the bufferevent and closes the fd. Idempotent. Pending output is discarded. A TLS socket whose
     /// handshake finished sends its close_notify alert first (RFC 8446 §6.1), best effort.
     func close() {

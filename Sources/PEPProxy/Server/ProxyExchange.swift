@@ -247,9 +247,10 @@ final class ProxyExchange: BufferedSocketDelegate {
         guard let upstream = self.upstream, upstream.socket.isOpen else { return }
         switch self.requestBody.relay(from: self.client, to: upstream.socket, limits: self.worker.httpLimits) {
         case .failed(let error):
-            // The body's framing broke: nothing more can be trusted on either connection.
+            // The body's framing broke: nothing more can be trusted on either connection, and the upstream, which
+            // may have part of the body, is reset rather than closed (a FIN could end a shorter, valid request).
             self.decisionDetail = error.detail
-            self.failMidway(clientStatus: error.status)
+            self.failMidway(clientStatus: error.status, resetUpstream: true)
             return
         case .progress:
             break
@@ -265,11 +266,11 @@ final class ProxyExchange: BufferedSocketDelegate {
         }
         if self.requestBody.bytesRelayed > UInt64(self.worker.limits.maxBodyBytes) {
             self.decisionDetail = "http1.body_too_large"
-            return self.failMidway(clientStatus: 413)
+            return self.failMidway(clientStatus: 413, resetUpstream: true)
         }
         if self.clientSentEverything, !self.requestBody.isDone, self.client.inputLength == 0 {
             self.decisionDetail = "http1.body_truncated"
-            self.failMidway(clientStatus: 400)
+            self.failMidway(clientStatus: 400, resetUpstream: true)
         }
     }
 
@@ -438,7 +439,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         // holds a partial request) is dropped.
         if event == .readTimeout, !self.requestBody.isDone, self.responseBody == nil, !self.finished {
             self.decisionDetail = "http1.body_timeout"
-            return self.failMidway(clientStatus: 408)
+            return self.failMidway(clientStatus: 408, resetUpstream: true)
         }
         // The client went away (or stopped reading): drop the upstream connection, never reuse it, and log the
         // exchange as cut by the client.
@@ -497,9 +498,12 @@ final class ProxyExchange: BufferedSocketDelegate {
 
     /// Failure after the exchange started streaming: cut both connections (or answer `clientStatus` when no
     /// response byte was written yet).
-    private func failMidway(clientStatus: Int?) {
+    /// - Parameter resetUpstream: close the upstream connection with a TCP reset (a request body broke after
+    ///   part of it went upstream).
+    private func failMidway(clientStatus: Int?, resetUpstream: Bool = false) {
         guard !self.finished else { return }
         self.finished = true
+        if resetUpstream { self.upstream?.socket.closeWithReset() }
         self.upstream?.socket.close()
         self.upstream = nil
         if self.responseBody == nil, let status = clientStatus {

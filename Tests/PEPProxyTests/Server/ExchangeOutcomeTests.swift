@@ -198,3 +198,24 @@ import Testing
         proxy.upstreamServer.shutdown(graceful: false)
     }
 }
+
+/// A request body whose framing breaks after the head went upstream ends the upstream connection with a TCP
+/// reset, never a FIN that could let the upstream take the truncated body for a complete request.
+@Suite struct BrokenBodyResetTests {
+    @Test func brokenChunkedBodyResetsTheUpstream() throws {
+        let upstream = try ScriptedUpstream { _ in nil }
+        defer { upstream.stop() }
+        let proxy = try TestProxy(scripted: upstream)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("POST /up HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        let deadline = Date().addingTimeInterval(3)
+        while upstream.receivedText.isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        client.send("zz\r\n")  // not a chunk size
+        #expect(client.readResponse()?.status == 400)
+        let end = Date().addingTimeInterval(3)
+        while upstream.endings.isEmpty, Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(upstream.receivedText.contains("hello"))
+        #expect(upstream.endings.values.first == ECONNRESET, "\(upstream.endings)")
+    }
+}

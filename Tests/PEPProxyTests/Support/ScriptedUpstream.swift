@@ -82,6 +82,14 @@ final class ScriptedUpstream: @unchecked Sendable {
         }
     }
 
+    /// How each connection's reading ended: 0 for a FIN, else the `errno` of the failed `recv` (`ECONNRESET`).
+    private var _endings: [Int: Int32] = [:]
+    var endings: [Int: Int32] {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self._endings
+    }
+
     /// Total body bytes received by Content-Length requests (large bodies are counted, not kept).
     private(set) var bodyBytesCounted: Int = 0
     private static let recordCap = 1 << 20
@@ -96,7 +104,13 @@ final class ScriptedUpstream: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !self.isStopped {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return }
+            if n <= 0 {
+                let code = n == 0 ? 0 : errno
+                self.lock.lock()
+                self._endings[index] = code
+                self.lock.unlock()
+                return
+            }
             self.lock.lock()
             if self._connections[index].count < Self.recordCap {
                 self._connections[index].append(contentsOf: buffer[0..<min(n, Self.recordCap)])
