@@ -76,8 +76,7 @@ public final class PEPMetrics: Sendable {
 
     /// `duration` in whole nanoseconds.
     public static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+        CacheInstant.saturatingNanoseconds(duration)
     }
 
     /// Runs `body` on the shard of `worker`: its own without a lock, or the shared one under its lock.

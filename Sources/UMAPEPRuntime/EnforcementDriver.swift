@@ -115,9 +115,7 @@ public final class EnforcementDriver: RequestAuthorizer {
 
     /// Monotonic time for the caches.
     static func instant() -> CacheInstant {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return CacheInstant(nanoseconds: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
+        CacheInstant(nanoseconds: MonotonicClock.nanoseconds())
     }
 
     // MARK: RequestAuthorizer

@@ -13,6 +13,7 @@ public struct AccessLogSettings: Sendable, Equatable {
         /// A file, created if missing (mode 0640) and appended to.
         case file(String)
 
+        /// `stderr` or the file's path, as `check-config` prints it.
         public var description: String {
             switch self {
             case .standardError: "stderr"
@@ -31,7 +32,9 @@ public struct AccessLogSettings: Sendable, Equatable {
 
     /// Whether requests are logged at all (`access_log: off` or `enabled: false`).
     public var enabled: Bool
+    /// Where lines go (default standard error).
     public var destination: Destination
+    /// The line format (default `text`).
     public var format: Format
     /// Bytes a worker buffers before it writes them (default 64 KiB).
     public var bufferBytes: Int

@@ -76,8 +76,7 @@ public final class WarningThrottle: Sendable {
 
     /// A throttle letting one warning through per `interval`.
     public init(interval: Duration = .seconds(1)) {
-        let (seconds, attoseconds) = interval.components
-        self.intervalNanoseconds = max(0, seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
+        self.intervalNanoseconds = max(0, CacheInstant.saturatingNanoseconds(interval))
     }
 
     /// `nil` when the warning at `now` must be held back (it is counted); otherwise how many warnings were held

@@ -286,7 +286,6 @@ public final class AccessLogSink: @unchecked Sendable {
     /// Guarded by `condition`.
     private var queue: [[UInt8]] = []
     private var queuedBytes = 0
-    private var writing = false
     private var finishing = false
     private var writerDone = false
     private let reportedDrops = Mutex<(count: Int, at: ContinuousClock.Instant?)>((0, nil))
@@ -376,12 +375,10 @@ public final class AccessLogSink: @unchecked Sendable {
                 return
             }
             let chunk = self.queue.removeFirst()
-            self.writing = true
             self.condition.unlock()
             chunk.withUnsafeBytes { self.writeNow($0) }
             self.condition.lock()
             self.queuedBytes -= chunk.count
-            self.writing = false
             self.condition.unlock()
             self.reportDrops()
         }

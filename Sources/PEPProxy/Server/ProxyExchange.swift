@@ -555,9 +555,11 @@ final class ProxyExchange: BufferedSocketDelegate {
     }
 }
 
-/// Monotonic time in nanoseconds (`CLOCK_MONOTONIC`; a vDSO call, no allocation).
-enum MonotonicClock {
-    static func nanoseconds() -> Int64 {
+/// Monotonic time in nanoseconds (`CLOCK_MONOTONIC`; a vDSO call, no allocation): the data plane's clock for
+/// durations and deadlines, and the caches' clock (`CacheInstant`).
+public enum MonotonicClock {
+    /// Nanoseconds since an unspecified start (boot); only differences mean anything.
+    public static func nanoseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)

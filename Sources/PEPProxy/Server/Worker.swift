@@ -46,8 +46,8 @@ final class Worker: @unchecked Sendable {
         self.logger = logger
         self.upstreams = UpstreamPools(limits: limits)
         self.httpLimits = HTTP1Limits(maxHeadBytes: limits.maxHeaderBytes, maxHeadersCount: limits.maxHeadersCount)
-        self.headerTimeoutNanoseconds = Self.nanoseconds(limits.headerTimeout)
-        self.idleTimeoutNanoseconds = Self.nanoseconds(limits.idleTimeout)
+        self.headerTimeoutNanoseconds = CacheInstant.saturatingNanoseconds(limits.headerTimeout)
+        self.idleTimeoutNanoseconds = CacheInstant.saturatingNanoseconds(limits.idleTimeout)
         self.upstreams.loop = self.loop
     }
 
@@ -170,11 +170,6 @@ final class Worker: @unchecked Sendable {
         self.upstreams.closeAll()
         self.listeners.forEach { $0.close() }
         self.loop.stop()
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
     }
 
     /// Number of open client connections (tests, metrics).

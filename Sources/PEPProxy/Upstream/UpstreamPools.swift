@@ -1,4 +1,5 @@
 import Foundation
+import PEPCore
 
 /// Where a service's requests go: scheme, numeric address and the `Host` value to send (DESIGN.md: Kong's
 /// service `url`).
@@ -91,8 +92,12 @@ final class UpstreamPools {
     private(set) var created = 0
     private(set) var reused = 0
 
+    /// `limits.upstreamIdleTimeout` in nanoseconds, for the pooled connections' idle checks.
+    let idleTimeoutNanoseconds: Int64
+
     init(limits: ServerLimits) {
         self.limits = limits
+        self.idleTimeoutNanoseconds = CacheInstant.saturatingNanoseconds(limits.upstreamIdleTimeout)
     }
 
     /// An idle pooled connection for `target`, or `nil` when none is available.
@@ -178,8 +183,6 @@ final class UpstreamConnection: BufferedSocketDelegate {
     private var idleTimerArmed = false
     private var inPool = false
     private var idleSince: Int64 = 0
-    private var idleTimeout: Int64 = 0
-    private var idleTimeoutDuration: Duration = .zero
 
     init(socket: BufferedSocket, key: UpstreamPoolKey, pools: UpstreamPools) {
         self.socket = socket
@@ -195,11 +198,6 @@ final class UpstreamConnection: BufferedSocketDelegate {
         self.socket.setReading(true)
         self.inPool = true
         self.idleSince = MonotonicClock.nanoseconds()
-        if self.idleTimeoutDuration != idleTimeout {
-            self.idleTimeoutDuration = idleTimeout
-            let (seconds, attoseconds) = idleTimeout.components
-            self.idleTimeout = seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
-        }
         if self.idleTimer == nil {
             self.idleTimer = LoopTimer(loop: loop) { [unowned self] in self.idleTimerFired() }
         }
@@ -218,11 +216,12 @@ final class UpstreamConnection: BufferedSocketDelegate {
         self.idleTimerArmed = false
         guard self.inPool else { return }  // in use: armed again when it comes back
         let idle = MonotonicClock.nanoseconds() - self.idleSince
-        if idle >= self.idleTimeout {
+        let idleTimeout = self.pools.idleTimeoutNanoseconds
+        if idle >= idleTimeout {
             self.evict()
         } else {
             self.idleTimerArmed = true
-            self.idleTimer?.schedule(after: .nanoseconds(self.idleTimeout - idle))
+            self.idleTimer?.schedule(after: .nanoseconds(idleTimeout - idle))
         }
     }
 
