@@ -24,3 +24,10 @@ public struct MetricsServerID: Sendable, Hashable {
         self.index = index
     }
 }
+
+/// A consumer label as ``PEPMetrics`` knows it (``PEPMetrics/consumerID(for:)``): the slot of its name in the
+/// capped consumer table, so that repeated grants record without hashing the name.
+public struct MetricsConsumerID: Sendable, Hashable {
+    /// The slot in the consumer label table (the cap's overflow slot beyond ``ConsumerLabelCap``'s limit).
+    let index: Int
+}

@@ -170,19 +170,42 @@ public final class PEPMetrics: Sendable {
         _ worker: Int?
     ) {
         guard self.isValid(service) else { return }
+        let consumerID = self.withShard(worker) { shard -> Int in
+            if let known = shard.consumerIDs[consumer] { return known }
+            let id = self.series.withLock { $0.consumers.id(for: consumer) }
+            if shard.consumerIDs.count < 4096 { shard.consumerIDs[consumer] = id }
+            return id
+        }
+        self.recordConsumer(family, total, service, consumerID, worker)
+    }
+
+    private func recordConsumer(
+        _ family: SeriesKey.Family, _ total: SeriesKey.Family, _ service: MetricsServiceID, _ consumerID: Int,
+        _ worker: Int?
+    ) {
+        guard self.isValid(service) else { return }
         self.withShard(worker) { shard in
-            let consumerID: Int
-            if let known = shard.consumerIDs[consumer] {
-                consumerID = known
-            } else {
-                consumerID = self.series.withLock { $0.consumers.id(for: consumer) }
-                if shard.consumerIDs.count < 4096 { shard.consumerIDs[consumer] = consumerID }
-            }
             shard.increment(SeriesKey(family, service.index, consumerID, 0)) {
                 [self.series.withLock { $0.consumers.labels[consumerID] }, self.serviceLabel(service.index)]
             }
             shard.increment(SeriesKey(total, -1, 0, 0)) { [] }
         }
+    }
+
+    /// The label slot of `consumer` (capped by ``ConsumerLabelCap``), resolved once so that a grant repeated from
+    /// a cache records without hashing the name again. Takes the series lock: not for the per-request path.
+    public func consumerID(for consumer: String) -> MetricsConsumerID {
+        MetricsConsumerID(index: self.series.withLock { $0.consumers.id(for: consumer) })
+    }
+
+    /// ``recordAuthenticated(service:consumer:worker:)`` with the consumer resolved by ``consumerID(for:)``.
+    public func recordAuthenticated(service: MetricsServiceID, consumer: MetricsConsumerID, worker: Int?) {
+        self.recordConsumer(.umaClientAuthenticated, .totalClientAuthenticated, service, consumer.index, worker)
+    }
+
+    /// ``recordGranted(service:consumer:worker:)`` with the consumer resolved by ``consumerID(for:)``.
+    public func recordGranted(service: MetricsServiceID, consumer: MetricsConsumerID, worker: Int?) {
+        self.recordConsumer(.umaClientGranted, .totalClientGranted, service, consumer.index, worker)
     }
 
     /// Records a permission ticket obtained for a `401` challenge (`gluu_uma_ticket`).

@@ -14,7 +14,7 @@ import Synchronization
 /// request on its worker.
 public final class EnforcementDriver: RequestAuthorizer {
     /// Everything enforcement knows about one service (built once per configuration).
-    struct ServiceContext: Sendable {
+    final class ServiceContext: Sendable {
         let policy: EnforcementPolicy
         let rules: RuleResolver
         let document: ProtectionDocument
@@ -139,10 +139,12 @@ public final class EnforcementDriver: RequestAuthorizer {
                 epoch: self.workerCacheEpoch.load(ordering: .relaxed))
             {
                 if let metrics = self.metrics, let id = context.metricsID {
-                    if let client = hit.authenticatedClientId {
+                    if let client = hit.authenticatedConsumer {
                         metrics.recordAuthenticated(service: id, consumer: client, worker: worker)
                     }
-                    metrics.recordGranted(service: id, consumer: hit.grantedConsumer, worker: worker)
+                    if let consumer = hit.grantedConsumer {
+                        metrics.recordGranted(service: id, consumer: consumer, worker: worker)
+                    }
                 }
                 return hit.decision
             }
@@ -203,8 +205,11 @@ public final class EnforcementDriver: RequestAuthorizer {
                         authorization: authorization, service: request.serviceIndex, rule: rule.match.ruleIndex,
                         condition: rule.match.conditionIndex, method: request.method, expiresAt: expiresAt,
                         epoch: self.workerCacheEpoch.load(ordering: .relaxed), decision: decision,
-                        authenticatedClientId: machine.metrics.authenticatedClientId,
-                        grantedConsumer: machine.metrics.consumer?.customId ?? Self.anonymousGrantConsumer,
+                        authenticatedConsumer: machine.metrics.authenticatedClientId.flatMap {
+                            self.metrics?.consumerID(for: $0)
+                        },
+                        grantedConsumer: self.metrics?.consumerID(
+                            for: machine.metrics.consumer?.customId ?? Self.anonymousGrantConsumer),
                         readDecisionCache: readDecisionCache),
                     slot: workerSlot.slot)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import PEPCore
+import PEPMetrics
 import PEPProxy
 import Synchronization
 
@@ -26,9 +27,10 @@ final class WorkerGrantCache: @unchecked Sendable {
         let expiresAt: Int64
         let epoch: Int
         let decision: AuthorizationDecision
-        /// The gluu metrics facts of the grant (Part B §7), recorded again on every hit.
-        let authenticatedClientId: String?
-        let grantedConsumer: String
+        /// The gluu metrics facts of the grant (Part B §7), recorded again on every hit: the consumer labels
+        /// resolved when the entry was stored (`nil` without metrics, or when no client was authenticated).
+        let authenticatedConsumer: MetricsConsumerID?
+        let grantedConsumer: MetricsConsumerID?
         /// Whether the decision read the decision cache (oxd mode), for its hit count.
         let readDecisionCache: Bool
     }

@@ -14,7 +14,7 @@ import Testing
         WorkerGrantCache.Entry(
             authorization: Self.authorization, service: 1, rule: 2, condition: 0, method: "GET", expiresAt: expiresAt,
             epoch: epoch, decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 2),
-            authenticatedClientId: "client-a", grantedConsumer: "openid_connect_authentication",
+            authenticatedConsumer: nil, grantedConsumer: nil,
             readDecisionCache: true)
     }
 
@@ -84,8 +84,8 @@ extension WorkerGrantCacheTests {
         cache.store(
             WorkerGrantCache.Entry(
                 authorization: original, service: 1, rule: 2, condition: 0, method: "GET", expiresAt: 1_000, epoch: 0,
-                decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 2), authenticatedClientId: nil,
-                grantedConsumer: "c", readDecisionCache: false),
+                decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 2), authenticatedConsumer: nil,
+                grantedConsumer: nil, readDecisionCache: false),
             slot: slot)
         #expect(
             cache.lookup(

@@ -401,8 +401,13 @@ final class BufferedSocket {
     /// written.
     private func writeDeferredWith(_ input: OpaquePointer?, count: Int) -> Int {
         guard let bev = self.bev else { return 0 }
-        let head = self.deferred
-        self.deferred = []
+        // Taken out (not copied) and given back emptied below, so its capacity serves the next response.
+        var head: [UInt8] = []
+        swap(&head, &self.deferred)
+        defer {
+            head.removeAll(keepingCapacity: true)
+            if self.deferred.isEmpty { swap(&head, &self.deferred) }
+        }
         let length = min(count, evbuffer_get_length(input))
         let fd = bufferevent_getfd(bev)
         // The head and up to 16 input segments, in a stack-allocated iovec array.
@@ -444,21 +449,23 @@ final class BufferedSocket {
     /// response head and the first part of its body: one `writev` instead of two). The owner must follow with
     /// `write`, `moveInput(to: self)` or `flushDeferred()` before it returns to the loop. Without direct writes
     /// (TLS, or bytes already queued) this is `write`.
-    func writeDeferred(_ bytes: [UInt8]) {
+    func writeDeferred(_ bytes: UnsafeRawBufferPointer) {
         guard let bev = self.bev, !bytes.isEmpty else { return }
         guard self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 else {
             return self.write(bytes)
         }
-        // The caller's array is taken as it is (no copy) unless something is deferred already.
-        if self.deferred.isEmpty { self.deferred = bytes } else { self.deferred.append(contentsOf: bytes) }
+        // Copied into the socket's own buffer, whose capacity is kept from one response to the next.
+        self.deferred.append(contentsOf: bytes)
     }
 
     /// Writes the bytes `writeDeferred` held back, if any.
     func flushDeferred() {
         guard !self.deferred.isEmpty else { return }
-        let bytes = self.deferred
-        self.deferred = []
-        self.write(bytes)
+        var bytes: [UInt8] = []
+        swap(&bytes, &self.deferred)
+        bytes.withUnsafeBytes { self.write($0) }
+        bytes.removeAll(keepingCapacity: true)
+        if self.deferred.isEmpty { swap(&bytes, &self.deferred) }
     }
 
     /// Writes bytes: straight to the fd when direct writes are allowed and nothing is queued, the rest (all of it

@@ -185,7 +185,8 @@ final class ProxyExchange: BufferedSocketDelegate {
             peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,
             requestId: self.requestId(trusted: trusted), via: self.engine.options.via,
             upstreamVersion10: self.head.version == .http10)
-        upstream.socket.write(RequestForwarder.build(input))
+        RequestForwarder.build(input, into: self.worker.requestHeadBuffer)
+        upstream.socket.write(self.worker.requestHeadBuffer.bytes)
         self.requestHeadSent = true
         // The response wait starts when the whole request is out: a client that stalls its body is the client's
         // timeout (408), not the upstream's (504). Until then a stalled upstream is its send timeout.
@@ -389,9 +390,10 @@ final class ProxyExchange: BufferedSocketDelegate {
         let closeClient = !self.keepAlive || body.isUntilClose || self.worker.draining
         if closeClient { self.keepAlive = false }
         // The head leaves with the first body bytes (relayResponseBody follows at once and flushes it).
-        self.client.writeDeferred(
-            ResponseForwarder.build(
-                response, closeClient: closeClient, keepAliveHeader: self.head.version == .http10))
+        let out = self.worker.responseHeadBuffer
+        ResponseForwarder.build(
+            response, closeClient: closeClient, keepAliveHeader: self.head.version == .http10, into: out)
+        self.client.writeDeferred(out.bytes)
     }
 
     private func relayResponseBody() {

@@ -43,35 +43,47 @@ enum RequestForwarder {
         var upstreamVersion10: Bool
     }
 
-    /// The upstream request head bytes.
+    /// The upstream request head bytes (tests and cold paths; the proxy uses `build(_:into:)`).
     static func build(_ input: Input) -> [UInt8] {
+        let out = HeadBuffer(capacity: input.head.headers.bytes.count + 256)
+        Self.build(input, into: out)
+        return out.array
+    }
+
+    /// Writes the upstream request head for `input` into `out`, replacing what it held: the hot path's form of
+    /// `build(_:)`, appending into a buffer the worker reuses (no allocation per request).
+    static func build(_ input: Input, into out: HeadBuffer) {
         let head = input.head
-        var out: [UInt8] = []
-        out.reserveCapacity(head.headers.bytes.count + 256)
-        out.append(contentsOf: head.method.utf8)
+        out.reset()
+        out.append(head.method)
         out.append(0x20)
-        out.append(contentsOf: input.service.upstream.basePath.utf8)
-        out.append(contentsOf: input.path.utf8)
+        out.append(input.service.upstream.basePath)
+        out.append(input.path)
         if let query = input.query {
             out.append(UInt8(ascii: "?"))
-            out.append(contentsOf: query.utf8)
+            out.append(query)
         }
-        out.append(contentsOf: input.upstreamVersion10 ? " HTTP/1.0\r\n".utf8 : " HTTP/1.1\r\n".utf8)
-
-        out.append(contentsOf: "Host: ".utf8)
-        if input.service.preserveHost, let host = head.host {
-            out.append(contentsOf: host.utf8)
-        } else {
-            out.append(contentsOf: input.service.upstream.hostHeader.utf8)
-        }
-        out.append(contentsOf: [0x0D, 0x0A])
-
-        var forwardedFor: String?
+        out.append(input.upstreamVersion10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n" as StaticString)
         head.headers.withUnsafeBytes { bytes in
+            out.append("Host: ")
+            if input.service.preserveHost, let host = head.known.host {
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.valueRange(at: host)]))
+            } else {
+                out.append(input.service.upstream.hostHeader)
+            }
+            out.appendCRLF()
+            var forwardedFor: String?
+            var clientSentProto = false
+            var clientSentHost = false
             let nominated = head.known.connectionNominatesOthers ? head.headers.connectionTokens(in: bytes) : []
             for index in head.headers.indices {
                 let nameRange = head.headers.nameRange(at: index)
                 let name = UnsafeRawBufferPointer(rebasing: bytes[nameRange])
+                if input.peerTrusted {
+                    // A trusted proxy's X-Forwarded-Proto / -Host are kept and ours are not added.
+                    clientSentProto = clientSentProto || Self.equals(name, "x-forwarded-proto")
+                    clientSentHost = clientSentHost || Self.equals(name, "x-forwarded-host")
+                }
                 if Self.droppedNames.contains(name) { continue }
                 if !input.mutations.remove.isEmpty, Self.matches(name, input.mutations.remove) { continue }
                 if !input.mutations.removePatterns.isEmpty,
@@ -86,77 +98,66 @@ enum RequestForwarder {
                 }
                 if !nominated.isEmpty, HTTP1HeaderFields.lists(nominated, name, in: bytes) { continue }
                 // The line range includes its CRLF.
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
             }
-        }
-        switch head.framing {
-        case .contentLength(let length):
-            out.append(contentsOf: "Content-Length: ".utf8)
-            Self.appendDecimal(length, to: &out)
-            out.append(contentsOf: [0x0D, 0x0A])
-        case .chunked:
-            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
-        case .none:
-            break
-        }
-        for header in input.mutations.set {
-            Self.appendField(header.name, header.value, to: &out)
-        }
-        if let peer = input.peerHost {
-            if let forwardedFor {
-                Self.appendField("X-Forwarded-For", "\(forwardedFor), \(peer)", to: &out)
-            } else {
-                // The peer's numeric address, formatted by uma-pep.
-                Self.appendBuilt("X-Forwarded-For", peer, to: &out)
+            switch head.framing {
+            case .contentLength(let length):
+                out.append("Content-Length: ")
+                out.appendDecimal(length)
+                out.appendCRLF()
+            case .chunked:
+                out.append("Transfer-Encoding: chunked\r\n")
+            case .none:
+                break
             }
-        }
-        if !(input.peerTrusted && head.headers.firstIndex(named: "x-forwarded-proto") != nil) {
-            Self.appendBuilt("X-Forwarded-Proto", input.scheme, to: &out)
-        }
-        if !(input.peerTrusted && head.headers.firstIndex(named: "x-forwarded-host") != nil), let host = head.host {
-            // The Host value passed the request parser's field-value check.
-            Self.appendBuilt("X-Forwarded-Host", host, to: &out)
+            for header in input.mutations.set {
+                Self.appendField(header.name, header.value, to: out)
+            }
+            if let peer = input.peerHost {
+                if let forwardedFor {
+                    Self.appendField("X-Forwarded-For", "\(forwardedFor), \(peer)", to: out)
+                } else {
+                    // The peer's numeric address, formatted by uma-pep.
+                    Self.appendBuilt("X-Forwarded-For: ", peer, to: out)
+                }
+            }
+            if !clientSentProto {
+                Self.appendBuilt("X-Forwarded-Proto: ", input.scheme, to: out)
+            }
+            if !clientSentHost, let host = head.known.host {
+                // The Host value passed the request parser's field-value check.
+                out.append("X-Forwarded-Host: ")
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.valueRange(at: host)]))
+                out.appendCRLF()
+            }
         }
         if let requestId = input.requestId {
-            Self.appendBuilt("X-Request-Id", requestId, to: &out)
+            Self.appendBuilt("X-Request-Id: ", requestId, to: out)
         } else {
-            out.append(contentsOf: "X-Request-Id: ".utf8)
-            RequestID.append(to: &out)
-            out.append(contentsOf: [0x0D, 0x0A])
+            out.append("X-Request-Id: ")
+            RequestID.append(to: out)
+            out.appendCRLF()
         }
-        Self.appendBuilt("Via", input.via, to: &out)
-        out.append(contentsOf: [0x0D, 0x0A])
-        return out
-    }
-
-    /// Appends the decimal digits of `value`.
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var divisor: UInt64 = 1
-        while divisor <= value / 10 { divisor &*= 10 }
-        var rest = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") &+ UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
+        Self.appendBuilt("Via: ", input.via, to: out)
+        out.appendCRLF()
     }
 
     /// Appends `name: value` when both are valid (STYLE rule 10); invalid fields are dropped, never sent.
-    static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
+    static func appendField(_ name: String, _ value: String, to out: HeadBuffer) {
         guard HeaderValidation.isValidField(name: name, value: value) else { return }
-        out.append(contentsOf: name.utf8)
-        out.append(contentsOf: [0x3A, 0x20])
-        out.append(contentsOf: value.utf8)
-        out.append(contentsOf: [0x0D, 0x0A])
+        out.append(name)
+        out.append(": ")
+        out.append(value)
+        out.appendCRLF()
     }
 
     /// Appends a field whose name and value uma-pep made itself (a constant, its scheme, a generated id or a
     /// validated configuration string), so the per-byte check of `appendField` is not repeated per request.
-    static func appendBuilt(_ name: StaticString, _ value: String, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        out.append(contentsOf: [0x3A, 0x20])
-        out.append(contentsOf: value.utf8)
-        out.append(contentsOf: [0x0D, 0x0A])
+    /// - Parameter nameAndColon: the name followed by `": "`.
+    static func appendBuilt(_ nameAndColon: StaticString, _ value: String, to out: HeadBuffer) {
+        out.append(nameAndColon)
+        out.append(value)
+        out.appendCRLF()
     }
 
     static func matchesPattern(_ name: UnsafeRawBufferPointer, _ patterns: [ReservedHeaderNames.Pattern]) -> Bool {

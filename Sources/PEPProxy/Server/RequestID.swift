@@ -12,17 +12,17 @@ enum RequestID {
 
     /// A new id, `<16 hex>-<counter hex>`.
     static func generate() -> String {
-        var bytes: [UInt8] = []
-        Self.append(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        let bytes = HeadBuffer(capacity: 64)
+        Self.append(to: bytes)
+        return String(decoding: bytes.bytes, as: UTF8.self)
     }
 
     private static let prefixBytes: [UInt8] = Array(Self.prefix.utf8) + [UInt8(ascii: "-")]
 
     /// Appends a new id (as ``generate()`` makes) to `out`, without building a `String`.
-    static func append(to out: inout [UInt8]) {
+    static func append(to out: HeadBuffer) {
         let n = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
-        out.append(contentsOf: Self.prefixBytes)
+        Self.prefixBytes.withUnsafeBytes { out.append($0) }
         var shift = 60
         while shift > 0, (n >> UInt64(shift)) & 0xF == 0 { shift -= 4 }
         while shift >= 0 {

@@ -12,14 +12,21 @@ enum ResponseForwarder {
     ///   - keepAliveHeader: otherwise add `Connection: keep-alive` (an HTTP/1.0 client keeps a connection only
     ///     when told so, RFC 9112 §9.3).
     static func build(_ head: ResponseHead, closeClient: Bool, keepAliveHeader: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(head.headers.bytes.count + 64)
-        out.append(contentsOf: "HTTP/1.1 ".utf8)
-        Self.appendStatus(head.status, to: &out)
+        let out = HeadBuffer(capacity: head.headers.bytes.count + 64)
+        Self.build(head, closeClient: closeClient, keepAliveHeader: keepAliveHeader, into: out)
+        return out.array
+    }
+
+    /// `build(_:closeClient:keepAliveHeader:)` into a buffer the worker reuses, replacing what it held (the hot
+    /// path: no allocation per response).
+    static func build(_ head: ResponseHead, closeClient: Bool, keepAliveHeader: Bool, into out: HeadBuffer) {
+        out.reset()
+        out.append("HTTP/1.1 ")
+        Self.appendStatus(head.status, to: out)
         out.append(0x20)
-        out.append(contentsOf: head.reason.utf8)
-        out.append(contentsOf: [0x0D, 0x0A])
         head.headers.withUnsafeBytes { bytes in
+            out.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.reasonStart)..<Int(head.reasonEnd)]))
+            out.appendCRLF()
             let nominated = head.known.connectionNominatesOthers ? head.headers.connectionTokens(in: bytes) : []
             for index in head.headers.indices {
                 let name = UnsafeRawBufferPointer(rebasing: bytes[head.headers.nameRange(at: index)])
@@ -28,26 +35,25 @@ enum ResponseForwarder {
                 if head.status == 204, Self.framingNames.contains(name) { continue }
                 if !nominated.isEmpty, HTTP1HeaderFields.lists(nominated, name, in: bytes) { continue }
                 // The line range includes its CRLF.
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
             }
         }
         if closeClient {
-            out.append(contentsOf: "Connection: close\r\n".utf8)
+            out.append("Connection: close\r\n")
         } else if keepAliveHeader {
-            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            out.append("Connection: keep-alive\r\n")
         }
-        out.append(contentsOf: [0x0D, 0x0A])
-        return out
+        out.appendCRLF()
     }
 
     /// Appends a status code's decimal digits (100–999 after parsing; any non-negative value is written).
-    static func appendStatus(_ status: Int, to out: inout [UInt8]) {
+    static func appendStatus(_ status: Int, to out: HeadBuffer) {
         if status >= 100, status <= 999 {
             out.append(UInt8(ascii: "0") + UInt8(status / 100))
             out.append(UInt8(ascii: "0") + UInt8(status / 10 % 10))
             out.append(UInt8(ascii: "0") + UInt8(status % 10))
         } else {
-            out.append(contentsOf: String(status).utf8)
+            out.appendDecimal(UInt64(max(0, status)))
         }
     }
 }

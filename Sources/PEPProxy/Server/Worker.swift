@@ -29,6 +29,10 @@ final class Worker: @unchecked Sendable {
     /// Canonicalization for local responders (the proxy uses its engine's options).
     let canonicalOptions = CanonicalTarget.Options()
     private(set) var draining = false
+    /// Where the forwarders build the upstream request head and the client response head (reused: no
+    /// allocation per request; valid until the next head of the same direction is built on this worker).
+    let requestHeadBuffer = HeadBuffer()
+    let responseHeadBuffer = HeadBuffer()
     /// This worker's access-log buffer, or `nil` when proxied requests are not logged.
     var accessLog: AccessLogBuffer?
     private var drainTimer: LoopTimer?

@@ -81,8 +81,8 @@ import Testing
 
     @Test(arguments: [(100, "100"), (200, "200"), (404, "404"), (599, "599"), (999, "999"), (1000, "1000"), (7, "7")])
     func statusDigits(status: Int, text: String) {
-        var out: [UInt8] = []
-        ResponseForwarder.appendStatus(status, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == text)
+        let out = HeadBuffer()
+        ResponseForwarder.appendStatus(status, to: out)
+        #expect(String(decoding: out.bytes, as: UTF8.self) == text)
     }
 }

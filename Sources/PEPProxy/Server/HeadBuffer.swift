@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A growable byte buffer that the forwarders build message heads into, reused across requests: one per worker
+/// and direction, so building a head costs `memcpy`s into memory that already exists, never an allocation once
+/// the buffer has reached the size of the largest head (it starts at 4 KiB and doubles, up to the head limits).
+///
+/// The bytes are valid until the next `reset()`; callers hand them to a socket (which copies what it cannot send
+/// at once) before they return to the event loop.
+///
+/// Thread rules: the owning worker's loop thread only.
+final class HeadBuffer {
+    private(set) var base: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    /// Bytes written since the last `reset()`.
+    private(set) var count = 0
+
+    /// Creates an empty buffer of `capacity` bytes (at least 64).
+    init(capacity: Int = 4096) {
+        self.capacity = max(64, capacity)
+        self.base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit {
+        self.base.deallocate()
+    }
+
+    /// Forgets the bytes written (keeps the memory).
+    @inline(__always)
+    func reset() {
+        self.count = 0
+    }
+
+    /// The bytes written since the last `reset()`.
+    var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: self.base, count: self.count)
+    }
+
+    /// A copy of the bytes written (tests and cold paths).
+    var array: [UInt8] { [UInt8](self.bytes) }
+
+    @inline(__always)
+    private func reserve(_ extra: Int) {
+        if self.count &+ extra > self.capacity { self.grow(to: self.count + extra) }
+    }
+
+    private func grow(to needed: Int) {
+        var capacity = self.capacity
+        while capacity < needed { capacity *= 2 }
+        let base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        base.copyMemory(from: self.base, byteCount: self.count)
+        self.base.deallocate()
+        self.base = base
+        self.capacity = capacity
+    }
+
+    /// Appends one byte.
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        self.reserve(1)
+        self.base.storeBytes(of: byte, toByteOffset: self.count, as: UInt8.self)
+        self.count &+= 1
+    }
+
+    /// Appends CR LF.
+    @inline(__always)
+    func appendCRLF() {
+        self.reserve(2)
+        self.base.storeBytes(of: 0x0A0D as UInt16, toByteOffset: self.count, as: UInt16.self)
+        self.count &+= 2
+    }
+
+    /// Appends raw bytes.
+    @inline(__always)
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        self.reserve(bytes.count)
+        (self.base + self.count).copyMemory(from: source, byteCount: bytes.count)
+        self.count &+= bytes.count
+    }
+
+    /// Appends a literal's UTF-8 bytes.
+    @inline(__always)
+    func append(_ literal: StaticString) {
+        self.append(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Appends a string's UTF-8 bytes (one `memcpy` for native strings).
+    @inline(__always)
+    func append(_ text: String) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { self.append(UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            for byte in text.utf8 { self.append(byte) }
+        }
+    }
+
+    /// Appends `value` in decimal.
+    func appendDecimal(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var rest = value
+            var index = scratch.count
+            repeat {
+                index -= 1
+                scratch[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            self.append(UnsafeRawBufferPointer(rebasing: scratch[index...]))
+        }
+    }
+}
