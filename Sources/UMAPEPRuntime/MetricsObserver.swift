@@ -4,7 +4,7 @@ import PEPProxy
 
 /// Feeds finished exchanges into the metrics (the log phase: `gluu_endpoint_method`, `uma_pep_requests_total`,
 /// latency, upstream errors).
-struct MetricsObserver: ProxyObserver {
+final class MetricsObserver: ProxyObserver {
     let metrics: PEPMetrics
     /// Rule patterns per service, for the `endpoint` label (SPEC A10: the pattern, never the raw path).
     let patterns: [[String]]

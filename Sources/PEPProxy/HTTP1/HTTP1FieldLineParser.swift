@@ -41,7 +41,7 @@ enum HTTP1FieldLineParser {
         index += 1
         while HTTP1Grammar.isWhitespace(buffer[index]) { index += 1 }
         let valueStart = index
-        while HTTP1Grammar.isFieldValueChar(buffer[index]) { index += 1 }
+        index = HTTP1Grammar.skipFieldValueChars(buffer, from: index)
         // The first byte that is not field content must be the CR of the line's CRLF: a CR elsewhere, NUL, DEL
         // or any other control byte is an invalid value (RFC 9110 §5.5).
         guard buffer[index] == UInt8(ascii: "\r"), buffer[index + 1] == UInt8(ascii: "\n") else {

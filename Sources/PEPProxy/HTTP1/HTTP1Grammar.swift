@@ -16,6 +16,28 @@ enum HTTP1Grammar {
         Self.test(byte, 0xFFFF_FFFF_0000_0200, 0x7FFF_FFFF_FFFF_FFFF, ~0, ~0)
     }
 
+    /// The index of the first byte at or after `start` that is not field content (`isFieldValueChar`): eight
+    /// bytes at a time while none of them is a control byte or DEL (a word test, no table lookups), then byte by
+    /// byte. The head scanner guarantees a CR LF ends every line, so the search stops inside `buffer`.
+    @inline(__always)
+    static func skipFieldValueChars(_ buffer: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var index = start
+        if let base = buffer.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highBits: UInt64 = 0x8080_8080_8080_8080
+            while index &+ 8 <= buffer.count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                // Some byte < 0x20 (HTAB included; the byte loop below accepts it), or some byte == 0x7F.
+                let control = (word &- ones &* 0x20) & ~word & highBits
+                let delete = word ^ (ones &* 0x7F)
+                if control | ((delete &- ones) & ~delete & highBits) != 0 { break }
+                index &+= 8
+            }
+        }
+        while Self.isFieldValueChar(buffer[index]) { index += 1 }
+        return index
+    }
+
     /// Bytes allowed in a request-target by the codec: VCHAR except `#` (RFC 9112 §3.2; a fragment is never
     /// sent, RFC 9110 §7.1). Path-level rules (`\`, `%2F`, …) belong to `CanonicalTarget`.
     @inline(__always)
