@@ -58,6 +58,22 @@ struct BodyRelay {
         return false
     }
 
+    /// Why the request body bytes already buffered in `source` cannot be relayed, checked before anything is
+    /// forwarded (nothing is consumed): a chunked framing error (`400`, the decoder's detail) or more chunk
+    /// payload than `maxBodyBytes` (`413 http1.body_too_large`). `nil` when what arrived so far is valid (or there
+    /// is nothing to check: no body, a Content-Length body, nothing buffered yet).
+    ///
+    /// So a body whose framing breaks in the bytes that came with the head never reaches the upstream at all;
+    /// a break found later, once part of the body went upstream, ends that connection with a reset instead
+    /// (`ProxyExchange.failMidway`).
+    func preflightError(in source: BufferedSocket, maxBodyBytes: Int) -> (status: Int, detail: String)? {
+        guard case .chunked(var decoder) = self.kind, source.inputLength > 0 else { return nil }
+        let (_, _, failure) = Self.scanChunks(&decoder, in: source) { _ in }
+        if let failure { return (failure.status, failure.detail) }
+        if decoder.payloadBytes > UInt64(max(0, maxBodyBytes)) { return (413, "http1.body_too_large") }
+        return nil
+    }
+
     /// Relays what is available now from `source`'s input to `destination`'s output.
     mutating func relay(from source: BufferedSocket, to destination: BufferedSocket, limits: HTTP1Limits) -> Outcome {
         switch self.kind {

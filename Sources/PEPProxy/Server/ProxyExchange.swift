@@ -104,6 +104,15 @@ final class ProxyExchange: BufferedSocketDelegate {
             self.log(status: 413)
             return self.connection.reject(status: 413, detail: "http1.body_too_large")
         }
+        if let refused = self.requestBody.preflightError(in: self.client, maxBodyBytes: self.worker.limits.maxBodyBytes)
+        {
+            // A body already broken in the bytes that came with the head: refused before authorization, so
+            // nothing of it (not even the head) reaches the upstream or the authorization server.
+            self.finished = true
+            self.decisionDetail = refused.detail
+            self.log(status: refused.status)
+            return self.connection.reject(status: refused.status, detail: refused.detail)
+        }
         let request = AuthorizationRequest(
             serviceIndex: index, method: self.head.method, path: self.path, authorization: self.head.authorization,
             worker: self.worker.index)

@@ -177,13 +177,15 @@ enum RequestForwarder {
     /// ASCII case-insensitive comparison of raw name bytes with a lower-case candidate.
     static func equals(_ name: UnsafeRawBufferPointer, _ lowercased: String) -> Bool {
         guard name.count == lowercased.utf8.count else { return false }
-        var i = 0
-        for c in lowercased.utf8 {
-            var b = name[i]
-            if b >= 0x41 && b <= 0x5A { b |= 0x20 }
-            if b != c { return false }
-            i += 1
+        // Native strings: compared over their contiguous UTF-8 (no UTF8View iteration).
+        if let equal = lowercased.utf8.withContiguousStorageIfAvailable({ candidate -> Bool in
+            for index in 0..<candidate.count where HTTP1Grammar.lowercased(name[index]) != candidate[index] {
+                return false
+            }
+            return true
+        }) {
+            return equal
         }
-        return true
+        return zip(name, lowercased.utf8).allSatisfy { HTTP1Grammar.lowercased($0) == $1 }
     }
 }

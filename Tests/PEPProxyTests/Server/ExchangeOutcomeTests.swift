@@ -218,4 +218,26 @@ import Testing
         #expect(upstream.receivedText.contains("hello"))
         #expect(upstream.endings.values.first == ECONNRESET, "\(upstream.endings)")
     }
+
+    /// A framing error in the body bytes that came with the head is found before anything is forwarded: the
+    /// client gets the 400, the upstream gets no connection at all (not even the head).
+    @Test(arguments: [
+        ("5\r\nhello\r\nzz\r\n", 400),  // a bad chunk size after a good chunk
+        ("5\r\nhelloXX", 400),  // chunk data not followed by CRLF
+        ("5;a=\u{1}\r\nhello\r\n0\r\n\r\n", 400),  // a control byte in a chunk extension
+        ("40\r\n" + String(repeating: "x", count: 64) + "\r\n", 413),  // over max_body_bytes (32)
+    ])
+    func bodyBrokenOnArrivalNeverReachesTheUpstream(body: String, status: Int) throws {
+        let upstream = try ScriptedUpstream { _ in nil }
+        defer { upstream.stop() }
+        var limits = ServerLimits()
+        limits.maxBodyBytes = 32
+        let proxy = try TestProxy(scripted: upstream, limits: limits)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        client.send("POST /up HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        #expect(client.readResponse()?.status == status)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(upstream.connections.isEmpty, "\(upstream.receivedText)")
+    }
 }
