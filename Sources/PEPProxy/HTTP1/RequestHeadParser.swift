@@ -32,6 +32,10 @@ public struct RequestHeadParser: Sendable {
     /// The options this parser applies.
     public let options: Options
     private var scanner = HTTP1HeadScanner()
+    /// The arrays of the previous head, kept so that the next head reuses their memory once the previous
+    /// request's exchange has let go of its head (copy-on-write makes a fresh array while it has not).
+    private var spareBytes: [UInt8] = []
+    private var spareRanges: [HTTP1FieldRange] = []
 
     /// Creates a parser for one connection.
     public init(options: Options = Options()) {
@@ -73,7 +77,7 @@ public struct RequestHeadParser: Sendable {
         self.scanner = HTTP1HeadScanner()
     }
 
-    private func parseHead(
+    private mutating func parseHead(
         _ buffer: UnsafeRawBufferPointer, scanned: HTTP1HeadScanner, end: Int
     ) -> Result<RequestHead, HTTP1ParseError> {
         let start = scanned.start
@@ -82,7 +86,9 @@ public struct RequestHeadParser: Sendable {
         case .success(let parsed): line = parsed
         case .failure(let error): return .failure(error)
         }
-        var ranges: [HTTP1FieldRange] = []
+        var ranges = self.spareRanges
+        self.spareRanges = []
+        ranges.removeAll(keepingCapacity: true)
         ranges.reserveCapacity(scanned.fieldLines)
         var known = HTTP1KnownFields()
         var counts = FieldCounts()
@@ -108,7 +114,12 @@ public struct RequestHeadParser: Sendable {
         case .failure(let error):
             return .failure(error)
         case .success(let outcome):
-            let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+            var bytes = self.spareBytes
+            self.spareBytes = []
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+            self.spareBytes = bytes
+            self.spareRanges = ranges
             let method = String(
                 decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<line.methodEnd]),
                 as: UTF8.self)

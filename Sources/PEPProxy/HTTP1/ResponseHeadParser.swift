@@ -13,6 +13,10 @@
 /// Every rejection means: answer the client `502`, close the upstream connection.
 public struct ResponseHeadParser: Sendable {
     private var scanner = HTTP1HeadScanner()
+    /// The arrays of the previous head, reused by the next once nothing else holds them (see
+    /// `RequestHeadParser`): keep one parser per upstream connection to benefit.
+    private var spareBytes: [UInt8] = []
+    private var spareRanges: [HTTP1FieldRange] = []
 
     /// Creates a parser for one upstream connection.
     public init() {}
@@ -39,7 +43,7 @@ public struct ResponseHeadParser: Sendable {
         }
         let scanned = self.scanner
         self.scanner = HTTP1HeadScanner()
-        switch Self.parseHead(buffer, scanned: scanned, end: end, requestMethod: requestMethod) {
+        switch self.parseHead(buffer, scanned: scanned, end: end, requestMethod: requestMethod) {
         case .success(let head): return .complete(head, consumed: end)
         case .failure(let error): return .rejected(error)
         }
@@ -50,7 +54,7 @@ public struct ResponseHeadParser: Sendable {
         self.scanner = HTTP1HeadScanner()
     }
 
-    private static func parseHead(
+    private mutating func parseHead(
         _ buffer: UnsafeRawBufferPointer, scanned: HTTP1HeadScanner, end: Int, requestMethod: String
     ) -> Result<ResponseHead, HTTP1ParseError> {
         let start = scanned.start
@@ -59,7 +63,9 @@ public struct ResponseHeadParser: Sendable {
         case .success(let parsed): line = parsed
         case .failure(let error): return .failure(error)
         }
-        var ranges: [HTTP1FieldRange] = []
+        var ranges = self.spareRanges
+        self.spareRanges = []
+        ranges.removeAll(keepingCapacity: true)
         ranges.reserveCapacity(scanned.fieldLines)
         var known = HTTP1KnownFields()
         var counts = FieldCounts()
@@ -85,7 +91,12 @@ public struct ResponseHeadParser: Sendable {
         case .failure(let error):
             return .failure(error)
         case .success(let outcome):
-            let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+            var bytes = self.spareBytes
+            self.spareBytes = []
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+            self.spareBytes = bytes
+            self.spareRanges = ranges
             return .success(
                 ResponseHead(
                     version: line.version, status: line.status,

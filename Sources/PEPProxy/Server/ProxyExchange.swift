@@ -29,7 +29,6 @@ final class ProxyExchange: BufferedSocketDelegate {
     private var upstreamReused = false
     private var connectTimer: LoopTimer?
     private var requestBody: BodyRelay
-    private var responseParser = ResponseHeadParser()
     private var responseBody: BodyRelay?
     private var responseKeepAlive = false
     private var responseStatus = 0
@@ -360,7 +359,6 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.retried = true
         self.upstream?.socket.close()
         self.upstream = nil
-        self.responseParser.reset()
         self.acquireUpstream()
     }
 
@@ -371,7 +369,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         let limits = self.worker.httpLimits
         while self.responseBody == nil, upstream.socket.inputLength > 0 {
             let result = upstream.socket.withInput(upTo: limits.maxHeadBytes + 1) {
-                self.responseParser.parse($0, requestMethod: self.head.method, limits: limits)
+                upstream.responseParser.parse($0, requestMethod: self.head.method, limits: limits)
             }
             switch result {
             case .incomplete:

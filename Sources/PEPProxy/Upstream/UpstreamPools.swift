@@ -176,6 +176,9 @@ final class UpstreamConnection: BufferedSocketDelegate {
     let key: UpstreamPoolKey
     private unowned let pools: UpstreamPools
     var requestCount = 0
+    /// Parses the responses of this connection: one per connection, so that each response head reuses the
+    /// memory of the previous one.
+    var responseParser = ResponseHeadParser()
     private var idleTimer: LoopTimer?
     /// Whether the idle timer is armed. It is not cancelled when the connection leaves the pool (that would be an
     /// `event_del` and an `event_add` per request): when it fires, it evicts a connection idle for the whole
