@@ -1,4 +1,5 @@
 import ArgumentParser
+import UMAPEPRuntime
 import DevAuthorizationServer
 import Foundation
 import Logging
@@ -24,7 +25,7 @@ struct UMAPEP: ParsableCommand {
 
 /// The product version.
 enum UMAPEPVersion {
-    static let string = "0.1.0"
+    static let string = PEPRuntime.version
 }
 
 /// Options every long-running command shares.

@@ -19,8 +19,17 @@ extension PEPConfiguration {
     ///   resource id and is not affected.
     /// - with `fold_case: true`, a rule path with upper-case letters (in `{regex}` segments too, except after a
     ///   `\`, as in `\D`): request paths are lower-cased before matching, so those letters never match.
+    /// - a service with `enforcement: report_only`: it forwards the requests it would refuse.
     public var advisories: [ConfigAdvisory] {
         var advisories: [ConfigAdvisory] = []
+        for (serviceIndex, service) in self.services.enumerated() where service.enforcement == .reportOnly {
+            advisories.append(
+                ConfigAdvisory(
+                    fieldPath: "services[\(serviceIndex)].enforcement",
+                    message:
+                        "service '\(Self.printable(service.name))' is NOT ENFORCING (report_only): requests it would "
+                        + "deny are forwarded and logged as would_deny; set enforcement: enforce to protect it"))
+        }
         if self.foldCase {
             for (serviceIndex, service) in self.services.enumerated() {
                 for (ruleIndex, rule) in service.protectionDocument.rules.enumerated()
