@@ -1,10 +1,10 @@
 import ArgumentParser
-import UMAPEPRuntime
 import DevAuthorizationServer
 import Foundation
 import Logging
 import PEPProxy
 import UMAClient
+import UMAPEPRuntime
 
 /// `uma-pep`: a UMA 2.0 Policy Enforcement Point reverse proxy (DESIGN.md "The product in one picture").
 @main

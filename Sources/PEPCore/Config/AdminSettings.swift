@@ -48,7 +48,8 @@ extension ConfigNode {
             var object: [String: JSONValue] = [:]
             for member in members {
                 object[member.key] =
-                    Self.isSecretKey(member.key) && member.value != .null ? .string("REDACTED") : member.value.redactedJSON
+                    Self.isSecretKey(member.key) && member.value != .null
+                    ? .string("REDACTED") : member.value.redactedJSON
             }
             return .object(object)
         }
