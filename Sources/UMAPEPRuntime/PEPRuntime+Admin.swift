@@ -321,7 +321,7 @@ enum AdminFlushRequest: Equatable {
         case (.string(let name)?, nil) where !name.isEmpty: return .success(.service(name))
         case (nil, .string(let token)?):
             var value = Substring(token)
-            if value.count > 7, value.prefix(7).lowercased() == "bearer " { value = value.dropFirst(7) }
+            if value.count >= 7, value.prefix(7).lowercased() == "bearer " { value = value.dropFirst(7) }
             guard !value.isEmpty else { return .failure(Failure(text: "'token' is empty")) }
             return .success(.token(String(value)))
         case (.some, .some): return .failure(Failure(text: "Give either service or token, not both"))
