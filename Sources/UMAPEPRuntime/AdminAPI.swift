@@ -114,11 +114,9 @@ struct AdminAPI: HTTPResponder {
                         headers: [("WWW-Authenticate", #"Bearer realm="uma-pep admin""#)]))
             }
         }
-        let head = request.method == "HEAD"
+        // The server leaves out the body of a HEAD answer (keeping its Content-Length).
         @Sendable func send(_ status: Int, _ body: JSONValue) {
-            var response = HTTPResponseMessage.json(status, JSONCodec.serializeToString(body) + "\n")
-            if head { response.body = [] }
-            completion(response)
+            completion(.json(status, JSONCodec.serializeToString(body) + "\n"))
         }
         switch route {
         case .status: send(200, runtime.adminStatus())
