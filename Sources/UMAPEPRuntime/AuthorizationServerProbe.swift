@@ -20,7 +20,8 @@ final class AuthorizationServerProbe: @unchecked Sendable {
     private let targets: [Target]
     private let readiness: Readiness
     private let interval: Duration
-    private let cancelled = Atomic<Bool>(false)
+    /// Guarded by `lock`: once set, no result is written any more.
+    private var cancelled = false
     /// Guarded by `lock`.
     private var timer: DispatchSourceTimer?
     private let lock = NSLock()
@@ -56,8 +57,8 @@ final class AuthorizationServerProbe: @unchecked Sendable {
 
     /// Stops probing; later results are dropped.
     func cancel() {
-        self.cancelled.store(true, ordering: .relaxed)
         self.lock.withLock {
+            self.cancelled = true
             self.timer?.cancel()
             self.timer = nil
         }
@@ -66,13 +67,18 @@ final class AuthorizationServerProbe: @unchecked Sendable {
     private func probeAll() {
         for target in self.targets {
             let failure = Self.connect(host: target.host, port: target.port, timeout: target.timeoutMilliseconds)
-            guard !self.cancelled.load(ordering: .relaxed) else { return }
             let address = "\(target.host):\(target.port)"
-            if let failure {
-                self.readiness.set(Self.checkName(target.name), ok: false, "unreachable (\(address): \(failure))")
-            } else {
-                self.readiness.set(Self.checkName(target.name), ok: true, "reachable (\(address))")
+            // Under the lock: a result that arrives after `cancel()` (a reload replaced this probe) is dropped.
+            let stillRunning = self.lock.withLock { () -> Bool in
+                guard !self.cancelled else { return false }
+                if let failure {
+                    self.readiness.set(Self.checkName(target.name), ok: false, "unreachable (\(address): \(failure))")
+                } else {
+                    self.readiness.set(Self.checkName(target.name), ok: true, "reachable (\(address))")
+                }
+                return true
             }
+            guard stillRunning else { return }
         }
     }
 
