@@ -83,7 +83,10 @@ extension ConfigLoader {
                 "admin.listen \(address) is not a loopback address: set admin.token (e.g. ${ADMIN_TOKEN}) so the "
                     + "admin API is not open to anyone who reaches it, or listen on 127.0.0.1")
         }
-        return AdminConfiguration(listen: address, token: token.map(ConfigSecret.init))
+        var fromEnvironment = true
+        if case .string(_, let substituted)? = admin.node("token") { fromEnvironment = substituted }
+        return AdminConfiguration(
+            listen: address, token: token.map(ConfigSecret.init), tokenFromEnvironment: fromEnvironment)
     }
 
     /// `workers`: `auto` (the core count) or an integer 1…256.

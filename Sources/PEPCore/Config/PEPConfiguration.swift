@@ -139,11 +139,15 @@ public struct AdminConfiguration: Sendable, Equatable {
     /// `${ADMIN_TOKEN}`; at least 16 characters. Required when `listen` is not a loopback address. `nil`: the
     /// mutating calls are refused (403).
     public let token: ConfigSecret?
+    /// Whether `token` came from `${…}` substitution (the environment) rather than being written in the file;
+    /// a literal token is an advisory.
+    public let tokenFromEnvironment: Bool
 
     /// Creates admin settings.
-    public init(listen: ListenAddress, token: ConfigSecret? = nil) {
+    public init(listen: ListenAddress, token: ConfigSecret? = nil, tokenFromEnvironment: Bool = true) {
         self.listen = listen
         self.token = token
+        self.tokenFromEnvironment = tokenFromEnvironment
     }
 }
 

@@ -24,6 +24,18 @@ import Testing
         #expect(error?.detail == "config.missing_field")
     }
 
+    /// A token written in the file works, with an advisory; one from `${…}` gets none.
+    @Test func literalTokenIsAnAdvisory() throws {
+        let literal = try ConfigTestSupport.load(
+            ConfigTestSupport.config(topExtra: "admin: {token: \"\(Self.token)\"}"))
+        #expect(literal.admin.token?.value == Self.token)
+        #expect(literal.advisories.map(\.fieldPath) == ["admin.token"])
+        #expect(!literal.advisories[0].description.contains(Self.token))
+        let environment = try ConfigTestSupport.load(
+            ConfigTestSupport.config(topExtra: "admin: {token: \"${T}\"}"), environment: ["T": Self.token])
+        #expect(environment.advisories.isEmpty)
+    }
+
     @Test func shortTokensAndUnknownFieldsAreRefused() {
         let short = ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "admin: {token: \"short\"}"))
         #expect(short?.fieldPath == "admin.token")
