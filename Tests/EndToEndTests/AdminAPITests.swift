@@ -163,7 +163,7 @@ extension EndToEnd {
                 #expect(reloaded.status == 200)
                 #expect(reloaded.json?["reloaded"] as? Bool == true)
                 #expect(reloaded.json?["generation"] as? Int == 2)
-                #expect(env.pep.process.stderr.contains("POST /reload: configuration reloaded"))
+                #expect(eventually { env.pep.process.stderr.contains("POST /reload: configuration reloaded") })
                 #expect(try env.send("GET", "/added").status == 200)
 
                 try "services: [".write(toFile: env.configPath, atomically: true, encoding: .utf8)
@@ -172,7 +172,7 @@ extension EndToEnd {
                 #expect(failed.json?["reloaded"] as? Bool == false)
                 #expect((failed.json?["error"] as? String)?.contains(env.configPath) == true)
                 #expect(failed.json?["generation"] as? Int == 2)
-                #expect(env.pep.process.stderr.contains("configuration NOT reloaded"))
+                #expect(eventually { env.pep.process.stderr.contains("configuration NOT reloaded") })
                 #expect(try env.send("GET", "/added").status == 200)
                 #expect(try env.send("GET", "/photos/1").status == 401)
                 let status = try #require(try Self.admin(env, "GET", "/status", token: nil).json)
@@ -199,6 +199,7 @@ extension EndToEnd {
                 let counts = try #require(flushed.json?["flushed"] as? [String: Any])
                 #expect(counts["introspection"] as? Int == 1)
                 #expect(counts["decision"] as? Int == 1)
+                #expect(eventually { env.pep.process.stderr.contains("POST /cache/flush: caches flushed") })
                 #expect(!env.pep.process.stderr.contains(token))
                 // The flushed token is introspected again (worker cache included); the other one is not.
                 #expect(try env.send("GET", "/photos/1", token: token).status == 200)
@@ -281,7 +282,7 @@ extension EndToEnd {
                             "decision=would_deny.401.pep.ticket_issued method=GET path=/photos/1 service=api status=200"
                         )
                     }, "\(env.pep.diagnostics())")
-                #expect(env.pep.process.stderr.contains("decision=pep.granted"))
+                #expect(eventually { env.pep.process.stderr.contains("decision=pep.granted") })
                 let metrics = try env.pep.metrics()
                 #expect(metrics.value("uma_pep_requests_total", ["service": "api", "decision": "would_deny"]) == 1)
                 #expect(metrics.value("uma_pep_requests_total", ["service": "api", "decision": "granted"]) == 1)
@@ -292,7 +293,7 @@ extension EndToEnd {
                 #expect(((status["services"] as? [String: Any])?["not_enforcing"] as? [String]) == ["api"])
                 #expect((status["warning"] as? String)?.contains("NOT ENFORCING") == true)
                 #expect(((status["requests"] as? [String: Any])?["would_deny"] as? [String: Int])?["api"] == 1)
-                #expect(env.pep.process.stderr.contains("NOT ENFORCING"))
+                #expect(eventually { env.pep.process.stderr.contains("NOT ENFORCING") })
             }
         }
 
