@@ -17,9 +17,9 @@ public typealias ReadinessProbe = @Sendable () -> (ready: Bool, checks: [String:
 /// | any other path | `404 {"message":"Not found"}` |
 ///
 /// Query strings are ignored. Every route is read-only. The admin listener binds `127.0.0.1` by default
-/// (config's job) and is never reachable through the data-plane port (SECURITY 31). A future mutating
-/// admin call (cache flush, reload, config dump) must require a credential and must redact secrets; none
-/// exists yet.
+/// (config's job) and is never reachable through the data-plane port (SECURITY 31). The admin API (`/status`,
+/// `/config`, `/services`, `/cache`, `POST /cache/flush`, `POST /reload`, …) is `UMAPEPRuntime.AdminAPI`, which
+/// hands every other path to this responder; its mutating calls require `admin.token`.
 public struct AdminResponder: HTTPResponder {
     /// The Prometheus text format content type (exposition format 0.0.4).
     public static let metricsContentType = "text/plain; version=0.0.4"

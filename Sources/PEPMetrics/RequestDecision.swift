@@ -17,6 +17,8 @@ public enum RequestDecision: String, Sendable, Equatable, CaseIterable {
     case noRoute = "no_route"
     /// The request was refused before enforcement (malformed or non-canonical, SPEC A5/A6).
     case rejected
+    /// A `report_only` service would have refused the request (401, 403, 502, 503) and forwarded it instead.
+    case wouldDeny = "would_deny"
 
     /// A dense index for series keys.
     var ordinal: Int {
@@ -29,6 +31,7 @@ public enum RequestDecision: String, Sendable, Equatable, CaseIterable {
         case .error: 5
         case .noRoute: 6
         case .rejected: 7
+        case .wouldDeny: 8
         }
     }
 }

@@ -30,11 +30,13 @@ public final class EnforcementDriver: RequestAuthorizer {
         let removePatterns: [ReservedHeaderNames.Pattern]
         /// `baseRemove` plus `authorization` (`pass_credentials: hide`), built once instead of per request.
         let baseRemoveWithAuthorization: [String]
+        /// `enforcement: report_only`: refusals are forwarded as `would_deny` (``ReportOnly``).
+        let reportOnly: Bool
 
         init(
             policy: EnforcementPolicy, rules: RuleResolver, document: ProtectionDocument, resourceIds: ResourceIds,
             backend: (any AuthorizationBackend)?, metricsID: MetricsServiceID?, baseRemove: [String],
-            removePatterns: [ReservedHeaderNames.Pattern], serverID: MetricsServerID? = nil
+            removePatterns: [ReservedHeaderNames.Pattern], serverID: MetricsServerID? = nil, reportOnly: Bool = false
         ) {
             self.policy = policy
             self.rules = rules
@@ -46,6 +48,7 @@ public final class EnforcementDriver: RequestAuthorizer {
             self.baseRemove = baseRemove
             self.removePatterns = removePatterns
             self.baseRemoveWithAuthorization = baseRemove + ["authorization"]
+            self.reportOnly = reportOnly
         }
     }
 
@@ -273,13 +276,22 @@ public final class EnforcementDriver: RequestAuthorizer {
                 HeaderMutations(remove: remove, removePatterns: context.removePatterns, set: mutations.setHeaders),
                 detail: mutations.reason.detail, ruleIndex: ruleIndex)
         case .respond(let response):
+            if context.reportOnly {
+                return ReportOnly.forward(
+                    status: response.status, detail: response.detail, ruleIndex: ruleIndex,
+                    passCredentials: context.policy.service.passCredentials,
+                    baseRemove: (context.baseRemove, context.baseRemoveWithAuthorization),
+                    removePatterns: context.removePatterns)
+            }
             return .respond(
                 HTTPResponseMessage(
                     status: response.status, headers: response.headers.map { (name: $0.name, value: $0.value) },
                     body: response.body),
                 detail: response.detail, ruleIndex: ruleIndex)
         case .introspect, .checkAccess, .requestTicket:
-            return .respond(Self.internalError, detail: "pep.unexpected_event", ruleIndex: ruleIndex)
+            let decision = AuthorizationDecision.respond(
+                Self.internalError, detail: "pep.unexpected_event", ruleIndex: ruleIndex)
+            return context.reportOnly ? ReportOnly.forward(decision, context: context) : decision
         }
     }
 

@@ -175,8 +175,8 @@ final class EnforcementTask: @unchecked Sendable {
     func overBudget() {
         guard !self.finished else { return }
         self.finished = true
-        self.resume.resume(
-            with: .respond(
+        self.resumeRefusing(
+            .respond(
                 EnforcementDriver.budgetExceeded, detail: EnforcementDriver.budgetExceededDetail,
                 ruleIndex: self.rule?.match.ruleIndex))
     }
@@ -184,9 +184,15 @@ final class EnforcementTask: @unchecked Sendable {
     private func overloaded() {
         guard !self.finished else { return }
         self.finished = true
-        self.resume.resume(
-            with: .respond(
+        self.resumeRefusing(
+            .respond(
                 EnforcementDriver.overloaded, detail: "pep.as_overloaded", ruleIndex: self.rule?.match.ruleIndex))
+    }
+
+    /// Resumes with a refusal, or with its `would_deny` forward on a report-only service.
+    private func resumeRefusing(_ decision: AuthorizationDecision) {
+        self.resume.resume(
+            with: self.context.reportOnly ? ReportOnly.forward(decision, context: self.context) : decision)
     }
 
     private func complete(_ action: EnforcementAction) {

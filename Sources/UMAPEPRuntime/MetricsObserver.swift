@@ -47,6 +47,7 @@ final class MetricsObserver: ProxyObserver {
         if record.upstreamFailure != nil { return .error }
         let detail = record.detail
         if detail.hasPrefix("pep.granted") { return .granted }
+        if detail.hasPrefix(ReportOnly.detailPrefix) { return .wouldDeny }
         if detail.contains("ticket") { return .ticket }
         if detail == "pep.public_rule" { return .public }
         if detail == "pep.anonymous_unprotected" || detail == "pep.token_unprotected" || detail == "pep.plain_service"

@@ -23,20 +23,30 @@ public final class PEPRuntime: @unchecked Sendable {
 
     /// The configuration in force (the last one loaded successfully).
     public var configuration: PEPConfiguration { self.current.withLock { $0 } }
-    private let logger: Logger
+    let logger: Logger
     private let controlPlane: ControlPlane
     private let tokens = ProtectionTokenProvider()
     let metrics: PEPMetrics
     /// `limits.max_pending_authorization_calls`: one budget for the process, kept across reloads.
     private let limiter: AuthorizationCallLimiter
-    private let readiness: Readiness
+    let readiness: Readiness
     private let server: HTTPServer
-    private let generation: Mutex<Generation>
+    let generation: Mutex<Generation>
     /// The configuration the listeners, workers and limits were built from (they do not change on reload).
-    private let startedWith: PEPConfiguration
+    let startedWith: PEPConfiguration
     private let current: Mutex<PEPConfiguration>
     /// Where the access log goes (`access_log`), or `nil` when it is off.
     private let accessLogSink: AccessLogSink?
+    /// When `init` ran (the admin API's uptime).
+    let startedAt = Date()
+    /// Downstream connections open and accepted on the proxy listeners (the admin API's `GET /status`).
+    let connections = ConnectionCounts()
+    /// Serializes reloads (SIGHUP and `POST /reload` share ``reload(trigger:)``).
+    let reloadLock = NSLock()
+    /// Where ``reload(trigger:)`` reads the configuration from (`serve`: the `--config` file); `nil`: no source.
+    let configurationSource = Mutex<(@Sendable () throws -> PEPConfiguration)?>(nil)
+    /// `readiness.require_authorization_server`: the reachability probe of the configuration in force.
+    let reachability = Mutex<AuthorizationServerProbe?>(nil)
 
     /// Builds everything; nothing is bound or started yet.
     ///
@@ -73,13 +83,17 @@ public final class PEPRuntime: @unchecked Sendable {
                     tls: try listener.tls.map { try RuntimeTLS.listenerContext($0, index: index) }))
         }
         let readiness = self.readiness
-        let admin = AdminResponder(metrics: self.metrics) { readiness.snapshot() }
+        let handle = AdminHandle()
+        let admin = AdminAPI(
+            base: AdminResponder(metrics: self.metrics) { readiness.snapshot() }, handle: handle,
+            token: configuration.admin.token)
         listeners.append(
             .init(
                 address: try SocketAddress(
                     host: configuration.admin.listen.host.description, port: Int(configuration.admin.listen.port)),
                 role: .local(admin), name: "admin"))
         let metrics = self.metrics
+        let counts = self.connections
         let sink =
             accessLog && configuration.accessLog.enabled ? try AccessLogSink(settings: configuration.accessLog) : nil
         self.accessLogSink = sink
@@ -94,8 +108,10 @@ public final class PEPRuntime: @unchecked Sendable {
             listeners: listeners, workers: configuration.workerCount, limits: ServerLimits(configuration.limits),
             logger: logger, accessLog: sink,
             proxyConnections: ConnectionTally { opened in
+                counts.record(opened: opened)
                 if opened { metrics.downstreamConnectionOpened() } else { metrics.downstreamConnectionClosed() }
             })
+        handle.set(self)
     }
 
     /// One configuration generation: the proxy engine (services, routes, enforcement driver with fresh caches)
@@ -103,6 +119,14 @@ public final class PEPRuntime: @unchecked Sendable {
     struct Generation {
         let engine: ProxyEngine
         let registrations: [ResourceRegistration]
+        /// The enforcement driver inside `engine` (caches, rule resolvers), for the admin API.
+        let driver: EnforcementDriver
+        /// The configuration it was built from.
+        let configuration: PEPConfiguration
+        /// 1 for the configuration loaded at start, +1 per successful reload.
+        var number = 1
+        /// When this generation was built.
+        var loadedAt = Date()
     }
 
     static func makeGeneration(
@@ -192,7 +216,8 @@ public final class PEPRuntime: @unchecked Sendable {
                     backend: backend, metricsID: metrics.serviceID(named: service.name),
                     baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
                     removePatterns: policy.reservedHeaders.patterns,
-                    serverID: serverConfig.flatMap { metrics.serverID(named: $0.name) }))
+                    serverID: serverConfig.flatMap { metrics.serverID(named: $0.name) },
+                    reportOnly: service.enforcement == .reportOnly))
             let address = try Resolver.resolve(
                 host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
             let upstreamTLS =
@@ -232,7 +257,8 @@ public final class PEPRuntime: @unchecked Sendable {
         let engine = ProxyEngine(
             services: proxyServices, routes: routes, options: options, authorizer: driver,
             observer: MetricsObserver(metrics: metrics, configuration: configuration))
-        return Generation(engine: engine, registrations: registrations)
+        return Generation(
+            engine: engine, registrations: registrations, driver: driver, configuration: configuration)
     }
 
     /// Starts the control plane, binds every listener and starts resource registration in the background.
@@ -246,6 +272,7 @@ public final class PEPRuntime: @unchecked Sendable {
         for registration in self.generation.withLock({ $0.registrations }) {
             registration.start(readiness: self.readiness, logger: self.logger)
         }
+        self.startReachabilityProbe(self.startedWith)
         return Addresses(proxy: Array(bound.dropLast()), admin: bound[bound.count - 1])
     }
 
@@ -274,7 +301,7 @@ public final class PEPRuntime: @unchecked Sendable {
     public func reload(configuration new: PEPConfiguration) throws -> [String] {
         // Restart-only settings are compared with what the process started with (what is actually running).
         let old = self.startedWith
-        let generation = try Self.makeGeneration(
+        var generation = try Self.makeGeneration(
             new, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, limiter: self.limiter,
             logger: self.logger)
         var warnings: [String] = []
@@ -289,6 +316,7 @@ public final class PEPRuntime: @unchecked Sendable {
         }
         let previous = self.generation.withLock { current in
             let previous = current
+            generation.number = previous.number + 1
             current = generation
             return previous
         }
@@ -304,7 +332,9 @@ public final class PEPRuntime: @unchecked Sendable {
                     metadata: ["authorization_server": "\(registration.server.name)"])
             }
         }
+        self.reachability.withLock { $0?.cancel() }
         self.readiness.removeAuthorizationServerChecks()
+        self.startReachabilityProbe(new)
         self.server.replaceProxyEngine(generation.engine)
         for registration in generation.registrations {
             registration.start(readiness: self.readiness, logger: self.logger)
@@ -327,6 +357,7 @@ public final class PEPRuntime: @unchecked Sendable {
 
     /// Graceful shutdown: stop accepting, drain in-flight requests, stop the control plane.
     public func shutdown(graceful: Bool = true) {
+        self.reachability.withLock { $0?.cancel() }
         self.server.shutdown(graceful: graceful)
         self.controlPlane.shutdown()
     }

@@ -37,29 +37,13 @@ struct Serve: ParsableCommand {
         }
         for advisory in configuration.advisories { logger.warning("configuration: \(advisory)") }
         for address in addresses.proxy { say("uma-pep: proxy listening on \(address)") }
-        say("uma-pep: admin listening on \(addresses.admin) (/metrics, /healthz, /readyz)")
+        say("uma-pep: admin listening on \(addresses.admin) (/metrics, /healthz, /readyz, /status, /config, …)")
         Signals.onTerminate { runtime.shutdown(graceful: true) }
         let path = self.config
-        Signals.onReload {
-            // Configuration first: a file that does not load or cannot be served keeps the old one in force.
-            do {
-                let configuration = try ConfigFile.load(path)
-                let warnings = try runtime.reload(configuration: configuration)
-                logger.notice("SIGHUP: configuration reloaded", metadata: ["file": "\(path)"])
-                for warning in warnings { logger.warning("SIGHUP: \(warning)") }
-                for advisory in configuration.advisories { logger.warning("SIGHUP: configuration: \(advisory)") }
-            } catch {
-                logger.error("SIGHUP: configuration NOT reloaded, the old one stays in force: \(error)")
-            }
-            do {
-                let count = try runtime.reloadTLS()
-                if count > 0 {
-                    logger.notice("SIGHUP: TLS certificates reloaded", metadata: ["listeners": "\(count)"])
-                }
-            } catch {
-                logger.error("SIGHUP: TLS certificates NOT reloaded: \(error)")
-            }
-        }
+        // SIGHUP and the admin API's POST /reload share one path: the configuration first (a file that does not
+        // load or cannot be served keeps the old one in force), then the TLS certificates.
+        runtime.setConfigurationSource { try ConfigFile.load(path) }
+        Signals.onReload { runtime.reload(trigger: "SIGHUP") }
         Signals.onReopenLogs {
             do {
                 try runtime.reopenAccessLog()

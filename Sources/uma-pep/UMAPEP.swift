@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import PEPProxy
 import UMAClient
+import UMAPEPRuntime
 
 /// `uma-pep`: a UMA 2.0 Policy Enforcement Point reverse proxy (DESIGN.md "The product in one picture").
 @main
@@ -24,7 +25,7 @@ struct UMAPEP: ParsableCommand {
 
 /// The product version.
 enum UMAPEPVersion {
-    static let string = "0.1.0"
+    static let string = PEPRuntime.version
 }
 
 /// Options every long-running command shares.

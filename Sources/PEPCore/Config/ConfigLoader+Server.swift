@@ -3,6 +3,8 @@ extension ConfigLoader {
     static let defaultListen = "0.0.0.0:8000"
     /// The default admin listener (loopback only, SECURITY.md case 31).
     static let defaultAdminListen = "127.0.0.1:8001"
+    /// The shortest accepted `admin.token`.
+    static let minimumAdminTokenLength = 16
 
     /// `listen`: a `"host:port"` string, or a list of strings / `{address, tls}` mappings.
     static func loadListeners(_ reader: ConfigReader) throws(ConfigError) -> [ListenerConfiguration] {
@@ -55,18 +57,36 @@ extension ConfigLoader {
         return address
     }
 
-    /// `admin: {listen: "host:port"}`; must not share an address with a client listener.
+    /// `admin: {listen: "host:port", token: "…"}`; must not share an address with a client listener; a listener
+    /// that is not loopback needs a token (anyone who reaches it could otherwise read the configuration).
     static func loadAdmin(
         _ reader: ConfigReader, listeners: [ListenerConfiguration]
     ) throws(ConfigError) -> AdminConfiguration {
         let admin = try ConfigReader(
-            reader.node("admin") ?? .mapping([]), at: reader.path["admin"], file: reader.file, allowed: ["listen"])
+            reader.node("admin") ?? .mapping([]), at: reader.path["admin"], file: reader.file,
+            allowed: ["listen", "token"])
         let text = try admin.string("listen") ?? Self.defaultAdminListen
         let address = try Self.listenAddress(text, at: admin.path["listen"], file: reader.file)
         if address.port != 0, listeners.contains(where: { $0.address == address }) {
             throw admin.error("listen", .duplicateListener, "\(address) is also a client listener")
         }
-        return AdminConfiguration(listen: address)
+        let token = try admin.string("token")
+        if let token, token.count < Self.minimumAdminTokenLength {
+            throw admin.error(
+                "token", .invalidValue,
+                "the admin token must have at least \(Self.minimumAdminTokenLength) characters (e.g. "
+                    + "`openssl rand -hex 32`)")
+        }
+        if token == nil, !address.host.isLoopback {
+            throw admin.error(
+                "token", .missingField,
+                "admin.listen \(address) is not a loopback address: set admin.token (e.g. ${ADMIN_TOKEN}) so the "
+                    + "admin API is not open to anyone who reaches it, or listen on 127.0.0.1")
+        }
+        var fromEnvironment = true
+        if case .string(_, let substituted)? = admin.node("token") { fromEnvironment = substituted }
+        return AdminConfiguration(
+            listen: address, token: token.map(ConfigSecret.init), tokenFromEnvironment: fromEnvironment)
     }
 
     /// `workers`: `auto` (the core count) or an integer 1…256.

@@ -3,7 +3,7 @@ extension ConfigLoader {
     static let serviceFields = [
         "name", "url", "hosts", "authorization_server", "deny_by_default", "pass_credentials",
         "ticket_on_insufficient_scope", "preserve_host", "custom_headers", "uma_scope_expression", "upstream_tls",
-        "near_miss",
+        "near_miss", "enforcement",
     ]
 
     /// `services`: a non-empty list; names unique; host patterns unique across services.
@@ -65,6 +65,7 @@ extension ConfigLoader {
             ticketOnInsufficientScope: try entry.bool("ticket_on_insufficient_scope", default: false),
             customHeaders: customHeaders)
         if authorizationServer == nil { try Self.checkPlainService(entry, policy) }
+        let enforcement = try entry.enumeration("enforcement", default: ServiceEnforcement.enforce)
         var document = ProtectionDocument(rules: [])
         var rawDocument: JSONValue?
         if let documentNode = entry.node("uma_scope_expression") {
@@ -94,7 +95,8 @@ extension ConfigLoader {
         return ServiceConfiguration(
             name: name, policy: policy, protectionDocument: document, rawProtectionDocument: rawDocument,
             upstream: upstream, hosts: hosts, preserveHost: try entry.bool("preserve_host", default: false),
-            upstreamTLS: upstreamTLS, nearMiss: try entry.enumeration("near_miss", default: NearMissMode.protect))
+            upstreamTLS: upstreamTLS, nearMiss: try entry.enumeration("near_miss", default: NearMissMode.protect),
+            enforcement: enforcement)
     }
 
     /// With `register_resources` on an oxd server, every scope expression must pass oxd's own check (Part B
@@ -116,13 +118,13 @@ extension ConfigLoader {
 
     /// A plain proxied service (no `authorization_server`, no `uma_scope_expression`) is forwarded without a token
     /// check, so the fields that only act on a checked request are refused rather than silently ignored:
-    /// `deny_by_default`, `ticket_on_insufficient_scope`, `custom_headers` and `pass_credentials: phantom_token`
+    /// `deny_by_default`, `ticket_on_insufficient_scope`, `enforcement`, `custom_headers` and `pass_credentials: phantom_token`
     /// (there is no introspection data). `pass_credentials: pass | hide` applies as written.
     private static func checkPlainService(_ entry: ConfigReader, _ policy: ServicePolicy) throws(ConfigError) {
         let why =
             "this service has no authorization_server and no uma_scope_expression, so it is forwarded without a "
             + "token check"
-        for field in ["deny_by_default", "ticket_on_insufficient_scope"] where entry.has(field) {
+        for field in ["deny_by_default", "ticket_on_insufficient_scope", "enforcement"] where entry.has(field) {
             throw entry.error(
                 field, .fieldNotAllowed,
                 "'\(field)' does not apply: \(why) (name an authorization_server to check tokens)")

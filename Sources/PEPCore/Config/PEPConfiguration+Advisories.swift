@@ -19,8 +19,26 @@ extension PEPConfiguration {
     ///   resource id and is not affected.
     /// - with `fold_case: true`, a rule path with upper-case letters (in `{regex}` segments too, except after a
     ///   `\`, as in `\D`): request paths are lower-cased before matching, so those letters never match.
+    /// - a service with `enforcement: report_only`: it forwards the requests it would refuse.
+    /// - an `admin.token` written in the file instead of read from the environment (`${ADMIN_TOKEN}`).
     public var advisories: [ConfigAdvisory] {
         var advisories: [ConfigAdvisory] = []
+        if self.admin.token != nil, !self.admin.tokenFromEnvironment {
+            advisories.append(
+                ConfigAdvisory(
+                    fieldPath: "admin.token",
+                    message:
+                        "the admin token is written in the file: read it from the environment (token: ${ADMIN_TOKEN}) "
+                        + "so the file can be shared without it"))
+        }
+        for (serviceIndex, service) in self.services.enumerated() where service.enforcement == .reportOnly {
+            advisories.append(
+                ConfigAdvisory(
+                    fieldPath: "services[\(serviceIndex)].enforcement",
+                    message:
+                        "service '\(Self.printable(service.name))' is NOT ENFORCING (report_only): requests it would "
+                        + "deny are forwarded and logged as would_deny; set enforcement: enforce to protect it"))
+        }
         if self.foldCase {
             for (serviceIndex, service) in self.services.enumerated() {
                 for (ruleIndex, rule) in service.protectionDocument.rules.enumerated()

@@ -15,7 +15,13 @@ extension PEPConfiguration {
             }
             lines.append(line)
         }
-        lines.append("Admin: \(self.admin.listen)")
+        lines.append(
+            "Admin: \(self.admin.listen) ("
+                + (self.admin.token == nil
+                    ? "no token: POST /cache/flush and POST /reload are refused)" : "token REDACTED)"))
+        if self.readiness.requireAuthorizationServer {
+            lines.append("Readiness: /readyz fails while an authorization server is unreachable")
+        }
         lines.append("Workers: \(self.workerCount)")
         lines.append("Limits:")
         let fields = self.limits.reportFields.map { "\($0.0) \($0.1)" }
@@ -157,6 +163,11 @@ extension ServiceConfiguration {
             return lines
         }
         lines.append("    authorization server: \(authorizationServer)")
+        if self.enforcement == .reportOnly {
+            lines.append(
+                "    enforcement report_only: NOT ENFORCING (requests it would deny are forwarded, logged and counted "
+                    + "as would_deny)")
+        }
         lines.append(
             "    deny_by_default \(policy.denyByDefault), pass_credentials \(policy.passCredentials.rawValue), "
                 + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)"

@@ -38,6 +38,11 @@ public struct PEPConfiguration: Sendable, Equatable {
     public let services: [ServiceConfiguration]
     /// `access_log`: destination, format and buffering of the per-request access log. Default: on, stderr, text.
     public let accessLog: AccessLogSettings
+    /// `readiness`: what `GET /readyz` requires. Default: a loaded configuration and registered resources.
+    public let readiness: ReadinessSettings
+    /// The configuration document after `${…}` substitution, as JSON, secrets `REDACTED` (what `GET /config`
+    /// on the admin listener serves); `.null` for a configuration built in code.
+    public let redactedDocument: JSONValue
 
     /// Creates a configuration. Use `ConfigLoader.load` for a validated one; this initializer does not
     /// validate (tests and tools build values directly).
@@ -46,7 +51,8 @@ public struct PEPConfiguration: Sendable, Equatable {
         limits: ProxyLimits, authorizationServers: [AuthorizationServerConfiguration], cache: CacheSettings,
         consumers: [Consumer], consumerMapping: Bool, trustedProxies: [CIDRRange], trustRequestId: Bool,
         pathParams: PathParamsMode, encodedSlashes: EncodedSlashesMode = .reject, foldCase: Bool = false,
-        services: [ServiceConfiguration], accessLog: AccessLogSettings = AccessLogSettings()
+        services: [ServiceConfiguration], accessLog: AccessLogSettings = AccessLogSettings(),
+        readiness: ReadinessSettings = ReadinessSettings(), redactedDocument: JSONValue = .null
     ) {
         self.sourceFile = sourceFile
         self.listeners = listeners
@@ -64,6 +70,8 @@ public struct PEPConfiguration: Sendable, Equatable {
         self.foldCase = foldCase
         self.services = services
         self.accessLog = accessLog
+        self.readiness = readiness
+        self.redactedDocument = redactedDocument
     }
 
     /// The authorization server with the given `authorization_servers` key.
@@ -122,14 +130,24 @@ public struct ListenerTLS: Sendable, Equatable {
     }
 }
 
-/// The admin listener (`admin`): the management surface (metrics, health), never served on the data plane.
+/// The admin listener (`admin`): the management surface (metrics, health, admin API), never served on the data
+/// plane.
 public struct AdminConfiguration: Sendable, Equatable {
     /// The address to bind. Default `127.0.0.1:8001` (SECURITY.md case 31: loopback by default).
     public let listen: ListenAddress
+    /// `token`: the bearer token the mutating admin calls (`POST /cache/flush`, `POST /reload`) require, usually
+    /// `${ADMIN_TOKEN}`; at least 16 characters. Required when `listen` is not a loopback address. `nil`: the
+    /// mutating calls are refused (403).
+    public let token: ConfigSecret?
+    /// Whether `token` came from `${…}` substitution (the environment) rather than being written in the file;
+    /// a literal token is an advisory.
+    public let tokenFromEnvironment: Bool
 
     /// Creates admin settings.
-    public init(listen: ListenAddress) {
+    public init(listen: ListenAddress, token: ConfigSecret? = nil, tokenFromEnvironment: Bool = true) {
         self.listen = listen
+        self.token = token
+        self.tokenFromEnvironment = tokenFromEnvironment
     }
 }
 

@@ -21,12 +21,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `near_miss`: with `deny_by_default: false`, enforce an unmatched request as the protected rule it matches
     /// after folding case or dropping one trailing slash (`RuleResolver`). Default `.protect`.
     public let nearMiss: NearMissMode
+    /// `enforcement`: `enforce` (default) answers what enforcement decides; `report_only` decides the same way
+    /// but forwards the requests it would refuse, logging and counting them as `would_deny`.
+    public let enforcement: ServiceEnforcement
 
     /// Creates a service (no validation; see `ConfigLoader`).
     public init(
         name: String, policy: ServicePolicy, protectionDocument: ProtectionDocument, rawProtectionDocument: JSONValue?,
         upstream: Upstream, hosts: [HostPattern], preserveHost: Bool = false, upstreamTLS: UpstreamTLS = UpstreamTLS(),
-        nearMiss: NearMissMode = .protect
+        nearMiss: NearMissMode = .protect, enforcement: ServiceEnforcement = .enforce
     ) {
         self.name = name
         self.policy = policy
@@ -37,6 +40,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         self.preserveHost = preserveHost
         self.upstreamTLS = upstreamTLS
         self.nearMiss = nearMiss
+        self.enforcement = enforcement
     }
 
     /// `authorization_server`: the key of the authorization server this service uses; `nil` for a plain proxied

@@ -56,7 +56,8 @@ import Testing
                 "listen[0].tls.ca",
                 "config.unknown_field"
             ),
-            ("admin: {listen: \"127.0.0.1:8001\", token: x}", "admin.token", "config.unknown_field"),
+            ("admin: {listen: \"127.0.0.1:8001\", password: x}", "admin.password", "config.unknown_field"),
+            ("admin: {listen: \"127.0.0.1:8001\", token: x}", "admin.token", "config.invalid_value"),
         ]
         for (extra, fieldPath, detail) in cases {
             let error = ConfigTestSupport.error(ConfigTestSupport.config(topExtra: extra))
