@@ -16,6 +16,13 @@ struct Serve: ParsableCommand {
     @Option(name: .shortAndLong, help: "The configuration file.")
     var config: String
 
+    @Flag(
+        help: """
+            Reload when the configuration file changes, as SIGHUP does (inotify on its directory; follows a \
+            Kubernetes ConfigMap's ..data symlink swap). A file that does not load keeps the old one.
+            """)
+    var watchConfig = false
+
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
@@ -40,25 +47,41 @@ struct Serve: ParsableCommand {
         say("uma-pep: admin listening on \(addresses.admin) (/metrics, /healthz, /readyz)")
         Signals.onTerminate { runtime.shutdown(graceful: true) }
         let path = self.config
-        Signals.onReload {
+        let reloading = NSLock()
+        // One reload path for SIGHUP and --watch-config, one reload at a time.
+        let reload: @Sendable (String) -> Void = { cause in
+            reloading.lock()
+            defer { reloading.unlock() }
             // Configuration first: a file that does not load or cannot be served keeps the old one in force.
             do {
                 let configuration = try ConfigFile.load(path)
                 let warnings = try runtime.reload(configuration: configuration)
-                logger.notice("SIGHUP: configuration reloaded", metadata: ["file": "\(path)"])
-                for warning in warnings { logger.warning("SIGHUP: \(warning)") }
-                for advisory in configuration.advisories { logger.warning("SIGHUP: configuration: \(advisory)") }
+                runtime.recordConfigReload(succeeded: true)
+                logger.notice("\(cause): configuration reloaded", metadata: ["file": "\(path)"])
+                for warning in warnings { logger.warning("\(cause): \(warning)") }
+                for advisory in configuration.advisories { logger.warning("\(cause): configuration: \(advisory)") }
             } catch {
-                logger.error("SIGHUP: configuration NOT reloaded, the old one stays in force: \(error)")
+                runtime.recordConfigReload(succeeded: false)
+                logger.error("\(cause): configuration NOT reloaded, the old one stays in force: \(error)")
             }
             do {
                 let count = try runtime.reloadTLS()
                 if count > 0 {
-                    logger.notice("SIGHUP: TLS certificates reloaded", metadata: ["listeners": "\(count)"])
+                    logger.notice("\(cause): TLS certificates reloaded", metadata: ["listeners": "\(count)"])
                 }
             } catch {
-                logger.error("SIGHUP: TLS certificates NOT reloaded: \(error)")
+                logger.error("\(cause): TLS certificates NOT reloaded: \(error)")
             }
+        }
+        Signals.onReload { reload("SIGHUP") }
+        if self.watchConfig {
+            do {
+                _ = try ConfigWatcher(path: path) { reload("watch-config") }
+            } catch {
+                runtime.shutdown(graceful: false)
+                throw CLIError("\(error)")
+            }
+            say("uma-pep: watching \(path) for changes (--watch-config)")
         }
         Signals.onReopenLogs {
             do {
