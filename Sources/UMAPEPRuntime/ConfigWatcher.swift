@@ -10,7 +10,7 @@ import PEPCore
 /// with a symlink swap of `..data` — or a file replaced by an editor is reloaded as `SIGHUP` reloads it.
 ///
 /// One thread blocks in `read(2)` on the inotify descriptor. After the first event it keeps draining events until
-/// the directory has been quiet for ``settle`` (a ConfigMap swap is several events: a new directory, a symlink,
+/// the directory has been quiet for ``settle`` (or 2 s have passed) (a ConfigMap swap is several events: a new directory, a symlink,
 /// a rename, a removal), then reads the file through its path and asks the detector. The watch is on the
 /// directory (as given, not resolved), not the file, so it survives the file being replaced or the symlinks
 /// being swapped. Linux only (inotify); elsewhere ``init(path:settle:onChange:)`` throws.
@@ -63,23 +63,35 @@ public final class ConfigWatcher: @unchecked Sendable {
     }
 
     private func run() {
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        let settleMilliseconds = Int32(clamping: CacheInstant.saturatingNanoseconds(self.settle) / 1_000_000)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(self.descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            // Drain until the directory is quiet for `settle`.
-            var quiet = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
-            while poll(&quiet, 1, settleMilliseconds) > 0 {
-                _ = buffer.withUnsafeMutableBytes { Glibc.read(self.descriptor, $0.baseAddress, $0.count) }
-                quiet.revents = 0
-            }
-            if self.detector.observe(Self.read(self.path)) {
-                self.onChange()
+        #if os(Linux)
+            self.readEvents()
+        #endif
+    }
+
+    #if os(Linux)
+        /// Waits for events, lets the directory settle, compares the file; forever (the thread lives as long as
+        /// the process).
+        private func readEvents() {
+            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+            let settleMilliseconds = Int32(clamping: CacheInstant.saturatingNanoseconds(self.settle) / 1_000_000)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(self.descriptor, $0.baseAddress, $0.count) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                // Drain until the directory is quiet for `settle` (at most 2 s, so a directory that never stays
+                // quiet still gets its file compared).
+                var quiet = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
+                let deadline = ContinuousClock.now + .seconds(2)
+                while ContinuousClock.now < deadline, poll(&quiet, 1, settleMilliseconds) > 0 {
+                    _ = buffer.withUnsafeMutableBytes { Glibc.read(self.descriptor, $0.baseAddress, $0.count) }
+                    quiet.revents = 0
+                }
+                if self.detector.observe(Self.read(self.path)) {
+                    self.onChange()
+                }
             }
         }
-    }
+    #endif
 }
