@@ -3,8 +3,12 @@ SWIFT ?= swift
 PYTHON ?= python3
 SWIFT_BUILD_FLAGS ?=
 RELEASE_FLAGS ?= -c release -Xswiftc -Ounchecked
+## The release links the Swift runtime statically: the binary needs only libevent, OpenSSL and libcurl.
+STATIC_FLAGS ?= --static-swift-stdlib
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: deps demo test build release bench bench-micro check-config clean
+.PHONY: deps demo test build release bench bench-micro check-config clean install release-check deploy-check
 
 deps:
 	@scripts/install-deps
@@ -25,6 +29,13 @@ test: deps lint
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build
 	$(PYTHON) Tests/python/third_party_uma_client.py --binary .build/debug/uma-pep
 	.build/debug/uma-pep demo --self-test
+	$(MAKE) --no-print-directory deploy-check
+
+## deploy-check: deploy/ against the real tools (Tests/deploy/validate_deploy.py): kubernetes-validate (pip, into
+## .build/python-venv) and kubectl's kustomize when installed, promtool check/test rules, promtool check metrics on
+## a scraped /metrics, the dashboard's and rules' metric names, systemd-analyze verify/security, logrotate.
+deploy-check:
+	$(PYTHON) Tests/deploy/validate_deploy.py --binary .build/debug/uma-pep
 
 ## lint: the formatter's rules (.swift-format, modelled on SwiftNIO's) as errors; `swift format -i -r Sources Tests`
 ## fixes what it reports.
@@ -32,8 +43,25 @@ lint:
 	$(SWIFT) format lint --strict -r Sources Tests
 
 release: deps
-	$(SWIFT) build $(RELEASE_FLAGS) --product uma-pep
-	@echo "built $$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/uma-pep"
+	$(SWIFT) build $(RELEASE_FLAGS) $(STATIC_FLAGS) --product uma-pep
+	@echo "built $$($(SWIFT) build $(RELEASE_FLAGS) $(STATIC_FLAGS) --show-bin-path)/uma-pep"
+
+## install: the release binary (stripped) to $(DESTDIR)$(PREFIX)/bin, the systemd unit to
+## $(PREFIX)/lib/systemd/system (ExecStart at $(PREFIX)/bin), the logrotate snippet, an example
+## /etc/uma-pep/uma-pep.yaml (only when there is none) and the docs. Then: systemctl daemon-reload.
+install: release
+	install -D -m 0755 -s "$$($(SWIFT) build $(RELEASE_FLAGS) $(STATIC_FLAGS) --show-bin-path)/uma-pep" "$(DESTDIR)$(PREFIX)/bin/uma-pep"
+	install -d -m 0755 "$(DESTDIR)$(PREFIX)/lib/systemd/system"
+	sed 's|/usr/local/|$(PREFIX)/|g' deploy/systemd/uma-pep.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/uma-pep.service"
+	install -D -m 0644 deploy/logrotate/uma-pep "$(DESTDIR)/etc/logrotate.d/uma-pep"
+	[ -e "$(DESTDIR)/etc/uma-pep/uma-pep.yaml" ] || install -D -m 0640 deploy/kubernetes/base/uma-pep.yaml "$(DESTDIR)/etc/uma-pep/uma-pep.yaml"
+	install -d -m 0755 "$(DESTDIR)$(PREFIX)/share/doc/uma-pep"
+	install -m 0644 README.md docs/*.md "$(DESTDIR)$(PREFIX)/share/doc/uma-pep/"
+
+## release-check: the static release needs no Swift library and runs with the toolchain unreachable (an unshare
+## mount namespace), and `make install` lays out its files (scripts/release-check). Run by .ci/run.
+release-check: deps
+	scripts/release-check
 
 ## bench: uma-pep side by side with the nginx anchors under wrk (Benchmarks/load/run.sh; docs/benchmarks.md).
 ## Knobs as variables, e.g. `make bench QUICK=1`, `make bench LAYOUT=split ROUNDS=5 CONNS="64 256"`.

@@ -26,6 +26,8 @@ public final class PEPMetrics: Sendable {
     let totalClientAuthenticated: Counter
     let totalClientGranted: Counter
     let downstreamConnections: Gauge
+    /// `uma_pep_config_reloads_total{result="success"}` and `{result="failure"}`.
+    let configReloads: (success: Counter, failure: Counter)
     /// Per ``MetricsCacheName`` (in `allCases` order): hits, misses, evictions.
     let cacheCounters: [(hits: Counter, misses: Counter, evictions: Counter)]
     let series: Mutex<SeriesTable>
@@ -58,6 +60,11 @@ public final class PEPMetrics: Sendable {
         self.totalClientGranted = registry.makeCounter(descriptor: PEPMetricsStats.totalClientGranted.descriptor)
         self.downstreamConnections = registry.makeGauge(
             descriptor: PEPMetricsStats.downstreamConnections.descriptor)
+        let reloads = PEPMetricsStats.configReloads.descriptor
+        self.configReloads = (
+            success: registry.makeCounter(descriptor: reloads, labels: [("result", "success")]),
+            failure: registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
+        )
         self.cacheCounters = MetricsCacheName.allCases.map { cache in
             let labels = [("cache", cache.rawValue)]
             return (
@@ -293,6 +300,12 @@ public final class PEPMetrics: Sendable {
     /// A downstream connection was closed (`uma_pep_downstream_connections` − 1).
     public func downstreamConnectionClosed() {
         self.downstreamConnections.decrement()
+    }
+
+    /// Records one configuration reload attempt (`uma_pep_config_reloads_total{result}`): `succeeded` when the new
+    /// file loaded and replaced the running generation, `false` when the old configuration stayed in force.
+    public func recordConfigReload(succeeded: Bool) {
+        (succeeded ? self.configReloads.success : self.configReloads.failure).increment()
     }
 
     // MARK: Helpers

@@ -73,6 +73,12 @@ public enum PEPMetricsStats {
         name: "uma_pep_authorization_calls_refused_total",
         help: "Authorization server (or oxd) calls refused because too many were in flight.", kind: .counter,
         labelNames: ["server", "operation"])
+    /// Configuration reloads (SIGHUP or `serve --watch-config`) by result: `success` when the new file was loaded
+    /// and is being served, `failure` when it did not load or could not be served (the old one stayed in force).
+    public static let configReloads = MetricDeclaration(
+        name: "uma_pep_config_reloads_total",
+        help: "Configuration reloads (SIGHUP or --watch-config) by result (success, failure).", kind: .counter,
+        labelNames: ["result"])
     /// LRU evictions per cache, fed from the cache's statistics at scrape time.
     public static let cacheEvictions = MetricDeclaration(
         name: "uma_pep_cache_evictions_total", help: "Live cache entries evicted to make room (LRU).",
@@ -116,7 +122,7 @@ public enum PEPMetricsStats {
     public static let all: [MetricDeclaration] = [
         endpointMethod, metricErrors, totalClientAuthenticated, totalClientGranted, umaClientAuthenticated,
         umaClientGranted, umaTicket, asRequests, authorizationCallsRefused, cacheEvictions, cacheHits, cacheMisses,
-        requests, upstreamErrors,
+        configReloads, requests, upstreamErrors,
         downstreamConnections,
         asRequestDuration, requestDuration,
     ]

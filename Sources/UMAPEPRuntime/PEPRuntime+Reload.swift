@@ -45,6 +45,7 @@ extension PEPRuntime {
                 report.reloaded = true
                 report.advisories = configuration.advisories.map(\.description)
                 report.generation = self.generationNumber
+                self.recordConfigReload(succeeded: true)
                 self.logger.notice(
                     "\(trigger): configuration reloaded",
                     metadata: ["file": "\(configuration.sourceFile)", "generation": "\(report.generation)"])
@@ -52,6 +53,7 @@ extension PEPRuntime {
                 for advisory in report.advisories { self.logger.warning("\(trigger): configuration: \(advisory)") }
             } catch {
                 report.error = "\(error)"
+                self.recordConfigReload(succeeded: false)
                 self.logger.error("\(trigger): configuration NOT reloaded, the old one stays in force: \(error)")
             }
         } else {

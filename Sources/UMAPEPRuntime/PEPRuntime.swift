@@ -290,6 +290,13 @@ public final class PEPRuntime: @unchecked Sendable {
         }
     }
 
+    /// Counts one configuration reload attempt in `uma_pep_config_reloads_total{result}` (SIGHUP or
+    /// `--watch-config`). The caller counts it because it also loads the file: a file that does not parse is a
+    /// failed reload too, although ``reload(configuration:)`` never sees it.
+    public func recordConfigReload(succeeded: Bool) {
+        self.metrics.recordConfigReload(succeeded: succeeded)
+    }
+
     /// Applies a new configuration without a restart (SIGHUP; DESIGN.md "Threads and state"): builds a new
     /// generation — services, routes, rules, policies, upstreams, custom headers, authorization servers, with
     /// fresh caches — and swaps it on every worker; in-flight requests finish on the old one. Listeners, admin,

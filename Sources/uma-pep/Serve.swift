@@ -16,6 +16,13 @@ struct Serve: ParsableCommand {
     @Option(name: .shortAndLong, help: "The configuration file.")
     var config: String
 
+    @Flag(
+        help: """
+            Reload when the configuration file changes, as SIGHUP does (inotify on its directory; follows a \
+            Kubernetes ConfigMap's ..data symlink swap). A file that does not load keeps the old one.
+            """)
+    var watchConfig = false
+
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
@@ -40,10 +47,20 @@ struct Serve: ParsableCommand {
         say("uma-pep: admin listening on \(addresses.admin) (/metrics, /healthz, /readyz, /status, /config, …)")
         Signals.onTerminate { runtime.shutdown(graceful: true) }
         let path = self.config
-        // SIGHUP and the admin API's POST /reload share one path: the configuration first (a file that does not
-        // load or cannot be served keeps the old one in force), then the TLS certificates.
+        // SIGHUP, --watch-config and the admin API's POST /reload share one path, one reload at a time: the
+        // configuration first (a file that does not load or cannot be served keeps the old one in force), then the
+        // TLS certificates.
         runtime.setConfigurationSource { try ConfigFile.load(path) }
         Signals.onReload { runtime.reload(trigger: "SIGHUP") }
+        if self.watchConfig {
+            do {
+                _ = try ConfigWatcher(path: path) { runtime.reload(trigger: "watch-config") }
+            } catch {
+                runtime.shutdown(graceful: false)
+                throw CLIError("\(error)")
+            }
+            say("uma-pep: watching \(path) for changes (--watch-config)")
+        }
         Signals.onReopenLogs {
             do {
                 try runtime.reopenAccessLog()

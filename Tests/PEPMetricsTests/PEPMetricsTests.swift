@@ -42,6 +42,9 @@ import Testing
         metrics.recordUpstreamError(service: Self.admin, kind: .timeout)
         metrics.recordASRequest(
             server: Self.server, operation: .introspection, outcome: .ok, duration: .milliseconds(20))
+        metrics.recordConfigReload(succeeded: true)
+        metrics.recordConfigReload(succeeded: false)
+        metrics.recordConfigReload(succeeded: true)
 
         let parsed = try Exposition(metrics.exposition())
         let expected: Set<String> = [
@@ -61,6 +64,8 @@ import Testing
             #"uma_pep_cache_hits_total{cache="decision"} 0"#,
             #"uma_pep_cache_misses_total{cache="introspection"} 0"#,
             #"uma_pep_cache_misses_total{cache="decision"} 0"#,
+            #"uma_pep_config_reloads_total{result="success"} 2"#,
+            #"uma_pep_config_reloads_total{result="failure"} 1"#,
             #"uma_pep_requests_total{service="photos",decision="granted",status_class="2xx"} 2"#,
             #"uma_pep_requests_total{service="photos",decision="ticket",status_class="4xx"} 1"#,
             #"uma_pep_requests_total{service="",decision="no_route",status_class="4xx"} 1"#,

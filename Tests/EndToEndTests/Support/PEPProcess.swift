@@ -7,16 +7,18 @@ final class PEPProcess: @unchecked Sendable {
     let proxyPort: Int
     let adminPort: Int
 
-    /// Starts `serve` on `configPath` with `environment` and waits until both listeners are bound.
-    /// The access log (one `info` line per request) goes to the stderr file, for `diagnostics()`.
+    /// Starts `serve` on `configPath` with `environment` (and `extraArguments`, e.g. `--watch-config`) and waits
+    /// until both listeners are bound. The access log (one `info` line per request) goes to the stderr file, for
+    /// `diagnostics()`.
     init(
         configPath: String, environment: [String: String], directory: ScratchDirectory, name: String = "serve",
-        accessLog: Bool = true
+        accessLog: Bool = true, extraArguments: [String] = []
     ) throws {
         self.process = try ManagedProcess(
             name: name,
             arguments: ["serve", "--config", configPath]
-                + (accessLog ? ["--log-level", "info"] : ["--log-level", "warning", "--no-access-log"]),
+                + (accessLog ? ["--log-level", "info"] : ["--log-level", "warning", "--no-access-log"])
+                + extraArguments,
             environment: environment, directory: directory.url)
         let listeners = try self.process.waitForListeners(count: 2)
         guard let proxy = listeners.first(where: { $0.label.hasSuffix("proxy") }),
