@@ -167,22 +167,23 @@ extension KongImport {
                             + "\(groups.count) uma-pep services, one per set of routes (the metrics label changes "
                             + "accordingly)"))
             }
+            let written = self.services.count
             for group in groups {
                 var name = baseName
                 if groups.count > 1 {
-                    let route = self.document.routes[group.routes[0]]
-                    name = Self.sanitizedName(
-                        baseName + "-" + (route.string("name") ?? "route\(group.routes[0])"))
+                    let routeName = self.document.routes[group.routes[0]].string("name") ?? "route\(group.routes[0])"
+                    name = Self.sanitizedName(routeName.hasPrefix(baseName) ? routeName : baseName + "-" + routeName)
                 }
                 self.convertGroup(
-                    name: self.uniqueName(name), service: service, url: url, routes: group.routes,
-                    plugins: group.plugins, preserveHost: group.preserveHost)
+                    name: self.uniqueName(name), serverName: baseName, service: service, url: url,
+                    routes: group.routes, plugins: group.plugins, preserveHost: group.preserveHost)
             }
+            if self.services.count > written { self.recordTimeouts(service) }
         }
 
         private mutating func convertGroup(
-            name: String, service: KongDocument.Entity, url: String, routes: [Int], plugins: [String: Int],
-            preserveHost: Bool
+            name: String, serverName: String, service: KongDocument.Entity, url: String, routes: [Int],
+            plugins: [String: Int], preserveHost: Bool
         ) {
             let origin =
                 "Kong service \(service.label), route "
@@ -224,7 +225,14 @@ extension KongImport {
                 if let anonymous = auth.anonymous { self.anonymousIds.insert(anonymous) }
                 self.consumerMappings.append(
                     (auth.consumerMapping, "\(self.document.plugins[authIndex].path).config.consumer_mapping"))
-                if registration == nil { return }
+                if registration == nil {
+                    self.notes.append(
+                        KongImportNote(
+                            .skipped, service.path,
+                            "'\(name)' not converted: its gluu-uma-auth plugin (\(self.document.plugins[authIndex].path)) "
+                                + "has no complete oxd registration"))
+                    return
+                }
             }
             if let pepIndex {
                 let pep = self.pep(pepIndex)
@@ -263,14 +271,13 @@ extension KongImport {
                             + "mode; with no uma_scope_expression every request is refused (403) until rules are added")
                 )
             }
-            if let registration { entry.authorizationServer = self.server(for: registration, firstUser: name) }
+            if let registration { entry.authorizationServer = self.server(for: registration, firstUser: serverName) }
             entry.hosts = self.hosts(of: routes, service: name)
             guard !entry.hosts.isEmpty else {
                 self.notes.append(
                     KongImportNote(.skipped, service.path, "'\(name)' has no host left that uma-pep can route by"))
                 return
             }
-            self.recordTimeouts(service)
             self.services.append(entry)
         }
 
@@ -301,6 +308,12 @@ extension KongImport {
                 "name", "hosts", "paths", "methods", "preserve_host", "protocols", "strip_path", "path_handling",
                 "https_redirect_status_code", "request_buffering", "response_buffering", "regex_priority",
             ]
+            guard let hosts = fields["hosts"]?.arrayValue, !hosts.isEmpty else {
+                self.notes.append(
+                    KongImportNote(
+                        .skipped, path, "route '\(route.label)' has no hosts; uma-pep routes by Host only"))
+                return false
+            }
             let paths = (fields["paths"]?.arrayValue ?? []).compactMap(\.stringValue)
             if !paths.isEmpty, paths != ["/"] {
                 self.notes.append(
@@ -342,12 +355,6 @@ extension KongImport {
             {
                 self.notes.append(
                     KongImportNote(.dropped, "\(path).\(key)", "cannot be expressed: uma-pep routes by Host only"))
-            }
-            guard let hosts = fields["hosts"]?.arrayValue, !hosts.isEmpty else {
-                self.notes.append(
-                    KongImportNote(
-                        .skipped, path, "route '\(route.label)' has no hosts; uma-pep routes by Host only"))
-                return false
             }
             return true
         }
