@@ -4,6 +4,7 @@ extension KongImport {
         var name: String
         var registration: Registration
         var secretVariable: String
+        var registerResources: Bool
     }
 
     /// A `services` entry being written.
@@ -19,6 +20,8 @@ extension KongImport {
         var scopeExpression: String?
         /// The Kong entities it came from (comment in the output).
         var origin: String
+        /// The input path of its `gluu-uma-pep` plugin, if any.
+        var pepPath: String? = nil
     }
 
     /// The conversion state: notes, servers and services written so far.
@@ -53,6 +56,7 @@ extension KongImport {
                     KongImportNote(.skipped, route.path, "route without a service (Kong answers it with a plugin only)")
                 )
             }
+            self.checkRegistrations()
             self.resolveConsumerMapping()
             self.convertConsumers()
         }
@@ -253,6 +257,7 @@ extension KongImport {
                                 + "per service: the pep plugin's, which owns the registered resources"))
                 }
                 registration = pep.registration
+                entry.pepPath = self.document.plugins[pepIndex].path
                 entry.scopeExpression = pep.scopeExpression
                 entry.denyByDefault = pep.denyByDefault
                 if authIndex == nil {
@@ -290,10 +295,18 @@ extension KongImport {
                 name = "\(firstUser)-\(suffix)"
                 suffix += 1
             }
-            let variable =
-                String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
-                + "_CLIENT_SECRET"
-            self.servers.append(ServerEntry(name: name, registration: registration, secretVariable: variable))
+            var stem = String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+            if stem.first?.isNumber ?? true { stem = "KONG_" + stem }
+            var variable = stem + "_CLIENT_SECRET"
+            suffix = 2
+            while self.servers.contains(where: { $0.secretVariable == variable }) {
+                variable = "\(stem)_\(suffix)_CLIENT_SECRET"
+                suffix += 1
+            }
+            self.servers.append(
+                ServerEntry(
+                    name: name, registration: registration, secretVariable: variable,
+                    registerResources: self.options.registerResources))
             return name
         }
 
@@ -525,6 +538,30 @@ extension KongImport {
             let mapped = String(
                 name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "-" }.prefix(128))
             return mapped.isEmpty ? "service" : mapped
+        }
+
+        /// With `--register-resources`, uma-pep registers each document with oxd `/uma-rs-protect` at start, and oxd
+        /// refuses a scope expression that does not evaluate to one of its own scope names (Part B §3.2). Such a
+        /// server keeps `register_resources: false` (the resources Gluu Gateway registered stay in use).
+        private mutating func checkRegistrations() {
+            for (index, server) in self.servers.enumerated() where server.registerResources {
+                for service in self.services where service.authorizationServer == server.name {
+                    guard let text = service.scopeExpression,
+                        let document = try? ProtectionDocument.load(jsonText: text).document,
+                        document.rules.contains(where: {
+                            $0.conditions.contains { $0.scopeExpression.map { !$0.isAcceptedByOXD } ?? false }
+                        })
+                    else { continue }
+                    self.servers[index].registerResources = false
+                    self.notes.append(
+                        KongImportNote(
+                            .changed, "\(service.pepPath ?? service.origin).config.uma_scope_expression",
+                            "a scope_expression of '\(service.name)' is one oxd's /uma-rs-protect refuses "
+                                + "(invalid_scope_expression): register_resources stays false for server "
+                                + "'\(server.name)'"))
+                    break
+                }
+            }
         }
 
         // MARK: Consumers

@@ -30,7 +30,7 @@ extension KongImport.Converter {
                 out.append("    oxd_id: \(Self.quoted(server.registration.oxdId))")
                 out.append("    client_id: \(Self.quoted(server.registration.clientId))")
                 out.append("    client_secret: \(Self.quoted("${\(server.secretVariable)}", literal: false))")
-                out.append("    register_resources: \(self.options.registerResources)")
+                out.append("    register_resources: \(server.registerResources)")
             }
         }
         if self.consumerMapping { out.append("consumer_mapping: true            # gluu-uma-auth consumer_mapping") }

@@ -382,6 +382,51 @@ enum KongImportSupport {
         #expect(header.expression == CustomHeaderExpression(parsing: #""${HOME} it's""#))
     }
 
+    /// oxd refuses a top-level `!` at `/uma-rs-protect`: that server keeps `register_resources: false`.
+    @Test func registerResourcesKeptOffWhenOXDWouldRefuse() throws {
+        let kong = """
+            _format_version: "1.1"
+            services:
+            - name: s
+              url: http://s.internal
+              routes: [{hosts: [s.example.com]}]
+              plugins:
+              - name: gluu-uma-pep
+                config:
+            \(Self.reg)
+                  uma_scope_expression: '[{"path":"/x","conditions":[{"httpMethods":["GET"],"scope_expression":{"rule":{"!":{"var":0}},"data":["a"]}}]}]'
+            """
+        let result = try KongImportSupport.convert(kong, registerResources: true)
+        #expect(try KongImportSupport.load(result).authorizationServers.map(\.registerResources) == [false])
+        #expect(
+            KongImportSupport.notePaths(result) == [
+                "changed services[0].plugins[0]", "changed services[0].plugins[0].config.uma_scope_expression",
+            ])
+    }
+
+    /// Server names that map to the same or an invalid variable name get distinct, valid ones.
+    @Test func secretVariablesAreDistinctAndValid() throws {
+        let kong = """
+            _format_version: "3.0"
+            services:
+            - name: a.b
+              url: http://1.internal
+              routes: [{hosts: [1.example.com]}]
+              plugins: [{name: gluu-uma-pep, config: {oxd_url: "https://o", op_url: "https://p", oxd_id: one, client_id: c1, uma_scope_expression: \(Self.doc)}}]
+            - name: a-b
+              url: http://2.internal
+              routes: [{hosts: [2.example.com]}]
+              plugins: [{name: gluu-uma-pep, config: {oxd_url: "https://o", op_url: "https://p", oxd_id: two, client_id: c2, uma_scope_expression: \(Self.doc)}}]
+            - name: 9lives
+              url: http://3.internal
+              routes: [{hosts: [3.example.com]}]
+              plugins: [{name: gluu-uma-pep, config: {oxd_url: "https://o", op_url: "https://p", oxd_id: three, client_id: c3, uma_scope_expression: \(Self.doc)}}]
+            """
+        let result = try KongImportSupport.convert(kong)
+        #expect(result.secretVariables == ["A_B_CLIENT_SECRET", "A_B_2_CLIENT_SECRET", "KONG_9LIVES_CLIENT_SECRET"])
+        #expect(try KongImportSupport.load(result).authorizationServers.map(\.name) == ["a.b", "a-b", "9lives"])
+    }
+
     @Test func registerResourcesOption() throws {
         let result = try KongImportSupport.convert(Self.cases[0].kong, registerResources: true)
         #expect(try KongImportSupport.load(result).authorizationServers.allSatisfy(\.registerResources))
