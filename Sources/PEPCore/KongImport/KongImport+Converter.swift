@@ -484,6 +484,13 @@ extension KongImport {
                     port = 8000
                 }
             }
+            if scheme == "https" {
+                self.notes.append(
+                    KongImportNote(
+                        .changed, "\(service.path).protocol",
+                        "https: uma-pep verifies the upstream's certificate against the system CAs (Kong did only with "
+                            + "tls_verify); add upstream_tls.ca_file for a private CA"))
+            }
             let defaultPort: Int64 = scheme == "https" ? 443 : 80
             let portText = (port == nil || port == defaultPort) ? "" : ":\(port!)"
             let pathText = basePath == "/" ? "" : basePath

@@ -334,6 +334,14 @@ enum KongImportSupport {
                 - {name: ok, url: "http://o.internal", routes: [{hosts: ["*.example.com"]}]}
                 """,
             services: ["ok: plain"], notes: ["skipped services[0].routes[0]", "skipped services[1]"]),
+        Case(
+            label: "https upstream: certificate verification is noted",
+            kong: """
+                _format_version: "2.1"
+                services:
+                - {name: tls, protocol: https, host: tls.internal, port: 8443, routes: [{hosts: [tls.example.com]}]}
+                """,
+            services: ["tls: plain"], notes: ["changed services[0].protocol"]),
     ]
 
     @Test(arguments: cases) func converts(_ c: Case) throws {
