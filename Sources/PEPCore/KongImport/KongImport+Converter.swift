@@ -51,6 +51,14 @@ extension KongImport {
         mutating func run() {
             self.notePlugins()
             for index in self.document.services.indices { self.convertService(index) }
+            for (index, plugin) in self.document.plugins.enumerated() where self.isActive(plugin) {
+                guard let name = plugin.string("name"), [KongImport.umaAuth, KongImport.umaPEP].contains(name),
+                    self.authCache[index] == nil, self.pepCache[index] == nil
+                else { continue }
+                self.notes.append(
+                    KongImportNote(
+                        .dropped, plugin.path, "\(name) is in effect on no converted route; not converted"))
+            }
             for route in self.document.routes where route.service == nil {
                 self.notes.append(
                     KongImportNote(.skipped, route.path, "route without a service (Kong answers it with a plugin only)")

@@ -435,6 +435,35 @@ enum KongImportSupport {
         #expect(try KongImportSupport.load(result).authorizationServers.map(\.name) == ["a.b", "a-b", "9lives"])
     }
 
+    /// A UMA plugin that no converted route uses (overridden everywhere, or on a skipped service) is reported.
+    @Test func pluginInEffectNowhereIsReported() throws {
+        let kong = """
+            _format_version: "3.0"
+            services:
+            - name: s
+              url: http://s.internal
+              routes:
+              - name: only
+                hosts: [s.example.com]
+                plugins:
+                - name: gluu-uma-pep
+                  config:
+            \(KongImportSupport.registration(indent: 8))
+                    uma_scope_expression: \(Self.doc)
+              plugins:
+              - name: gluu-uma-pep
+                config:
+            \(KongImportSupport.registration(oxdId: "unused", indent: 6))
+                  uma_scope_expression: \(Self.doc)
+            """
+        let result = try KongImportSupport.convert(kong)
+        #expect(try KongImportSupport.load(result).authorizationServers.map(\.oxdId) == ["oxd-1"])
+        #expect(
+            KongImportSupport.notePaths(result) == [
+                "changed services[0].routes[0].plugins[0]", "dropped services[0].plugins[0]",
+            ])
+    }
+
     @Test func registerResourcesOption() throws {
         let result = try KongImportSupport.convert(Self.cases[0].kong, registerResources: true)
         #expect(try KongImportSupport.load(result).authorizationServers.allSatisfy(\.registerResources))
