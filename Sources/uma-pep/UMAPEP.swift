@@ -20,7 +20,10 @@ struct UMAPEP: ParsableCommand {
             configured like the Gluu Gateway UMA tutorial.
             """,
         version: UMAPEPVersion.string,
-        subcommands: [Serve.self, Demo.self, DevAS.self, RP.self, CheckConfig.self, UpstreamCommand.self, Version.self])
+        subcommands: [
+            Serve.self, Demo.self, DevAS.self, RP.self, CheckConfig.self, UpstreamCommand.self, Import.self,
+            Version.self,
+        ])
 }
 
 /// The product version.
