@@ -65,3 +65,19 @@ import Testing
         #expect("\(error)".contains("stunnel"))
     }
 }
+
+@Suite struct RedisCacheReportTests {
+    /// `check-config` shows the shared cache with the password redacted.
+    @Test func reportRedactsThePassword() throws {
+        let configuration = try ConfigTestSupport.load(
+            ConfigTestSupport.config(topExtra: "cache: {redis: {url: 'redis://:${P}@127.0.0.1:6379/1'}}"),
+            environment: ["P": "hunter2"])
+        let report = configuration.checkReport()
+        #expect(
+            report.contains(
+                "Shared cache: redis://:REDACTED@127.0.0.1:6379/1, timeout 50ms, connect_timeout 1s, max_backoff 30s, "
+                    + "max_pending 1000"), "\(report)")
+        #expect(!report.contains("hunter2"))
+        #expect(try !ConfigTestSupport.load(ConfigTestSupport.config()).checkReport().contains("Shared cache"))
+    }
+}
