@@ -325,8 +325,12 @@ public final class SharedCacheClient: @unchecked Sendable {
         for id in pending.keys.sorted() { pending[id]?.completion?(.failed(reason)) }
     }
 
-    /// Fails every command past its deadline with `.timeout`.
+    /// Fails every command past its deadline with `.timeout`. Answers already received are read first: a busy
+    /// loop may run this timer before the socket's read event, and an answer that arrived in time is no timeout.
     private func expireCommands() {
+        if self.health.acceptsCommands, let context = self.context, self.orderHead < self.order.count {
+            redisAsyncHandleRead(context)
+        }
         let now = Self.now()
         while self.orderHead < self.order.count {
             let id = self.order[self.orderHead]
