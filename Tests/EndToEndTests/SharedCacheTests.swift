@@ -56,6 +56,15 @@ extension EndToEnd {
                 )
             }
 
+            /// Waits (≤ 5 s) until Redis holds `count` keys: writes are asynchronous, after the answer.
+            func waitForEntries(_ count: Int, in redis: RedisServerProcess? = nil) throws {
+                let server = redis ?? self.redis
+                let deadline = Date().addingTimeInterval(5)
+                while Date() < deadline, try server.command(["DBSIZE"]) != ":\(count)" {
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+            }
+
             func get(_ port: Int, _ target: String, token: String?) throws -> RawResponse {
                 var headers: [(String, String)] = []
                 if let token { headers.append(("Authorization", "Bearer \(token)")) }
@@ -63,22 +72,24 @@ extension EndToEnd {
             }
         }
 
-        /// One token through instance A then instance B: exactly one introspection and one check-access at the AS
-        /// across both; B's answers came from Redis; Redis holds the token only as a hash, with the format version.
-        @Test func twoInstancesShareOneIntrospection() async throws {
+        /// Runs `body` off the cooperative pool with two instances and a Redis; skips (says so) without
+        /// redis-server.
+        static func withTwoInstances(extra: String = "", _ body: @escaping (TwoInstances) throws -> Void) async throws {
             guard let binary = RedisServerProcess.locate() else {
                 print(RedisServerProcess.missingMessage)
                 return
             }
-            try await offPool {
-                let world = try TwoInstances(binary: binary)
+            try await offPool { try body(try TwoInstances(binary: binary, extra: extra)) }
+        }
+
+        /// One token through instance A then instance B: exactly one introspection and one check-access at the AS
+        /// across both; B's answers came from Redis; Redis holds the token only as a hash, with the format version.
+        @Test func twoInstancesShareOneIntrospection() async throws {
+            try await Self.withTwoInstances { world in
                 let token = try world.env.devAS.mintToken([Fixture.view])
                 #expect(try world.get(world.ports[0], "/photos/1", token: token).status == 200)
                 // B may look before A's write lands (asynchronous): poll for the entry first.
-                let deadline = Date().addingTimeInterval(5)
-                while Date() < deadline, try world.redis.command(["DBSIZE"]) != ":2" {
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
+                try world.waitForEntries(2)
                 #expect(try world.get(world.ports[1], "/photos/1", token: token).status == 200)
                 #expect(try world.get(world.ports[1], "/photos/2", token: token).status == 200)
                 let counts = try world.env.devAS.counts()
@@ -105,18 +116,10 @@ extension EndToEnd {
 
         /// A negative entry (inactive token) is shared too: the second instance does not introspect it again.
         @Test func negativeEntriesAreShared() async throws {
-            guard let binary = RedisServerProcess.locate() else {
-                print(RedisServerProcess.missingMessage)
-                return
-            }
-            try await offPool {
-                let world = try TwoInstances(binary: binary)
+            try await Self.withTwoInstances { world in
                 let token = "INACTIVE-\(UUID().uuidString)"
                 #expect(try world.get(world.ports[0], "/photos/1", token: token).status == 401)
-                let deadline = Date().addingTimeInterval(5)
-                while Date() < deadline, try world.redis.command(["DBSIZE"]) != ":1" {
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
+                try world.waitForEntries(1)
                 #expect(try world.get(world.ports[1], "/photos/1", token: token).status == 401)
                 #expect(try world.env.devAS.counts()["/introspect-rpt"] == 1)
                 let keys = try world.redis.command(["KEYS", "*:intro:*"])
@@ -130,12 +133,7 @@ extension EndToEnd {
         /// Redis killed mid-run: every request is still answered correctly and promptly (local cache, then the AS),
         /// `uma_pep_redis_up` drops to 0; Redis back on the same port → both instances reconnect (backoff).
         @Test func redisKilledMidRunEveryRequestStillAnswered() async throws {
-            guard let binary = RedisServerProcess.locate() else {
-                print(RedisServerProcess.missingMessage)
-                return
-            }
-            try await offPool {
-                let world = try TwoInstances(binary: binary)
+            try await Self.withTwoInstances { world in
                 let granted = try (0..<10).map { _ in try world.env.devAS.mintToken([Fixture.view]) }
                 for (index, token) in granted.enumerated() {
                     #expect(try world.get(world.ports[index % 2], "/photos/1", token: token).status == 200)
@@ -160,13 +158,13 @@ extension EndToEnd {
                 // Back on the same port (empty): both reconnect within the backoff (max_backoff 500 ms).
                 let scratch = try ScratchDirectory()
                 let again = try RedisServerProcess(
-                    binary: binary, directory: scratch, port: world.redis.port, password: world.redis.password)
+                    binary: world.redis.binary, directory: scratch, port: world.redis.port,
+                    password: world.redis.password)
                 try world.waitForRedis(up: true)
                 let token = try world.env.devAS.mintToken([Fixture.view])
                 try world.env.devAS.resetCalls()
                 #expect(try world.get(world.ports[0], "/photos/1", token: token).status == 200)
-                let deadline = Date().addingTimeInterval(5)
-                while Date() < deadline, try again.command(["DBSIZE"]) != ":2" { Thread.sleep(forTimeInterval: 0.02) }
+                try world.waitForEntries(2, in: again)
                 #expect(try world.get(world.ports[1], "/photos/1", token: token).status == 200)
                 #expect(try world.env.devAS.counts()["/introspect-rpt"] == 1)
             }
@@ -176,12 +174,7 @@ extension EndToEnd {
         /// instance while the AS holds the first introspection 300 ms → at most one introspection per instance,
         /// every request granted.
         @Test func singleFlightHoldsPerInstance() async throws {
-            guard let binary = RedisServerProcess.locate() else {
-                print(RedisServerProcess.missingMessage)
-                return
-            }
-            try await offPool {
-                let world = try TwoInstances(binary: binary)
+            try await Self.withTwoInstances { world in
                 let token = try world.env.devAS.mintToken([Fixture.view])
                 try world.env.devAS.fault("/introspect-rpt", .hang, count: 2, delayMs: 300)
                 let statuses = StatusList()
@@ -206,18 +199,10 @@ extension EndToEnd {
         /// Redis answering garbage (a value this build could not have written): a miss, counted as invalid; the AS
         /// is asked and its answer overwrites the entry.
         @Test func garbageValueIsAMissAndIsOverwritten() async throws {
-            guard let binary = RedisServerProcess.locate() else {
-                print(RedisServerProcess.missingMessage)
-                return
-            }
-            try await offPool {
-                let world = try TwoInstances(binary: binary)
+            try await Self.withTwoInstances { world in
                 let token = try world.env.devAS.mintToken([Fixture.view])
                 #expect(try world.get(world.ports[0], "/photos/1", token: token).status == 200)
-                let deadline = Date().addingTimeInterval(5)
-                while Date() < deadline, try world.redis.command(["DBSIZE"]) != ":2" {
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
+                try world.waitForEntries(2)
                 let keys = try world.redis.command(["KEYS", "*"]).components(separatedBy: "\r\n")
                     .filter { $0.hasPrefix("uma-pep:") }
                 #expect(keys.count == 2)
@@ -241,12 +226,7 @@ extension EndToEnd {
         /// Redis slow (every client paused 3 s, `CLIENT PAUSE`): a request needing the AS waits at most
         /// `cache.redis.timeout` (200 ms here) for Redis, then goes on; the timeouts are counted.
         @Test func slowRedisCostsAtMostTheTimeout() async throws {
-            guard let binary = RedisServerProcess.locate() else {
-                print(RedisServerProcess.missingMessage)
-                return
-            }
-            try await offPool {
-                let world = try TwoInstances(binary: binary)
+            try await Self.withTwoInstances { world in
                 #expect(try world.redis.command(["CLIENT", "PAUSE", "3000", "ALL"]) == "+OK")
                 let token = try world.env.devAS.mintToken([Fixture.view])
                 let started = Date()

@@ -6,6 +6,8 @@ import Foundation
 final class RedisServerProcess: @unchecked Sendable {
     let port: Int
     let password: String
+    /// The `redis-server` binary (to start another on the same port).
+    let binary: String
     private let process: Process
     private let logURL: URL
 
@@ -25,6 +27,7 @@ final class RedisServerProcess: @unchecked Sendable {
     )
         throws
     {
+        self.binary = binary
         self.port = try port ?? freePort()
         self.password = password
         self.logURL = directory.url.appendingPathComponent("redis-\(self.port).log")
