@@ -241,6 +241,50 @@ extension EndToEnd {
             }
         }
 
+        /// `AUTH user password` with a Redis 6 ACL user limited to `uma-pep:*` (the password from `${ENV}`); a wrong
+        /// password is refused at the handshake: logged (never the password), Redis stays down, requests go on.
+        @Test func aclUserAndWrongPassword() async throws {
+            guard let binary = RedisServerProcess.locate() else {
+                print(RedisServerProcess.missingMessage)
+                return
+            }
+            try await offPool {
+                let redis = try RedisServerProcess(binary: binary, directory: try ScratchDirectory())
+                let rules = ["on", ">acl-pw-1", "~uma-pep:*", "+get", "+set", "+ping", "+select"]
+                #expect(try redis.command(["ACL", "SETUSER", "uma-pep"] + rules) == "+OK")
+                for (password, works) in [("acl-pw-1", true), ("wrong-pw-2", false)] {
+                    let config = Fixture.config(
+                        extra: """
+                            cache:
+                              redis:
+                                url: redis://uma-pep:${REDIS_PASSWORD}@127.0.0.1:\(redis.port)/0
+                                max_backoff: 200ms
+                            """)
+                    let env = try E2EEnvironment(config: config, environment: ["REDIS_PASSWORD": password])
+                    let deadline = Date().addingTimeInterval(5)
+                    var up = -1.0
+                    while Date() < deadline {
+                        up = try env.pep.metrics().value("uma_pep_redis_up")
+                        if works ? up == 1 : env.pep.process.stderr.contains("refused the handshake") { break }
+                        Thread.sleep(forTimeInterval: 0.05)
+                    }
+                    #expect(up == (works ? 1 : 0), "\(env.pep.diagnostics())")
+                    let token = try env.devAS.mintToken([Fixture.view])
+                    #expect(try env.send("GET", "/photos/1", token: token).status == 200)
+                    if works {
+                        let written = Date().addingTimeInterval(5)
+                        while Date() < written, try redis.command(["DBSIZE"]) != ":2" {
+                            Thread.sleep(forTimeInterval: 0.02)
+                        }
+                        #expect(try redis.command(["DBSIZE"]) == ":2")
+                    } else {
+                        #expect(env.pep.process.stderr.contains("refused the handshake"))
+                        #expect(!env.pep.process.stderr.contains(password))
+                    }
+                }
+            }
+        }
+
         /// A "Redis" that accepts connections but never answers (a hung server): requests never wait on it
         /// beyond the connection attempt, which never becomes ready; everything is answered by the AS.
         @Test func silentRedisNeverHoldsRequests() async throws {
