@@ -35,6 +35,10 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
+        // hiredis 0.14 (Debian 12) + its libevent adapter: the shared second-level cache on Redis (UMAClient/Redis).
+        .systemLibrary(
+            name: "CHiredis", path: "Sources/CHiredis",
+            providers: [.apt(["libhiredis-dev"])]),
 
         // Pure core: no I/O of any kind.
         .target(
@@ -51,7 +55,7 @@ let package = Package(
         .target(
             name: "UMAClient",
             dependencies: [
-                "PEPCore", "CSystemHeaders", "CCurl", "CLibevent",
+                "PEPCore", "CSystemHeaders", "CCurl", "CLibevent", "CHiredis", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Metrics: gluu_* parity series and uma_pep_* series, Prometheus exposition, admin endpoints.

@@ -70,12 +70,15 @@ public final class EnforcementDriver: RequestAuthorizer {
     let workerCacheEpoch = Atomic<Int>(0)
     /// The process's budget of authorization-server calls in flight (shared across generations).
     let limiter: AuthorizationCallLimiter
+    /// `cache.redis`: consulted by single-flight leaders before the authorization server (``SharedCache``).
+    let sharedCache: SharedCache?
 
     init(
         services: [ServiceContext], cacheLimits: CacheLimits, cachingEnabled: Bool = true, metrics: PEPMetrics?,
         workers: Int = 0, epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        limiter: AuthorizationCallLimiter? = nil
+        limiter: AuthorizationCallLimiter? = nil, sharedCache: SharedCache? = nil
     ) {
+        self.sharedCache = cachingEnabled ? sharedCache : nil
         self.limiter =
             limiter
             ?? AuthorizationCallLimiter(

@@ -18,6 +18,11 @@ final class EnforcementTask: @unchecked Sendable {
     private var leadingIntrospection: IntrospectionCacheKey?
     private var leadingDecision: DecisionCacheKey?
     private var finished = false
+    /// The shared-cache key this task's authorization-server answer is to be written to (set after a shared miss).
+    private var sharedKey: String?
+    /// What is left of the shared-cache entry this task's answer came from: local entries made from it live no
+    /// longer (`CacheUpdate.capped(by:)`).
+    private var sharedRemaining: Duration?
 
     init(
         driver: EnforcementDriver, context: EnforcementDriver.ServiceContext, machine: EnforcementStateMachine,
@@ -48,17 +53,16 @@ final class EnforcementTask: @unchecked Sendable {
                     step = self.machine.introspectionCompleted(.success(value), now: self.driver.epochSeconds())
                 case .leader:
                     self.leadingIntrospection = key
-                    guard let backend = self.context.backend else {
-                        return self.introspectionArrived(.failure(.transport))
-                    }
-                    guard let slot = self.acquireSlot(.introspection) else {
-                        self.leadingIntrospection = nil
-                        for waiter in self.driver.introspections.fail(key) { waiter.task.overBudget() }
-                        return self.overBudget()
-                    }
-                    backend.introspect(token: token) { outcome in
-                        slot.release()
-                        self.introspectionArrived(outcome)
+                    guard let shared = self.driver.sharedCache else { return self.introspectAtServer(key, token) }
+                    // A local miss: the shared cache first (bounded by cache.redis.timeout), then the server.
+                    let sharedKey = shared.introspectionKey(server: self.serviceAS, token: token)
+                    shared.lookup(sharedKey, grant: false) { found in
+                        if let found, case .introspection(let result) = found.entry {
+                            self.sharedRemaining = found.remaining
+                            return self.introspectionArrived(.success(result))
+                        }
+                        self.sharedKey = sharedKey
+                        self.introspectAtServer(key, token)
                     }
                     return
                 case .joined:
@@ -84,14 +88,18 @@ final class EnforcementTask: @unchecked Sendable {
                     step = self.machine.checkAccessCompleted(.success(.granted), now: self.driver.epochSeconds())
                 case .leader:
                     self.leadingDecision = key
-                    guard let slot = self.acquireSlot(.checkAccess) else {
-                        self.leadingDecision = nil
-                        for waiter in self.driver.decisions.fail(key) { waiter.task.overBudget() }
-                        return self.overBudget()
+                    guard let shared = self.driver.sharedCache else {
+                        return self.checkAccessAtServer(key, backend, rpt: rpt, pattern: pattern, method: method)
                     }
-                    backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
-                        slot.release()
-                        self.checkAccessArrived(outcome)
+                    let sharedKey = shared.grantKey(
+                        server: self.serviceAS, token: rpt, method: method, pattern: pattern)
+                    shared.lookup(sharedKey, grant: true) { found in
+                        if let found, case .grant = found.entry {
+                            self.sharedRemaining = found.remaining
+                            return self.checkAccessArrived(.success(.granted))
+                        }
+                        self.sharedKey = sharedKey
+                        self.checkAccessAtServer(key, backend, rpt: rpt, pattern: pattern, method: method)
                     }
                     return
                 case .joined:
@@ -114,14 +122,54 @@ final class EnforcementTask: @unchecked Sendable {
         }
     }
 
+    /// The single-flight leader's introspection call, after a local (and shared) miss.
+    private func introspectAtServer(_ key: IntrospectionCacheKey, _ token: String) {
+        guard let backend = self.context.backend else { return self.introspectionArrived(.failure(.transport)) }
+        guard let slot = self.acquireSlot(.introspection) else {
+            self.leadingIntrospection = nil
+            for waiter in self.driver.introspections.fail(key) { waiter.task.overBudget() }
+            return self.overBudget()
+        }
+        backend.introspect(token: token) { outcome in
+            slot.release()
+            self.introspectionArrived(outcome)
+        }
+    }
+
+    /// The single-flight leader's check-access call, after a local (and shared) miss.
+    private func checkAccessAtServer(
+        _ key: DecisionCacheKey, _ backend: any AuthorizationBackend, rpt: String, pattern: String, method: String
+    ) {
+        guard let slot = self.acquireSlot(.checkAccess) else {
+            self.leadingDecision = nil
+            for waiter in self.driver.decisions.fail(key) { waiter.task.overBudget() }
+            return self.overBudget()
+        }
+        backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+            slot.release()
+            self.checkAccessArrived(outcome)
+        }
+    }
+
     /// Never `""` in practice: a plain service (no authorization server) never starts a task.
     private var serviceAS: String { self.context.policy.service.authorizationServer ?? "" }
 
     /// The answer to this task's own introspection call (it led the single flight), or the leader's answer
     /// handed to a waiter.
-    func introspectionArrived(_ outcome: Result<IntrospectionResult, AuthorizationServerError>) {
-        let step = self.machine.introspectionCompleted(outcome, now: self.driver.epochSeconds())
+    func introspectionArrived(
+        _ outcome: Result<IntrospectionResult, AuthorizationServerError>, sharedRemaining: Duration? = nil
+    ) {
+        if let sharedRemaining { self.sharedRemaining = min(self.sharedRemaining ?? sharedRemaining, sharedRemaining) }
+        var step = self.machine.introspectionCompleted(outcome, now: self.driver.epochSeconds())
+        let remaining = self.sharedRemaining
+        if let remaining { step.cacheUpdates = step.cacheUpdates.map { $0.capped(by: remaining) } }
         if let key = self.leadingIntrospection {
+            if let sharedKey = self.sharedKey, let shared = self.driver.sharedCache {
+                self.sharedKey = nil
+                for case .storeIntrospection(let k, let value, let ttl) in step.cacheUpdates where k == key {
+                    shared.store(.introspection(value), key: sharedKey, ttl: ttl)
+                }
+            }
             self.leadingIntrospection = nil
             var updates = step.cacheUpdates
             var waiters: [IntrospectionWaiter] = []
@@ -135,16 +183,27 @@ final class EnforcementTask: @unchecked Sendable {
             } else {
                 waiters = self.driver.introspections.fail(key)
             }
-            for waiter in waiters { waiter.task.introspectionArrived(outcome) }
+            for waiter in waiters { waiter.task.introspectionArrived(outcome, sharedRemaining: remaining) }
             return self.handle(EnforcementStep(step.action, cacheUpdates: updates))
         }
         self.handle(step)
     }
 
     /// The answer to a check-access call (own, or the leader's handed to a waiter).
-    func checkAccessArrived(_ outcome: Result<CheckAccessResponse, AuthorizationServerError>) {
-        let step = self.machine.checkAccessCompleted(outcome, now: self.driver.epochSeconds())
+    func checkAccessArrived(
+        _ outcome: Result<CheckAccessResponse, AuthorizationServerError>, sharedRemaining: Duration? = nil
+    ) {
+        if let sharedRemaining { self.sharedRemaining = min(self.sharedRemaining ?? sharedRemaining, sharedRemaining) }
+        var step = self.machine.checkAccessCompleted(outcome, now: self.driver.epochSeconds())
+        let remaining = self.sharedRemaining
+        if let remaining { step.cacheUpdates = step.cacheUpdates.map { $0.capped(by: remaining) } }
         if let key = self.leadingDecision {
+            if let sharedKey = self.sharedKey, let shared = self.driver.sharedCache {
+                self.sharedKey = nil
+                for case .storeGrant(let k, let grant, let ttl) in step.cacheUpdates where k == key {
+                    shared.store(.grant(grant), key: sharedKey, ttl: ttl)
+                }
+            }
             self.leadingDecision = nil
             var updates = step.cacheUpdates
             var waiters: [CheckAccessWaiter] = []
@@ -158,7 +217,7 @@ final class EnforcementTask: @unchecked Sendable {
             } else {
                 waiters = self.driver.decisions.fail(key)
             }
-            for waiter in waiters { waiter.task.checkAccessArrived(outcome) }
+            for waiter in waiters { waiter.task.checkAccessArrived(outcome, sharedRemaining: remaining) }
             return self.handle(EnforcementStep(step.action, cacheUpdates: updates))
         }
         self.handle(step)

@@ -47,6 +47,9 @@ public final class PEPRuntime: @unchecked Sendable {
     let configurationSource = Mutex<(@Sendable () throws -> PEPConfiguration)?>(nil)
     /// `readiness.require_authorization_server`: the reachability probe of the configuration in force.
     let reachability = Mutex<AuthorizationServerProbe?>(nil)
+    /// `cache.redis`: the shared second-level cache's connection (process-wide; a change needs a restart).
+    private let sharedCacheClient: SharedCacheClient?
+    private let sharedCacheMetrics: SharedCacheMetrics?
 
     /// Builds everything; nothing is bound or started yet.
     ///
@@ -67,9 +70,12 @@ public final class PEPRuntime: @unchecked Sendable {
 
         self.limiter = AuthorizationCallLimiter(
             limit: configuration.limits.maxPendingAuthorizationCalls, metrics: self.metrics, logger: logger)
+        (self.sharedCacheClient, self.sharedCacheMetrics) = Self.makeSharedCacheClient(
+            configuration, controlPlane: self.controlPlane, metrics: self.metrics, logger: logger)
         let generation = try Self.makeGeneration(
             configuration, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics,
-            limiter: self.limiter, logger: logger)
+            limiter: self.limiter, logger: logger,
+            sharedCache: Self.sharedCache(self.sharedCacheClient, self.sharedCacheMetrics, configuration))
         self.generation = Mutex(generation)
         let engine = generation.engine
 
@@ -131,7 +137,7 @@ public final class PEPRuntime: @unchecked Sendable {
 
     static func makeGeneration(
         _ configuration: PEPConfiguration, controlPlane: ControlPlane, tokens: ProtectionTokenProvider,
-        metrics: PEPMetrics, limiter: AuthorizationCallLimiter, logger: Logger
+        metrics: PEPMetrics, limiter: AuthorizationCallLimiter, logger: Logger, sharedCache: SharedCache? = nil
     ) throws -> Generation {
         var backends: [String: any AuthorizationBackend] = [:]
         var registrations: [ResourceRegistration] = []
@@ -236,7 +242,7 @@ public final class PEPRuntime: @unchecked Sendable {
             cacheLimits: CacheLimits(
                 maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
             cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics, workers: configuration.workerCount,
-            limiter: limiter)
+            limiter: limiter, sharedCache: sharedCache)
         // Resources registered again (the server forgot them): grants cached for the old ones go. The closure
         // holds the driver until the registration is cancelled (a reload), which drops it.
         for registration in registrations {
@@ -268,6 +274,7 @@ public final class PEPRuntime: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Addresses {
         try self.controlPlane.start()
+        self.sharedCacheClient?.start()
         let bound = try self.server.start()
         for registration in self.generation.withLock({ $0.registrations }) {
             registration.start(readiness: self.readiness, logger: self.logger)
@@ -310,13 +317,14 @@ public final class PEPRuntime: @unchecked Sendable {
         let old = self.startedWith
         var generation = try Self.makeGeneration(
             new, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, limiter: self.limiter,
-            logger: self.logger)
+            logger: self.logger, sharedCache: Self.sharedCache(self.sharedCacheClient, self.sharedCacheMetrics, new))
         var warnings: [String] = []
         if new.listeners != old.listeners { warnings.append("listen changed: needs a restart (kept the old)") }
         if new.admin != old.admin { warnings.append("admin changed: needs a restart (kept the old)") }
         if new.workerCount != old.workerCount { warnings.append("workers changed: needs a restart (kept the old)") }
         if new.limits != old.limits { warnings.append("limits changed: needs a restart (kept the old)") }
         if new.accessLog != old.accessLog { warnings.append("access_log changed: needs a restart (kept the old)") }
+        if new.cache.redis != old.cache.redis { warnings.append("cache.redis changed: needs a restart (kept the old)") }
         let known = Set(self.metrics.serviceNames)
         for service in new.services where !known.contains(service.name) {
             warnings.append("service '\(service.name)' is new: its metrics appear after a restart")
@@ -366,6 +374,7 @@ public final class PEPRuntime: @unchecked Sendable {
     public func shutdown(graceful: Bool = true) {
         self.reachability.withLock { $0?.cancel() }
         self.server.shutdown(graceful: graceful)
+        self.sharedCacheClient?.shutdown()
         self.controlPlane.shutdown()
     }
 
@@ -451,5 +460,27 @@ enum Resolver {
             pointer = info.pointee.ai_next
         }
         throw RuntimeError("\(field): no IPv4/IPv6 address for upstream host '\(host)'")
+    }
+}
+
+extension PEPRuntime {
+    /// The `cache.redis` connection and its metrics, or `(nil, nil)` without `cache.redis`.
+    static func makeSharedCacheClient(
+        _ configuration: PEPConfiguration, controlPlane: ControlPlane, metrics: PEPMetrics, logger: Logger
+    ) -> (SharedCacheClient?, SharedCacheMetrics?) {
+        guard let settings = configuration.cache.redis else { return (nil, nil) }
+        let sharedMetrics = SharedCacheMetrics(metrics: metrics)
+        let client = SharedCacheClient(settings: settings, controlPlane: controlPlane, logger: logger) { up in
+            sharedMetrics.setUp(up)
+        }
+        logger.info("shared cache: \(settings) (timeout \(ConfigDuration.format(settings.timeout)))")
+        return (client, sharedMetrics)
+    }
+
+    /// One generation's view of the shared cache (its authorization servers' namespaces).
+    static func sharedCache(
+        _ client: SharedCacheClient?, _ metrics: SharedCacheMetrics?, _ configuration: PEPConfiguration
+    ) -> SharedCache? {
+        client.map { SharedCache(client: $0, metrics: metrics, servers: configuration.authorizationServers) }
     }
 }

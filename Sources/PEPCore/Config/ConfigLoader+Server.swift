@@ -144,7 +144,7 @@ extension ConfigLoader {
         guard let node = reader.node("cache") else { return defaults }
         let cache = try ConfigReader(
             node, at: reader.path["cache"], file: reader.file,
-            allowed: ["max_entries", "max_ttl", "negative_ttl", "ttl_without_exp", "clock_skew"])
+            allowed: ["max_entries", "max_ttl", "negative_ttl", "ttl_without_exp", "clock_skew", "redis"])
         let clockSkew = try cache.duration("clock_skew", default: defaults.clockSkew, minimum: .zero)
         guard clockSkew <= CacheSettings.maxClockSkew else {
             throw cache.error(
@@ -157,7 +157,7 @@ extension ConfigLoader {
             maxTTL: try cache.duration("max_ttl", default: defaults.maxTTL, minimum: .zero),
             negativeTTL: try cache.duration("negative_ttl", default: defaults.negativeTTL, minimum: .zero),
             ttlWithoutExp: try cache.duration("ttl_without_exp", default: defaults.ttlWithoutExp, minimum: .zero),
-            clockSkew: clockSkew)
+            clockSkew: clockSkew, redis: try Self.loadRedisCache(cache))
     }
 
     /// `consumers: [{id, custom_id?, username?}]`; ids and custom ids unique (SPEC A1).

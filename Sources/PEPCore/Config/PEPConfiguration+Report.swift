@@ -33,6 +33,12 @@ extension PEPConfiguration {
                 + "negative_ttl \(ConfigDuration.format(self.cache.negativeTTL)), "
                 + "ttl_without_exp \(ConfigDuration.format(self.cache.ttlWithoutExp)), "
                 + "clock_skew \(ConfigDuration.format(self.cache.clockSkew))")
+        if let redis = self.cache.redis {
+            lines.append(
+                "Shared cache: \(redis), timeout \(ConfigDuration.format(redis.timeout)), connect_timeout "
+                    + "\(ConfigDuration.format(redis.connectTimeout)), max_backoff \(ConfigDuration.format(redis.maxBackoff)), "
+                    + "max_pending \(redis.maxPending)")
+        }
         lines.append("Consumers: \(self.consumers.count) (\(self.consumerMappingReport))")
         let proxies = self.trustedProxies.map(\.description).joined(separator: ", ")
         lines.append("Trusted proxies: \(proxies.isEmpty ? "none" : proxies)")

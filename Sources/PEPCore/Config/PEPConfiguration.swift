@@ -184,12 +184,15 @@ public struct CacheSettings: Sendable, Equatable {
     /// Allowance between the authorization server's clock and uma-pep's when reading `exp` and `nbf`
     /// (`TokenLifetime`), 0…5 min. Default 30 s.
     public let clockSkew: Duration
+    /// `cache.redis`: the shared second-level cache on Redis, or `nil` (default: none).
+    public let redis: RedisCacheSettings?
 
     /// Creates cache settings.
     public init(
         maxEntries: Int = 100_000, maxTTL: Duration = .seconds(300), negativeTTL: Duration = .seconds(10),
-        ttlWithoutExp: Duration = .seconds(60), clockSkew: Duration = .seconds(30)
+        ttlWithoutExp: Duration = .seconds(60), clockSkew: Duration = .seconds(30), redis: RedisCacheSettings? = nil
     ) {
+        self.redis = redis
         self.maxEntries = maxEntries
         self.maxTTL = maxTTL
         self.negativeTTL = negativeTTL

@@ -1,0 +1,144 @@
+import Testing
+
+@testable import PEPCore
+
+@Suite struct SharedCacheEntryTests {
+    static let now: Int64 = 1_700_000_000
+    static let active = IntrospectionResult(
+        active: true, exp: now + 600, iat: now,
+        clientId: "c", permissions: [.init(resourceId: "r", scopes: ["view"])],
+        raw: .object([
+            "active": .bool(true), "exp": .int(now + 600), "iat": .int(now), "client_id": .string("c"),
+            "permissions": .array([
+                .object(["resource_id": .string("r"), "resource_scopes": .array([.string("view")])])
+            ]),
+        ]))
+    static let inactive = IntrospectionResult(active: false, raw: .object(["active": .bool(false)]))
+
+    @Test func keysAreNamespacedAndHoldOnlyDigests() {
+        let server = String(repeating: "a", count: 64)
+        let token = String(repeating: "b", count: 64)
+        #expect(
+            SharedCacheEntry.introspectionKey(serverDigest: server, tokenDigest: token)
+                == "uma-pep:v1:\(server):intro:\(token)")
+        #expect(
+            SharedCacheEntry.grantKey(serverDigest: server, tokenDigest: token, requestDigest: "c")
+                == "uma-pep:v1:\(server):grant:\(token):c")
+        #expect(SharedCacheEntry.grantRequest(method: "GET", pattern: "/photos/??") == "GET /photos/??")
+    }
+
+    /// Entries survive the round trip; `remaining` is what is left of `expires_at`.
+    @Test(arguments: [
+        (SharedCacheEntry.introspection(active), false),
+        (SharedCacheEntry.introspection(inactive), false),
+        (SharedCacheEntry.grant(CachedGrant(validUntil: now + 100)), true),
+    ])
+    func roundTrip(entry: SharedCacheEntry, grant: Bool) {
+        let bytes = entry.encoded(expiresAt: Self.now + 60)
+        #expect(
+            SharedCacheEntry.decode(bytes, expectingGrant: grant, now: Self.now) == .hit(entry, remaining: .seconds(60))
+        )
+        #expect(
+            SharedCacheEntry.decode(bytes, expectingGrant: grant, now: Self.now + 59)
+                == .hit(entry, remaining: .seconds(1)))
+        #expect(SharedCacheEntry.decode(bytes, expectingGrant: grant, now: Self.now + 60) == .lapsed)
+        // The other kind's key never yields this entry.
+        #expect(SharedCacheEntry.decode(bytes, expectingGrant: !grant, now: Self.now) == .invalid)
+    }
+
+    /// An active introspection lapses 5 s before `exp` (CacheTTL), a grant at `valid_until`, whatever `expires_at`
+    /// says (another instance's clock).
+    @Test func ownLifetimesWin() {
+        let intro = SharedCacheEntry.introspection(Self.active).encoded(expiresAt: Self.now + 10_000)
+        #expect(SharedCacheEntry.decode(intro, expectingGrant: false, now: Self.now + 594) != .lapsed)
+        #expect(SharedCacheEntry.decode(intro, expectingGrant: false, now: Self.now + 595) == .lapsed)
+        let grant = SharedCacheEntry.grant(CachedGrant(validUntil: Self.now + 100)).encoded(
+            expiresAt: Self.now + 10_000)
+        #expect(SharedCacheEntry.decode(grant, expectingGrant: true, now: Self.now + 99) != .lapsed)
+        #expect(SharedCacheEntry.decode(grant, expectingGrant: true, now: Self.now + 100) == .lapsed)
+    }
+
+    @Test(arguments: [
+        ("", SharedCacheEntry.Read.invalid),
+        ("garbage", .invalid),
+        ("[1]", .invalid),
+        (#"{"expires_at":1700000060,"introspection":{"active":false}}"#, .invalid),
+        (#"{"v":"1","expires_at":1700000060,"introspection":{"active":false}}"#, .invalid),
+        (#"{"v":2,"expires_at":1700000060,"whatever":true}"#, .otherVersion),
+        (#"{"v":1,"introspection":{"active":false}}"#, .invalid),
+        (#"{"v":1,"expires_at":1700000060,"introspection":{"active":"true"}}"#, .invalid),
+        (#"{"v":1,"expires_at":1700000060,"introspection":[]}"#, .invalid),
+        (#"{"v":1,"expires_at":1700000060,"grant":{"valid_until":1700000100}}"#, .invalid),
+        (#"{"v":1,"expires_at":1600000000,"introspection":{"active":false}}"#, .lapsed),
+        (#"{"v":1,"expires_at":-9223372036854775808,"introspection":{"active":false}}"#, .lapsed),
+        (
+            #"{"v":1,"expires_at":1700000060,"introspection":{"active":false}}"#,
+            .hit(.introspection(inactive), remaining: .seconds(60))
+        ),
+    ])
+    func decodesIntrospectionValues(text: String, expected: SharedCacheEntry.Read) {
+        #expect(SharedCacheEntry.decode(Array(text.utf8), expectingGrant: false, now: Self.now) == expected)
+    }
+
+    @Test(arguments: [
+        (#"{"v":1,"expires_at":1700000060,"grant":{}}"#, SharedCacheEntry.Read.invalid),
+        (#"{"v":1,"expires_at":1700000060,"grant":{"valid_until":"soon"}}"#, .invalid),
+        (#"{"v":1,"expires_at":1700000060,"grant":{"valid_until":1700000000}}"#, .lapsed),
+        (
+            #"{"v":1,"expires_at":1700000060,"grant":{"valid_until":1700000001}}"#,
+            .hit(.grant(CachedGrant(validUntil: 1_700_000_001)), remaining: .seconds(60))
+        ),
+    ])
+    func decodesGrantValues(text: String, expected: SharedCacheEntry.Read) {
+        #expect(SharedCacheEntry.decode(Array(text.utf8), expectingGrant: true, now: Self.now) == expected)
+    }
+
+    @Test(arguments: [
+        (Duration.seconds(10), Int64(10_000) as Int64?),
+        (.milliseconds(1500), 1500),
+        (.microseconds(999), nil),
+        (.zero, nil),
+        (.seconds(-5), nil),
+    ])
+    func redisTTL(ttl: Duration, expected: Int64?) {
+        #expect(SharedCacheEntry.redisTTLMilliseconds(ttl) == expected)
+    }
+
+    @Test(arguments: [
+        (Int64(100), Duration.seconds(10), Int64(110)),
+        (100, .milliseconds(1500), 102),
+        (100, .zero, 100),
+        (Int64.max - 1, .seconds(10), Int64.max),
+    ])
+    func expiresAt(now: Int64, ttl: Duration, expected: Int64) {
+        #expect(SharedCacheEntry.expiresAt(now: now, ttl: ttl) == expected)
+    }
+
+    /// Local entries made from a shared entry never outlive it.
+    @Test func cappedUpdates() {
+        let key = IntrospectionCacheKey(authorizationServer: "as", token: "t")
+        let decision = DecisionCacheKey(
+            service: "s", authorizationServer: "as", ruleIndex: 0, conditionIndex: 0, method: "GET", token: "t")
+        let headers = UpstreamHeadersCacheKey(service: "s", authorizationServer: "as", token: "t")
+        let cases: [(CacheUpdate, CacheUpdate)] = [
+            (
+                .storeIntrospection(key, Self.active, ttl: .seconds(300)),
+                .storeIntrospection(key, Self.active, ttl: .seconds(20))
+            ),
+            (
+                .storeIntrospection(key, Self.active, ttl: .seconds(5)),
+                .storeIntrospection(key, Self.active, ttl: .seconds(5))
+            ),
+            (
+                .storeGrant(decision, CachedGrant(validUntil: 1), ttl: .seconds(60)),
+                .storeGrant(decision, CachedGrant(validUntil: 1), ttl: .seconds(20))
+            ),
+            (
+                .storeUpstreamHeaders(headers, [], ttl: .seconds(60)),
+                .storeUpstreamHeaders(headers, [], ttl: .seconds(20))
+            ),
+            (.removeGrant(decision), .removeGrant(decision)),
+        ]
+        for (update, expected) in cases { #expect(update.capped(by: .seconds(20)) == expected) }
+    }
+}
