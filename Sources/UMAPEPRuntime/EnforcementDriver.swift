@@ -67,12 +67,15 @@ public final class EnforcementDriver: RequestAuthorizer {
     let workerCacheEpoch = Atomic<Int>(0)
     /// The process's budget of authorization-server calls in flight (shared across generations).
     let limiter: AuthorizationCallLimiter
+    /// `limits.cache_misses_per_ip_per_second`, checked only on requests that miss the caches; `nil` when off.
+    let missRate: CacheMissRateGate?
 
     init(
         services: [ServiceContext], cacheLimits: CacheLimits, cachingEnabled: Bool = true, metrics: PEPMetrics?,
         workers: Int = 0, epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        limiter: AuthorizationCallLimiter? = nil
+        limiter: AuthorizationCallLimiter? = nil, missRate: CacheMissRateGate? = nil
     ) {
+        self.missRate = missRate
         self.limiter =
             limiter
             ?? AuthorizationCallLimiter(
@@ -210,6 +213,12 @@ public final class EnforcementDriver: RequestAuthorizer {
             }
             return decision
         case .introspect, .checkAccess, .requestTicket:
+            // A cache miss: the client's address pays for it (`limits.cache_misses_per_ip_per_second`).
+            if let missRate = self.missRate,
+                let refusal = missRate.refusal(address: resume.peerHost, service: context.metricsID)
+            {
+                return .respond(refusal, detail: CacheMissRateGate.detail, ruleIndex: rule?.match.ruleIndex)
+            }
             let task = EnforcementTask(
                 driver: self, context: context, machine: machine, rule: rule, method: method, resume: resume)
             task.handle(step)

@@ -29,6 +29,8 @@ public final class PEPRuntime: @unchecked Sendable {
     let metrics: PEPMetrics
     /// `limits.max_pending_authorization_calls`: one budget for the process, kept across reloads.
     private let limiter: AuthorizationCallLimiter
+    /// `limits.cache_misses_per_ip_per_second`: one address table for the process, kept across reloads.
+    private let missRate: CacheMissRateGate?
     private let readiness: Readiness
     private let server: HTTPServer
     private let generation: Mutex<Generation>
@@ -57,9 +59,11 @@ public final class PEPRuntime: @unchecked Sendable {
 
         self.limiter = AuthorizationCallLimiter(
             limit: configuration.limits.maxPendingAuthorizationCalls, metrics: self.metrics, logger: logger)
+        self.missRate = CacheMissRateGate(
+            ratePerSecond: configuration.limits.cacheMissesPerIPPerSecond, metrics: self.metrics, logger: logger)
         let generation = try Self.makeGeneration(
             configuration, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics,
-            limiter: self.limiter, logger: logger)
+            limiter: self.limiter, missRate: self.missRate, logger: logger)
         self.generation = Mutex(generation)
         let engine = generation.engine
 
@@ -107,7 +111,7 @@ public final class PEPRuntime: @unchecked Sendable {
 
     static func makeGeneration(
         _ configuration: PEPConfiguration, controlPlane: ControlPlane, tokens: ProtectionTokenProvider,
-        metrics: PEPMetrics, limiter: AuthorizationCallLimiter, logger: Logger
+        metrics: PEPMetrics, limiter: AuthorizationCallLimiter, missRate: CacheMissRateGate? = nil, logger: Logger
     ) throws -> Generation {
         var backends: [String: any AuthorizationBackend] = [:]
         var registrations: [ResourceRegistration] = []
@@ -211,7 +215,7 @@ public final class PEPRuntime: @unchecked Sendable {
             cacheLimits: CacheLimits(
                 maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
             cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics, workers: configuration.workerCount,
-            limiter: limiter)
+            limiter: limiter, missRate: missRate)
         // Resources registered again (the server forgot them): grants cached for the old ones go. The closure
         // holds the driver until the registration is cancelled (a reload), which drops it.
         for registration in registrations {
@@ -276,7 +280,7 @@ public final class PEPRuntime: @unchecked Sendable {
         let old = self.startedWith
         let generation = try Self.makeGeneration(
             new, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, limiter: self.limiter,
-            logger: self.logger)
+            missRate: self.missRate, logger: self.logger)
         var warnings: [String] = []
         if new.listeners != old.listeners { warnings.append("listen changed: needs a restart (kept the old)") }
         if new.admin != old.admin { warnings.append("admin changed: needs a restart (kept the old)") }
