@@ -14,6 +14,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,7 +23,7 @@ import httpc  # noqa: E402
 import procstat  # noqa: E402
 import report  # noqa: E402
 
-UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls")
+UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls", "uma-pep-flood")
 THREE = ["nginx-plain", "nginx-lua", "uma-pep"]
 # The same three over TLS (second listeners of the same processes; the TLS variant of issue 7).
 THREE_TLS = ["nginx-plain-tls", "nginx-lua-tls", "uma-pep-tls"]
@@ -39,6 +40,8 @@ SCENARIOS = {
     "workers-2": ("/", "one", ["nginx-plain", "nginx-plain-2w", "uma-pep", "uma-pep-2w"], 200),
 }
 ORDER = ["cached-grant", "cached-grant-tls", "many-tokens", "ticket", "cold-burst", "passthrough", "body-4k", "body-64k", "workers-2"]
+# Opt-in (SCENARIOS=token-flood): not in the default set, it needs its own uma-pep (run.sh starts uma-pep-flood).
+OPT_IN = ["token-flood"]
 
 # Every rule of the generated uma-pep configuration, so one RPT is granted on all of them.
 PERMISSIONS = [
@@ -63,6 +66,7 @@ class Harness:
         self.as_port = state["as"]["port"]
         self.runs = []
         self.bursts = []
+        self.floods = []
         self.notes = []
         self.uma_tokens = []
 
@@ -75,6 +79,8 @@ class Harness:
         # Only many-tokens needs the whole set; other runs need one RPT (and warm only the targets they use).
         count = self.state["tokens"] if "many-tokens" in self.wanted() else 1
         used = {t for s in self.wanted() if s in SCENARIOS for t in SCENARIOS[s][2]}
+        if "token-flood" in self.wanted():
+            used.add("uma-pep-flood")
         started = time.time()
         self.uma_tokens = httpc.mint_tokens(self.as_port, count, PERMISSIONS)
         log(f"minted {len(self.uma_tokens)} RPTs in {time.time() - started:.1f} s "
@@ -247,12 +253,64 @@ class Harness:
             f"p50 {burst['p50_ms']} p99 {burst['p99_ms']} ms, statuses {statuses}, introspections "
             f"{introspections}, check-access {check_access} -> {'EXACT' if burst['exact'] else 'MISMATCH'}")
 
+    def cached_wrk(self, port, conns, dur, label):
+        """One cached-grant wrk run against port; returns (req/s, non-200 responses, socket errors)."""
+        out = os.path.join(self.run_dir, "raw", f"token-flood-{label}.json")
+        env = dict(os.environ, BENCH_PATH="/", BENCH_TOKEN=self.uma_tokens[0], BENCH_TOKENS="", BENCH_OUT=out)
+        subprocess.run(["wrk", f"-t{self.state['threads']}", f"-c{conns}", f"-d{dur}s", "--timeout", "5s", "-s",
+                        self.state["wrk_script"], f"http://127.0.0.1:{port}/"], env=env, stdout=subprocess.DEVNULL,
+                       timeout=dur + 60, check=True)
+        with open(out, encoding="ascii") as handle:
+            wrk = json.loads(handle.read())
+        errors = sum(v for k, v in wrk["errors"].items() if k != "status")
+        return round(wrk["requests"] / (wrk["duration_us"] / 1e6), 1), wrk["errors"]["status"], errors
+
+    def token_flood(self, round_index):
+        """FLOOD_TOKENS random tokens at FLOOD_CONNS connections against uma-pep-flood (its
+        max_pending_authorization_calls is FLOOD_BUDGET) while a parallel wrk measures the cached grant on the
+        same process; compared with the same wrk run without the flood just before."""
+        info = self.targets["uma-pep-flood"]
+        port, conns, dur = info["port"], self.state["conns"][0], self.state["dur"]
+        count, flood_conns = self.state["flood_tokens"], self.state["flood_conns"]
+        normal = self.cached_wrk(port, conns, dur, f"normal-r{round_index}")
+        httpc.get(self.as_port, "/_dev/calls", method="DELETE")
+        results = {}
+
+        def flood():
+            results["wall"], results["statuses"] = httpc.flood(port, count, "/", flood_conns, deadline=dur + 60)
+
+        thread = threading.Thread(target=flood)
+        thread.start()
+        during = self.cached_wrk(port, conns, dur, f"during-r{round_index}")
+        thread.join()
+        counts = self.as_calls()
+        statuses = results["statuses"]
+        run = {
+            "round": round_index, "tokens": count, "flood_conns": flood_conns, "budget": self.state["flood_budget"],
+            "flood_wall_s": round(results["wall"], 2), "flood_rps": round(count / results["wall"], 1),
+            "statuses": statuses, "as_calls": counts, "as_calls_total": sum(counts.values()),
+            "status_503": statuses.get("503", 0), "cached_conns": conns, "cached_dur_s": dur,
+            "cached_rps_normal": normal[0], "cached_rps_during": during[0],
+            "cached_ratio": round(during[0] / normal[0], 3) if normal[0] else None,
+            "cached_non_200_during": during[1], "cached_socket_errors_during": during[2],
+            "flood_covers_wrk": results["wall"] >= dur,
+        }
+        self.floods.append(run)
+        log(f"token-flood   r{round_index} uma-pep-flood   {count} random tokens c={flood_conns} in "
+            f"{run['flood_wall_s']} s: statuses {statuses}, AS calls {counts}; cached grant c={conns}: "
+            f"{normal[0]:,.0f} req/s alone, {during[0]:,.0f} req/s during the flood "
+            f"({run['cached_ratio']}x, non-200 {during[1]}, socket errors {during[2]})"
+            + ("" if run["flood_covers_wrk"] else f"  NOTE: the flood ended before the {dur} s wrk run"))
+
     def run(self):
         wanted = self.wanted()
-        for scenario in [s for s in ORDER if s in wanted]:
+        for scenario in [s for s in ORDER + OPT_IN if s in wanted]:
             for round_index in range(1, self.state["rounds"] + 1):
                 if scenario == "cold-burst":
                     self.cold_burst(round_index)
+                    continue
+                if scenario == "token-flood":
+                    self.token_flood(round_index)
                     continue
                 for conns in self.state["conns"]:
                     for target in SCENARIOS[scenario][2]:
@@ -277,7 +335,14 @@ def main():
     state["loadavg_after"] = procstat.loadavg()
     state["measure_seconds"] = round(time.time() - started, 1)
     state["token_length"] = len(harness.uma_tokens[0])
-    paths = report.write(state, harness.runs, harness.bursts)
+    paths = report.write(state, harness.runs, harness.bursts) if harness.runs or harness.bursts else []
+    if harness.floods:
+        stamp = time.strftime("%Y-%m-%d")
+        flood_path = os.path.join(state["results_dir"], f"{stamp}-token-flood{'-quick' if state['quick'] else ''}.json")
+        with open(flood_path, "w", encoding="utf-8") as handle:
+            json.dump({"state": {k: state[k] for k in ("layout", "cpus", "versions", "loadavg_before",
+                                                         "loadavg_after")}, "runs": harness.floods}, handle, indent=1)
+        paths.append(flood_path)
     for path in paths:
         log(f"wrote {path}")
     failed = [b for b in harness.bursts if not b["exact"]]
