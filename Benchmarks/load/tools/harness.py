@@ -268,39 +268,57 @@ class Harness:
     def token_flood(self, round_index):
         """FLOOD_TOKENS random tokens at FLOOD_CONNS connections against uma-pep-flood (its
         max_pending_authorization_calls is FLOOD_BUDGET) while a parallel wrk measures the cached grant on the
-        same process; compared with the same wrk run without the flood just before."""
+        same process. The cached grant is measured in 1 s wrk slices: DUR slices before the flood ("alone"), and
+        back to back during it, keeping only the slices that ended before the flood did ("during"); each side
+        reports the median slice, so the two are measured the same way and "during" holds no flood-free time."""
         info = self.targets["uma-pep-flood"]
         port, conns, dur = info["port"], self.state["conns"][0], self.state["dur"]
         count, flood_conns = self.state["flood_tokens"], self.state["flood_conns"]
-        normal = self.cached_wrk(port, conns, dur, f"normal-r{round_index}")
+        pids = {"uma-pep-flood": procstat.tree(info["pid"]), "dev-as": [self.state["as"]["pid"]],
+                "upstream": procstat.tree(self.state["upstream"]["pid"])}
+        alone = [self.cached_wrk(port, conns, 1, f"alone-r{round_index}-{i}") for i in range(max(1, dur))]
         httpc.get(self.as_port, "/_dev/calls", method="DELETE")
         results = {}
 
         def flood():
-            results["wall"], results["statuses"] = httpc.flood(port, count, "/", flood_conns, deadline=dur + 60)
+            results["wall"], results["statuses"] = httpc.flood(port, count, "/", flood_conns, deadline=dur + 120)
 
+        cpu_before = {name: procstat.cpu_seconds(p) for name, p in pids.items()}
         thread = threading.Thread(target=flood)
         thread.start()
-        during = self.cached_wrk(port, conns, dur, f"during-r{round_index}")
+        during, partial = [], []
+        while thread.is_alive():
+            slice_result = self.cached_wrk(port, conns, 1, f"during-r{round_index}-{len(during) + len(partial)}")
+            (during if thread.is_alive() else partial).append(slice_result)
         thread.join()
+        cpu_flood = {name: round(procstat.cpu_seconds(p) - cpu_before[name], 2) for name, p in pids.items()}
         counts = self.as_calls()
         statuses = results["statuses"]
+        median = lambda values: sorted(values)[len(values) // 2] if values else None  # noqa: E731
+        rps_alone = median([r[0] for r in alone])
+        rps_during = median([r[0] for r in during])
         run = {
             "round": round_index, "tokens": count, "flood_conns": flood_conns, "budget": self.state["flood_budget"],
+            "miss_rate_per_ip": self.state["flood_miss_rate"],
             "flood_wall_s": round(results["wall"], 2), "flood_rps": round(count / results["wall"], 1),
             "statuses": statuses, "as_calls": counts, "as_calls_total": sum(counts.values()),
-            "status_503": statuses.get("503", 0), "cached_conns": conns, "cached_dur_s": dur,
-            "cached_rps_normal": normal[0], "cached_rps_during": during[0],
-            "cached_ratio": round(during[0] / normal[0], 3) if normal[0] else None,
-            "cached_non_200_during": during[1], "cached_socket_errors_during": during[2],
-            "flood_covers_wrk": results["wall"] >= dur,
+            "status_503": statuses.get("503", 0), "cached_conns": conns,
+            "cached_slices_alone": [r[0] for r in alone], "cached_slices_during": [r[0] for r in during],
+            "cached_slices_partial": [r[0] for r in partial],
+            "cached_rps_alone": rps_alone, "cached_rps_during": rps_during,
+            "cached_ratio": round(rps_during / rps_alone, 3) if rps_during and rps_alone else None,
+            "cached_non_200_during": sum(r[1] for r in during + partial),
+            "cached_socket_errors_during": sum(r[2] for r in during + partial),
+            "cpu_s_during_flood": cpu_flood,
         }
         self.floods.append(run)
         log(f"token-flood   r{round_index} uma-pep-flood   {count} random tokens c={flood_conns} in "
-            f"{run['flood_wall_s']} s: statuses {statuses}, AS calls {counts}; cached grant c={conns}: "
-            f"{normal[0]:,.0f} req/s alone, {during[0]:,.0f} req/s during the flood "
-            f"({run['cached_ratio']}x, non-200 {during[1]}, socket errors {during[2]})"
-            + ("" if run["flood_covers_wrk"] else f"  NOTE: the flood ended before the {dur} s wrk run"))
+            f"{run['flood_wall_s']} s: statuses {statuses}, AS calls {counts}; cached grant c={conns} (median 1 s "
+            f"slice): {rps_alone:,.0f} req/s alone, "
+            + (f"{rps_during:,.0f} req/s during the flood ({run['cached_ratio']}x, {len(during)} slices)"
+               if during else "no whole 1 s slice during the flood (raise FLOOD_TOKENS)")
+            + f", non-200 {run['cached_non_200_during']}, socket errors {run['cached_socket_errors_during']}; "
+            f"CPU s during the flood {cpu_flood}")
 
     def run(self):
         wanted = self.wanted()
