@@ -27,11 +27,14 @@ extension EndToEnd {
                     client.send(LoadDriver.get("/photos/1", host: "api.test", token: "RND-\(UUID().uuidString)"))
                 }
                 let answers = RawClient.readResponses(clients, timeout: 10)
+                let elapsed = Date().timeIntervalSince(started)
                 let statuses = answers.map { $0?.response.status ?? 0 }
                 let introspected = statuses.filter { $0 == 401 }.count
                 let refused = answers.compactMap { $0 }.filter { $0.response.status == 429 }
                 #expect(introspected + refused.count == 20, "\(statuses)\n\(env.diagnostics())")
-                #expect((2...4).contains(introspected), "the bucket's 2, plus at most a second's refill: \(statuses)")
+                // The bucket's 2, plus what refilled (2 a second) while the flood was being answered.
+                let refill = Int((elapsed * 2).rounded(.up))
+                #expect(introspected >= 2 && introspected <= 2 + refill, "\(statuses) in \(elapsed) s")
                 #expect(try env.devAS.counts()["/introspect-rpt"] == introspected, "refusals never reach oxd")
                 for refusal in refused {
                     #expect(refusal.at.timeIntervalSince(started) < 2, "429 at once")
@@ -44,20 +47,22 @@ extension EndToEnd {
                     #expect(try env.send("GET", "/photos/1", token: cached).status == 200)
                     #expect(try env.send("GET", "/public/x").status == 200)
                 }
-                // A token-less request to a protected rule needs a permission ticket: a miss like any other.
-                #expect(try env.send("GET", "/photos/1").status == 429)
+                // A token-less request to a protected rule needs a permission ticket: a miss like any other. The
+                // bucket holds 2 at most (it may have refilled meanwhile), so the third of three in a row is refused.
+                let tokenless = try (0..<3).map { _ in try env.send("GET", "/photos/1").status }
+                #expect(tokenless.last == 429 && tokenless.allSatisfy { $0 == 401 || $0 == 429 }, "\(tokenless)")
+                let limited = refused.count + tokenless.filter { $0 == 429 }.count
 
                 let metrics = try env.pep.metrics()
                 #expect(
-                    metrics.value("uma_pep_cache_miss_rate_limited_total", ["service": "api"])
-                        == Double(refused.count + 1))
+                    metrics.value("uma_pep_cache_miss_rate_limited_total", ["service": "api"]) == Double(limited))
                 #expect(
                     eventually(5) {
                         env.pep.process.stderr.components(separatedBy: "pep.cache_miss_rate_limited").count - 1
-                            == refused.count + 1
+                            == limited
                     }, "\(env.pep.diagnostics())")
                 let warnings = env.pep.process.stderr.components(separatedBy: "over its cache-miss rate").count - 1
-                #expect(warnings >= 1 && warnings <= 3, "one warning a second, not one per request")
+                #expect(warnings >= 1 && warnings <= 4, "one warning a second, not one per request")
                 #expect(!env.pep.process.stderr.contains("RND-"), "never log tokens")
 
                 // A second later the bucket has refilled.
