@@ -75,6 +75,14 @@ bench-micro:
 	cd Benchmarks && $(SWIFT) package benchmark
 	cd Benchmarks && { $(SWIFT) package benchmark thresholds check; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 4 ]; }
 
+## fuzz: every libFuzzer target of Fuzz/ (HTTP/1.1 codec, chunked decoder, configuration loader, protection-document
+## matcher, authorization-server answers) for FUZZ_SECONDS each with ASan, after replaying the kept crash inputs;
+## fails on a crash (scripts/fuzz; Fuzz/README.md). CI runs it with FUZZ_SECONDS=60.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) scripts/fuzz
+
 check-config: build
 	.build/debug/uma-pep check-config Config/tutorial.yaml
 

@@ -1,5 +1,7 @@
 // swift-tools-version:6.0
-// libFuzzer harness for uma-pep's HTTP/1.1 codec and request-target canonicalizer. Build and run: README.md.
+// libFuzzer harnesses for uma-pep: the HTTP/1.1 codec and request-target canonicalizer, the chunked decoder, the
+// configuration loader, the protection-document matcher, and authorization-server answers. Build and run:
+// README.md, or `make fuzz` from the repository root.
 //
 // `HTTP1Codec` compiles the codec's own sources (`Sources/HTTP1Codec` is a symlink to
 // `../Sources/PEPProxy/HTTP1`): the main package exports no `PEPProxy` library product, and the rest of PEPProxy
@@ -20,5 +22,19 @@ let package = Package(
         .executableTarget(
             name: "FuzzHTTP1",
             dependencies: ["HTTP1Codec", "CFuzzDriver", .product(name: "PEPCore", package: "uma-pep")]),
+        .executableTarget(name: "FuzzChunked", dependencies: ["HTTP1Codec", "CFuzzDriver"]),
+        .executableTarget(
+            name: "FuzzConfig", dependencies: ["CFuzzDriver", .product(name: "PEPCore", package: "uma-pep")]),
+        .executableTarget(
+            name: "FuzzProtectionMatcher",
+            dependencies: ["CFuzzDriver", .product(name: "PEPCore", package: "uma-pep")]),
+        // `UMAIntrospection` compiles UMAClient's introspection parser (`Sources/UMAIntrospection` is a symlink to
+        // `../Sources/UMAClient/Introspection`) without the rest of UMAClient, which links libcurl.
+        .target(
+            name: "UMAIntrospection", dependencies: [.product(name: "PEPCore", package: "uma-pep")],
+            path: "Sources/UMAIntrospection"),
+        .executableTarget(
+            name: "FuzzJSONAnswers",
+            dependencies: ["CFuzzDriver", "UMAIntrospection", .product(name: "PEPCore", package: "uma-pep")]),
     ]
 )

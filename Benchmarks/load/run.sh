@@ -23,7 +23,12 @@
 #   CONNS="64"        wrk connections (e.g. "64 256"); THREADS=1 wrk threads
 #   TOKENS=10000      RPTs for many-tokens; BURST=1000 new RPTs for cold-burst, each sent BURST_DUP=2 times at once
 #   SCENARIOS="..."   subset of: cached-grant cached-grant-tls many-tokens ticket cold-burst passthrough body-4k
-#                     body-64k workers-2
+#                     body-64k workers-2; opt-in (not in the default set): token-flood
+#   token-flood       FLOOD_TOKENS=20000 random tokens at FLOOD_CONNS=256 connections against its own uma-pep
+#                     (uma-pep-flood, 1 worker, limits.max_pending_authorization_calls FLOOD_BUDGET=64), while a
+#                     parallel wrk (CONNS, DUR) measures the cached grant on the same process; reports AS calls
+#                     (the dev AS's /_dev/calls), 503s, and the cached-grant req/s during vs without the flood;
+#                     FLOOD_MISS_RATE=N also sets limits.cache_misses_per_ip_per_second: N there (default 0, off)
 #   QUICK=1           smoke check: DUR=2 WARM=1 ROUNDS=1 TOKENS=1000 BURST=200 (results get a -quick suffix)
 #   BASE_PORT=19100   first port tried (the next free ones in BASE_PORT..BASE_PORT+400 are used)
 #   RESULTS_DIR=Benchmarks/results   NO_INSTALL=1 (skip scripts/install-deps --bench)   NO_BUILD=1 (skip build)
@@ -40,6 +45,8 @@ if [ -n "$QUICK" ]; then
 fi
 LAYOUT=${LAYOUT:-colo}; DUR=${DUR:-10}; WARM=${WARM:-2}; ROUNDS=${ROUNDS:-3}; CONNS=${CONNS:-64}
 THREADS=${THREADS:-1}; TOKENS=${TOKENS:-10000}; BURST=${BURST:-1000}; BURST_DUP=${BURST_DUP:-2}
+FLOOD_TOKENS=${FLOOD_TOKENS:-20000}; FLOOD_CONNS=${FLOOD_CONNS:-256}; FLOOD_BUDGET=${FLOOD_BUDGET:-64}
+FLOOD_MISS_RATE=${FLOOD_MISS_RATE:-0}
 SCENARIOS=${SCENARIOS:-}; BASE_PORT=${BASE_PORT:-19100}; RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
 RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
 # uma-pep runs as users get it: access log on (to its log file in the run directory). ACCESS_LOG=off: --no-access-log.
@@ -84,10 +91,11 @@ trap 'exit 130' INT TERM
 pinpfx() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }  # $! must be the server's own PID: exec form
 
 # Free ports: the next ones in BASE_PORT..BASE_PORT+400 that nothing listens on and that bind.
-mapfile -t PORTS < <(free_ports "$BASE_PORT" 12)
+mapfile -t PORTS < <(free_ports "$BASE_PORT" 14)
 UP_PORT=${PORTS[0]}; PX_PORT=${PORTS[1]}; PX2_PORT=${PORTS[2]}; LUA_PORT=${PORTS[3]}; AS_PORT=${PORTS[4]}
 UMA_PORT=${PORTS[5]}; UMA_ADMIN=${PORTS[6]}; UMA2_PORT=${PORTS[7]}; UMA2_ADMIN=${PORTS[8]}
 PX_TLS_PORT=${PORTS[9]}; LUA_TLS_PORT=${PORTS[10]}; UMA_TLS_PORT=${PORTS[11]}
+FLOOD_PORT=${PORTS[12]}; FLOOD_ADMIN=${PORTS[13]}
 
 # One throwaway certificate for every TLS listener (same key type and chain length for all targets).
 mkdir -p "$RUN_DIR/tls"
@@ -120,7 +128,7 @@ $(pinpfx "$CPU_UP") "$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warn
   > "$RUN_DIR/logs/dev-as.out" 2>&1 &
 PIDS+=($!); PID_AS=$!
 
-write_config() { # file port admin workers [tls-port]
+write_config() { # file port admin workers [tls-port] [extra limits line]
   local tls_listener=""
   if [ -n "${5:-}" ]; then
     tls_listener=", {address: \"127.0.0.1:$5\", tls: {certificate: $RUN_DIR/tls/cert.pem, private_key: $RUN_DIR/tls/key.pem}}"
@@ -134,6 +142,7 @@ limits:
   upstream_max_idle: 512          # like the nginx anchors' keepalive 512
   upstream_max_requests: 1000000  # like their keepalive_requests
   drain_timeout: 0
+  ${6:-}
 cache: {max_entries: 100000, max_ttl: 1h, negative_ttl: 10s}
 authorization_servers:
   dev:
@@ -172,8 +181,8 @@ wait_http "http://127.0.0.1:$PX2_PORT/"
 wait_http "http://127.0.0.1:$LUA_PORT/open"
 wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
 
-start_uma() { # name port admin workers cpu [tls-port] -> PID_<name>
-  write_config "$RUN_DIR/conf/$1.yaml" "$2" "$3" "$4" "${6:-}"
+start_uma() { # name port admin workers cpu [tls-port] [extra limits line] -> PID_<name>
+  write_config "$RUN_DIR/conf/$1.yaml" "$2" "$3" "$4" "${6:-}" "${7:-}"
   "$BIN" check-config "$RUN_DIR/conf/$1.yaml" > "$RUN_DIR/logs/$1.check" || { cat "$RUN_DIR/logs/$1.check"; exit 1; }
   $(pinpfx "$5") "$BIN" serve --config "$RUN_DIR/conf/$1.yaml" $ACCESS_LOG_FLAG --log-level warning \
     > "$RUN_DIR/logs/$1.out" 2>&1 &
@@ -183,6 +192,17 @@ start_uma() { # name port admin workers cpu [tls-port] -> PID_<name>
 # One after the other: each registers the same document (oxd /uma-rs-protect, overwrite), tokens come after.
 start_uma uma-pep "$UMA_PORT" "$UMA_ADMIN" 1 "$CPU_PROXY" "$UMA_TLS_PORT"
 start_uma uma-pep-2w "$UMA2_PORT" "$UMA2_ADMIN" 2 "$CPU_PROXY2"
+FLOOD_TARGET=""
+case " $SCENARIOS " in
+  *" token-flood "*)
+    flood_limits="max_pending_authorization_calls: $FLOOD_BUDGET"
+    if [ "$FLOOD_MISS_RATE" != 0 ]; then
+      flood_limits+=$'\n'"  cache_misses_per_ip_per_second: $FLOOD_MISS_RATE"
+    fi
+    start_uma uma-pep-flood "$FLOOD_PORT" "$FLOOD_ADMIN" 1 "$CPU_PROXY" "" "$flood_limits"
+    FLOOD_TARGET="\"uma-pep-flood\": {\"port\": $FLOOD_PORT, \"pid\": $PID_uma_pep_flood, \"admin_port\": $FLOOD_ADMIN},"
+    ;;
+esac
 
 # ---- hand over to the harness ----
 python3 - "$RUN_DIR/state.json" <<EOF
@@ -194,7 +214,10 @@ state = {
   "dur": int("$DUR"), "warm": int("$WARM"), "rounds": int("$ROUNDS"), "conns": conns, "threads": int("$THREADS"),
   "tokens": int("$TOKENS"), "burst": int("$BURST"), "burst_dup": int("$BURST_DUP"), "scenarios": "$SCENARIOS",
   "quick": bool("$QUICK"), "strict": bool("${STRICT:-}"), "access_log": "$ACCESS_LOG",
+  "flood_tokens": int("$FLOOD_TOKENS"), "flood_conns": int("$FLOOD_CONNS"), "flood_budget": int("$FLOOD_BUDGET"),
+  "flood_miss_rate": int("$FLOOD_MISS_RATE"),
   "targets": {
+    $FLOOD_TARGET
     "nginx-plain": {"port": $PX_PORT, "pid": $PID_nginx_plain},
     "nginx-lua": {"port": $LUA_PORT, "pid": $PID_nginx_lua},
     "uma-pep": {"port": $UMA_PORT, "pid": $PID_uma_pep, "admin_port": $UMA_ADMIN},

@@ -75,7 +75,7 @@ extension PEPMetrics {
         case .umaClientAuthenticated: declaration = PEPMetricsStats.umaClientAuthenticated
         case .umaClientGranted: declaration = PEPMetricsStats.umaClientGranted
         case .umaTicket, .upstreamErrors, .asRequests, .requestDuration, .asRequestDuration,
-            .authorizationCallsRefused:
+            .authorizationCallsRefused, .cacheMissRateLimited:
             return nil
         }
         // Shard keys and registry keys are both unique per series: key the registry table by the packed value.

@@ -292,6 +292,24 @@ public final class PEPMetrics: Sendable {
         counter.increment()
     }
 
+    /// Records a request that missed the caches and was answered `429` because its client address was over
+    /// `limits.cache_misses_per_ip_per_second` (`uma_pep_cache_miss_rate_limited_total{service}`).
+    /// - Parameter service: the routed service.
+    public func recordCacheMissRateLimited(service: MetricsServiceID) {
+        guard self.serviceNames.indices.contains(service.index) else {
+            self.metricErrors.increment()
+            return
+        }
+        let serviceLabel = self.serviceNames[service.index]
+        let counter = self.series.withLock { table in
+            table.counter(
+                PEPMetricsStats.cacheMissRateLimited, SeriesKey(.cacheMissRateLimited, service.index, 0, 0),
+                self.registry
+            ) { [serviceLabel] }
+        }
+        counter.increment()
+    }
+
     /// A downstream connection was accepted (`uma_pep_downstream_connections` + 1).
     public func downstreamConnectionOpened() {
         self.downstreamConnections.increment()

@@ -79,6 +79,12 @@ public enum PEPMetricsStats {
         name: "uma_pep_config_reloads_total",
         help: "Configuration reloads (SIGHUP or --watch-config) by result (success, failure).", kind: .counter,
         labelNames: ["result"])
+    /// Requests that missed the caches and were answered 429 because their client address was over
+    /// `limits.cache_misses_per_ip_per_second`, by service.
+    public static let cacheMissRateLimited = MetricDeclaration(
+        name: "uma_pep_cache_miss_rate_limited_total",
+        help: "Requests missing the caches refused (429) because their client address was over its rate.",
+        kind: .counter, labelNames: ["service"])
     /// LRU evictions per cache, fed from the cache's statistics at scrape time.
     public static let cacheEvictions = MetricDeclaration(
         name: "uma_pep_cache_evictions_total", help: "Live cache entries evicted to make room (LRU).",
@@ -121,8 +127,8 @@ public enum PEPMetricsStats {
     /// All families in output order: counters, gauges, histograms, each group sorted by name.
     public static let all: [MetricDeclaration] = [
         endpointMethod, metricErrors, totalClientAuthenticated, totalClientGranted, umaClientAuthenticated,
-        umaClientGranted, umaTicket, asRequests, authorizationCallsRefused, cacheEvictions, cacheHits, cacheMisses,
-        configReloads, requests, upstreamErrors,
+        umaClientGranted, umaTicket, asRequests, authorizationCallsRefused, cacheEvictions, cacheHits,
+        cacheMissRateLimited, cacheMisses, configReloads, requests, upstreamErrors,
         downstreamConnections,
         asRequestDuration, requestDuration,
     ]

@@ -18,6 +18,8 @@ struct SeriesKey: Hashable {
         case totalClientGranted
         /// `uma_pep_authorization_calls_refused_total` (server, operation).
         case authorizationCallsRefused
+        /// `uma_pep_cache_miss_rate_limited_total` (service).
+        case cacheMissRateLimited
     }
 
     let family: Family

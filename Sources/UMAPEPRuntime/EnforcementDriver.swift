@@ -72,13 +72,17 @@ public final class EnforcementDriver: RequestAuthorizer {
     let limiter: AuthorizationCallLimiter
     /// `cache.redis`: consulted by single-flight leaders before the authorization server (``SharedCache``).
     let sharedCache: SharedCache?
+    /// `limits.cache_misses_per_ip_per_second`, checked only on requests that miss the caches; `nil` when off.
+    let missRate: CacheMissRateGate?
 
     init(
         services: [ServiceContext], cacheLimits: CacheLimits, cachingEnabled: Bool = true, metrics: PEPMetrics?,
         workers: Int = 0, epochSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        limiter: AuthorizationCallLimiter? = nil, sharedCache: SharedCache? = nil
+        limiter: AuthorizationCallLimiter? = nil, sharedCache: SharedCache? = nil,
+        missRate: CacheMissRateGate? = nil
     ) {
         self.sharedCache = cachingEnabled ? sharedCache : nil
+        self.missRate = missRate
         self.limiter =
             limiter
             ?? AuthorizationCallLimiter(
@@ -221,6 +225,12 @@ public final class EnforcementDriver: RequestAuthorizer {
             }
             return decision
         case .introspect, .checkAccess, .requestTicket:
+            // A cache miss: the client's address pays for it (`limits.cache_misses_per_ip_per_second`).
+            if let missRate = self.missRate,
+                let refusal = missRate.refusal(address: resume.peerHost, service: context.metricsID)
+            {
+                return .respond(refusal, detail: CacheMissRateGate.detail, ruleIndex: rule?.match.ruleIndex)
+            }
             let task = EnforcementTask(
                 driver: self, context: context, machine: machine, rule: rule, method: method, resume: resume)
             task.handle(step)

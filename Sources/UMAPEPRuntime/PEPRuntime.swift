@@ -29,6 +29,8 @@ public final class PEPRuntime: @unchecked Sendable {
     let metrics: PEPMetrics
     /// `limits.max_pending_authorization_calls`: one budget for the process, kept across reloads.
     private let limiter: AuthorizationCallLimiter
+    /// `limits.cache_misses_per_ip_per_second`: one address table for the process, kept across reloads.
+    private let missRate: CacheMissRateGate?
     let readiness: Readiness
     private let server: HTTPServer
     let generation: Mutex<Generation>
@@ -72,9 +74,11 @@ public final class PEPRuntime: @unchecked Sendable {
             limit: configuration.limits.maxPendingAuthorizationCalls, metrics: self.metrics, logger: logger)
         (self.sharedCacheClient, self.sharedCacheMetrics) = Self.makeSharedCacheClient(
             configuration, controlPlane: self.controlPlane, metrics: self.metrics, logger: logger)
+        self.missRate = CacheMissRateGate(
+            ratePerSecond: configuration.limits.cacheMissesPerIPPerSecond, metrics: self.metrics, logger: logger)
         let generation = try Self.makeGeneration(
             configuration, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics,
-            limiter: self.limiter, logger: logger,
+            limiter: self.limiter, missRate: self.missRate, logger: logger,
             sharedCache: Self.sharedCache(self.sharedCacheClient, self.sharedCacheMetrics, configuration))
         self.generation = Mutex(generation)
         let engine = generation.engine
@@ -137,7 +141,8 @@ public final class PEPRuntime: @unchecked Sendable {
 
     static func makeGeneration(
         _ configuration: PEPConfiguration, controlPlane: ControlPlane, tokens: ProtectionTokenProvider,
-        metrics: PEPMetrics, limiter: AuthorizationCallLimiter, logger: Logger, sharedCache: SharedCache? = nil
+        metrics: PEPMetrics, limiter: AuthorizationCallLimiter, missRate: CacheMissRateGate? = nil, logger: Logger,
+        sharedCache: SharedCache? = nil
     ) throws -> Generation {
         var backends: [String: any AuthorizationBackend] = [:]
         var registrations: [ResourceRegistration] = []
@@ -242,7 +247,7 @@ public final class PEPRuntime: @unchecked Sendable {
             cacheLimits: CacheLimits(
                 maxEntries: configuration.cache.maxEntries > 0 ? configuration.cache.maxEntries : 4096),
             cachingEnabled: configuration.cache.maxEntries > 0, metrics: metrics, workers: configuration.workerCount,
-            limiter: limiter, sharedCache: sharedCache)
+            limiter: limiter, sharedCache: sharedCache, missRate: missRate)
         // Resources registered again (the server forgot them): grants cached for the old ones go. The closure
         // holds the driver until the registration is cancelled (a reload), which drops it.
         for registration in registrations {
@@ -317,7 +322,8 @@ public final class PEPRuntime: @unchecked Sendable {
         let old = self.startedWith
         var generation = try Self.makeGeneration(
             new, controlPlane: self.controlPlane, tokens: self.tokens, metrics: self.metrics, limiter: self.limiter,
-            logger: self.logger, sharedCache: Self.sharedCache(self.sharedCacheClient, self.sharedCacheMetrics, new))
+            missRate: self.missRate, logger: self.logger,
+            sharedCache: Self.sharedCache(self.sharedCacheClient, self.sharedCacheMetrics, new))
         var warnings: [String] = []
         if new.listeners != old.listeners { warnings.append("listen changed: needs a restart (kept the old)") }
         if new.admin != old.admin { warnings.append("admin changed: needs a restart (kept the old)") }

@@ -14,6 +14,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,7 +23,7 @@ import httpc  # noqa: E402
 import procstat  # noqa: E402
 import report  # noqa: E402
 
-UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls")
+UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls", "uma-pep-flood")
 THREE = ["nginx-plain", "nginx-lua", "uma-pep"]
 # The same three over TLS (second listeners of the same processes; the TLS variant of issue 7).
 THREE_TLS = ["nginx-plain-tls", "nginx-lua-tls", "uma-pep-tls"]
@@ -39,6 +40,8 @@ SCENARIOS = {
     "workers-2": ("/", "one", ["nginx-plain", "nginx-plain-2w", "uma-pep", "uma-pep-2w"], 200),
 }
 ORDER = ["cached-grant", "cached-grant-tls", "many-tokens", "ticket", "cold-burst", "passthrough", "body-4k", "body-64k", "workers-2"]
+# Opt-in (SCENARIOS=token-flood): not in the default set, it needs its own uma-pep (run.sh starts uma-pep-flood).
+OPT_IN = ["token-flood"]
 
 # Every rule of the generated uma-pep configuration, so one RPT is granted on all of them.
 PERMISSIONS = [
@@ -63,6 +66,7 @@ class Harness:
         self.as_port = state["as"]["port"]
         self.runs = []
         self.bursts = []
+        self.floods = []
         self.notes = []
         self.uma_tokens = []
 
@@ -75,6 +79,8 @@ class Harness:
         # Only many-tokens needs the whole set; other runs need one RPT (and warm only the targets they use).
         count = self.state["tokens"] if "many-tokens" in self.wanted() else 1
         used = {t for s in self.wanted() if s in SCENARIOS for t in SCENARIOS[s][2]}
+        if "token-flood" in self.wanted():
+            used.add("uma-pep-flood")
         started = time.time()
         self.uma_tokens = httpc.mint_tokens(self.as_port, count, PERMISSIONS)
         log(f"minted {len(self.uma_tokens)} RPTs in {time.time() - started:.1f} s "
@@ -247,12 +253,82 @@ class Harness:
             f"p50 {burst['p50_ms']} p99 {burst['p99_ms']} ms, statuses {statuses}, introspections "
             f"{introspections}, check-access {check_access} -> {'EXACT' if burst['exact'] else 'MISMATCH'}")
 
+    def cached_wrk(self, port, conns, dur, label):
+        """One cached-grant wrk run against port; returns (req/s, non-200 responses, socket errors)."""
+        out = os.path.join(self.run_dir, "raw", f"token-flood-{label}.json")
+        env = dict(os.environ, BENCH_PATH="/", BENCH_TOKEN=self.uma_tokens[0], BENCH_TOKENS="", BENCH_OUT=out)
+        subprocess.run(["wrk", f"-t{self.state['threads']}", f"-c{conns}", f"-d{dur}s", "--timeout", "5s", "-s",
+                        self.state["wrk_script"], f"http://127.0.0.1:{port}/"], env=env, stdout=subprocess.DEVNULL,
+                       timeout=dur + 60, check=True)
+        with open(out, encoding="ascii") as handle:
+            wrk = json.loads(handle.read())
+        errors = sum(v for k, v in wrk["errors"].items() if k != "status")
+        return round(wrk["requests"] / (wrk["duration_us"] / 1e6), 1), wrk["errors"]["status"], errors
+
+    def token_flood(self, round_index):
+        """FLOOD_TOKENS random tokens at FLOOD_CONNS connections against uma-pep-flood (its
+        max_pending_authorization_calls is FLOOD_BUDGET) while a parallel wrk measures the cached grant on the
+        same process. The cached grant is measured in 1 s wrk slices: DUR slices before the flood ("alone"), and
+        back to back during it, keeping only the slices that ended before the flood did ("during"); each side
+        reports the median slice, so the two are measured the same way and "during" holds no flood-free time."""
+        info = self.targets["uma-pep-flood"]
+        port, conns, dur = info["port"], self.state["conns"][0], self.state["dur"]
+        count, flood_conns = self.state["flood_tokens"], self.state["flood_conns"]
+        pids = {"uma-pep-flood": procstat.tree(info["pid"]), "dev-as": [self.state["as"]["pid"]],
+                "upstream": procstat.tree(self.state["upstream"]["pid"])}
+        alone = [self.cached_wrk(port, conns, 1, f"alone-r{round_index}-{i}") for i in range(max(1, dur))]
+        httpc.get(self.as_port, "/_dev/calls", method="DELETE")
+        results = {}
+
+        def flood():
+            results["wall"], results["statuses"] = httpc.flood(port, count, "/", flood_conns, deadline=dur + 120)
+
+        cpu_before = {name: procstat.cpu_seconds(p) for name, p in pids.items()}
+        thread = threading.Thread(target=flood)
+        thread.start()
+        during, partial = [], []
+        while thread.is_alive():
+            slice_result = self.cached_wrk(port, conns, 1, f"during-r{round_index}-{len(during) + len(partial)}")
+            (during if thread.is_alive() else partial).append(slice_result)
+        thread.join()
+        cpu_flood = {name: round(procstat.cpu_seconds(p) - cpu_before[name], 2) for name, p in pids.items()}
+        counts = self.as_calls()
+        statuses = results["statuses"]
+        median = lambda values: sorted(values)[len(values) // 2] if values else None  # noqa: E731
+        rps_alone = median([r[0] for r in alone])
+        rps_during = median([r[0] for r in during])
+        run = {
+            "round": round_index, "tokens": count, "flood_conns": flood_conns, "budget": self.state["flood_budget"],
+            "miss_rate_per_ip": self.state["flood_miss_rate"],
+            "flood_wall_s": round(results["wall"], 2), "flood_rps": round(count / results["wall"], 1),
+            "statuses": statuses, "as_calls": counts, "as_calls_total": sum(counts.values()),
+            "status_503": statuses.get("503", 0), "cached_conns": conns,
+            "cached_slices_alone": [r[0] for r in alone], "cached_slices_during": [r[0] for r in during],
+            "cached_slices_partial": [r[0] for r in partial],
+            "cached_rps_alone": rps_alone, "cached_rps_during": rps_during,
+            "cached_ratio": round(rps_during / rps_alone, 3) if rps_during and rps_alone else None,
+            "cached_non_200_during": sum(r[1] for r in during + partial),
+            "cached_socket_errors_during": sum(r[2] for r in during + partial),
+            "cpu_s_during_flood": cpu_flood,
+        }
+        self.floods.append(run)
+        log(f"token-flood   r{round_index} uma-pep-flood   {count} random tokens c={flood_conns} in "
+            f"{run['flood_wall_s']} s: statuses {statuses}, AS calls {counts}; cached grant c={conns} (median 1 s "
+            f"slice): {rps_alone:,.0f} req/s alone, "
+            + (f"{rps_during:,.0f} req/s during the flood ({run['cached_ratio']}x, {len(during)} slices)"
+               if during else "no whole 1 s slice during the flood (raise FLOOD_TOKENS)")
+            + f", non-200 {run['cached_non_200_during']}, socket errors {run['cached_socket_errors_during']}; "
+            f"CPU s during the flood {cpu_flood}")
+
     def run(self):
         wanted = self.wanted()
-        for scenario in [s for s in ORDER if s in wanted]:
+        for scenario in [s for s in ORDER + OPT_IN if s in wanted]:
             for round_index in range(1, self.state["rounds"] + 1):
                 if scenario == "cold-burst":
                     self.cold_burst(round_index)
+                    continue
+                if scenario == "token-flood":
+                    self.token_flood(round_index)
                     continue
                 for conns in self.state["conns"]:
                     for target in SCENARIOS[scenario][2]:
@@ -277,7 +353,14 @@ def main():
     state["loadavg_after"] = procstat.loadavg()
     state["measure_seconds"] = round(time.time() - started, 1)
     state["token_length"] = len(harness.uma_tokens[0])
-    paths = report.write(state, harness.runs, harness.bursts)
+    paths = report.write(state, harness.runs, harness.bursts) if harness.runs or harness.bursts else []
+    if harness.floods:
+        stamp = time.strftime("%Y-%m-%d")
+        flood_path = os.path.join(state["results_dir"], f"{stamp}-token-flood{'-quick' if state['quick'] else ''}.json")
+        with open(flood_path, "w", encoding="utf-8") as handle:
+            json.dump({"state": {k: state[k] for k in ("layout", "cpus", "versions", "loadavg_before",
+                                                         "loadavg_after")}, "runs": harness.floods}, handle, indent=1)
+        paths.append(flood_path)
     for path in paths:
         log(f"wrote {path}")
     failed = [b for b in harness.bursts if not b["exact"]]

@@ -187,3 +187,41 @@ def burst(port, tokens, path, duplicates=1, timeout=30.0):
         return time.perf_counter() - start, results
 
     return asyncio.run(run())
+
+
+def flood(port, count, path="/", concurrency=256, deadline=120.0):
+    """Token flood (the token-flood scenario): `count` GETs, each with a new random bearer token the caches cannot
+    hold, over `concurrency` keep-alive connections to 127.0.0.1, reconnecting after an error. Stops after
+    `count` requests or `deadline` seconds, whichever comes first.
+
+    Returns (wall seconds, {status or error name: count}).
+    """
+    import secrets
+
+    statuses = {}
+    remaining = [count]
+
+    async def worker(stop_at):
+        connection = None
+        while remaining[0] > 0 and time.perf_counter() < stop_at:
+            remaining[0] -= 1
+            if connection is None:
+                connection = Connection("127.0.0.1", port)
+            token = "flood-" + secrets.token_hex(16)
+            try:
+                status, _, _ = await connection.request("GET", path, {"Authorization": f"Bearer {token}"})
+                key = str(status)
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, HTTPError) as error:
+                key = f"error: {type(error).__name__}"
+                await connection.close()
+                connection = None
+            statuses[key] = statuses.get(key, 0) + 1
+        if connection is not None:
+            await connection.close()
+
+    async def run():
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(start + deadline) for _ in range(max(1, concurrency))))
+        return time.perf_counter() - start, statuses
+
+    return asyncio.run(run())

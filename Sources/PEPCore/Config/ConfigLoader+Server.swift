@@ -110,7 +110,7 @@ extension ConfigLoader {
                 "max_connections_per_ip", "header_timeout", "send_timeout", "idle_timeout", "drain_timeout",
                 "upstream_connect_timeout",
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
-                "max_pending_authorization_calls",
+                "max_pending_authorization_calls", "cache_misses_per_ip_per_second",
             ])
         return ProxyLimits(
             maxHeaderBytes: try limits.byteSize(
@@ -134,7 +134,9 @@ extension ConfigLoader {
                 "upstream_max_requests", default: defaults.upstreamMaxRequests, range: 1...1_000_000_000),
             maxPendingAuthorizationCalls: try limits.int(
                 "max_pending_authorization_calls", default: defaults.maxPendingAuthorizationCalls,
-                range: 1...1_000_000))
+                range: 1...1_000_000),
+            cacheMissesPerIPPerSecond: try limits.int(
+                "cache_misses_per_ip_per_second", default: defaults.cacheMissesPerIPPerSecond, range: 0...1_000_000))
     }
 
     /// `cache: {max_entries, max_ttl, negative_ttl, ttl_without_exp, clock_skew}` (SPEC A7). Zero values disable

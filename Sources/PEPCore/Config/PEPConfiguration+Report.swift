@@ -148,6 +148,7 @@ extension ProxyLimits {
             ("upstream_idle_timeout", ConfigDuration.format(self.upstreamIdleTimeout)),
             ("upstream_max_requests", "\(self.upstreamMaxRequests)"),
             ("max_pending_authorization_calls", "\(self.maxPendingAuthorizationCalls)"),
+            ("cache_misses_per_ip_per_second", "\(self.cacheMissesPerIPPerSecond)"),
         ]
     }
 }

@@ -38,6 +38,10 @@ public struct ProxyLimits: Sendable, Equatable {
     /// would need one more gets 503 + `Retry-After: 1` at once (docs/security.md, "Authorization-server call
     /// amplification"). Default 512.
     public let maxPendingAuthorizationCalls: Int
+    /// Requests that miss the caches (would need an authorization-server call) allowed per client address per
+    /// second, with a burst of one second's worth; beyond it `429` + `Retry-After` (docs/security.md,
+    /// "Authorization-server call amplification"). Cached grants are never counted. `0` = off (the default).
+    public let cacheMissesPerIPPerSecond: Int
 
     /// Creates limits; every parameter defaults to the documented default.
     public init(
@@ -47,7 +51,7 @@ public struct ProxyLimits: Sendable, Equatable {
         drainTimeout: Duration = .seconds(10),
         upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
         upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000,
-        maxPendingAuthorizationCalls: Int = 512
+        maxPendingAuthorizationCalls: Int = 512, cacheMissesPerIPPerSecond: Int = 0
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeadersCount = maxHeadersCount
@@ -64,5 +68,6 @@ public struct ProxyLimits: Sendable, Equatable {
         self.upstreamIdleTimeout = upstreamIdleTimeout
         self.upstreamMaxRequests = upstreamMaxRequests
         self.maxPendingAuthorizationCalls = maxPendingAuthorizationCalls
+        self.cacheMissesPerIPPerSecond = cacheMissesPerIPPerSecond
     }
 }

@@ -137,6 +137,13 @@ public struct AuthorizationResume: @unchecked Sendable {
     /// A resume handle that does nothing (tests of authorizers).
     public static let detached = AuthorizationResume(loop: nil, exchange: nil)
 
+    /// The client's numeric address (the TCP peer of the connection the request arrived on, e.g. `127.0.0.1`),
+    /// or `nil` for ``detached`` and unknown peers. Read it on the request's worker loop (inside
+    /// ``RequestAuthorizer/authorize(_:resume:)``); it is not computed unless asked for.
+    public var peerHost: String? {
+        self.exchange?.connection.peer?.host
+    }
+
     /// Delivers the decision; safe from any thread; call once.
     public func resume(with decision: AuthorizationDecision) {
         guard let loop = self.loop, let exchange = self.exchange else { return }

@@ -48,7 +48,10 @@ import Testing
                     upstreamConnectTimeout: .milliseconds(750), upstreamReadTimeout: .seconds(120), upstreamMaxIdle: 0,
                     upstreamIdleTimeout: .seconds(3600), upstreamMaxRequests: 99, maxPendingAuthorizationCalls: 8))
         #expect(ProxyLimits().maxPendingAuthorizationCalls == 512)
-        #expect(try ConfigTestSupport.load(text).checkReport().contains("max_pending_authorization_calls 8\n"))
+        let report = try ConfigTestSupport.load(text).checkReport()
+        #expect(
+            report.contains("max_pending_authorization_calls 8\n")
+                || report.contains("max_pending_authorization_calls 8,"))
         for value in ["0", "-1", "1000001", "lots"] {
             let error = try #require(
                 ConfigTestSupport.error(
