@@ -94,6 +94,19 @@ public final class DemoEnvironment: @unchecked Sendable {
             ], workers: 1, limits: ServerLimits(), logger: self.logger)
         let bound = try local.start()
         self.localServer = local
+        do {
+            return try self.startProxy(tls: tls, scheme: scheme, bound: bound, asResponder: asResponder)
+        } catch {
+            // The development AS and the upstream are running: stop them before reporting (the caller exits).
+            local.shutdown(graceful: false)
+            self.localServer = nil
+            throw error
+        }
+    }
+
+    private func startProxy(
+        tls: DemoTLS?, scheme: String, bound: [SocketAddress], asResponder: DeferredResponder
+    ) throws -> Addresses {
         let issuer = "\(scheme)://\(bound[0])"
         let server = try DevAuthorizationServer(
             configuration: Self.authorizationServerConfiguration(issuer: issuer))

@@ -280,7 +280,16 @@ public final class PEPRuntime: @unchecked Sendable {
     public func start() throws -> Addresses {
         try self.controlPlane.start()
         self.sharedCacheClient?.start()
-        let bound = try self.server.start()
+        let bound: [SocketAddress]
+        do {
+            bound = try self.server.start()
+        } catch {
+            // Nothing may keep running when start fails (the caller exits: threads still using libcurl or
+            // OpenSSL while the process runs its exit handlers can crash it).
+            self.sharedCacheClient?.shutdown()
+            self.controlPlane.shutdown()
+            throw error
+        }
         for registration in self.generation.withLock({ $0.registrations }) {
             registration.start(readiness: self.readiness, logger: self.logger)
         }

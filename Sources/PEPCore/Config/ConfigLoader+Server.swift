@@ -70,7 +70,8 @@ extension ConfigLoader {
         if address.port != 0, listeners.contains(where: { $0.address == address }) {
             throw admin.error("listen", .duplicateListener, "\(address) is also a client listener")
         }
-        let token = try admin.string("token")
+        // An empty value (an unset `${ADMIN_TOKEN:-}`) is no token.
+        let token = try admin.string("token").flatMap { $0.isEmpty ? nil : $0 }
         if let token, token.count < Self.minimumAdminTokenLength {
             throw admin.error(
                 "token", .invalidValue,

@@ -71,23 +71,14 @@ public final class HTTPServer: @unchecked Sendable {
         let peerCounter =
             self.limits.maxConnectionsPerIP > 0
             ? PeerConnectionCounter(limit: self.limits.maxConnectionsPerIP) : nil
-        for index in 0..<self.workerCount {
-            var logger = self.logger
-            logger[metadataKey: "worker"] = "\(index)"
-            let worker = try Worker(
-                index: index, limits: self.limits, logger: logger, peerCounter: peerCounter,
-                tally: self.proxyConnections)
-            worker.accessLog = self.accessLog.map { AccessLogBuffer(sink: $0, worker: index, loop: worker.loop) }
-            for (specIndex, spec) in self.specs.enumerated() {
-                // Worker 0 resolves port 0; the others share the port it got (SO_REUSEPORT).
-                let address = index == 0 ? spec.address : bound[specIndex]
-                let slot = self.tlsSlots[specIndex]
-                let context = ListenerContext(
-                    address: address, role: spec.role, scheme: slot == nil ? "http" : "https", tls: slot)
-                let actual = try worker.listen(context)
-                if index == 0 { bound.append(actual) }
-            }
-            self.workers.append(worker)
+        // A listener that cannot be bound leaves nothing behind: no worker that would never run (and that
+        // `shutdown()` would wait for), no socket.
+        do {
+            try self.makeWorkers(peerCounter: peerCounter, bound: &bound)
+        } catch {
+            for worker in self.workers { worker.closeListeners() }
+            self.workers.removeAll()
+            throw error
         }
         for worker in self.workers {
             worker.setOnStopped { [weak self] in self?.workerStopped() }
@@ -101,6 +92,32 @@ public final class HTTPServer: @unchecked Sendable {
             self.threads.append(thread)
         }
         return bound
+    }
+
+    private func makeWorkers(peerCounter: PeerConnectionCounter?, bound: inout [SocketAddress]) throws {
+        for index in 0..<self.workerCount {
+            var logger = self.logger
+            logger[metadataKey: "worker"] = "\(index)"
+            let worker = try Worker(
+                index: index, limits: self.limits, logger: logger, peerCounter: peerCounter,
+                tally: self.proxyConnections)
+            worker.accessLog = self.accessLog.map { AccessLogBuffer(sink: $0, worker: index, loop: worker.loop) }
+            do {
+                for (specIndex, spec) in self.specs.enumerated() {
+                    // Worker 0 resolves port 0; the others share the port it got (SO_REUSEPORT).
+                    let address = index == 0 ? spec.address : bound[specIndex]
+                    let slot = self.tlsSlots[specIndex]
+                    let context = ListenerContext(
+                        address: address, role: spec.role, scheme: slot == nil ? "http" : "https", tls: slot)
+                    let actual = try worker.listen(context)
+                    if index == 0 { bound.append(actual) }
+                }
+            } catch {
+                worker.closeListeners()
+                throw error
+            }
+            self.workers.append(worker)
+        }
     }
 
     private func workerStopped() {

@@ -123,6 +123,12 @@ final class Worker: @unchecked Sendable {
             if self.draining, self.connections.isEmpty { self.finishStop() }
         }
     }
+    /// Closes every listening socket at once, on the calling thread: for a worker whose loop never ran (a later
+    /// listener could not be bound), before the worker and its loop are released.
+    func closeListeners() {
+        self.listeners.forEach { $0.close() }
+        self.listeners.removeAll()
+    }
 
     /// Graceful shutdown: stop accepting, close idle connections, let in-flight requests finish (their
     /// connections close after the response), and stop the loop when none remain or `drainTimeout` passes.

@@ -24,6 +24,18 @@ import Testing
         #expect(error?.detail == "config.missing_field")
     }
 
+    /// An empty token (an unset `${T:-}`, one configuration for hosts and pods) is no token: fine on loopback,
+    /// the missing-token error elsewhere.
+    @Test func emptyTokenIsNoToken() throws {
+        let text = { (listen: String) in
+            ConfigTestSupport.config(topExtra: "admin: {listen: \"\(listen)\", token: \"${T:-}\"}")
+        }
+        #expect(try ConfigTestSupport.load(text("127.0.0.1:8001")).admin.token == nil)
+        #expect(ConfigTestSupport.error(text("0.0.0.0:8001"))?.fieldPath == "admin.token")
+        let set = try ConfigTestSupport.load(text("0.0.0.0:8001"), environment: ["T": Self.token])
+        #expect(set.admin.token?.value == Self.token)
+    }
+
     /// A token written in the file works, with an advisory; one from `${…}` gets none.
     @Test func literalTokenIsAnAdvisory() throws {
         let literal = try ConfigTestSupport.load(
