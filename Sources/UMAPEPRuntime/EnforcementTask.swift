@@ -2,6 +2,7 @@ import Foundation
 import PEPCore
 import PEPMetrics
 import PEPProxy
+import UMAClient
 
 /// One request's enforcement while it waits for the authorization server. Its events arrive one at a time
 /// (first on the worker thread, then on the control-plane thread), never concurrently, so its mutable state needs
@@ -23,6 +24,8 @@ final class EnforcementTask: @unchecked Sendable {
     /// What is left of the shared-cache entry this task's answer came from: local entries made from it live no
     /// longer (`CacheUpdate.capped(by:)`).
     private var sharedRemaining: Duration?
+    /// The request's W3C `traceparent`, sent on the authorization-server calls this task makes.
+    private let traceparent: String?
 
     init(
         driver: EnforcementDriver, context: EnforcementDriver.ServiceContext, machine: EnforcementStateMachine,
@@ -34,6 +37,13 @@ final class EnforcementTask: @unchecked Sendable {
         self.rule = rule
         self.method = method
         self.resume = resume
+        self.traceparent = resume.traceparent
+    }
+
+    /// Runs `call` with this request's `traceparent` bound for the control plane's outgoing calls
+    /// (``OutgoingTrace``): a call submitted within it carries the header.
+    private func traced(_ call: () -> Void) {
+        OutgoingTrace.$traceparent.withValue(self.traceparent, operation: call)
     }
 
     /// Performs `step` and every following step that needs no waiting.
@@ -74,9 +84,11 @@ final class EnforcementTask: @unchecked Sendable {
                 guard let backend = self.context.backend else { return self.checkAccessArrived(.failure(.transport)) }
                 if rpt.isEmpty || self.rule == nil {
                     guard let slot = self.acquireSlot(.checkAccess) else { return self.overBudget() }
-                    backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
-                        slot.release()
-                        self.checkAccessArrived(outcome)
+                    self.traced {
+                        backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+                            slot.release()
+                            self.checkAccessArrived(outcome)
+                        }
                     }
                     return
                 }
@@ -113,9 +125,11 @@ final class EnforcementTask: @unchecked Sendable {
                     continue
                 }
                 guard let slot = self.acquireSlot(.permissionTicket) else { return self.overBudget() }
-                backend.requestTicket(resourceId: resourceId, scopes: scopes) { outcome in
-                    slot.release()
-                    self.handle(self.machine.ticketCompleted(outcome))
+                self.traced {
+                    backend.requestTicket(resourceId: resourceId, scopes: scopes) { outcome in
+                        slot.release()
+                        self.handle(self.machine.ticketCompleted(outcome))
+                    }
                 }
                 return
             }
@@ -130,9 +144,11 @@ final class EnforcementTask: @unchecked Sendable {
             for waiter in self.driver.introspections.fail(key) { waiter.task.overBudget() }
             return self.overBudget()
         }
-        backend.introspect(token: token) { outcome in
-            slot.release()
-            self.introspectionArrived(outcome)
+        self.traced {
+            backend.introspect(token: token) { outcome in
+                slot.release()
+                self.introspectionArrived(outcome)
+            }
         }
     }
 
@@ -145,9 +161,11 @@ final class EnforcementTask: @unchecked Sendable {
             for waiter in self.driver.decisions.fail(key) { waiter.task.overBudget() }
             return self.overBudget()
         }
-        backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
-            slot.release()
-            self.checkAccessArrived(outcome)
+        self.traced {
+            backend.checkAccess(rpt: rpt, path: pattern, method: method) { outcome in
+                slot.release()
+                self.checkAccessArrived(outcome)
+            }
         }
     }
 

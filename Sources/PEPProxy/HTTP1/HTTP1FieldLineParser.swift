@@ -64,7 +64,10 @@ enum HTTP1FieldLineParser {
         case 4: Self.matches(buffer, start, "host") ? .host : nil
         case 6: Self.matches(buffer, start, "expect") ? .expect : nil
         case 7: Self.matches(buffer, start, "upgrade") ? .upgrade : nil
-        case 10: Self.matches(buffer, start, "connection") ? .connection : nil
+        case 10:
+            Self.matches(buffer, start, "connection")
+                ? .connection : Self.matches(buffer, start, "tracestate") ? .tracestate : nil
+        case 11: Self.matches(buffer, start, "traceparent") ? .traceparent : nil
         case 13: Self.matches(buffer, start, "authorization") ? .authorization : nil
         case 14: Self.matches(buffer, start, "content-length") ? .contentLength : nil
         case 17: Self.matches(buffer, start, "transfer-encoding") ? .transferEncoding : nil
@@ -106,4 +109,6 @@ enum HTTP1KnownFieldName {
     case expect
     case contentLength
     case transferEncoding
+    case traceparent
+    case tracestate
 }

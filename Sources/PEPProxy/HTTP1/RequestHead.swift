@@ -24,6 +24,12 @@ public struct HTTP1KnownFields: Sendable, Hashable {
     public var contentLength: Int?
     /// The Transfer-Encoding line (at most one on requests).
     public var transferEncoding: Int?
+    /// The first `traceparent` and `tracestate` lines (W3C Trace Context), and whether each came more than once
+    /// (a repeated `traceparent` is invalid: a new trace is started; a repeated `tracestate` is dropped).
+    public var traceparent: Int?
+    public var tracestate: Int?
+    public var traceparentRepeated = false
+    public var tracestateRepeated = false
     /// Connection lists `close`.
     public var connectionClose = false
     /// Connection lists `keep-alive`.

@@ -30,6 +30,12 @@ struct FieldCounts {
         case .transferEncoding:
             self.transferEncoding += 1
             known.transferEncoding = known.transferEncoding ?? index
+        case .traceparent:
+            if known.traceparent != nil { known.traceparentRepeated = true }
+            known.traceparent = known.traceparent ?? index
+        case .tracestate:
+            if known.tracestate != nil { known.tracestateRepeated = true }
+            known.tracestate = known.tracestate ?? index
         }
     }
 }

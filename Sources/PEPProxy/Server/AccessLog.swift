@@ -25,16 +25,21 @@ struct AccessLogRecord {
     var upstreamNanoseconds: Int64?
     /// Time from the request head to the end of the exchange.
     var totalNanoseconds: Int64
+    /// The request's W3C trace context (its trace-id is logged as `trace_id`), or `nil` (refused before an
+    /// exchange began).
+    var trace: TraceContext? = nil
 }
 
 /// Formats access-log lines by appending bytes (no `String(format:)`, no dictionaries): pure, table-tested.
 ///
 /// Text: `2026-12-06T02:13:19.123Z access worker=0 peer=127.0.0.1 bytes_in=0 bytes_out=3 decision=pep.granted
-/// method=GET path=/ service=api status=200 total_ms=0.412 upstream_ms=0.230` (one line; `-` for an empty
-/// value; bytes outside printable ASCII, spaces, `"` and `\` written as `\xHH`).
+/// method=GET path=/ service=api status=200 total_ms=0.412 upstream_ms=0.230
+/// trace_id=4bf92f3577b34da6a3ce929d0e0e4736` (one line; `-` for an empty value; bytes outside printable ASCII,
+/// spaces, `"` and `\` written as `\xHH`).
 /// JSON: `{"time":"…","worker":0,"peer":"…","method":"GET","path":"/","status":200,"service":"api",
-/// "decision":"pep.granted","bytes_in":0,"bytes_out":3,"total_ms":0.412,"upstream_ms":0.230}` (`null` for no
-/// upstream, `""` for an empty value; strings escaped per RFC 8259).
+/// "decision":"pep.granted","bytes_in":0,"bytes_out":3,"total_ms":0.412,"upstream_ms":0.230,
+/// "trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}` (`null` for no upstream or no trace, `""` for an empty value;
+/// strings escaped per RFC 8259).
 enum AccessLogFormatter {
     /// Appends one line (ending in `\n`) for `record`.
     /// - Parameters:
@@ -79,6 +84,12 @@ enum AccessLogFormatter {
         } else {
             out.append(UInt8(ascii: "-"))
         }
+        Self.literal(" trace_id=", &out)
+        if let trace = record.trace {
+            trace.forEachTraceIDByte { out.append($0) }
+        } else {
+            out.append(UInt8(ascii: "-"))
+        }
         out.append(UInt8(ascii: "\n"))
     }
 
@@ -110,6 +121,14 @@ enum AccessLogFormatter {
         Self.literal(#","upstream_ms":"#, &out)
         if let upstream = record.upstreamNanoseconds {
             Self.milliseconds(upstream, &out)
+        } else {
+            Self.literal("null", &out)
+        }
+        Self.literal(#","trace_id":"#, &out)
+        if let trace = record.trace {
+            out.append(UInt8(ascii: "\""))
+            trace.forEachTraceIDByte { out.append($0) }
+            out.append(UInt8(ascii: "\""))
         } else {
             Self.literal("null", &out)
         }

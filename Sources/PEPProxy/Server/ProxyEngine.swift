@@ -144,6 +144,12 @@ public struct AuthorizationResume: @unchecked Sendable {
         self.exchange?.connection.peer?.host
     }
 
+    /// The request's W3C `traceparent` value (version 00), for the authorization-server calls it causes; `nil` for
+    /// ``detached``. Read it on the request's worker loop, like ``peerHost``.
+    public var traceparent: String? {
+        self.exchange?.trace.traceparent
+    }
+
     /// Delivers the decision; safe from any thread; call once.
     public func resume(with decision: AuthorizationDecision) {
         guard let loop = self.loop, let exchange = self.exchange else { return }

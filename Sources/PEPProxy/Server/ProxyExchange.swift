@@ -49,6 +49,10 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// The authorizer's detail for a forwarded request (what metrics classify when the client goes away).
     private var forwardDetail: String?
     private var ruleIndex: Int?
+    /// The W3C trace context forwarded upstream and to the authorization server, and logged (`trace_id`).
+    let trace: TraceContext
+    /// The client's `tracestate` line, forwarded with a kept `traceparent`.
+    private let traceStateIndex: Int?
 
     init(connection: HTTPServerConnection, engine: ProxyEngine, head: RequestHead, keepAlive: Bool) {
         #if DEBUG
@@ -61,6 +65,25 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.head = head
         self.keepAlive = keepAlive
         self.requestBody = BodyRelay(request: head.framing)
+        (self.trace, self.traceStateIndex) = Self.traceContext(of: head, worker: connection.worker)
+    }
+
+    /// The request's W3C trace context: the client's `traceparent` when it is valid (with its `tracestate` when
+    /// that is forwardable), otherwise a new trace (and no `tracestate`).
+    static func traceContext(of head: RequestHead, worker: Worker) -> (TraceContext, Int?) {
+        if !head.known.traceparentRepeated, let index = head.known.traceparent {
+            let parsed = head.headers.withUnsafeBytes { bytes -> (TraceContext, Int?)? in
+                let range = head.headers.valueRange(at: index)
+                guard let kept = TraceContext.parse(UnsafeRawBufferPointer(rebasing: bytes[range])) else { return nil }
+                guard !head.known.tracestateRepeated, let state = head.known.tracestate,
+                    TraceContext.isForwardableState(
+                        UnsafeRawBufferPointer(rebasing: bytes[head.headers.valueRange(at: state)]))
+                else { return (kept, nil) }
+                return (kept, state)
+            }
+            if let parsed { return parsed }
+        }
+        return (TraceContext.generate(&worker.traceIDs), nil)
     }
 
     #if DEBUG
@@ -192,7 +215,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             head: self.head, path: self.path, query: self.query, service: self.service, mutations: self.mutations,
             peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,
             requestId: self.requestId(trusted: trusted), via: self.engine.options.via,
-            upstreamVersion10: self.head.version == .http10)
+            upstreamVersion10: self.head.version == .http10, trace: self.trace, traceStateIndex: self.traceStateIndex)
         RequestForwarder.build(input, into: self.worker.requestHeadBuffer)
         upstream.socket.write(self.worker.requestHeadBuffer.bytes)
         self.requestHeadSent = true
@@ -560,7 +583,8 @@ final class ProxyExchange: BufferedSocketDelegate {
                 service: self.serviceIndex >= 0 ? self.service.name : "", decision: self.decisionDetail,
                 bytesIn: self.requestBody.bytesRelayed,
                 bytesOut: self.responseBody?.bytesRelayed ?? UInt64(self.localBodyBytes),
-                upstreamNanoseconds: self.upstreamStarted.map { now - $0 }, totalNanoseconds: total))
+                upstreamNanoseconds: self.upstreamStarted.map { now - $0 }, totalNanoseconds: total,
+                trace: self.trace))
     }
 }
 

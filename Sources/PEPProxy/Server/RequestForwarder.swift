@@ -8,6 +8,7 @@ enum RequestForwarder {
     static let alwaysDropped: [String] = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding", "host",
         "expect", "proxy-authorization", "proxy-authenticate", "x-request-id", "content-length",
+        "traceparent", "tracestate",
     ]
 
     /// Routing and identity fields dropped unless the peer is a trusted proxy (SECURITY 10, 35).
@@ -41,6 +42,10 @@ enum RequestForwarder {
         var via: String
         /// `HTTP/1.0` upstream when the client spoke 1.0 (so no chunked response comes back to it).
         var upstreamVersion10: Bool
+        /// The W3C trace context sent as `traceparent` (the client's own, when valid, or a new one).
+        var trace: TraceContext? = nil
+        /// The client's `tracestate` line, forwarded with a kept `traceparent`.
+        var traceStateIndex: Int? = nil
     }
 
     /// The upstream request head bytes (tests and cold paths; the proxy uses `build(_:into:)`).
@@ -129,6 +134,17 @@ enum RequestForwarder {
                 out.append("X-Forwarded-Host: ")
                 out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.valueRange(at: host)]))
                 out.appendCRLF()
+            }
+            if let trace = input.trace {
+                // W3C Trace Context: never the client's bytes unless they parsed as valid (version 00 is written).
+                out.append("traceparent: ")
+                trace.append(to: out)
+                out.appendCRLF()
+                if let state = input.traceStateIndex {
+                    out.append("tracestate: ")
+                    out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.valueRange(at: state)]))
+                    out.appendCRLF()
+                }
             }
         }
         if let requestId = input.requestId {

@@ -32,6 +32,8 @@ final class Worker: @unchecked Sendable {
     /// Where the forwarders build the upstream request head and the client response head (reused: no
     /// allocation per request; valid until the next head of the same direction is built on this worker).
     let requestHeadBuffer = HeadBuffer()
+    /// Ids for the traces this worker starts (W3C Trace Context).
+    var traceIDs = TraceIDGenerator()
     let responseHeadBuffer = HeadBuffer()
     /// This worker's access-log buffer, or `nil` when proxied requests are not logged.
     var accessLog: AccessLogBuffer?

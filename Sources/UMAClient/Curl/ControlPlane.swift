@@ -113,6 +113,12 @@ public final class ControlPlane: @unchecked Sendable {
 
     /// Queues `call`; `completion` runs once on the control-plane thread with the response or failure.
     public func submit(_ call: HTTPCall, completion: @escaping @Sendable (HTTPResult) -> Void) {
+        var call = call
+        if let traceparent = OutgoingTrace.traceparent,
+            !call.headers.contains(where: { $0.name.lowercased() == "traceparent" })
+        {
+            call.headers.append(HTTPField(name: "traceparent", value: traceparent))
+        }
         if !self.enqueue(.call(call, completion)) { completion(.failure(.cancelled)) }
     }
 

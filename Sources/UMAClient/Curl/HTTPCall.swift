@@ -118,3 +118,12 @@ public enum HTTPResult: Sendable, Equatable {
     /// No usable response (see `ControlPlaneError`).
     case failure(ControlPlaneError)
 }
+
+/// The W3C Trace Context of the proxied request on whose behalf control-plane calls are being made
+/// (https://www.w3.org/TR/trace-context/). While `traceparent` is bound (`OutgoingTrace.$traceparent.withValue`),
+/// every call ``ControlPlane/submit(_:completion:)`` queues carries it as a `traceparent` header, unless the call
+/// set one itself. A call queued later from a completion (after a protection-token refresh, say) carries none.
+public enum OutgoingTrace {
+    /// A valid version-00 `traceparent` value, or `nil`.
+    @TaskLocal public static var traceparent: String?
+}

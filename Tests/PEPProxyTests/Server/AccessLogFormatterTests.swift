@@ -7,7 +7,9 @@ import Testing
 @Suite struct AccessLogFormatterTests {
     static let granted = AccessLogRecord(
         peer: "127.0.0.1", method: "GET", path: "/posts/1", status: 200, service: "api", decision: "pep.granted",
-        bytesIn: 0, bytesOut: 60, upstreamNanoseconds: 458_900, totalNanoseconds: 681_000)
+        bytesIn: 0, bytesOut: 60, upstreamNanoseconds: 458_900, totalNanoseconds: 681_000,
+        trace: TraceContext(
+            traceHigh: 0x4bf9_2f35_77b3_4da6, traceLow: 0xa3ce_929d_0e0e_4736, parent: 0x00f0_67aa_0ba9_02b7, flags: 1))
 
     /// 2026-12-06T02:13:19.123Z
     static let seconds = 1_796_523_199
@@ -34,7 +36,7 @@ import Testing
             line
                 == "2026-12-06T02:13:19.123Z access worker=3 peer=127.0.0.1 bytes_in=0 bytes_out=60 "
                 + "decision=pep.granted method=GET path=/posts/1 service=api status=200 total_ms=0.681 "
-                + "upstream_ms=0.458\n")
+                + "upstream_ms=0.458 trace_id=4bf92f3577b34da6a3ce929d0e0e4736\n")
     }
 
     @Test func textLineMarksEmptyAndMissingValues() {
@@ -44,7 +46,8 @@ import Testing
         #expect(
             Self.line(rejected, format: .text).text
                 == "2026-12-06T02:13:19.123Z access worker=3 peer=- bytes_in=0 bytes_out=0 "
-                + "decision=http1.invalid_header method=- path=- service=- status=400 total_ms=0.000 upstream_ms=-\n")
+                + "decision=http1.invalid_header method=- path=- service=- status=400 total_ms=0.000 upstream_ms=- "
+                + "trace_id=-\n")
     }
 
     @Test(arguments: [
@@ -74,7 +77,8 @@ import Testing
         #expect(object["bytes_out"] as? Int == 60)
         #expect((object["total_ms"] as? Double).map { abs($0 - 0.681) < 1e-9 } == true)
         #expect((object["upstream_ms"] as? Double).map { abs($0 - 0.458) < 1e-9 } == true)
-        #expect(object.count == 12)
+        #expect(object["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(object.count == 13)
     }
 
     @Test func jsonLineWritesNullForNoUpstream() throws {
@@ -83,6 +87,10 @@ import Testing
         let line = Self.line(record, format: .json).text
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["upstream_ms"] is NSNull)
+        record.trace = nil
+        let untraced = try #require(
+            try JSONSerialization.jsonObject(with: Data(Self.line(record, format: .json).text.utf8)) as? [String: Any])
+        #expect(untraced["trace_id"] is NSNull)
     }
 
     @Test(arguments: [

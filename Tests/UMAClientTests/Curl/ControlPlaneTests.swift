@@ -42,6 +42,35 @@ struct ControlPlaneTests {
         #expect(request.header("Expect") == nil)
     }
 
+    /// A call queued while a `traceparent` is bound (`OutgoingTrace`) carries it; one queued outside does not, and
+    /// a call that set its own keeps it.
+    @Test func boundTraceparentIsSent() async throws {
+        let server = try ScriptedHTTPServer { _ in .respond(status: 204, headers: [:], body: []) }
+        defer { server.stop() }
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        try await ControlPlaneTests.withControlPlane { controlPlane in
+            let call = HTTPCall(method: "GET", url: server.baseURL + "/t", options: ControlPlaneTests.options)
+            await withCheckedContinuation { continuation in
+                OutgoingTrace.$traceparent.withValue(traceparent) {
+                    controlPlane.submit(call) { _ in continuation.resume() }
+                }
+            }
+            _ = await controlPlane.perform(call)
+            var own = call
+            own.headers = [HTTPField(name: "Traceparent", value: "own")]
+            await withCheckedContinuation { continuation in
+                OutgoingTrace.$traceparent.withValue(traceparent) {
+                    controlPlane.submit(own) { _ in continuation.resume() }
+                }
+            }
+        }
+        let requests = server.requests
+        try #require(requests.count == 3)
+        #expect(requests[0].header("traceparent") == traceparent)
+        #expect(requests[1].header("traceparent") == nil)
+        #expect(requests[2].header("traceparent") == "own")
+    }
+
     /// A POST sends the body with its Content-Length; a 4xx status is still a response.
     @Test func postRoundTrip() async throws {
         let server = try ScriptedHTTPServer { request in .json(404, "{\"echo\":\(request.body.count)}") }
