@@ -14,8 +14,27 @@ enum JWSSignatureVerifier {
     ///   - signature: the decoded third segment.
     /// - Returns: `true` only when OpenSSL verifies the signature; any OpenSSL failure is `false`.
     static func verify(alg: JWSAlgorithm, key: JWK, signingInput: [UInt8], signature: [UInt8]) -> Bool {
-        guard let pkey = Self.publicKey(key) else { return false }
-        defer { EVP_PKEY_free(pkey) }
+        guard let publicKey = PublicKey(key) else { return false }
+        return Self.verify(alg: alg, publicKey: publicKey, signingInput: signingInput, signature: signature)
+    }
+
+    /// The public key of a JWK as an OpenSSL `EVP_PKEY`, built once and reused for every token signed with it
+    /// (OpenSSL allows concurrent verifications with one key).
+    final class PublicKey: @unchecked Sendable {
+        fileprivate let pkey: OpaquePointer
+
+        /// - Returns: `nil` when OpenSSL refuses the key material (e.g. a point not on the curve).
+        init?(_ key: JWK) {
+            guard let pkey = JWSSignatureVerifier.publicKey(key) else { return nil }
+            self.pkey = pkey
+        }
+
+        deinit { EVP_PKEY_free(self.pkey) }
+    }
+
+    /// Verifies `signature` over `signingInput` with an already built key.
+    static func verify(alg: JWSAlgorithm, publicKey: PublicKey, signingInput: [UInt8], signature: [UInt8]) -> Bool {
+        let pkey = publicKey.pkey
         var derSignature = signature
         if let length = alg.ecCoordinateLength {
             guard signature.count == 2 * length, let der = Self.ecdsaDER(signature, length: length) else {

@@ -26,6 +26,8 @@ final class LocalTokenVerifier: Sendable {
         var cache: JWKSCacheState
         var issuer: String?
         var waiters: [@Sendable () -> Void] = []
+        /// OpenSSL keys built from the cached JWKs, by `kid` (rebuilt when the JWK under a `kid` changes).
+        var publicKeys: [String: (jwk: JWK, key: JWSSignatureVerifier.PublicKey)] = [:]
     }
 
     private let fetch: JWKSFetch
@@ -138,8 +140,19 @@ final class LocalTokenVerifier: Sendable {
         if case .failure(let failure) = JWTRPTValidator.checkKey(key, for: alg) {
             return self.refuse(failure, kid: key.kid, completion)
         }
-        guard
-            JWSSignatureVerifier.verify(alg: alg, key: key, signingInput: jws.signingInput, signature: jws.signature)
+        var publicKey = self.state.withLock { state in
+            state.publicKeys[key.kid].flatMap { $0.jwk == key ? $0.key : nil }
+        }
+        if publicKey == nil, let built = JWSSignatureVerifier.PublicKey(key) {
+            publicKey = built
+            self.state.withLock { state in
+                if state.publicKeys.count >= 64 { state.publicKeys = [:] }
+                state.publicKeys[key.kid] = (key, built)
+            }
+        }
+        guard let publicKey,
+            JWSSignatureVerifier.verify(
+                alg: alg, publicKey: publicKey, signingInput: jws.signingInput, signature: jws.signature)
         else { return self.refuse(.badSignature, kid: key.kid, completion) }
         let issuer = self.state.withLock { $0.issuer } ?? ""
         let validator = JWTRPTValidator(
