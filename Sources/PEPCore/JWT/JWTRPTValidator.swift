@@ -47,7 +47,9 @@ public struct JWTRPTValidator: Sendable, Equatable {
     /// The claims checks after a valid signature (Part B §2.3 steps 5–7, RFC 7519 §4.1): `client_id`, `exp` and
     /// `iat` present (else `.malformedPayload`), `exp` / `nbf` within the skew, `iss`, then `aud` if configured.
     /// The permissions are read like an introspection answer's (`IntrospectionResult.decode(json:)`: `resource_id`
-    /// + `resource_scopes`, or Keycloak's `rsid` + `scopes`); a missing `permissions` claim means none.
+    /// + `resource_scopes`, or Keycloak's `rsid` + `scopes`); a missing `permissions` claim means none. Keycloak's
+    /// RPT shape is read too: `azp` when there is no `client_id`, `authorization.permissions` when there is no
+    /// `permissions`.
     /// - Parameters:
     ///   - payload: the claims set.
     ///   - now: seconds since the epoch.
@@ -58,6 +60,13 @@ public struct JWTRPTValidator: Sendable, Equatable {
             return .failure(.malformedPayload)
         }
         members["active"] = .bool(true)
+        // Keycloak RPTs: the client is `azp`, the permissions are `authorization.permissions` (rsid / scopes).
+        if members["client_id"] == nil, let azp = members["azp"], azp.stringValue != nil { members["client_id"] = azp }
+        if members["permissions"] == nil, let nested = members["authorization"]?["permissions"],
+            nested.arrayValue != nil
+        {
+            members["permissions"] = nested
+        }
         if members["permissions"] == nil || members["permissions"] == .null { members["permissions"] = .array([]) }
         guard case .success(let result) = IntrospectionResult.decode(json: .object(members)),
             result.clientId != nil, let exp = result.exp, result.iat != nil

@@ -152,6 +152,17 @@ import Testing
         #expect(bare.raw["permissions"] == .array([]))
     }
 
+    /// A Keycloak RPT: `azp` for the client, `authorization.permissions` with `rsid` / `scopes`.
+    @Test func keycloakShape() throws {
+        let payload = try JSONCodec.parse(
+            #"{"azp":"kc-client","iat":900,"exp":2000,"iss":"https://as.example","#
+                + #""authorization":{"permissions":[{"rsid":"r9","rsname":"photos","scopes":["view"]}]}}"#)
+        let result = try Self.validator.checkClaims(payload, now: 1000).get()
+        #expect(result.clientId == "kc-client")
+        #expect(result.permissions == [.init(resourceId: "r9", scopes: ["view"])])
+        #expect(result.hasRequiredMembers)
+    }
+
     /// `aud` is checked only when configured: a string or an array containing it.
     @Test(arguments: [
         (#""aud":"api""#, true), (#""aud":["x","api"]"#, true), (#""aud":"x""#, false), (#""aud":["x"]"#, false),
