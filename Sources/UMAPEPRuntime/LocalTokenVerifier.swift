@@ -170,7 +170,13 @@ final class LocalTokenVerifier: Sendable {
         var metadata: Logger.Metadata = [
             "detail": "\(failure.detail)", "reference": "\(failure.referenceFailure.detail)",
         ]
-        if let kid { metadata["kid"] = "\(kid.prefix(64))" }
+        if let kid {
+            // The kid is the client's text: printable ASCII only, bounded, so it cannot forge log lines.
+            let printable = kid.unicodeScalars.prefix(64).map {
+                $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?"
+            }
+            metadata["kid"] = "\(String(printable))"
+        }
         self.logger.debug("JWT RPT refused", metadata: metadata)
         completion(.success(Self.inactive))
     }
