@@ -54,9 +54,10 @@ extension EndToEnd {
 
         /// Forgeries are 401 (a ticket for the protected path, like any unusable token) and reach no upstream;
         /// no token is introspected, and a flood of random `kid`s makes no JWK Set call within the interval.
-        @Test func refusalsAndKidFlood() async throws {
+        @Test(arguments: ["oxd", "uma2"])
+        func refusalsAndKidFlood(mode: String) async throws {
             try await offPool {
-                let env = try Self.environment(mode: "uma2")
+                let env = try Self.environment(mode: mode)
                 let valid = try env.devAS.mintToken([Fixture.view])
                 #expect(EchoedRequest(try env.send("GET", "/photos/1", token: valid)) != nil)
                 let parts = Self.segments(valid)
@@ -90,7 +91,7 @@ extension EndToEnd {
                 }
                 let counts = try env.devAS.counts()
                 #expect(Self.introspections(counts) == 0, "\(counts)")
-                #expect(counts["/jwks"] == nil, "\(counts)")
+                #expect(counts[Self.jwksEndpoint(mode)] == nil, "\(counts)")
                 // The valid token still works (cached as an introspection result).
                 #expect(EchoedRequest(try env.send("GET", "/photos/1", token: valid)) != nil)
             }
