@@ -23,12 +23,13 @@ demo: deps
 
 ## test: unit, codec and end-to-end tests (end-to-end tests spawn the built binary on 127.0.0.1), then an
 ## off-the-shelf Python UMA client (requests-oauthlib-uma, pip-installed into .build/python-venv) through the demo,
-## then both tutorial flows against the demo (`uma-pep demo --self-test`, free ports).
+## then both tutorial flows against the demo (`uma-pep demo --self-test`, free ports), again with JWT RPTs.
 test: deps lint
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build
 	$(PYTHON) Tests/python/third_party_uma_client.py --binary .build/debug/uma-pep
 	.build/debug/uma-pep demo --self-test
+	.build/debug/uma-pep demo --self-test --rpt-as-jwt
 	$(MAKE) --no-print-directory deploy-check
 
 ## deploy-check: deploy/ against the real tools (Tests/deploy/validate_deploy.py): kubernetes-validate (pip, into

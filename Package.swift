@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "UMAPEPRuntime",
             dependencies: [
-                "PEPCore", "PEPProxy", "UMAClient", "PEPMetrics", "DevAuthorizationServer",
+                "PEPCore", "PEPProxy", "UMAClient", "PEPMetrics", "DevAuthorizationServer", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "PEPProxyTests", dependencies: ["PEPProxy", "PEPCore"]),
         .testTarget(name: "UMAClientTests", dependencies: ["UMAClient", "PEPCore"]),
         .testTarget(name: "PEPMetricsTests", dependencies: ["PEPMetrics", "PEPProxy", "PEPCore"]),
-        .testTarget(name: "UMAPEPRuntimeTests", dependencies: ["UMAPEPRuntime", "PEPProxy", "PEPCore"]),
+        .testTarget(name: "UMAPEPRuntimeTests", dependencies: ["UMAPEPRuntime", "PEPProxy", "PEPCore", "COpenSSL"]),
         .testTarget(
             name: "DevAuthorizationServerTests", dependencies: ["DevAuthorizationServer", "PEPProxy", "PEPCore"]),
         .testTarget(

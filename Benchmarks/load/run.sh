@@ -7,6 +7,8 @@
 #   nginx-lua       nginx + Lua PEP anchor (cached token check, what Kong does on gluu-uma-pep's hot path)
 #   dev-as          `uma-pep dev-as` (oxd API + /_dev/tokens + /_dev/calls)
 #   uma-pep         `uma-pep serve`, 1 worker; uma-pep-2w with 2 workers (the workers-2 scenario)
+#   dev-as-jwt      `uma-pep dev-as --rpt-as-jwt` (RPTs are RS256 JWTs) and uma-pep-jwt, 1 worker, in front of it
+#                   (the cached-grant-jwt and first-sight-jwt scenarios: local JWT verification, issue 13)
 # nginx-plain, nginx-lua and uma-pep also listen with TLS on a second port (targets nginx-plain-tls,
 # nginx-lua-tls, uma-pep-tls: the cached-grant-tls scenario), with one throwaway ECDSA P-256 certificate made by
 # the openssl CLI; TLS 1.2 + 1.3 on both, wrk negotiates TLS 1.3, connections are kept alive.
@@ -23,7 +25,7 @@
 #   CONNS="64"        wrk connections (e.g. "64 256"); THREADS=1 wrk threads
 #   TOKENS=10000      RPTs for many-tokens; BURST=1000 new RPTs for cold-burst, each sent BURST_DUP=2 times at once
 #   SCENARIOS="..."   subset of: cached-grant cached-grant-tls many-tokens ticket cold-burst passthrough body-4k
-#                     body-64k workers-2; opt-in (not in the default set): token-flood
+#                     body-64k workers-2 cached-grant-jwt first-sight-jwt; opt-in (not in the default set): token-flood
 #   token-flood       FLOOD_TOKENS=20000 random tokens at FLOOD_CONNS=256 connections against its own uma-pep
 #                     (uma-pep-flood, 1 worker, limits.max_pending_authorization_calls FLOOD_BUDGET=64), while a
 #                     parallel wrk (CONNS, DUR) measures the cached grant on the same process; reports AS calls
@@ -91,11 +93,12 @@ trap 'exit 130' INT TERM
 pinpfx() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }  # $! must be the server's own PID: exec form
 
 # Free ports: the next ones in BASE_PORT..BASE_PORT+400 that nothing listens on and that bind.
-mapfile -t PORTS < <(free_ports "$BASE_PORT" 14)
+mapfile -t PORTS < <(free_ports "$BASE_PORT" 17)
 UP_PORT=${PORTS[0]}; PX_PORT=${PORTS[1]}; PX2_PORT=${PORTS[2]}; LUA_PORT=${PORTS[3]}; AS_PORT=${PORTS[4]}
 UMA_PORT=${PORTS[5]}; UMA_ADMIN=${PORTS[6]}; UMA2_PORT=${PORTS[7]}; UMA2_ADMIN=${PORTS[8]}
 PX_TLS_PORT=${PORTS[9]}; LUA_TLS_PORT=${PORTS[10]}; UMA_TLS_PORT=${PORTS[11]}
 FLOOD_PORT=${PORTS[12]}; FLOOD_ADMIN=${PORTS[13]}
+AS_JWT_PORT=${PORTS[14]}; UMA_JWT_PORT=${PORTS[15]}; UMA_JWT_ADMIN=${PORTS[16]}
 
 # One throwaway certificate for every TLS listener (same key type and chain length for all targets).
 mkdir -p "$RUN_DIR/tls"
@@ -127,6 +130,9 @@ start_nginx nginx-lua pep "$LUA_PORT" 1 "$CPU_PROXY" "$LUA_TLS_PORT"
 $(pinpfx "$CPU_UP") "$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warning --no-access-log \
   > "$RUN_DIR/logs/dev-as.out" 2>&1 &
 PIDS+=($!); PID_AS=$!
+$(pinpfx "$CPU_UP") "$BIN" dev-as --rpt-as-jwt --listen "127.0.0.1:$AS_JWT_PORT" --log-level warning --no-access-log \
+  > "$RUN_DIR/logs/dev-as-jwt.out" 2>&1 &
+PIDS+=($!); PID_AS_JWT=$!
 
 write_config() { # file port admin workers [tls-port] [extra limits line]
   local tls_listener=""
@@ -147,8 +153,8 @@ cache: {max_entries: 100000, max_ttl: 1h, negative_ttl: 10s}
 authorization_servers:
   dev:
     mode: oxd
-    oxd_url: http://127.0.0.1:$AS_PORT
-    op_url: http://127.0.0.1:$AS_PORT
+    oxd_url: http://127.0.0.1:${WRITE_AS_PORT:-$AS_PORT}
+    op_url: http://127.0.0.1:${WRITE_AS_PORT:-$AS_PORT}
     oxd_id: demo-oxd-id
     client_id: demo-client
     client_secret: demo-secret
@@ -180,6 +186,7 @@ wait_http "http://127.0.0.1:$PX_PORT/"
 wait_http "http://127.0.0.1:$PX2_PORT/"
 wait_http "http://127.0.0.1:$LUA_PORT/open"
 wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
+wait_http "http://127.0.0.1:$AS_JWT_PORT/_dev/clock"
 
 start_uma() { # name port admin workers cpu [tls-port] [extra limits line] -> PID_<name>
   write_config "$RUN_DIR/conf/$1.yaml" "$2" "$3" "$4" "${6:-}" "${7:-}"
@@ -192,6 +199,7 @@ start_uma() { # name port admin workers cpu [tls-port] [extra limits line] -> PI
 # One after the other: each registers the same document (oxd /uma-rs-protect, overwrite), tokens come after.
 start_uma uma-pep "$UMA_PORT" "$UMA_ADMIN" 1 "$CPU_PROXY" "$UMA_TLS_PORT"
 start_uma uma-pep-2w "$UMA2_PORT" "$UMA2_ADMIN" 2 "$CPU_PROXY2"
+WRITE_AS_PORT=$AS_JWT_PORT start_uma uma-pep-jwt "$UMA_JWT_PORT" "$UMA_JWT_ADMIN" 1 "$CPU_PROXY"
 FLOOD_TARGET=""
 case " $SCENARIOS " in
   *" token-flood "*)
@@ -226,9 +234,11 @@ state = {
     "nginx-plain-tls": {"port": $PX_TLS_PORT, "pid": $PID_nginx_plain, "tls": True},
     "nginx-lua-tls": {"port": $LUA_TLS_PORT, "pid": $PID_nginx_lua, "tls": True},
     "uma-pep-tls": {"port": $UMA_TLS_PORT, "pid": $PID_uma_pep, "admin_port": $UMA_ADMIN, "tls": True},
+    "uma-pep-jwt": {"port": $UMA_JWT_PORT, "pid": $PID_uma_pep_jwt, "admin_port": $UMA_JWT_ADMIN},
   },
   "upstream": {"port": $UP_PORT, "pid": $PID_upstream},
   "as": {"port": $AS_PORT, "pid": $PID_AS},
+  "as_jwt": {"port": $AS_JWT_PORT, "pid": $PID_AS_JWT},
   "versions": {
     "uma-pep": """$("$BIN" version 2>/dev/null | head -n 1)""".strip(),
     "nginx": """$(nginx -v 2>&1)""".strip(),

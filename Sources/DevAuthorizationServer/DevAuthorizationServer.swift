@@ -17,7 +17,7 @@ import Synchronization
 /// - UMA 2.0 (Part B §5): `GET /.well-known/uma2-configuration`, `POST /token` (form), `/resource_set[/{id}]`,
 ///   `POST /permission`, `POST /introspect` (form), `GET|POST /gather_claims` (HTML form), `GET /jwks`.
 /// - Test hooks: `GET|DELETE /_dev/calls`, `POST /_dev/tokens`, `POST|DELETE /_dev/fault`, `GET|POST /_dev/clock`,
-///   `DELETE /_dev/resources`.
+///   `DELETE /_dev/resources`, `POST /_dev/rotate-key`.
 public final class DevAuthorizationServer: Sendable {
     private let state: Mutex<DevAuthorizationServerState>
     private let issuer: String

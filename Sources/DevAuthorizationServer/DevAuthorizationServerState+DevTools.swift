@@ -14,6 +14,8 @@ extension DevAuthorizationServerState {
     ///   clock forward (tickets, tokens and PCTs expire accordingly).
     /// - `DELETE /_dev/resources` → 204: every registered resource is forgotten, the oxd registrations'
     ///   (`/uma-rs-protect`) and the UMA 2.0 resource sets alike, as after an authorization server lost its state.
+    /// - `POST /_dev/rotate-key` → `{"kid"}`: a new RSA signing key replaces the old one (JWT RPTs are signed with
+    ///   it; `/jwks` and oxd `/get-jwks` publish only it), as after a key rotation without overlap.
     mutating func handleDevTool(_ request: HTTPRequestMessage, path: String, now: Int64) -> HTTPResponseMessage {
         switch (request.method, path) {
         case ("GET", "/_dev/calls"):
@@ -43,6 +45,8 @@ extension DevAuthorizationServerState {
         case ("DELETE", "/_dev/fault"):
             self.faults = [:]
             return HTTPResponseMessage(status: 204)
+        case ("POST", "/_dev/rotate-key"):
+            return self.rotateSigningKey(now: now)
         case ("DELETE", "/_dev/resources"):
             self.resources = [:]
             for id in self.clients.keys { self.clients[id]?.protectedResources = [] }
@@ -61,6 +65,8 @@ extension DevAuthorizationServerState {
             return DevResponse.methodNotAllowed(path == "/_dev/tokens" ? "POST" : "GET, POST, DELETE")
         case (_, "/_dev/resources"):
             return DevResponse.methodNotAllowed("DELETE")
+        case (_, "/_dev/rotate-key"):
+            return DevResponse.methodNotAllowed("POST")
         default:
             return DevResponse.notFound(path)
         }
@@ -194,5 +200,14 @@ extension DevAuthorizationServerState {
         self.calls.append(Call(endpoint: key, method: method, at: now, status: status))
         let limit = max(1, self.configuration.maxCallLogEntries)
         if self.calls.count > limit + limit / 4 { self.calls.removeFirst(self.calls.count - limit) }
+    }
+
+    /// `POST /_dev/rotate-key`: generates a new signing key (RS256, 2048 bits) → 200 `{"kid"}`, or 500.
+    mutating func rotateSigningKey(now: Int64) -> HTTPResponseMessage {
+        guard let key = try? RSASigningKey.generate(now: now) else {
+            return DevResponse.error(500, "server_error", "the signing key could not be created")
+        }
+        self.signingKey = key
+        return DevResponse.json(200, .object(["kid": .string(key.kid)]))
     }
 }

@@ -64,6 +64,9 @@ public final class DemoEnvironment: @unchecked Sendable {
     /// The development authorization server (tests read its call log through HTTP instead).
     public private(set) var authorizationServer: DevAuthorizationServer?
     public private(set) var addresses: Addresses?
+    /// Issue RPTs as RS256 JWTs (`demo --rpt-as-jwt`): the proxy then verifies them locally (`jwt_rpts`). Set
+    /// before `start()`.
+    public var rptAsJWT = false
 
     /// - Parameter tlsDirectory: when set, a development CA and certificates are generated there and every part
     ///   (proxy, authorization server, demo API) speaks HTTPS, verified against that CA.
@@ -108,8 +111,9 @@ public final class DemoEnvironment: @unchecked Sendable {
         tls: DemoTLS?, scheme: String, bound: [SocketAddress], asResponder: DeferredResponder
     ) throws -> Addresses {
         let issuer = "\(scheme)://\(bound[0])"
-        let server = try DevAuthorizationServer(
-            configuration: Self.authorizationServerConfiguration(issuer: issuer))
+        var asConfiguration = Self.authorizationServerConfiguration(issuer: issuer)
+        asConfiguration.rptAsJWT = self.rptAsJWT
+        let server = try DevAuthorizationServer(configuration: asConfiguration)
         try server.prepareSigningKey()
         asResponder.set(DevAuthorizationServerResponder(server: server))
         self.authorizationServer = server

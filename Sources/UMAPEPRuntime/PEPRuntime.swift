@@ -185,6 +185,13 @@ public final class PEPRuntime: @unchecked Sendable {
                     onResourcesMissing: { [registration] in registration.resourcesMissing(reason: $0) })
                 registrations.append(registration)
             }
+            if let inner = backends[server.name],
+                let verifier = Self.localTokenVerifier(
+                    server, backend: inner, clockSkew: configuration.cache.clockSkew, recorder: recorder, logger: logger
+                )
+            {
+                backends[server.name] = LocalJWTBackend(inner: inner, verifier: verifier)
+            }
         }
 
         var contexts: [EnforcementDriver.ServiceContext] = []

@@ -29,6 +29,10 @@ struct Demo: ParsableCommand {
     @Flag(help: "Serve everything over HTTPS with generated development certificates.") var tls = false
     @Option(help: "Directory for the development CA and certificates (with --tls; default: a new temp dir).")
     var tlsDir: String?
+    @Flag(
+        name: .customLong("rpt-as-jwt"),
+        help: "The authorization server issues RPTs as RS256 JWTs; the proxy verifies them locally.")
+    var rptAsJWT = false
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
@@ -46,6 +50,7 @@ struct Demo: ParsableCommand {
             self.tls ? (self.tlsDir ?? NSTemporaryDirectory() + "uma-pep-demo-tls-\(getpid())") : nil
         let demo = DemoEnvironment(
             ports: ports, logger: logger, accessLog: !logging.noAccessLog, tlsDirectory: tlsDirectory)
+        demo.rptAsJWT = self.rptAsJWT
         let addresses: DemoEnvironment.Addresses
         do {
             addresses = try demo.start()

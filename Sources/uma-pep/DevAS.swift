@@ -35,6 +35,11 @@ struct DevAS: ParsableCommand {
     @Option(help: "Directory for the development CA and certificates (with --tls; default: a new temp dir).")
     var tlsDir: String?
 
+    @Flag(
+        name: .customLong("rpt-as-jwt"),
+        help: "Issue RPTs as RS256-signed JWTs (oxAuth umaRptAsJwt); keys at /jwks and oxd /get-jwks.")
+    var rptAsJWT = false
+
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
@@ -83,8 +88,9 @@ struct DevAS: ParsableCommand {
             }
             configuration = loaded
         }
-        let effective =
+        var effective =
             configuration ?? DemoEnvironment.authorizationServerConfiguration(issuer: self.issuer ?? boundIssuer)
+        if self.rptAsJWT { effective.rptAsJWT = true }
         let server: DevAuthorizationServer
         do {
             server = try DevAuthorizationServer(configuration: effective)

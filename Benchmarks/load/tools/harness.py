@@ -23,7 +23,7 @@ import httpc  # noqa: E402
 import procstat  # noqa: E402
 import report  # noqa: E402
 
-UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls", "uma-pep-flood")
+UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls", "uma-pep-flood", "uma-pep-jwt")
 THREE = ["nginx-plain", "nginx-lua", "uma-pep"]
 # The same three over TLS (second listeners of the same processes; the TLS variant of issue 7).
 THREE_TLS = ["nginx-plain-tls", "nginx-lua-tls", "uma-pep-tls"]
@@ -38,8 +38,11 @@ SCENARIOS = {
     "body-4k": ("/4k", "one", THREE, 200),
     "body-64k": ("/64k", "one", THREE, 200),
     "workers-2": ("/", "one", ["nginx-plain", "nginx-plain-2w", "uma-pep", "uma-pep-2w"], 200),
+    # uma-pep-jwt: RPTs are JWTs verified locally; once verified they hit the same caches as an introspection.
+    "cached-grant-jwt": ("/", "one", ["uma-pep", "uma-pep-jwt"], 200),
 }
-ORDER = ["cached-grant", "cached-grant-tls", "many-tokens", "ticket", "cold-burst", "passthrough", "body-4k", "body-64k", "workers-2"]
+ORDER = ["cached-grant", "cached-grant-tls", "many-tokens", "ticket", "cold-burst", "passthrough", "body-4k", "body-64k", "workers-2",
+         "cached-grant-jwt", "first-sight-jwt"]
 # Opt-in (SCENARIOS=token-flood): not in the default set, it needs its own uma-pep (run.sh starts uma-pep-flood).
 OPT_IN = ["token-flood"]
 
@@ -69,6 +72,8 @@ class Harness:
         self.floods = []
         self.notes = []
         self.uma_tokens = []
+        self.jwt_tokens = []
+        self.first_sight = []
 
     # MARK: setup
 
@@ -87,6 +92,9 @@ class Harness:
             f"(token length {len(self.uma_tokens[0])} bytes)")
         self.write_lines("tokens-uma.txt", self.uma_tokens)
         self.write_lines("tokens-lua.txt", [f"tok-{i:07d}" for i in range(min(count, 10000))])
+        if "as_jwt" in self.state:
+            self.jwt_tokens = httpc.mint_tokens(self.state["as_jwt"]["port"], 1, PERMISSIONS)
+            log(f"minted a JWT RPT ({len(self.jwt_tokens[0])} bytes)")
         for name in UMA_TARGETS:
             # uma-pep-tls is a second listener of uma-pep: same process, same caches.
             if name not in self.targets or self.targets[name].get("tls"):
@@ -95,8 +103,9 @@ class Harness:
                 continue
             port = self.targets[name]["port"]
             started = time.time()
-            statuses = httpc.warm(port, self.uma_tokens, ["/"])
-            statuses += httpc.warm(port, self.uma_tokens[:1], ["/4k", "/64k", "/api/warm"])
+            tokens = self.jwt_tokens if name == "uma-pep-jwt" else self.uma_tokens
+            statuses = httpc.warm(port, tokens, ["/"])
+            statuses += httpc.warm(port, tokens[:1], ["/4k", "/64k", "/api/warm"])
             bad = [s for s in statuses if s != 200]
             if bad:
                 raise SystemExit(f"warm-up of {name}: {len(bad)} of {len(statuses)} requests not 200 ({bad[:5]})")
@@ -107,6 +116,8 @@ class Harness:
             handle.write("\n".join(lines) + "\n")
 
     def token(self, target):
+        if target == "uma-pep-jwt":
+            return self.jwt_tokens[0]
         return LUA_TOKEN if is_lua(target) else self.uma_tokens[0]
 
     def sanity(self):
@@ -143,8 +154,8 @@ class Harness:
 
     # MARK: measuring
 
-    def as_calls(self):
-        _, _, body = httpc.get(self.as_port, "/_dev/calls")
+    def as_calls(self, port=None):
+        _, _, body = httpc.get(port or self.as_port, "/_dev/calls")
         return json.loads(body).get("counts", {})
 
     def measure(self, scenario, target, round_index, conns):
@@ -166,7 +177,8 @@ class Harness:
                            stdout=subprocess.DEVNULL, timeout=warm + 30, check=True)
         pids = procstat.tree(info["pid"])
         as_pids = [self.state["as"]["pid"]]
-        calls_before = self.as_calls() if target in UMA_TARGETS else {}
+        calls_port = self.state["as_jwt"]["port"] if target == "uma-pep-jwt" else None
+        calls_before = self.as_calls(calls_port) if target in UMA_TARGETS else {}
         rss_reset = procstat.reset_peak_rss(pids)
         cpu_before = procstat.cpu_seconds(pids)
         as_cpu_before = procstat.cpu_seconds(as_pids)
@@ -184,7 +196,7 @@ class Harness:
             - (children_before.ru_utime + children_before.ru_stime)
         aux_cpu = procstat.cpu_seconds(upstream_pids) - aux_before
         rss = procstat.peak_rss_kib(pids)
-        calls_after = self.as_calls() if target in UMA_TARGETS else {}
+        calls_after = self.as_calls(calls_port) if target in UMA_TARGETS else {}
         with open(out.replace(".json", ".txt"), "w", encoding="utf-8") as handle:
             handle.write(completed.stdout)
         with open(out, encoding="ascii") as handle:
@@ -319,6 +331,34 @@ class Harness:
                if during else "no whole 1 s slice during the flood (raise FLOOD_TOKENS)")
             + f", non-200 {run['cached_non_200_during']}, socket errors {run['cached_socket_errors_during']}; "
             f"CPU s during the flood {cpu_flood}")
+    def first_sight_jwt(self, round_index):
+        """First sight of BURST new RPTs, one request each: opaque RPTs at uma-pep (oxd introspection +
+        check-access) against JWT RPTs at uma-pep-jwt (local verification + check-access)."""
+        count = self.state["burst"]
+        for target, as_key in (("uma-pep", "as"), ("uma-pep-jwt", "as_jwt")):
+            as_port = self.state[as_key]["port"]
+            tokens = httpc.mint_tokens(as_port, count, PERMISSIONS)
+            pids = procstat.tree(self.targets[target]["pid"])
+            httpc.get(as_port, "/_dev/calls", method="DELETE")
+            cpu_before = procstat.cpu_seconds(pids)
+            as_before = procstat.cpu_seconds([self.state[as_key]["pid"]])
+            wall, results = httpc.burst(self.targets[target]["port"], tokens, "/", 1)
+            cpu = procstat.cpu_seconds(pids) - cpu_before
+            as_cpu = procstat.cpu_seconds([self.state[as_key]["pid"]]) - as_before
+            latencies = sorted(latency for _, latency in results)
+            statuses = {}
+            for status, _ in results:
+                statuses[str(status)] = statuses.get(str(status), 0) + 1
+            entry = {
+                "round": round_index, "target": target, "tokens": count, "wall_s": round(wall, 3),
+                "p50_ms": round(report.percentile(latencies, 50) * 1000, 2),
+                "p99_ms": round(report.percentile(latencies, 99) * 1000, 2), "statuses": statuses,
+                "as_calls": self.as_calls(as_port), "cpu_s": round(cpu, 2), "as_cpu_s": round(as_cpu, 2),
+            }
+            self.first_sight.append(entry)
+            log(f"first-sight   r{round_index} {target:15} {count} new RPTs: {entry['wall_s']} s, p50 {entry['p50_ms']} "
+                f"p99 {entry['p99_ms']} ms, cpu {entry['cpu_s']} s, AS cpu {entry['as_cpu_s']} s, statuses {statuses}, "
+                f"AS calls {entry['as_calls']}")
 
     def run(self):
         wanted = self.wanted()
@@ -329,6 +369,9 @@ class Harness:
                     continue
                 if scenario == "token-flood":
                     self.token_flood(round_index)
+                    continue
+                if scenario == "first-sight-jwt":
+                    self.first_sight_jwt(round_index)
                     continue
                 for conns in self.state["conns"]:
                     for target in SCENARIOS[scenario][2]:
@@ -353,6 +396,7 @@ def main():
     state["loadavg_after"] = procstat.loadavg()
     state["measure_seconds"] = round(time.time() - started, 1)
     state["token_length"] = len(harness.uma_tokens[0])
+    state["first_sight_jwt"] = harness.first_sight
     paths = report.write(state, harness.runs, harness.bursts) if harness.runs or harness.bursts else []
     if harness.floods:
         stamp = time.strftime("%Y-%m-%d")

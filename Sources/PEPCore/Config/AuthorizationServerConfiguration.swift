@@ -39,14 +39,17 @@ public struct AuthorizationServerConfiguration: Sendable, Equatable {
     public let registerResources: Bool
     /// `realm` in `WWW-Authenticate` challenges built in uma2 mode (SPEC A2). Default `rs`.
     public let realm: String
+    /// `jwt_rpts`: local verification of JWT RPTs. Default: on, no audience, 30 s kid refetch interval.
+    public let jwtRPTs: JWTRPTSettings
 
     /// Creates an authorization server entry (no validation; see `ConfigLoader`).
     public init(
         name: String, mode: Mode, oxdURL: String?, opURL: String, oxdId: String?, clientId: String,
         clientSecret: ConfigSecret, caFile: String? = nil, insecureSkipVerify: Bool = false,
         connectTimeout: Duration = .seconds(1), timeout: Duration = .seconds(5), registerResources: Bool = false,
-        realm: String = "rs", clientCertificate: TLSCertificatePaths? = nil
+        realm: String = "rs", clientCertificate: TLSCertificatePaths? = nil, jwtRPTs: JWTRPTSettings = JWTRPTSettings()
     ) {
+        self.jwtRPTs = jwtRPTs
         self.clientCertificate = clientCertificate
         self.name = name
         self.mode = mode

@@ -3,6 +3,7 @@ extension ConfigLoader {
     static let authorizationServerFields = [
         "mode", "oxd_url", "op_url", "oxd_id", "client_id", "client_secret", "ca_file", "insecure_skip_verify",
         "connect_timeout", "timeout", "register_resources", "realm", "client_certificate", "client_private_key",
+        "jwt_rpts",
     ]
 
     /// `authorization_servers`: a mapping from name to settings (SPEC A8, A9; Part B §1.1).
@@ -68,7 +69,8 @@ extension ConfigLoader {
             insecureSkipVerify: try entry.bool("insecure_skip_verify", default: false),
             connectTimeout: connectTimeout, timeout: timeout,
             registerResources: try entry.bool("register_resources", default: false), realm: realm,
-            clientCertificate: try Self.loadClientCertificate(entry))
+            clientCertificate: try Self.loadClientCertificate(entry),
+            jwtRPTs: try Self.loadJWTRPTSettings(entry))
     }
 
     /// A required `http(s)` URL field, validated with the `Upstream` grammar and returned as written (minus

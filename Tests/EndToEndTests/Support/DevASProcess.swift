@@ -40,11 +40,12 @@ final class DevASProcess: @unchecked Sendable {
     static let claimsRedirectURI = "http://127.0.0.1:8765/claims-callback"
 
     /// Starts the server; `waitUntilListening()` reads its port.
-    init(directory: ScratchDirectory) throws {
+    /// - Parameter arguments: extra `dev-as` arguments (e.g. `--rpt-as-jwt`).
+    init(directory: ScratchDirectory, arguments: [String] = []) throws {
         let config = try directory.write("dev-as.json", Self.configurationJSON())
         self.process = try ManagedProcess(
             name: "dev-as",
-            arguments: ["dev-as", "--listen", "127.0.0.1:0", "--config", config, "--log-level", "error"],
+            arguments: ["dev-as", "--listen", "127.0.0.1:0", "--config", config, "--log-level", "error"] + arguments,
             directory: directory.url)
         self.port = try self.process.waitForListeners(count: 1)[0].port
     }

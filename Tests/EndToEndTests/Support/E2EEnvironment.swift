@@ -20,10 +20,15 @@ final class E2EEnvironment: @unchecked Sendable {
     ///   - environment: extra environment variables for `serve`.
     ///   - resetCalls: empty the dev AS call log once `serve` is ready (default); `false` keeps the start-up
     ///     calls (PAT, resource registration, discovery) visible.
-    convenience init(config: String, environment: [String: String] = [:], resetCalls: Bool = true) throws {
+    ///   - devASArguments: extra `dev-as` arguments (e.g. `--rpt-as-jwt`).
+    convenience init(
+        config: String, environment: [String: String] = [:], resetCalls: Bool = true, devASArguments: [String] = []
+    ) throws {
         let scratch = try ScratchDirectory()
         let path = try scratch.write("config.yaml", config)
-        try self.init(scratch: scratch, configPath: path, environment: environment, resetCalls: resetCalls)
+        try self.init(
+            scratch: scratch, configPath: path, environment: environment, resetCalls: resetCalls,
+            devASArguments: devASArguments)
     }
 
     /// Starts all three processes with `serve` on an existing config file (e.g. `Config/tutorial.yaml`).
@@ -32,12 +37,13 @@ final class E2EEnvironment: @unchecked Sendable {
             scratch: try ScratchDirectory(), configPath: configFile, environment: environment, resetCalls: true)
     }
 
-    private init(scratch: ScratchDirectory, configPath: String, environment: [String: String], resetCalls: Bool)
-        throws
-    {
+    private init(
+        scratch: ScratchDirectory, configPath: String, environment: [String: String], resetCalls: Bool,
+        devASArguments: [String] = []
+    ) throws {
         self.scratch = scratch
         self.configPath = configPath
-        self.devAS = try DevASProcess(directory: scratch)
+        self.devAS = try DevASProcess(directory: scratch, arguments: devASArguments)
         self.upstream = try UpstreamProcess(directory: scratch)
         var env = ["OXD_URL": self.devAS.url, "UPSTREAM_URL": self.upstream.url]
         env.merge(environment) { _, new in new }
