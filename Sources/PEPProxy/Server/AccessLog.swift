@@ -86,7 +86,7 @@ enum AccessLogFormatter {
         }
         Self.literal(" trace_id=", &out)
         if let trace = record.trace {
-            trace.forEachTraceIDByte { out.append($0) }
+            out.append(count: 32) { trace.writeTraceID(to: $0) }
         } else {
             out.append(UInt8(ascii: "-"))
         }
@@ -127,7 +127,7 @@ enum AccessLogFormatter {
         Self.literal(#","trace_id":"#, &out)
         if let trace = record.trace {
             out.append(UInt8(ascii: "\""))
-            trace.forEachTraceIDByte { out.append($0) }
+            out.append(count: 32) { trace.writeTraceID(to: $0) }
             out.append(UInt8(ascii: "\""))
         } else {
             Self.literal("null", &out)
@@ -468,6 +468,13 @@ struct LineWriter {
     mutating func append(_ byte: UInt8) {
         if self.count < self.capacity { self.base[self.count] = byte }
         self.count &+= 1
+    }
+
+    /// Appends `count` bytes that `write` stores at the pointer it is given (when they fit; counted either way).
+    @inline(__always)
+    mutating func append(count: Int, _ write: (UnsafeMutableRawPointer) -> Void) {
+        if self.count &+ count <= self.capacity { write(UnsafeMutableRawPointer(self.base + self.count)) }
+        self.count &+= count
     }
 
     @inline(__always)

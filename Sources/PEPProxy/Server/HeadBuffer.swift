@@ -84,6 +84,14 @@ final class HeadBuffer {
         self.count &+= bytes.count
     }
 
+    /// Appends `count` bytes that `write` stores at the pointer it is given (exactly `count` of them).
+    @inline(__always)
+    func append(count: Int, _ write: (UnsafeMutableRawPointer) -> Void) {
+        self.reserve(count)
+        write(self.base + self.count)
+        self.count &+= count
+    }
+
     /// Appends a literal's UTF-8 bytes.
     @inline(__always)
     func append(_ literal: StaticString) {

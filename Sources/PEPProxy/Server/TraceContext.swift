@@ -52,40 +52,51 @@ public struct TraceContext: Sendable, Hashable {
 
     /// The `traceparent` value (version 00) into `out`.
     func append(to out: HeadBuffer) {
-        out.append("00-")
-        Self.appendHex(self.traceHigh, digits: 16, to: out)
-        Self.appendHex(self.traceLow, digits: 16, to: out)
-        out.append(UInt8(ascii: "-"))
-        Self.appendHex(self.parent, digits: 16, to: out)
-        out.append(UInt8(ascii: "-"))
-        Self.appendHex(UInt64(self.flags), digits: 2, to: out)
+        out.append(count: Self.length) { self.write(to: $0) }
+    }
+
+    /// Writes the 55 bytes of the version-00 `traceparent` value at `target`.
+    @inline(__always)
+    func write(to target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: UInt8(ascii: "0"), toByteOffset: 0, as: UInt8.self)
+        target.storeBytes(of: UInt8(ascii: "0"), toByteOffset: 1, as: UInt8.self)
+        target.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 2, as: UInt8.self)
+        Self.writeHex(self.traceHigh, to: target + 3)
+        Self.writeHex(self.traceLow, to: target + 19)
+        target.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 35, as: UInt8.self)
+        Self.writeHex(self.parent, to: target + 36)
+        target.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 52, as: UInt8.self)
+        target.storeBytes(of: Self.hexDigit(self.flags >> 4), toByteOffset: 53, as: UInt8.self)
+        target.storeBytes(of: Self.hexDigit(self.flags & 0xF), toByteOffset: 54, as: UInt8.self)
     }
 
     /// The `traceparent` value (version 00) as a string (the control plane's outgoing calls).
     public var traceparent: String {
-        let out = HeadBuffer(capacity: 64)
-        self.append(to: out)
-        return String(decoding: out.bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: Self.length) { buffer in
+            self.write(to: UnsafeMutableRawPointer(buffer.baseAddress!))
+            return Self.length
+        }
     }
 
-    /// The trace-id as 32 lower-case hex digits (the access log's `trace_id`), one byte at a time.
-    func forEachTraceIDByte(_ body: (UInt8) -> Void) {
-        Self.forEachHexDigit(self.traceHigh, digits: 16, body)
-        Self.forEachHexDigit(self.traceLow, digits: 16, body)
+    /// Writes the trace-id's 32 lower-case hex digits at `target` (the access log's `trace_id`).
+    @inline(__always)
+    func writeTraceID(to target: UnsafeMutableRawPointer) {
+        Self.writeHex(self.traceHigh, to: target)
+        Self.writeHex(self.traceLow, to: target + 16)
     }
 
-    private static func appendHex(_ value: UInt64, digits: Int, to out: HeadBuffer) {
-        Self.forEachHexDigit(value, digits: digits) { out.append($0) }
+    /// 16 lower-case hex digits of `value` at `target`.
+    @inline(__always)
+    private static func writeHex(_ value: UInt64, to target: UnsafeMutableRawPointer) {
+        for index in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
+            target.storeBytes(of: Self.hexDigit(nibble), toByteOffset: index, as: UInt8.self)
+        }
     }
 
     @inline(__always)
-    private static func forEachHexDigit(_ value: UInt64, digits: Int, _ body: (UInt8) -> Void) {
-        var shift = (digits - 1) * 4
-        while shift >= 0 {
-            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0xF
-            body(nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10)
-            shift -= 4
-        }
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
     }
 
     /// `count` lower-case hex digits at `offset` (upper case is invalid, §3.2.2.1), or nil.
