@@ -149,3 +149,31 @@ extension HTTP1HeaderFields {
         return false
     }
 }
+
+/// The arrays of a parser's previous head, kept so that the next head reuses their memory once nothing else holds
+/// them: copy-on-write makes fresh arrays while an exchange still holds the old head, so a head already handed
+/// out never changes.
+struct SpareHeadStorage: Sendable {
+    private var bytes: [UInt8] = []
+    private var ranges: [HTTP1FieldRange] = []
+
+    /// An empty field-offset array for the next head, with room for `fieldLines`.
+    mutating func takeRanges(reserving fieldLines: Int) -> [HTTP1FieldRange] {
+        var ranges = self.ranges
+        self.ranges = []
+        ranges.removeAll(keepingCapacity: true)
+        ranges.reserveCapacity(fieldLines)
+        return ranges
+    }
+
+    /// The fields of a head: a copy of `head`'s bytes and `ranges`; both arrays are kept for the next head.
+    mutating func fields(copying head: UnsafeRawBufferPointer, ranges: [HTTP1FieldRange]) -> HTTP1HeaderFields {
+        var bytes = self.bytes
+        self.bytes = []
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: head)
+        self.bytes = bytes
+        self.ranges = ranges
+        return HTTP1HeaderFields(bytes: bytes, ranges: ranges)
+    }
+}

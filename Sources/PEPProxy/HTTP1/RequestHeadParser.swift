@@ -32,10 +32,8 @@ public struct RequestHeadParser: Sendable {
     /// The options this parser applies.
     public let options: Options
     private var scanner = HTTP1HeadScanner()
-    /// The arrays of the previous head, kept so that the next head reuses their memory once the previous
-    /// request's exchange has let go of its head (copy-on-write makes a fresh array while it has not).
-    private var spareBytes: [UInt8] = []
-    private var spareRanges: [HTTP1FieldRange] = []
+    /// The previous head's arrays, for the next head (one parser per connection reuses them).
+    private var spare = SpareHeadStorage()
 
     /// Creates a parser for one connection.
     public init(options: Options = Options()) {
@@ -86,10 +84,7 @@ public struct RequestHeadParser: Sendable {
         case .success(let parsed): line = parsed
         case .failure(let error): return .failure(error)
         }
-        var ranges = self.spareRanges
-        self.spareRanges = []
-        ranges.removeAll(keepingCapacity: true)
-        ranges.reserveCapacity(scanned.fieldLines)
+        var ranges = self.spare.takeRanges(reserving: scanned.fieldLines)
         var known = HTTP1KnownFields()
         var counts = FieldCounts()
         var lineStart = scanned.startLineEnd + 2
@@ -114,12 +109,8 @@ public struct RequestHeadParser: Sendable {
         case .failure(let error):
             return .failure(error)
         case .success(let outcome):
-            var bytes = self.spareBytes
-            self.spareBytes = []
-            bytes.removeAll(keepingCapacity: true)
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
-            self.spareBytes = bytes
-            self.spareRanges = ranges
+            let headers = self.spare.fields(
+                copying: UnsafeRawBufferPointer(rebasing: buffer[start..<end]), ranges: ranges)
             let method = String(
                 decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<line.methodEnd]),
                 as: UTF8.self)
@@ -127,7 +118,7 @@ public struct RequestHeadParser: Sendable {
                 RequestHead(
                     method: method, version: line.version, keepAlive: outcome.keepAlive, framing: outcome.framing,
                     expectsContinue: outcome.expectsContinue,
-                    headers: HTTP1HeaderFields(bytes: bytes, ranges: ranges), known: known,
+                    headers: headers, known: known,
                     target: (line.target.lowerBound - start)..<(line.target.upperBound - start)))
         }
     }

@@ -13,10 +13,8 @@
 /// Every rejection means: answer the client `502`, close the upstream connection.
 public struct ResponseHeadParser: Sendable {
     private var scanner = HTTP1HeadScanner()
-    /// The arrays of the previous head, reused by the next once nothing else holds them (see
-    /// `RequestHeadParser`): keep one parser per upstream connection to benefit.
-    private var spareBytes: [UInt8] = []
-    private var spareRanges: [HTTP1FieldRange] = []
+    /// The previous head's arrays, for the next head (one parser per connection reuses them).
+    private var spare = SpareHeadStorage()
 
     /// Creates a parser for one upstream connection.
     public init() {}
@@ -63,10 +61,7 @@ public struct ResponseHeadParser: Sendable {
         case .success(let parsed): line = parsed
         case .failure(let error): return .failure(error)
         }
-        var ranges = self.spareRanges
-        self.spareRanges = []
-        ranges.removeAll(keepingCapacity: true)
-        ranges.reserveCapacity(scanned.fieldLines)
+        var ranges = self.spare.takeRanges(reserving: scanned.fieldLines)
         var known = HTTP1KnownFields()
         var counts = FieldCounts()
         var lineStart = scanned.startLineEnd + 2
@@ -91,18 +86,14 @@ public struct ResponseHeadParser: Sendable {
         case .failure(let error):
             return .failure(error)
         case .success(let outcome):
-            var bytes = self.spareBytes
-            self.spareBytes = []
-            bytes.removeAll(keepingCapacity: true)
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
-            self.spareBytes = bytes
-            self.spareRanges = ranges
+            let headers = self.spare.fields(
+                copying: UnsafeRawBufferPointer(rebasing: buffer[start..<end]), ranges: ranges)
             return .success(
                 ResponseHead(
                     version: line.version, status: line.status,
                     reason: (line.reason.lowerBound - start)..<(line.reason.upperBound - start),
                     keepAlive: outcome.keepAlive, framing: outcome.framing,
-                    headers: HTTP1HeaderFields(bytes: bytes, ranges: ranges), known: known))
+                    headers: headers, known: known))
         }
     }
 
