@@ -223,8 +223,10 @@ def check_rendered(label, documents, binary):
               len(redis) == 1 and len(redis_service) == 1
               and matches(redis_service[0]["spec"]["selector"], redis[0]["spec"]["template"]["metadata"]["labels"])
               and url == "redis://uma-pep-redis:%d" % redis_service[0]["spec"]["ports"][0]["port"])
-        check(label + ": the configuration mentions cache.redis.url (available when the Redis cache is configured)",
-              "${UMA_PEP_REDIS_URL}" in config_text)
+        check(label + ": check-config shows the shared cache on that Redis (cache.redis.url: ${UMA_PEP_REDIS_URL:-})",
+              "${UMA_PEP_REDIS_URL:-}" in config_text and ("Shared cache: " + url) in report, report)
+    elif "${UMA_PEP_REDIS_URL:-}" in config_text:
+        check(label + ": no Redis, no shared cache (UMA_PEP_REDIS_URL unset)", "Shared cache:" not in report, report)
 
 
 def kubernetes(binary):

@@ -1,12 +1,15 @@
 extension ConfigLoader {
     /// `cache.redis: {url, timeout, connect_timeout, max_backoff, max_pending}` (docs/configuration.md), or `nil`
-    /// when absent. The URL's password normally comes from `${ENV}`; it is kept as a ``ConfigSecret``.
+    /// when absent or when `url` is empty. The URL's password normally comes from `${ENV}`; it is kept as a ``ConfigSecret``.
     static func loadRedisCache(_ cache: ConfigReader) throws(ConfigError) -> RedisCacheSettings? {
         guard let node = cache.node("redis") else { return nil }
         let redis = try ConfigReader(
             node, at: cache.path["redis"], file: cache.file,
             allowed: ["url", "timeout", "connect_timeout", "max_backoff", "max_pending"])
-        let url = try redis.requiredString("url")
+        let url = try redis.required("url").string(at: redis.path["url"], file: redis.file)
+        // An empty URL (an unset `${REDIS_URL:-}`) turns the shared cache off: one configuration can serve
+        // deployments with and without Redis.
+        if url.isEmpty { return nil }
         let parts: (host: String, port: Int, database: Int, username: String?, password: String?)
         do {
             parts = try RedisCacheSettings.parseURL(url)

@@ -13,6 +13,13 @@ import Testing
         #expect(try Self.load("cache: {max_ttl: 60s}") == nil)
     }
 
+    /// An empty URL (an unset `${REDIS_URL:-}`) is no shared cache; set, it is one.
+    @Test func emptyURLIsNoSharedCache() throws {
+        let text = "cache: {redis: {url: '${REDIS_URL:-}'}}"
+        #expect(try Self.load(text) == nil)
+        #expect(try Self.load(text, environment: ["REDIS_URL": "redis://10.0.0.5"])?.host == "10.0.0.5")
+    }
+
     /// The password comes from the environment, is kept as a secret and never shown.
     @Test func passwordFromEnvironment() throws {
         let settings = try #require(
