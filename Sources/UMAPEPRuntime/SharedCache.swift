@@ -75,7 +75,7 @@ final class SharedCache: Sendable {
                 self.metrics?.recordLookup(kind, .miss)
                 completion(nil)
             case .value(let bytes):
-                switch SharedCacheEntry.decode(bytes, expectingGrant: grant, now: self.epochSeconds()) {
+                switch SharedCacheEntry.decode(bytes, expectingGrant: grant, now: self.epochSeconds(), key: key) {
                 case .hit(let entry, let remaining):
                     self.metrics?.recordLookup(kind, .hit)
                     completion((entry, remaining))
@@ -98,7 +98,8 @@ final class SharedCache: Sendable {
         guard let milliseconds = SharedCacheEntry.redisTTLMilliseconds(ttl) else { return }
         let kind: SharedCacheMetrics.Kind
         if case .grant = entry { kind = .grant } else { kind = .introspection }
-        let value = entry.encoded(expiresAt: SharedCacheEntry.expiresAt(now: self.epochSeconds(), ttl: ttl))
+        let value = entry.encoded(
+            expiresAt: SharedCacheEntry.expiresAt(now: self.epochSeconds(), ttl: ttl), key: key)
         self.client.set(key, value: value, milliseconds: milliseconds) { [metrics] reply in
             if case .failed(let failure) = reply {
                 metrics?.recordError(kind, reason: failure.rawValue, write: true)

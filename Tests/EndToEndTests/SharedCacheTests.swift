@@ -285,6 +285,25 @@ extension EndToEnd {
             }
         }
 
+        /// A "Redis" that answers every command twice, or sends a reply before any command: hiredis 0.14 aborts
+        /// the process on such a reply; uma-pep refuses it, drops the connection and goes on without Redis.
+        @Test(arguments: [ChattyRedis.Mode.doubleReplies, .replyFirst])
+        func unsolicitedRepliesNeverCrash(mode: ChattyRedis.Mode) async throws {
+            try await offPool {
+                let chatty = try ChattyRedis(mode: mode)
+                defer { chatty.stop() }
+                let config = Fixture.config(extra: "cache:\n  redis:\n    url: redis://127.0.0.1:\(chatty.port)")
+                let env = try E2EEnvironment(config: config)
+                for index in 0..<6 {
+                    let token = try env.devAS.mintToken([Fixture.view])
+                    #expect(try env.send("GET", "/photos/\(index)", token: token).status == 200)
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+                #expect(chatty.connections > 1, "the connection was dropped and tried again")
+                #expect(env.pep.process.isRunning, "\(env.pep.diagnostics())")
+            }
+        }
+
         /// A "Redis" that accepts connections but never answers (a hung server): requests never wait on it
         /// beyond the connection attempt, which never becomes ready; everything is answered by the AS.
         @Test func silentRedisNeverHoldsRequests() async throws {
@@ -340,4 +359,47 @@ final class SilentListener: @unchecked Sendable {
     }
 
     deinit { close(self.fd) }
+}
+
+/// A loopback "Redis" that misbehaves: `doubleReplies` answers every read with two `+OK`; `replyFirst` sends a
+/// reply as soon as a connection is accepted, then one per read.
+final class ChattyRedis: @unchecked Sendable {
+    enum Mode: Sendable { case doubleReplies, replyFirst }
+
+    let port: Int
+    private let socket: SilentListener
+    private var listener: Int32 { self.socket.fd }
+    private let lock = NSLock()
+    private var accepted = 0
+    private var stopped = false
+
+    var connections: Int { self.lock.withLock { self.accepted } }
+
+    init(mode: Mode) throws {
+        self.socket = try SilentListener()
+        self.port = self.socket.port
+        let thread = Thread { [self] in
+            while !self.lock.withLock({ self.stopped }) {
+                var poller = pollfd(fd: self.listener, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 100) > 0 else { continue }
+                let client = accept(self.listener, nil, nil)
+                guard client >= 0 else { continue }
+                self.lock.withLock { self.accepted += 1 }
+                Thread {
+                    let reply = Array((mode == .doubleReplies ? "+OK\r\n+OK\r\n" : "+OK\r\n").utf8)
+                    if mode == .replyFirst { _ = send(client, reply, reply.count, Int32(MSG_NOSIGNAL)) }
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    while recv(client, &buffer, buffer.count, 0) > 0 {
+                        _ = send(client, reply, reply.count, Int32(MSG_NOSIGNAL))
+                    }
+                    close(client)
+                }.start()
+            }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        self.lock.withLock { self.stopped = true }
+    }
 }

@@ -264,6 +264,8 @@ public final class SharedCacheClient: @unchecked Sendable {
             redisAsyncFree(context)
             return self.connectionFailed(message)
         }
+        // A reply nothing asked for ends the connection instead of aborting the process (hiredis 0.14 asserts).
+        CHiredis_guardReplies(context)
         context.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         guard CHiredis_attach(context, UnsafeMutableRawPointer(base)) == CHiredis_REDIS_OK() else {
             redisAsyncFree(context)
@@ -468,9 +470,8 @@ public final class SharedCacheClient: @unchecked Sendable {
     }
 
     fileprivate static func errorText(_ context: UnsafeMutablePointer<redisAsyncContext>) -> String {
-        withUnsafeBytes(of: &context.pointee.errstr) { bytes in
-            String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
+        // hiredis 0.14's async context holds a `char *errstr` (into its redisContext), not an array.
+        String(cString: CHiredis_errorText(context))
     }
 
     static func format(_ duration: Duration) -> String {

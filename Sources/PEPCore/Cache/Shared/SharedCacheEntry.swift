@@ -8,8 +8,10 @@
 /// - `uma-pep:v1:<sha256(authorization server) hex>:grant:<sha256(token) hex>:<sha256(method SP path pattern) hex>`
 ///   — an oxd `/uma-rs-check-access` grant (Part B §4.4), keyed by what oxd decides on.
 ///
-/// Values are JSON carrying a format version: `{"v":1,"expires_at":E,"introspection":{…as received…}}` or
-/// `{"v":1,"expires_at":E,"grant":{"valid_until":U}}`, `E` and `U` in seconds since the epoch. A value of
+/// Values are JSON carrying a format version and their own key: `{"v":1,"k":K,"expires_at":E,"introspection":{…as
+/// received…}}` or `{"v":1,"k":K,"expires_at":E,"grant":{"valid_until":U}}`, `E` and `U` in seconds since the
+/// epoch. The key makes a value read for another key (a reply that went to the wrong request, after a protocol
+/// slip between uma-pep and the server) an invalid value, never another token's answer. A value of
 /// another version, or one that does not decode, is a miss (and counted as invalid): the request goes on to the
 /// authorization server, whose answer overwrites it.
 public enum SharedCacheEntry: Sendable, Equatable {
@@ -46,10 +48,13 @@ public enum SharedCacheEntry: Sendable, Equatable {
     }
 
     /// The value to store.
-    /// - Parameter expiresAt: seconds since the epoch when the entry lapses (`now + ttl`, rounded up).
+    /// - Parameters:
+    ///   - expiresAt: seconds since the epoch when the entry lapses (`now + ttl`, rounded up).
     /// - Returns: the JSON bytes.
-    public func encoded(expiresAt: Int64) -> [UInt8] {
+    ///   - key: the Redis key it is stored under, written into the value (`"k"`) and checked on read.
+    public func encoded(expiresAt: Int64, key: String? = nil) -> [UInt8] {
         var members: [String: JSONValue] = ["v": .int(Self.formatVersion), "expires_at": .int(expiresAt)]
+        if let key { members["k"] = .string(key) }
         switch self {
         case .introspection(let result): members["introspection"] = result.raw
         case .grant(let grant): members["grant"] = .object(["valid_until": .int(grant.validUntil)])
@@ -74,12 +79,16 @@ public enum SharedCacheEntry: Sendable, Equatable {
     ///   - bytes: the Redis string.
     ///   - expectingGrant: `true` for a grant key, `false` for an introspection key.
     ///   - now: seconds since the epoch.
+    ///   - key: the key the value was read under: the value's `"k"` must name it (else `invalid`).
     /// - Returns: the verdict. An active introspection is `lapsed` once `now ≥ exp − 5 s` (``CacheTTL/isUsable``),
     ///   a grant once `now ≥ valid_until`, either once `now ≥ expires_at`.
-    public static func decode(_ bytes: [UInt8], expectingGrant: Bool, now: Int64) -> Read {
+    public static func decode(_ bytes: [UInt8], expectingGrant: Bool, now: Int64, key: String? = nil) -> Read {
         guard let json = try? JSONCodec.parse(bytes), let members = json.objectValue else { return .invalid }
         guard case .int(let version)? = members["v"] else { return .invalid }
         guard version == Self.formatVersion else { return .otherVersion }
+        if let key {
+            guard case .string(let stored)? = members["k"], stored == key else { return .invalid }
+        }
         guard case .int(let expiresAt)? = members["expires_at"] else { return .invalid }
         let entry: SharedCacheEntry
         if expectingGrant {

@@ -46,6 +46,21 @@ import Testing
         #expect(SharedCacheEntry.decode(bytes, expectingGrant: !grant, now: Self.now) == .invalid)
     }
 
+    /// A value carries its key: read under another key (a reply delivered to the wrong request) it is invalid,
+    /// never another token's answer; a value without its key is invalid where one is expected.
+    @Test func valuesAreBoundToTheirKey() {
+        let entry = SharedCacheEntry.introspection(Self.active)
+        let keyA = SharedCacheEntry.introspectionKey(serverDigest: "s", tokenDigest: "a")
+        let keyB = SharedCacheEntry.introspectionKey(serverDigest: "s", tokenDigest: "b")
+        let bytes = entry.encoded(expiresAt: Self.now + 60, key: keyA)
+        #expect(
+            SharedCacheEntry.decode(bytes, expectingGrant: false, now: Self.now, key: keyA)
+                == .hit(entry, remaining: .seconds(60)))
+        #expect(SharedCacheEntry.decode(bytes, expectingGrant: false, now: Self.now, key: keyB) == .invalid)
+        let unbound = entry.encoded(expiresAt: Self.now + 60)
+        #expect(SharedCacheEntry.decode(unbound, expectingGrant: false, now: Self.now, key: keyA) == .invalid)
+    }
+
     /// An active introspection lapses 5 s before `exp` (CacheTTL), a grant at `valid_until`, whatever `expires_at`
     /// says (another instance's clock).
     @Test func ownLifetimesWin() {
