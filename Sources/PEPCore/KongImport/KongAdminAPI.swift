@@ -26,7 +26,8 @@ public enum KongAdminAPI {
     /// - Parameters:
     ///   - body: The response body (JSON).
     ///   - baseURL: The `--admin-url`; a relative `next` (`/services?offset=…`, what Kong writes) is resolved
-    ///     against it, keeping a path prefix of the base only when `next` does not already carry it.
+    ///     against it, keeping a path prefix of the base only when `next` does not already carry it. An absolute
+    ///     `next` is followed only on the same origin; on another one only its path and query are used.
     /// - Throws: `KongImportError` when the body is not a page.
     public static func page(_ body: [UInt8], baseURL: String, endpoint: String) throws(KongImportError) -> Page {
         let value: JSONValue
@@ -38,10 +39,17 @@ public enum KongAdminAPI {
         guard let data = value["data"]?.arrayValue else {
             throw KongImportError("GET \(endpoint): the answer has no 'data' list (is this a Kong Admin API?)")
         }
-        guard let next = value["next"]?.stringValue, !next.isEmpty else { return Page(data: data, next: nil) }
-        if next.hasPrefix("http://") || next.hasPrefix("https://") { return Page(data: data, next: next) }
+        guard var next = value["next"]?.stringValue, !next.isEmpty else { return Page(data: data, next: nil) }
         let base = Self.trimmed(baseURL)
         let origin = Self.origin(base)
+        if next.lowercased().hasPrefix("http://") || next.lowercased().hasPrefix("https://") {
+            // The `--admin-header` credentials (an RBAC token) go with every page: only the Admin API's own origin
+            // is ever asked. An absolute `next` naming another origin (an address Kong knows itself by, or a
+            // hostile answer, or http after https) is read for its path and query only, against `--admin-url`.
+            if Self.origin(next).lowercased() == origin.lowercased() { return Page(data: data, next: next) }
+            let afterScheme = next[next.range(of: "://")!.upperBound...]
+            next = afterScheme.firstIndex(of: "/").map { String(afterScheme[$0...]) } ?? "/"
+        }
         let prefix = String(base.dropFirst(origin.count))
         let path = next.hasPrefix("/") ? next : "/" + next
         let resolved = (!prefix.isEmpty && !path.hasPrefix(prefix + "/")) ? origin + prefix + path : origin + path

@@ -447,8 +447,16 @@ extension KongImport {
             var port = fields["port"]?.intValue
             var basePath = fields["path"]?.stringValue ?? ""
             if let url = fields["url"]?.stringValue, host == nil {
-                guard case .success(let parsed) = Upstream.parse(url) else {
-                    self.notes.append(KongImportNote(.skipped, "\(service.path).url", "'\(url)' is not an http(s) URL"))
+                let parsed: Upstream
+                switch Upstream.parse(url) {
+                case .success(let upstream):
+                    parsed = upstream
+                case .failure(let error):
+                    // Never the URL as written: it may carry a password or a token in its query.
+                    self.notes.append(
+                        KongImportNote(
+                            .skipped, "\(service.path).url",
+                            "'\(ConfigRedaction.url(url))' cannot be an uma-pep upstream: \(error.message)"))
                     return nil
                 }
                 scheme = parsed.scheme == .https ? "https" : "http"

@@ -354,6 +354,24 @@ enum KongImportSupport {
     }
 
     /// What each service of the cases above enforces, beyond its name.
+    /// A service URL uma-pep cannot use is skipped with the reason, its password and query never echoed.
+    @Test func unusableServiceURLIsNotedRedacted() throws {
+        let result = try KongImportSupport.convert(
+            """
+            _format_version: "3.0"
+            services:
+              - name: s
+                url: "http://LEAKUSER:LEAK_PASS@127.0.0.1:9000/p?token=LEAK_QUERY"
+                routes: [{name: r, hosts: [a.example.com]}]
+              - name: fine
+                url: "http://127.0.0.1:9001"
+                routes: [{name: f, hosts: [b.example.com]}]
+            """)
+        let note = try #require(result.notes.first { $0.path == "services[0].url" })
+        #expect(note.message.contains("***@127.0.0.1:9000/p?***"), "\(note.message)")
+        for secret in ["LEAKUSER", "LEAK_PASS", "LEAK_QUERY"] { #expect(!note.message.contains(secret)) }
+    }
+
     @Test func authOnlyIsClosedAndPassesNothing() throws {
         let result = try KongImportSupport.convert(Self.cases[5].kong)
         let service = try KongImportSupport.load(result).services[0]
@@ -519,9 +537,16 @@ enum KongImportSupport {
             body: #"{"data":[],"next":"/kong-admin/routes?offset=x"}"#,
             next: "https://gw.example.com/kong-admin/routes?offset=x"),
         PageCase(
-            label: "absolute next", base: "http://127.0.0.1:8001",
-            body: #"{"data":[],"next":"http://10.0.0.1:8001/plugins?offset=y"}"#,
-            next: "http://10.0.0.1:8001/plugins?offset=y"),
+            label: "absolute next on the same origin", base: "http://127.0.0.1:8001",
+            body: #"{"data":[],"next":"http://127.0.0.1:8001/plugins?offset=y"}"#,
+            next: "http://127.0.0.1:8001/plugins?offset=y"),
+        PageCase(
+            label: "absolute next on another origin: its path only (credentials never leave --admin-url)",
+            base: "http://127.0.0.1:8001", body: #"{"data":[],"next":"http://10.0.0.1:8001/plugins?offset=y"}"#,
+            next: "http://127.0.0.1:8001/plugins?offset=y"),
+        PageCase(
+            label: "no downgrade from https", base: "https://gw.example.com",
+            body: #"{"data":[],"next":"http://gw.example.com/steal?x=1"}"#, next: "https://gw.example.com/steal?x=1"),
         PageCase(label: "last page", base: "http://127.0.0.1:8001", body: #"{"data":[],"next":null}"#, next: nil),
         PageCase(label: "no next member", base: "http://127.0.0.1:8001", body: #"{"data":[]}"#, next: nil),
     ]
