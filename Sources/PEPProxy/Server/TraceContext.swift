@@ -115,34 +115,66 @@ public struct TraceContext: Sendable, Hashable {
         return value
     }
 
-    /// Whether a `tracestate` value may be forwarded with a kept `traceparent` (§3.3): at most 512 bytes and 32
-    /// comma-separated members, each `key=value` with printable ASCII only (no control bytes). Otherwise it is
-    /// dropped, as is any `tracestate` whose `traceparent` was not kept.
+    /// Whether a `tracestate` value may be forwarded with a kept `traceparent` (§3.3.1): at most 512 bytes and 32
+    /// comma-separated members (empty ones ignored), each `key=value` with `key` a simple key (`lcalpha` then up to
+    /// 255 of `a-z 0-9 _ - * /`) or `tenant@system` and `value` 1–256 printable characters other than `,` and `=`
+    /// (no trailing space), no key twice. Otherwise it is dropped, as is any `tracestate` whose `traceparent` was
+    /// not kept: a value that does not parse must not be propagated.
     public static func isForwardableState(_ value: UnsafeRawBufferPointer) -> Bool {
         guard value.count <= 512 else { return false }
-        var members = 0
-        var sawEquals = false
-        var memberLength = 0
-        for byte in value {
-            guard byte >= 0x20, byte < 0x7F else { return false }
-            if byte == UInt8(ascii: ",") {
-                if memberLength > 0 {
-                    guard sawEquals else { return false }
-                    members += 1
+        var keys: [Range<Int>] = []
+        var start = 0
+        while start <= value.count {
+            var end = start
+            while end < value.count && value[end] != UInt8(ascii: ",") { end += 1 }
+            var lower = start
+            var upper = end
+            while lower < upper && (value[lower] == 0x20 || value[lower] == 0x09) { lower += 1 }
+            while upper > lower && (value[upper - 1] == 0x20 || value[upper - 1] == 0x09) { upper -= 1 }
+            if lower < upper {
+                guard let key = Self.member(value, lower, upper), keys.count < 32 else { return false }
+                for seen in keys where seen.count == key.count {
+                    if zip(seen, key).allSatisfy({ value[$0] == value[$1] }) { return false }
                 }
-                sawEquals = false
-                memberLength = 0
-                continue
+                keys.append(key)
             }
-            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { continue }
-            if byte == UInt8(ascii: "=") { sawEquals = true }
-            memberLength += 1
+            start = end + 1
         }
-        if memberLength > 0 {
-            guard sawEquals else { return false }
-            members += 1
+        return !keys.isEmpty
+    }
+
+    /// The key range of a `key=value` list member in `bytes[lower..<upper]`, or nil when it is not one.
+    private static func member(_ bytes: UnsafeRawBufferPointer, _ lower: Int, _ upper: Int) -> Range<Int>? {
+        var equals = lower
+        while equals < upper && bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+        guard equals < upper, Self.isKey(bytes, lower, equals) else { return nil }
+        let valueLength = upper - equals - 1
+        guard valueLength >= 1, valueLength <= 256 else { return nil }
+        for index in (equals + 1)..<upper {
+            let byte = bytes[index]
+            guard byte >= 0x20, byte <= 0x7E, byte != UInt8(ascii: ","), byte != UInt8(ascii: "=") else { return nil }
         }
-        return members >= 1 && members <= 32
+        return lower..<equals
+    }
+
+    /// `simple-key` or `tenant-id "@" system-id` (§3.3.1.3.1).
+    private static func isKey(_ bytes: UnsafeRawBufferPointer, _ lower: Int, _ upper: Int) -> Bool {
+        func isKeyChar(_ byte: UInt8) -> Bool {
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "*")
+                || byte == UInt8(ascii: "/")
+        }
+        func isLower(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
+        var at = lower
+        while at < upper && bytes[at] != UInt8(ascii: "@") { at += 1 }
+        guard upper > lower, (lower..<upper).allSatisfy({ $0 == at || isKeyChar(bytes[$0]) }) else { return false }
+        if at == upper {
+            return isLower(bytes[lower]) && upper - lower <= 256
+        }
+        let tenant = at - lower
+        let system = upper - at - 1
+        return tenant >= 1 && tenant <= 241 && system >= 1 && system <= 14 && isLower(bytes[at + 1])
     }
 }
 
