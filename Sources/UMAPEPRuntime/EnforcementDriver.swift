@@ -229,7 +229,10 @@ public final class EnforcementDriver: RequestAuthorizer {
             if let missRate = self.missRate,
                 let refusal = missRate.refusal(address: resume.peerHost, service: context.metricsID)
             {
-                return .respond(refusal, detail: CacheMissRateGate.detail, ruleIndex: rule?.match.ruleIndex)
+                let refused = AuthorizationDecision.respond(
+                    refusal, detail: CacheMissRateGate.detail, ruleIndex: rule?.match.ruleIndex)
+                // Report-only: forwarded as `would_deny.429.…`, as the call budget's 503 is.
+                return context.reportOnly ? ReportOnly.forward(refused, context: context) : refused
             }
             let task = EnforcementTask(
                 driver: self, context: context, machine: machine, rule: rule, method: method, resume: resume)

@@ -70,6 +70,31 @@ extension EndToEnd {
                 #expect(try env.send("GET", "/photos/1", token: "RND-\(UUID().uuidString)").status == 401)
             }
         }
+        /// On a report-only service the 429 is what enforcing would answer: the request is forwarded and logged
+        /// `would_deny.429.pep.cache_miss_rate_limited`, like the call budget's 503.
+        @Test func reportOnlyForwardsWhatTheRateWouldRefuse() async throws {
+            try await offPool {
+                let env = try E2EEnvironment(
+                    config: Fixture.config(
+                        extra: "limits: {cache_misses_per_ip_per_second: 1}",
+                        services: Fixture.service("enforcement: report_only")))
+                var statuses: [Int] = []
+                for _ in 0..<6 {
+                    statuses.append(try env.send("GET", "/photos/1", token: "RND-\(UUID().uuidString)").status)
+                }
+                #expect(!statuses.contains(429), "\(statuses)")
+                #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)\n\(env.diagnostics())")
+                let deadline = Date().addingTimeInterval(5)
+                while Date() < deadline,
+                    !env.pep.process.stderr.contains("would_deny.429.pep.cache_miss_rate_limited")
+                {
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+                #expect(
+                    env.pep.process.stderr.contains("would_deny.429.pep.cache_miss_rate_limited"),
+                    "\(env.diagnostics())")
+            }
+        }
 
         /// Off by default: the same flood is only bounded by `max_pending_authorization_calls`; every random token
         /// is introspected and none gets 429.
