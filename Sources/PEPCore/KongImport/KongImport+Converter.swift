@@ -362,7 +362,8 @@ extension KongImport {
                 self.notes.append(
                     KongImportNote(
                         .changed, "\(path).protocols",
-                        "\(protocols): uma-pep does not route by protocol; give a listener TLS (listen: [{address, tls: …}]) for https"))
+                        "\(protocols): uma-pep does not route by protocol; give a listener TLS (listen: [{address, tls: …}]) for https"
+                    ))
             }
             if let priority = fields["regex_priority"]?.intValue, priority != 0 {
                 self.notes.append(KongImportNote(.dropped, "\(path).regex_priority", "no path routing in uma-pep"))
