@@ -76,6 +76,15 @@ extension KongImport {
                     KongImportNote(.skipped, "\(path).config.\(field)", "required by the plugin but missing or empty"))
                 return nil
             }
+            // The URLs as uma-pep's loader takes them (http(s), no user info, no query): else the service is
+            // skipped here, with the reason, instead of the whole output failing to load.
+            if field == "oxd_url" || field == "op_url", case .failure(let error) = Upstream.parse(value) {
+                notes.append(
+                    KongImportNote(
+                        .skipped, "\(path).config.\(field)",
+                        "'\(ConfigRedaction.url(value))' cannot be an uma-pep \(field): \(error.message)"))
+                return nil
+            }
             values.append(value)
         }
         return Registration(oxdURL: values[0], opURL: values[1], oxdId: values[2], clientId: values[3])

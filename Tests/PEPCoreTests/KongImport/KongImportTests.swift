@@ -372,6 +372,29 @@ enum KongImportSupport {
         for secret in ["LEAKUSER", "LEAK_PASS", "LEAK_QUERY"] { #expect(!note.message.contains(secret)) }
     }
 
+    /// An oxd_url the loader would refuse (user info) skips that service with a note; the rest is written.
+    @Test func unusableRegistrationURLSkipsOnlyItsService() throws {
+        let result = try KongImportSupport.convert(
+            """
+            _format_version: "3.0"
+            services:
+              - name: bad
+                url: "http://127.0.0.1:9000"
+                routes: [{name: r, hosts: [a.example.com]}]
+                plugins:
+                  - name: gluu-uma-pep
+                    config: {oxd_url: "http://ou:pw@127.0.0.1:8443", op_url: "https://op.example.com", oxd_id: x,
+                             client_id: y, client_secret: z}
+              - name: fine
+                url: "http://127.0.0.1:9001"
+                routes: [{name: f, hosts: [b.example.com]}]
+            """)
+        let note = try #require(result.notes.first { $0.path == "services[0].plugins[0].config.oxd_url" })
+        #expect(!note.message.contains("pw"))
+        #expect(result.yaml.contains("fine") && !result.yaml.contains("name: bad"))
+        _ = try KongImportSupport.load(result)
+    }
+
     @Test func authOnlyIsClosedAndPassesNothing() throws {
         let result = try KongImportSupport.convert(Self.cases[5].kong)
         let service = try KongImportSupport.load(result).services[0]
