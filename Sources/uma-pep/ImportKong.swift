@@ -118,16 +118,22 @@ struct ImportKong: ParsableCommand {
         try controlPlane.start()
         defer { controlPlane.shutdown() }
         let callOptions = HTTPCallOptions(
-            connectTimeout: .seconds(5), totalTimeout: .seconds(30), maxResponseBodyBytes: 64 << 20,
+            // A page holds at most 1000 entities: 16 MiB is far beyond a real one and bounds what a broken or
+            // hostile answer can make the parser hold.
+            connectTimeout: .seconds(5), totalTimeout: .seconds(30), maxResponseBodyBytes: 16 << 20,
             tls: TLSOptions(caFile: self.caFile))
 
         func list(_ endpoint: String, optional: Bool) throws -> [JSONValue] {
             var url: String? = KongAdminAPI.firstPageURL(baseURL: baseURL, endpoint: endpoint)
             var items: [JSONValue] = []
             var pages = 0
+            var visited: Set<String> = []
             while let current = url {
                 pages += 1
                 guard pages <= 100_000 else { throw CLIError("GET \(endpoint): more than 100000 pages") }
+                guard visited.insert(current).inserted else {
+                    throw CLIError("GET \(endpoint): the Admin API's 'next' links go round in a loop")
+                }
                 let response = try Self.get(
                     controlPlane, HTTPCall(method: "GET", url: current, headers: headers, options: callOptions))
                 if optional, response.status == 404 { return [] }
