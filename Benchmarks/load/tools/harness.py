@@ -400,6 +400,7 @@ def main():
     paths = report.write(state, harness.runs, harness.bursts) if harness.runs or harness.bursts else []
     if harness.floods:
         stamp = time.strftime("%Y-%m-%d")
+        os.makedirs(state["results_dir"], exist_ok=True)
         flood_path = os.path.join(state["results_dir"], f"{stamp}-token-flood{'-quick' if state['quick'] else ''}.json")
         with open(flood_path, "w", encoding="utf-8") as handle:
             json.dump({"state": {k: state[k] for k in ("layout", "cpus", "versions", "loadavg_before",
