@@ -511,7 +511,9 @@ extension KongImport {
             let defaultPort: Int64 = scheme == "https" ? 443 : 80
             let portText = (port == nil || port == defaultPort) ? "" : ":\(port!)"
             let pathText = basePath == "/" ? "" : basePath
-            let url = "\(scheme)://\(host)\(portText)\(pathText)"
+            // An IPv6 literal from Kong's `host` field (`::1`) is written in brackets (RFC 3986 §3.2.2).
+            let hostText = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+            let url = "\(scheme)://\(hostText)\(portText)\(pathText)"
             guard case .success = Upstream.parse(url) else {
                 self.notes.append(
                     KongImportNote(.skipped, service.path, "'\(url)' is not an upstream URL uma-pep takes"))

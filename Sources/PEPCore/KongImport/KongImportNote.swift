@@ -37,7 +37,19 @@ public struct KongImportNote: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `"<severity>: <path>: <message>"`, one line of the report `import kong` prints on stderr.
-    public var description: String { "\(self.severity.rawValue): \(self.path): \(self.message)" }
+    /// Control characters from the Kong input (a CR or LF in a name or value) are written as `\u{…}` escapes, so a
+    /// crafted value cannot forge report lines.
+    public var description: String {
+        Self.printable("\(self.severity.rawValue): \(self.path): \(self.message)")
+    }
+
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+        return String(
+            text.unicodeScalars.map { scalar in
+                scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
+            }.joined())
+    }
 }
 
 /// Why `uma-pep import kong` produced no configuration at all.

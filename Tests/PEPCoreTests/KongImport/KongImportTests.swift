@@ -395,6 +395,28 @@ enum KongImportSupport {
         _ = try KongImportSupport.load(result)
     }
 
+    /// An IPv6 `host` is written in brackets; a CR or LF from the input cannot start a report line of its own.
+    @Test func ipv6HostAndEscapedNotes() throws {
+        let result = try KongImportSupport.convert(
+            """
+            _format_version: "3.0"
+            services:
+              - name: six
+                protocol: http
+                host: "::1"
+                port: 9000
+                routes: [{name: r, hosts: [a.example.com]}]
+              - name: forged
+                url: "http://127.0.0.1:9001"
+                routes: [{name: r2, hosts: [b.example.com]}]
+                plugins: [{name: "evil\\nskipped: services[9]: fake"}]
+            """)
+        #expect(result.yaml.contains("http://[::1]:9000"), "\(result.yaml)")
+        let report = result.notes.map(\.description).joined(separator: "\n")
+        #expect(report.contains("evil\\nskipped"), "\(report)")
+        #expect(!report.split(separator: "\n").contains { $0.hasPrefix("skipped: services[9]") }, "\(report)")
+    }
+
     @Test func authOnlyIsClosedAndPassesNothing() throws {
         let result = try KongImportSupport.convert(Self.cases[5].kong)
         let service = try KongImportSupport.load(result).services[0]
