@@ -219,12 +219,9 @@ public final class PEPMetrics: Sendable {
     /// - Parameter service: the routed service.
     public func recordTicket(service: MetricsServiceID) {
         guard self.isValid(service) else { return }
-        let counter = self.series.withLock { table in
-            table.counter(PEPMetricsStats.umaTicket, SeriesKey(.umaTicket, service.index, 0, 0), self.registry) {
-                [self.serviceLabel(service.index)]
-            }
+        self.increment(PEPMetricsStats.umaTicket, SeriesKey(.umaTicket, service.index, 0, 0)) {
+            [self.serviceLabel(service.index)]
         }
-        counter.increment()
     }
 
     /// Records a failed upstream exchange (`uma_pep_upstream_errors_total`).
@@ -233,13 +230,9 @@ public final class PEPMetrics: Sendable {
     ///   - kind: what failed.
     public func recordUpstreamError(service: MetricsServiceID, kind: UpstreamErrorKind) {
         guard self.isValid(service) else { return }
-        let counter = self.series.withLock { table in
-            let key = SeriesKey(.upstreamErrors, service.index, kind.ordinal, 0)
-            return table.counter(PEPMetricsStats.upstreamErrors, key, self.registry) {
-                [self.serviceLabel(service.index), kind.rawValue]
-            }
+        self.increment(PEPMetricsStats.upstreamErrors, SeriesKey(.upstreamErrors, service.index, kind.ordinal, 0)) {
+            [self.serviceLabel(service.index), kind.rawValue]
         }
-        counter.increment()
     }
 
     /// Records one finished authorization-server (or oxd) call: `uma_pep_as_requests_total` and
@@ -252,11 +245,7 @@ public final class PEPMetrics: Sendable {
     public func recordASRequest(
         server: MetricsServerID, operation: ASOperation, outcome: ASOutcome, duration: Duration
     ) {
-        guard self.serverNames.indices.contains(server.index) else {
-            self.metricErrors.increment()
-            return
-        }
-        let serverLabel = self.serverNames[server.index]
+        guard let serverLabel = self.serverLabel(server) else { return }
         let handles = self.series.withLock { table in
             let countKey = SeriesKey(.asRequests, server.index, operation.ordinal, outcome.ordinal)
             let counter = table.counter(PEPMetricsStats.asRequests, countKey, self.registry) {
@@ -278,36 +267,19 @@ public final class PEPMetrics: Sendable {
     ///   - server: the server the call was for.
     ///   - operation: what would have been asked.
     public func recordAuthorizationCallRefused(server: MetricsServerID, operation: ASOperation) {
-        guard self.serverNames.indices.contains(server.index) else {
-            self.metricErrors.increment()
-            return
-        }
-        let serverLabel = self.serverNames[server.index]
-        let counter = self.series.withLock { table in
-            let key = SeriesKey(.authorizationCallsRefused, server.index, operation.ordinal, 0)
-            return table.counter(PEPMetricsStats.authorizationCallsRefused, key, self.registry) {
-                [serverLabel, operation.rawValue]
-            }
-        }
-        counter.increment()
+        guard let serverLabel = self.serverLabel(server) else { return }
+        let key = SeriesKey(.authorizationCallsRefused, server.index, operation.ordinal, 0)
+        self.increment(PEPMetricsStats.authorizationCallsRefused, key) { [serverLabel, operation.rawValue] }
     }
 
     /// Records a request that missed the caches and was answered `429` because its client address was over
     /// `limits.cache_misses_per_ip_per_second` (`uma_pep_cache_miss_rate_limited_total{service}`).
     /// - Parameter service: the routed service.
     public func recordCacheMissRateLimited(service: MetricsServiceID) {
-        guard self.serviceNames.indices.contains(service.index) else {
-            self.metricErrors.increment()
-            return
+        guard self.isValid(service) else { return }
+        self.increment(PEPMetricsStats.cacheMissRateLimited, SeriesKey(.cacheMissRateLimited, service.index, 0, 0)) {
+            [self.serviceLabel(service.index)]
         }
-        let serviceLabel = self.serviceNames[service.index]
-        let counter = self.series.withLock { table in
-            table.counter(
-                PEPMetricsStats.cacheMissRateLimited, SeriesKey(.cacheMissRateLimited, service.index, 0, 0),
-                self.registry
-            ) { [serviceLabel] }
-        }
-        counter.increment()
     }
 
     /// A downstream connection was accepted (`uma_pep_downstream_connections` + 1).
@@ -340,5 +312,21 @@ public final class PEPMetrics: Sendable {
     /// The `service` label for a validated index, or `""` for -1 (no service).
     private func serviceLabel(_ index: Int) -> String {
         index >= 0 ? self.serviceNames[index] : ""
+    }
+
+    /// The label of `server`, or `nil` (and a metric error counted) when it indexes no ``serverNames`` entry.
+    private func serverLabel(_ server: MetricsServerID) -> String? {
+        guard self.serverNames.indices.contains(server.index) else {
+            self.metricErrors.increment()
+            return nil
+        }
+        return self.serverNames[server.index]
+    }
+
+    /// Bumps the locked series `key` of `declaration` (created with `labels` on first use): for the counters
+    /// bumped off the data plane's per-request path (tickets, upstream errors, refusals).
+    private func increment(_ declaration: MetricDeclaration, _ key: SeriesKey, labels: () -> [String]) {
+        let counter = self.series.withLock { table in table.counter(declaration, key, self.registry, labels: labels) }
+        counter.increment()
     }
 }
