@@ -50,6 +50,12 @@ public final class EnforcementDriver: RequestAuthorizer {
             self.baseRemoveWithAuthorization = baseRemove + ["authorization"]
             self.reportOnly = reportOnly
         }
+
+        /// `decision` as this service applies it: unchanged when enforcing; with `report_only`, a refusal becomes
+        /// its `would_deny` forward (``ReportOnly``).
+        func applying(_ decision: AuthorizationDecision) -> AuthorizationDecision {
+            self.reportOnly ? ReportOnly.forward(decision, context: self) : decision
+        }
     }
 
     typealias IntrospectionCache = LRUTTLCache<IntrospectionCacheKey, IntrospectionResult, IntrospectionWaiter>
@@ -229,10 +235,9 @@ public final class EnforcementDriver: RequestAuthorizer {
             if let missRate = self.missRate,
                 let refusal = missRate.refusal(address: resume.peerHost, service: context.metricsID)
             {
-                let refused = AuthorizationDecision.respond(
-                    refusal, detail: CacheMissRateGate.detail, ruleIndex: rule?.match.ruleIndex)
                 // Report-only: forwarded as `would_deny.429.…`, as the call budget's 503 is.
-                return context.reportOnly ? ReportOnly.forward(refused, context: context) : refused
+                return context.applying(
+                    .respond(refusal, detail: CacheMissRateGate.detail, ruleIndex: rule?.match.ruleIndex))
             }
             let task = EnforcementTask(
                 driver: self, context: context, machine: machine, rule: rule, method: method, resume: resume)
@@ -292,22 +297,15 @@ public final class EnforcementDriver: RequestAuthorizer {
                 HeaderMutations(remove: remove, removePatterns: context.removePatterns, set: mutations.setHeaders),
                 detail: mutations.reason.detail, ruleIndex: ruleIndex)
         case .respond(let response):
-            if context.reportOnly {
-                return ReportOnly.forward(
-                    status: response.status, detail: response.detail, ruleIndex: ruleIndex,
-                    passCredentials: context.policy.service.passCredentials,
-                    baseRemove: (context.baseRemove, context.baseRemoveWithAuthorization),
-                    removePatterns: context.removePatterns)
-            }
-            return .respond(
-                HTTPResponseMessage(
-                    status: response.status, headers: response.headers.map { (name: $0.name, value: $0.value) },
-                    body: response.body),
-                detail: response.detail, ruleIndex: ruleIndex)
+            return context.applying(
+                .respond(
+                    HTTPResponseMessage(
+                        status: response.status, headers: response.headers.map { (name: $0.name, value: $0.value) },
+                        body: response.body),
+                    detail: response.detail, ruleIndex: ruleIndex))
         case .introspect, .checkAccess, .requestTicket:
-            let decision = AuthorizationDecision.respond(
-                Self.internalError, detail: "pep.unexpected_event", ruleIndex: ruleIndex)
-            return context.reportOnly ? ReportOnly.forward(decision, context: context) : decision
+            return context.applying(
+                .respond(Self.internalError, detail: "pep.unexpected_event", ruleIndex: ruleIndex))
         }
     }
 

@@ -268,8 +268,7 @@ final class EnforcementTask: @unchecked Sendable {
 
     /// Resumes with a refusal, or with its `would_deny` forward on a report-only service.
     private func resumeRefusing(_ decision: AuthorizationDecision) {
-        self.resume.resume(
-            with: self.context.reportOnly ? ReportOnly.forward(decision, context: self.context) : decision)
+        self.resume.resume(with: self.context.applying(decision))
     }
 
     private func complete(_ action: EnforcementAction) {
