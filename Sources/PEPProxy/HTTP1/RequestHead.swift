@@ -24,11 +24,13 @@ public struct HTTP1KnownFields: Sendable, Hashable {
     public var contentLength: Int?
     /// The Transfer-Encoding line (at most one on requests).
     public var transferEncoding: Int?
-    /// The first `traceparent` and `tracestate` lines (W3C Trace Context), and whether each came more than once
-    /// (a repeated `traceparent` is invalid: a new trace is started; a repeated `tracestate` is dropped).
+    /// The first `traceparent` line (W3C Trace Context).
     public var traceparent: Int?
+    /// The first `tracestate` line.
     public var tracestate: Int?
+    /// `traceparent` came more than once: invalid, a new trace is started.
     public var traceparentRepeated = false
+    /// `tracestate` came more than once: it is not forwarded.
     public var tracestateRepeated = false
     /// Connection lists `close`.
     public var connectionClose = false

@@ -535,8 +535,7 @@ final class ProxyExchange: BufferedSocketDelegate {
     private func failMidway(clientStatus: Int?, resetUpstream: Bool = false) {
         guard !self.finished else { return }
         self.finished = true
-        if resetUpstream { self.upstream?.socket.closeWithReset() }
-        self.upstream?.socket.close()
+        if resetUpstream { self.upstream?.socket.closeWithReset() } else { self.upstream?.socket.close() }
         self.upstream = nil
         if self.responseBody == nil, let status = clientStatus {
             self.log(status: status)
@@ -552,7 +551,6 @@ final class ProxyExchange: BufferedSocketDelegate {
     ///   (status `0` before a status line): a drain timeout or a shutdown cut it.
     func abort(detail: String? = nil) {
         if let detail, !self.finished {
-            self.finished = true
             self.decisionDetail = detail
             self.log(status: self.responseStatus)
         }

@@ -9,8 +9,9 @@
 ///
 /// A value type of three integers: no allocation per request.
 public struct TraceContext: Sendable, Hashable {
-    /// The trace-id, high and low 64 bits.
+    /// The trace-id's high 64 bits (its first 16 hex digits).
     public var traceHigh: UInt64
+    /// The trace-id's low 64 bits (its last 16 hex digits).
     public var traceLow: UInt64
     /// The parent-id (the caller's span).
     public var parent: UInt64
@@ -122,25 +123,29 @@ public struct TraceContext: Sendable, Hashable {
     /// not kept: a value that does not parse must not be propagated.
     public static func isForwardableState(_ value: UnsafeRawBufferPointer) -> Bool {
         guard value.count <= 512 else { return false }
-        var keys: [Range<Int>] = []
-        var start = 0
-        while start <= value.count {
-            var end = start
-            while end < value.count && value[end] != UInt8(ascii: ",") { end += 1 }
-            var lower = start
-            var upper = end
-            while lower < upper && (value[lower] == 0x20 || value[lower] == 0x09) { lower += 1 }
-            while upper > lower && (value[upper - 1] == 0x20 || value[upper - 1] == 0x09) { upper -= 1 }
-            if lower < upper {
-                guard let key = Self.member(value, lower, upper), keys.count < 32 else { return false }
-                for seen in keys where seen.count == key.count {
-                    if zip(seen, key).allSatisfy({ value[$0] == value[$1] }) { return false }
+        // At most 32 keys, kept on the stack: no allocation per traced request.
+        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 32) { keys in
+            var count = 0
+            var start = 0
+            while start <= value.count {
+                var end = start
+                while end < value.count && value[end] != UInt8(ascii: ",") { end += 1 }
+                var lower = start
+                var upper = end
+                while lower < upper && (value[lower] == 0x20 || value[lower] == 0x09) { lower += 1 }
+                while upper > lower && (value[upper - 1] == 0x20 || value[upper - 1] == 0x09) { upper -= 1 }
+                if lower < upper {
+                    guard let key = Self.member(value, lower, upper), count < 32 else { return false }
+                    for seen in keys[..<count] where seen.count == key.count {
+                        if zip(seen, key).allSatisfy({ value[$0] == value[$1] }) { return false }
+                    }
+                    keys[count] = key
+                    count += 1
                 }
-                keys.append(key)
+                start = end + 1
             }
-            start = end + 1
+            return count > 0
         }
-        return !keys.isEmpty
     }
 
     /// The key range of a `key=value` list member in `bytes[lower..<upper]`, or nil when it is not one.

@@ -32,9 +32,9 @@ final class Worker: @unchecked Sendable {
     /// Where the forwarders build the upstream request head and the client response head (reused: no
     /// allocation per request; valid until the next head of the same direction is built on this worker).
     let requestHeadBuffer = HeadBuffer()
+    let responseHeadBuffer = HeadBuffer()
     /// Ids for the traces this worker starts (W3C Trace Context).
     var traceIDs = TraceIDGenerator()
-    let responseHeadBuffer = HeadBuffer()
     /// This worker's access-log buffer, or `nil` when proxied requests are not logged.
     var accessLog: AccessLogBuffer?
     private var drainTimer: LoopTimer?
@@ -125,6 +125,7 @@ final class Worker: @unchecked Sendable {
             if self.draining, self.connections.isEmpty { self.finishStop() }
         }
     }
+
     /// Closes every listening socket at once, on the calling thread: for a worker whose loop never ran (a later
     /// listener could not be bound), before the worker and its loop are released.
     func closeListeners() {
