@@ -181,14 +181,20 @@ extension KongImport {
             }
             let written = self.services.count
             for group in groups {
-                var name = baseName
+                // The name as Kong would label it: the service's, or `<service>-<route>` when split.
+                var wanted = service.string("name") ?? "service\(index)"
                 if groups.count > 1 {
                     let routeName = self.document.routes[group.routes[0]].string("name") ?? "route\(group.routes[0])"
-                    name = Self.sanitizedName(routeName.hasPrefix(baseName) ? routeName : baseName + "-" + routeName)
+                    wanted = routeName.hasPrefix(wanted) ? routeName : wanted + "-" + routeName
                 }
+                let name = self.uniqueName(Self.sanitizedName(wanted))
+                let before = self.services.count
                 self.convertGroup(
-                    name: self.uniqueName(name), serverName: baseName, service: service, url: url,
+                    name: name, serverName: baseName, service: service, url: url,
                     routes: group.routes, plugins: group.plugins, preserveHost: group.preserveHost)
+                if self.services.count > before, name != wanted {
+                    self.noteRename(wanted, to: name, at: "\(path).name")
+                }
             }
             if self.services.count > written { self.recordTimeouts(service) }
         }
@@ -547,6 +553,22 @@ extension KongImport {
 
         private func serviceName(_ service: KongDocument.Entity, index: Int) -> String {
             Self.sanitizedName(service.string("name") ?? "service\(index)")
+        }
+
+        /// A `changed` note for a service written under another name than Kong's: the `service` metrics label and
+        /// anything that refers to the name (dashboards, alerts) change with it.
+        private mutating func noteRename(_ wanted: String, to name: String, at path: String) {
+            let sanitized = Self.sanitizedName(wanted)
+            var reasons: [String] = []
+            if sanitized != wanted {
+                reasons.append("uma-pep names take letters, digits, '.', '_' and '-' only, at most 128 characters")
+            }
+            if sanitized != name { reasons.append("another converted service is already named '\(sanitized)'") }
+            let why = reasons.joined(separator: "; ")
+            self.notes.append(
+                KongImportNote(
+                    .changed, path,
+                    "'\(wanted)' is written as '\(name)': \(why) (the service metrics label changes accordingly)"))
         }
 
         private func uniqueName(_ name: String) -> String {

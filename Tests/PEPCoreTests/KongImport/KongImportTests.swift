@@ -417,6 +417,33 @@ enum KongImportSupport {
         #expect(!report.split(separator: "\n").contains { $0.hasPrefix("skipped: services[9]") }, "\(report)")
     }
 
+    /// A Kong name uma-pep refuses, or one another service already has, is rewritten with a `changed` note: the
+    /// `service` metrics label changes with it.
+    @Test func renamedServicesAreNoted() throws {
+        let result = try KongImportSupport.convert(
+            """
+            _format_version: "3.0"
+            services:
+            - {name: "Ünïcode", url: "http://u.internal", routes: [{hosts: [u.example.com]}]}
+            - {name: a, url: "http://a.internal", routes: [{hosts: [a.example.com]}]}
+            - {name: a, url: "http://a2.internal", routes: [{hosts: [a2.example.com]}]}
+            - {name: "a b", url: "http://ab.internal", routes: [{hosts: [ab.example.com]}]}
+            - {name: a-b, url: "http://ab2.internal", routes: [{hosts: [ab2.example.com]}]}
+            """)
+        #expect(try KongImportSupport.load(result).services.map(\.name) == ["-n-code", "a", "a-2", "a-b", "a-b-2"])
+        #expect(
+            KongImportSupport.notePaths(result) == [
+                "changed services[0].name", "changed services[2].name", "changed services[3].name",
+                "changed services[4].name",
+            ])
+        let messages = result.notes.map(\.message)
+        #expect(messages[0].hasPrefix("'Ünïcode' is written as '-n-code': uma-pep names take letters"), "\(messages)")
+        #expect(messages[1].hasPrefix("'a' is written as 'a-2': another converted service is already named 'a'"))
+        #expect(messages[2].hasPrefix("'a b' is written as 'a-b': uma-pep names take"), "\(messages)")
+        #expect(messages[3].hasPrefix("'a-b' is written as 'a-b-2': another"), "\(messages)")
+        #expect(messages.allSatisfy { $0.contains("metrics label") })
+    }
+
     @Test func authOnlyIsClosedAndPassesNothing() throws {
         let result = try KongImportSupport.convert(Self.cases[5].kong)
         let service = try KongImportSupport.load(result).services[0]
