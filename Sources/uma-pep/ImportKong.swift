@@ -89,17 +89,20 @@ struct ImportKong: ParsableCommand {
         FileHandle.standardError.write(Data((report + "\n").utf8))
     }
 
+    /// The input text. Read as a stream, so that `/dev/null`, a pipe (`<(deck dump -o -)`) or an empty file is
+    /// read as empty (the importer then says the input is empty); only a file that cannot be opened or read is
+    /// refused here, with the reason.
     private func readInput() throws -> String {
-        let data: Data
-        if self.file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let read = FileManager.default.contents(atPath: self.file!) else {
-                throw CLIError("cannot read \(self.file!)")
-            }
-            data = read
+        guard let file = self.file, file != "-" else {
+            return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
-        return String(decoding: data, as: UTF8.self)
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+            defer { try? handle.close() }
+            return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        } catch {
+            throw CLIError("\(file): cannot read the file (\(error.localizedDescription))")
+        }
     }
 
     /// Every page of every list endpoint, by endpoint (`targets`: all upstreams' targets).

@@ -205,6 +205,18 @@ extension EndToEnd {
                 let failed = try ManagedProcess.run(["import", "kong", nothing], directory: scratch, name: "nothing")
                 #expect(failed.status == 1)
                 #expect(failed.stderr.contains("no Kong service could be converted"), "\(failed.stderr)")
+
+                // An empty input (a file, /dev/null, an empty pipe) is said to be empty; a missing file cannot be
+                // read, and the reason is given.
+                for empty in [try scratch.write("empty.yaml", ""), "/dev/null"] {
+                    let emptied = try ManagedProcess.run(["import", "kong", empty], directory: scratch, name: "empty")
+                    #expect(emptied.status == 1)
+                    #expect(emptied.stderr.contains("\(empty): the input is empty"), "\(emptied.stderr)")
+                }
+                let missing = scratch.url.appendingPathComponent("missing.yaml").path
+                let unread = try ManagedProcess.run(["import", "kong", missing], directory: scratch, name: "missing")
+                #expect(unread.status == 1)
+                #expect(unread.stderr.contains("missing.yaml: cannot read the file"), "\(unread.stderr)")
             }
         }
     }

@@ -573,6 +573,8 @@ enum KongImportSupport {
             message: "_format_version: '0.9' is not supported"),
         Failure(label: "not a mapping", text: "- a\n- b\n", message: "the top level is not a mapping"),
         Failure(label: "YAML syntax", text: "_format_version: [\n", message: "kong.yaml"),
+        Failure(label: "empty input", text: "", message: "kong.yaml: the input is empty"),
+        Failure(label: "comments only", text: "# nothing here\n\n", message: "kong.yaml: the input is empty"),
         Failure(
             label: "nothing convertible", text: "_format_version: \"3.0\"\nservices:\n- {name: x, url: \"http://x\"}\n",
             message: "no Kong service could be converted:\n  skipped: services[0]"),
