@@ -49,13 +49,12 @@ struct ImportKong: ParsableCommand {
     }
 
     func run() throws {
-        var options = KongImport.Options(
+        let options = KongImport.Options(
             source: self.adminURL ?? self.file ?? "-", registerResources: self.registerResources, listen: self.listen,
             adminListen: self.adminListen)
         let result: KongImport.Result
         do {
             if let adminURL = self.adminURL {
-                options.source = adminURL
                 var notes: [KongImportNote] = []
                 let lists = try self.fetchAdminAPI(adminURL)
                 let document = KongDocument.adminAPI(
@@ -141,7 +140,9 @@ struct ImportKong: ParsableCommand {
                     controlPlane, HTTPCall(method: "GET", url: current, headers: headers, options: callOptions))
                 if optional, response.status == 404 { return [] }
                 guard response.status == 200 else {
-                    throw CLIError("GET \(current): status \(response.status) \(Self.excerpt(response.body))")
+                    throw CLIError(
+                        "GET \(KongAdminAPI.redacted(current)): status \(response.status) \(Self.excerpt(response.body))"
+                    )
                 }
                 let page = try KongAdminAPI.page(response.body, baseURL: baseURL, endpoint: endpoint)
                 items += page.data
@@ -173,8 +174,8 @@ struct ImportKong: ParsableCommand {
         done.wait()
         switch box.result {
         case .response(let response)?: return response
-        case .failure(let error)?: throw CLIError("GET \(call.url): \(error)")
-        case nil: throw CLIError("GET \(call.url): no answer")
+        case .failure(let error)?: throw CLIError("GET \(KongAdminAPI.redacted(call.url)): \(error)")
+        case nil: throw CLIError("GET \(KongAdminAPI.redacted(call.url)): no answer")
         }
     }
 

@@ -93,11 +93,15 @@ extension EndToEnd {
                 let kong = try FakeKongAdmin(data: dataPath, token: "rbac-token", log: log, directory: scratch)
                 defer { kong.stop() }
 
-                // Without the RBAC token the Admin API refuses, and import says so.
+                // Without the RBAC token the Admin API refuses, and import says so, never echoing credentials
+                // written into --admin-url.
+                let withPassword = kong.url.replacingOccurrences(of: "http://", with: "http://admin:LEAK_PW@")
                 let refused = try ManagedProcess.run(
-                    ["import", "kong", "--admin-url", kong.url], directory: scratch, name: "import-refused")
+                    ["import", "kong", "--admin-url", withPassword], directory: scratch, name: "import-refused")
                 #expect(refused.status == 1)
                 #expect(refused.stderr.contains("status 401"), "\(refused.stderr)")
+                #expect(refused.stderr.contains("GET http://***@127.0.0.1:"), "\(refused.stderr)")
+                #expect(!refused.stderr.contains("LEAK_PW"), "\(refused.stderr)")
 
                 let output = scratch.url.appendingPathComponent("uma-pep.yaml").path
                 let imported = try ManagedProcess.run(

@@ -56,6 +56,11 @@ public enum KongAdminAPI {
         return Page(data: data, next: resolved)
     }
 
+    /// `url` as a message or the written configuration may show it: user information (`user:password@`) becomes
+    /// `***@` and a query or fragment `?***`, so an `--admin-url` carrying credentials never reaches stderr or the
+    /// output file (the same redaction as configuration errors).
+    public static func redacted(_ url: String) -> String { ConfigRedaction.url(url) }
+
     /// `scheme://authority` of a URL.
     static func origin(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }

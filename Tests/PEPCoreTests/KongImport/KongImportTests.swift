@@ -444,6 +444,21 @@ enum KongImportSupport {
         #expect(messages.allSatisfy { $0.contains("metrics label") })
     }
 
+    /// An Admin API URL with credentials in it is written to the header comment without them.
+    @Test func sourceURLIsRedacted() throws {
+        var notes: [KongImportNote] = []
+        let document = try KongDocument.declarative(
+            try JSONCodec.parse(
+                #"{"_format_version":"3.0","services":[{"name":"s","url":"http://s.internal","#
+                    + #""routes":[{"hosts":["s.example.com"]}]}]}"#), notes: &notes)
+        let result = try KongImport.convert(
+            document, options: KongImport.Options(source: "https://admin:LEAK_PW@kong.internal:8444/?token=LEAK_TOK"))
+        #expect(!result.yaml.contains("LEAK"), "\(result.yaml)")
+        #expect(result.yaml.contains("from https://***@kong.internal:8444/?***"), "\(result.yaml)")
+        #expect(KongAdminAPI.redacted("http://u:p@h:1/x?q") == "http://***@h:1/x?***")
+        #expect(KongAdminAPI.redacted("http://h:1/services?size=1000") == "http://h:1/services?***")
+    }
+
     @Test func authOnlyIsClosedAndPassesNothing() throws {
         let result = try KongImportSupport.convert(Self.cases[5].kong)
         let service = try KongImportSupport.load(result).services[0]
