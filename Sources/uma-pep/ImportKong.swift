@@ -1,8 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import PEPCore
 import UMAClient
+import UMAPEPRuntime
 
 /// `uma-pep import`: configuration importers.
 struct Import: ParsableCommand {
@@ -165,26 +165,13 @@ struct ImportKong: ParsableCommand {
     }
 
     private static func get(_ controlPlane: ControlPlane, _ call: HTTPCall) throws -> HTTPResponse {
-        let done = DispatchSemaphore(value: 0)
-        let box = ResultBox()
-        controlPlane.submit(call) { result in
-            box.result = result
-            done.signal()
-        }
-        done.wait()
-        switch box.result {
-        case .response(let response)?: return response
-        case .failure(let error)?: throw CLIError("GET \(KongAdminAPI.redacted(call.url)): \(error)")
-        case nil: throw CLIError("GET \(KongAdminAPI.redacted(call.url)): no answer")
+        switch Blocking.wait({ done in controlPlane.submit(call, completion: done) }) {
+        case .response(let response): return response
+        case .failure(let error): throw CLIError("GET \(KongAdminAPI.redacted(call.url)): \(error)")
         }
     }
 
     private static func excerpt(_ body: [UInt8]) -> String {
         String(String(decoding: body.prefix(200), as: UTF8.self).map { $0.isNewline ? " " : $0 })
     }
-}
-
-/// The result of one call, handed from the control-plane thread to the waiting command.
-private final class ResultBox: @unchecked Sendable {
-    var result: HTTPResult?
 }
