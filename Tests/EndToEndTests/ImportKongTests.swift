@@ -197,8 +197,8 @@ extension EndToEnd {
                     #expect(check.status == 0, "\(check.stderr)")
                 }
                 let deck = Repository.path("Tests/PEPCoreTests/Fixtures/kong/gluu-gateway-deck-1.1.yaml")
-                let stdin = try ShellPipe.run(
-                    "\(UMAPEPProcess.binaryURL.path) import kong - < \(deck)", directory: scratch)
+                let stdin = try ManagedProcess.run(
+                    ["import", "kong", "-"], input: URL(fileURLWithPath: deck), directory: scratch, name: "stdin")
                 #expect(stdin.status == 0, "\(stdin.stderr)")
                 #expect(stdin.stdout.contains("name: \"photos\""))
                 #expect(stdin.stderr.contains("dropped: services[0].plugins[0].config.custom_headers[4]"))
@@ -268,29 +268,5 @@ final class FakeKongAdmin: @unchecked Sendable {
         while self.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
         self.process.waitUntilExit()
-    }
-}
-
-/// A `/bin/sh -c` command line (for stdin redirection), run to completion.
-enum ShellPipe {
-    static func run(_ command: String, directory: ScratchDirectory) throws -> (
-        status: Int32, stdout: String, stderr: String
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.currentDirectoryURL = directory.url
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData, as: UTF8.self)
-        )
     }
 }
