@@ -353,7 +353,6 @@ enum KongImportSupport {
         #expect(!result.notes.contains { $0.message.contains("very-secret") })
     }
 
-    /// What each service of the cases above enforces, beyond its name.
     /// A service URL uma-pep cannot use is skipped with the reason, its password and query never echoed.
     @Test func unusableServiceURLIsNotedRedacted() throws {
         let result = try KongImportSupport.convert(
