@@ -46,6 +46,22 @@ struct ImportKong: ParsableCommand {
         guard (self.file == nil) != (self.adminURL == nil) else {
             throw ValidationError("give exactly one of FILE and --admin-url")
         }
+        _ = try self.headerFields()
+    }
+
+    /// `--admin-header` as fields. A bad one is refused without echoing it: it usually carries a token.
+    private func headerFields() throws -> [HTTPField] {
+        try self.adminHeaders.enumerated().map { index, header in
+            let colon = header.firstIndex(of: ":") ?? header.endIndex
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = header[colon...].dropFirst().trimmingCharacters(in: .whitespaces)
+            guard colon != header.endIndex, HeaderField.isValidName(name), HeaderField.isValidValue(value) else {
+                throw ValidationError(
+                    "--admin-header #\(index + 1) is not NAME:VALUE with a header name and a value without control "
+                        + "characters (not shown: it may hold a token)")
+            }
+            return HTTPField(name: name, value: value)
+        }
     }
 
     func run() throws {
@@ -106,16 +122,7 @@ struct ImportKong: ParsableCommand {
 
     /// Every page of every list endpoint, by endpoint (`targets`: all upstreams' targets).
     private func fetchAdminAPI(_ baseURL: String) throws -> [String: [JSONValue]] {
-        var headers: [HTTPField] = [HTTPField(name: "Accept", value: "application/json")]
-        for header in self.adminHeaders {
-            guard let colon = header.firstIndex(of: ":") else {
-                throw ValidationError("--admin-header takes NAME:VALUE, got '\(header.prefix(20))…'")
-            }
-            headers.append(
-                HTTPField(
-                    name: String(header[..<colon]).trimmingCharacters(in: .whitespaces),
-                    value: String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
-        }
+        let headers = [HTTPField(name: "Accept", value: "application/json")] + (try self.headerFields())
         let controlPlane = ControlPlane()
         try controlPlane.start()
         defer { controlPlane.shutdown() }

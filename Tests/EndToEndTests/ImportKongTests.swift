@@ -102,6 +102,15 @@ extension EndToEnd {
                 #expect(refused.stderr.contains("status 401"), "\(refused.stderr)")
                 #expect(refused.stderr.contains("GET http://***@127.0.0.1:"), "\(refused.stderr)")
                 #expect(!refused.stderr.contains("LEAK_PW"), "\(refused.stderr)")
+                // A malformed --admin-header is refused before any call, without echoing it (it holds the token).
+                for header in ["LEAKTOKEN0123456789abcdef", "Kong-Admin-Token: LEAK\u{1}TOKEN"] {
+                    let malformed = try ManagedProcess.run(
+                        ["import", "kong", "--admin-url", kong.url, "--admin-header", header], directory: scratch,
+                        name: "import-malformed-header")
+                    #expect(malformed.status == 64)
+                    #expect(malformed.stderr.contains("--admin-header #1 is not NAME:VALUE"), "\(malformed.stderr)")
+                    #expect(!malformed.stderr.contains("LEAK"), "\(malformed.stderr)")
+                }
 
                 let output = scratch.url.appendingPathComponent("uma-pep.yaml").path
                 let imported = try ManagedProcess.run(
