@@ -303,19 +303,13 @@ extension KongImport {
         /// The `authorization_servers` entry of `registration`, created on first use (named after its first service).
         private mutating func server(for registration: Registration, firstUser: String) -> String {
             if let existing = self.servers.first(where: { $0.registration == registration }) { return existing.name }
-            var name = firstUser
-            var suffix = 2
-            while self.servers.contains(where: { $0.name == name }) {
-                name = "\(firstUser)-\(suffix)"
-                suffix += 1
+            let name = Self.firstFree(firstUser, suffixed: { "\(firstUser)-\($0)" }) { name in
+                self.servers.contains { $0.name == name }
             }
             var stem = String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
             if stem.first?.isNumber ?? true { stem = "KONG_" + stem }
-            var variable = stem + "_CLIENT_SECRET"
-            suffix = 2
-            while self.servers.contains(where: { $0.secretVariable == variable }) {
-                variable = "\(stem)_\(suffix)_CLIENT_SECRET"
-                suffix += 1
+            let variable = Self.firstFree(stem + "_CLIENT_SECRET", suffixed: { "\(stem)_\($0)_CLIENT_SECRET" }) {
+                variable in self.servers.contains { $0.secretVariable == variable }
             }
             self.servers.append(
                 ServerEntry(
@@ -572,10 +566,17 @@ extension KongImport {
         }
 
         private func uniqueName(_ name: String) -> String {
-            var candidate = name
+            Self.firstFree(name, suffixed: { "\(name)-\($0)" }) { name in self.services.contains { $0.name == name } }
+        }
+
+        /// `base` if it is not taken, else the first of `suffixed(2)`, `suffixed(3)`, … that is not.
+        static func firstFree(
+            _ base: String, suffixed: (Int) -> String, isTaken: (String) -> Bool
+        ) -> String {
+            var candidate = base
             var suffix = 2
-            while self.services.contains(where: { $0.name == candidate }) {
-                candidate = "\(name)-\(suffix)"
+            while isTaken(candidate) {
+                candidate = suffixed(suffix)
                 suffix += 1
             }
             return candidate
