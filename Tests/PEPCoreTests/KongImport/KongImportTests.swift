@@ -458,6 +458,50 @@ enum KongImportSupport {
         #expect(KongAdminAPI.redacted("http://h:1/services?size=1000") == "http://h:1/services?***")
     }
 
+    /// A service `host` naming a Kong upstream is replaced by its first target: Kong's default target port is 8000,
+    /// an IPv6 target keeps its brackets.
+    @Test func upstreamTargets() throws {
+        let result = try KongImportSupport.convert(
+            """
+            _format_version: "3.0"
+            services:
+            - {name: plain-port, host: pool-a, routes: [{hosts: [a.example.com]}]}
+            - {name: six, host: pool-b, port: 80, path: /v1, routes: [{hosts: [b.example.com]}]}
+            upstreams:
+            - {name: pool-a, targets: [{target: 10.0.0.5}]}
+            - {name: pool-b, targets: [{target: "[::1]:9001"}]}
+            """)
+        let config = try KongImportSupport.load(result)
+        #expect(
+            config.services.map(\.upstream) == [Upstream("http://10.0.0.5:8000"), Upstream("http://[::1]:9001/v1")])
+        #expect(KongImportSupport.notePaths(result) == [])
+    }
+
+    /// uma-pep has one `consumer_mapping`: `true` when any converted gluu-uma-auth has it, the others noted.
+    @Test func consumerMappingConflictIsNoted() throws {
+        let kong = """
+            _format_version: "1.1"
+            services:
+            - name: mapped
+              url: http://m.internal
+              routes: [{hosts: [m.example.com]}]
+              plugins: [{name: gluu-uma-auth, config: {oxd_url: "https://o", op_url: "https://p", oxd_id: m, client_id: c}}]
+            - name: unmapped
+              url: http://u.internal
+              routes: [{hosts: [u.example.com]}]
+              plugins:
+              - name: gluu-uma-auth
+                config: {oxd_url: "https://o", op_url: "https://p", oxd_id: u, client_id: c, consumer_mapping: false}
+            """
+        let result = try KongImportSupport.convert(kong)
+        #expect(try KongImportSupport.load(result).consumerMapping)
+        #expect(
+            KongImportSupport.notePaths(result) == [
+                "changed services[0].plugins[0]", "changed services[1].plugins[0]",
+                "changed services[1].plugins[0].config.consumer_mapping",
+            ])
+    }
+
     @Test func authOnlyIsClosedAndPassesNothing() throws {
         let result = try KongImportSupport.convert(Self.cases[5].kong)
         let service = try KongImportSupport.load(result).services[0]
