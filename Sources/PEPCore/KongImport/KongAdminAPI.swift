@@ -28,6 +28,7 @@ public enum KongAdminAPI {
     ///   - baseURL: The `--admin-url`; a relative `next` (`/services?offset=…`, what Kong writes) is resolved
     ///     against it, keeping a path prefix of the base only when `next` does not already carry it. An absolute
     ///     `next` is followed only on the same origin; on another one only its path and query are used.
+    ///   - endpoint: The list endpoint read (`/services`), named in errors.
     /// - Throws: `KongImportError` when the body is not a page.
     public static func page(_ body: [UInt8], baseURL: String, endpoint: String) throws(KongImportError) -> Page {
         let value: JSONValue
