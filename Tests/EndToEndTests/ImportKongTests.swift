@@ -6,7 +6,8 @@ extension EndToEnd {
     /// configuration that `check-config` accepts and `serve` runs against the development authorization server.
     @Suite struct ImportKong {
         /// Kong entities as the Admin API lists them (relations as `{"id": …}`): two UMA services on one oxd
-        /// registration (the dev AS's `demo-oxd-id`), one plain service with a plugin uma-pep does not know.
+        /// registration (the dev AS's `demo-oxd-id`), one plain service with a plugin uma-pep does not know, whose
+        /// `host` is a Kong upstream (its target, read from `/upstreams/{id}/targets`, is the echo upstream).
         static func adminData(oxdURL: String, upstreamPort: Int) -> [String: Any] {
             let registration: [String: Any] = [
                 "oxd_url": oxdURL, "op_url": oxdURL, "oxd_id": "demo-oxd-id", "client_id": "demo-client",
@@ -35,9 +36,9 @@ extension EndToEnd {
                     "enabled": true, "config": config,
                 ]
             }
-            func service(_ id: String, _ name: String) -> [String: Any] {
+            func service(_ id: String, _ name: String, host: String = "127.0.0.1") -> [String: Any] {
                 [
-                    "id": id, "name": name, "protocol": "http", "host": "127.0.0.1", "port": upstreamPort,
+                    "id": id, "name": name, "protocol": "http", "host": host, "port": upstreamPort,
                     "path": "/_echo", "connect_timeout": 60000, "read_timeout": 60000, "write_timeout": 60000,
                     "retries": 5,
                 ]
@@ -49,7 +50,9 @@ extension EndToEnd {
                 ]
             }
             return [
-                "services": [service("s1", "photos"), service("s2", "albums"), service("s3", "status")],
+                "services": [
+                    service("s1", "photos"), service("s2", "albums"), service("s3", "status", host: "status-pool"),
+                ],
                 "routes": [
                     route("r1", "s1", "photos.example.com"), route("r2", "s2", "albums.example.com"),
                     route("r3", "s3", "status.example.com"),
@@ -78,6 +81,8 @@ extension EndToEnd {
                     ["id": "c0000000-0000-4000-8000-000000000001", "username": "demo-app", "custom_id": "demo-client"],
                     ["id": "c0000000-0000-4000-8000-0000000000aa", "username": "anonymous", "custom_id": NSNull()],
                 ],
+                "upstreams": [["id": "u1", "name": "status-pool"]],
+                "targets": [["id": "t1", "target": "127.0.0.1:\(upstreamPort)", "upstream": ["id": "u1"]]],
             ]
         }
 
@@ -124,7 +129,9 @@ extension EndToEnd {
                 #expect(imported.stdout.isEmpty)
                 // Every page was read: 3 services, 3 routes, 6 plugins, 2 consumers at 2 per page.
                 let requests = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
-                for endpoint in ["/services", "/routes", "/plugins", "/consumers"] {
+                for endpoint in [
+                    "/services", "/routes", "/plugins", "/consumers", "/upstreams", "/upstreams/u1/targets",
+                ] {
                     #expect(requests.contains { $0.hasPrefix("\(endpoint)?size=") })
                 }
                 #expect(requests.filter { $0.hasPrefix("/plugins?offset=") }.count == 2, "\(requests)")
@@ -161,7 +168,7 @@ extension EndToEnd {
                 }
                 // deny_by_default: an unprotected path of a UMA service is refused.
                 #expect(try send("/videos", host: "photos.example.com").status == 403)
-                // The plain service forwards without a token check.
+                // The plain service forwards without a token check, to its Kong upstream's target.
                 let plain = try #require(EchoedRequest(try send("/health", host: "status.example.com")))
                 #expect(plain.path == "/_echo/health")
                 // An RPT for photos_view: forwarded, credentials hidden, the consumer mapped, headers set.
