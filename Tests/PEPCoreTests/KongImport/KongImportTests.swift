@@ -414,6 +414,9 @@ enum KongImportSupport {
         let report = result.notes.map(\.description).joined(separator: "\n")
         #expect(report.contains("evil\\nskipped"), "\(report)")
         #expect(!report.split(separator: "\n").contains { $0.hasPrefix("skipped: services[9]") }, "\(report)")
+        // ESC and the 8-bit CSI (U+009B) would drive a terminal: escaped too.
+        let note = KongImportNote(.dropped, "plugins[0]", "plugin a\u{1B}[2Jb\u{9B}2Jc")
+        #expect(note.description == #"dropped: plugins[0]: plugin a\u{1B}[2Jb\u{009B}2Jc"#, "\(note)")
     }
 
     /// A Kong name uma-pep refuses, or one another service already has, is rewritten with a `changed` note: the
