@@ -509,8 +509,10 @@ public struct RequestingPartyError: Error, CustomStringConvertible {
 }
 
 /// Waits for a callback-style call from synchronous code (the CLI), on a semaphore.
-enum Blocking {
-    static func wait<T: Sendable>(_ start: (@escaping @Sendable (T) -> Void) -> Void) -> T {
+public enum Blocking {
+    /// Calls `start` with a completion, blocks until the completion is called, and returns the value it was given.
+    /// Never call it on the thread that runs the completion (the control-plane thread): it would wait forever.
+    public static func wait<T: Sendable>(_ start: (@escaping @Sendable (T) -> Void) -> Void) -> T {
         let box = Mutex<T?>(nil)
         let semaphore = DispatchSemaphore(value: 0)
         start { value in

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import PEPCore
 import UMAClient
+import UMAPEPRuntime
 
 /// `uma-pep import`: configuration importers.
 struct Import: ParsableCommand {
@@ -46,16 +46,31 @@ struct ImportKong: ParsableCommand {
         guard (self.file == nil) != (self.adminURL == nil) else {
             throw ValidationError("give exactly one of FILE and --admin-url")
         }
+        _ = try self.headerFields()
+    }
+
+    /// `--admin-header` as fields. A bad one is refused without echoing it: it usually carries a token.
+    private func headerFields() throws -> [HTTPField] {
+        try self.adminHeaders.enumerated().map { index, header in
+            let colon = header.firstIndex(of: ":") ?? header.endIndex
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = header[colon...].dropFirst().trimmingCharacters(in: .whitespaces)
+            guard colon != header.endIndex, HeaderField.isValidName(name), HeaderField.isValidValue(value) else {
+                throw ValidationError(
+                    "--admin-header #\(index + 1) is not NAME:VALUE with a header name and a value without control "
+                        + "characters (not shown: it may hold a token)")
+            }
+            return HTTPField(name: name, value: value)
+        }
     }
 
     func run() throws {
-        var options = KongImport.Options(
+        let options = KongImport.Options(
             source: self.adminURL ?? self.file ?? "-", registerResources: self.registerResources, listen: self.listen,
             adminListen: self.adminListen)
         let result: KongImport.Result
         do {
             if let adminURL = self.adminURL {
-                options.source = adminURL
                 var notes: [KongImportNote] = []
                 let lists = try self.fetchAdminAPI(adminURL)
                 let document = KongDocument.adminAPI(
@@ -89,31 +104,25 @@ struct ImportKong: ParsableCommand {
         FileHandle.standardError.write(Data((report + "\n").utf8))
     }
 
+    /// The input text. Read as a stream, so that `/dev/null`, a pipe (`<(deck dump -o -)`) or an empty file is
+    /// read as empty (the importer then says the input is empty); only a file that cannot be opened or read is
+    /// refused here, with the reason.
     private func readInput() throws -> String {
-        let data: Data
-        if self.file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let read = FileManager.default.contents(atPath: self.file!) else {
-                throw CLIError("cannot read \(self.file!)")
-            }
-            data = read
+        guard let file = self.file, file != "-" else {
+            return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
-        return String(decoding: data, as: UTF8.self)
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+            defer { try? handle.close() }
+            return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        } catch {
+            throw CLIError("\(file): cannot read the file (\(error.localizedDescription))")
+        }
     }
 
     /// Every page of every list endpoint, by endpoint (`targets`: all upstreams' targets).
     private func fetchAdminAPI(_ baseURL: String) throws -> [String: [JSONValue]] {
-        var headers: [HTTPField] = [HTTPField(name: "Accept", value: "application/json")]
-        for header in self.adminHeaders {
-            guard let colon = header.firstIndex(of: ":") else {
-                throw ValidationError("--admin-header takes NAME:VALUE, got '\(header.prefix(20))…'")
-            }
-            headers.append(
-                HTTPField(
-                    name: String(header[..<colon]).trimmingCharacters(in: .whitespaces),
-                    value: String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
-        }
+        let headers = [HTTPField(name: "Accept", value: "application/json")] + (try self.headerFields())
         let controlPlane = ControlPlane()
         try controlPlane.start()
         defer { controlPlane.shutdown() }
@@ -138,7 +147,9 @@ struct ImportKong: ParsableCommand {
                     controlPlane, HTTPCall(method: "GET", url: current, headers: headers, options: callOptions))
                 if optional, response.status == 404 { return [] }
                 guard response.status == 200 else {
-                    throw CLIError("GET \(current): status \(response.status) \(Self.excerpt(response.body))")
+                    throw CLIError(
+                        "GET \(KongAdminAPI.redacted(current)): status \(response.status) \(Self.excerpt(response.body))"
+                    )
                 }
                 let page = try KongAdminAPI.page(response.body, baseURL: baseURL, endpoint: endpoint)
                 items += page.data
@@ -161,26 +172,13 @@ struct ImportKong: ParsableCommand {
     }
 
     private static func get(_ controlPlane: ControlPlane, _ call: HTTPCall) throws -> HTTPResponse {
-        let done = DispatchSemaphore(value: 0)
-        let box = ResultBox()
-        controlPlane.submit(call) { result in
-            box.result = result
-            done.signal()
-        }
-        done.wait()
-        switch box.result {
-        case .response(let response)?: return response
-        case .failure(let error)?: throw CLIError("GET \(call.url): \(error)")
-        case nil: throw CLIError("GET \(call.url): no answer")
+        switch Blocking.wait({ done in controlPlane.submit(call, completion: done) }) {
+        case .response(let response): return response
+        case .failure(let error): throw CLIError("GET \(KongAdminAPI.redacted(call.url)): \(error)")
         }
     }
 
     private static func excerpt(_ body: [UInt8]) -> String {
         String(String(decoding: body.prefix(200), as: UTF8.self).map { $0.isNewline ? " " : $0 })
     }
-}
-
-/// The result of one call, handed from the control-plane thread to the waiting command.
-private final class ResultBox: @unchecked Sendable {
-    var result: HTTPResult?
 }

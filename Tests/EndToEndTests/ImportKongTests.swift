@@ -6,7 +6,8 @@ extension EndToEnd {
     /// configuration that `check-config` accepts and `serve` runs against the development authorization server.
     @Suite struct ImportKong {
         /// Kong entities as the Admin API lists them (relations as `{"id": …}`): two UMA services on one oxd
-        /// registration (the dev AS's `demo-oxd-id`), one plain service with a plugin uma-pep does not know.
+        /// registration (the dev AS's `demo-oxd-id`), one plain service with a plugin uma-pep does not know, whose
+        /// `host` is a Kong upstream (its target, read from `/upstreams/{id}/targets`, is the echo upstream).
         static func adminData(oxdURL: String, upstreamPort: Int) -> [String: Any] {
             let registration: [String: Any] = [
                 "oxd_url": oxdURL, "op_url": oxdURL, "oxd_id": "demo-oxd-id", "client_id": "demo-client",
@@ -35,9 +36,9 @@ extension EndToEnd {
                     "enabled": true, "config": config,
                 ]
             }
-            func service(_ id: String, _ name: String) -> [String: Any] {
+            func service(_ id: String, _ name: String, host: String = "127.0.0.1") -> [String: Any] {
                 [
-                    "id": id, "name": name, "protocol": "http", "host": "127.0.0.1", "port": upstreamPort,
+                    "id": id, "name": name, "protocol": "http", "host": host, "port": upstreamPort,
                     "path": "/_echo", "connect_timeout": 60000, "read_timeout": 60000, "write_timeout": 60000,
                     "retries": 5,
                 ]
@@ -49,7 +50,9 @@ extension EndToEnd {
                 ]
             }
             return [
-                "services": [service("s1", "photos"), service("s2", "albums"), service("s3", "status")],
+                "services": [
+                    service("s1", "photos"), service("s2", "albums"), service("s3", "status", host: "status-pool"),
+                ],
                 "routes": [
                     route("r1", "s1", "photos.example.com"), route("r2", "s2", "albums.example.com"),
                     route("r3", "s3", "status.example.com"),
@@ -78,6 +81,8 @@ extension EndToEnd {
                     ["id": "c0000000-0000-4000-8000-000000000001", "username": "demo-app", "custom_id": "demo-client"],
                     ["id": "c0000000-0000-4000-8000-0000000000aa", "username": "anonymous", "custom_id": NSNull()],
                 ],
+                "upstreams": [["id": "u1", "name": "status-pool"]],
+                "targets": [["id": "t1", "target": "127.0.0.1:\(upstreamPort)", "upstream": ["id": "u1"]]],
             ]
         }
 
@@ -93,11 +98,24 @@ extension EndToEnd {
                 let kong = try FakeKongAdmin(data: dataPath, token: "rbac-token", log: log, directory: scratch)
                 defer { kong.stop() }
 
-                // Without the RBAC token the Admin API refuses, and import says so.
+                // Without the RBAC token the Admin API refuses, and import says so, never echoing credentials
+                // written into --admin-url.
+                let withPassword = kong.url.replacingOccurrences(of: "http://", with: "http://admin:LEAK_PW@")
                 let refused = try ManagedProcess.run(
-                    ["import", "kong", "--admin-url", kong.url], directory: scratch, name: "import-refused")
+                    ["import", "kong", "--admin-url", withPassword], directory: scratch, name: "import-refused")
                 #expect(refused.status == 1)
                 #expect(refused.stderr.contains("status 401"), "\(refused.stderr)")
+                #expect(refused.stderr.contains("GET http://***@127.0.0.1:"), "\(refused.stderr)")
+                #expect(!refused.stderr.contains("LEAK_PW"), "\(refused.stderr)")
+                // A malformed --admin-header is refused before any call, without echoing it (it holds the token).
+                for header in ["LEAKTOKEN0123456789abcdef", "Kong-Admin-Token: LEAK\u{1}TOKEN"] {
+                    let malformed = try ManagedProcess.run(
+                        ["import", "kong", "--admin-url", kong.url, "--admin-header", header], directory: scratch,
+                        name: "import-malformed-header")
+                    #expect(malformed.status == 64)
+                    #expect(malformed.stderr.contains("--admin-header #1 is not NAME:VALUE"), "\(malformed.stderr)")
+                    #expect(!malformed.stderr.contains("LEAK"), "\(malformed.stderr)")
+                }
 
                 let output = scratch.url.appendingPathComponent("uma-pep.yaml").path
                 let imported = try ManagedProcess.run(
@@ -111,7 +129,9 @@ extension EndToEnd {
                 #expect(imported.stdout.isEmpty)
                 // Every page was read: 3 services, 3 routes, 6 plugins, 2 consumers at 2 per page.
                 let requests = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
-                for endpoint in ["/services", "/routes", "/plugins", "/consumers"] {
+                for endpoint in [
+                    "/services", "/routes", "/plugins", "/consumers", "/upstreams", "/upstreams/u1/targets",
+                ] {
                     #expect(requests.contains { $0.hasPrefix("\(endpoint)?size=") })
                 }
                 #expect(requests.filter { $0.hasPrefix("/plugins?offset=") }.count == 2, "\(requests)")
@@ -148,7 +168,7 @@ extension EndToEnd {
                 }
                 // deny_by_default: an unprotected path of a UMA service is refused.
                 #expect(try send("/videos", host: "photos.example.com").status == 403)
-                // The plain service forwards without a token check.
+                // The plain service forwards without a token check, to its Kong upstream's target.
                 let plain = try #require(EchoedRequest(try send("/health", host: "status.example.com")))
                 #expect(plain.path == "/_echo/health")
                 // An RPT for photos_view: forwarded, credentials hidden, the consumer mapped, headers set.
@@ -193,8 +213,8 @@ extension EndToEnd {
                     #expect(check.status == 0, "\(check.stderr)")
                 }
                 let deck = Repository.path("Tests/PEPCoreTests/Fixtures/kong/gluu-gateway-deck-1.1.yaml")
-                let stdin = try ShellPipe.run(
-                    "\(UMAPEPProcess.binaryURL.path) import kong - < \(deck)", directory: scratch)
+                let stdin = try ManagedProcess.run(
+                    ["import", "kong", "-"], input: URL(fileURLWithPath: deck), directory: scratch, name: "stdin")
                 #expect(stdin.status == 0, "\(stdin.stderr)")
                 #expect(stdin.stdout.contains("name: \"photos\""))
                 #expect(stdin.stderr.contains("dropped: services[0].plugins[0].config.custom_headers[4]"))
@@ -205,6 +225,18 @@ extension EndToEnd {
                 let failed = try ManagedProcess.run(["import", "kong", nothing], directory: scratch, name: "nothing")
                 #expect(failed.status == 1)
                 #expect(failed.stderr.contains("no Kong service could be converted"), "\(failed.stderr)")
+
+                // An empty input (a file, /dev/null, an empty pipe) is said to be empty; a missing file cannot be
+                // read, and the reason is given.
+                for empty in [try scratch.write("empty.yaml", ""), "/dev/null"] {
+                    let emptied = try ManagedProcess.run(["import", "kong", empty], directory: scratch, name: "empty")
+                    #expect(emptied.status == 1)
+                    #expect(emptied.stderr.contains("\(empty): the input is empty"), "\(emptied.stderr)")
+                }
+                let missing = scratch.url.appendingPathComponent("missing.yaml").path
+                let unread = try ManagedProcess.run(["import", "kong", missing], directory: scratch, name: "missing")
+                #expect(unread.status == 1)
+                #expect(unread.stderr.contains("missing.yaml: cannot read the file"), "\(unread.stderr)")
             }
         }
     }
@@ -252,29 +284,5 @@ final class FakeKongAdmin: @unchecked Sendable {
         while self.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
         self.process.waitUntilExit()
-    }
-}
-
-/// A `/bin/sh -c` command line (for stdin redirection), run to completion.
-enum ShellPipe {
-    static func run(_ command: String, directory: ScratchDirectory) throws -> (
-        status: Int32, stdout: String, stderr: String
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.currentDirectoryURL = directory.url
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData, as: UTF8.self)
-        )
     }
 }

@@ -4,7 +4,9 @@
 Serves `GET /services`, `/routes`, `/plugins` and `/consumers` from a JSON file holding one list per endpoint,
 paginated as Kong does (Kong Admin API docs, "Pagination"): `{"data": [...], "next": "/services?offset=…"}`, with
 `"next": null` on the last page. The page size is `--page-size` (the client's `size` is ignored, so small pages can
-be forced). Other paths answer 404 like a Kong without those entities. With `--token`, every request must carry
+be forced). When the file has an `upstreams` list, `/upstreams` and `/upstreams/{id or name}/targets` are served
+too (the file's `targets` whose `upstream.id` is that upstream's). Other paths answer 404 like a Kong without
+those entities. With `--token`, every request must carry
 `Kong-Admin-Token: <token>` (Kong Enterprise RBAC) or gets 401. Every request line is appended to `--log`.
 
     python3 Tests/python/fake_kong_admin.py --data kong.json [--page-size 2] [--token T] [--log requests.log]
@@ -53,13 +55,20 @@ def main():
                 return self.answer(401, {"message": "Invalid credentials. Token or User credentials required"})
             url = urllib.parse.urlsplit(self.path)
             name = url.path.strip("/")
-            if name not in ENDPOINTS:
+            parts = name.split("/")
+            if name in ENDPOINTS or (name == "upstreams" and "upstreams" in data):
+                items = data.get(name, [])
+            elif len(parts) == 3 and parts[0] == "upstreams" and parts[2] == "targets" and "upstreams" in data:
+                upstream = next((u for u in data["upstreams"] if parts[1] in (u.get("id"), u.get("name"))), None)
+                if upstream is None:
+                    return self.answer(404, {"message": "Not found"})
+                items = [t for t in data.get("targets", []) if (t.get("upstream") or {}).get("id") == upstream["id"]]
+            else:
                 return self.answer(404, {"message": "Not found"})
             query = urllib.parse.parse_qs(url.query)
             start = 0
             if "offset" in query:
                 start = int(base64.urlsafe_b64decode(query["offset"][0]).decode())
-            items = data.get(name, [])
             end = start + args.page_size
             page = {"data": items[start:end], "next": None}
             if end < len(items):

@@ -28,6 +28,7 @@ public enum KongAdminAPI {
     ///   - baseURL: The `--admin-url`; a relative `next` (`/services?offset=…`, what Kong writes) is resolved
     ///     against it, keeping a path prefix of the base only when `next` does not already carry it. An absolute
     ///     `next` is followed only on the same origin; on another one only its path and query are used.
+    ///   - endpoint: The list endpoint read (`/services`), named in errors.
     /// - Throws: `KongImportError` when the body is not a page.
     public static func page(_ body: [UInt8], baseURL: String, endpoint: String) throws(KongImportError) -> Page {
         let value: JSONValue
@@ -55,6 +56,11 @@ public enum KongAdminAPI {
         let resolved = (!prefix.isEmpty && !path.hasPrefix(prefix + "/")) ? origin + prefix + path : origin + path
         return Page(data: data, next: resolved)
     }
+
+    /// `url` as a message or the written configuration may show it: user information (`user:password@`) becomes
+    /// `***@` and a query or fragment `?***`, so an `--admin-url` carrying credentials never reaches stderr or the
+    /// output file (the same redaction as configuration errors).
+    public static func redacted(_ url: String) -> String { ConfigRedaction.url(url) }
 
     /// `scheme://authority` of a URL.
     static func origin(_ url: String) -> String {

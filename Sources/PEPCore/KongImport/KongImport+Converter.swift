@@ -181,14 +181,20 @@ extension KongImport {
             }
             let written = self.services.count
             for group in groups {
-                var name = baseName
+                // The name as Kong would label it: the service's, or `<service>-<route>` when split.
+                var wanted = service.string("name") ?? "service\(index)"
                 if groups.count > 1 {
                     let routeName = self.document.routes[group.routes[0]].string("name") ?? "route\(group.routes[0])"
-                    name = Self.sanitizedName(routeName.hasPrefix(baseName) ? routeName : baseName + "-" + routeName)
+                    wanted = routeName.hasPrefix(wanted) ? routeName : wanted + "-" + routeName
                 }
+                let name = self.uniqueName(Self.sanitizedName(wanted))
+                let before = self.services.count
                 self.convertGroup(
-                    name: self.uniqueName(name), serverName: baseName, service: service, url: url,
+                    name: name, serverName: baseName, service: service, url: url,
                     routes: group.routes, plugins: group.plugins, preserveHost: group.preserveHost)
+                if self.services.count > before, name != wanted {
+                    self.noteRename(wanted, to: name, at: "\(path).name")
+                }
             }
             if self.services.count > written { self.recordTimeouts(service) }
         }
@@ -297,19 +303,13 @@ extension KongImport {
         /// The `authorization_servers` entry of `registration`, created on first use (named after its first service).
         private mutating func server(for registration: Registration, firstUser: String) -> String {
             if let existing = self.servers.first(where: { $0.registration == registration }) { return existing.name }
-            var name = firstUser
-            var suffix = 2
-            while self.servers.contains(where: { $0.name == name }) {
-                name = "\(firstUser)-\(suffix)"
-                suffix += 1
+            let name = Self.firstFree(firstUser, suffixed: { "\(firstUser)-\($0)" }) { name in
+                self.servers.contains { $0.name == name }
             }
             var stem = String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
             if stem.first?.isNumber ?? true { stem = "KONG_" + stem }
-            var variable = stem + "_CLIENT_SECRET"
-            suffix = 2
-            while self.servers.contains(where: { $0.secretVariable == variable }) {
-                variable = "\(stem)_\(suffix)_CLIENT_SECRET"
-                suffix += 1
+            let variable = Self.firstFree(stem + "_CLIENT_SECRET", suffixed: { "\(stem)_\($0)_CLIENT_SECRET" }) {
+                variable in self.servers.contains { $0.secretVariable == variable }
             }
             self.servers.append(
                 ServerEntry(
@@ -549,11 +549,34 @@ extension KongImport {
             Self.sanitizedName(service.string("name") ?? "service\(index)")
         }
 
+        /// A `changed` note for a service written under another name than Kong's: the `service` metrics label and
+        /// anything that refers to the name (dashboards, alerts) change with it.
+        private mutating func noteRename(_ wanted: String, to name: String, at path: String) {
+            let sanitized = Self.sanitizedName(wanted)
+            var reasons: [String] = []
+            if sanitized != wanted {
+                reasons.append("uma-pep names take letters, digits, '.', '_' and '-' only, at most 128 characters")
+            }
+            if sanitized != name { reasons.append("another converted service is already named '\(sanitized)'") }
+            let why = reasons.joined(separator: "; ")
+            self.notes.append(
+                KongImportNote(
+                    .changed, path,
+                    "'\(wanted)' is written as '\(name)': \(why) (the service metrics label changes accordingly)"))
+        }
+
         private func uniqueName(_ name: String) -> String {
-            var candidate = name
+            Self.firstFree(name, suffixed: { "\(name)-\($0)" }) { name in self.services.contains { $0.name == name } }
+        }
+
+        /// `base` if it is not taken, else the first of `suffixed(2)`, `suffixed(3)`, … that is not.
+        static func firstFree(
+            _ base: String, suffixed: (Int) -> String, isTaken: (String) -> Bool
+        ) -> String {
+            var candidate = base
             var suffix = 2
-            while self.services.contains(where: { $0.name == candidate }) {
-                candidate = "\(name)-\(suffix)"
+            while isTaken(candidate) {
+                candidate = suffixed(suffix)
                 suffix += 1
             }
             return candidate

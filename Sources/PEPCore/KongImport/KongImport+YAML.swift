@@ -5,9 +5,13 @@ extension KongImport.Converter {
         let connect = self.timeout(self.connectTimeouts, field: "upstream_connect_timeout")
         let read = self.timeout(self.readTimeouts, field: "upstream_read_timeout")
         var out: [String] = []
-        let source = self.document.formatVersion.map { "_format_version \($0)" } ?? "Admin API"
-        out.append("# uma-pep configuration written by `uma-pep import kong` from \(Self.comment(self.options.source))")
-        out.append("# (Kong \(source)). Review the notes it printed; docs/migration.md explains each field.")
+        let format = self.document.formatVersion.map { "_format_version \($0)" } ?? "Admin API"
+        // An Admin API URL may carry credentials (`http://user:password@…`): never into the output.
+        let source =
+            self.options.source.contains("://")
+            ? KongAdminAPI.redacted(self.options.source) : self.options.source
+        out.append("# uma-pep configuration written by `uma-pep import kong` from \(Self.comment(source))")
+        out.append("# (Kong \(format)). Review the notes it printed; docs/migration.md explains each field.")
         if !self.servers.isEmpty {
             out.append(
                 "# Secrets come from the environment: " + self.servers.map(\.secretVariable).joined(separator: ", "))

@@ -17,7 +17,8 @@
 public enum KongImport {
     /// Choices that are not in Kong's configuration.
     public struct Options: Sendable, Equatable {
-        /// Where the input came from, for the header comment (a file name or the Admin API URL).
+        /// Where the input came from, for the header comment (a file name or the Admin API URL; a URL is written
+        /// without its user information and query, see `KongAdminAPI.redacted(_:)`).
         public var source: String
         /// `register_resources` of every oxd entry. Default `false`: reuse Gluu Gateway's registration for the
         /// same `oxd_id` (docs/migration.md, checklist step 7).

@@ -37,18 +37,18 @@ public struct KongImportNote: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `"<severity>: <path>: <message>"`, one line of the report `import kong` prints on stderr.
-    /// Control characters from the Kong input (a CR or LF in a name or value) are written as `\u{…}` escapes, so a
-    /// crafted value cannot forge report lines.
+    /// Control characters from the Kong input (a CR or LF in a name or value, ESC or a C1 control such as U+009B
+    /// that a terminal would act on) are written as `\u{…}` escapes, so a crafted value cannot forge report lines
+    /// or drive the terminal.
     public var description: String {
         Self.printable("\(self.severity.rawValue): \(self.path): \(self.message)")
     }
 
     static func printable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+        func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
         return String(
-            text.unicodeScalars.map { scalar in
-                scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
-            }.joined())
+            text.unicodeScalars.map { isControl($0) ? $0.escaped(asASCII: true) : String($0) }.joined())
     }
 }
 

@@ -19,9 +19,12 @@ final class ManagedProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
 
-    /// Starts `uma-pep arguments…` with `environment` (added to a minimal `PATH`/`HOME` environment).
+    /// Starts `uma-pep arguments…` with `environment` (added to a minimal `PATH`/`HOME` environment), its stdin read
+    /// from `input` (default: empty).
     /// - Throws: `E2EError.startFailed` when the binary cannot be started.
-    init(name: String, arguments: [String], environment: [String: String] = [:], directory: URL) throws {
+    init(
+        name: String, arguments: [String], environment: [String: String] = [:], input: URL? = nil, directory: URL
+    ) throws {
         self.name = name
         self.stdoutURL = directory.appendingPathComponent("\(name).stdout")
         self.stderrURL = directory.appendingPathComponent("\(name).stderr")
@@ -34,7 +37,7 @@ final class ManagedProcess: @unchecked Sendable {
         env.merge(environment) { _, new in new }
         process.environment = env
         process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = try input.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: self.stdoutURL)
         process.standardError = try FileHandle(forWritingTo: self.stderrURL)
         do {
@@ -106,14 +109,14 @@ final class ManagedProcess: @unchecked Sendable {
         return self.process.terminationStatus
     }
 
-    /// Runs `uma-pep arguments…` to completion within `timeout` (killed after it).
+    /// Runs `uma-pep arguments…` to completion within `timeout` (killed after it), stdin read from `input`.
     /// - Returns: exit status (nil on timeout), stdout, stderr.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], directory: ScratchDirectory,
+        _ arguments: [String], environment: [String: String] = [:], input: URL? = nil, directory: ScratchDirectory,
         name: String = "run", timeout: Double = 30
     ) throws -> (status: Int32?, stdout: String, stderr: String) {
         let process = try ManagedProcess(
-            name: name, arguments: arguments, environment: environment, directory: directory.url)
+            name: name, arguments: arguments, environment: environment, input: input, directory: directory.url)
         let status = process.waitForExit(timeout: timeout)
         return (status, process.stdout, process.stderr)
     }

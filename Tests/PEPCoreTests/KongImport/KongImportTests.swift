@@ -353,7 +353,6 @@ enum KongImportSupport {
         #expect(!result.notes.contains { $0.message.contains("very-secret") })
     }
 
-    /// What each service of the cases above enforces, beyond its name.
     /// A service URL uma-pep cannot use is skipped with the reason, its password and query never echoed.
     @Test func unusableServiceURLIsNotedRedacted() throws {
         let result = try KongImportSupport.convert(
@@ -415,6 +414,95 @@ enum KongImportSupport {
         let report = result.notes.map(\.description).joined(separator: "\n")
         #expect(report.contains("evil\\nskipped"), "\(report)")
         #expect(!report.split(separator: "\n").contains { $0.hasPrefix("skipped: services[9]") }, "\(report)")
+        // ESC and the 8-bit CSI (U+009B) would drive a terminal: escaped too.
+        let note = KongImportNote(.dropped, "plugins[0]", "plugin a\u{1B}[2Jb\u{9B}2Jc")
+        #expect(note.description == #"dropped: plugins[0]: plugin a\u{1B}[2Jb\u{009B}2Jc"#, "\(note)")
+    }
+
+    /// A Kong name uma-pep refuses, or one another service already has, is rewritten with a `changed` note: the
+    /// `service` metrics label changes with it.
+    @Test func renamedServicesAreNoted() throws {
+        let result = try KongImportSupport.convert(
+            """
+            _format_version: "3.0"
+            services:
+            - {name: "Ünïcode", url: "http://u.internal", routes: [{hosts: [u.example.com]}]}
+            - {name: a, url: "http://a.internal", routes: [{hosts: [a.example.com]}]}
+            - {name: a, url: "http://a2.internal", routes: [{hosts: [a2.example.com]}]}
+            - {name: "a b", url: "http://ab.internal", routes: [{hosts: [ab.example.com]}]}
+            - {name: a-b, url: "http://ab2.internal", routes: [{hosts: [ab2.example.com]}]}
+            """)
+        #expect(try KongImportSupport.load(result).services.map(\.name) == ["-n-code", "a", "a-2", "a-b", "a-b-2"])
+        #expect(
+            KongImportSupport.notePaths(result) == [
+                "changed services[0].name", "changed services[2].name", "changed services[3].name",
+                "changed services[4].name",
+            ])
+        let messages = result.notes.map(\.message)
+        #expect(messages[0].hasPrefix("'Ünïcode' is written as '-n-code': uma-pep names take letters"), "\(messages)")
+        #expect(messages[1].hasPrefix("'a' is written as 'a-2': another converted service is already named 'a'"))
+        #expect(messages[2].hasPrefix("'a b' is written as 'a-b': uma-pep names take"), "\(messages)")
+        #expect(messages[3].hasPrefix("'a-b' is written as 'a-b-2': another"), "\(messages)")
+        #expect(messages.allSatisfy { $0.contains("metrics label") })
+    }
+
+    /// An Admin API URL with credentials in it is written to the header comment without them.
+    @Test func sourceURLIsRedacted() throws {
+        var notes: [KongImportNote] = []
+        let document = try KongDocument.declarative(
+            try JSONCodec.parse(
+                #"{"_format_version":"3.0","services":[{"name":"s","url":"http://s.internal","#
+                    + #""routes":[{"hosts":["s.example.com"]}]}]}"#), notes: &notes)
+        let result = try KongImport.convert(
+            document, options: KongImport.Options(source: "https://admin:LEAK_PW@kong.internal:8444/?token=LEAK_TOK"))
+        #expect(!result.yaml.contains("LEAK"), "\(result.yaml)")
+        #expect(result.yaml.contains("from https://***@kong.internal:8444/?***"), "\(result.yaml)")
+        #expect(KongAdminAPI.redacted("http://u:p@h:1/x?q") == "http://***@h:1/x?***")
+        #expect(KongAdminAPI.redacted("http://h:1/services?size=1000") == "http://h:1/services?***")
+    }
+
+    /// A service `host` naming a Kong upstream is replaced by its first target: Kong's default target port is 8000,
+    /// an IPv6 target keeps its brackets.
+    @Test func upstreamTargets() throws {
+        let result = try KongImportSupport.convert(
+            """
+            _format_version: "3.0"
+            services:
+            - {name: plain-port, host: pool-a, routes: [{hosts: [a.example.com]}]}
+            - {name: six, host: pool-b, port: 80, path: /v1, routes: [{hosts: [b.example.com]}]}
+            upstreams:
+            - {name: pool-a, targets: [{target: 10.0.0.5}]}
+            - {name: pool-b, targets: [{target: "[::1]:9001"}]}
+            """)
+        let config = try KongImportSupport.load(result)
+        #expect(
+            config.services.map(\.upstream) == [Upstream("http://10.0.0.5:8000"), Upstream("http://[::1]:9001/v1")])
+        #expect(KongImportSupport.notePaths(result) == [])
+    }
+
+    /// uma-pep has one `consumer_mapping`: `true` when any converted gluu-uma-auth has it, the others noted.
+    @Test func consumerMappingConflictIsNoted() throws {
+        let kong = """
+            _format_version: "1.1"
+            services:
+            - name: mapped
+              url: http://m.internal
+              routes: [{hosts: [m.example.com]}]
+              plugins: [{name: gluu-uma-auth, config: {oxd_url: "https://o", op_url: "https://p", oxd_id: m, client_id: c}}]
+            - name: unmapped
+              url: http://u.internal
+              routes: [{hosts: [u.example.com]}]
+              plugins:
+              - name: gluu-uma-auth
+                config: {oxd_url: "https://o", op_url: "https://p", oxd_id: u, client_id: c, consumer_mapping: false}
+            """
+        let result = try KongImportSupport.convert(kong)
+        #expect(try KongImportSupport.load(result).consumerMapping)
+        #expect(
+            KongImportSupport.notePaths(result) == [
+                "changed services[0].plugins[0]", "changed services[1].plugins[0]",
+                "changed services[1].plugins[0].config.consumer_mapping",
+            ])
     }
 
     @Test func authOnlyIsClosedAndPassesNothing() throws {
@@ -546,6 +634,8 @@ enum KongImportSupport {
             message: "_format_version: '0.9' is not supported"),
         Failure(label: "not a mapping", text: "- a\n- b\n", message: "the top level is not a mapping"),
         Failure(label: "YAML syntax", text: "_format_version: [\n", message: "kong.yaml"),
+        Failure(label: "empty input", text: "", message: "kong.yaml: the input is empty"),
+        Failure(label: "comments only", text: "# nothing here\n\n", message: "kong.yaml: the input is empty"),
         Failure(
             label: "nothing convertible", text: "_format_version: \"3.0\"\nservices:\n- {name: x, url: \"http://x\"}\n",
             message: "no Kong service could be converted:\n  skipped: services[0]"),
