@@ -82,9 +82,16 @@ final class LocalTokenVerifier: Sendable {
         case .failure(let failure): return self.refuse(failure, kid: nil, completion)
         case .success(let value): (jws, alg, kid) = value
         }
+        // The decision and the waiter's registration are one critical section: a fetch that completed between
+        // them (on the control-plane thread) would hand out the waiters before this one joined, and it would
+        // never be answered.
         let decision = self.state.withLock { state in
-            state.cache.lookup(
+            let decision = state.cache.lookup(
                 kid: kid, instant: Int64(MonotonicClock.nanoseconds() / 1_000_000), epochSeconds: self.epochSeconds())
+            if decision == .fetch || decision == .join {
+                state.waiters.append(self.waiter(jws, alg: alg, kid: kid, completion))
+            }
+            return decision
         }
         switch decision {
         case .key(let key):
@@ -93,17 +100,25 @@ final class LocalTokenVerifier: Sendable {
             self.refuse(.unknownKid, kid: kid, completion)
         case .failed(let error):
             completion(.failure(error))
-        case .fetch, .join:
-            let waiter: @Sendable () -> Void = {
-                let after = self.state.withLock { $0.cache.afterFetch(kid: kid, epochSeconds: self.epochSeconds()) }
-                switch after {
-                case .key(let key): self.finish(jws, alg: alg, key: key, completion)
-                case .failed(let error): completion(.failure(error))
-                default: self.refuse(.unknownKid, kid: kid, completion)
-                }
+        case .fetch:
+            self.startFetch()
+        case .join:
+            break
+        }
+    }
+
+    /// What a request that waits for a JWK Set fetch does once it is over: verify with the key, or refuse.
+    private func waiter(
+        _ jws: JWSCompact, alg: JWSAlgorithm, kid: String,
+        _ completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
+    ) -> @Sendable () -> Void {
+        {
+            let after = self.state.withLock { $0.cache.afterFetch(kid: kid, epochSeconds: self.epochSeconds()) }
+            switch after {
+            case .key(let key): self.finish(jws, alg: alg, key: key, completion)
+            case .failed(let error): completion(.failure(error))
+            default: self.refuse(.unknownKid, kid: kid, completion)
             }
-            self.state.withLock { $0.waiters.append(waiter) }
-            if decision == .fetch { self.startFetch() }
         }
     }
 
