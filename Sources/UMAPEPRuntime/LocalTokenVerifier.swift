@@ -203,10 +203,15 @@ struct LocalJWTBackend: AuthorizationBackend {
     let inner: any AuthorizationBackend
     let verifier: LocalTokenVerifier
 
+    /// Whether `introspect` answers `token` itself (`JWSCompact.looksLikeJWS`) rather than the wrapped backend.
+    func verifiesLocally(_ token: String) -> Bool {
+        JWSCompact.looksLikeJWS(token)
+    }
+
     func introspect(
         token: String, completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
     ) {
-        guard JWSCompact.looksLikeJWS(token) else { return self.inner.introspect(token: token, completion: completion) }
+        guard self.verifiesLocally(token) else { return self.inner.introspect(token: token, completion: completion) }
         self.verifier.verify(token: token, completion: completion)
     }
 
