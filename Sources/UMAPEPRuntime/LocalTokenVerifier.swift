@@ -155,9 +155,10 @@ final class LocalTokenVerifier: Sendable {
         if case .failure(let failure) = JWTRPTValidator.checkKey(key, for: alg) {
             return self.refuse(failure, kid: key.kid, completion)
         }
-        var publicKey = self.state.withLock { state in
-            state.publicKeys[key.kid].flatMap { $0.jwk == key ? $0.key : nil }
+        let (cached, issuer) = self.state.withLock { state in
+            (state.publicKeys[key.kid].flatMap { $0.jwk == key ? $0.key : nil }, state.issuer ?? "")
         }
+        var publicKey = cached
         if publicKey == nil, let built = JWSSignatureVerifier.PublicKey(key) {
             publicKey = built
             self.state.withLock { state in
@@ -169,7 +170,6 @@ final class LocalTokenVerifier: Sendable {
             JWSSignatureVerifier.verify(
                 alg: alg, publicKey: publicKey, signingInput: jws.signingInput, signature: jws.signature)
         else { return self.refuse(.badSignature, kid: key.kid, completion) }
-        let issuer = self.state.withLock { $0.issuer } ?? ""
         let validator = JWTRPTValidator(
             issuer: issuer, audience: self.audience, clockSkewSeconds: self.clockSkewSeconds)
         switch validator.checkClaims(jws.payload, now: self.epochSeconds()) {
@@ -182,6 +182,8 @@ final class LocalTokenVerifier: Sendable {
         _ failure: JWTVerificationFailure, kid: String?,
         _ completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
     ) {
+        // A kid flood is refused thousands of times a second: the log line is built only when it is written.
+        guard self.logger.logLevel <= .debug else { return completion(.success(Self.inactive)) }
         var metadata: Logger.Metadata = [
             "detail": "\(failure.detail)", "reference": "\(failure.referenceFailure.detail)",
         ]
