@@ -13,7 +13,6 @@ static inline int CHiredis_REPLY_STRING(void) { return REDIS_REPLY_STRING; }
 static inline int CHiredis_REPLY_NIL(void) { return REDIS_REPLY_NIL; }
 static inline int CHiredis_REPLY_STATUS(void) { return REDIS_REPLY_STATUS; }
 static inline int CHiredis_REPLY_ERROR(void) { return REDIS_REPLY_ERROR; }
-static inline int CHiredis_REPLY_INTEGER(void) { return REDIS_REPLY_INTEGER; }
 
 /// hiredis 0.14 aborts (an assert in redisProcessCallbacks) when a reply arrives that no command is waiting for,
 /// outside pub/sub: a broken or hostile server could kill the process. These reply-object functions refuse such a

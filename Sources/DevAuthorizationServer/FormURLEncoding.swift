@@ -1,4 +1,5 @@
 import Foundation
+import PEPCore
 
 /// `application/x-www-form-urlencoded` and query-string helpers (WHATWG URL §5; RFC 3986 §2.1 percent-encoding),
 /// plus base64url (RFC 4648 §5) for tokens and JWTs.
@@ -71,12 +72,10 @@ enum FormURLEncoding {
         return url + (url.contains("?") ? "&" : "?") + self.query(pairs)
     }
 
-    /// base64url without padding (RFC 4648 §5; RFC 7515 §2).
+    /// base64url without padding (RFC 4648 §5; RFC 7515 §2): PEPCore's `Base64URL.encode`, which the PEP's JWT
+    /// verification decodes with.
     static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(bytes)
     }
 
     /// Decodes base64url or standard base64, padded or not; `nil` if invalid.

@@ -63,7 +63,11 @@ final class EnforcementTask: @unchecked Sendable {
                     step = self.machine.introspectionCompleted(.success(value), now: self.driver.epochSeconds())
                 case .leader:
                     self.leadingIntrospection = key
-                    guard let shared = self.driver.sharedCache else { return self.introspectAtServer(key, token) }
+                    // A JWT RPT verified locally costs no authorization-server call, and less than a Redis round
+                    // trip: Redis is neither asked nor written for it.
+                    guard let shared = self.driver.sharedCache, !self.verifiesLocally(token) else {
+                        return self.introspectAtServer(key, token)
+                    }
                     // A local miss: the shared cache first (bounded by cache.redis.timeout), then the server.
                     let sharedKey = shared.introspectionKey(server: self.serviceAS, token: token)
                     shared.lookup(sharedKey, grant: false) { found in
@@ -167,6 +171,11 @@ final class EnforcementTask: @unchecked Sendable {
                 self.checkAccessArrived(outcome)
             }
         }
+    }
+
+    /// Whether the backend answers `token`'s introspection itself (a JWT RPT under `jwt_rpts.local_verification`).
+    private func verifiesLocally(_ token: String) -> Bool {
+        (self.context.backend as? LocalJWTBackend)?.verifiesLocally(token) ?? false
     }
 
     /// Never `""` in practice: a plain service (no authorization server) never starts a task.

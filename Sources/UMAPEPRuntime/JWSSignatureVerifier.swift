@@ -6,18 +6,6 @@ import PEPCore
 /// built from the JWK with `EVP_PKEY_fromdata` (RSA `n`, `e`; EC `group` + uncompressed point `04‖x‖y`);
 /// ECDSA's `R‖S` signature is converted to DER for `EVP_DigestVerify`. No cryptography is implemented here.
 enum JWSSignatureVerifier {
-    /// Verifies `signature` over `signingInput` with `key` for `alg`.
-    /// - Parameters:
-    ///   - alg: the header's algorithm (the key's fit was checked by `JWTRPTValidator.checkKey`).
-    ///   - key: the JWK.
-    ///   - signingInput: `BASE64URL(header) "." BASE64URL(payload)`.
-    ///   - signature: the decoded third segment.
-    /// - Returns: `true` only when OpenSSL verifies the signature; any OpenSSL failure is `false`.
-    static func verify(alg: JWSAlgorithm, key: JWK, signingInput: [UInt8], signature: [UInt8]) -> Bool {
-        guard let publicKey = PublicKey(key) else { return false }
-        return Self.verify(alg: alg, publicKey: publicKey, signingInput: signingInput, signature: signature)
-    }
-
     /// The public key of a JWK as an OpenSSL `EVP_PKEY`, built once and reused for every token signed with it
     /// (OpenSSL allows concurrent verifications with one key).
     final class PublicKey: @unchecked Sendable {
@@ -32,7 +20,13 @@ enum JWSSignatureVerifier {
         deinit { EVP_PKEY_free(self.pkey) }
     }
 
-    /// Verifies `signature` over `signingInput` with an already built key.
+    /// Verifies `signature` over `signingInput` with `publicKey` for `alg`.
+    /// - Parameters:
+    ///   - alg: the header's algorithm (the key's fit was checked by `JWTRPTValidator.checkKey`).
+    ///   - publicKey: the JWK's key, built once per `kid`.
+    ///   - signingInput: `BASE64URL(header) "." BASE64URL(payload)`.
+    ///   - signature: the decoded third segment (ECDSA: `R‖S`).
+    /// - Returns: `true` only when OpenSSL verifies the signature; any OpenSSL failure is `false`.
     static func verify(alg: JWSAlgorithm, publicKey: PublicKey, signingInput: [UInt8], signature: [UInt8]) -> Bool {
         let pkey = publicKey.pkey
         var derSignature = signature

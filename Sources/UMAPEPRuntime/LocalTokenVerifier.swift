@@ -82,9 +82,16 @@ final class LocalTokenVerifier: Sendable {
         case .failure(let failure): return self.refuse(failure, kid: nil, completion)
         case .success(let value): (jws, alg, kid) = value
         }
+        // The decision and the waiter's registration are one critical section: a fetch that completed between
+        // them (on the control-plane thread) would hand out the waiters before this one joined, and it would
+        // never be answered.
         let decision = self.state.withLock { state in
-            state.cache.lookup(
+            let decision = state.cache.lookup(
                 kid: kid, instant: Int64(MonotonicClock.nanoseconds() / 1_000_000), epochSeconds: self.epochSeconds())
+            if decision == .fetch || decision == .join {
+                state.waiters.append(self.waiter(jws, alg: alg, kid: kid, completion))
+            }
+            return decision
         }
         switch decision {
         case .key(let key):
@@ -93,17 +100,25 @@ final class LocalTokenVerifier: Sendable {
             self.refuse(.unknownKid, kid: kid, completion)
         case .failed(let error):
             completion(.failure(error))
-        case .fetch, .join:
-            let waiter: @Sendable () -> Void = {
-                let after = self.state.withLock { $0.cache.afterFetch(kid: kid, epochSeconds: self.epochSeconds()) }
-                switch after {
-                case .key(let key): self.finish(jws, alg: alg, key: key, completion)
-                case .failed(let error): completion(.failure(error))
-                default: self.refuse(.unknownKid, kid: kid, completion)
-                }
+        case .fetch:
+            self.startFetch()
+        case .join:
+            break
+        }
+    }
+
+    /// What a request that waits for a JWK Set fetch does once it is over: verify with the key, or refuse.
+    private func waiter(
+        _ jws: JWSCompact, alg: JWSAlgorithm, kid: String,
+        _ completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
+    ) -> @Sendable () -> Void {
+        {
+            let after = self.state.withLock { $0.cache.afterFetch(kid: kid, epochSeconds: self.epochSeconds()) }
+            switch after {
+            case .key(let key): self.finish(jws, alg: alg, key: key, completion)
+            case .failed(let error): completion(.failure(error))
+            default: self.refuse(.unknownKid, kid: kid, completion)
             }
-            self.state.withLock { $0.waiters.append(waiter) }
-            if decision == .fetch { self.startFetch() }
         }
     }
 
@@ -140,9 +155,10 @@ final class LocalTokenVerifier: Sendable {
         if case .failure(let failure) = JWTRPTValidator.checkKey(key, for: alg) {
             return self.refuse(failure, kid: key.kid, completion)
         }
-        var publicKey = self.state.withLock { state in
-            state.publicKeys[key.kid].flatMap { $0.jwk == key ? $0.key : nil }
+        let (cached, issuer) = self.state.withLock { state in
+            (state.publicKeys[key.kid].flatMap { $0.jwk == key ? $0.key : nil }, state.issuer ?? "")
         }
+        var publicKey = cached
         if publicKey == nil, let built = JWSSignatureVerifier.PublicKey(key) {
             publicKey = built
             self.state.withLock { state in
@@ -154,7 +170,6 @@ final class LocalTokenVerifier: Sendable {
             JWSSignatureVerifier.verify(
                 alg: alg, publicKey: publicKey, signingInput: jws.signingInput, signature: jws.signature)
         else { return self.refuse(.badSignature, kid: key.kid, completion) }
-        let issuer = self.state.withLock { $0.issuer } ?? ""
         let validator = JWTRPTValidator(
             issuer: issuer, audience: self.audience, clockSkewSeconds: self.clockSkewSeconds)
         switch validator.checkClaims(jws.payload, now: self.epochSeconds()) {
@@ -167,6 +182,8 @@ final class LocalTokenVerifier: Sendable {
         _ failure: JWTVerificationFailure, kid: String?,
         _ completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
     ) {
+        // A kid flood is refused thousands of times a second: the log line is built only when it is written.
+        guard self.logger.logLevel <= .debug else { return completion(.success(Self.inactive)) }
         var metadata: Logger.Metadata = [
             "detail": "\(failure.detail)", "reference": "\(failure.referenceFailure.detail)",
         ]
@@ -188,10 +205,15 @@ struct LocalJWTBackend: AuthorizationBackend {
     let inner: any AuthorizationBackend
     let verifier: LocalTokenVerifier
 
+    /// Whether `introspect` answers `token` itself (`JWSCompact.looksLikeJWS`) rather than the wrapped backend.
+    func verifiesLocally(_ token: String) -> Bool {
+        JWSCompact.looksLikeJWS(token)
+    }
+
     func introspect(
         token: String, completion: @escaping @Sendable (Result<IntrospectionResult, AuthorizationServerError>) -> Void
     ) {
-        guard JWSCompact.looksLikeJWS(token) else { return self.inner.introspect(token: token, completion: completion) }
+        guard self.verifiesLocally(token) else { return self.inner.introspect(token: token, completion: completion) }
         self.verifier.verify(token: token, completion: completion)
     }
 

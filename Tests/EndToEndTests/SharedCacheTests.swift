@@ -12,7 +12,7 @@ extension EndToEnd {
             let env: E2EEnvironment
             let second: PEPProcess
 
-            init(binary: String, extra: String = "") throws {
+            init(binary: String, extra: String = "", devASArguments: [String] = []) throws {
                 let scratch = try ScratchDirectory()
                 let redis = try RedisServerProcess(binary: binary, directory: scratch)
                 self.redis = redis
@@ -25,7 +25,8 @@ extension EndToEnd {
                     \(extra)
                     """
                 self.env = try E2EEnvironment(
-                    config: Fixture.config(extra: cache), environment: ["REDIS_PASSWORD": redis.password])
+                    config: Fixture.config(extra: cache), environment: ["REDIS_PASSWORD": redis.password],
+                    devASArguments: devASArguments)
                 self.second = try PEPProcess(
                     configPath: self.env.configPath,
                     environment: [
@@ -74,12 +75,16 @@ extension EndToEnd {
 
         /// Runs `body` off the cooperative pool with two instances and a Redis; skips (says so) without
         /// redis-server.
-        static func withTwoInstances(extra: String = "", _ body: @escaping (TwoInstances) throws -> Void) async throws {
+        static func withTwoInstances(
+            extra: String = "", devASArguments: [String] = [], _ body: @escaping (TwoInstances) throws -> Void
+        ) async throws {
             guard let binary = RedisServerProcess.locate() else {
                 print(RedisServerProcess.missingMessage)
                 return
             }
-            try await offPool { try body(try TwoInstances(binary: binary, extra: extra)) }
+            try await offPool {
+                try body(try TwoInstances(binary: binary, extra: extra, devASArguments: devASArguments))
+            }
         }
 
         /// One token through instance A then instance B: exactly one introspection and one check-access at the AS
@@ -111,6 +116,32 @@ extension EndToEnd {
                 #expect(!value.contains(token))
                 let ttl = Int(try world.redis.command(["PTTL", introKey]).dropFirst()) ?? -1
                 #expect(ttl > 0 && ttl <= 300_000, "PTTL \(ttl)")
+            }
+        }
+
+        /// A JWT RPT verified locally (`dev-as --rpt-as-jwt`; `jwt_rpts` on by default) is neither looked up in nor
+        /// written to Redis: verifying it costs no authorization-server call and less than a round trip. Its oxd
+        /// grant (a check-access call) is still shared.
+        @Test func jwtRPTsVerifiedLocallySkipRedis() async throws {
+            try await Self.withTwoInstances(devASArguments: ["--rpt-as-jwt"]) { world in
+                let token = try world.env.devAS.mintToken([Fixture.view])
+                #expect(token.split(separator: ".").count == 3)
+                #expect(try world.get(world.ports[0], "/photos/1", token: token).status == 200)
+                try world.waitForEntries(1)
+                #expect(try world.get(world.ports[1], "/photos/1", token: token).status == 200)
+                let keys = try world.redis.command(["KEYS", "*"])
+                #expect(!keys.contains(":intro:"), "\(keys)")
+                #expect(keys.contains(":grant:"), "\(keys)")
+                let counts = try world.env.devAS.counts()
+                #expect((counts["/introspect-rpt"] ?? 0) == 0, "\(counts)")
+                #expect(counts["/uma-rs-check-access"] == 1, "\(counts)")
+                for instance in world.instances {
+                    let metrics = try instance.metrics()
+                    #expect(metrics.value("uma_pep_redis_lookups_total", ["kind": "introspection"]) == 0)
+                    #expect(metrics.value("uma_pep_redis_writes_total", ["kind": "introspection"]) == 0)
+                }
+                let b = try world.second.metrics()
+                #expect(b.value("uma_pep_redis_lookups_total", ["kind": "grant", "result": "hit"]) == 1)
             }
         }
 

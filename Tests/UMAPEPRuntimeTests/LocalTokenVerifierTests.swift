@@ -162,6 +162,38 @@ import Testing
         #expect(jwks.calls.load(ordering: .relaxed) == 1)
     }
 
+    /// A request that joins a running fetch is answered even when the fetch completes (on another thread) right
+    /// as it joins: deciding to join and registering as a waiter are one step. Before, a waiter registered just
+    /// after the fetch handed out its waiters was never answered (a request held forever).
+    @Test func joinRacingTheFetchIsAnswered() throws {
+        let token = Self.rsa.sign(Self.claims(), alg: "RS256")
+        let perThread = 40
+        let threads = 3
+        for _ in 0..<100 {
+            let jwks = ScriptedJWKS([Self.rsa.jwk], hold: true)
+            let verifier = Self.verifier(jwks)
+            let answers = Atomic<Int>(0)
+            verifier.verify(token: token) { _ in answers.add(1, ordering: .relaxed) }
+            let done = DispatchGroup()
+            for _ in 0..<threads {
+                done.enter()
+                Thread.detachNewThread {
+                    for _ in 0..<perThread { verifier.verify(token: token) { _ in answers.add(1, ordering: .relaxed) } }
+                    done.leave()
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.0002)
+            jwks.release()
+            done.wait()
+            let expected = 1 + threads * perThread
+            let deadline = Date().addingTimeInterval(2)
+            while answers.load(ordering: .relaxed) < expected, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.001)
+            }
+            try #require(answers.load(ordering: .relaxed) == expected)
+        }
+    }
+
     /// Key rotation: a token with the new `kid` refetches the set (after the interval) and verifies.
     @Test func rotationRefetches() throws {
         let jwks = ScriptedJWKS([Self.rsa.jwk])

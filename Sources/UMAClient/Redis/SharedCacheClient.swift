@@ -3,7 +3,6 @@ private import CLibevent
 import Foundation
 import Logging
 import PEPCore
-import Synchronization
 
 /// The answer to one shared-cache command.
 public enum SharedCacheReply: Sendable, Equatable {
@@ -59,9 +58,8 @@ public final class SharedCacheClient: @unchecked Sendable {
     private var orderHead = 0
     private var timer: OpaquePointer?
     private var stopped = false
+    /// What `onStateChange` was last told.
     private var wasUp = false
-    /// Whether Redis is usable now (readable from any thread, for metrics and tests).
-    public let isUp = Atomic<Bool>(false)
 
     private struct Pending {
         let generation: UInt64
@@ -188,13 +186,12 @@ public final class SharedCacheClient: @unchecked Sendable {
     func tick() {
         guard !self.stopped else { return }
         self.expireCommands()
-        let wasConnecting: Bool
-        if case .connecting = self.health.state { wasConnecting = true } else { wasConnecting = false }
         switch self.health.tick(now: Self.now()) {
         case .connect:
             self.connect()
         case .disconnect(let pause):
-            if wasConnecting { self.logger.warning("Redis connection timed out; retrying in \(Self.format(pause))") }
+            // Only an attempt older than connect_timeout disconnects on a tick.
+            self.logger.warning("Redis connection timed out; retrying in \(Self.format(pause))")
             self.dropConnection(reason: .connection)
         case .retry, .none:
             break
@@ -372,12 +369,7 @@ public final class SharedCacheClient: @unchecked Sendable {
             }
             index += 1
         }
-        switch self.health.state {
-        case .down(let retryAt): next = min(next, retryAt)
-        case .connecting(let since):
-            next = min(next, since + CacheInstant.saturatingNanoseconds(self.settings.connectTimeout))
-        case .ready: break
-        }
+        if let tick = self.health.nextTick { next = min(next, tick) }
         guard next != Int64.max else { return }
         if self.timer == nil {
             self.timer = event_new(base, -1, 0, sharedCacheTimerThunk, Unmanaged.passUnretained(self).toOpaque())
@@ -392,7 +384,6 @@ public final class SharedCacheClient: @unchecked Sendable {
         let up = self.health.acceptsCommands
         guard up != self.wasUp else { return }
         self.wasUp = up
-        self.isUp.store(up, ordering: .relaxed)
         self.onStateChange(up)
     }
 
@@ -401,22 +392,24 @@ public final class SharedCacheClient: @unchecked Sendable {
     fileprivate func connectFinished(_ context: UnsafePointer<redisAsyncContext>, status: Int32) {
         guard UnsafePointer(self.context) == context else { return }
         guard status == CHiredis_REDIS_OK() else {
-            // hiredis frees the context after this callback.
             let message = Self.errorText(UnsafeMutablePointer(mutating: context))
-            self.context = nil
-            self.generation &+= 1
-            self.failAll(.connection)
+            self.contextFreedByHiredis()
             self.connectionFailed(message)
             return
         }
     }
 
-    fileprivate func disconnected(_ context: UnsafePointer<redisAsyncContext>, status: Int32) {
-        guard UnsafePointer(self.context) == context else { return }
-        // hiredis frees the context after this callback; its commands' callbacks already ran with no reply.
+    /// Forgets the context hiredis frees after its connect or disconnect callback (its commands' callbacks already
+    /// ran with no reply, or never will) and fails whatever is still pending.
+    private func contextFreedByHiredis() {
         self.context = nil
         self.generation &+= 1
         self.failAll(.connection)
+    }
+
+    fileprivate func disconnected(_ context: UnsafePointer<redisAsyncContext>, status: Int32) {
+        guard UnsafePointer(self.context) == context else { return }
+        self.contextFreedByHiredis()
         let action = self.health.connectionLost(now: Self.now())
         if case .retry(let pause) = action {
             self.logger.warning(

@@ -50,8 +50,8 @@ public enum SharedCacheEntry: Sendable, Equatable {
     /// The value to store.
     /// - Parameters:
     ///   - expiresAt: seconds since the epoch when the entry lapses (`now + ttl`, rounded up).
-    /// - Returns: the JSON bytes.
     ///   - key: the Redis key it is stored under, written into the value (`"k"`) and checked on read.
+    /// - Returns: the JSON bytes.
     public func encoded(expiresAt: Int64, key: String? = nil) -> [UInt8] {
         var members: [String: JSONValue] = ["v": .int(Self.formatVersion), "expires_at": .int(expiresAt)]
         if let key { members["k"] = .string(key) }

@@ -54,6 +54,22 @@ public struct SharedCacheHealth: Sendable, Equatable {
     /// Whether a request may send a command now.
     public var acceptsCommands: Bool { self.state == .ready }
 
+    /// When ``tick(now:)`` next has something to do, in monotonic nanoseconds (the shell's timer): the retry time
+    /// when `down`, the attempt's deadline (`since + connectTimeout`, saturating) when `connecting`; `nil` when
+    /// `ready`.
+    public var nextTick: Int64? {
+        switch self.state {
+        case .down(let retryAt):
+            return retryAt
+        case .connecting(let since):
+            let (deadline, overflow) = since.addingReportingOverflow(
+                CacheInstant.saturatingNanoseconds(self.connectTimeout))
+            return overflow ? Int64.max : deadline
+        case .ready:
+            return nil
+        }
+    }
+
     /// The pause after `failures` consecutive failures: 100 ms × 2^(failures − 1), at most `maxBackoff`.
     public func backoff(afterFailures failures: Int) -> Duration {
         guard failures > 1 else { return Self.initialBackoff }

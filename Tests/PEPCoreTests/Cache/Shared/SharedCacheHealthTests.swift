@@ -26,6 +26,22 @@ import Testing
         #expect(health.backoff(afterFailures: 4) == .milliseconds(100))
     }
 
+    /// The shell's timer: the retry time when down, the attempt's deadline when connecting, nothing when ready.
+    @Test func nextTick() {
+        var health = SharedCacheHealth(maxBackoff: .seconds(1), connectTimeout: .milliseconds(500))
+        #expect(health.nextTick == 0)
+        #expect(health.tick(now: 7 * Self.ms) == .connect)
+        #expect(health.nextTick == 507 * Self.ms)
+        #expect(health.tick(now: 507 * Self.ms) == .disconnect(retryAfter: .milliseconds(100)))
+        #expect(health.nextTick == 607 * Self.ms)
+        #expect(health.tick(now: 607 * Self.ms) == .connect)
+        health.connected()
+        #expect(health.nextTick == nil)
+        var late = SharedCacheHealth(connectTimeout: .seconds(1))
+        #expect(late.tick(now: Int64.max - 1) == .connect)
+        #expect(late.nextTick == Int64.max)
+    }
+
     /// The connection's life: connect at once, ready, lost, back off, reconnect, recover (backoff reset).
     @Test func lifecycle() {
         var health = SharedCacheHealth(maxBackoff: .seconds(1), connectTimeout: .milliseconds(500))
