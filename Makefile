@@ -8,7 +8,7 @@ STATIC_FLAGS ?= --static-swift-stdlib
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: deps demo test build release bench bench-micro check-config clean install release-check deploy-check
+.PHONY: deps demo test build release bench bench-micro check-config clean install release-check deploy-check lint
 
 deps:
 	@scripts/install-deps
@@ -21,9 +21,10 @@ demo: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product uma-pep
 	.build/debug/uma-pep demo
 
-## test: unit, codec and end-to-end tests (end-to-end tests spawn the built binary on 127.0.0.1), then an
-## off-the-shelf Python UMA client (requests-oauthlib-uma, pip-installed into .build/python-venv) through the demo,
-## then both tutorial flows against the demo (`uma-pep demo --self-test`, free ports), again with JWT RPTs.
+## test: lint, then unit, codec and end-to-end tests (end-to-end tests spawn the built binary on 127.0.0.1), then
+## an off-the-shelf Python UMA client (requests-oauthlib-uma, pip-installed into .build/python-venv) through the
+## demo, then both tutorial flows against the demo (`uma-pep demo --self-test`, free ports), again with JWT RPTs,
+## then deploy-check.
 test: deps lint
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build

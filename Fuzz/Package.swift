@@ -19,10 +19,14 @@ let package = Package(
             dependencies: [.product(name: "PEPCore", package: "uma-pep")],
             path: "Sources/HTTP1Codec"),
         .target(name: "CFuzzDriver"),
+        // The chunked decoder fed whole and in slices, checked by FuzzChunked and FuzzHTTP1 alike.
+        .target(name: "ChunkedSlicing", dependencies: ["HTTP1Codec"]),
         .executableTarget(
             name: "FuzzHTTP1",
-            dependencies: ["HTTP1Codec", "CFuzzDriver", .product(name: "PEPCore", package: "uma-pep")]),
-        .executableTarget(name: "FuzzChunked", dependencies: ["HTTP1Codec", "CFuzzDriver"]),
+            dependencies: [
+                "HTTP1Codec", "ChunkedSlicing", "CFuzzDriver", .product(name: "PEPCore", package: "uma-pep"),
+            ]),
+        .executableTarget(name: "FuzzChunked", dependencies: ["HTTP1Codec", "ChunkedSlicing", "CFuzzDriver"]),
         .executableTarget(
             name: "FuzzConfig", dependencies: ["CFuzzDriver", .product(name: "PEPCore", package: "uma-pep")]),
         .executableTarget(

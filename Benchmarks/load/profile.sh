@@ -11,7 +11,7 @@
 # system calls per request (Benchmarks/results/syscalls-<date>-<host>.txt).
 #
 # Usage: Benchmarks/load/profile.sh          knobs: PROFILE_DUR=10 PATH_UNDER_TEST=/ (or /open: passthrough)
-#        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 KEEP=1
+#        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 BIN=<path> KEEP=1
 #        ACCESS_LOG=on|off (uma-pep's access log, on as users get it)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
@@ -23,26 +23,20 @@ RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
 # uma-pep runs as users get it: access log on (to its log file in the run directory). ACCESS_LOG=off: --no-access-log.
 ACCESS_LOG=${ACCESS_LOG:-on}; ACCESS_LOG_FLAG=""; [ "$ACCESS_LOG" = off ] && ACCESS_LOG_FLAG=--no-access-log
 RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
-for b in valgrind callgrind_annotate callgrind_control strace nginx wrk curl python3; do
-  command -v "$b" >/dev/null || { echo "missing $b (scripts/install-deps --bench)" >&2; exit 2; }
-done
-# shellcheck disable=SC2086
-if [ -z "${NO_BUILD:-}" ]; then (cd "$ROOT" && swift build $RELEASE_FLAGS --product uma-pep); fi
-# shellcheck disable=SC2086
-BIN="$(cd "$ROOT" && swift build $RELEASE_FLAGS --show-bin-path)/uma-pep"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"   # start-up, wait and cleanup helpers shared by these scripts
+require_tools valgrind callgrind_annotate callgrind_control strace nginx wrk curl python3
+resolve_bin
+# Targets under callgrind answer slowly: wait_http waits up to 120 s for each, 2 s per try.
+WAIT_TRIES=600 WAIT_STEP=0.2 WAIT_MAX_TIME=2
 
-RUN_DIR=$(mktemp -d /tmp/uma-pep-profile.XXXXXX)
-mkdir -p "$RUN_DIR/logs" "$RUN_DIR/tmp" "$RUN_DIR/html" "$RUN_DIR/conf"; chmod 755 "$RUN_DIR" "$RUN_DIR/html"
+start_run_dir profile
+mkdir -p "$RUN_DIR/tmp" "$RUN_DIR/html" "$RUN_DIR/conf"; chmod 755 "$RUN_DIR" "$RUN_DIR/html"
 # valgrind 3.19 cannot read the DWARF 5 the Swift toolchain emits ("Possibly corrupted debuginfo file"):
 # profile a copy without debug sections; the symbol table still names every function.
 cp "$BIN" "$RUN_DIR/uma-pep"; strip --strip-debug "$RUN_DIR/uma-pep"; BIN="$RUN_DIR/uma-pep"
 head -c 4095 /dev/zero | tr '\0' a > "$RUN_DIR/html/4k"; echo >> "$RUN_DIR/html/4k"
 head -c 65535 /dev/zero | tr '\0' b > "$RUN_DIR/html/64k"; echo >> "$RUN_DIR/html/64k"
-PIDS=()
-# shellcheck source=lib.sh
-source "$HERE/lib.sh"   # cleanup, free_ports
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 mapfile -t PORTS < <(free_ports "$BASE_PORT" 5)
 UP_PORT=${PORTS[0]}; AS_PORT=${PORTS[1]}; PORT=${PORTS[2]}; ADMIN=${PORTS[3]}
@@ -53,19 +47,10 @@ render() { # template name port -> conf path
     -e "s/^master_process on;/master_process off;/" "$HERE/conf/$1.conf" > "$RUN_DIR/conf/$2.conf"
   echo "$RUN_DIR/conf/$2.conf"
 }
-wait_http() {
-  for _ in $(seq 1 600); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true)" = "${2:-200}" ] && return 0
-    sleep 0.2
-  done
-  echo "not up: $1" >&2; tail -n 20 "$RUN_DIR"/logs/* >&2; exit 1
-}
 nginx -p "$RUN_DIR" -e "$RUN_DIR/logs/upstream.err" -c "$(render upstream upstream "$UP_PORT")" &
 PIDS+=($!)
-"$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warning --no-access-log > "$RUN_DIR/logs/dev-as.out" 2>&1 &
-PIDS+=($!)
+start_dev_as dev-as "$AS_PORT"
 wait_http "http://127.0.0.1:$UP_PORT/"
-wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
 
 sed -n '/^write_config() {/,/^}/p' "$HERE/run.sh" > "$RUN_DIR/write_config.sh"
 # shellcheck disable=SC1091

@@ -10,52 +10,29 @@
 #
 # Usage: Benchmarks/load/redis.sh        Environment: TOKENS=10000 CONCURRENCY=32 BASE_PORT=19600
 #        NO_BUILD=1 (use the existing release binary)  RELEASE_FLAGS="-c release" (what to build; "" for the debug build)  KEEP=1
+#        BIN=<uma-pep binary> (instead of the build)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 TOKENS=${TOKENS:-10000}; CONCURRENCY=${CONCURRENCY:-32}; BASE_PORT=${BASE_PORT:-19600}
 RELEASE_FLAGS=${RELEASE_FLAGS--c release}
-for b in redis-server python3 curl; do
-  command -v "$b" >/dev/null || { echo "missing $b (run scripts/install-deps)" >&2; exit 2; }
-done
-# shellcheck disable=SC2086
-if [ -z "${NO_BUILD:-}" ]; then (cd "$ROOT" && swift build $RELEASE_FLAGS --product uma-pep); fi
-# shellcheck disable=SC2086
-BIN="$(cd "$ROOT" && swift build $RELEASE_FLAGS --show-bin-path)/uma-pep"
-[ -x "$BIN" ] || { echo "no binary at $BIN" >&2; exit 2; }
-
-RUN_DIR=$(mktemp -d /tmp/uma-pep-redis-bench.XXXXXX)
-mkdir -p "$RUN_DIR/logs" "$RUN_DIR/conf"
-PIDS=()
 # shellcheck source=lib.sh
-source "$HERE/lib.sh"   # cleanup, free_ports
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source "$HERE/lib.sh"   # start-up, wait and cleanup helpers shared by these scripts
+require_tools redis-server python3 curl
+resolve_bin
+start_run_dir redis-bench
+mkdir -p "$RUN_DIR/conf"
 
 mapfile -t PORTS < <(free_ports "$BASE_PORT" 11)
 AS_PORT=${PORTS[0]}; UP_PORT=${PORTS[1]}; REDIS_PORT=${PORTS[2]}
 REDIS_PASSWORD=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export REDIS_PASSWORD
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --requirepass "$REDIS_PASSWORD" \
-  --dir "$RUN_DIR" --daemonize no > "$RUN_DIR/logs/redis.out" 2>&1 &
-PIDS+=($!)
-"$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warning --no-access-log > "$RUN_DIR/logs/dev-as.out" 2>&1 &
-PIDS+=($!)
-"$BIN" upstream --listen "127.0.0.1:$UP_PORT" --log-level warning --no-access-log > "$RUN_DIR/logs/upstream.out" 2>&1 &
-PIDS+=($!)
-
-wait_http() { # url
-  local got
-  for _ in $(seq 1 300); do
-    got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" 2>/dev/null || true)
-    [ "$got" = 200 ] && return 0
-    sleep 0.1
-  done
-  echo "not up: $1 (last status ${got:-none})" >&2; tail -n 20 "$RUN_DIR"/logs/* >&2; exit 1
-}
-wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
+spawn redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --requirepass "$REDIS_PASSWORD" --dir "$RUN_DIR" --daemonize no
+start_dev_as dev-as "$AS_PORT"
+spawn upstream "$BIN" upstream --listen "127.0.0.1:$UP_PORT" --log-level warning --no-access-log
 
 start_uma() { # name port admin redis(0|1)
   local redis=""
@@ -68,15 +45,7 @@ workers: 1
 cache:
   max_ttl: 1h
 $redis
-authorization_servers:
-  dev:
-    mode: oxd
-    oxd_url: http://127.0.0.1:$AS_PORT
-    op_url: http://127.0.0.1:$AS_PORT
-    oxd_id: demo-oxd-id
-    client_id: demo-client
-    client_secret: demo-secret
-    register_resources: true
+$(dev_as_yaml "$AS_PORT")
 services:
   - name: bench
     url: http://127.0.0.1:$UP_PORT
@@ -84,9 +53,7 @@ services:
     uma_scope_expression:
       - {path: /, conditions: [{httpMethods: [GET], scopes: [read]}]}
 YAML
-  "$BIN" serve --config "$RUN_DIR/conf/$1.yaml" --no-access-log --log-level warning > "$RUN_DIR/logs/$1.out" 2>&1 &
-  PIDS+=($!)
-  wait_http "http://127.0.0.1:$3/readyz"
+  start_serve "$1" "$RUN_DIR/conf/$1.yaml" "$3" --no-access-log --log-level warning
 }
 start_uma local-a "${PORTS[3]}" "${PORTS[4]}" 0
 start_uma local-b "${PORTS[5]}" "${PORTS[6]}" 0

@@ -34,6 +34,7 @@
 #   QUICK=1           smoke check: DUR=2 WARM=1 ROUNDS=1 TOKENS=1000 BURST=200 (results get a -quick suffix)
 #   BASE_PORT=19100   first port tried (the next free ones in BASE_PORT..BASE_PORT+400 are used)
 #   RESULTS_DIR=Benchmarks/results   NO_INSTALL=1 (skip scripts/install-deps --bench)   NO_BUILD=1 (skip build)
+#   BIN=<path>        the uma-pep binary to run (default: the release build, built unless NO_BUILD=1)
 #   KEEP=1            keep the run directory (logs, raw wrk outputs)   STRICT=1 (exit 1 on unexpected statuses)
 #   ACCESS_LOG=on     uma-pep's access log as users get it (off: --no-access-log; the nginx anchors log nothing)
 set -euo pipefail
@@ -66,29 +67,20 @@ fi
 
 # ---- tools and the release binary ----
 [ -n "${NO_INSTALL:-}" ] || "$ROOT/scripts/install-deps" --bench
-for b in nginx wrk curl taskset python3 gnuplot openssl; do
-  command -v "$b" >/dev/null || { echo "missing $b (run scripts/install-deps --bench)" >&2; exit 2; }
-done
-# shellcheck disable=SC2086
-if [ -z "${NO_BUILD:-}" ]; then (cd "$ROOT" && swift build $RELEASE_FLAGS --product uma-pep); fi
-# shellcheck disable=SC2086
-BIN="$(cd "$ROOT" && swift build $RELEASE_FLAGS --show-bin-path)/uma-pep"
-[ -x "$BIN" ] || { echo "no release binary at $BIN" >&2; exit 2; }
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"   # start-up, wait and cleanup helpers shared by these scripts
+require_tools nginx wrk curl taskset python3 gnuplot openssl
+resolve_bin
 
 # cold-burst opens BURST × BURST_DUP connections at once: raise the soft descriptor limit to the hard one.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---- run directory, processes, cleanup ----
-RUN_DIR=$(mktemp -d /tmp/uma-pep-bench.XXXXXX)
-mkdir -p "$RUN_DIR/logs" "$RUN_DIR/tmp" "$RUN_DIR/html" "$RUN_DIR/conf"
+start_run_dir bench
+mkdir -p "$RUN_DIR/tmp" "$RUN_DIR/html" "$RUN_DIR/conf"
 chmod 755 "$RUN_DIR" "$RUN_DIR/html"   # nginx workers run as nobody
 head -c 4095 /dev/zero | tr '\0' a > "$RUN_DIR/html/4k"; echo >> "$RUN_DIR/html/4k"
 head -c 65535 /dev/zero | tr '\0' b > "$RUN_DIR/html/64k"; echo >> "$RUN_DIR/html/64k"
-PIDS=()
-# shellcheck source=lib.sh
-source "$HERE/lib.sh"   # cleanup, free_ports
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 pinpfx() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }  # $! must be the server's own PID: exec form
 
@@ -127,12 +119,10 @@ start_nginx nginx-plain proxy "$PX_PORT" 1 "$CPU_PROXY" "$PX_TLS_PORT"
 start_nginx nginx-plain-2w proxy "$PX2_PORT" 2 "$CPU_PROXY2"
 start_nginx nginx-lua pep "$LUA_PORT" 1 "$CPU_PROXY" "$LUA_TLS_PORT"
 
-$(pinpfx "$CPU_UP") "$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warning --no-access-log \
-  > "$RUN_DIR/logs/dev-as.out" 2>&1 &
-PIDS+=($!); PID_AS=$!
-$(pinpfx "$CPU_UP") "$BIN" dev-as --rpt-as-jwt --listen "127.0.0.1:$AS_JWT_PORT" --log-level warning --no-access-log \
-  > "$RUN_DIR/logs/dev-as-jwt.out" 2>&1 &
-PIDS+=($!); PID_AS_JWT=$!
+PIN=$CPU_UP start_dev_as dev-as "$AS_PORT"
+PID_AS=$SPAWNED
+PIN=$CPU_UP start_dev_as dev-as-jwt "$AS_JWT_PORT" --rpt-as-jwt
+PID_AS_JWT=$SPAWNED
 
 write_config() { # file port admin workers [tls-port] [extra limits line]
   local tls_listener=""
@@ -150,15 +140,7 @@ limits:
   drain_timeout: 0
   ${6:-}
 cache: {max_entries: 100000, max_ttl: 1h, negative_ttl: 10s}
-authorization_servers:
-  dev:
-    mode: oxd
-    oxd_url: http://127.0.0.1:${WRITE_AS_PORT:-$AS_PORT}
-    op_url: http://127.0.0.1:${WRITE_AS_PORT:-$AS_PORT}
-    oxd_id: demo-oxd-id
-    client_id: demo-client
-    client_secret: demo-secret
-    register_resources: true
+$(dev_as_yaml "${WRITE_AS_PORT:-$AS_PORT}")
 services:
   - name: bench
     url: http://127.0.0.1:$UP_PORT
@@ -172,29 +154,16 @@ services:
       - {path: /api/??, conditions: [{httpMethods: [GET], scopes: [read]}]}
 EOF
 }
-wait_http() { # url [expected-status]
-  local want=${2:-200} got
-  for _ in $(seq 1 300); do
-    got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" 2>/dev/null || true)
-    [ "$got" = "$want" ] && return 0
-    sleep 0.1
-  done
-  echo "not up: $1 (last status ${got:-none})" >&2; tail -n 20 "$RUN_DIR"/logs/* >&2; exit 1
-}
 wait_http "http://127.0.0.1:$UP_PORT/"
 wait_http "http://127.0.0.1:$PX_PORT/"
 wait_http "http://127.0.0.1:$PX2_PORT/"
 wait_http "http://127.0.0.1:$LUA_PORT/open"
-wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
-wait_http "http://127.0.0.1:$AS_JWT_PORT/_dev/clock"
 
 start_uma() { # name port admin workers cpu [tls-port] [extra limits line] -> PID_<name>
   write_config "$RUN_DIR/conf/$1.yaml" "$2" "$3" "$4" "${6:-}" "${7:-}"
-  "$BIN" check-config "$RUN_DIR/conf/$1.yaml" > "$RUN_DIR/logs/$1.check" || { cat "$RUN_DIR/logs/$1.check"; exit 1; }
-  $(pinpfx "$5") "$BIN" serve --config "$RUN_DIR/conf/$1.yaml" $ACCESS_LOG_FLAG --log-level warning \
-    > "$RUN_DIR/logs/$1.out" 2>&1 &
-  PIDS+=($!); eval "PID_${1//-/_}=$!"
-  wait_http "http://127.0.0.1:$3/readyz"   # resources registered with the dev AS
+  # shellcheck disable=SC2086
+  PIN=$5 start_serve "$1" "$RUN_DIR/conf/$1.yaml" "$3" $ACCESS_LOG_FLAG --log-level warning
+  eval "PID_${1//-/_}=$SPAWNED"
 }
 # One after the other: each registers the same document (oxd /uma-rs-protect, overwrite), tokens come after.
 start_uma uma-pep "$UMA_PORT" "$UMA_ADMIN" 1 "$CPU_PROXY" "$UMA_TLS_PORT"

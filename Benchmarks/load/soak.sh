@@ -29,30 +29,17 @@ CONNS=${CONNS:-32}; MISS_CONNS=${MISS_CONNS:-4}; MISS_TOKENS=${MISS_TOKENS:-2000
 BASE_PORT=${BASE_PORT:-19600}; RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
 RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
 
-for b in wrk curl python3; do command -v "$b" >/dev/null || { echo "missing $b (scripts/install-deps --bench)" >&2; exit 2; }; done
-if [ -z "${BIN:-}" ]; then
-  # shellcheck disable=SC2086
-  if [ -z "${NO_BUILD:-}" ]; then (cd "$ROOT" && swift build $RELEASE_FLAGS --product uma-pep); fi
-  # shellcheck disable=SC2086
-  BIN="$(cd "$ROOT" && swift build $RELEASE_FLAGS --show-bin-path)/uma-pep"
-fi
-[ -x "$BIN" ] || { echo "no binary at $BIN" >&2; exit 2; }
-
-RUN_DIR=$(mktemp -d /tmp/uma-pep-soak.XXXXXX)
-mkdir -p "$RUN_DIR/logs"
-PIDS=()
 # shellcheck source=lib.sh
-source "$HERE/lib.sh"   # cleanup, free_ports
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source "$HERE/lib.sh"   # start-up, wait and cleanup helpers shared by these scripts
+require_tools wrk curl python3
+resolve_bin
+start_run_dir soak
 
 mapfile -t PORTS < <(free_ports "$BASE_PORT" 4)
 UP_PORT=${PORTS[0]}; AS_PORT=${PORTS[1]}; PX_PORT=${PORTS[2]}; ADMIN_PORT=${PORTS[3]}
 
-"$BIN" upstream --listen "127.0.0.1:$UP_PORT" --no-access-log --log-level warning > "$RUN_DIR/logs/upstream.out" 2>&1 &
-PIDS+=($!)
-"$BIN" dev-as --listen "127.0.0.1:$AS_PORT" --log-level warning --no-access-log > "$RUN_DIR/logs/dev-as.out" 2>&1 &
-PIDS+=($!)
+spawn upstream "$BIN" upstream --listen "127.0.0.1:$UP_PORT" --no-access-log --log-level warning
+start_dev_as dev-as "$AS_PORT"
 
 write_config() { # file variant(0|1): trust_request_id false|true
   local trust=false
@@ -65,15 +52,7 @@ workers: 2
 limits: {drain_timeout: 1s}
 cache: {max_entries: 10000, max_ttl: 1h, negative_ttl: 10s}
 trust_request_id: $trust
-authorization_servers:
-  dev:
-    mode: oxd
-    oxd_url: http://127.0.0.1:$AS_PORT
-    op_url: http://127.0.0.1:$AS_PORT
-    oxd_id: demo-oxd-id
-    client_id: demo-client
-    client_secret: demo-secret
-    register_resources: true
+$(dev_as_yaml "$AS_PORT")
 services:
   - name: soak
     url: http://127.0.0.1:$UP_PORT
@@ -83,20 +62,10 @@ services:
 EOF
   mv "$1.tmp" "$1"
 }
-wait_http() { # url
-  for _ in $(seq 1 300); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" 2>/dev/null || true)" = 200 ] && return 0
-    sleep 0.1
-  done
-  echo "not up: $1" >&2; tail -n 20 "$RUN_DIR"/logs/* >&2; exit 1
-}
-wait_http "http://127.0.0.1:$AS_PORT/_dev/clock"
 CONFIG="$RUN_DIR/soak.yaml"
 write_config "$CONFIG" 0
-"$BIN" check-config "$CONFIG" > "$RUN_DIR/logs/check" || { cat "$RUN_DIR/logs/check"; exit 1; }
-"$BIN" serve --config "$CONFIG" --log-level notice --no-access-log > "$RUN_DIR/logs/serve.out" 2>&1 &
-PIDS+=($!); PID_SERVE=$!
-wait_http "http://127.0.0.1:$ADMIN_PORT/readyz"
+start_serve serve "$CONFIG" "$ADMIN_PORT" --log-level notice --no-access-log
+PID_SERVE=$SPAWNED
 
 TOKEN=$(curl -s --max-time 5 -X POST -H 'Content-Type: application/json' \
   -d '{"permissions": [{"resource_path": "/posts/??", "http_method": "GET", "scopes": ["read"]}], "lifetime": 86400}' \

@@ -8,13 +8,23 @@ import Synchronization
 /// is what every authorization call needs first; it sends nothing, so it costs the server nothing.
 ///
 /// Runs on its own dispatch timer, never on a worker. Cancelled on reload (the new configuration's probe
-/// replaces it) and at shutdown.
+/// replaces it, starting from the old one's results for the servers whose address did not change) and at
+/// shutdown.
 final class AuthorizationServerProbe: @unchecked Sendable {
     struct Target: Sendable {
         let name: String
         let host: String
         let port: Int
         let timeoutMilliseconds: Int32
+
+        /// `host:port`.
+        var address: String { "\(self.host):\(self.port)" }
+    }
+
+    /// One probe's outcome: what the readiness check says.
+    struct Result: Sendable, Equatable {
+        let ok: Bool
+        let text: String
     }
 
     private let targets: [Target]
@@ -24,9 +34,17 @@ final class AuthorizationServerProbe: @unchecked Sendable {
     private var cancelled = false
     /// Guarded by `lock`.
     private var timer: DispatchSourceTimer?
+    /// Guarded by `lock`: the last result per server name, with the address it was for.
+    private var results: [String: (address: String, result: Result)] = [:]
     private let lock = NSLock()
 
-    init(servers: [AuthorizationServerConfiguration], readiness: Readiness, interval: Duration = .seconds(2)) {
+    /// A probe of `servers`' addresses, not started. Each server's readiness check starts as `previous`'s last
+    /// result for the same name and address (a reload that leaves a server as it was does not turn `/readyz` to
+    /// 503 until the first probe), else as not ready, "not probed yet".
+    init(
+        servers: [AuthorizationServerConfiguration], readiness: Readiness, interval: Duration = .seconds(2),
+        previous: AuthorizationServerProbe? = nil
+    ) {
         self.targets = servers.compactMap { server in
             guard let url = URL(string: server.mode == .oxd ? (server.oxdURL ?? server.opURL) : server.opURL),
                 let host = url.host
@@ -37,8 +55,14 @@ final class AuthorizationServerProbe: @unchecked Sendable {
         }
         self.readiness = readiness
         self.interval = interval
+        let carried = previous.map { old in old.lock.withLock { old.results } } ?? [:]
         for target in self.targets {
-            readiness.set(Self.checkName(target.name), ok: false, "not probed yet")
+            if let last = carried[target.name], last.address == target.address {
+                self.results[target.name] = last
+                readiness.set(Self.checkName(target.name), ok: last.result.ok, last.result.text)
+            } else {
+                readiness.set(Self.checkName(target.name), ok: false, "not probed yet")
+            }
         }
     }
 
@@ -64,18 +88,18 @@ final class AuthorizationServerProbe: @unchecked Sendable {
         }
     }
 
-    private func probeAll() {
+    /// Probes every server once, one after the other, and sets their readiness checks.
+    func probeAll() {
         for target in self.targets {
             let failure = Self.connect(host: target.host, port: target.port, timeout: target.timeoutMilliseconds)
-            let address = "\(target.host):\(target.port)"
+            let result =
+                failure.map { Result(ok: false, text: "unreachable (\(target.address): \($0))") }
+                ?? Result(ok: true, text: "reachable (\(target.address))")
             // Under the lock: a result that arrives after `cancel()` (a reload replaced this probe) is dropped.
             let stillRunning = self.lock.withLock { () -> Bool in
                 guard !self.cancelled else { return false }
-                if let failure {
-                    self.readiness.set(Self.checkName(target.name), ok: false, "unreachable (\(address): \(failure))")
-                } else {
-                    self.readiness.set(Self.checkName(target.name), ok: true, "reachable (\(address))")
-                }
+                self.results[target.name] = (target.address, result)
+                self.readiness.set(Self.checkName(target.name), ok: result.ok, result.text)
                 return true
             }
             guard stillRunning else { return }

@@ -10,10 +10,10 @@ import PEPCore
 /// with a symlink swap of `..data` — or a file replaced by an editor is reloaded as `SIGHUP` reloads it.
 ///
 /// One thread blocks in `read(2)` on the inotify descriptor. After the first event it keeps draining events until
-/// the directory has been quiet for ``settle`` (or 2 s have passed) (a ConfigMap swap is several events: a new directory, a symlink,
-/// a rename, a removal), then reads the file through its path and asks the detector. The watch is on the
-/// directory (as given, not resolved), not the file, so it survives the file being replaced or the symlinks
-/// being swapped. Linux only (inotify); elsewhere ``init(path:settle:onChange:)`` throws.
+/// the directory has been quiet for ``settle`` or 2 s have passed (a ConfigMap swap is several events: a new
+/// directory, a symlink, a rename, a removal), then reads the file through its path and asks the detector. The
+/// watch is on the directory (as given, not resolved), not the file, so it survives the file being replaced or
+/// the symlinks being swapped. Linux only (inotify); elsewhere ``init(path:settle:onChange:)`` throws.
 public final class ConfigWatcher: @unchecked Sendable {
     /// How long the directory must be quiet after an event before the file is read (default 200 ms).
     public let settle: Duration

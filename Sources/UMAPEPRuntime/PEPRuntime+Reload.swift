@@ -75,13 +75,17 @@ extension PEPRuntime {
     /// The configuration generation in force (1 at start, +1 per successful reload).
     var generationNumber: Int { self.generation.withLock { $0.number } }
 
-    /// Starts probing the authorization servers when `readiness.require_authorization_server` is set.
+    /// Starts probing the authorization servers when `readiness.require_authorization_server` is set; the new
+    /// probe starts from the results of the one it replaces (a reload), so `/readyz` does not fail until it
+    /// has probed.
     func startReachabilityProbe(_ configuration: PEPConfiguration) {
         guard configuration.readiness.requireAuthorizationServer else {
             self.reachability.withLock { $0 = nil }
             return
         }
-        let probe = AuthorizationServerProbe(servers: configuration.authorizationServers, readiness: self.readiness)
+        let probe = AuthorizationServerProbe(
+            servers: configuration.authorizationServers, readiness: self.readiness,
+            previous: self.reachability.withLock { $0 })
         self.reachability.withLock { $0 = probe }
         probe.start()
     }

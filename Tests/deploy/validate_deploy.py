@@ -29,7 +29,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,9 @@ import time
 import venv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
+from uma_pep_demo import Demo  # noqa: E402  (`uma-pep demo` as a child process)
+
 DEPLOY = os.path.join(ROOT, "deploy")
 KUBE = os.path.join(DEPLOY, "kubernetes")
 PACKAGES = ["kubernetes-validate==1.37.0"]
@@ -262,39 +264,6 @@ def prometheus_rules():
     result = run(["promtool", "test", "rules", os.path.join(DEPLOY, "prometheus", "uma-pep-rules.test.yaml")])
     check("promtool test rules deploy/prometheus/uma-pep-rules.test.yaml", result.returncode == 0,
           result.stdout + result.stderr)
-
-
-class Demo:
-    """`uma-pep demo` on free ports, in its own process group; addresses from its `listening on` lines."""
-
-    def __init__(self, binary):
-        self.process = subprocess.Popen(
-            [binary, "demo", "--proxy-port", "0", "--admin-port", "0", "--as-port", "0", "--upstream-port", "0",
-             "--log-level", "warning", "--no-access-log"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        self.addresses = {}
-        pattern = re.compile(r"uma-pep demo: (proxy|admin|authorization server|upstream) listening on (\S+)")
-        deadline = time.monotonic() + 60
-        output = []
-        while len(self.addresses) < 4:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the demo did not announce its listeners:\n" + "".join(output))
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError("the demo exited:\n" + "".join(output))
-            output.append(line)
-            match = pattern.search(line)
-            if match:
-                self.addresses[match.group(1)] = match.group(2)
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 def scrape(binary):

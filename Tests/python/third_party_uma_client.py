@@ -22,9 +22,9 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 import venv
+
+from uma_pep_demo import Demo  # `uma-pep demo` as a child process (Tests/python/uma_pep_demo.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGES = ["requests-oauthlib-uma", "requests"]
@@ -57,41 +57,6 @@ def outer(args):
     return subprocess.run(
         [python, os.path.abspath(__file__), "--inner", "--binary", args.binary], timeout=FLOW_SECONDS + 30
     ).returncode
-
-
-class Demo:
-    """`uma-pep demo` on free ports, in its own process group; its addresses come from its `listening on` lines."""
-
-    def __init__(self, binary):
-        self.process = subprocess.Popen(
-            [binary, "demo", "--proxy-port", "0", "--admin-port", "0", "--as-port", "0", "--upstream-port", "0",
-             "--log-level", "warning", "--no-access-log"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        self.addresses = {}
-        self.output = []
-        deadline = time.monotonic() + 60
-        pattern = re.compile(r"uma-pep demo: (proxy|admin|authorization server|upstream) listening on (\S+)")
-        while len(self.addresses) < 4:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the demo did not announce its listeners:\n" + "".join(self.output))
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError("the demo exited (%s):\n%s" % (self.process.poll(), "".join(self.output)))
-            self.output.append(line)
-            match = pattern.search(line)
-            if match:
-                self.addresses[match.group(1)] = match.group(2)
-        # Keep reading, so the demo never blocks on a full pipe.
-        threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True).start()
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
 
 
 class Checks:

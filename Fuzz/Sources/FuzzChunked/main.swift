@@ -6,6 +6,7 @@
 // 3. The payload is never longer than the input, and a completed body's payload is exactly the sum of its chunk
 //    sizes as written (re-encoding the payload as one chunk decodes to the same payload).
 import CFuzzDriver
+import ChunkedSlicing
 import HTTP1Codec
 
 private let limits = HTTP1Limits(maxChunkExtensionBytes: 32, maxTrailerBytes: 128, maxChunkedOverheadBytes: 512)
@@ -13,10 +14,7 @@ private let limits = HTTP1Limits(maxChunkExtensionBytes: 32, maxTrailerBytes: 12
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzChunked(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: count > 0 ? start : nil, count: count)
-    let whole = decode(input, step: max(input.count, 1))
-    for step in [1, 3, 7] {
-        precondition(decode(input, step: step) == whole, "chunked: \(step)-byte slices disagree with whole")
-    }
+    let whole = checkChunkedSlices(input, steps: [1, 3, 7], limits: limits)
     precondition(whole.payload.count <= input.count, "chunked: payload longer than input")
     if case .complete = whole.progress {
         precondition(whole.end <= input.count, "chunked: consumed past the input")
@@ -24,7 +22,7 @@ public func fuzzChunked(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         var encoded = Array(String(whole.payload.count, radix: 16).utf8) + [13, 10] + whole.payload + [13, 10]
         if !whole.payload.isEmpty { encoded += Array("0\r\n\r\n".utf8) }
         encoded.withUnsafeBytes { bytes in
-            let again = decode(bytes, step: bytes.count)
+            let again = decodeChunked(bytes, step: bytes.count, limits: limits)
             precondition(again.payload == whole.payload, "chunked: re-encoded payload differs")
             if case .complete = again.progress {} else { preconditionFailure("chunked: re-encoded body incomplete") }
         }
@@ -38,36 +36,4 @@ public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePoi
     var argc = argc
     var argv = argv
     return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzChunked(UnsafeRawPointer(data), size) }
-}
-
-private struct Outcome: Equatable {
-    var payload: [UInt8] = []
-    var progress: ChunkedDecoder.Progress = .needMore
-    var end = 0
-}
-
-private func decode(_ input: UnsafeRawBufferPointer, step: Int) -> Outcome {
-    var decoder = ChunkedDecoder(limits: limits)
-    var outcome = Outcome()
-    var offset = 0
-    while offset < input.count {
-        let slice = UnsafeRawBufferPointer(rebasing: input[offset..<min(input.count, offset + step)])
-        let progress = decoder.decode(slice) { range in
-            precondition(range.lowerBound >= 0 && range.upperBound <= slice.count, "chunked: range out of slice")
-            outcome.payload += slice[range]
-        }
-        switch progress {
-        case .needMore:
-            offset += slice.count
-        case .complete(let consumed):
-            precondition(consumed <= slice.count, "chunked: consumed out of slice")
-            outcome.progress = .complete(consumed: 0)
-            outcome.end = offset + consumed
-            return outcome
-        case .rejected:
-            outcome.progress = progress
-            return outcome
-        }
-    }
-    return outcome
 }

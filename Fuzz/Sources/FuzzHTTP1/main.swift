@@ -8,6 +8,7 @@
 // 4. Canonicalizer: on the input as a target and on every parsed request's target; a canonical target is
 //    accepted again unchanged (idempotent) and its path has no dot segment, no `//`, no `%2F`.
 import CFuzzDriver
+import ChunkedSlicing
 import HTTP1Codec
 import PEPCore
 
@@ -82,43 +83,11 @@ private func checkResponse(_ input: UnsafeRawBufferPointer, method: String) {
     }
 }
 
-private struct ChunkedOutcome: Equatable {
-    var payload: [UInt8] = []
-    var progress: ChunkedDecoder.Progress = .needMore
-    var end = 0
-}
-
-private func decodeChunked(_ input: UnsafeRawBufferPointer, step: Int) -> ChunkedOutcome {
-    var decoder = ChunkedDecoder(limits: HTTP1Limits(maxChunkExtensionBytes: 64, maxTrailerBytes: 256,
-        maxChunkedOverheadBytes: 1_024))
-    var outcome = ChunkedOutcome()
-    var offset = 0
-    while offset < input.count {
-        let slice = UnsafeRawBufferPointer(rebasing: input[offset..<min(input.count, offset + step)])
-        let progress = decoder.decode(slice) { range in
-            precondition(range.lowerBound >= 0 && range.upperBound <= slice.count, "chunked: range out of slice")
-            outcome.payload += slice[range]
-        }
-        switch progress {
-        case .needMore:
-            offset += slice.count
-        case .complete(let consumed):
-            precondition(consumed <= slice.count, "chunked: consumed out of slice")
-            outcome.progress = .complete(consumed: 0)
-            outcome.end = offset + consumed
-            return outcome
-        case .rejected:
-            outcome.progress = progress
-            return outcome
-        }
-    }
-    return outcome
-}
+private let chunkedLimits = HTTP1Limits(
+    maxChunkExtensionBytes: 64, maxTrailerBytes: 256, maxChunkedOverheadBytes: 1_024)
 
 private func checkChunked(_ input: UnsafeRawBufferPointer) {
-    let whole = decodeChunked(input, step: max(input.count, 1))
-    let sliced = decodeChunked(input, step: 5)
-    precondition(whole == sliced, "chunked: 5-byte slices disagree with whole")
+    checkChunkedSlices(input, steps: [5], limits: chunkedLimits)
 }
 
 private func checkCanonical(_ target: UnsafeRawBufferPointer, method: String, host: String?) {

@@ -33,9 +33,10 @@ extension IPAddress {
 }
 
 extension ConfigNode {
-    /// The configuration document as JSON with secrets replaced by `"REDACTED"`: the values of `client_secret`,
-    /// `token` and every key containing `secret`, `password` or `private_key_pass`; URLs in strings lose their
-    /// `user:password@` and their query (``ConfigRedaction/url(_:)``). What `GET /config` serves.
+    /// The configuration document as JSON with secrets replaced by `"REDACTED"`: the values of `token` and of
+    /// every key containing `secret` or `password` (any case: `client_secret`, `redis_password`, …); URLs in
+    /// strings lose their `user:password@` and their query (``ConfigRedaction/url(_:)``). What `GET /config`
+    /// serves.
     var redactedJSON: JSONValue {
         switch self {
         case .null: return .null
