@@ -6,10 +6,14 @@ private import CLibevent
 final class LoopTimer {
     private let event: OpaquePointer
     private let action: () -> Void
+    /// Kept so the `event_base` outlives the event: a timer released after its loop's owner (a worker whose
+    /// listener failed to bind, torn down field by field) would otherwise free its event on a freed base.
+    private let loop: EventLoop
 
     /// Creates a disarmed timer that calls `action` when it fires.
     init?(loop: EventLoop, action: @escaping () -> Void) {
         self.action = action
+        self.loop = loop
         guard let event = event_new(loop.base, -1, 0, loopTimerCallback, nil) else { return nil }
         self.event = event
         event_assign(event, loop.base, -1, 0, loopTimerCallback, Unmanaged.passUnretained(self).toOpaque())
