@@ -26,6 +26,7 @@ public final class PEPMetrics: Sendable {
     let totalClientAuthenticated: Counter
     let totalClientGranted: Counter
     let downstreamConnections: Gauge
+    let requestsWaited: Counter
     /// `uma_pep_config_reloads_total{result="success"}` and `{result="failure"}`.
     let configReloads: (success: Counter, failure: Counter)
     /// Per ``MetricsCacheName`` (in `allCases` order): hits, misses, evictions.
@@ -60,6 +61,7 @@ public final class PEPMetrics: Sendable {
         self.totalClientGranted = registry.makeCounter(descriptor: PEPMetricsStats.totalClientGranted.descriptor)
         self.downstreamConnections = registry.makeGauge(
             descriptor: PEPMetricsStats.downstreamConnections.descriptor)
+        self.requestsWaited = registry.makeCounter(descriptor: PEPMetricsStats.requestsWaited.descriptor)
         let reloads = PEPMetricsStats.configReloads.descriptor
         self.configReloads = (
             success: registry.makeCounter(descriptor: reloads, labels: [("result", "success")]),
@@ -290,6 +292,11 @@ public final class PEPMetrics: Sendable {
     /// A downstream connection was closed (`uma_pep_downstream_connections` − 1).
     public func downstreamConnectionClosed() {
         self.downstreamConnections.decrement()
+    }
+
+    /// A request without a cached grant waited for a later event-loop turn (`uma_pep_requests_waited_total` + 1).
+    public func uncachedRequestWaited() {
+        self.requestsWaited.increment()
     }
 
     /// Records one configuration reload attempt (`uma_pep_config_reloads_total{result}`): `succeeded` when the new

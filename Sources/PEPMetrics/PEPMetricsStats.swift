@@ -101,6 +101,12 @@ public enum PEPMetricsStats {
     public static let requests = MetricDeclaration(
         name: "uma_pep_requests_total", help: "Requests by service, enforcement decision and status class.",
         kind: .counter, labelNames: ["service", "decision", "status_class"])
+    /// Requests of connections without a cached grant that waited for a later event-loop turn because
+    /// `limits.uncached_requests_per_turn` had started in the current one.
+    public static let requestsWaited = MetricDeclaration(
+        name: "uma_pep_requests_waited_total",
+        help: "Requests without a cached grant that waited for a later event-loop turn (uncached_requests_per_turn).",
+        kind: .counter, labelNames: [])
     /// Upstream failures by service and kind.
     public static let upstreamErrors = MetricDeclaration(
         name: "uma_pep_upstream_errors_total", help: "Upstream failures by service and kind.", kind: .counter,
@@ -128,7 +134,7 @@ public enum PEPMetricsStats {
     public static let all: [MetricDeclaration] = [
         endpointMethod, metricErrors, totalClientAuthenticated, totalClientGranted, umaClientAuthenticated,
         umaClientGranted, umaTicket, asRequests, authorizationCallsRefused, cacheEvictions, cacheHits,
-        cacheMissRateLimited, cacheMisses, configReloads, requests, upstreamErrors,
+        cacheMissRateLimited, cacheMisses, configReloads, requests, requestsWaited, upstreamErrors,
         downstreamConnections,
         asRequestDuration, requestDuration,
     ]

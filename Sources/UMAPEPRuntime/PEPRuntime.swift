@@ -64,7 +64,7 @@ public final class PEPRuntime: @unchecked Sendable {
         self.current = Mutex(configuration)
         self.startedWith = configuration
         self.logger = logger
-        self.controlPlane = ControlPlane(logger: logger)
+        self.controlPlane = ControlPlane(logger: logger, nice: configuration.limits.controlPlaneNice)
         self.metrics = PEPMetrics(
             services: configuration.services.map(\.name),
             authorizationServers: configuration.authorizationServers.map(\.name), workers: configuration.workerCount)
@@ -120,7 +120,8 @@ public final class PEPRuntime: @unchecked Sendable {
             proxyConnections: ConnectionTally { opened in
                 counts.record(opened: opened)
                 if opened { metrics.downstreamConnectionOpened() } else { metrics.downstreamConnectionClosed() }
-            })
+            },
+            onRequestWaited: { metrics.uncachedRequestWaited() })
         handle.set(self)
     }
 
@@ -457,6 +458,7 @@ extension ServerLimits {
         self.upstreamMaxIdle = limits.upstreamMaxIdle
         self.upstreamIdleTimeout = limits.upstreamIdleTimeout
         self.upstreamMaxRequests = limits.upstreamMaxRequests
+        self.uncachedRequestsPerTurn = limits.uncachedRequestsPerTurn
     }
 }
 

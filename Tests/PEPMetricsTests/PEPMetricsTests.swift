@@ -45,6 +45,8 @@ import Testing
         metrics.recordConfigReload(succeeded: true)
         metrics.recordConfigReload(succeeded: false)
         metrics.recordConfigReload(succeeded: true)
+        metrics.uncachedRequestWaited()
+        metrics.uncachedRequestWaited()
 
         let parsed = try Exposition(metrics.exposition())
         let expected: Set<String> = [
@@ -69,6 +71,7 @@ import Testing
             #"uma_pep_requests_total{service="photos",decision="granted",status_class="2xx"} 2"#,
             #"uma_pep_requests_total{service="photos",decision="ticket",status_class="4xx"} 1"#,
             #"uma_pep_requests_total{service="",decision="no_route",status_class="4xx"} 1"#,
+            #"uma_pep_requests_waited_total{} 2"#,
             #"uma_pep_upstream_errors_total{service="admin",kind="timeout"} 1"#,
         ]
         #expect(Self.counterLines(parsed) == expected)

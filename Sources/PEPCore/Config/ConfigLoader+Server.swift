@@ -111,7 +111,8 @@ extension ConfigLoader {
                 "max_connections_per_ip", "header_timeout", "send_timeout", "idle_timeout", "drain_timeout",
                 "upstream_connect_timeout",
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
-                "max_pending_authorization_calls", "cache_misses_per_ip_per_second",
+                "max_pending_authorization_calls", "cache_misses_per_ip_per_second", "uncached_requests_per_turn",
+                "control_plane_nice",
             ])
         return ProxyLimits(
             maxHeaderBytes: try limits.byteSize(
@@ -137,7 +138,10 @@ extension ConfigLoader {
                 "max_pending_authorization_calls", default: defaults.maxPendingAuthorizationCalls,
                 range: 1...1_000_000),
             cacheMissesPerIPPerSecond: try limits.int(
-                "cache_misses_per_ip_per_second", default: defaults.cacheMissesPerIPPerSecond, range: 0...1_000_000))
+                "cache_misses_per_ip_per_second", default: defaults.cacheMissesPerIPPerSecond, range: 0...1_000_000),
+            uncachedRequestsPerTurn: try limits.int(
+                "uncached_requests_per_turn", default: defaults.uncachedRequestsPerTurn, range: 0...1_000_000),
+            controlPlaneNice: try limits.int("control_plane_nice", default: defaults.controlPlaneNice, range: 0...19))
     }
 
     /// `cache: {max_entries, max_ttl, negative_ttl, ttl_without_exp, clock_skew}` (SPEC A7). Zero values disable

@@ -149,6 +149,8 @@ extension ProxyLimits {
             ("upstream_max_requests", "\(self.upstreamMaxRequests)"),
             ("max_pending_authorization_calls", "\(self.maxPendingAuthorizationCalls)"),
             ("cache_misses_per_ip_per_second", "\(self.cacheMissesPerIPPerSecond)"),
+            ("uncached_requests_per_turn", "\(self.uncachedRequestsPerTurn)"),
+            ("control_plane_nice", "\(self.controlPlaneNice)"),
         ]
     }
 }

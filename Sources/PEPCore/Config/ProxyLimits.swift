@@ -42,6 +42,17 @@ public struct ProxyLimits: Sendable, Equatable {
     /// second, with a burst of one second's worth; beyond it `429` + `Retry-After` (docs/security.md,
     /// "Authorization-server call amplification"). Cached grants are never counted. `0` = off (the default).
     public let cacheMissesPerIPPerSecond: Int
+    /// Requests of connections that hold no cached grant (a connection's first request, one after a refusal or
+    /// an authorization-server call) that a worker starts per event-loop turn; the rest wait, first in first
+    /// out, for the next turns. Kept-alive connections whose last request was granted from the caches are not
+    /// counted, so a flood of uncached tokens cannot take a worker from granted clients (docs/security.md,
+    /// "Authorization-server call amplification"). `0` = no limit. Default 8.
+    public let uncachedRequestsPerTurn: Int
+    /// The nice value of the thread that makes the authorization-server calls (0…19; `0` = the workers' own):
+    /// when workers and those calls compete for the CPU, granted traffic goes first and cache misses wait
+    /// (bounded by `maxPendingAuthorizationCalls`, then 503). No effect on an idle CPU. Applies at start.
+    /// Default 10.
+    public let controlPlaneNice: Int
 
     /// Creates limits; every parameter defaults to the documented default.
     public init(
@@ -51,7 +62,8 @@ public struct ProxyLimits: Sendable, Equatable {
         drainTimeout: Duration = .seconds(10),
         upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
         upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000,
-        maxPendingAuthorizationCalls: Int = 512, cacheMissesPerIPPerSecond: Int = 0
+        maxPendingAuthorizationCalls: Int = 512, cacheMissesPerIPPerSecond: Int = 0,
+        uncachedRequestsPerTurn: Int = 8, controlPlaneNice: Int = 10
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeadersCount = maxHeadersCount
@@ -69,5 +81,7 @@ public struct ProxyLimits: Sendable, Equatable {
         self.upstreamMaxRequests = upstreamMaxRequests
         self.maxPendingAuthorizationCalls = maxPendingAuthorizationCalls
         self.cacheMissesPerIPPerSecond = cacheMissesPerIPPerSecond
+        self.uncachedRequestsPerTurn = uncachedRequestsPerTurn
+        self.controlPlaneNice = controlPlaneNice
     }
 }

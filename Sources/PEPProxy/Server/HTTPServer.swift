@@ -38,6 +38,8 @@ public final class HTTPServer: @unchecked Sendable {
     private var workers: [Worker] = []
     /// Open connections on the proxy listeners, across workers.
     public let proxyConnections: ConnectionTally
+    /// Called (on a worker thread) each time a request waits for a later turn (`TurnAdmission`).
+    private let onRequestWaited: (@Sendable () -> Void)?
     private var threads: [Thread] = []
     private let stopped = Mutex<Int>(0)
     private let stoppedCondition = NSCondition()
@@ -48,11 +50,14 @@ public final class HTTPServer: @unchecked Sendable {
     ///   - workers: worker threads, ≥ 1 (config `workers`; default = cores).
     ///   - accessLog: where each proxied request's `access` line goes (Kong's log phase); `nil`: not logged.
     ///   - proxyConnections: counts the open connections of proxy listeners (and reports each change).
+    ///   - onRequestWaited: called on a worker thread each time a request without a cached grant waits for a
+    ///     later event-loop turn (`limits.uncachedRequestsPerTurn`); must be thread-safe.
     public init(
         listeners: [ListenerSpec], workers: Int, limits: ServerLimits, logger: Logger, accessLog: AccessLogSink? = nil,
-        proxyConnections: ConnectionTally = ConnectionTally()
+        proxyConnections: ConnectionTally = ConnectionTally(), onRequestWaited: (@Sendable () -> Void)? = nil
     ) {
         self.proxyConnections = proxyConnections
+        self.onRequestWaited = onRequestWaited
         self.accessLog = accessLog
         self.specs = listeners
         self.tlsSlots = listeners.map { spec in spec.tls.map { TLSContextSlot($0) } }
@@ -100,7 +105,7 @@ public final class HTTPServer: @unchecked Sendable {
             logger[metadataKey: "worker"] = "\(index)"
             let worker = try Worker(
                 index: index, limits: self.limits, logger: logger, peerCounter: peerCounter,
-                tally: self.proxyConnections)
+                tally: self.proxyConnections, onRequestWaited: self.onRequestWaited)
             worker.accessLog = self.accessLog.map { AccessLogBuffer(sink: $0, worker: index, loop: worker.loop) }
             do {
                 for (specIndex, spec) in self.specs.enumerated() {

@@ -40,12 +40,25 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     private var headStarted = false
     private var draining = false
     private(set) var requestCount = 0
+    /// The last authorized request on this connection was granted without authorization-server work (from the
+    /// caches, or a public rule): its next request starts at once. Set by `ProxyExchange`.
+    var holdsCachedGrant = false
+    /// The next request's bytes wait in the input buffer (reading paused) until the worker's `TurnAdmission`
+    /// lets it start (`admitted()`).
+    private(set) var isWaitingForAdmission = false
+    /// Requests here are counted by the worker's `TurnAdmission` (a proxy listener, and a limit set).
+    private let admissionApplies: Bool
 
     init(worker: Worker, socket: BufferedSocket, peer: SocketAddress?, context: ListenerContext) {
         self.worker = worker
         self.socket = socket
         self.peer = peer
         self.context = context
+        if case .proxy = context.role {
+            self.admissionApplies = worker.limits.uncachedRequestsPerTurn > 0
+        } else {
+            self.admissionApplies = false
+        }
         self.timer = LoopTimer(loop: worker.loop) { [unowned self] in self.deadlineTimerFired() }
         socket.delegate = self
     }
@@ -131,10 +144,18 @@ final class HTTPServerConnection: BufferedSocketDelegate {
 
     // MARK: request heads
 
-    private func readHead() {
+    private func readHead(admitted: Bool = false) {
         let available = self.socket.inputLength
         guard available > 0 else { return }
         if !self.headStarted {
+            if self.admissionApplies, !admitted, !self.holdsCachedGrant {
+                guard !self.isWaitingForAdmission else { return }
+                guard self.worker.admitUncached(self) else {
+                    self.isWaitingForAdmission = true
+                    self.socket.setReading(false)
+                    return
+                }
+            }
             self.headStarted = true
             // The first head's deadline runs from accept (`start`); later heads get theirs from their first byte.
             if self.requestCount > 0 {
@@ -159,6 +180,14 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             // `ProxyExchange.clientReadable`), and an early close or reset is seen at once.
             self.dispatch(head)
         }
+    }
+
+    /// The worker's `TurnAdmission` let the waiting request start.
+    func admitted() {
+        self.isWaitingForAdmission = false
+        guard case .readingHead = self.state else { return }
+        self.socket.setReading(true)
+        self.readHead(admitted: true)
     }
 
     private func dispatch(_ head: RequestHead) {
@@ -241,6 +270,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         guard case .closed = self.state else {
             // After a half-close, pipelined requests still in the buffer are answered before closing.
             let close = !keepAlive || self.draining || (self.peerClosed && self.socket.inputLength == 0)
+            self.isWaitingForAdmission = false
             let bytes = ResponseSerializer.serialize(
                 response, close: close, omitBody: isHead, keepAliveHeader: self.requestIsHTTP10)
             self.state = .writing(closeAfter: close)
@@ -369,6 +399,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     func close() {
         if case .closed = self.state { return }
         self.state = .closed
+        self.isWaitingForAdmission = false
         self.timer?.cancel()
         self.timer = nil
         self.socket.close()

@@ -140,7 +140,14 @@ final class ProxyExchange: BufferedSocketDelegate {
             worker: self.worker.index)
         let resume = AuthorizationResume(loop: self.worker.loop, exchange: self)
         if let decision = self.engine.authorizer.authorize(request, resume: resume) {
+            if case .forward = decision {
+                self.connection.holdsCachedGrant = true
+            } else {
+                self.connection.holdsCachedGrant = false
+            }
             self.authorized(decision)
+        } else {
+            self.connection.holdsCachedGrant = false
         }
     }
 

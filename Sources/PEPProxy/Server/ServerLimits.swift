@@ -35,6 +35,9 @@ public struct ServerLimits: Sendable, Hashable {
     public var upstreamIdleTimeout: Duration = .seconds(60)
     /// Requests sent on one upstream connection before it is retired. Default 10 000.
     public var upstreamMaxRequests: Int = 10_000
+    /// Requests of connections without a cached grant started per worker per event-loop turn (the rest wait,
+    /// first in first out); `0` = no limit. Default 8 (`TurnAdmission`).
+    public var uncachedRequestsPerTurn: Int = 8
 
     /// The defaults above.
     public init() {}

@@ -38,13 +38,19 @@ final class Worker: @unchecked Sendable {
     /// This worker's access-log buffer, or `nil` when proxied requests are not logged.
     var accessLog: AccessLogBuffer?
     private var drainTimer: LoopTimer?
+    /// `limits.uncachedRequestsPerTurn`: requests of connections without a cached grant started per loop turn,
+    /// the connections whose request waits, and the zero-delay timer that ends a turn.
+    private var admission: TurnAdmission<HTTPServerConnection>
+    private var turnEndTimer: LoopTimer?
+    private let onRequestWaited: (@Sendable () -> Void)?
     private var onStopped: (@Sendable () -> Void)?
 
     init(
         index: Int, limits: ServerLimits, logger: Logger, peerCounter: PeerConnectionCounter? = nil,
-        tally: ConnectionTally? = nil
+        tally: ConnectionTally? = nil, onRequestWaited: (@Sendable () -> Void)? = nil
     ) throws {
         self.index = index
+        self.onRequestWaited = onRequestWaited
         self.peerCounter = peerCounter
         self.tally = tally
         self.loop = try EventLoop()
@@ -55,6 +61,30 @@ final class Worker: @unchecked Sendable {
         self.headerTimeoutNanoseconds = CacheInstant.saturatingNanoseconds(limits.headerTimeout)
         self.idleTimeoutNanoseconds = CacheInstant.saturatingNanoseconds(limits.idleTimeout)
         self.upstreams.loop = self.loop
+        self.admission = TurnAdmission(perTurn: limits.uncachedRequestsPerTurn)
+        self.turnEndTimer = LoopTimer(loop: self.loop) { [unowned self] in self.turnEnded() }
+    }
+
+    // MARK: admission (TurnAdmission)
+
+    /// Whether the request `connection` (which holds no cached grant) has begun to send starts now. When it
+    /// does not, the connection is queued and must pause reading; `turnEnded` resumes it in a later turn.
+    func admitUncached(_ connection: HTTPServerConnection) -> Bool {
+        let (verdict, scheduleTurnEnd) = self.admission.admit()
+        if scheduleTurnEnd { self.turnEndTimer?.schedule(after: .zero) }
+        guard verdict == .wait else { return true }
+        self.admission.wait(connection)
+        self.onRequestWaited?()
+        return false
+    }
+
+    /// The loop turn ended: the count starts again and the oldest waiting requests start.
+    private func turnEnded() {
+        self.admission.turnEnded()
+        while let connection = self.admission.nextToStart(isLive: { $0.isWaitingForAdmission }) {
+            connection.admitted()
+        }
+        if self.admission.needsTurnEnd() { self.turnEndTimer?.schedule(after: .zero) }
     }
 
     /// Opens a listener for `spec` on this worker (before the loop thread starts, or on it).
@@ -179,6 +209,7 @@ final class Worker: @unchecked Sendable {
         self.accessLog?.flush()
         self.drainTimer?.cancel()
         self.drainTimer = nil
+        self.turnEndTimer?.cancel()
         for connection in Array(self.connections.values) { connection.abort(reason: "shutdown") }
         self.upstreams.closeAll()
         self.listeners.forEach { $0.close() }

@@ -45,6 +45,8 @@ public final class ControlPlane: @unchecked Sendable {
     }
 
     let logger: Logger
+    /// The loop thread's nice value (0…19; 0 = the process's own).
+    let nice: Int32
     let shared = Locked(Shared())
     private let finished = DispatchGroup()
 
@@ -58,9 +60,14 @@ public final class ControlPlane: @unchecked Sendable {
     var warnedInsecure = false
 
     /// Creates a stopped control plane; call `start()` before submitting work.
-    /// - Parameter logger: Where transport warnings go (never tokens or secrets).
-    public init(logger: Logger = Logger(label: "uma-pep.control-plane")) {
+    /// - Parameters:
+    ///   - logger: Where transport warnings go (never tokens or secrets).
+    ///   - nice: The loop thread's nice value, 0…19 (`limits.control_plane_nice`; Linux nice values are per
+    ///     thread, setpriority(2)): above 0, the workers get the CPU first when they and the authorization calls
+    ///     compete for it. Clamped to 0…19; a value the system refuses is logged and ignored.
+    public init(logger: Logger = Logger(label: "uma-pep.control-plane"), nice: Int = 0) {
         self.logger = logger
+        self.nice = Int32(min(max(nice, 0), 19))
     }
 
     /// Creates the `event_base` and the multi handle and starts the loop thread. Calling it again is a no-op.
@@ -169,6 +176,12 @@ public final class ControlPlane: @unchecked Sendable {
 
     private func runLoop() {
         self.shared.withLock { $0.loopThread = Thread.current }
+        // PRIO_PROCESS with 0 is the calling thread on Linux (a thread's nice value is its own).
+        if self.nice > 0, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, self.nice) != 0 {
+            self.logger.warning(
+                "cannot lower the control-plane thread's priority",
+                metadata: ["nice": "\(self.nice)", "errno": "\(errno)"])
+        }
         if let base = self.base {
             _ = event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY)
         }

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+    /// `limits.uncached_requests_per_turn` and `limits.control_plane_nice` (docs/security.md, "Authorization-server
+    /// call amplification"): requests of connections without a cached grant start a few per loop turn, the rest
+    /// wait their turn (none is lost or starved), kept-alive granted connections skip the line, and the thread
+    /// that calls the authorization server runs at a lower priority than the workers.
+    @Suite struct UncachedAdmission {
+        /// One a turn: 60 connections each send an unknown token at once while a granted client keeps its
+        /// connection; every one of the 60 gets its 401 (they waited, none was dropped), and the granted client is
+        /// answered 200 throughout.
+        @Test func waitingRequestsAreAllAnsweredAndGrantsSkipTheLine() async throws {
+            try await offPool {
+                let env = try E2EEnvironment(
+                    config: Fixture.config(extra: "limits: {uncached_requests_per_turn: 1}"))
+                let cached = try env.devAS.mintToken([Fixture.view])
+                let granted = try RawClient(port: env.pep.proxyPort)
+                granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
+                #expect(granted.readResponse(timeout: 10)?.status == 200)
+
+                var clients: [RawClient] = []
+                for _ in 0..<60 { clients.append(try RawClient(port: env.pep.proxyPort)) }
+                for client in clients {
+                    client.send(LoadDriver.get("/photos/1", host: "api.test", token: "RND-\(UUID().uuidString)"))
+                }
+                for _ in 0..<20 {
+                    granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
+                    #expect(granted.readResponse(timeout: 10)?.status == 200)
+                }
+                let answers = RawClient.readResponses(clients, timeout: 20)
+                let statuses = answers.map { $0?.response.status ?? 0 }
+                #expect(statuses.allSatisfy { $0 == 401 }, "\(statuses)\n\(env.diagnostics())")
+                #expect(try env.devAS.counts()["/introspect-rpt"] ?? 0 >= 60)
+                // Two workers start at most two a turn between them: most of the 60 waited, and were counted.
+                let waited = try env.pep.metrics().value("uma_pep_requests_waited_total") ?? 0
+                #expect(waited >= 1 && waited <= 60, "\(waited)")
+            }
+        }
+
+        /// The default nice value 10 on exactly one thread (the control plane); `control_plane_nice: 0` lowers
+        /// none.
+        @Test(arguments: [(nil, 10), ("0", 0), ("4", 4)] as [(String?, Int)])
+        func controlPlaneThreadRunsNiced(setting: String?, expected: Int) async throws {
+            try await offPool {
+                let extra = setting.map { "limits: {control_plane_nice: \($0)}" } ?? ""
+                let env = try E2EEnvironment(config: Fixture.config(extra: extra))
+                // Positive values only: libdispatch's manager thread runs at -4 by its own choice.
+                let nices = try threadNiceValues(pid: env.pep.process.pid)
+                let niced = nices.filter { $0 > 0 }
+                if expected == 0 {
+                    #expect(niced.isEmpty, "\(nices)")
+                } else {
+                    #expect(niced == [expected], "\(nices)")
+                }
+            }
+        }
+
+        /// The nice value (field 19 of /proc/PID/task/TID/stat) of each thread of `pid`.
+        private func threadNiceValues(pid: Int32) throws -> [Int] {
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+            return try tasks.map { tid in
+                let stat = try String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8)
+                // The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
+                let rest = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+                return Int(rest[16])!
+            }
+        }
+    }
+}
