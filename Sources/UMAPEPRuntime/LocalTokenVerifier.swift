@@ -230,4 +230,18 @@ struct LocalJWTBackend: AuthorizationBackend {
     ) {
         self.inner.requestTicket(resourceId: resourceId, scopes: scopes, completion: completion)
     }
+
+    func obtainRPT(
+        ticket: String, completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+    ) {
+        self.inner.obtainRPT(ticket: ticket, completion: completion)
+    }
+
+    func claimsGatheringURL(
+        ticket: String, claimsRedirectURI: String, state: String,
+        completion: @escaping @Sendable (Result<String, AuthorizationServerError>) -> Void
+    ) {
+        self.inner.claimsGatheringURL(
+            ticket: ticket, claimsRedirectURI: claimsRedirectURI, state: state, completion: completion)
+    }
 }
