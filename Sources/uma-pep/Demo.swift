@@ -99,7 +99,8 @@ struct Demo: ParsableCommand {
             uma-pep demo — the Gluu Gateway UMA tutorial on one machine
               proxy                      \(proxy)
               admin                      http://\(a.admin)   (/metrics, /healthz, /readyz)
-              authorization server       \(asURL)   (oxd API + UMA 2.0; clients demo-client / demo-claims-client)
+              authorization server       \(asURL)   (oxd API + UMA 2.0; clients demo-client / demo-claims-client /
+                                         demo-browser-client)
               demo upstream API          \(a.scheme)://\(a.upstream)
             \(tlsLine)
             Flow 1, no claims gathering (service non-claim-gathering, scope `read`):
@@ -114,6 +115,13 @@ struct Demo: ParsableCommand {
                 --claims country=US,city=NY
                 → need_info, claims form submitted, new ticket, RPT, 200 (a wrong city gets no RPT)
               Leave out --claims to open the claims page in a browser instead.
+
+            Flow 3, the gateway gathers claims for a browser (service browser, obtain_rpt, country=US, city=NY):
+              open \(proxy)/posts/1 in a browser
+                → the gateway gets a ticket and asks for an RPT itself; need_info sends you (302) to the authorization
+                  server's claims page; fill in Country=US, City=NY; back at \(proxy)/uma/claims-callback the gateway
+                  gets the RPT, keeps it in an encrypted session cookie and sends you back to /posts/1: 200
+              \(curl) -i \(proxy)/posts/1     (→ 302 to the claims page, Set-Cookie: uma_pep_session=…)
 
             With a token by hand:
               \(curl) -i -H 'Host: non-claim-gathering.example.com' -H 'Authorization: Bearer <RPT>' \(proxy)/posts/1
