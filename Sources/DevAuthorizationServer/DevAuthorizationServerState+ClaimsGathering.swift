@@ -88,7 +88,8 @@ extension DevAuthorizationServerState {
         guard let clientId = fields.first("client_id"), let client = self.clients[clientId] else {
             return .failure(Self.errorPage("invalid_client_id", "The client_id is missing or unknown."))
         }
-        guard let redirect = fields.first("claims_redirect_uri"), Self.isRegisteredClaimsRedirect(redirect, registered: client.claimsRedirectURIs)
+        guard let redirect = fields.first("claims_redirect_uri"),
+            Self.isRegisteredClaimsRedirect(redirect, registered: client.claimsRedirectURIs)
         else {
             return .failure(
                 Self.errorPage(
