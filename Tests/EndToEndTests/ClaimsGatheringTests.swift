@@ -140,6 +140,16 @@ extension EndToEnd {
                 #expect(refused.status == 403)
                 #expect(refused.body == Body.notAuthorized)
 
+                // CR LF in the path: refused before enforcement (400), no cookie, no injected header (SECURITY
+                // case 19); encoded bytes that pass reach Location percent-encoded (ClaimsSession.safeReturnTarget).
+                let crlf = try CurlBrowser(directory: env.scratch, name: "crlf")
+                let injected = try crlf.get("\(proxy)/posts/1%0d%0aSet-Cookie:%20x=1")
+                #expect(injected.status == 400)
+                #expect(!injected.headers.contains { $0.0.lowercased() == "set-cookie" })
+                let encoded = try crlf.get("\(proxy)/posts/1%22%3Cx%3E?q=%0d%0a")
+                #expect(encoded.status == 302)
+                #expect(encoded.headers.filter { $0.0.lowercased() == "set-cookie" }.count == 1)
+
                 // A callback without a session → 400 (empty body, as the reference).
                 let stranger = try CurlBrowser(directory: env.scratch, name: "stranger")
                 let noSession = try stranger.get("\(proxy)/uma/claims-callback?ticket=t&state=s")
