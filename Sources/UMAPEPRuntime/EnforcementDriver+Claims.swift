@@ -45,12 +45,17 @@ extension EnforcementDriver {
                 resourceId: context.resourceIds.id(rule: match.ruleIndex, condition: match.conditionIndex))
         }
         var token = BearerToken.parse(request.authorization)
-        if case .none = token, let rpt = session?.rpt { token = .token(rpt) }
+        var fromSession = false
+        if case .none = token, let rpt = session?.rpt {
+            token = .token(rpt)
+            fromSession = true
+        }
         let exchange = ClaimsExchange(
             store: store, request: info,
             returnTarget: ClaimsSession.safeReturnTarget(path: request.path, query: info.query))
         return self.enforce(
-            request, resume: resume, context: context, rule: rule, token: token, workerSlot: nil, claims: exchange)
+            request, resume: resume, context: context, rule: rule, token: token, workerSlot: nil, claims: exchange,
+            tokenFromSession: fromSession)
     }
 }
 

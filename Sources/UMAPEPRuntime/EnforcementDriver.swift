@@ -187,10 +187,12 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// or a task. `claims` is the claims-gathering exchange of an `obtain_rpt` service.
     func enforce(
         _ request: AuthorizationRequest, resume: AuthorizationResume, context: ServiceContext, rule: MatchedRule?,
-        token: BearerToken, workerSlot: (cache: WorkerGrantCache, slot: Int)?, claims: ClaimsExchange?
+        token: BearerToken, workerSlot: (cache: WorkerGrantCache, slot: Int)?, claims: ClaimsExchange?,
+        tokenFromSession: Bool = false
     ) -> AuthorizationDecision? {
         let now = self.epochSeconds()
         var enforcement = EnforcementRequest(method: request.method, rule: rule, token: token, now: now)
+        enforcement.tokenFromSession = tokenFromSession
         let method = enforcement.authorizationMethod
         let service = context.policy.service
         // The earliest expiry of the cache entries read: how long a worker-cache entry may repeat the decision.

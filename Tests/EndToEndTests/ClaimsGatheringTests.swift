@@ -51,6 +51,10 @@ extension EndToEnd {
                         conditions:
                           - httpMethods: [GET]
                             scopes: [claims_read]
+                      - path: /todos
+                        conditions:
+                          - httpMethods: [GET]
+                            scopes: [read]
                 """
         }
 
@@ -111,6 +115,11 @@ extension EndToEnd {
             let again = try browser.get("http://127.0.0.1:\(env.pep.proxyPort)/posts/2", follow: true)
             #expect(again.status == 200)
             #expect(try env.devAS.calls() == [])
+
+            // Another resource the session's RPT has no permission for: the gateway asks for a new RPT with the
+            // denial's ticket (`read` needs no claims) and forwards.
+            let todos = try browser.get("http://127.0.0.1:\(env.pep.proxyPort)/todos")
+            #expect(todos.status == 200, "\(todos.body)")
 
             // Replayed callback: with the session that now holds the RPT (no pending state) → 400; with the
             // captured pending session (state already used) → 400.

@@ -30,7 +30,8 @@
 ///
 /// `obtain_rpt` (Part B P10, §2.5 A/B): in step 6 the fresh ticket is not sent to the client but turned into an
 /// RPT (`obtainRPT`); an issued RPT is then enforced as if the client had sent it (introspection, then step 8),
-/// at most once per request. `need_info` → with `redirect_claim_gathering_url`, `claimsGatheringURL` and then
+/// at most once per request; so does a denial of the RPT held in the browser's session cookie
+/// (`EnforcementRequest.tokenFromSession`: the ticket of the denial, or a new one in uma2 mode). `need_info` → with `redirect_claim_gathering_url`, `claimsGatheringURL` and then
 /// the terminal `claimsRedirect` (302); without it 403 `You are not authorized…`. A refusal (`request_denied`,
 /// `forbidden_by_policy`, …) → 403; any other failure → 502.
 ///
@@ -181,7 +182,10 @@ public struct EnforcementStateMachine: Sendable {
         case .denied(let challenge, let ticket):
             if ticket != nil { self.metrics.ticketIssued = true }
             var step: EnforcementStep
-            if !self.policy.service.ticketOnInsufficientScope {
+            if self.upgradesSessionRPT, let ticket, !ticket.isEmpty {
+                // The browser's session RPT lacks this permission: ask for one that has it (§2.5 B).
+                step = self.obtainRPT(ticket: ticket)
+            } else if !self.policy.service.ticketOnInsufficientScope {
                 step = self.respond(.notAuthorized)
             } else if let challenge {
                 step =
@@ -209,7 +213,9 @@ public struct EnforcementStateMachine: Sendable {
         case .success(let value): ticket = value
         }
         self.metrics.ticketIssued = true
-        if self.policy.service.claims.obtainRPT, !insufficientScope { return self.obtainRPT(ticket: ticket.value) }
+        if self.policy.service.claims.obtainRPT, !insufficientScope || self.upgradesSessionRPT {
+            return self.obtainRPT(ticket: ticket.value)
+        }
         guard case .uma2(let realm, let asURI) = self.policy.mode,
             let challenge = ticket.challenge(realm: realm, asURI: asURI)
         else { return self.fail(.unsafeChallenge) }
@@ -259,6 +265,12 @@ public struct EnforcementStateMachine: Sendable {
     }
 
     // MARK: - Paths
+
+    /// `obtain_rpt` and the token is the RPT of the browser's session (not one the client sent), not yet replaced
+    /// in this request: a denial asks for a new RPT instead of answering 403.
+    private var upgradesSessionRPT: Bool {
+        self.policy.service.claims.obtainRPT && self.request.tokenFromSession && !self.obtainedRPT
+    }
 
     /// `obtain_rpt`: the ticket becomes an RPT request, once per request.
     private mutating func obtainRPT(ticket: String) -> EnforcementStep {
@@ -350,7 +362,7 @@ public struct EnforcementStateMachine: Sendable {
             if granted {
                 self.metrics.granted = true
                 step = self.forwardAuthenticated(.granted)
-            } else if self.policy.service.ticketOnInsufficientScope {
+            } else if self.policy.service.ticketOnInsufficientScope || self.upgradesSessionRPT {
                 self.state = .awaitingTicket(insufficientScope: true)
                 step = EnforcementStep(
                     .requestTicket(resourceId: resourceId, scopes: rule.condition.effectiveTicketScopes)

@@ -104,6 +104,35 @@ import Testing
         #expect(on.run("GET", F0.photosGet, token: .token("RPT_VIEW")).mutations != nil)
     }
 
+    /// The session cookie's RPT lacks the permission: a new RPT is asked for with the denial's ticket (a fresh one
+    /// in uma2 mode) and enforced; if that one is denied too, 403 (never a loop, never 502).
+    @Test(arguments: [EnforcementMode.oxd, F0.uma2])
+    func sessionRPTWithoutThePermissionIsReplaced(mode: EnforcementMode) {
+        var driver = EnforcementDriver(policy: F0.policy(mode: mode, claims: Self.gathering))
+        driver.tokenFromSession = true
+        driver.rptAnswers = [.success(.rpt("RPT_VIEW"))]
+        #expect(driver.run("GET", F0.photosGet, token: .token("RPT_ADD")).mutations != nil)
+        let expected =
+            mode == .oxd
+            ? ["introspect RPT_ADD", "check RPT_ADD", "rpt T1", "introspect RPT_VIEW", "check RPT_VIEW"]
+            : ["introspect RPT_ADD", "ticket", "rpt T1", "introspect RPT_VIEW"]
+        #expect(driver.calls.map(Self.describe) == expected)
+
+        var again = EnforcementDriver(policy: F0.policy(mode: mode, claims: Self.gathering))
+        again.tokenFromSession = true
+        again.rptAnswers = [.success(.rpt("RPT_ADMIN"))]
+        #expect(again.run("GET", F0.photosGet, token: .token("RPT_ADD")).response?.status == 403)
+        #expect(again.calls.filter { if case .obtainRPT = $0 { return true } else { return false } }.count == 1)
+
+        // need_info on the replacement: the browser goes to the claims page.
+        var gather = EnforcementDriver(policy: F0.policy(mode: mode, claims: Self.gathering))
+        gather.tokenFromSession = true
+        gather.rptAnswers = [.success(.needInfo(ticket: "N1", redirectUser: nil))]
+        #expect(
+            gather.run("GET", F0.photosGet, token: .token("RPT_ADD"))
+                == .claimsRedirect(url: "https://as.test/gather_claims?x=1"))
+    }
+
     // MARK: - Callback
 
     static let pending = ClaimsSession(

@@ -138,6 +138,8 @@ struct EnforcementDriver {
     var ticketOverride: Result<PermissionTicket, AuthorizationServerError>?
     /// `obtain_rpt`: the RPT answers, in order (a missing one is a transport failure).
     var rptAnswers: [Result<RPTOutcome, AuthorizationServerError>] = []
+    /// The token is the RPT of a claims-gathering session cookie (`EnforcementRequest.tokenFromSession`).
+    var tokenFromSession = false
     /// The claims-gathering URL answer.
     var claimsURLAnswer: Result<String, AuthorizationServerError> = .success("https://as.test/gather_claims?x=1")
     private(set) var calls: [ASCall] = []
@@ -156,6 +158,7 @@ struct EnforcementDriver {
     mutating func run(_ method: String, _ rule: MatchedRule?, token: BearerToken) -> EnforcementAction {
         let service = self.policy.service
         var request = EnforcementRequest(method: method, rule: rule, token: token, now: self.now)
+        request.tokenFromSession = self.tokenFromSession
         if let token = token.tokenValue {
             let introspectionKey = IntrospectionCacheKey(
                 authorizationServer: service.authorizationServer ?? "", token: token)
