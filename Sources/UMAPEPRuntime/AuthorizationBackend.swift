@@ -17,9 +17,11 @@ protocol AuthorizationBackend: Sendable {
     func requestTicket(
         resourceId: String, scopes: [String],
         completion: @escaping @Sendable (Result<PermissionTicket, AuthorizationServerError>) -> Void)
-    /// `obtain_rpt`: an RPT for `ticket` (oxd `/uma-rp-get-rpt`, Part B §2.5 B; the token endpoint, §5.6).
+    /// `obtain_rpt`: an RPT for `ticket` (oxd `/uma-rp-get-rpt`, Part B §2.5 B; the token endpoint, §5.6), with a
+    /// pushed claim token (`claim_token` + `claim_token_format`) when given.
     func obtainRPT(
-        ticket: String, completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void)
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void)
     /// The claims-gathering URL for a `need_info` ticket (oxd `/uma-rp-get-claims-gathering-url`, §4.7; the AS's
     /// `claims_interaction_endpoint`, §5.8).
     func claimsGatheringURL(
@@ -30,7 +32,8 @@ protocol AuthorizationBackend: Sendable {
 extension AuthorizationBackend {
     /// A backend without a requesting-party side (test doubles): every RPT request fails closed.
     func obtainRPT(
-        ticket: String, completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
     ) {
         completion(.failure(.unexpectedAccess))
     }
@@ -42,6 +45,12 @@ extension AuthorizationBackend {
     ) {
         completion(.failure(.unexpectedAccess))
     }
+}
+
+/// A claim token pushed with an RPT request (`pushed_claims`). The token is never logged.
+struct PushedClaimToken: Sendable {
+    let token: String
+    let format: String
 }
 
 /// An RPT answer in enforcement's terms: a refusal code (`request_denied`, `forbidden_by_policy`, …) is an answer,
@@ -154,10 +163,13 @@ struct OXDBackend: AuthorizationBackend {
     }
 
     func obtainRPT(
-        ticket: String, completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
     ) {
         let started = ContinuousClock.now
-        self.client.umaRPGetRPT(ticket: ticket) { result in
+        self.client.umaRPGetRPT(
+            ticket: ticket, claimToken: claimToken?.token, claimTokenFormat: claimToken?.format
+        ) { result in
             var mapped = result.map(RPTOutcomes.map).mapError(Self.map)
             if case .failure(.unexpectedStatus(_, let status, let code)) = result,
                 let denial = RPTOutcomes.denial(status: status, code: code)
@@ -241,10 +253,13 @@ struct UMA2Backend: AuthorizationBackend {
     }
 
     func obtainRPT(
-        ticket: String, completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
     ) {
         let started = ContinuousClock.now
-        self.client.requestRPT(ticket: ticket) { result in
+        self.client.requestRPT(
+            ticket: ticket, claimToken: claimToken?.token, claimTokenFormat: claimToken?.format
+        ) { result in
             var mapped = result.map(RPTOutcomes.map).mapError(Self.map)
             if case .failure(.unexpectedStatus(_, let status, let code)) = result,
                 let denial = RPTOutcomes.denial(status: status, code: code)

@@ -12,11 +12,15 @@ final class ClaimsExchange: @unchecked Sendable {
     let returnTarget: String
     /// The `state` of the claims-gathering redirect being prepared.
     var state: String?
+    /// The claim token pushed with RPT requests (`pushed_claims`), if any.
+    let claimToken: PushedClaimToken?
 
-    init(store: ClaimsSessionStore, request: ClaimsRequestContext, returnTarget: String) {
+    init(store: ClaimsSessionStore, request: ClaimsRequestContext, returnTarget: String, claimToken: PushedClaimToken?)
+    {
         self.store = store
         self.request = request
         self.returnTarget = returnTarget
+        self.claimToken = claimToken
     }
 }
 
@@ -33,9 +37,17 @@ extension EnforcementDriver {
             ?? ClaimsRequestContext(query: nil, cookies: [], host: nil, scheme: "http", port: 0)
         let now = self.epochSeconds()
         let session = store.session(from: info.cookies, now: now)
+        // `pushed_claims: bearer_token`: the bearer value is a claim token for the RPT request, never an RPT.
+        var claimToken: PushedClaimToken?
+        var bearer = BearerToken.parse(request.authorization)
+        if let format = store.policy.pushedClaimTokenFormat {
+            if let value = bearer.tokenValue { claimToken = PushedClaimToken(token: value, format: format) }
+            bearer = .none
+        }
         if store.policy.isCallback(request.path) {
             let task = ClaimsCallbackTask(
-                driver: self, context: context, store: store, request: info, session: session, resume: resume)
+                driver: self, context: context, store: store, request: info, session: session, resume: resume,
+                claimToken: claimToken)
             return task.start()
         }
         let match = context.rules.resolve(method: request.method, path: request.path)
@@ -44,7 +56,7 @@ extension EnforcementDriver {
                 match: match, condition: context.document.rules[match.ruleIndex].conditions[match.conditionIndex],
                 resourceId: context.resourceIds.id(rule: match.ruleIndex, condition: match.conditionIndex))
         }
-        var token = BearerToken.parse(request.authorization)
+        var token = bearer
         var fromSession = false
         if case .none = token, let rpt = session?.rpt {
             token = .token(rpt)
@@ -52,7 +64,7 @@ extension EnforcementDriver {
         }
         let exchange = ClaimsExchange(
             store: store, request: info,
-            returnTarget: ClaimsSession.safeReturnTarget(path: request.path, query: info.query))
+            returnTarget: ClaimsSession.safeReturnTarget(path: request.path, query: info.query), claimToken: claimToken)
         return self.enforce(
             request, resume: resume, context: context, rule: rule, token: token, workerSlot: nil, claims: exchange,
             tokenFromSession: fromSession)
@@ -68,6 +80,7 @@ final class ClaimsCallbackTask: @unchecked Sendable {
     private let request: ClaimsRequestContext
     private let session: ClaimsSession?
     private let resume: AuthorizationResume
+    private let claimToken: PushedClaimToken?
     private var machine: ClaimsCallbackStateMachine
     private var newState: String?
     /// Whether no authorization-server call has been made yet: a terminal answer is then returned, not resumed.
@@ -76,8 +89,10 @@ final class ClaimsCallbackTask: @unchecked Sendable {
 
     init(
         driver: EnforcementDriver, context: EnforcementDriver.ServiceContext, store: ClaimsSessionStore,
-        request: ClaimsRequestContext, session: ClaimsSession?, resume: AuthorizationResume
+        request: ClaimsRequestContext, session: ClaimsSession?, resume: AuthorizationResume,
+        claimToken: PushedClaimToken? = nil
     ) {
+        self.claimToken = claimToken
         self.driver = driver
         self.context = context
         self.store = store
@@ -115,7 +130,7 @@ final class ClaimsCallbackTask: @unchecked Sendable {
                         .respond(EnforcementDriver.budgetExceeded, detail: EnforcementDriver.budgetExceededDetail))
                 }
                 self.synchronous = false
-                backend.obtainRPT(ticket: ticket) { outcome in
+                backend.obtainRPT(ticket: ticket, claimToken: self.claimToken) { outcome in
                     slot.release()
                     self.handle(self.machine.rptCompleted(outcome))
                 }

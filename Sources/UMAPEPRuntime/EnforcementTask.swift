@@ -64,7 +64,7 @@ final class EnforcementTask: @unchecked Sendable {
                 }
                 guard let slot = self.acquireSlot(.rpt) else { return self.overBudget() }
                 self.traced {
-                    backend.obtainRPT(ticket: ticket) { outcome in
+                    backend.obtainRPT(ticket: ticket, claimToken: self.claims?.claimToken) { outcome in
                         slot.release()
                         self.handle(self.machine.rptCompleted(outcome))
                     }

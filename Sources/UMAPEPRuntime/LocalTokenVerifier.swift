@@ -232,9 +232,10 @@ struct LocalJWTBackend: AuthorizationBackend {
     }
 
     func obtainRPT(
-        ticket: String, completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
     ) {
-        self.inner.obtainRPT(ticket: ticket, completion: completion)
+        self.inner.obtainRPT(ticket: ticket, claimToken: claimToken, completion: completion)
     }
 
     func claimsGatheringURL(

@@ -9,7 +9,7 @@ extension EndToEnd {
         static let cookieKey = "ZGVtby1vbmx5LWNvb2tpZS1rZXktcmVwbGFjZS1tZSE="
 
         /// Service `browser` on host 127.0.0.1 protecting `/posts/??` with the country/city-guarded scope.
-        static func config(mode: String) -> String {
+        static func config(mode: String, extra: String = "") -> String {
             let server =
                 mode == "uma2"
                 ? """
@@ -46,6 +46,7 @@ extension EndToEnd {
                     obtain_rpt: true
                     redirect_claim_gathering_url: true
                     claims_redirect_path: /uma/claims-callback
+                \(extra)
                     uma_scope_expression:
                       - path: /posts/??
                         conditions:
@@ -58,8 +59,40 @@ extension EndToEnd {
                 """
         }
 
-        static func environment(mode: String) throws -> E2EEnvironment {
-            try E2EEnvironment(config: Self.config(mode: mode), environment: ["COOKIE_KEY": Self.cookieKey])
+        static func environment(mode: String, extra: String = "") throws -> E2EEnvironment {
+            try E2EEnvironment(
+                config: Self.config(mode: mode, extra: extra), environment: ["COOKIE_KEY": Self.cookieKey])
+        }
+
+        /// An unsigned JWT carrying `claims` (the development AS reads a pushed claim token's payload unverified).
+        static func claimToken(_ claims: [String: String]) throws -> String {
+            let payload = try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])
+            func b64url(_ data: Data) -> String {
+                data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                    .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            }
+            return b64url(Data(#"{"alg":"none"}"#.utf8)) + "." + b64url(payload) + "."
+        }
+
+        /// `pushed_claims: bearer_token`: the request's bearer value (an ID token, say) is pushed as the claim
+        /// token of the gateway's RPT request; with the right claims the page comes at once, with a wrong city it
+        /// is refused, without a token the browser flow starts. Both modes.
+        @Test(arguments: ["oxd", "uma2"])
+        func pushedClaimsFromTheBearerToken(mode: String) async throws {
+            try await offPool {
+                let env = try Self.environment(mode: mode, extra: "    pushed_claims: bearer_token")
+                let good = try Self.claimToken(["country": "US", "city": "NY"])
+                let page = try env.send("GET", "/posts/1", host: "127.0.0.1", token: good)
+                #expect(page.status == 200, "\(page.bodyText)\n\(env.diagnostics())")
+                // The claim token went upstream as sent (pass_credentials: pass); only the obtained RPT was
+                // introspected, never the claim token.
+                #expect(EchoedRequest(page)?.values("Authorization") == ["Bearer \(good)"])
+                #expect(try env.devAS.calls().filter { $0.contains("introspect") }.count == 1)
+                let wrong = try env.send(
+                    "GET", "/posts/1", host: "127.0.0.1", token: try Self.claimToken(["country": "US", "city": "LA"]))
+                #expect(wrong.status == 403)
+                #expect(try env.send("GET", "/posts/1", host: "127.0.0.1").status == 302)
+            }
         }
 
         /// Starts the flow for `target`: 302 to the AS's claims page with a pending session cookie; returns the

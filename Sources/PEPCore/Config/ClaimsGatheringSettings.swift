@@ -177,6 +177,31 @@ extension ConfigLoader {
                     "'\(path)' is not a canonical absolute path (no query, dot segments, '//' or encoded bytes)")
             }
         }
-        return ClaimsGatheringPolicy(obtainRPT: obtain, redirectClaimGatheringURL: redirect, claimsRedirectPath: path)
+        var pushedFormat: String?
+        switch try entry.string("pushed_claims") ?? "none" {
+        case "none":
+            if entry.has("pushed_claims_format") {
+                throw entry.error(
+                    "pushed_claims_format", .fieldNotAllowed,
+                    "pushed_claims_format only acts with pushed_claims: bearer_token")
+            }
+        case "bearer_token":
+            guard obtain else {
+                throw entry.error(
+                    "pushed_claims", .fieldNotAllowed,
+                    "pushed_claims needs obtain_rpt: true (claims are pushed with the "
+                        + "gateway's RPT request)")
+            }
+            let format = try entry.string("pushed_claims_format") ?? ClaimsGatheringPolicy.idTokenFormat
+            guard format.contains(":"), format.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw entry.error("pushed_claims_format", .invalidValue, "'\(format)' is not an absolute URI")
+            }
+            pushedFormat = format
+        case let other:
+            throw entry.error("pushed_claims", .invalidValue, "'\(other)' is not one of: none, bearer_token")
+        }
+        return ClaimsGatheringPolicy(
+            obtainRPT: obtain, redirectClaimGatheringURL: redirect, claimsRedirectPath: path,
+            pushedClaimTokenFormat: pushedFormat)
     }
 }

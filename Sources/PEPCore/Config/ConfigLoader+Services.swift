@@ -4,6 +4,7 @@ extension ConfigLoader {
         "name", "url", "hosts", "authorization_server", "deny_by_default", "pass_credentials",
         "ticket_on_insufficient_scope", "preserve_host", "custom_headers", "uma_scope_expression", "upstream_tls",
         "near_miss", "enforcement", "obtain_rpt", "redirect_claim_gathering_url", "claims_redirect_path",
+        "pushed_claims", "pushed_claims_format",
     ]
 
     /// `services`: a non-empty list; names unique; host patterns unique across services.

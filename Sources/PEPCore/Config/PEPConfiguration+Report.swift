@@ -198,6 +198,11 @@ extension ServiceConfiguration {
                 "    obtain_rpt: without a token the gateway asks for the RPT itself; need_info is refused (403: "
                     + "redirect_claim_gathering_url is off)")
         }
+        if let format = claims.pushedClaimTokenFormat {
+            lines.append(
+                "    pushed_claims: the bearer token is pushed as the claim token (\(printable(format))), never "
+                    + "introspected as an RPT")
+        }
         if self.upstreamTLS.insecureSkipVerify { lines.append("    upstream TLS verification DISABLED") }
         for header in policy.customHeaders {
             var line = "    header \(printable(header.headerName)) = \(printable(header.expression.expressionText))"

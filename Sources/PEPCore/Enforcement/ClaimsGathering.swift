@@ -11,12 +11,24 @@ public struct ClaimsGatheringPolicy: Sendable, Equatable {
     /// `claims_redirect_path`: the local path the authorization server redirects back to (canonical form, starts
     /// with `/`). Required with `redirect_claim_gathering_url`.
     public var claimsRedirectPath: String?
+    /// `pushed_claims: bearer_token` + `pushed_claims_format`: the request's `Authorization: Bearer` value is not an
+    /// RPT but a claim token (an OpenID Connect ID token, say) pushed with every RPT request as `claim_token` in
+    /// this `claim_token_format` (UMA 2.0 Grant §3.3.1); `nil` = off (the default).
+    public var pushedClaimTokenFormat: String?
+
+    /// The `claim_token_format` of an OpenID Connect ID token (UMA 2.0 Grant §3.3.1): `pushed_claims_format`'s
+    /// default.
+    public static let idTokenFormat = "http://openid.net/specs/openid-connect-core-1_0.html#IDToken"
 
     /// Creates settings; the defaults turn the flow off.
-    public init(obtainRPT: Bool = false, redirectClaimGatheringURL: Bool = false, claimsRedirectPath: String? = nil) {
+    public init(
+        obtainRPT: Bool = false, redirectClaimGatheringURL: Bool = false, claimsRedirectPath: String? = nil,
+        pushedClaimTokenFormat: String? = nil
+    ) {
         self.obtainRPT = obtainRPT
         self.redirectClaimGatheringURL = redirectClaimGatheringURL
         self.claimsRedirectPath = claimsRedirectPath
+        self.pushedClaimTokenFormat = pushedClaimTokenFormat
     }
 
     /// Off: the reference default.

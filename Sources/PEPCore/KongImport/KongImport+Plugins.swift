@@ -59,7 +59,10 @@ extension KongImport {
         ("require_id_token", "not implemented"),
         ("read_claims_from_pct", "pushed claims are not implemented"),
         ("claims_gathering_pct_value", "pushed claims are not implemented"),
-        ("pushed_claims_lua_exp", "pushed claims are not implemented"),
+        (
+            "pushed_claims_lua_exp",
+            "computed claim tokens are not implemented (pushed_claims: bearer_token pushes the request's bearer token)"
+        ),
     ]
     static let pepFields: Set<String> = Set(
         registrationFields + [

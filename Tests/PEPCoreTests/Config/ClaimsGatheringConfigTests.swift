@@ -40,6 +40,16 @@ import Testing
         #expect(!"\(config.claimsGathering)".contains("demo-only"))
     }
 
+    @Test func pushedClaims() throws {
+        let base = "    obtain_rpt: true\n    pushed_claims: bearer_token"
+        let config = try ConfigTestSupport.load(ConfigTestSupport.config(serviceExtra: base))
+        #expect(config.services[0].policy.claims.pushedClaimTokenFormat == ClaimsGatheringPolicy.idTokenFormat)
+        let jwt = try ConfigTestSupport.load(
+            ConfigTestSupport.config(
+                serviceExtra: base + "\n    pushed_claims_format: urn:ietf:params:oauth:token-type:jwt"))
+        #expect(jwt.services[0].policy.claims.pushedClaimTokenFormat == "urn:ietf:params:oauth:token-type:jwt")
+    }
+
     struct Bad: CustomTestStringConvertible, Sendable {
         let label: String
         let service: String
@@ -94,6 +104,19 @@ import Testing
             label: "cookie name with ;", service: Self.flow,
             top: Self.keys("    - {id: k, key: \(Self.key)}") + "\n  cookie_name: \"a;b\"",
             fieldPath: "claims_gathering.cookie_name", detail: "config.invalid_value"),
+        Bad(
+            label: "pushed claims without obtain_rpt", service: "    pushed_claims: bearer_token", top: "",
+            fieldPath: "services[0].pushed_claims", detail: "config.field_not_allowed"),
+        Bad(
+            label: "pushed claims, unknown source", service: "    obtain_rpt: true\n    pushed_claims: cookie",
+            top: "", fieldPath: "services[0].pushed_claims", detail: "config.invalid_value"),
+        Bad(
+            label: "format without pushed claims", service: "    obtain_rpt: true\n    pushed_claims_format: urn:x",
+            top: "", fieldPath: "services[0].pushed_claims_format", detail: "config.field_not_allowed"),
+        Bad(
+            label: "format not a URI",
+            service: "    obtain_rpt: true\n    pushed_claims: bearer_token\n    pushed_claims_format: id token",
+            top: "", fieldPath: "services[0].pushed_claims_format", detail: "config.invalid_value"),
     ]
 
     @Test(arguments: Self.bad)
