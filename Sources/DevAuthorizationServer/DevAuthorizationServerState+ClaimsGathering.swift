@@ -88,7 +88,9 @@ extension DevAuthorizationServerState {
         guard let clientId = fields.first("client_id"), let client = self.clients[clientId] else {
             return .failure(Self.errorPage("invalid_client_id", "The client_id is missing or unknown."))
         }
-        guard let redirect = fields.first("claims_redirect_uri"), client.claimsRedirectURIs.contains(redirect) else {
+        guard let redirect = fields.first("claims_redirect_uri"),
+            Self.isRegisteredClaimsRedirect(redirect, registered: client.claimsRedirectURIs)
+        else {
             return .failure(
                 Self.errorPage(
                     "invalid_claims_redirect_uri", "The claims_redirect_uri is not registered for the client."))
@@ -128,6 +130,30 @@ extension DevAuthorizationServerState {
         let location = FormURLEncoding.appending(query, to: parameters.redirectURI)
         return HTTPResponseMessage(
             status: 302, headers: [("Location", location), ("Cache-Control", "no-store")], body: [])
+    }
+
+    /// Whether `requested` is one of the `registered` claims redirect URIs: an exact match, or — for a registered
+    /// loopback URI without a port (`http://127.0.0.1/cb`, `http://[::1]/cb`, `http://localhost/cb`) — the same URI
+    /// with any port (RFC 8252 §7.3: loopback redirect URIs may use any port, chosen when the request is made).
+    /// That is how a gateway on an ephemeral port registers its callback.
+    static func isRegisteredClaimsRedirect(_ requested: String, registered: [String]) -> Bool {
+        if registered.contains(requested) { return true }
+        for uri in registered {
+            for scheme in ["http://", "https://"] where uri.hasPrefix(scheme) {
+                let rest = uri.dropFirst(scheme.count)
+                let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+                let host = rest[..<slash]
+                let path = rest[slash...]
+                guard ["127.0.0.1", "[::1]", "localhost"].contains(String(host)) else { continue }
+                let prefix = scheme + host + ":"
+                guard requested.hasPrefix(prefix) else { continue }
+                let tail = requested.dropFirst(prefix.count)
+                let digits = tail.prefix { $0.isASCII && $0.isNumber }
+                guard (1...5).contains(digits.count), tail.dropFirst(digits.count) == path else { continue }
+                return true
+            }
+        }
+        return false
     }
 
     private static func errorPage(_ code: String, _ message: String) -> DevReply {

@@ -60,7 +60,7 @@ extension DevAuthorizationServerState {
             throw DevReply.error(
                 400, "invalid_claims_redirect_uri_parameter", "claims_redirect_uri is empty or not specified")
         }
-        guard rp.claimsRedirectURIs.contains(redirect) else {
+        guard Self.isRegisteredClaimsRedirect(redirect, registered: rp.claimsRedirectURIs) else {
             throw DevReply.error(
                 400, "invalid_claims_redirect_uri", "claims_redirect_uri is not registered for this site")
         }

@@ -17,6 +17,57 @@ protocol AuthorizationBackend: Sendable {
     func requestTicket(
         resourceId: String, scopes: [String],
         completion: @escaping @Sendable (Result<PermissionTicket, AuthorizationServerError>) -> Void)
+    /// `obtain_rpt`: an RPT for `ticket` (oxd `/uma-rp-get-rpt`, Part B §2.5 B; the token endpoint, §5.6), with a
+    /// pushed claim token (`claim_token` + `claim_token_format`) when given.
+    func obtainRPT(
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void)
+    /// The claims-gathering URL for a `need_info` ticket (oxd `/uma-rp-get-claims-gathering-url`, §4.7; the AS's
+    /// `claims_interaction_endpoint`, §5.8).
+    func claimsGatheringURL(
+        ticket: String, claimsRedirectURI: String, state: String,
+        completion: @escaping @Sendable (Result<String, AuthorizationServerError>) -> Void)
+}
+
+extension AuthorizationBackend {
+    /// A backend without a requesting-party side (test doubles): every RPT request fails closed.
+    func obtainRPT(
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+    ) {
+        completion(.failure(.unexpectedAccess))
+    }
+
+    /// A backend without a requesting-party side: no claims-gathering URL (fails closed).
+    func claimsGatheringURL(
+        ticket: String, claimsRedirectURI: String, state: String,
+        completion: @escaping @Sendable (Result<String, AuthorizationServerError>) -> Void
+    ) {
+        completion(.failure(.unexpectedAccess))
+    }
+}
+
+/// A claim token pushed with an RPT request (`pushed_claims`). The token is never logged.
+struct PushedClaimToken: Sendable {
+    let token: String
+    let format: String
+}
+
+/// An RPT answer in enforcement's terms: a refusal code (`request_denied`, `forbidden_by_policy`, …) is an answer,
+/// not a failure.
+enum RPTOutcomes {
+    static func map(_ response: RPTResponse) -> RPTOutcome {
+        switch response {
+        case .rpt(let token): return .rpt(token.accessToken)
+        case .needInfo(let info): return .needInfo(ticket: info.ticket, redirectUser: info.redirectUser)
+        }
+    }
+
+    /// The refusal code of an unexpected 4xx answer, when it is one.
+    static func denial(status: Int, code: String?) -> RPTOutcome? {
+        guard (400..<500).contains(status), let code, RPTOutcome.denialCodes.contains(code) else { return nil }
+        return .denied(error: code)
+    }
 }
 
 /// Records one authorization-server call in the metrics (SPEC A10 `uma_pep_as_*`).
@@ -111,6 +162,42 @@ struct OXDBackend: AuthorizationBackend {
         completion(.failure(.unexpectedAccess))
     }
 
+    func obtainRPT(
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        self.client.umaRPGetRPT(
+            ticket: ticket, claimToken: claimToken?.token, claimTokenFormat: claimToken?.format
+        ) { result in
+            var mapped = result.map(RPTOutcomes.map).mapError(Self.map)
+            if case .failure(.unexpectedStatus(_, let status, let code)) = result,
+                let denial = RPTOutcomes.denial(status: status, code: code)
+            {
+                mapped = .success(denial)
+            }
+            self.recorder.record(.rpt, started: started, error: mapped.failure)
+            completion(mapped)
+        }
+    }
+
+    func claimsGatheringURL(
+        ticket: String, claimsRedirectURI: String, state: String,
+        completion: @escaping @Sendable (Result<String, AuthorizationServerError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        self.client.umaRPGetClaimsGatheringURL(ticket: ticket, claimsRedirectURI: claimsRedirectURI, state: state) {
+            result in
+            // oxd generates its own state only when none is given; one that differs could not be checked.
+            let mapped = result.mapError(Self.map).flatMap { answer -> Result<String, AuthorizationServerError> in
+                if let echoed = answer.state, echoed != state { return .failure(.invalidMember("state")) }
+                return .success(answer.url)
+            }
+            self.recorder.record(.claimsGatheringURL, started: started, error: mapped.failure)
+            completion(mapped)
+        }
+    }
+
     static func map(_ error: OXDError) -> AuthorizationServerError {
         switch error {
         case .transport(_, let transport): return ControlPlaneErrors.map(transport)
@@ -161,6 +248,37 @@ struct UMA2Backend: AuthorizationBackend {
             if case .failure(.unexpectedStatus(_, 400, "invalid_resource_id")) = result {
                 self.onResourcesMissing?("permission endpoint: invalid_resource_id")
             }
+            completion(mapped)
+        }
+    }
+
+    func obtainRPT(
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        self.client.requestRPT(
+            ticket: ticket, claimToken: claimToken?.token, claimTokenFormat: claimToken?.format
+        ) { result in
+            var mapped = result.map(RPTOutcomes.map).mapError(Self.map)
+            if case .failure(.unexpectedStatus(_, let status, let code)) = result,
+                let denial = RPTOutcomes.denial(status: status, code: code)
+            {
+                mapped = .success(denial)
+            }
+            self.recorder.record(.rpt, started: started, error: mapped.failure)
+            completion(mapped)
+        }
+    }
+
+    func claimsGatheringURL(
+        ticket: String, claimsRedirectURI: String, state: String,
+        completion: @escaping @Sendable (Result<String, AuthorizationServerError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        self.client.claimsGatheringURL(ticket: ticket, claimsRedirectURI: claimsRedirectURI, state: state) { result in
+            let mapped = result.map(\.url).mapError(Self.map)
+            self.recorder.record(.claimsGatheringURL, started: started, error: mapped.failure)
             completion(mapped)
         }
     }

@@ -49,10 +49,19 @@ public final class DemoEnvironment: @unchecked Sendable {
     public static let clients: [(clientId: String, secret: String, oxdId: String)] = [
         ("demo-client", "demo-secret", "demo-oxd-id"),
         ("demo-claims-client", "demo-claims-secret", "demo-claims-oxd-id"),
+        ("demo-browser-client", "demo-browser-secret", "demo-browser-oxd-id"),
     ]
 
-    /// The claims redirect URI registered for both demo clients (`uma-pep rp` listens there by default).
+    /// The claims redirect URI registered for the demo clients (`uma-pep rp` listens there by default).
     public static let claimsRedirectURI = "http://127.0.0.1:8765/claims-callback"
+
+    /// The gateway's own claims callback (`claims_redirect_path` of the `browser` service), registered as loopback
+    /// URIs without a port: the development AS accepts them on any port (RFC 8252 §7.3), so the proxy's port —
+    /// 8000, or a free one in tests — needs no registration of its own.
+    public static let gatewayClaimsRedirectURIs = [
+        "http://127.0.0.1/uma/claims-callback", "https://127.0.0.1/uma/claims-callback",
+        "http://localhost/uma/claims-callback", "https://localhost/uma/claims-callback",
+    ]
 
     private let ports: Ports
     private let logger: Logger
@@ -143,7 +152,7 @@ public final class DemoEnvironment: @unchecked Sendable {
         return addresses
     }
 
-    /// The development authorization server's configuration for the tutorial: both clients, `read` granted
+    /// The development authorization server's configuration for the tutorial: the three clients, `read` granted
     /// without policy, `claims_read` guarded by the tutorial's Country = US / City = NY policy.
     public static func authorizationServerConfiguration(issuer: String) -> DevAuthorizationServerConfiguration {
         DevAuthorizationServerConfiguration(
@@ -151,7 +160,7 @@ public final class DemoEnvironment: @unchecked Sendable {
             clients: Self.clients.map {
                 DevClient(
                     clientId: $0.clientId, clientSecret: $0.secret, oxdId: $0.oxdId,
-                    claimsRedirectURIs: [Self.claimsRedirectURI])
+                    claimsRedirectURIs: [Self.claimsRedirectURI] + Self.gatewayClaimsRedirectURIs)
             },
             policies: ["read": .allow, "claims_read": .tutorialCountryCity])
     }

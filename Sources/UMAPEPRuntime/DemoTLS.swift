@@ -52,6 +52,6 @@ struct DemoTLS {
                     rawProtectionDocument: service.rawProtectionDocument, upstream: service.upstream,
                     hosts: service.hosts, preserveHost: service.preserveHost,
                     upstreamTLS: UpstreamTLS(caFile: ca, clientCertificate: service.upstreamTLS.clientCertificate))
-            })
+            }, claimsGathering: configuration.claimsGathering)
     }
 }

@@ -32,12 +32,16 @@ public final class EnforcementDriver: RequestAuthorizer {
         let baseRemoveWithAuthorization: [String]
         /// `enforcement: report_only`: refusals are forwarded as `would_deny` (``ReportOnly``).
         let reportOnly: Bool
+        /// `obtain_rpt`: the claims-gathering session handling (``ClaimsSessionStore``); `nil` when off.
+        let claims: ClaimsSessionStore?
 
         init(
             policy: EnforcementPolicy, rules: RuleResolver, document: ProtectionDocument, resourceIds: ResourceIds,
             backend: (any AuthorizationBackend)?, metricsID: MetricsServiceID?, baseRemove: [String],
-            removePatterns: [ReservedHeaderNames.Pattern], serverID: MetricsServerID? = nil, reportOnly: Bool = false
+            removePatterns: [ReservedHeaderNames.Pattern], serverID: MetricsServerID? = nil, reportOnly: Bool = false,
+            claims: ClaimsSessionStore? = nil
         ) {
+            self.claims = claims
             self.policy = policy
             self.rules = rules
             self.document = document
@@ -139,6 +143,9 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// Decides at once on cache hits and local rules; otherwise starts an `EnforcementTask` and returns nil.
     public func authorize(_ request: AuthorizationRequest, resume: AuthorizationResume) -> AuthorizationDecision? {
         let context = self.services[request.serviceIndex]
+        if let claims = context.claims {
+            return self.authorizeWithClaims(request, resume: resume, context: context, claims: claims)
+        }
         let match = context.rules.resolve(method: request.method, path: request.path)
         // The worker's own grant cache first: a kept-alive client repeating a granted request.
         var workerSlot: (cache: WorkerGrantCache, slot: Int)?
@@ -171,9 +178,21 @@ public final class EnforcementDriver: RequestAuthorizer {
                 match: match, condition: context.document.rules[match.ruleIndex].conditions[match.conditionIndex],
                 resourceId: context.resourceIds.id(rule: match.ruleIndex, condition: match.conditionIndex))
         }
-        let token = BearerToken.parse(request.authorization)
+        return self.enforce(
+            request, resume: resume, context: context, rule: rule, token: BearerToken.parse(request.authorization),
+            workerSlot: workerSlot, claims: nil)
+    }
+
+    /// Enforcement after the worker cache: cache lookups, the state machine's first step, and either the decision
+    /// or a task. `claims` is the claims-gathering exchange of an `obtain_rpt` service.
+    func enforce(
+        _ request: AuthorizationRequest, resume: AuthorizationResume, context: ServiceContext, rule: MatchedRule?,
+        token: BearerToken, workerSlot: (cache: WorkerGrantCache, slot: Int)?, claims: ClaimsExchange?,
+        tokenFromSession: Bool = false
+    ) -> AuthorizationDecision? {
         let now = self.epochSeconds()
         var enforcement = EnforcementRequest(method: request.method, rule: rule, token: token, now: now)
+        enforcement.tokenFromSession = tokenFromSession
         let method = enforcement.authorizationMethod
         let service = context.policy.service
         // The earliest expiry of the cache entries read: how long a worker-cache entry may repeat the decision.
@@ -210,7 +229,8 @@ public final class EnforcementDriver: RequestAuthorizer {
         switch step.action {
         case .forward, .respond:
             self.apply(step.cacheUpdates)
-            let decision = self.finish(machine, step.action, context: context, rule: rule, worker: request.worker)
+            let decision = self.finish(
+                machine, step.action, context: context, rule: rule, worker: request.worker, claims: claims)
             // Only a grant read whole from live cache entries is repeated by the worker cache.
             if let workerSlot, let authorization = request.authorization, let rule, machine.metrics.granted,
                 step.cacheUpdates.isEmpty, enforcement.cachedIntrospection != nil, expiresAt != Int64.max,
@@ -230,7 +250,9 @@ public final class EnforcementDriver: RequestAuthorizer {
                     slot: workerSlot.slot)
             }
             return decision
-        case .introspect, .checkAccess, .requestTicket:
+        case .claimsRedirect:
+            return self.finish(machine, step.action, context: context, rule: rule, worker: request.worker)
+        case .introspect, .checkAccess, .requestTicket, .obtainRPT, .claimsGatheringURL:
             // A cache miss: the client's address pays for it (`limits.cache_misses_per_ip_per_second`).
             if let missRate = self.missRate,
                 let refusal = missRate.refusal(address: resume.peerHost, service: context.metricsID)
@@ -240,7 +262,8 @@ public final class EnforcementDriver: RequestAuthorizer {
                     .respond(refusal, detail: CacheMissRateGate.detail, ruleIndex: rule?.match.ruleIndex))
             }
             let task = EnforcementTask(
-                driver: self, context: context, machine: machine, rule: rule, method: method, resume: resume)
+                driver: self, context: context, machine: machine, rule: rule, method: method, resume: resume,
+                claims: claims)
             task.handle(step)
             return nil
         }
@@ -275,7 +298,7 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// Turns a terminal action into the data plane's decision and records the gluu metrics (Part B §7).
     func finish(
         _ machine: EnforcementStateMachine, _ action: EnforcementAction, context: ServiceContext, rule: MatchedRule?,
-        worker: Int? = nil
+        worker: Int? = nil, claims: ClaimsExchange? = nil
     ) -> AuthorizationDecision {
         if let metrics = self.metrics, let id = context.metricsID {
             let facts = machine.metrics
@@ -292,9 +315,17 @@ public final class EnforcementDriver: RequestAuthorizer {
         let ruleIndex = rule?.match.ruleIndex
         switch action {
         case .forward(let mutations):
-            let remove = mutations.removeAuthorization ? context.baseRemoveWithAuthorization : context.baseRemove
+            var remove = mutations.removeAuthorization ? context.baseRemoveWithAuthorization : context.baseRemove
+            var set = mutations.setHeaders
+            // The session cookie (and the RPT in it) never reaches the upstream; the client's other cookies do.
+            if let claims, claims.store.hasCookie(claims.request.cookies) {
+                remove.append("cookie")
+                if let kept = claims.store.upstreamCookie(claims.request.cookies) {
+                    set.append(HeaderField(name: "Cookie", value: kept))
+                }
+            }
             return .forward(
-                HeaderMutations(remove: remove, removePatterns: context.removePatterns, set: mutations.setHeaders),
+                HeaderMutations(remove: remove, removePatterns: context.removePatterns, set: set),
                 detail: mutations.reason.detail, ruleIndex: ruleIndex)
         case .respond(let response):
             return context.applying(
@@ -303,7 +334,21 @@ public final class EnforcementDriver: RequestAuthorizer {
                         status: response.status, headers: response.headers.map { (name: $0.name, value: $0.value) },
                         body: response.body),
                     detail: response.detail, ruleIndex: ruleIndex))
-        case .introspect, .checkAccess, .requestTicket:
+        case .claimsRedirect(let url):
+            guard let claims, let state = claims.state,
+                let cookie = claims.store.setCookie(
+                    claims.store.pendingSession(
+                        state: state, returnTarget: claims.returnTarget, now: self.epochSeconds()),
+                    secure: claims.request.scheme == "https", now: self.epochSeconds())
+            else {
+                return context.applying(
+                    .respond(Self.internalError, detail: "pep.unexpected_event", ruleIndex: ruleIndex))
+            }
+            // Not a refusal: report-only services redirect too (there is nothing to forward instead).
+            return .respond(
+                ClaimsSessionStore.redirect(url, setCookie: cookie), detail: "pep.claims_redirect", ruleIndex: ruleIndex
+            )
+        case .introspect, .checkAccess, .requestTicket, .obtainRPT, .claimsGatheringURL:
             return context.applying(
                 .respond(Self.internalError, detail: "pep.unexpected_event", ruleIndex: ruleIndex))
         }

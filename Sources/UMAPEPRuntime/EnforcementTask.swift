@@ -26,11 +26,14 @@ final class EnforcementTask: @unchecked Sendable {
     private var sharedRemaining: Duration?
     /// The request's W3C `traceparent`, sent on the authorization-server calls this task makes.
     private let traceparent: String?
+    /// The claims-gathering exchange of an `obtain_rpt` service, else `nil`.
+    private let claims: ClaimsExchange?
 
     init(
         driver: EnforcementDriver, context: EnforcementDriver.ServiceContext, machine: EnforcementStateMachine,
-        rule: MatchedRule?, method: String, resume: AuthorizationResume
+        rule: MatchedRule?, method: String, resume: AuthorizationResume, claims: ClaimsExchange? = nil
     ) {
+        self.claims = claims
         self.driver = driver
         self.context = context
         self.machine = machine
@@ -52,8 +55,39 @@ final class EnforcementTask: @unchecked Sendable {
         while true {
             self.driver.apply(step.cacheUpdates)
             switch step.action {
-            case .forward, .respond:
+            case .forward, .respond, .claimsRedirect:
                 return self.complete(step.action)
+            case .obtainRPT(let ticket):
+                guard let backend = self.context.backend else {
+                    step = self.machine.rptCompleted(.failure(.transport))
+                    continue
+                }
+                guard let slot = self.acquireSlot(.rpt) else { return self.overBudget() }
+                self.traced {
+                    backend.obtainRPT(ticket: ticket, claimToken: self.claims?.claimToken) { outcome in
+                        slot.release()
+                        self.handle(self.machine.rptCompleted(outcome))
+                    }
+                }
+                return
+            case .claimsGatheringURL(let ticket, _):
+                guard let backend = self.context.backend, let claims = self.claims,
+                    let redirectURI = claims.store.redirectURI(claims.request),
+                    let state = SessionCookieCodec.randomToken()
+                else {
+                    step = self.machine.claimsGatheringURLCompleted(.failure(.transport))
+                    continue
+                }
+                guard let slot = self.acquireSlot(.claimsGatheringURL) else { return self.overBudget() }
+                claims.state = state
+                self.traced {
+                    backend.claimsGatheringURL(ticket: ticket, claimsRedirectURI: redirectURI, state: state) {
+                        outcome in
+                        slot.release()
+                        self.handle(self.machine.claimsGatheringURLCompleted(outcome))
+                    }
+                }
+                return
             case .introspect(let token):
                 let key = IntrospectionCacheKey(authorizationServer: self.serviceAS, token: token)
                 switch self.driver.introspections.lookupOrBegin(
@@ -283,7 +317,8 @@ final class EnforcementTask: @unchecked Sendable {
     private func complete(_ action: EnforcementAction) {
         guard !self.finished else { return }
         self.finished = true
-        let decision = self.driver.finish(self.machine, action, context: self.context, rule: self.rule)
+        let decision = self.driver.finish(
+            self.machine, action, context: self.context, rule: self.rule, claims: self.claims)
         self.resume.resume(with: decision)
     }
 }

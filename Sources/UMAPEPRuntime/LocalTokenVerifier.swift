@@ -230,4 +230,19 @@ struct LocalJWTBackend: AuthorizationBackend {
     ) {
         self.inner.requestTicket(resourceId: resourceId, scopes: scopes, completion: completion)
     }
+
+    func obtainRPT(
+        ticket: String, claimToken: PushedClaimToken?,
+        completion: @escaping @Sendable (Result<RPTOutcome, AuthorizationServerError>) -> Void
+    ) {
+        self.inner.obtainRPT(ticket: ticket, claimToken: claimToken, completion: completion)
+    }
+
+    func claimsGatheringURL(
+        ticket: String, claimsRedirectURI: String, state: String,
+        completion: @escaping @Sendable (Result<String, AuthorizationServerError>) -> Void
+    ) {
+        self.inner.claimsGatheringURL(
+            ticket: ticket, claimsRedirectURI: claimsRedirectURI, state: state, completion: completion)
+    }
 }

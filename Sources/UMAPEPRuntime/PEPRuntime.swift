@@ -236,7 +236,11 @@ public final class PEPRuntime: @unchecked Sendable {
                     baseRemove: policy.reservedHeaders.exactNames.map { $0.lowercased() },
                     removePatterns: policy.reservedHeaders.patterns,
                     serverID: serverConfig.flatMap { metrics.serverID(named: $0.name) },
-                    reportOnly: service.enforcement == .reportOnly))
+                    reportOnly: service.enforcement == .reportOnly,
+                    claims: service.policy.claims.obtainRPT
+                        ? ClaimsSessionStore(
+                            serviceName: service.name, policy: service.policy.claims,
+                            settings: configuration.claimsGathering) : nil))
             let address = try Resolver.resolve(
                 host: service.upstream.host, port: Int(service.upstream.port), field: "services[\(index)].url")
             let upstreamTLS =

@@ -33,6 +33,22 @@ public enum TutorialConfiguration {
             client_id: ${CLAIMS_CLIENT_ID:-demo-claims-client}
             client_secret: ${CLAIMS_CLIENT_SECRET:-demo-claims-secret}
             register_resources: true
+          # The oxd registration of the browser service, whose claims gathering the gateway does itself.
+          dev-browser:
+            mode: oxd
+            oxd_url: ${OXD_URL:-http://127.0.0.1:8443}
+            op_url: ${OP_URL:-http://127.0.0.1:8443}
+            oxd_id: ${BROWSER_OXD_ID:-demo-browser-oxd-id}
+            client_id: ${BROWSER_CLIENT_ID:-demo-browser-client}
+            client_secret: ${BROWSER_CLIENT_SECRET:-demo-browser-secret}
+            register_resources: true
+
+        # The browser service's session cookie (AES-256-GCM). The default key is the demo's and public: set
+        # UMA_PEP_COOKIE_KEY (`openssl rand -base64 32`) anywhere else.
+        claims_gathering:
+          cookie_keys:
+            - id: demo
+              key: ${UMA_PEP_COOKIE_KEY:-ZGVtby1vbmx5LWNvb2tpZS1rZXktcmVwbGFjZS1tZSE=}
 
         services:
           # The RPT for `claims_read` is only issued after interactive claims gathering (the tutorial's country/city
@@ -71,5 +87,22 @@ public enum TutorialConfiguration {
                 conditions:
                   - httpMethods: ["?"]
                     public: true
+
+          # A browser asks for a page; the gateway itself turns the ticket into an RPT and, when the authorization server
+          # needs Country and City, sends the browser to its claims-gathering page and back (obtain_rpt). Open
+          # http://127.0.0.1:8000/posts/1 in a browser.
+          - name: browser
+            url: ${DEMO_UPSTREAM_URL:-http://127.0.0.1:9000}
+            hosts: [127.0.0.1, localhost]
+            authorization_server: dev-browser
+            deny_by_default: true
+            obtain_rpt: true
+            redirect_claim_gathering_url: true
+            claims_redirect_path: /uma/claims-callback
+            uma_scope_expression:
+              - path: /posts/??
+                conditions:
+                  - httpMethods: [GET]
+                    scopes: [claims_read]
         """#
 }

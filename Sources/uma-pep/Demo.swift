@@ -13,8 +13,8 @@ struct Demo: ParsableCommand {
             Runs the proxy, a development authorization server and a demo API, configured like the tutorial. \
             Ports: proxy 8000, admin 8001, authorization server 8443, demo API 9000 (change them with the options).
 
-            --self-test runs both tutorial flows (with and without claims gathering) on free ports and exits 0 \
-            only when every step gave the expected answer.
+            --self-test runs the tutorial flows (without and with claims gathering, and the gateway gathering \
+            claims for a browser) on free ports and exits 0 only when every step gave the expected answer.
 
             --tls generates a throwaway CA and certificates (into --tls-dir, default a new temporary directory) \
             and runs every part over HTTPS on the same ports: the proxy's TLS listener, the authorization server \
@@ -25,7 +25,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Admin port (/metrics, /healthz, /readyz).") var adminPort = 8001
     @Option(help: "Development authorization server port.") var asPort = 8443
     @Option(help: "Demo upstream API port.") var upstreamPort = 9000
-    @Flag(help: "Run both tutorial flows against the demo on free ports, then exit.") var selfTest = false
+    @Flag(help: "Run the tutorial flows against the demo on free ports, then exit.") var selfTest = false
     @Flag(help: "Serve everything over HTTPS with generated development certificates.") var tls = false
     @Option(help: "Directory for the development CA and certificates (with --tls; default: a new temp dir).")
     var tlsDir: String?
@@ -99,7 +99,8 @@ struct Demo: ParsableCommand {
             uma-pep demo — the Gluu Gateway UMA tutorial on one machine
               proxy                      \(proxy)
               admin                      http://\(a.admin)   (/metrics, /healthz, /readyz)
-              authorization server       \(asURL)   (oxd API + UMA 2.0; clients demo-client / demo-claims-client)
+              authorization server       \(asURL)   (oxd API + UMA 2.0; clients demo-client / demo-claims-client /
+                                         demo-browser-client)
               demo upstream API          \(a.scheme)://\(a.upstream)
             \(tlsLine)
             Flow 1, no claims gathering (service non-claim-gathering, scope `read`):
@@ -114,6 +115,13 @@ struct Demo: ParsableCommand {
                 --claims country=US,city=NY
                 → need_info, claims form submitted, new ticket, RPT, 200 (a wrong city gets no RPT)
               Leave out --claims to open the claims page in a browser instead.
+
+            Flow 3, the gateway gathers claims for a browser (service browser, obtain_rpt, country=US, city=NY):
+              open \(proxy)/posts/1 in a browser
+                → the gateway gets a ticket and asks for an RPT itself; need_info sends you (302) to the authorization
+                  server's claims page; fill in Country=US, City=NY; back at \(proxy)/uma/claims-callback the gateway
+                  gets the RPT, keeps it in an encrypted session cookie and sends you back to /posts/1: 200
+              \(curl) -i \(proxy)/posts/1     (→ 302 to the claims page, Set-Cookie: uma_pep_session=…)
 
             With a token by hand:
               \(curl) -i -H 'Host: non-claim-gathering.example.com' -H 'Authorization: Bearer <RPT>' \(proxy)/posts/1
@@ -193,7 +201,74 @@ struct DemoSelfTest {
                 return "\(error)".contains("forbidden_by_policy")
             }
         }
+        check("flow 3 (the gateway gathers claims for a browser, US/NY): 302 → claims page → callback → 200") {
+            try self.browserFlow(controlPlane, proxy: proxy, city: "NY") == 200
+        }
+        check("flow 3 with a wrong city: the callback answers 403") {
+            try self.browserFlow(controlPlane, proxy: proxy, city: "LA") == 403
+        }
         say("\(passed) passed, \(failed) failed")
         return failed == 0
+    }
+
+    /// The `browser` service's flow as a browser goes through it, one call at a time with the session cookie
+    /// carried by hand: the page (302 to the claims page), the claims form posted with Country=US and `city`, the
+    /// callback (302 back, or the refusal), the page again. Returns the final status.
+    private func browserFlow(_ controlPlane: ControlPlane, proxy: String, city: String) throws -> Int {
+        var options = HTTPCallOptions()
+        options.tls = TLSOptions(caFile: self.addresses.caCertificatePath)
+        func call(_ method: String, _ url: String, cookie: String? = nil, form: [(name: String, value: String)] = [])
+            throws -> HTTPResponse
+        {
+            var headers: [HTTPField] = []
+            if let cookie { headers.append(HTTPField(name: "Cookie", value: cookie)) }
+            if !form.isEmpty {
+                headers.append(HTTPField(name: "Content-Type", value: "application/x-www-form-urlencoded"))
+            }
+            let result = Blocking.wait { done in
+                controlPlane.submit(
+                    HTTPCall(
+                        method: method, url: url, headers: headers, body: FormEncoding.body(form), options: options)
+                ) { done($0) }
+            }
+            switch result {
+            case .response(let response): return response
+            case .failure(let error): throw BrowserFlowError("\(method) \(url): \(error)")
+            }
+        }
+        func cookie(_ response: HTTPResponse) -> String? {
+            response.header("Set-Cookie").map { String($0.prefix { $0 != ";" }) }
+        }
+        let page = try call("GET", "\(proxy)/posts/1")
+        guard page.status == 302, let gather = page.header("Location"), let pending = cookie(page),
+            let components = URLComponents(string: gather)
+        else { throw BrowserFlowError("GET /posts/1: \(page.status), expected 302 to the claims page with a cookie") }
+        say("     GET /posts/1 → 302 to the claims page, session cookie set")
+        var action = components
+        action.query = nil
+        let fields = (components.queryItems ?? []).map { (name: $0.name, value: $0.value ?? "") }
+        let submitted = try call(
+            "POST", action.string ?? gather, form: fields + [("country", "US"), ("city", city)])
+        guard submitted.status == 302, let callback = submitted.header("Location") else {
+            throw BrowserFlowError("POST the claims form: \(submitted.status), expected 302 to the callback")
+        }
+        say("     claims form posted (Country=US, City=\(city)) → 302 to the gateway's callback")
+        let back = try call("GET", callback, cookie: pending)
+        say("     GET /uma/claims-callback → \(back.status)\(back.header("Location").map { " to \($0)" } ?? "")")
+        guard back.status == 302, let target = back.header("Location"), let session = cookie(back) else {
+            return back.status
+        }
+        let landed = try call("GET", "\(proxy)\(target)", cookie: session)
+        say("     GET \(target) with the session cookie → \(landed.status)")
+        return landed.status
+    }
+}
+
+/// A step of the browser flow that did not answer as a browser expects.
+private struct BrowserFlowError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

@@ -19,6 +19,25 @@ import Testing
         ])
     }
 
+    /// A registered loopback URI without a port matches the same URI on any port (RFC 8252 §7.3), and nothing
+    /// else: another host, scheme, path, a userinfo trick or a suffix never matches.
+    @Test(arguments: [
+        ("http://127.0.0.1:8000/uma/cb", true), ("http://127.0.0.1:1/uma/cb", true), ("http://127.0.0.1/uma/cb", true),
+        ("http://localhost:65535/uma/cb", true), ("http://[::1]:8080/uma/cb", true),
+        ("https://127.0.0.1:8000/uma/cb", false), ("http://127.0.0.1:8000/uma/cb/x", false),
+        ("http://127.0.0.1:8000/uma/cb?x=1", false), ("http://127.0.0.1:80a/uma/cb", false),
+        ("http://127.0.0.1:/uma/cb", false), ("http://127.0.0.1:123456/uma/cb", false),
+        ("http://127.0.0.1:8000@evil.example/uma/cb", false), ("http://127.0.0.2:8000/uma/cb", false),
+        ("http://evil.example:8000/uma/cb", false), ("http://gw.example:8000/uma/cb", false),
+        ("http://gw.example/uma/cb", true),
+    ])
+    func loopbackRedirectURIsMatchAnyPort(_ requested: String, _ expected: Bool) {
+        let registered = [
+            "http://127.0.0.1/uma/cb", "http://localhost/uma/cb", "http://[::1]/uma/cb", "http://gw.example/uma/cb",
+        ]
+        #expect(DevAuthorizationServerState.isRegisteredClaimsRedirect(requested, registered: registered) == expected)
+    }
+
     /// Everything reflected into the page is HTML-escaped.
     @Test func pageEscapesReflectedInput() throws {
         let h = try DevHarness()

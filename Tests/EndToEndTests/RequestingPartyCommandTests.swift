@@ -230,13 +230,13 @@ extension EndToEnd {
             }
         }
 
-        /// `uma-pep demo --self-test` runs both tutorial flows (oxd and UMA 2.0) and exits 0.
+        /// `uma-pep demo --self-test` runs the tutorial flows (oxd and UMA 2.0, and the gateway gathering claims for a browser) and exits 0.
         @Test func demoSelfTestPasses() async throws {
             try await offPool {
                 let scratch = try ScratchDirectory()
                 let result = try ManagedProcess.run(["demo", "--self-test"], directory: scratch, name: "self-test")
                 #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
-                #expect(result.stdout.contains("4 passed, 0 failed"))
+                #expect(result.stdout.contains("6 passed, 0 failed"))
             }
         }
     }

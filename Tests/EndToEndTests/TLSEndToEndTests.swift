@@ -4,12 +4,12 @@ import Testing
 /// The built binary over HTTPS: the tutorial with development certificates, the control plane talking to oxd
 /// (the development authorization server) over HTTPS with a test CA, and failing closed with an unknown CA.
 @Suite(.serialized) struct TLSEndToEndTests {
-    /// `demo --self-test --tls`: both tutorial flows pass with the proxy, the authorization server and the demo
+    /// `demo --self-test --tls`: the tutorial flows (with the browser flow) pass with the proxy, the authorization server and the demo
     /// API all on HTTPS, verified against the generated CA.
     @Test func tutorialRunsOverHTTPS() throws {
         let result = try UMAPEPProcess.run(["demo", "--self-test", "--tls"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.contains("4 passed, 0 failed"))
+        #expect(result.stdout.contains("6 passed, 0 failed"))
     }
 
     /// oxd over HTTPS with the test CA as `ca_file`: an HTTPS client gets the 401 + ticket that only a successful

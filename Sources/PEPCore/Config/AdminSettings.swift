@@ -59,7 +59,7 @@ extension ConfigNode {
     /// Whether a mapping key names a secret.
     static func isSecretKey(_ key: String) -> Bool {
         let lowered = key.lowercased()
-        return lowered == "token" || lowered.contains("secret") || lowered.contains("password")
+        return lowered == "token" || lowered == "key" || lowered.contains("secret") || lowered.contains("password")
     }
 }
 

@@ -3,7 +3,8 @@ extension ConfigLoader {
     static let serviceFields = [
         "name", "url", "hosts", "authorization_server", "deny_by_default", "pass_credentials",
         "ticket_on_insufficient_scope", "preserve_host", "custom_headers", "uma_scope_expression", "upstream_tls",
-        "near_miss", "enforcement",
+        "near_miss", "enforcement", "obtain_rpt", "redirect_claim_gathering_url", "claims_redirect_path",
+        "pushed_claims", "pushed_claims_format",
     ]
 
     /// `services`: a non-empty list; names unique; host patterns unique across services.
@@ -63,7 +64,8 @@ extension ConfigLoader {
             denyByDefault: try entry.bool("deny_by_default", default: true),
             passCredentials: try entry.enumeration("pass_credentials", default: PassCredentials.pass),
             ticketOnInsufficientScope: try entry.bool("ticket_on_insufficient_scope", default: false),
-            customHeaders: customHeaders)
+            customHeaders: customHeaders,
+            claims: try Self.loadClaimsPolicy(entry, isPlain: authorizationServer == nil))
         if authorizationServer == nil { try Self.checkPlainService(entry, policy) }
         let enforcement = try entry.enumeration("enforcement", default: ServiceEnforcement.enforce)
         var document = ProtectionDocument(rules: [])

@@ -10,7 +10,7 @@ public enum ConfigLoader {
     static let topLevelFields = [
         "listen", "admin", "workers", "limits", "authorization_servers", "cache", "consumers", "consumer_mapping",
         "trusted_proxies", "trust_request_id", "path_params", "encoded_slashes", "fold_case", "services",
-        "access_log", "readiness",
+        "access_log", "readiness", "claims_gathering",
     ]
 
     /// Loads a configuration.
@@ -52,6 +52,8 @@ public enum ConfigLoader {
         let foldCase = try reader.bool("fold_case", default: false)
         let services = try Self.loadServices(reader, authorizationServers: authorizationServers)
         let accessLog = try Self.loadAccessLog(reader)
+        let claimsGathering = try Self.loadClaimsGathering(
+            reader, needed: services.first { $0.policy.claims.redirectClaimGatheringURL }?.name)
         let readinessReader = try ConfigReader(
             reader.node("readiness") ?? .mapping([]), at: reader.path["readiness"], file: fileName,
             allowed: ["require_authorization_server"])
@@ -62,7 +64,8 @@ public enum ConfigLoader {
             authorizationServers: authorizationServers, cache: cache, consumers: consumers,
             consumerMapping: consumerMapping, trustedProxies: trustedProxies, trustRequestId: trustRequestId,
             pathParams: pathParams, encodedSlashes: encodedSlashes, foldCase: foldCase, services: services,
-            accessLog: accessLog, readiness: readiness, redactedDocument: root.redactedJSON)
+            accessLog: accessLog, readiness: readiness, claimsGathering: claimsGathering,
+            redactedDocument: root.redactedJSON)
     }
 
     /// Parses the text: strict JSON when it starts with `{` (falling back to YAML, which is a superset), else

@@ -53,6 +53,14 @@ extension PEPConfiguration {
         } else {
             lines.append("Access log: off")
         }
+        if !self.claimsGathering.cookieKeys.isEmpty {
+            let ids = self.claimsGathering.cookieKeys.map { Self.printable($0.id) }
+            lines.append(
+                "Claims gathering: cookie \(self.claimsGathering.cookieName) (AES-256-GCM, HttpOnly, SameSite=Lax, "
+                    + "Secure behind TLS), keys \(ids.joined(separator: ", ")) (new cookies use \(ids[0]); values "
+                    + "REDACTED), session_lifetime \(ConfigDuration.format(self.claimsGathering.sessionLifetime)), "
+                    + "pending_lifetime \(ConfigDuration.format(self.claimsGathering.pendingLifetime))")
+        }
         lines.append("")
         lines.append("Authorization servers:")
         for server in self.authorizationServers {
@@ -182,6 +190,21 @@ extension ServiceConfiguration {
                 + "ticket_on_insufficient_scope \(policy.ticketOnInsufficientScope), preserve_host \(self.preserveHost)"
         )
         lines.append("    " + self.nearMissReportText)
+        let claims = policy.claims
+        if claims.redirectClaimGatheringURL, let callback = claims.claimsRedirectPath {
+            lines.append(
+                "    obtain_rpt: without a token the gateway asks for the RPT itself; need_info redirects (302) to "
+                    + "the claims-gathering page, callback \(printable(callback)) (session in the encrypted cookie)")
+        } else if claims.obtainRPT {
+            lines.append(
+                "    obtain_rpt: without a token the gateway asks for the RPT itself; need_info is refused (403: "
+                    + "redirect_claim_gathering_url is off)")
+        }
+        if let format = claims.pushedClaimTokenFormat {
+            lines.append(
+                "    pushed_claims: the bearer token is pushed as the claim token (\(printable(format))), never "
+                    + "introspected as an RPT")
+        }
         if self.upstreamTLS.insecureSkipVerify { lines.append("    upstream TLS verification DISABLED") }
         for header in policy.customHeaders {
             var line = "    header \(printable(header.headerName)) = \(printable(header.expression.expressionText))"

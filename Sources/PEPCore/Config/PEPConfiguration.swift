@@ -40,6 +40,8 @@ public struct PEPConfiguration: Sendable, Equatable {
     public let accessLog: AccessLogSettings
     /// `readiness`: what `GET /readyz` requires. Default: a loaded configuration and registered resources.
     public let readiness: ReadinessSettings
+    /// `claims_gathering`: the claims-gathering session cookie (keys, name, lifetimes). Default: no keys.
+    public let claimsGathering: ClaimsGatheringSettings
     /// The configuration document after `${…}` substitution, as JSON, secrets `REDACTED` (what `GET /config`
     /// on the admin listener serves); `.null` for a configuration built in code.
     public let redactedDocument: JSONValue
@@ -52,8 +54,10 @@ public struct PEPConfiguration: Sendable, Equatable {
         consumers: [Consumer], consumerMapping: Bool, trustedProxies: [CIDRRange], trustRequestId: Bool,
         pathParams: PathParamsMode, encodedSlashes: EncodedSlashesMode = .reject, foldCase: Bool = false,
         services: [ServiceConfiguration], accessLog: AccessLogSettings = AccessLogSettings(),
-        readiness: ReadinessSettings = ReadinessSettings(), redactedDocument: JSONValue = .null
+        readiness: ReadinessSettings = ReadinessSettings(),
+        claimsGathering: ClaimsGatheringSettings = ClaimsGatheringSettings(), redactedDocument: JSONValue = .null
     ) {
+        self.claimsGathering = claimsGathering
         self.sourceFile = sourceFile
         self.listeners = listeners
         self.admin = admin

@@ -28,6 +28,16 @@ public enum EnforcementAction: Sendable, Equatable {
     /// uma2 mode: `POST permission_endpoint {"resource_id":…,"resource_scopes":[…]}` (Part B §5.4),
     /// then call `ticketCompleted(_:)`.
     case requestTicket(resourceId: String, scopes: [String])
+    /// `obtain_rpt`: ask for an RPT with this ticket (oxd `/uma-rp-get-rpt`, or the token endpoint in uma2
+    /// mode; Part B §2.5 B), then call `rptCompleted(_:)`.
+    case obtainRPT(ticket: String)
+    /// `redirect_claim_gathering_url`: get the claims-gathering URL for this `need_info` ticket (oxd
+    /// `/uma-rp-get-claims-gathering-url`, or the AS's `claims_interaction_endpoint`) with the shell's
+    /// `claims_redirect_uri` and a fresh `state`, then call `claimsGatheringURLCompleted(_:)`.
+    case claimsGatheringURL(ticket: String, redirectUser: String?)
+    /// Terminal: send the browser (302) to the claims-gathering page `url`; the shell saves a pending session
+    /// (the `state` it sent, the request's own path) in the session cookie. Forward nothing.
+    case claimsRedirect(url: String)
 }
 
 /// What a finished enforcement means for metrics (Part B §7): read after a terminal action.

@@ -27,10 +27,15 @@ public enum EnforcementDenial: Sendable, Equatable, Hashable {
     case tokenNotAuthenticated
     /// `403 You are not authorized to access this resource` — the RPT lacks the permission (P9).
     case notAuthorized
-    /// `400` empty body — claims callback without session (Part B §2.5 C). Catalogue only.
+    /// `400` empty body — claims callback without a (valid, pending) session (Part B §2.5 C).
     case claimsCallbackWithoutSession
-    /// `400 missed ticket or state argument(s)` (Part B §2.5 C). Catalogue only.
+    /// `400 missed ticket or state argument(s)` (Part B §2.5 C).
     case claimsCallbackMissingArguments
+    /// `400` empty body — the callback's `state` is not the one this browser's session is waiting for
+    /// (SECURITY "callback parameters not bound to the session").
+    case claimsCallbackStateMismatch
+    /// `400` empty body — the callback's `state` was already used (a replayed callback).
+    case claimsCallbackReplayed
     /// `502` — oxd / the authorization server failed or answered something unusable (A8).
     case authorizationServer(AuthorizationServerError)
     /// `502` — introspection said `active` but lacks `exp`, `iat`, `client_id` or `permissions` (A4b).
@@ -64,6 +69,8 @@ public enum EnforcementDenial: Sendable, Equatable, Hashable {
         case .notAuthorized: return "pep.not_authorized"
         case .claimsCallbackWithoutSession: return "pep.claims_callback_no_session"
         case .claimsCallbackMissingArguments: return "pep.claims_callback_missing_arguments"
+        case .claimsCallbackStateMismatch: return "pep.claims_callback_state_mismatch"
+        case .claimsCallbackReplayed: return "pep.claims_callback_replayed"
         case .authorizationServer: return "pep.as_error"
         case .incompleteIntrospection: return "pep.introspection_incomplete"
         case .grantedWithoutToken: return "pep.check_access_granted_without_token"

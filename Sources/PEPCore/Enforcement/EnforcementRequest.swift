@@ -15,6 +15,9 @@ public struct EnforcementRequest: Sendable, Equatable {
     public var cachedGrant: CachedGrant?
     /// Hit of the upstream-header cache for (service, authorization server, token), if any.
     public var cachedUpstreamHeaders: [HeaderField]?
+    /// The token is the RPT of the browser's claims-gathering session, not one the client sent (`obtain_rpt`:
+    /// a denial then asks for a new RPT). Default `false`.
+    public var tokenFromSession = false
 
     /// Creates a request view.
     public init(

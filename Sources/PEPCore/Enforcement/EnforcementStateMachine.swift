@@ -28,14 +28,22 @@
 /// The method sent to check-access and held in decision-cache keys is `EnforcementRequest.authorizationMethod`:
 /// `GET` for a `HEAD` that a GET condition covers (`RuleMatch.authorizedMethod`), else the request's own.
 ///
-/// Not handled here (Part B P0, P2, P10): the claims-gathering callback, `require_id_token` and
-/// `obtain_rpt` — the PEP obtaining RPTs itself is out of this machine's scope.
+/// `obtain_rpt` (Part B P10, §2.5 A/B): in step 6 the fresh ticket is not sent to the client but turned into an
+/// RPT (`obtainRPT`); an issued RPT is then enforced as if the client had sent it (introspection, then step 8),
+/// at most once per request; so does a denial of the RPT held in the browser's session cookie
+/// (`EnforcementRequest.tokenFromSession`: the ticket of the denial, or a new one in uma2 mode). `need_info` → with `redirect_claim_gathering_url`, `claimsGatheringURL` and then
+/// the terminal `claimsRedirect` (302); without it 403 `You are not authorized…`. A refusal (`request_denied`,
+/// `forbidden_by_policy`, …) → 403; any other failure → 502.
+///
+/// Not handled here: the claims callback (P0: `ClaimsCallbackStateMachine`) and `require_id_token` (P2).
 public struct EnforcementStateMachine: Sendable {
     private enum State: Sendable, Equatable {
         case idle
         case awaitingIntrospection(token: String)
         case awaitingCheckAccess(token: String?)
         case awaitingTicket(insufficientScope: Bool)
+        case awaitingRPT
+        case awaitingClaimsGatheringURL
         case finished
     }
 
@@ -44,6 +52,8 @@ public struct EnforcementStateMachine: Sendable {
     private var state: State = .idle
     private var introspection: IntrospectionResult?
     private var tokenHeaders: [HeaderField] = []
+    /// `obtain_rpt` already asked for an RPT in this request: a second ticket fails instead of looping.
+    private var obtainedRPT = false
 
     /// What the finished request means for metrics.
     public private(set) var metrics = EnforcementMetrics()
@@ -143,6 +153,10 @@ public struct EnforcementStateMachine: Sendable {
             // P3: no usable token. Only a denial carrying a challenge is a valid answer.
             guard case .denied(let challenge, let ticket) = answer else { return self.fail(.grantedWithoutToken) }
             if ticket != nil { self.metrics.ticketIssued = true }
+            if self.policy.service.claims.obtainRPT {
+                guard let ticket, !ticket.isEmpty else { return self.fail(.missingChallenge) }
+                return self.obtainRPT(ticket: ticket)
+            }
             guard let challenge else { return self.fail(.missingChallenge) }
             guard HeaderField.isValidValue(challenge) else { return self.fail(.unsafeChallenge) }
             return self.respond(.ticketIssued(wwwAuthenticate: challenge))
@@ -168,7 +182,10 @@ public struct EnforcementStateMachine: Sendable {
         case .denied(let challenge, let ticket):
             if ticket != nil { self.metrics.ticketIssued = true }
             var step: EnforcementStep
-            if !self.policy.service.ticketOnInsufficientScope {
+            if self.upgradesSessionRPT, let ticket, !ticket.isEmpty {
+                // The browser's session RPT lacks this permission: ask for one that has it (§2.5 B).
+                step = self.obtainRPT(ticket: ticket)
+            } else if !self.policy.service.ticketOnInsufficientScope {
                 step = self.respond(.notAuthorized)
             } else if let challenge {
                 step =
@@ -196,6 +213,9 @@ public struct EnforcementStateMachine: Sendable {
         case .success(let value): ticket = value
         }
         self.metrics.ticketIssued = true
+        if self.policy.service.claims.obtainRPT, !insufficientScope || self.upgradesSessionRPT {
+            return self.obtainRPT(ticket: ticket.value)
+        }
         guard case .uma2(let realm, let asURI) = self.policy.mode,
             let challenge = ticket.challenge(realm: realm, asURI: asURI)
         else { return self.fail(.unsafeChallenge) }
@@ -205,7 +225,60 @@ public struct EnforcementStateMachine: Sendable {
         )
     }
 
+    /// Feeds the answer to `obtainRPT` (Part B §2.5 B).
+    /// - Parameter outcome: the RPT, `need_info` or refusal; or the failure.
+    /// - Returns: the next step: introspection of the new RPT, the claims-gathering URL, or a terminal answer.
+    public mutating func rptCompleted(_ outcome: Result<RPTOutcome, AuthorizationServerError>) -> EnforcementStep {
+        guard case .awaitingRPT = self.state else { return self.fail(.unexpectedEvent) }
+        switch outcome {
+        case .failure(let error):
+            return self.fail(.authorizationServer(error))
+        case .success(.rpt(let rpt)):
+            // Enforced like a token the client sent (never introspected from the request's own credentials).
+            self.state = .awaitingIntrospection(token: rpt)
+            return EnforcementStep(.introspect(token: rpt))
+        case .success(.needInfo(let ticket, let redirectUser)):
+            guard self.policy.service.claims.redirectClaimGatheringURL else { return self.respond(.notAuthorized) }
+            self.state = .awaitingClaimsGatheringURL
+            return EnforcementStep(.claimsGatheringURL(ticket: ticket, redirectUser: redirectUser))
+        case .success(.denied):
+            return self.respond(.notAuthorized)
+        }
+    }
+
+    /// Feeds the claims-gathering URL (oxd `/uma-rp-get-claims-gathering-url` or the AS's claims interaction
+    /// endpoint). A URL a `Location` header cannot carry fails closed (SECURITY.md case 19).
+    /// - Parameter outcome: the URL, or the failure.
+    /// - Returns: the terminal step (302, or 502).
+    public mutating func claimsGatheringURLCompleted(_ outcome: Result<String, AuthorizationServerError>)
+        -> EnforcementStep
+    {
+        guard case .awaitingClaimsGatheringURL = self.state else { return self.fail(.unexpectedEvent) }
+        switch outcome {
+        case .failure(let error):
+            return self.fail(.authorizationServer(error))
+        case .success(let url):
+            guard ClaimsCallbackStateMachine.isRedirectableURL(url) else { return self.fail(.unsafeChallenge) }
+            self.state = .finished
+            return EnforcementStep(.claimsRedirect(url: url))
+        }
+    }
+
     // MARK: - Paths
+
+    /// `obtain_rpt` and the token is the RPT of the browser's session (not one the client sent), not yet replaced
+    /// in this request: a denial asks for a new RPT instead of answering 403.
+    private var upgradesSessionRPT: Bool {
+        self.policy.service.claims.obtainRPT && self.request.tokenFromSession && !self.obtainedRPT
+    }
+
+    /// `obtain_rpt`: the ticket becomes an RPT request, once per request.
+    private mutating func obtainRPT(ticket: String) -> EnforcementStep {
+        guard !self.obtainedRPT else { return self.fail(.unexpectedEvent) }
+        self.obtainedRPT = true
+        self.state = .awaitingRPT
+        return EnforcementStep(.obtainRPT(ticket: ticket))
+    }
 
     /// No usable token: P3 (ticket), P4 (forward anonymous), P5 (403), or a public rule.
     private mutating func continueAnonymous() -> EnforcementStep {
@@ -289,7 +362,7 @@ public struct EnforcementStateMachine: Sendable {
             if granted {
                 self.metrics.granted = true
                 step = self.forwardAuthenticated(.granted)
-            } else if self.policy.service.ticketOnInsufficientScope {
+            } else if self.policy.service.ticketOnInsufficientScope || self.upgradesSessionRPT {
                 self.state = .awaitingTicket(insufficientScope: true)
                 step = EnforcementStep(
                     .requestTicket(resourceId: resourceId, scopes: rule.condition.effectiveTicketScopes)

@@ -50,7 +50,7 @@ public struct PEPResponse: Sendable, Equatable {
             (self.status, self.headers, self.body) = (403, Catalogue.json, Catalogue.tokenNotAuthenticated)
         case .notAuthorized:
             (self.status, self.headers, self.body) = (403, Catalogue.json, Catalogue.notAuthorized)
-        case .claimsCallbackWithoutSession:
+        case .claimsCallbackWithoutSession, .claimsCallbackStateMismatch, .claimsCallbackReplayed:
             (self.status, self.headers, self.body) = (400, [], [])
         case .claimsCallbackMissingArguments:
             (self.status, self.headers, self.body) = (400, Catalogue.json, Catalogue.missingTicketOrState)

@@ -14,13 +14,16 @@ public struct ServicePolicy: Sendable, Equatable {
     public var ticketOnInsufficientScope: Bool
     /// Headers computed for the upstream after a successful check (SPEC A11).
     public var customHeaders: [CustomHeader]
+    /// `obtain_rpt`, `redirect_claim_gathering_url`, `claims_redirect_path` (Part B §2.5). Default off.
+    public var claims: ClaimsGatheringPolicy
 
     /// Creates a policy with the reference defaults.
     public init(
         serviceName: String, authorizationServer: String?, denyByDefault: Bool = true,
         passCredentials: PassCredentials = .pass, ticketOnInsufficientScope: Bool = false,
-        customHeaders: [CustomHeader] = []
+        customHeaders: [CustomHeader] = [], claims: ClaimsGatheringPolicy = .off
     ) {
+        self.claims = claims
         self.serviceName = serviceName
         self.authorizationServer = authorizationServer
         self.denyByDefault = denyByDefault

@@ -18,6 +18,8 @@ extension KongImport {
         var passCredentials: String?
         var customHeaders: [ConfigNode]
         var scopeExpression: String?
+        /// `obtain_rpt` and claims gathering (from `gluu-uma-pep`).
+        var claims = ClaimsGatheringPolicy.off
         /// The Kong entities it came from (comment in the output).
         var origin: String
         /// The input path of its `gluu-uma-pep` plugin, if any.
@@ -274,6 +276,7 @@ extension KongImport {
                 entry.pepPath = self.document.plugins[pepIndex].path
                 entry.scopeExpression = pep.scopeExpression
                 entry.denyByDefault = pep.denyByDefault
+                entry.claims = pep.claims
                 if authIndex == nil {
                     self.notes.append(
                         KongImportNote(

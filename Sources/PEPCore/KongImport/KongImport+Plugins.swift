@@ -42,6 +42,9 @@ extension KongImport {
         var scopeExpression: String?
         var denyByDefault: Bool
         var invalid: String?
+        /// `obtain_rpt`, `redirect_claim_gathering_url`, `claims_redirect_path` (Part B §2.5), as uma-pep accepts
+        /// them (an inconsistent combination is noted and narrowed).
+        var claims = ClaimsGatheringPolicy.off
     }
 
     /// Fields of `gluu-uma-auth`'s config and `gluu-uma-pep`'s config the importer reads.
@@ -53,16 +56,19 @@ extension KongImport {
     /// Features of `gluu-uma-pep` uma-pep does not have; each is noted only when set to something other than its
     /// default (with the default, the plugin behaved as uma-pep does). Values are never printed.
     static let unsupportedPEPFields: [(name: String, why: String)] = [
-        ("obtain_rpt", "the PEP obtaining the RPT itself (behind gluu-openid-connect) is not implemented"),
         ("require_id_token", "not implemented"),
-        ("redirect_claim_gathering_url", "claims gathering is the client's job with uma-pep"),
-        ("claims_redirect_path", "claims gathering is the client's job with uma-pep"),
         ("read_claims_from_pct", "pushed claims are not implemented"),
         ("claims_gathering_pct_value", "pushed claims are not implemented"),
-        ("pushed_claims_lua_exp", "pushed claims are not implemented"),
+        (
+            "pushed_claims_lua_exp",
+            "computed claim tokens are not implemented (pushed_claims: bearer_token pushes the request's bearer token)"
+        ),
     ]
     static let pepFields: Set<String> = Set(
-        registrationFields + ["uma_scope_expression", "deny_by_default", "method_path_tree"]
+        registrationFields + [
+            "uma_scope_expression", "deny_by_default", "method_path_tree", "obtain_rpt", "redirect_claim_gathering_url",
+            "claims_redirect_path",
+        ]
             + unsupportedPEPFields.map(\.name))
 
     /// The registration of a UMA plugin's config, or `nil` (noted) when a required field is missing.
@@ -164,6 +170,7 @@ extension KongImport {
                     .dropped, "\(path).config.\(name)",
                     "not converted: \(why); requests that relied on it are refused (401 with a ticket, or 403)"))
         }
+        settings.claims = Self.claimsPolicy(config, at: "\(path).config", notes: &notes)
         switch config["uma_scope_expression"] {
         case nil, .null?:
             break
@@ -185,6 +192,46 @@ extension KongImport {
             }
         }
         return settings
+    }
+
+    /// `obtain_rpt`, `redirect_claim_gathering_url` and `claims_redirect_path` as uma-pep's loader accepts them: the
+    /// redirect needs `obtain_rpt` and a canonical path; otherwise the redirect is dropped (noted) and a `need_info`
+    /// is answered 403, as a refusal.
+    static func claimsPolicy(
+        _ config: [String: JSONValue], at path: String, notes: inout [KongImportNote]
+    ) -> ClaimsGatheringPolicy {
+        let obtain = config["obtain_rpt"]?.boolValue ?? false
+        var redirect = config["redirect_claim_gathering_url"]?.boolValue ?? false
+        var callback = config["claims_redirect_path"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        if redirect, !obtain {
+            notes.append(
+                KongImportNote(
+                    .dropped, "\(path).redirect_claim_gathering_url",
+                    "not converted: without obtain_rpt the gateway never asks for an RPT, so there is nothing to "
+                        + "redirect (the callback path is not served)"))
+            redirect = false
+        }
+        if let value = callback {
+            let canonical = try? CanonicalTarget.canonicalize(requestTarget: value, method: "GET", host: nil)
+            if !value.hasPrefix("/") || value.contains("?") || canonical?.path != value {
+                notes.append(
+                    KongImportNote(
+                        .dropped, "\(path).claims_redirect_path",
+                        "not converted: not a canonical absolute path; claims gathering redirects are off"))
+                callback = nil
+            }
+        }
+        if redirect, callback == nil {
+            if config["claims_redirect_path"] == nil {
+                notes.append(
+                    KongImportNote(
+                        .dropped, "\(path).redirect_claim_gathering_url",
+                        "not converted: claims_redirect_path is missing; need_info is answered 403"))
+            }
+            redirect = false
+        }
+        return ClaimsGatheringPolicy(
+            obtainRPT: obtain, redirectClaimGatheringURL: redirect, claimsRedirectPath: redirect ? callback : nil)
     }
 
     /// Notes config fields of a UMA plugin the importer does not know (name only: values may be secrets).

@@ -13,8 +13,10 @@ extension KongImport.Converter {
         out.append("# uma-pep configuration written by `uma-pep import kong` from \(Self.comment(source))")
         out.append("# (Kong \(format)). Review the notes it printed; docs/migration.md explains each field.")
         if !self.servers.isEmpty {
+            let cookieKey = self.services.contains { $0.claims.redirectClaimGatheringURL } ? ["UMA_PEP_COOKIE_KEY"] : []
             out.append(
-                "# Secrets come from the environment: " + self.servers.map(\.secretVariable).joined(separator: ", "))
+                "# Secrets come from the environment: "
+                    + (self.servers.map(\.secretVariable) + cookieKey).joined(separator: ", "))
         }
         out.append("listen: [\(Self.quoted("${UMA_PEP_LISTEN:-\(self.options.listen)}", literal: false))]")
         out.append("admin:")
@@ -46,6 +48,11 @@ extension KongImport.Converter {
                 out.append("    custom_id: \(Self.quoted(consumer.customId))")
             }
         }
+        if self.services.contains(where: { $0.claims.redirectClaimGatheringURL }) {
+            out.append("claims_gathering:               # the session cookie of claims gathering (AES-256-GCM)")
+            out.append("  cookie_keys:                  # UMA_PEP_COOKIE_KEY: `openssl rand -base64 32`")
+            out.append("    - {id: k1, key: \(Self.quoted("${UMA_PEP_COOKIE_KEY}", literal: false))}")
+        }
         out.append("services:")
         for service in self.services {
             out.append("  # \(Self.comment(service.origin))")
@@ -58,6 +65,11 @@ extension KongImport.Converter {
             }
             if let deny = service.denyByDefault { out.append("    deny_by_default: \(deny)") }
             if let pass = service.passCredentials { out.append("    pass_credentials: \(pass)") }
+            if service.claims.obtainRPT { out.append("    obtain_rpt: true") }
+            if service.claims.redirectClaimGatheringURL, let callback = service.claims.claimsRedirectPath {
+                out.append("    redirect_claim_gathering_url: true")
+                out.append("    claims_redirect_path: \(Self.quoted(callback))")
+            }
             if !service.customHeaders.isEmpty {
                 out.append("    custom_headers:")
                 for header in service.customHeaders { out.append("      - \(Self.flow(header))") }

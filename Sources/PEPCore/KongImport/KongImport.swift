@@ -84,6 +84,8 @@ public enum KongImport {
         let yaml = converter.render()
         var environment: [String: String] = [:]
         for server in converter.servers { environment[server.secretVariable] = "placeholder" }
+        // The claims-gathering cookie key must decode to 32 bytes: a placeholder of that shape (never written out).
+        environment["UMA_PEP_COOKIE_KEY"] = String(repeating: "A", count: 43)
         do {
             _ = try ConfigLoader.load(text: yaml, fileName: "imported", environment: environment, coreCount: 2)
         } catch {

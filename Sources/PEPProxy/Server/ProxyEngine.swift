@@ -150,6 +150,17 @@ public struct AuthorizationResume: @unchecked Sendable {
         self.exchange?.trace.traceparent
     }
 
+    /// What the claims-gathering flow (`obtain_rpt`) reads of the request: its query, `Cookie` values, `Host`, and
+    /// the listener's scheme and bound port; `nil` for ``detached``. Read it on the request's worker loop; it is
+    /// computed only when asked for (never on the cached-grant path).
+    public var claimsContext: ClaimsRequestContext? {
+        guard let exchange = self.exchange else { return nil }
+        let context = exchange.connection.context
+        return ClaimsRequestContext(
+            query: exchange.query, cookies: exchange.head.headers.values(named: "cookie"), host: exchange.head.host,
+            scheme: context.scheme, port: context.address.port)
+    }
+
     /// Delivers the decision; safe from any thread; call once.
     public func resume(with decision: AuthorizationDecision) {
         guard let loop = self.loop, let exchange = self.exchange else { return }
@@ -186,4 +197,27 @@ public struct ExchangeRecord: Sendable {
 public protocol ProxyObserver: Sendable {
     /// One exchange ended.
     func exchangeCompleted(_ record: ExchangeRecord)
+}
+
+/// The parts of a request the claims-gathering flow needs besides `AuthorizationRequest` (``AuthorizationResume/claimsContext``).
+public struct ClaimsRequestContext: Sendable, Equatable {
+    /// The raw query string, without `?`.
+    public var query: String?
+    /// Every `Cookie` field value, in order.
+    public var cookies: [String]
+    /// The `Host` value (already used for routing).
+    public var host: String?
+    /// The listener's scheme, `http` or `https` (never taken from a client header).
+    public var scheme: String
+    /// The listener's bound port.
+    public var port: Int
+
+    /// Creates a context.
+    public init(query: String?, cookies: [String], host: String?, scheme: String, port: Int) {
+        self.query = query
+        self.cookies = cookies
+        self.host = host
+        self.scheme = scheme
+        self.port = port
+    }
 }

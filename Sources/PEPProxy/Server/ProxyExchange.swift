@@ -23,7 +23,7 @@ final class ProxyExchange: BufferedSocketDelegate {
     let head: RequestHead
     private var keepAlive: Bool
     private var path = ""
-    private var query: String?
+    private(set) var query: String?
     private var serviceIndex = -1
     private var upstream: UpstreamConnection?
     private var upstreamReused = false

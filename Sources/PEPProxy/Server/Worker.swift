@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PEPCore
+import Synchronization
 
 /// One data-plane worker: an `EventLoop` on its own thread, its listeners (`SO_REUSEPORT`), its client
 /// connections and its upstream connection pools (DESIGN.md "Threads and state"). A connection lives and dies
@@ -87,13 +88,26 @@ final class Worker: @unchecked Sendable {
         if self.admission.needsTurnEnd() { self.turnEndTimer?.schedule(after: .zero) }
     }
 
+    /// Timers hold libevent events of `loop`'s base: they go before the loop does. Stored properties are released
+    /// in declaration order, and `upstreams` holds the last reference to the loop, so without this a worker
+    /// dropped before it ever ran (a listener that cannot be bound) freed its access-log timer's event after the
+    /// base (a hang or heap corruption in `event_free`).
+    deinit {
+        self.accessLog = nil
+        self.drainTimer = nil
+    }
+
     /// Opens a listener for `spec` on this worker (before the loop thread starts, or on it).
     func listen(_ spec: ListenerContext) throws -> SocketAddress {
         // The first worker makes sure nobody else listens there; the others join its port (SO_REUSEPORT).
+        // The context the connections see carries the bound address (the real port when 0 was asked for):
+        // claims redirect URLs name the listening port.
+        let bound = Mutex<ListenerContext>(spec)
         let listener = try Listener(loop: self.loop, address: spec.address, exclusive: self.index == 0) {
             [unowned self] fd, peer in
-            self.accept(fd: fd, peer: peer, context: spec)
+            self.accept(fd: fd, peer: peer, context: bound.withLock { $0 })
         }
+        bound.withLock { $0.address = listener.boundAddress }
         self.listeners.append(listener)
         return listener.boundAddress
     }

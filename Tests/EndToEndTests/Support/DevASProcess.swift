@@ -11,7 +11,10 @@ final class DevASProcess: @unchecked Sendable {
     /// The tutorial's dev AS configuration (what `uma-pep dev-as` uses by default: `DemoEnvironment`), with the
     /// process-wide test signing key.
     static func configurationJSON() throws -> String {
-        let redirect = ["http://127.0.0.1:8765/claims-callback"]
+        let redirect = [
+            "http://127.0.0.1:8765/claims-callback", "http://127.0.0.1/uma/claims-callback",
+            "https://127.0.0.1/uma/claims-callback", "http://localhost/uma/claims-callback",
+        ]
         var object: [String: Any] = [
             "clients": [
                 [
@@ -21,6 +24,10 @@ final class DevASProcess: @unchecked Sendable {
                 [
                     "client_id": "demo-claims-client", "client_secret": "demo-claims-secret",
                     "oxd_id": "demo-claims-oxd-id", "claims_redirect_uri": redirect,
+                ],
+                [
+                    "client_id": "demo-browser-client", "client_secret": "demo-browser-secret",
+                    "oxd_id": "demo-browser-oxd-id", "claims_redirect_uri": redirect,
                 ],
             ],
             "policies": [

@@ -79,8 +79,8 @@ import Testing
             fieldPath: "services[0].upstream_tls", detail: "config.field_not_allowed"),
         Invalid(
             label: "Kong field that is not supported", find: "    hosts: [api.example.com]",
-            replace: "    hosts: [api.example.com]\n    obtain_rpt: true",
-            fieldPath: "services[0].obtain_rpt", detail: "config.unknown_field"),
+            replace: "    hosts: [api.example.com]\n    pushed_claims_lua_exp: x",
+            fieldPath: "services[0].pushed_claims_lua_exp", detail: "config.unknown_field"),
         Invalid(
             label: "unknown top-level field", find: "services:\n", replace: "services: []\nunused:\n",
             fieldPath: "unused", detail: "config.unknown_field"),

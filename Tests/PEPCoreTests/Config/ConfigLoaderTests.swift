@@ -16,7 +16,13 @@ import Testing
         #expect(server.oxdId == "demo-oxd-id")
         #expect(server.clientId == "demo-client")
         #expect(server.clientSecret.value == "demo-secret")
-        #expect(config.services.map(\.name) == ["claim-gathering", "non-claim-gathering"])
+        #expect(config.services.map(\.name) == ["claim-gathering", "non-claim-gathering", "browser"])
+        let browser = try #require(config.service(named: "browser"))
+        #expect(
+            browser.policy.claims
+                == ClaimsGatheringPolicy(
+                    obtainRPT: true, redirectClaimGatheringURL: true, claimsRedirectPath: "/uma/claims-callback"))
+        #expect(config.claimsGathering.cookieKeys.map(\.id) == ["demo"])
         let claims = try #require(config.service(named: "claim-gathering"))
         #expect(claims.hosts.map(\.description) == ["claim-gathering.example.com"])
         #expect(claims.upstream.description == "http://127.0.0.1:9000")

@@ -90,7 +90,8 @@ enum F0 {
         consumers: [Consumer] = [],
         negativeTTL: Duration = .seconds(10),
         ttlWithoutExp: Duration = .seconds(60),
-        clockSkew: Duration = .seconds(30)
+        clockSkew: Duration = .seconds(30),
+        claims: ClaimsGatheringPolicy = .off
     ) -> EnforcementPolicy {
         EnforcementPolicy(
             service: ServicePolicy(
@@ -99,7 +100,8 @@ enum F0 {
                 denyByDefault: denyByDefault,
                 passCredentials: passCredentials,
                 ticketOnInsufficientScope: ticketOnInsufficientScope,
-                customHeaders: customHeaders
+                customHeaders: customHeaders,
+                claims: claims
             ),
             mode: mode,
             consumerMapping: consumerMapping,
@@ -118,6 +120,8 @@ enum ASCall: Equatable {
     case introspect(String)
     case checkAccess(rpt: String, pattern: String, method: String)
     case requestTicket(resourceId: String, scopes: [String])
+    case obtainRPT(ticket: String)
+    case claimsGatheringURL(ticket: String)
 }
 
 /// Runs requests through the state machine, answering its actions from a fake AS and in-memory caches that
@@ -132,6 +136,12 @@ struct EnforcementDriver {
     var checkAccessOverride: Result<CheckAccessResponse, AuthorizationServerError>?
     /// Overrides the permission endpoint answer.
     var ticketOverride: Result<PermissionTicket, AuthorizationServerError>?
+    /// `obtain_rpt`: the RPT answers, in order (a missing one is a transport failure).
+    var rptAnswers: [Result<RPTOutcome, AuthorizationServerError>] = []
+    /// The token is the RPT of a claims-gathering session cookie (`EnforcementRequest.tokenFromSession`).
+    var tokenFromSession = false
+    /// The claims-gathering URL answer.
+    var claimsURLAnswer: Result<String, AuthorizationServerError> = .success("https://as.test/gather_claims?x=1")
     private(set) var calls: [ASCall] = []
     private(set) var ticketsIssued = 0
     private(set) var introspectionCache: [IntrospectionCacheKey: (IntrospectionResult, Int64)] = [:]
@@ -148,6 +158,7 @@ struct EnforcementDriver {
     mutating func run(_ method: String, _ rule: MatchedRule?, token: BearerToken) -> EnforcementAction {
         let service = self.policy.service
         var request = EnforcementRequest(method: method, rule: rule, token: token, now: self.now)
+        request.tokenFromSession = self.tokenFromSession
         if let token = token.tokenValue {
             let introspectionKey = IntrospectionCacheKey(
                 authorizationServer: service.authorizationServer ?? "", token: token)
@@ -176,9 +187,16 @@ struct EnforcementDriver {
         while true {
             self.apply(step.cacheUpdates)
             switch step.action {
-            case .forward, .respond:
+            case .forward, .respond, .claimsRedirect:
                 self.lastMetrics = machine.metrics
                 return step.action
+            case .obtainRPT(let ticket):
+                self.calls.append(.obtainRPT(ticket: ticket))
+                let answer = self.rptAnswers.isEmpty ? .failure(.transport) : self.rptAnswers.removeFirst()
+                step = machine.rptCompleted(answer)
+            case .claimsGatheringURL(let ticket, _):
+                self.calls.append(.claimsGatheringURL(ticket: ticket))
+                step = machine.claimsGatheringURLCompleted(self.claimsURLAnswer)
             case .introspect(let token):
                 self.calls.append(.introspect(token))
                 step = machine.introspectionCompleted(self.introspection[token] ?? .success(F0.inactive), now: self.now)

@@ -122,6 +122,9 @@ enum KongImportSupport {
         #expect(config.services[0].protectionDocument.rules.map(\.path) == ["/orders/??", "/invoices/??"])
         #expect(config.services[1].protectionDocument.rules.map(\.path) == ["/admin/??"])
         #expect(config.services[1].preserveHost)
+        // `obtain_rpt` is converted (issue 13); without redirect_claim_gathering_url, need_info is a 403.
+        #expect(config.services[1].policy.claims == ClaimsGatheringPolicy(obtainRPT: true))
+        #expect(config.services[0].policy.claims == .off)
         // The disabled service-level pep does not hide the global one.
         #expect(config.services[2].protectionDocument.rules.map(\.path) == ["/orders/??", "/invoices/??"])
         #expect(config.services[2].hosts.map(\.description) == ["invoices.example.com"])
@@ -132,8 +135,7 @@ enum KongImportSupport {
         let paths = KongImportSupport.notePaths(result)
         for expected in [
             "dropped plugins[3]", "dropped plugins[5]", "changed services[0].host", "changed routes[1].protocols",
-            "changed services[0]", "dropped plugins[2].config.obtain_rpt",
-            "dropped plugins[2].config.claims_gathering_pct_value", "changed routes[2].paths",
+            "changed services[0]", "dropped plugins[2].config.claims_gathering_pct_value", "changed routes[2].paths",
             "dropped routes[2].headers", "skipped routes[3]", "dropped plugins[4]", "dropped routes[2].hosts[1]",
             "skipped services[2].protocol", "changed services[0].connect_timeout", "changed services[0].read_timeout",
         ] {
@@ -703,5 +705,73 @@ enum KongImportSupport {
                 _ = try KongAdminAPI.page(Array(body.utf8), baseURL: "http://h", endpoint: "/services")
             }
         }
+    }
+}
+
+/// `obtain_rpt`, `redirect_claim_gathering_url` and `claims_redirect_path` are converted (issue 13); the output
+/// names the cookie key variable and loads with it.
+@Suite struct KongImportClaimsGatheringTests {
+    static func kong(_ claims: String) -> String {
+        """
+        _format_version: "3.0"
+        services:
+        - name: web
+          url: http://w.internal
+          routes: [{hosts: [w.example.com]}]
+          plugins:
+          - name: gluu-uma-auth
+            config:
+        \(KongImportSupport.registration())
+          - name: gluu-uma-pep
+            config:
+        \(KongImportSupport.registration())
+              uma_scope_expression: \(KongImportSupport.document)
+        \(claims)
+        """
+    }
+
+    static func load(_ result: KongImport.Result) throws -> PEPConfiguration {
+        var environment = ["UMA_PEP_COOKIE_KEY": "ZGVtby1vbmx5LWNvb2tpZS1rZXktcmVwbGFjZS1tZSE="]
+        for name in result.secretVariables { environment[name] = "secret-from-env" }
+        return try ConfigLoader.load(text: result.yaml, fileName: "out.yaml", environment: environment, coreCount: 2)
+    }
+
+    @Test func theWholeFlowConverts() throws {
+        let result = try KongImportSupport.convert(
+            Self.kong(
+                "      obtain_rpt: true\n      redirect_claim_gathering_url: true\n"
+                    + "      claims_redirect_path: /claims/callback"))
+        #expect(result.yaml.contains("UMA_PEP_COOKIE_KEY"))
+        let config = try Self.load(result)
+        #expect(
+            config.services[0].policy.claims
+                == ClaimsGatheringPolicy(
+                    obtainRPT: true, redirectClaimGatheringURL: true, claimsRedirectPath: "/claims/callback"))
+        #expect(config.claimsGathering.cookieKeys.map(\.id) == ["k1"])
+        #expect(!KongImportSupport.notePaths(result).contains { $0.contains("claims") || $0.contains("obtain") })
+    }
+
+    @Test(
+        arguments: [
+            (
+                "      redirect_claim_gathering_url: true\n      claims_redirect_path: /cb",
+                "dropped services[0].plugins[1].config.redirect_claim_gathering_url", ClaimsGatheringPolicy.off
+            ),
+            (
+                "      obtain_rpt: true\n      redirect_claim_gathering_url: true",
+                "dropped services[0].plugins[1].config.redirect_claim_gathering_url",
+                ClaimsGatheringPolicy(obtainRPT: true)
+            ),
+            (
+                "      obtain_rpt: true\n      redirect_claim_gathering_url: true\n      claims_redirect_path: /a/../cb",
+                "dropped services[0].plugins[1].config.claims_redirect_path", ClaimsGatheringPolicy(obtainRPT: true)
+            ),
+        ] as [(String, String, ClaimsGatheringPolicy)])
+    func inconsistentSettingsAreNarrowedAndNoted(_ claims: String, _ note: String, _ expected: ClaimsGatheringPolicy)
+        throws
+    {
+        let result = try KongImportSupport.convert(Self.kong(claims))
+        #expect(KongImportSupport.notePaths(result).contains(note), "\(KongImportSupport.notePaths(result))")
+        #expect(try Self.load(result).services[0].policy.claims == expected)
     }
 }
