@@ -88,15 +88,6 @@ final class Worker: @unchecked Sendable {
         if self.admission.needsTurnEnd() { self.turnEndTimer?.schedule(after: .zero) }
     }
 
-    /// Timers hold libevent events of `loop`'s base: they go before the loop does. Stored properties are released
-    /// in declaration order, and `upstreams` holds the last reference to the loop, so without this a worker
-    /// dropped before it ever ran (a listener that cannot be bound) freed its access-log timer's event after the
-    /// base (a hang or heap corruption in `event_free`).
-    deinit {
-        self.accessLog = nil
-        self.drainTimer = nil
-    }
-
     /// Opens a listener for `spec` on this worker (before the loop thread starts, or on it).
     func listen(_ spec: ListenerContext) throws -> SocketAddress {
         // The first worker makes sure nobody else listens there; the others join its port (SO_REUSEPORT).
