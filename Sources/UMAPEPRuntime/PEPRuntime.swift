@@ -457,6 +457,8 @@ extension ServerLimits {
         self.upstreamMaxIdle = limits.upstreamMaxIdle
         self.upstreamIdleTimeout = limits.upstreamIdleTimeout
         self.upstreamMaxRequests = limits.upstreamMaxRequests
+        self.maxWebSocketTunnels = limits.maxWebSocketTunnels
+        self.webSocketIdleTimeout = limits.webSocketIdleTimeout
     }
 }
 

@@ -111,7 +111,8 @@ extension ConfigLoader {
                 "max_connections_per_ip", "header_timeout", "send_timeout", "idle_timeout", "drain_timeout",
                 "upstream_connect_timeout",
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
-                "max_pending_authorization_calls", "cache_misses_per_ip_per_second",
+                "max_pending_authorization_calls", "cache_misses_per_ip_per_second", "max_websocket_tunnels",
+                "websocket_idle_timeout",
             ])
         return ProxyLimits(
             maxHeaderBytes: try limits.byteSize(
@@ -137,7 +138,10 @@ extension ConfigLoader {
                 "max_pending_authorization_calls", default: defaults.maxPendingAuthorizationCalls,
                 range: 1...1_000_000),
             cacheMissesPerIPPerSecond: try limits.int(
-                "cache_misses_per_ip_per_second", default: defaults.cacheMissesPerIPPerSecond, range: 0...1_000_000))
+                "cache_misses_per_ip_per_second", default: defaults.cacheMissesPerIPPerSecond, range: 0...1_000_000),
+            maxWebSocketTunnels: try limits.int(
+                "max_websocket_tunnels", default: defaults.maxWebSocketTunnels, range: 0...1_000_000),
+            webSocketIdleTimeout: try limits.duration("websocket_idle_timeout", default: defaults.webSocketIdleTimeout))
     }
 
     /// `cache: {max_entries, max_ttl, negative_ttl, ttl_without_exp, clock_skew}` (SPEC A7). Zero values disable

@@ -149,6 +149,8 @@ extension ProxyLimits {
             ("upstream_max_requests", "\(self.upstreamMaxRequests)"),
             ("max_pending_authorization_calls", "\(self.maxPendingAuthorizationCalls)"),
             ("cache_misses_per_ip_per_second", "\(self.cacheMissesPerIPPerSecond)"),
+            ("max_websocket_tunnels", "\(self.maxWebSocketTunnels)"),
+            ("websocket_idle_timeout", ConfigDuration.format(self.webSocketIdleTimeout)),
         ]
     }
 }

@@ -42,6 +42,13 @@ public struct ProxyLimits: Sendable, Equatable {
     /// second, with a burst of one second's worth; beyond it `429` + `Retry-After` (docs/security.md,
     /// "Authorization-server call amplification"). Cached grants are never counted. `0` = off (the default).
     public let cacheMissesPerIPPerSecond: Int
+    /// WebSocket tunnels open at once per worker (from the forwarded handshake to the tunnel's close); an
+    /// authorized handshake beyond it gets 503. `0` = WebSocket upgrades are refused with 501, like any other
+    /// upgrade (docs/configuration.md, "WebSocket"). Default 1 024.
+    public let maxWebSocketTunnels: Int
+    /// Time a WebSocket tunnel may go without a byte in either direction before both connections are closed.
+    /// Default 300 s.
+    public let webSocketIdleTimeout: Duration
 
     /// Creates limits; every parameter defaults to the documented default.
     public init(
@@ -51,7 +58,8 @@ public struct ProxyLimits: Sendable, Equatable {
         drainTimeout: Duration = .seconds(10),
         upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
         upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000,
-        maxPendingAuthorizationCalls: Int = 512, cacheMissesPerIPPerSecond: Int = 0
+        maxPendingAuthorizationCalls: Int = 512, cacheMissesPerIPPerSecond: Int = 0, maxWebSocketTunnels: Int = 1024,
+        webSocketIdleTimeout: Duration = .seconds(300)
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeadersCount = maxHeadersCount
@@ -69,5 +77,7 @@ public struct ProxyLimits: Sendable, Equatable {
         self.upstreamMaxRequests = upstreamMaxRequests
         self.maxPendingAuthorizationCalls = maxPendingAuthorizationCalls
         self.cacheMissesPerIPPerSecond = cacheMissesPerIPPerSecond
+        self.maxWebSocketTunnels = maxWebSocketTunnels
+        self.webSocketIdleTimeout = webSocketIdleTimeout
     }
 }

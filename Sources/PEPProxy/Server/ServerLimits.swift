@@ -35,6 +35,13 @@ public struct ServerLimits: Sendable, Hashable {
     public var upstreamIdleTimeout: Duration = .seconds(60)
     /// Requests sent on one upstream connection before it is retired. Default 10 000.
     public var upstreamMaxRequests: Int = 10_000
+    /// WebSocket tunnels per worker, counted from the forwarded handshake to the tunnel's close; an authorized
+    /// handshake beyond it gets `503` before anything is forwarded. `0` = WebSocket upgrades are refused (`501`,
+    /// like any other upgrade). Default 1 024.
+    public var maxWebSocketTunnels: Int = 1024
+    /// Time a WebSocket tunnel may go without a byte in either direction before both connections are closed.
+    /// Default 300 s.
+    public var webSocketIdleTimeout: Duration = .seconds(300)
 
     /// The defaults above.
     public init() {}
