@@ -167,6 +167,24 @@ extension EndToEnd {
             }
         }
 
+        /// SIGTERM closes an open tunnel at once (it is no in-flight request): `serve` exits well within its
+        /// `drain_timeout`, the client sees the connection end, and the tunnel is logged as `websocket.shutdown`.
+        @Test func shutdownClosesTunnelsAtOnce() async throws {
+            try await offPool {
+                let (env, upstream) = try Self.environment(Self.config(limits: ", drain_timeout: 20s"))
+                let token = try env.devAS.mintToken([Self.chat])
+                let holder = try WebSocketPeer.holdingClient(
+                    url: "ws://ws.test/ws/echo", port: env.pep.proxyPort, token: token, seconds: 30)
+                defer { holder.stop() }
+                #expect(holder.waitFor(stdout: "\"open\": true", timeout: 15), "\(holder.stderr)")
+                let started = Date()
+                env.pep.process.stop(grace: 15)
+                #expect(Date().timeIntervalSince(started) < 5)
+                #expect(env.pep.process.stderr.contains("decision=websocket.shutdown"), "\(env.diagnostics())")
+                #expect(upstream.handshakes == ["/ws/echo"])
+            }
+        }
+
         /// Denied handshakes get the usual answers and nothing reaches the upstream: no token → 401 with a
         /// permission ticket, a token without the permission → 403.
         @Test func deniedHandshakesNeverReachTheUpstream() async throws {
