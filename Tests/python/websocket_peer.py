@@ -6,8 +6,8 @@
         Creates (once) a virtual environment in DIR and pip-installs websockets into it (bounded: 300 s). Prints
         the environment's python path. The other commands run with that python.
 
-    python websocket_peer.py server
-        A WebSocket upstream on 127.0.0.1:0 and a raw TCP one that answers every request with a 101 nobody asked
+    python websocket_peer.py server [--port PORT]
+        A WebSocket upstream on 127.0.0.1:PORT (default 0: a free port) and a raw TCP one that answers every request with a 101 nobody asked
         for. Prints `websocket listening on 127.0.0.1:PORT` and `raw listening on 127.0.0.1:PORT`, then one
         `handshake PATH` line per WebSocket handshake it receives (so a test can tell that nothing reached it).
         Paths: /ws/echo echoes every message; /ws/close-first sends "bye" and closes (the upstream closes first).
@@ -47,7 +47,7 @@ def ensure_venv(args):
     print(python, flush=True)
 
 
-async def run_server():
+async def run_server(port):
     from websockets.asyncio.server import serve
 
     async def handler(connection):
@@ -71,7 +71,7 @@ async def run_server():
             pass
         writer.close()
 
-    async with serve(handler, "127.0.0.1", 0, max_size=None, ping_interval=None, compression=None) as server:
+    async with serve(handler, "127.0.0.1", port, max_size=None, ping_interval=None, compression=None) as server:
         port = server.sockets[0].getsockname()[1]
         raw_server = await asyncio.start_server(raw, "127.0.0.1", 0)
         raw_port = raw_server.sockets[0].getsockname()[1]
@@ -156,7 +156,8 @@ def main():
     commands = parser.add_subparsers(dest="command", required=True)
     setup = commands.add_parser("ensure-venv")
     setup.add_argument("--venv", required=True)
-    commands.add_parser("server")
+    server = commands.add_parser("server")
+    server.add_argument("--port", type=int, default=0)
     client = commands.add_parser("client")
     client.add_argument("--url", required=True)
     client.add_argument("--connect-port", type=int, required=True)
@@ -169,7 +170,7 @@ def main():
         ensure_venv(args)
     elif args.command == "server":
         try:
-            asyncio.run(run_server())
+            asyncio.run(run_server(args.port))
         except KeyboardInterrupt:
             pass
     else:
