@@ -231,8 +231,8 @@ extension EndToEnd {
         }
 
         /// The same over the TLS listener (development certificates): echo with a large frame, the upstream
-        /// closing first (a TLS client cannot be half-closed: the tunnel closes after the flush), and a denied
-        /// handshake.
+        /// closing first (a TLS client cannot be half-closed: the tunnel closes after the flush), the client
+        /// ending its connection first, and a denied handshake.
         @Test func worksOverTLS() async throws {
             try await offPool {
                 let certificates = try TLSEndToEndTests.developmentFiles()
@@ -256,11 +256,19 @@ extension EndToEnd {
                     scenario: "upstream-close", cafile: cafile)
                 #expect(closing["text"] as? String == "bye", "\(closing)")
                 #expect(closing["close_code"] as? Int == 1000)
+                let finFirst = try WebSocketPeer.client(
+                    url: "wss://localhost/ws/echo", port: env.pep.proxyPort, token: token, scenario: "client-fin",
+                    cafile: cafile)
+                #expect(finFirst["text"] as? String == "last words", "\(finFirst)")
                 let denied = try WebSocketPeer.client(
                     url: "wss://localhost/ws/echo", port: env.pep.proxyPort, scenario: "handshake", cafile: cafile)
                 #expect(denied["status"] as? Int == 401, "\(denied)")
-                #expect(upstream.handshakes == ["/ws/echo", "/ws/close-first"])
-                #expect(eventually(5) { Self.tunnelLines(env).count == 2 }, "\(env.diagnostics())")
+                #expect(upstream.handshakes == ["/ws/echo", "/ws/close-first", "/ws/echo"])
+                #expect(eventually(5) { Self.tunnelLines(env).count == 3 }, "\(env.diagnostics())")
+                let decisions = Self.tunnelLines(env).compactMap { line in
+                    line.split(separator: " ").first { $0.hasPrefix("decision=") }.map(String.init)
+                }
+                #expect(decisions.filter { $0 == "decision=websocket.client_closed" }.count == 1, "\(decisions)")
                 #expect(eventually(5) { (try? env.pep.metrics().value("uma_pep_websocket_tunnels_open")) == 0 })
             }
         }

@@ -89,9 +89,10 @@ final class WebSocketTunnel: BufferedSocketDelegate {
         case .eof:
             self.sideEnded(socket)
         case .error(0) where fromClient && socket.isTLS:
-            // A TLS client's close (with or without close_notify): its end of stream, but it cannot be written to
-            // any more (`BufferedSocket.handleEvent`).
-            self.close(detail: "websocket.client_closed")
+            // A TLS client's close (with or without close_notify) is its end of stream; it cannot be written to
+            // any more (`BufferedSocket.handleEvent`), so the tunnel closes once what it sent has reached the
+            // upstream (`passEndIfFlushed`).
+            self.sideEnded(socket)
         case .error:
             self.close(detail: fromClient ? "websocket.client_reset" : "websocket.upstream_reset")
         case .writeTimeout:
