@@ -27,6 +27,9 @@ public final class PEPMetrics: Sendable {
     let totalClientGranted: Counter
     let downstreamConnections: Gauge
     let requestsWaited: Counter
+    /// `uma_pep_websocket_tunnels_total`, `uma_pep_websocket_tunnels_open` and
+    /// `uma_pep_websocket_bytes_total{direction}` (bumped once per tunnel open / close, never per byte).
+    let webSocketTunnels: (opened: Counter, open: Gauge, clientToUpstream: Counter, upstreamToClient: Counter)
     /// `uma_pep_config_reloads_total{result="success"}` and `{result="failure"}`.
     let configReloads: (success: Counter, failure: Counter)
     /// Per ``MetricsCacheName`` (in `allCases` order): hits, misses, evictions.
@@ -62,6 +65,13 @@ public final class PEPMetrics: Sendable {
         self.downstreamConnections = registry.makeGauge(
             descriptor: PEPMetricsStats.downstreamConnections.descriptor)
         self.requestsWaited = registry.makeCounter(descriptor: PEPMetricsStats.requestsWaited.descriptor)
+        let bytes = PEPMetricsStats.webSocketBytes.descriptor
+        self.webSocketTunnels = (
+            opened: registry.makeCounter(descriptor: PEPMetricsStats.webSocketTunnels.descriptor),
+            open: registry.makeGauge(descriptor: PEPMetricsStats.webSocketTunnelsOpen.descriptor),
+            clientToUpstream: registry.makeCounter(descriptor: bytes, labels: [("direction", "client_to_upstream")]),
+            upstreamToClient: registry.makeCounter(descriptor: bytes, labels: [("direction", "upstream_to_client")])
+        )
         let reloads = PEPMetricsStats.configReloads.descriptor
         self.configReloads = (
             success: registry.makeCounter(descriptor: reloads, labels: [("result", "success")]),
@@ -297,6 +307,20 @@ public final class PEPMetrics: Sendable {
     /// A request without a cached grant waited for a later event-loop turn (`uma_pep_requests_waited_total` + 1).
     public func uncachedRequestWaited() {
         self.requestsWaited.increment()
+    }
+
+    /// A WebSocket tunnel opened (`uma_pep_websocket_tunnels_total` + 1, `uma_pep_websocket_tunnels_open` + 1).
+    public func webSocketTunnelOpened() {
+        self.webSocketTunnels.opened.increment()
+        self.webSocketTunnels.open.increment()
+    }
+
+    /// A WebSocket tunnel closed after moving these bytes (`uma_pep_websocket_tunnels_open` − 1,
+    /// `uma_pep_websocket_bytes_total{direction}` + each count).
+    public func webSocketTunnelClosed(clientToUpstream: UInt64, upstreamToClient: UInt64) {
+        self.webSocketTunnels.open.decrement()
+        self.webSocketTunnels.clientToUpstream.increment(by: Int64(clamping: clientToUpstream))
+        self.webSocketTunnels.upstreamToClient.increment(by: Int64(clamping: upstreamToClient))
     }
 
     /// Records one configuration reload attempt (`uma_pep_config_reloads_total{result}`): `succeeded` when the new

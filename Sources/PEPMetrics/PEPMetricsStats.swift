@@ -111,6 +111,15 @@ public enum PEPMetricsStats {
     public static let upstreamErrors = MetricDeclaration(
         name: "uma_pep_upstream_errors_total", help: "Upstream failures by service and kind.", kind: .counter,
         labelNames: ["service", "kind"])
+    /// Bytes moved through WebSocket tunnels, by direction (`client_to_upstream`, `upstream_to_client`), added
+    /// when each tunnel closes.
+    public static let webSocketBytes = MetricDeclaration(
+        name: "uma_pep_websocket_bytes_total",
+        help: "Bytes moved through closed WebSocket tunnels by direction.", kind: .counter,
+        labelNames: ["direction"])
+    /// WebSocket tunnels opened (the upstream's 101 relayed to the client).
+    public static let webSocketTunnels = MetricDeclaration(
+        name: "uma_pep_websocket_tunnels_total", help: "WebSocket tunnels opened.", kind: .counter, labelNames: [])
 
     // MARK: Gauges
 
@@ -118,6 +127,9 @@ public enum PEPMetricsStats {
     public static let downstreamConnections = MetricDeclaration(
         name: "uma_pep_downstream_connections", help: "Open downstream (client) connections.", kind: .gauge,
         labelNames: [])
+    /// Open WebSocket tunnels (all workers; each worker holds at most `limits.max_websocket_tunnels`).
+    public static let webSocketTunnelsOpen = MetricDeclaration(
+        name: "uma_pep_websocket_tunnels_open", help: "Open WebSocket tunnels.", kind: .gauge, labelNames: [])
 
     // MARK: Histograms
 
@@ -134,8 +146,9 @@ public enum PEPMetricsStats {
     public static let all: [MetricDeclaration] = [
         endpointMethod, metricErrors, totalClientAuthenticated, totalClientGranted, umaClientAuthenticated,
         umaClientGranted, umaTicket, asRequests, authorizationCallsRefused, cacheEvictions, cacheHits,
-        cacheMissRateLimited, cacheMisses, configReloads, requests, requestsWaited, upstreamErrors,
-        downstreamConnections,
+        cacheMissRateLimited, cacheMisses, configReloads, requests, requestsWaited, upstreamErrors, webSocketBytes,
+        webSocketTunnels,
+        downstreamConnections, webSocketTunnelsOpen,
         asRequestDuration, requestDuration,
     ]
 

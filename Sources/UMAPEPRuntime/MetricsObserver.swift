@@ -32,6 +32,14 @@ final class MetricsObserver: ProxyObserver {
         }
     }
 
+    func webSocketTunnelOpened(worker: Int) {
+        self.metrics.webSocketTunnelOpened()
+    }
+
+    func webSocketTunnelClosed(worker: Int, clientToUpstream: UInt64, upstreamToClient: UInt64, nanoseconds: Int64) {
+        self.metrics.webSocketTunnelClosed(clientToUpstream: clientToUpstream, upstreamToClient: upstreamToClient)
+    }
+
     /// The `kind` label of an upstream failure.
     static func kind(_ failure: UpstreamFailure) -> UpstreamErrorKind {
         switch failure {

@@ -463,6 +463,8 @@ extension ServerLimits {
         self.upstreamIdleTimeout = limits.upstreamIdleTimeout
         self.upstreamMaxRequests = limits.upstreamMaxRequests
         self.uncachedRequestsPerTurn = limits.uncachedRequestsPerTurn
+        self.maxWebSocketTunnels = limits.maxWebSocketTunnels
+        self.webSocketIdleTimeout = limits.webSocketIdleTimeout
     }
 }
 

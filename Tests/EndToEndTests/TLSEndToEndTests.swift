@@ -196,15 +196,15 @@ func curlHandshake(port: String, caFile: String) throws -> Bool {
     return process.terminationStatus == 0
 }
 
-/// A long-running `uma-pep` subcommand whose output is collected as it comes.
+/// A long-running `uma-pep` subcommand (or another program, `executable`) whose output is collected as it comes.
 final class BackgroundProcess: @unchecked Sendable {
     private let process = Process()
     private let lock = NSLock()
     private var out = ""
     private var err = ""
 
-    init(_ args: [String]) throws {
-        self.process.executableURL = UMAPEPProcess.binaryURL
+    init(_ args: [String], executable: URL = UMAPEPProcess.binaryURL) throws {
+        self.process.executableURL = executable
         self.process.arguments = args
         let stdout = Pipe()
         let stderr = Pipe()

@@ -47,6 +47,9 @@ import Testing
         metrics.recordConfigReload(succeeded: true)
         metrics.uncachedRequestWaited()
         metrics.uncachedRequestWaited()
+        metrics.webSocketTunnelOpened()
+        metrics.webSocketTunnelOpened()
+        metrics.webSocketTunnelClosed(clientToUpstream: 10, upstreamToClient: 3_000_000_000)
 
         let parsed = try Exposition(metrics.exposition())
         let expected: Set<String> = [
@@ -73,6 +76,9 @@ import Testing
             #"uma_pep_requests_total{service="",decision="no_route",status_class="4xx"} 1"#,
             #"uma_pep_requests_waited_total{} 2"#,
             #"uma_pep_upstream_errors_total{service="admin",kind="timeout"} 1"#,
+            #"uma_pep_websocket_bytes_total{direction="client_to_upstream"} 10"#,
+            #"uma_pep_websocket_bytes_total{direction="upstream_to_client"} 3000000000"#,
+            #"uma_pep_websocket_tunnels_total{} 2"#,
         ]
         #expect(Self.counterLines(parsed) == expected)
     }
@@ -154,6 +160,18 @@ import Testing
         let parsed = try Exposition(metrics.exposition())
         #expect(parsed.type["uma_pep_downstream_connections"] == "gauge")
         #expect(parsed.value("uma_pep_downstream_connections").flatMap(Double.init) == 2)
+    }
+
+    /// The open-tunnel gauge follows WebSocket tunnel opens and closes.
+    @Test func webSocketTunnelGaugeTracksOpenTunnels() throws {
+        let metrics = Self.makeMetrics()
+        for _ in 0..<3 {
+            metrics.webSocketTunnelOpened()
+        }
+        metrics.webSocketTunnelClosed(clientToUpstream: 0, upstreamToClient: 0)
+        let parsed = try Exposition(metrics.exposition())
+        #expect(parsed.type["uma_pep_websocket_tunnels_open"] == "gauge")
+        #expect(parsed.value("uma_pep_websocket_tunnels_open").flatMap(Double.init) == 2)
     }
 
     /// Status codes map to their class; anything outside 100…599 is `other`.

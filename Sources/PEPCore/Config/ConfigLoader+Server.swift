@@ -112,7 +112,7 @@ extension ConfigLoader {
                 "upstream_connect_timeout",
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
                 "max_pending_authorization_calls", "cache_misses_per_ip_per_second", "uncached_requests_per_turn",
-                "control_plane_nice",
+                "control_plane_nice", "max_websocket_tunnels", "websocket_idle_timeout",
             ])
         return ProxyLimits(
             maxHeaderBytes: try limits.byteSize(
@@ -141,7 +141,10 @@ extension ConfigLoader {
                 "cache_misses_per_ip_per_second", default: defaults.cacheMissesPerIPPerSecond, range: 0...1_000_000),
             uncachedRequestsPerTurn: try limits.int(
                 "uncached_requests_per_turn", default: defaults.uncachedRequestsPerTurn, range: 0...1_000_000),
-            controlPlaneNice: try limits.int("control_plane_nice", default: defaults.controlPlaneNice, range: 0...19))
+            controlPlaneNice: try limits.int("control_plane_nice", default: defaults.controlPlaneNice, range: 0...19),
+            maxWebSocketTunnels: try limits.int(
+                "max_websocket_tunnels", default: defaults.maxWebSocketTunnels, range: 0...1_000_000),
+            webSocketIdleTimeout: try limits.duration("websocket_idle_timeout", default: defaults.webSocketIdleTimeout))
     }
 
     /// `cache: {max_entries, max_ttl, negative_ttl, ttl_without_exp, clock_skew}` (SPEC A7). Zero values disable

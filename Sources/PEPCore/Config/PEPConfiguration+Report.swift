@@ -159,6 +159,8 @@ extension ProxyLimits {
             ("cache_misses_per_ip_per_second", "\(self.cacheMissesPerIPPerSecond)"),
             ("uncached_requests_per_turn", "\(self.uncachedRequestsPerTurn)"),
             ("control_plane_nice", "\(self.controlPlaneNice)"),
+            ("max_websocket_tunnels", "\(self.maxWebSocketTunnels)"),
+            ("websocket_idle_timeout", ConfigDuration.format(self.webSocketIdleTimeout)),
         ]
     }
 }

@@ -53,6 +53,13 @@ public struct ProxyLimits: Sendable, Equatable {
     /// (bounded by `maxPendingAuthorizationCalls`, then 503). No effect on an idle CPU. Applies at start.
     /// Default 10.
     public let controlPlaneNice: Int
+    /// WebSocket tunnels open at once per worker (from the forwarded handshake to the tunnel's close); an
+    /// authorized handshake beyond it gets 503. `0` = WebSocket upgrades are refused with 501, like any other
+    /// upgrade (docs/configuration.md, "WebSocket"). Default 1 024.
+    public let maxWebSocketTunnels: Int
+    /// Time a WebSocket tunnel may go without a byte in either direction before both connections are closed.
+    /// Default 300 s.
+    public let webSocketIdleTimeout: Duration
 
     /// Creates limits; every parameter defaults to the documented default.
     public init(
@@ -63,7 +70,8 @@ public struct ProxyLimits: Sendable, Equatable {
         upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
         upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000,
         maxPendingAuthorizationCalls: Int = 512, cacheMissesPerIPPerSecond: Int = 0,
-        uncachedRequestsPerTurn: Int = 8, controlPlaneNice: Int = 10
+        uncachedRequestsPerTurn: Int = 8, controlPlaneNice: Int = 10, maxWebSocketTunnels: Int = 1024,
+        webSocketIdleTimeout: Duration = .seconds(300)
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeadersCount = maxHeadersCount
@@ -83,5 +91,7 @@ public struct ProxyLimits: Sendable, Equatable {
         self.cacheMissesPerIPPerSecond = cacheMissesPerIPPerSecond
         self.uncachedRequestsPerTurn = uncachedRequestsPerTurn
         self.controlPlaneNice = controlPlaneNice
+        self.maxWebSocketTunnels = maxWebSocketTunnels
+        self.webSocketIdleTimeout = webSocketIdleTimeout
     }
 }

@@ -294,6 +294,18 @@ final class BufferedSocket {
         self.close()
     }
 
+    /// Half-closes a plain socket (`shutdown(SHUT_WR)`: the peer reads an end of stream, reading goes on): a
+    /// tunnel passing one side's FIN to the other. The owner calls it once the output buffer is empty. Returns
+    /// `false` for a TLS socket (an OpenSSL bufferevent cannot half-close: the owner closes instead) or a closed
+    /// one.
+    func shutdownWrite() -> Bool {
+        guard let bev = self.bev, !self.isTLS else { return false }
+        self.flushDeferred()
+        let fd = bufferevent_getfd(bev)
+        guard fd >= 0 else { return false }
+        return Foundation.shutdown(fd, Int32(SHUT_WR)) == 0
+    }
+
     /// Frees the bufferevent and closes the fd. Idempotent. Pending output is discarded. A TLS socket whose
     /// handshake finished sends its close_notify alert first (RFC 8446 §6.1), best effort.
     func close() {

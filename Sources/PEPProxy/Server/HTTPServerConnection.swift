@@ -20,6 +20,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         case awaitingResponder
         /// A proxied exchange owns the connection's reads and writes.
         case proxying(ProxyExchange)
+        /// A WebSocket tunnel owns the connection until it closes (no request follows).
+        case tunneling(WebSocketTunnel)
         /// A response is queued; `closeAfter` closes once it has been written.
         case writing(closeAfter: Bool)
         case closed
@@ -80,6 +82,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             self.readLocalBody(body)
         case .proxying(let exchange):
             exchange.clientReadable()
+        case .tunneling(let tunnel):
+            tunnel.socketReadable(socket)
         case .awaitingResponder, .writing, .closed:
             // Pipelined bytes wait in the input buffer until the current response is done.
             socket.setReading(false)
@@ -97,6 +101,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             }
         case .proxying(let exchange):
             exchange.clientWritable()
+        case .tunneling(let tunnel):
+            tunnel.socketWritable(socket)
         default:
             break
         }
@@ -106,6 +112,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         switch self.state {
         case .proxying(let exchange):
             exchange.clientEvent(event)
+        case .tunneling(let tunnel):
+            tunnel.socketEvent(socket, event)
         case .awaitingResponder where event == .eof:
             // Half-closed after a complete request: answer, then close.
             self.peerClosed = true
@@ -324,6 +332,14 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         }
     }
 
+    /// Called by an exchange whose upstream switched to WebSocket: the tunnel takes the connection over.
+    func startTunnel(_ tunnel: WebSocketTunnel) {
+        guard case .proxying = self.state else { return }
+        self.state = .tunneling(tunnel)
+        self.deadline = nil
+        tunnel.start()
+    }
+
     /// The client closed its sending side while a request was being served (plain sockets only): answer it and
     /// whatever complete requests it pipelined before closing, then close.
     func peerHalfClosed() {
@@ -383,6 +399,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// Graceful drain: idle connections close now; busy ones close after their response.
     func drain() {
         self.draining = true
+        if case .tunneling(let tunnel) = self.state { return tunnel.close(detail: "websocket.shutdown") }
         if case .readingHead = self.state, !self.headStarted, self.socket.inputLength == 0 {
             self.close()
         }
@@ -393,6 +410,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         if case .proxying(let exchange) = self.state {
             exchange.abort(detail: reason == "drain timeout" ? "proxy.drain_timeout" : "proxy.shutdown")
         }
+        if case .tunneling(let tunnel) = self.state { return tunnel.close(detail: "websocket.shutdown") }
         self.close()
     }
 

@@ -197,6 +197,19 @@ public struct ExchangeRecord: Sendable {
 public protocol ProxyObserver: Sendable {
     /// One exchange ended.
     func exchangeCompleted(_ record: ExchangeRecord)
+    /// A WebSocket tunnel opened (the upstream's `101` was relayed) on `worker`.
+    func webSocketTunnelOpened(worker: Int)
+    /// A WebSocket tunnel closed after moving these bytes each way, `nanoseconds` after its handshake arrived.
+    func webSocketTunnelClosed(worker: Int, clientToUpstream: UInt64, upstreamToClient: UInt64, nanoseconds: Int64)
+}
+
+extension ProxyObserver {
+    /// Ignored by default.
+    public func webSocketTunnelOpened(worker: Int) {}
+    /// Ignored by default.
+    public func webSocketTunnelClosed(
+        worker: Int, clientToUpstream: UInt64, upstreamToClient: UInt64, nanoseconds: Int64
+    ) {}
 }
 
 /// The parts of a request the claims-gathering flow needs besides `AuthorizationRequest` (``AuthorizationResume/claimsContext``).

@@ -53,6 +53,12 @@ final class ProxyExchange: BufferedSocketDelegate {
     let trace: TraceContext
     /// The client's `tracestate` line, forwarded with a kept `traceparent`.
     private let traceStateIndex: Int?
+    /// The request is a WebSocket opening handshake (`WebSocketUpgrade.classify`), forwarded as one.
+    private var webSocket = false
+    /// The worker's tunnel slot this handshake holds once forwarded (released with the exchange or the tunnel).
+    private var webSocketSlot: WebSocketSlot?
+    /// Tunnel byte counts for the access log's `bytes_in` / `bytes_out`, once the tunnel closed.
+    private var tunnelBytes: (clientToUpstream: UInt64, upstreamToClient: UInt64)?
 
     init(connection: HTTPServerConnection, engine: ProxyEngine, head: RequestHead, keepAlive: Bool) {
         #if DEBUG
@@ -102,8 +108,16 @@ final class ProxyExchange: BufferedSocketDelegate {
             return self.respondLocally(ProxyReplies.methodNotAllowed, detail: "proxy.method_not_allowed")
         }
         if self.head.upgrade != nil {
-            self.keepAlive = false
-            return self.respondLocally(ProxyReplies.upgradeNotSupported, detail: "proxy.upgrade_refused")
+            switch WebSocketUpgrade.classify(self.head, enabled: self.worker.limits.maxWebSocketTunnels > 0) {
+            case .webSocket:
+                self.webSocket = true
+            case .unsupported:
+                self.keepAlive = false
+                return self.respondLocally(ProxyReplies.upgradeNotSupported, detail: "proxy.upgrade_refused")
+            case .invalid(let detail):
+                self.keepAlive = false
+                return self.respondLocally(ProxyReplies.badWebSocketHandshake, detail: detail)
+            }
         }
         let target: CanonicalTarget
         do {
@@ -164,6 +178,15 @@ final class ProxyExchange: BufferedSocketDelegate {
             self.forwardDetail = detail
             self.mutations = mutations
             self.addClientCertificateSubject()
+            if self.webSocket {
+                // The cap counts handshakes from here (forwarded) to their tunnel's close.
+                guard self.worker.webSocketTunnels < self.worker.limits.maxWebSocketTunnels else {
+                    self.keepAlive = false
+                    return self.respondLocally(
+                        ProxyReplies.webSocketTunnelsExhausted, detail: "proxy.websocket_tunnels_exhausted")
+                }
+                self.webSocketSlot = WebSocketSlot(worker: self.worker)
+            }
             self.acquireUpstream()
         }
     }
@@ -222,7 +245,8 @@ final class ProxyExchange: BufferedSocketDelegate {
             head: self.head, path: self.path, query: self.query, service: self.service, mutations: self.mutations,
             peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,
             requestId: self.requestId(trusted: trusted), via: self.engine.options.via,
-            upstreamVersion10: self.head.version == .http10, trace: self.trace, traceStateIndex: self.traceStateIndex)
+            upstreamVersion10: self.head.version == .http10, trace: self.trace, traceStateIndex: self.traceStateIndex,
+            webSocket: self.webSocket)
         RequestForwarder.build(input, into: self.worker.requestHeadBuffer)
         upstream.socket.write(self.worker.requestHeadBuffer.bytes)
         self.requestHeadSent = true
@@ -408,20 +432,23 @@ final class ProxyExchange: BufferedSocketDelegate {
                 return self.upstreamFailed(.invalidResponse, detail: "upstream.\(error.detail)")
             case .complete(let response, let consumed):
                 upstream.socket.drainInput(consumed)
-                if response.isInformational {
-                    // 1xx interim responses are dropped: Expect is answered by uma-pep itself, and Upgrade
-                    // (101) is refused before forwarding.
-                    continue
-                }
+                // 1xx interim responses are dropped (Expect is answered by uma-pep itself), except 101, which ends
+                // HTTP on this connection (`startResponse`).
+                if response.isInformational, response.status != 101 { continue }
                 self.startResponse(response)
+                if self.finished { return }
             }
         }
         if self.responseBody != nil { self.relayResponseBody() }
     }
 
     private func startResponse(_ response: ResponseHead) {
+        // A tunnel or a 502. Tested here, not in `readResponseHead`: a second use of its bound head there made
+        // every head be copied (callgrind, cached grant: +300 instructions a request).
+        if response.status == 101 { return self.switchProtocols(response) }
         self.responseStatus = response.status
-        self.responseKeepAlive = response.keepAlive
+        // An upstream that declined a WebSocket handshake is not reused: it saw an Upgrade request.
+        self.responseKeepAlive = response.keepAlive && !self.webSocket
         let body = BodyRelay(response: response.framing)
         self.responseBody = body
         let closeClient = !self.keepAlive || body.isUntilClose || self.worker.draining
@@ -507,6 +534,50 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.connection.exchangeFinished(keepAlive: self.keepAlive && self.requestBody.isDone)
     }
 
+    // MARK: WebSocket (RFC 6455 §4)
+
+    /// The upstream answered `101 Switching Protocols`: a tunnel when the client asked for exactly that
+    /// (`WebSocketUpgrade.judgeSwitch`), otherwise `502` and the upstream connection closed.
+    @inline(never)
+    private func switchProtocols(_ response: ResponseHead) {
+        guard let upstream = self.upstream else { return }
+        switch WebSocketUpgrade.judgeSwitch(response, requestedWebSocket: self.webSocket) {
+        case .unsolicited:
+            return self.upstreamFailed(.invalidResponse, detail: "upstream.unsolicited_switch")
+        case .mismatched:
+            return self.upstreamFailed(.invalidResponse, detail: "upstream.websocket_switch_mismatch")
+        case .tunnel:
+            break
+        }
+        self.finished = true
+        self.keepAlive = false
+        self.responseStatus = 101
+        self.upstream = nil
+        let out = self.worker.responseHeadBuffer
+        ResponseForwarder.build(
+            response, closeClient: false, keepAliveHeader: false, switchingToWebSocket: true, into: out)
+        self.client.write(out.bytes)
+        // Counted as a request now (its latency is the handshake's); the access log line waits for the close.
+        self.observe(status: 101, now: MonotonicClock.nanoseconds())
+        self.engine.observer?.webSocketTunnelOpened(worker: self.worker.index)
+        let tunnel = WebSocketTunnel(
+            exchange: self, client: self.client, upstream: upstream.socket, worker: self.worker)
+        self.connection.startTunnel(tunnel)
+    }
+
+    /// The tunnel this exchange opened closed: its access-log line (status 101, the tunnel's bytes each way, the
+    /// time from the request head to the close) and metrics; the tunnel slot is released.
+    func tunnelClosed(detail: String, clientToUpstream: UInt64, upstreamToClient: UInt64) {
+        self.decisionDetail = detail
+        self.tunnelBytes = (clientToUpstream, upstreamToClient)
+        let now = MonotonicClock.nanoseconds()
+        self.appendAccessLog(status: 101, now: now)
+        self.engine.observer?.webSocketTunnelClosed(
+            worker: self.worker.index, clientToUpstream: clientToUpstream, upstreamToClient: upstreamToClient,
+            nanoseconds: now - self.started)
+        self.webSocketSlot = nil
+    }
+
     // MARK: failures
 
     /// Failure before any response byte was sent: answer `502` (`504` for a timeout) with a JSON body.
@@ -571,6 +642,13 @@ final class ProxyExchange: BufferedSocketDelegate {
 
     private func log(status: Int) {
         let now = MonotonicClock.nanoseconds()
+        self.observe(status: status, now: now)
+        self.appendAccessLog(status: status, now: now)
+    }
+
+    /// Reports the exchange to the observer (metrics). Inlined into `log(status:)` (the per-request path).
+    @inline(__always)
+    private func observe(status: Int, now: Int64) {
         let total = now - self.started
         if let observer = self.engine.observer {
             observer.exchangeCompleted(
@@ -581,13 +659,20 @@ final class ProxyExchange: BufferedSocketDelegate {
                         ? (self.forwardDetail ?? self.decisionDetail) : self.decisionDetail,
                     worker: self.worker.index, upstreamFailure: self.upstreamFailure))
         }
+    }
+
+    /// Appends the exchange's access-log line, when proxied requests are logged. Inlined into `log(status:)`.
+    @inline(__always)
+    private func appendAccessLog(status: Int, now: Int64) {
         guard let accessLog = self.worker.accessLog else { return }
+        let total = now - self.started
         accessLog.append(
             AccessLogRecord(
                 peer: self.connection.peer?.host ?? "", method: self.head.method, path: self.path, status: status,
                 service: self.serviceIndex >= 0 ? self.service.name : "", decision: self.decisionDetail,
-                bytesIn: self.requestBody.bytesRelayed,
-                bytesOut: self.responseBody?.bytesRelayed ?? UInt64(self.localBodyBytes),
+                bytesIn: self.tunnelBytes?.clientToUpstream ?? self.requestBody.bytesRelayed,
+                bytesOut: self.tunnelBytes?.upstreamToClient ?? self.responseBody?.bytesRelayed
+                    ?? UInt64(self.localBodyBytes),
                 upstreamNanoseconds: self.upstreamStarted.map { now - $0 }, totalNanoseconds: total,
                 trace: self.trace))
     }
@@ -642,7 +727,24 @@ enum ProxyReplies {
     static let methodNotAllowed = HTTPResponseMessage.json(405, #"{"message":"Method not allowed"}"#)
     static let upgradeNotSupported = HTTPResponseMessage.json(
         501, #"{"message":"Protocol upgrade is not supported"}"#)
+    static let badWebSocketHandshake = HTTPResponseMessage.json(
+        400, #"{"message":"Invalid WebSocket handshake"}"#)
+    static let webSocketTunnelsExhausted = HTTPResponseMessage.json(
+        503, #"{"message":"Too many WebSocket connections, retry later"}"#, headers: [("Retry-After", "1")])
     static let badGateway = HTTPResponseMessage.json(
         502, #"{"message":"An invalid response was received from the upstream server"}"#)
     static let gatewayTimeout = HTTPResponseMessage.json(504, #"{"message":"The upstream server is timing out"}"#)
+}
+
+/// One of the worker's `limits.max_websocket_tunnels` places, held from the forwarded handshake to the tunnel's
+/// close (or the exchange's end, when the upstream declined): taken at creation, given back when released.
+final class WebSocketSlot {
+    private unowned let worker: Worker
+
+    init(worker: Worker) {
+        self.worker = worker
+        worker.webSocketTunnels += 1
+    }
+
+    deinit { self.worker.webSocketTunnels -= 1 }
 }

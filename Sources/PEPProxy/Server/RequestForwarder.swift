@@ -46,6 +46,9 @@ enum RequestForwarder {
         var trace: TraceContext? = nil
         /// The client's `tracestate` line, forwarded with a kept `traceparent`.
         var traceStateIndex: Int? = nil
+        /// A WebSocket opening handshake (`WebSocketUpgrade`): `Connection: Upgrade` and `Upgrade: websocket`
+        /// are sent (uma-pep's own fields; the client's hop-by-hop ones are dropped as always).
+        var webSocket = false
     }
 
     /// The upstream request head bytes (tests and cold paths; the proxy uses `build(_:into:)`).
@@ -118,6 +121,7 @@ enum RequestForwarder {
             for header in input.mutations.set {
                 Self.appendField(header.name, header.value, to: out)
             }
+            if input.webSocket { out.append("Connection: Upgrade\r\nUpgrade: websocket\r\n") }
             if let peer = input.peerHost {
                 if let forwardedFor {
                     Self.appendField("X-Forwarded-For", "\(forwardedFor), \(peer)", to: out)

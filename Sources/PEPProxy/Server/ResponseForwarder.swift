@@ -19,7 +19,12 @@ enum ResponseForwarder {
 
     /// `build(_:closeClient:keepAliveHeader:)` into a buffer the worker reuses, replacing what it held (the hot
     /// path: no allocation per response).
-    static func build(_ head: ResponseHead, closeClient: Bool, keepAliveHeader: Bool, into out: HeadBuffer) {
+    /// - Parameter switchingToWebSocket: a `101` that opens a WebSocket tunnel: `Connection: Upgrade` and
+    ///   `Upgrade: websocket` are written (the upstream's own hop-by-hop fields are dropped as always).
+    static func build(
+        _ head: ResponseHead, closeClient: Bool, keepAliveHeader: Bool, switchingToWebSocket: Bool = false,
+        into out: HeadBuffer
+    ) {
         out.reset()
         out.append("HTTP/1.1 ")
         Self.appendStatus(head.status, to: out)
@@ -38,7 +43,9 @@ enum ResponseForwarder {
                 out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.lineRange(at: index)]))
             }
         }
-        if closeClient {
+        if switchingToWebSocket {
+            out.append("Connection: Upgrade\r\nUpgrade: websocket\r\n")
+        } else if closeClient {
             out.append("Connection: close\r\n")
         } else if keepAliveHeader {
             out.append("Connection: keep-alive\r\n")

@@ -38,6 +38,13 @@ public struct ServerLimits: Sendable, Hashable {
     /// Requests of connections without a cached grant started per worker per event-loop turn (the rest wait,
     /// first in first out); `0` = no limit. Default 8 (`TurnAdmission`).
     public var uncachedRequestsPerTurn: Int = 8
+    /// WebSocket tunnels per worker, counted from the forwarded handshake to the tunnel's close; an authorized
+    /// handshake beyond it gets `503` before anything is forwarded. `0` = WebSocket upgrades are refused (`501`,
+    /// like any other upgrade). Default 1 024.
+    public var maxWebSocketTunnels: Int = 1024
+    /// Time a WebSocket tunnel may go without a byte in either direction before both connections are closed.
+    /// Default 300 s.
+    public var webSocketIdleTimeout: Duration = .seconds(300)
 
     /// The defaults above.
     public init() {}

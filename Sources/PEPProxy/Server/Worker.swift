@@ -36,6 +36,9 @@ final class Worker: @unchecked Sendable {
     let responseHeadBuffer = HeadBuffer()
     /// Ids for the traces this worker starts (W3C Trace Context).
     var traceIDs = TraceIDGenerator()
+    /// WebSocket tunnels of this worker, from the forwarded handshake to the tunnel's close (at most
+    /// `limits.maxWebSocketTunnels`; `WebSocketSlot`).
+    var webSocketTunnels = 0
     /// This worker's access-log buffer, or `nil` when proxied requests are not logged.
     var accessLog: AccessLogBuffer?
     private var drainTimer: LoopTimer?

@@ -65,6 +65,26 @@ import Testing
         #expect(error.message.contains("did you mean 'max_header_bytes'"))
     }
 
+    /// The WebSocket limits: defaults, values, `0` tunnels (upgrades refused), and errors naming the field.
+    @Test func webSocketLimits() throws {
+        #expect(ProxyLimits().maxWebSocketTunnels == 1024)
+        #expect(ProxyLimits().webSocketIdleTimeout == .seconds(300))
+        let text = ConfigTestSupport.config(topExtra: "limits: {max_websocket_tunnels: 0, websocket_idle_timeout: 90s}")
+        let limits = try ConfigTestSupport.load(text).limits
+        #expect(limits.maxWebSocketTunnels == 0)
+        #expect(limits.webSocketIdleTimeout == .seconds(90))
+        let report = try ConfigTestSupport.load(text).checkReport()
+        #expect(report.contains("max_websocket_tunnels 0, websocket_idle_timeout 90s\n"), "\(report)")
+        for (field, value) in [
+            ("max_websocket_tunnels", "-1"), ("max_websocket_tunnels", "1000001"), ("max_websocket_tunnels", "many"),
+            ("websocket_idle_timeout", "0s"), ("websocket_idle_timeout", "soon"),
+        ] {
+            let error = try #require(
+                ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "limits: {\(field): \(value)}")))
+            #expect(error.fieldPath == "limits.\(field)", "\(field) \(value)")
+        }
+    }
+
     /// Cache settings accept zero to disable caching.
     @Test func cache() throws {
         let config = try ConfigTestSupport.load(

@@ -102,10 +102,15 @@ import Testing
                 "GET / HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
             status: 501),
         .init(
-            label: "websocket upgrade",
+            label: "websocket upgrade on POST",
             raw:
-                "GET /ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: x\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            status: 501),
+                "POST /ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: x\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            status: 400),
+        .init(
+            label: "websocket and h2c upgrade",
+            raw:
+                "GET /ws HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\nUpgrade: websocket, h2c\r\nSec-WebSocket-Key: x\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            status: 400),
         .init(
             label: "absolute-form other host",
             raw: "GET http://admin.internal/admin HTTP/1.1\r\nHost: api.test\r\n\r\n", status: 400),
