@@ -20,6 +20,9 @@ extension PEPConfiguration {
     /// - with `fold_case: true`, a rule path with upper-case letters (in `{regex}` segments too, except after a
     ///   `\`, as in `\D`): request paths are lower-cased before matching, so those letters never match.
     /// - a service with `enforcement: report_only`: it forwards the requests it would refuse.
+    /// - a `claims_redirect_path` that one of the service's rules also matches: the callback takes the path, so
+    ///   that rule never applies to it; with `fold_case: true`, a `claims_redirect_path` with upper-case letters:
+    ///   the lower-cased request path never equals it, so the callback is never served.
     /// - an `admin.token` written in the file instead of read from the environment (`${ADMIN_TOKEN}`).
     public var advisories: [ConfigAdvisory] {
         var advisories: [ConfigAdvisory] = []
@@ -53,6 +56,34 @@ extension PEPConfiguration {
             }
         }
         for (serviceIndex, service) in self.services.enumerated() {
+            let claims = service.policy.claims
+            guard claims.redirectClaimGatheringURL, let callback = claims.claimsRedirectPath else { continue }
+            let field = "services[\(serviceIndex)].claims_redirect_path"
+            if self.foldCase, Self.hasUppercaseLiteral(callback) {
+                advisories.append(
+                    ConfigAdvisory(
+                        fieldPath: field,
+                        message:
+                            "fold_case is on, so request paths are lower-cased before matching: this callback path's "
+                            + "upper-case letters never match and the callback is never served. Write it in lower "
+                            + "case (and register that URL at the authorization server)."))
+            }
+            let resolver = try? RuleResolver(
+                document: service.protectionDocument, nearMiss: .off, denyByDefault: true)
+            if let match = Self.callbackMethods.lazy.compactMap({ resolver?.resolve(method: $0, path: callback) })
+                .first
+            {
+                let rule = service.protectionDocument.rules[match.ruleIndex].path
+                advisories.append(
+                    ConfigAdvisory(
+                        fieldPath: field,
+                        message:
+                            "the rule '\(Self.printable(rule))' (uma_scope_expression[\(match.ruleIndex)]) also matches "
+                            + "'\(Self.printable(callback))': the claims callback takes that path, so the rule never "
+                            + "applies to it. Choose a callback path outside the service's rules."))
+            }
+        }
+        for (serviceIndex, service) in self.services.enumerated() {
             let server = self.authorizationServers.first { $0.name == service.authorizationServer }
             guard server?.mode == .oxd else { continue }
             for (ruleIndex, rule) in service.protectionDocument.rules.enumerated() {
@@ -72,6 +103,9 @@ extension PEPConfiguration {
         }
         return advisories
     }
+
+    /// The methods a claims callback path is checked against for rules it shadows (the callback answers them all).
+    static let callbackMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
     /// Whether a rule path has an ASCII upper-case letter that is not a regex escape (`\D`, `\W`, `\p{Lu}`…).
     static func hasUppercaseLiteral(_ path: String) -> Bool {

@@ -114,6 +114,9 @@ public struct ClaimsSession: Sendable, Equatable {
         // Exactly one of the two shapes.
         guard (session.state != nil) == (session.returnTarget != nil), (session.state != nil) != (session.rpt != nil)
         else { return nil }
+        // The return target is checked again when read, not only when sealed: a cookie sealed with a known key (the
+        // tutorial's public default, a leaked one) must not turn the callback into an open redirect.
+        if let target = session.returnTarget, !Self.isSafeReturnTarget(target) { return nil }
         return session
     }
 
@@ -126,12 +129,16 @@ public struct ClaimsSession: Sendable, Equatable {
     public static func safeReturnTarget(path: String, query: String?) -> String {
         var target = path
         if let query { target += "?" + query }
+        return Self.isSafeReturnTarget(target) ? target : "/"
+    }
+
+    /// Whether `target` is an origin-form path and query the callback may redirect to: starts with one `/` (not
+    /// `//` or `/\`), visible ASCII only, no `\`.
+    public static func isSafeReturnTarget(_ target: String) -> Bool {
         let bytes = Array(target.utf8)
-        guard bytes.first == UInt8(ascii: "/"),
-            bytes.count == 1 || (bytes[1] != UInt8(ascii: "/") && bytes[1] != UInt8(ascii: "\\")),
-            !bytes.contains(where: { $0 < 0x21 || $0 >= 0x7F || $0 == UInt8(ascii: "\\") })
-        else { return "/" }
-        return target
+        return bytes.first == UInt8(ascii: "/")
+            && (bytes.count == 1 || (bytes[1] != UInt8(ascii: "/") && bytes[1] != UInt8(ascii: "\\")))
+            && !bytes.contains(where: { $0 < 0x21 || $0 >= 0x7F || $0 == UInt8(ascii: "\\") })
     }
 }
 

@@ -46,7 +46,8 @@ public enum KongImport {
         public var yaml: String
         /// Everything not carried over unchanged, in input order.
         public var notes: [KongImportNote]
-        /// The environment variables the configuration reads secrets from (`client_secret`), one per server.
+        /// The environment variables the configuration reads secrets from: `client_secret`, one per server, then
+        /// `UMA_PEP_COOKIE_KEY` when a service redirects to claims gathering (`claims_gathering.cookie_keys`).
         public var secretVariables: [String]
         /// Names of the uma-pep services written.
         public var services: [String]
@@ -92,7 +93,9 @@ public enum KongImport {
             throw KongImportError("the written configuration does not load (a bug in import kong): \(error)")
         }
         return Result(
-            yaml: yaml, notes: converter.notes, secretVariables: converter.servers.map(\.secretVariable),
+            yaml: yaml, notes: converter.notes,
+            secretVariables: converter.servers.map(\.secretVariable)
+                + (converter.services.contains { $0.claims.redirectClaimGatheringURL } ? ["UMA_PEP_COOKIE_KEY"] : []),
             services: converter.services.map(\.name))
     }
 }

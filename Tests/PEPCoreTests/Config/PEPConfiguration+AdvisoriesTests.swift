@@ -69,4 +69,25 @@ import Testing
         #expect(plain.advisories.isEmpty)
         #expect(ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "encoded_slashes: decode")) != nil)
     }
+
+    /// A claims callback path that a rule of the service also matches (the rule never applies there), or one with
+    /// upper-case letters under `fold_case` (never served), is reported on `claims_redirect_path`.
+    @Test func claimsCallbackShadowsRuleOrCannotMatch() throws {
+        let key = "ZGVtby1vbmx5LWNvb2tpZS1rZXktcmVwbGFjZS1tZSE="
+        let gathering = "claims_gathering:\n  cookie_keys:\n    - {id: k1, key: \"\(key)\"}"
+        func claims(_ path: String) -> String {
+            "    obtain_rpt: true\n    redirect_claim_gathering_url: true\n    claims_redirect_path: \(path)"
+        }
+        let shadowing = try ConfigTestSupport.load(
+            ConfigTestSupport.config(serviceExtra: claims("/posts/callback"), topExtra: gathering))
+        #expect(shadowing.advisories.map(\.fieldPath) == ["services[0].claims_redirect_path"])
+        #expect(shadowing.advisories.first?.message.contains("'/posts/??'") == true)
+        let upper = try ConfigTestSupport.load(
+            ConfigTestSupport.config(serviceExtra: claims("/UMA/cb"), topExtra: gathering + "\nfold_case: true"))
+        #expect(upper.advisories.map(\.fieldPath) == ["services[0].claims_redirect_path"])
+        #expect(upper.advisories.first?.message.contains("fold_case") == true)
+        let fine = try ConfigTestSupport.load(
+            ConfigTestSupport.config(serviceExtra: claims("/uma/cb"), topExtra: gathering + "\nfold_case: true"))
+        #expect(fine.advisories.isEmpty)
+    }
 }

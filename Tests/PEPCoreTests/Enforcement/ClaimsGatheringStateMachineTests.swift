@@ -240,6 +240,16 @@ import Testing
         #expect(ClaimsSession.decode(Array("x".utf8), expiresAt: F0.now + 60, service: "api", now: F0.now) == nil)
     }
 
+    /// A pending session whose return target is not a safe origin-form path (only a cookie sealed outside uma-pep,
+    /// with a known or leaked key, can hold one) is no session: the callback never redirects off-site.
+    @Test(arguments: ["https://evil.example/", "//evil.example", "/\\evil.example", "/x\r\nSet-Cookie: a=b", "", "x"])
+    func unsafeReturnTargetIsNoSession(_ target: String) {
+        let forged = ClaimsSession(service: "api", expiresAt: F0.now + 60, state: "s", returnTarget: target)
+        #expect(ClaimsSession.decode(forged.encoded(), expiresAt: F0.now + 60, service: "api", now: F0.now) == nil)
+        let safe = ClaimsSession(service: "api", expiresAt: F0.now + 60, state: "s", returnTarget: "/a?b=c")
+        #expect(ClaimsSession.decode(safe.encoded(), expiresAt: F0.now + 60, service: "api", now: F0.now) == safe)
+    }
+
     @Test(
         arguments: [
             ("/photos/1", nil, "/photos/1"), ("/photos/1", "a=b&c", "/photos/1?a=b&c"), ("/", nil, "/"),
