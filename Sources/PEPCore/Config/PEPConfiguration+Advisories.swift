@@ -11,6 +11,9 @@ public struct ConfigAdvisory: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension PEPConfiguration {
+    /// The demo's published cookie key (`demo-only-cookie-key-replace-me!`, the fallback in `Config/tutorial.yaml`).
+    static let demoCookieKey = Array("demo-only-cookie-key-replace-me!".utf8)
+
     /// Non-fatal findings, in configuration order:
     /// - a non-public condition with the any-method `"?"` on a service whose authorization server is in `oxd`
     ///   mode. The rule matches every method locally, but `/uma-rs-check-access` is sent the request's real
@@ -24,8 +27,18 @@ extension PEPConfiguration {
     ///   that rule never applies to it; with `fold_case: true`, a `claims_redirect_path` with upper-case letters:
     ///   the lower-cased request path never equals it, so the callback is never served.
     /// - an `admin.token` written in the file instead of read from the environment (`${ADMIN_TOKEN}`).
+    /// - a `claims_gathering.cookie_keys` key that is the demo's public one (`Config/tutorial.yaml` falls back to
+    ///   it when `UMA_PEP_COOKIE_KEY` is unset): anyone can open and forge session cookies with it.
     public var advisories: [ConfigAdvisory] {
         var advisories: [ConfigAdvisory] = []
+        for (index, key) in self.claimsGathering.cookieKeys.enumerated() where key.key.bytes == Self.demoCookieKey {
+            advisories.append(
+                ConfigAdvisory(
+                    fieldPath: "claims_gathering.cookie_keys[\(index)].key",
+                    message:
+                        "this is the demo's public cookie key: anyone can forge session cookies with it. Outside the "
+                        + "demo, set UMA_PEP_COOKIE_KEY to 32 random bytes (openssl rand -base64 32)"))
+        }
         if self.admin.token != nil, !self.admin.tokenFromEnvironment {
             advisories.append(
                 ConfigAdvisory(

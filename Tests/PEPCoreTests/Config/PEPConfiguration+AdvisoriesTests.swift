@@ -73,7 +73,7 @@ import Testing
     /// A claims callback path that a rule of the service also matches (the rule never applies there), or one with
     /// upper-case letters under `fold_case` (never served), is reported on `claims_redirect_path`.
     @Test func claimsCallbackShadowsRuleOrCannotMatch() throws {
-        let key = "ZGVtby1vbmx5LWNvb2tpZS1rZXktcmVwbGFjZS1tZSE="
+        let key = "dGVzdC1vbmx5LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="
         let gathering = "claims_gathering:\n  cookie_keys:\n    - {id: k1, key: \"\(key)\"}"
         func claims(_ path: String) -> String {
             "    obtain_rpt: true\n    redirect_claim_gathering_url: true\n    claims_redirect_path: \(path)"
@@ -89,5 +89,24 @@ import Testing
         let fine = try ConfigTestSupport.load(
             ConfigTestSupport.config(serviceExtra: claims("/uma/cb"), topExtra: gathering + "\nfold_case: true"))
         #expect(fine.advisories.isEmpty)
+    }
+
+    /// The demo's public cookie key is reported on the key that uses it (any position), another key is not.
+    @Test func publicDemoCookieKeyIsReported() throws {
+        let demo = "ZGVtby1vbmx5LWNvb2tpZS1rZXktcmVwbGFjZS1tZSE="
+        let other = "dGVzdC1vbmx5LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="
+        let claims = "    obtain_rpt: true\n    redirect_claim_gathering_url: true\n    claims_redirect_path: /uma/cb"
+        func config(_ keys: [String]) throws -> PEPConfiguration {
+            let list = keys.enumerated().map { "    - {id: k\($0.offset), key: \"\($0.element)\"}" }
+            return try ConfigTestSupport.load(
+                ConfigTestSupport.config(
+                    serviceExtra: claims,
+                    topExtra: "claims_gathering:\n  cookie_keys:\n" + list.joined(separator: "\n")))
+        }
+        let rotated = try config([other, demo])
+        #expect(rotated.advisories.map(\.fieldPath) == ["claims_gathering.cookie_keys[1].key"])
+        #expect(rotated.advisories.first?.message.contains("UMA_PEP_COOKIE_KEY") == true)
+        #expect(!rotated.advisories.description.contains(demo), "the key itself is not repeated")
+        #expect(try config([other]).advisories.isEmpty)
     }
 }
