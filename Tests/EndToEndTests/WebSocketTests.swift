@@ -143,6 +143,25 @@ extension EndToEnd {
             }
         }
 
+        /// A slow reader is not idle: the client reads a 6 MiB stream at about 640 KiB/s through a small receive
+        /// window, so the proxy's queue towards it stays full and nothing is pumped for seconds at a time while
+        /// bytes still leave. With `websocket_idle_timeout: 2s` the tunnel must carry the whole stream and close
+        /// when the client does, not as `websocket.idle_timeout`.
+        @Test func slowReaderIsNotIdle() async throws {
+            try await offPool {
+                let (env, upstream) = try Self.environment(Self.config(limits: ", websocket_idle_timeout: 2s"))
+                let token = try env.devAS.mintToken([Self.chat])
+                let result = try WebSocketPeer.client(
+                    url: "ws://ws.test/ws/stream", port: env.pep.proxyPort, token: token, scenario: "slow-read")
+                #expect(result["done"] as? Bool == true, "\(result)\n\(env.diagnostics())")
+                #expect(result["received"] as? Int == 6 * 1024 * 1024, "\(result)")
+                #expect(eventually(5) { Self.tunnelLines(env).count == 1 }, "\(env.diagnostics())")
+                let line = Self.tunnelLines(env).first ?? ""
+                #expect(!line.contains("decision=websocket.idle_timeout"), "\(line)")
+                #expect(upstream.handshakes == ["/ws/stream"])
+            }
+        }
+
         /// `limits.max_websocket_tunnels: 1` (one worker): a second authorized handshake while a tunnel is open
         /// gets 503 + `Retry-After` and does not reach the upstream; once the first closed, a new one opens.
         @Test func tunnelCapRefusesBeyondIt() async throws {

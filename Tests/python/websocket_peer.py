@@ -10,10 +10,12 @@
         A WebSocket upstream on 127.0.0.1:PORT (default 0: a free port) and a raw TCP one that answers every request with a 101 nobody asked
         for. Prints `websocket listening on 127.0.0.1:PORT` and `raw listening on 127.0.0.1:PORT`, then one
         `handshake PATH` line per WebSocket handshake it receives (so a test can tell that nothing reached it).
-        Paths: /ws/echo echoes every message; /ws/close-first sends "bye" and closes (the upstream closes first).
+        Paths: /ws/echo echoes every message; /ws/close-first sends "bye" and closes (the upstream closes first);
+        /ws/stream sends STREAM bytes in 64 KiB binary messages as fast as it may, then "done", then echoes.
 
     python websocket_peer.py client --url URL --connect-port PORT [--header 'Name: value'] [--cafile FILE]
-                                    [--scenario echo|client-fin|upstream-close|idle|hold|handshake] [--hold SECONDS]
+                                    [--scenario echo|client-fin|upstream-close|idle|hold|handshake|slow-read]
+                                    [--hold SECONDS]
         Connects to 127.0.0.1:PORT (the URL's host is the Host header and, for wss, the TLS server name), runs
         the scenario and prints one JSON object. A refused handshake prints {"status": N, "headers": …, "body": …}.
 
@@ -24,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -33,6 +36,7 @@ import venv
 PACKAGES = ["websockets==17.4"]
 PIP_SECONDS = 300
 LARGE = 3 * 1024 * 1024 + 7
+STREAM = 6 * 1024 * 1024
 
 
 def ensure_venv(args):
@@ -57,6 +61,11 @@ async def run_server(port):
             await connection.send("bye")
             await connection.close(code=1000, reason="upstream done")
             return
+        if path == "/ws/stream":
+            chunk = b"s" * 65536
+            for _ in range(STREAM // len(chunk)):
+                await connection.send(chunk)
+            await connection.send("done")
         async for message in connection:
             await connection.send(message)
 
@@ -90,10 +99,18 @@ async def run_client(args):
         context = ssl.create_default_context(cafile=args.cafile)
     result = {}
     started = time.monotonic()
+    where = {"host": "127.0.0.1", "port": args.connect_port}
+    if args.scenario == "slow-read":
+        # A small receive buffer (set before connecting, so the window stays small): the proxy's queue towards this
+        # client fills up and only drains as fast as the scenario reads.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        sock.connect(("127.0.0.1", args.connect_port))
+        where = {"sock": sock, "max_queue": 2}
     try:
         connection = await connect(
-            args.url, host="127.0.0.1", port=args.connect_port, ssl=context, additional_headers=headers,
-            proxy=None, max_size=None, ping_interval=None, compression=None, open_timeout=10, close_timeout=10)
+            args.url, ssl=context, additional_headers=headers, proxy=None, max_size=None, ping_interval=None,
+            compression=None, open_timeout=10, close_timeout=10, **where)
     except InvalidStatus as error:
         response = error.response
         print(json.dumps({
@@ -142,6 +159,22 @@ async def run_client(args):
         except ConnectionClosed:
             result["closed"] = True
         result["seconds"] = time.monotonic() - started
+    elif args.scenario == "slow-read":
+        # Reads /ws/stream slowly (about 640 KiB/s) without ever sending: the tunnel is busy, never idle.
+        received = 0
+        try:
+            while True:
+                message = await asyncio.wait_for(connection.recv(), 30)
+                if message == "done":
+                    break
+                received += len(message)
+                await asyncio.sleep(0.1)
+            result["done"] = True
+        except ConnectionClosed:
+            result["done"] = False
+        result["received"] = received
+        result["seconds"] = time.monotonic() - started
+        await asyncio.wait_for(connection.close(), 15)
     elif args.scenario == "hold":
         print(json.dumps({"status": 101, "open": True}), flush=True)
         await asyncio.sleep(args.hold)

@@ -617,14 +617,22 @@ extension BufferedSocket {
     /// Whether the peer took bytes since the previous expired write timeout (true at the first one, which only
     /// records the count); see `sendTimeout`.
     fileprivate func peerTookBytesSinceLastTimeout() -> Bool {
-        guard let bev = self.bev else { return false }
-        var unsent: Int32 = 0
-        guard ioctl(bufferevent_getfd(bev), UInt(TIOCOUTQ), &unsent) == 0 else { return false }
-        let queued = evbuffer_get_length(bufferevent_get_output(bev))
-        let taken = Int64(self.bytesHandedOut) - Int64(queued) - Int64(unsent)
+        guard let taken = self.bytesTakenByPeer else { return false }
         defer { self.takenAtLastTimeout = taken }
         guard let previous = self.takenAtLastTimeout else { return true }
         return taken > previous
+    }
+
+    /// The bytes handed to this socket for sending that have left both its output buffer and the kernel's send
+    /// queue (`TIOCOUTQ`): what the peer has taken. `nil` when closed or when the kernel cannot tell. Grows while
+    /// a slow reader drains a full queue, when no new byte can be handed out (the kernel wakes writers only once
+    /// a good part of its send buffer is free).
+    var bytesTakenByPeer: Int64? {
+        guard let bev = self.bev else { return nil }
+        var unsent: Int32 = 0
+        guard ioctl(bufferevent_getfd(bev), UInt(TIOCOUTQ), &unsent) == 0 else { return nil }
+        let queued = evbuffer_get_length(bufferevent_get_output(bev))
+        return Int64(self.bytesHandedOut) - Int64(queued) - Int64(unsent)
     }
 
     fileprivate func tlsHandshakeFinished() {

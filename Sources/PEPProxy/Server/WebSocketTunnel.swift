@@ -26,6 +26,8 @@ final class WebSocketTunnel: BufferedSocketDelegate {
     private var idleTimer: LoopTimer?
     /// When a byte last moved (monotonic nanoseconds); the idle timer re-arms for what is left of the timeout.
     private var lastActivity: Int64
+    /// What the two peers had taken (`BufferedSocket.bytesTakenByPeer`, summed) when the idle timer last looked.
+    private var takenAtLastLook: Int64 = 0
     private let idleNanoseconds: Int64
     /// The side has sent its FIN (nothing more will be read from it).
     private var clientEnded = false
@@ -59,6 +61,7 @@ final class WebSocketTunnel: BufferedSocketDelegate {
         self.upstream.setWriteLowWatermark(0)
         self.idleTimer = LoopTimer(loop: self.worker.loop) { [unowned self] in self.idleTimerFired() }
         self.idleTimer?.schedule(after: self.worker.limits.webSocketIdleTimeout)
+        self.takenAtLastLook = self.takenByPeers()
         self.client.setReading(true)
         self.upstream.setReading(true)
         self.pump(from: self.upstream)
@@ -163,12 +166,24 @@ final class WebSocketTunnel: BufferedSocketDelegate {
 
     private func idleTimerFired() {
         guard !self.isClosed else { return }
+        // A slow reader draining a full queue moves bytes though none is pumped (its source is paused until the
+        // queue is down to the low watermark, and the kernel's send buffer holds megabytes): that is no idleness.
+        let taken = self.takenByPeers()
+        if taken != self.takenAtLastLook {
+            self.lastActivity = MonotonicClock.nanoseconds()
+        }
+        self.takenAtLastLook = taken
         let idle = MonotonicClock.nanoseconds() - self.lastActivity
         if idle < self.idleNanoseconds {
             self.idleTimer?.schedule(after: .nanoseconds(self.idleNanoseconds - idle))
             return
         }
         self.close(detail: "websocket.idle_timeout")
+    }
+
+    /// What both peers have taken so far (`BufferedSocket.bytesTakenByPeer`); it changes only when a peer reads.
+    private func takenByPeers() -> Int64 {
+        (self.client.bytesTakenByPeer ?? 0) &+ (self.upstream.bytesTakenByPeer ?? 0)
     }
 
     // MARK: close
