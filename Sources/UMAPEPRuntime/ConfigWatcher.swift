@@ -49,8 +49,11 @@ public final class ConfigWatcher: @unchecked Sendable {
                 throw RuntimeError("--watch-config: cannot watch \(directory.isEmpty ? "." : directory): \(reason)")
             }
             self.descriptor = fd
-            let thread = Thread { [self] in self.run() }
-            thread.name = "uma-pep config watcher"
+            let thread = Thread { [self] in
+                ThreadName.setCurrent("uma-pep-watcher")
+                self.run()
+            }
+            thread.name = "uma-pep-watcher"
             thread.start()
         #else
             throw RuntimeError("--watch-config needs inotify (Linux)")

@@ -46,24 +46,30 @@ extension EndToEnd {
                 let extra = setting.map { "limits: {control_plane_nice: \($0)}" } ?? ""
                 let env = try E2EEnvironment(config: Fixture.config(extra: extra))
                 // Positive values only: libdispatch's manager thread runs at -4 by its own choice.
-                let nices = try threadNiceValues(pid: env.pep.process.pid)
+                let threads = try threadNiceValues(pid: env.pep.process.pid)
+                let nices = threads.map(\.nice)
                 let niced = nices.filter { $0 > 0 }
                 if expected == 0 {
-                    #expect(niced.isEmpty, "\(nices)")
+                    #expect(niced.isEmpty, "\(threads)")
                 } else {
-                    #expect(niced == [expected], "\(nices)")
+                    #expect(niced == [expected], "\(threads)")
                 }
+                // The threads carry their names (Linux keeps at most 15 characters: a longer one is refused).
+                #expect(threads.first { $0.name == "uma-pep-control" }?.nice == expected, "\(threads)")
+                #expect(threads.contains { $0.name == "uma-pep-wrk-0" }, "\(threads)")
             }
         }
 
-        /// The nice value (field 19 of /proc/PID/task/TID/stat) of each thread of `pid`.
-        private func threadNiceValues(pid: Int32) throws -> [Int] {
+        /// The name (field 2) and the nice value (field 19 of /proc/PID/task/TID/stat) of each thread of `pid`.
+        private func threadNiceValues(pid: Int32) throws -> [(name: String, nice: Int)] {
             let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
             return try tasks.map { tid in
                 let stat = try String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8)
                 // The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
-                let rest = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-                return Int(rest[16])!
+                let close = stat.lastIndex(of: ")")!
+                let name = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
+                let rest = stat[stat.index(after: close)...].split(separator: " ")
+                return (String(name), Int(rest[16])!)
             }
         }
     }

@@ -318,8 +318,11 @@ public final class AccessLogSink: @unchecked Sendable {
         self.settings = settings
         self.maxQueuedBytes = maxQueuedBytes
         self.descriptor = Mutex(try Self.open(settings.destination))
-        let thread = Thread { [self] in self.writerLoop() }
-        thread.name = "uma-pep-access-log"
+        let thread = Thread { [self] in
+            ThreadName.setCurrent("uma-pep-acclog")
+            self.writerLoop()
+        }
+        thread.name = "uma-pep-acclog"
         thread.start()
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PEPCore
 import Synchronization
 
 /// The data plane's entry point: N workers (each an event loop on its own thread with its own `SO_REUSEPORT`
@@ -88,10 +89,11 @@ public final class HTTPServer: @unchecked Sendable {
         for worker in self.workers {
             worker.setOnStopped { [weak self] in self?.workerStopped() }
             let thread = Thread { [worker] in
+                ThreadName.setCurrent("uma-pep-wrk-\(worker.index)")
                 worker.loop.run()
                 worker.notifyStopped()
             }
-            thread.name = "uma-pep-worker-\(worker.index)"
+            thread.name = "uma-pep-wrk-\(worker.index)"
             thread.stackSize = 4 << 20
             thread.start()
             self.threads.append(thread)

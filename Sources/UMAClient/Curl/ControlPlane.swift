@@ -2,6 +2,7 @@ private import CCurl
 private import CLibevent
 import Foundation
 import Logging
+import PEPCore
 
 /// The control plane: one thread running its own libevent `event_base` and one libcurl multi handle driven by the
 /// socket-action API, performing every call to oxd or the authorization server (DESIGN "Threads and state").
@@ -94,7 +95,7 @@ public final class ControlPlane: @unchecked Sendable {
             if shared.phase == .starting { shared.phase = .running }
         }
         let thread = Thread { [self] in self.runLoop() }
-        thread.name = "uma-pep-control-plane"
+        thread.name = "uma-pep-control"
         thread.start()
         self.wake()
     }
@@ -175,6 +176,7 @@ public final class ControlPlane: @unchecked Sendable {
     // MARK: Loop thread
 
     private func runLoop() {
+        ThreadName.setCurrent("uma-pep-control")
         self.shared.withLock { $0.loopThread = Thread.current }
         // PRIO_PROCESS with 0 is the calling thread on Linux (a thread's nice value is its own).
         if self.nice > 0, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, self.nice) != 0 {
