@@ -54,7 +54,9 @@ enum WebSocketUpgrade {
         /// The client asked for no upgrade (or for one uma-pep refused): `502`, the upstream connection closed.
         case unsolicited
         /// The client asked for WebSocket but the `101` does not switch to it (`Upgrade` is not `websocket` or
-        /// `Connection` does not list `upgrade`, RFC 6455 §4.1 client items 2–3): `502`.
+        /// `Connection` does not list `upgrade`, RFC 6455 §4.1 client items 2–3), or is not a valid `101` (not
+        /// HTTP/1.1, or with `Content-Length` / `Transfer-Encoding`, which no 1xx may carry: RFC 9110 §8.6,
+        /// RFC 9112 §6.1; relayed, a front proxy could read the tunnel's first bytes as a body): `502`.
         case mismatched
     }
 
@@ -64,6 +66,9 @@ enum WebSocketUpgrade {
         guard requestedWebSocket else { return .unsolicited }
         let upgrades = response.headers.values(named: "upgrade")
         guard upgrades.count == 1, Self.isWebSocketToken(Substring(upgrades[0])), response.known.connectionUpgrade
+        else { return .mismatched }
+        guard response.version == .http11, response.headers.firstIndex(named: "content-length") == nil,
+            response.headers.firstIndex(named: "transfer-encoding") == nil
         else { return .mismatched }
         return .tunnel
     }

@@ -108,6 +108,18 @@ import Testing
         .init(
             label: "no Connection: upgrade", head: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
             requested: true, verdict: .mismatched),
+        .init(
+            label: "101 with Content-Length",
+            head: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Content-Length: 5\r\n\r\n", requested: true, verdict: .mismatched),
+        .init(
+            label: "101 with Transfer-Encoding",
+            head: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n", requested: true, verdict: .mismatched),
+        .init(
+            label: "HTTP/1.0 101",
+            head: "HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+            requested: true, verdict: .mismatched),
     ]
 
     static func response(_ text: String) -> ResponseHead? {
