@@ -156,12 +156,16 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         let available = self.socket.inputLength
         guard available > 0 else { return }
         if !self.headStarted {
-            if self.admissionApplies, !admitted, !self.holdsCachedGrant {
-                guard !self.isWaitingForAdmission else { return }
-                guard self.worker.admitUncached(self) else {
-                    self.isWaitingForAdmission = true
-                    self.socket.setReading(false)
-                    return
+            if self.admissionApplies, !admitted {
+                if self.holdsCachedGrant {
+                    self.worker.grantedRequestStarted()
+                } else {
+                    guard !self.isWaitingForAdmission else { return }
+                    guard self.worker.admitUncached(self) else {
+                        self.isWaitingForAdmission = true
+                        self.socket.setReading(false)
+                        return
+                    }
                 }
             }
             self.headStarted = true

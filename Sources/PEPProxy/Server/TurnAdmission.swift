@@ -3,10 +3,12 @@
 /// "a flood of tokens the caches cannot hold must not take the worker from granted clients").
 ///
 /// A kept-alive connection whose last request was granted from the caches skips this; every other request
-/// (a connection's first, one after a refusal, one that needed the authorization server) is counted. Once
-/// `perTurn` have started in a turn, the rest wait; when the turn ends, at most `perTurn` waiting ones start,
-/// oldest first. A request never waits behind granted traffic for more than the turns its queue position needs:
-/// the share is bounded both ways, nothing starves.
+/// (a connection's first, one after a refusal, one that needed the authorization server) is counted. The share
+/// applies while granted traffic competes: when granted requests started since the previous turn end, at most
+/// `perTurn` counted requests start per turn and the rest wait; when the turn ends, at most `perTurn` waiting ones
+/// start, oldest first. In turns without granted traffic nothing waits (a worker serving only new connections,
+/// e.g. clients without keep-alive, pays nothing). A request never waits for more than the turns its queue
+/// position needs: the share is bounded both ways, nothing starves.
 ///
 /// Pure (no I/O, no clock): the worker performs what it returns (pause or resume reading, a zero-delay timer for
 /// the turn's end). Table-tested in `TurnAdmissionTests`.
@@ -17,6 +19,9 @@ struct TurnAdmission<Waiting> {
     private(set) var started = 0
     /// Whether the shell has scheduled the current turn's end.
     private(set) var turnEndScheduled = false
+    /// Granted requests started since the last turn end; and whether any did before it (the share applies).
+    private var grantedSinceTurnEnd = false
+    private(set) var contended = false
     private var queue: [Waiting] = []
     private var queueHead = 0
 
@@ -45,7 +50,7 @@ struct TurnAdmission<Waiting> {
         let schedule = !self.turnEndScheduled
         self.turnEndScheduled = true
         // Waiting ones go first: a new request may not overtake the queue.
-        if self.started < self.perTurn && self.waitingCount == 0 {
+        if (!self.contended || self.started < self.perTurn) && self.waitingCount == 0 {
             self.started += 1
             return (.start, schedule)
         }
@@ -57,17 +62,26 @@ struct TurnAdmission<Waiting> {
         self.queue.append(element)
     }
 
-    /// The turn ended (the shell's zero-delay timer fired): the count starts again.
+    /// A request of a connection that holds a cached grant started (it is not counted, but it makes the share
+    /// apply from the next turn).
+    mutating func grantedStarted() {
+        self.grantedSinceTurnEnd = true
+    }
+
+    /// The turn ended (the shell's zero-delay timer fired): the count starts again, and the share applies in the
+    /// next turn when granted requests started in this one.
     mutating func turnEnded() {
         self.started = 0
         self.turnEndScheduled = false
+        self.contended = self.grantedSinceTurnEnd
+        self.grantedSinceTurnEnd = false
     }
 
     /// The next waiting request that starts in this turn, or `nil` when the turn's share is used or none waits.
     /// Elements for which `isLive` is false (a connection closed while it waited) are dropped without counting.
     mutating func nextToStart(isLive: (Waiting) -> Bool) -> Waiting? {
         while self.waitingCount > 0 {
-            guard self.started < self.perTurn else { return nil }
+            guard !self.contended || self.started < self.perTurn else { return nil }
             let element = self.queue[self.queueHead]
             self.queueHead += 1
             self.compactIfWorthIt()

@@ -82,6 +82,11 @@ final class Worker: @unchecked Sendable {
         return false
     }
 
+    /// A request of a connection that holds a cached grant started: the share applies from the next turn.
+    func grantedRequestStarted() {
+        self.admission.grantedStarted()
+    }
+
     /// The loop turn ended: the count starts again and the oldest waiting requests start.
     private func turnEnded() {
         self.admission.turnEnded()
