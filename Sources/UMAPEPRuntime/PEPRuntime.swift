@@ -349,7 +349,10 @@ public final class PEPRuntime: @unchecked Sendable {
         if new.listeners != old.listeners { warnings.append("listen changed: needs a restart (kept the old)") }
         if new.admin != old.admin { warnings.append("admin changed: needs a restart (kept the old)") }
         if new.workerCount != old.workerCount { warnings.append("workers changed: needs a restart (kept the old)") }
-        if new.limits != old.limits { warnings.append("limits changed: needs a restart (kept the old)") }
+        if new.limits != old.limits {
+            let fields = new.limits.changedFields(comparedTo: old.limits).joined(separator: ", ")
+            warnings.append("limits changed (\(fields)): needs a restart (kept the old)")
+        }
         if new.accessLog != old.accessLog { warnings.append("access_log changed: needs a restart (kept the old)") }
         if new.cache.redis != old.cache.redis { warnings.append("cache.redis changed: needs a restart (kept the old)") }
         let known = Set(self.metrics.serviceNames)

@@ -139,6 +139,12 @@ extension PEPConfiguration {
 }
 
 extension ProxyLimits {
+    /// The `limits` fields (configuration names, in report order) whose values differ in `other`: what a reload
+    /// that needs a restart names.
+    public func changedFields(comparedTo other: ProxyLimits) -> [String] {
+        zip(self.reportFields, other.reportFields).filter { pair in pair.0.1 != pair.1.1 }.map { pair in pair.0.0 }
+    }
+
     /// `(field, value)` pairs in configuration syntax, for reports.
     var reportFields: [(String, String)] {
         [
