@@ -86,7 +86,12 @@ struct ImportKong: ParsableCommand {
         }
         if let output = self.output {
             do {
-                try result.yaml.write(toFile: output, atomically: true, encoding: .utf8)
+                // Atomically (a temporary file renamed over the path) only onto a regular file or a new path:
+                // renaming over a device, a FIFO or a symlink would replace it (as root, `-o /dev/null` replaced
+                // the system's /dev/null with a regular file).
+                let type = (try? FileManager.default.attributesOfItem(atPath: output))?[.type] as? FileAttributeType
+                let atomically = type == nil || type == .typeRegular
+                try result.yaml.write(toFile: output, atomically: atomically, encoding: .utf8)
             } catch {
                 throw CLIError("cannot write \(output): \(error.localizedDescription)")
             }

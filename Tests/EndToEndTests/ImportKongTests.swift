@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 extension EndToEnd {
@@ -213,6 +214,26 @@ extension EndToEnd {
                     #expect(check.status == 0, "\(check.stderr)")
                 }
                 let deck = Repository.path("Tests/PEPCoreTests/Fixtures/kong/gluu-gateway-deck-1.1.yaml")
+                // -o onto something that is not a regular file (here a FIFO; /dev/null in real life) writes into it:
+                // it used to rename a temporary file over the path, replacing the FIFO (or /dev/null) with a file.
+                let fifo = scratch.url.appendingPathComponent("out.fifo").path
+                #expect(mkfifo(fifo, 0o600) == 0)
+                let received = Mutex<[UInt8]>([])
+                let drained = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    if let handle = FileHandle(forReadingAtPath: fifo) {
+                        let bytes = handle.readDataToEndOfFile()
+                        received.withLock { $0 = Array(bytes) }
+                    }
+                    drained.signal()
+                }
+                let intoFIFO = try ManagedProcess.run(
+                    ["import", "kong", deck, "-o", fifo], directory: scratch, name: "fifo")
+                #expect(intoFIFO.status == 0, "\(intoFIFO.stderr)")
+                #expect(drained.wait(timeout: .now() + 10) == .success)
+                #expect(String(decoding: received.withLock { $0 }, as: UTF8.self).contains("services:"))
+                var info = stat()
+                #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO, "still a FIFO")
                 let stdin = try ManagedProcess.run(
                     ["import", "kong", "-"], input: URL(fileURLWithPath: deck), directory: scratch, name: "stdin")
                 #expect(stdin.status == 0, "\(stdin.stderr)")
