@@ -153,16 +153,14 @@ final class ProxyExchange: BufferedSocketDelegate {
             serviceIndex: index, method: self.head.method, path: self.path, authorization: self.head.authorization,
             worker: self.worker.index)
         let resume = AuthorizationResume(loop: self.worker.loop, exchange: self)
-        if let decision = self.engine.authorizer.authorize(request, resume: resume) {
-            if case .forward = decision {
-                self.connection.holdsCachedGrant = true
-            } else {
-                self.connection.holdsCachedGrant = false
-            }
-            self.authorized(decision)
+        let decision = self.engine.authorizer.authorize(request, resume: resume)
+        // Forwarded without waiting (cached grant, public rule): the next request skips `TurnAdmission`.
+        if case .forward? = decision {
+            self.connection.holdsCachedGrant = true
         } else {
             self.connection.holdsCachedGrant = false
         }
+        if let decision { self.authorized(decision) }
     }
 
     /// The authorizer's decision, on the worker's loop (synchronously from `start()` or resumed later).

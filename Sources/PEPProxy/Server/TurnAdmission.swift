@@ -18,10 +18,10 @@ struct TurnAdmission<Waiting> {
     /// Requests started in the current turn.
     private(set) var started = 0
     /// Whether the shell has scheduled the current turn's end.
-    private(set) var turnEndScheduled = false
+    private var turnEndScheduled = false
     /// Granted requests started since the last turn end; and whether any did before it (the share applies).
     private var grantedSinceTurnEnd = false
-    private(set) var contended = false
+    private var contended = false
     private var queue: [Waiting] = []
     private var queueHead = 0
 
