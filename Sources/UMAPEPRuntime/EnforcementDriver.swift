@@ -147,31 +147,35 @@ public final class EnforcementDriver: RequestAuthorizer {
             return self.authorizeWithClaims(request, resume: resume, context: context, claims: claims)
         }
         let match = context.rules.resolve(method: request.method, path: request.path)
-        // The worker's own grant cache first: a kept-alive client repeating a granted request.
+        // The worker's own grant cache first: a kept-alive client repeating a granted request. The token is
+        // hashed and compared in the request head's bytes (no string is made for a hit).
         var workerSlot: (cache: WorkerGrantCache, slot: Int)?
-        if let match, let authorization = request.authorization, let worker = request.worker,
-            worker < self.workerCaches.count
-        {
+        if let match, let worker = request.worker, worker < self.workerCaches.count {
             let cache = self.workerCaches[worker]
-            let slot = WorkerGrantCache.slot(
-                authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
-                condition: match.conditionIndex)
-            if let hit = cache.lookup(
-                slot: slot, authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
-                condition: match.conditionIndex, method: request.method, now: Self.instant().nanoseconds,
-                epoch: self.workerCacheEpoch.load(ordering: .relaxed))
-            {
-                if let metrics = self.metrics, let id = context.metricsID {
-                    if let client = hit.authenticatedConsumer {
-                        metrics.recordAuthenticated(service: id, consumer: client, worker: worker)
-                    }
-                    if let consumer = hit.grantedConsumer {
-                        metrics.recordGranted(service: id, consumer: consumer, worker: worker)
-                    }
-                }
-                return hit.decision
+            let found = request.withAuthorizationBytes { authorization -> (Int, WorkerGrantCache.Entry?) in
+                let slot = WorkerGrantCache.slot(
+                    authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
+                    condition: match.conditionIndex)
+                let hit = cache.lookup(
+                    slot: slot, authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
+                    condition: match.conditionIndex, method: request.method, now: Self.instant().nanoseconds,
+                    epoch: self.workerCacheEpoch.load(ordering: .relaxed))
+                return (slot, hit)
             }
-            workerSlot = (cache, slot)
+            if let (slot, hit) = found {
+                if let hit {
+                    if let metrics = self.metrics, let id = context.metricsID {
+                        if let client = hit.authenticatedConsumer {
+                            metrics.recordAuthenticated(service: id, consumer: client, worker: worker)
+                        }
+                        if let consumer = hit.grantedConsumer {
+                            metrics.recordGranted(service: id, consumer: consumer, worker: worker)
+                        }
+                    }
+                    return hit.decision
+                }
+                workerSlot = (cache, slot)
+            }
         }
         let rule: MatchedRule? = match.map { match in
             MatchedRule(
@@ -238,7 +242,8 @@ public final class EnforcementDriver: RequestAuthorizer {
             {
                 workerSlot.cache.store(
                     WorkerGrantCache.Entry(
-                        authorization: authorization, service: request.serviceIndex, rule: rule.match.ruleIndex,
+                        authorization: Array(authorization.utf8), service: request.serviceIndex,
+                        rule: rule.match.ruleIndex,
                         condition: rule.match.conditionIndex, method: request.method, expiresAt: expiresAt,
                         epoch: self.workerCacheEpoch.load(ordering: .relaxed), decision: decision,
                         authenticatedConsumer: machine.metrics.authenticatedClientId.flatMap {

@@ -18,8 +18,10 @@ import Synchronization
 ///
 /// Thread rules: one worker thread reads and writes it; the hit counters are read by the metrics scrape.
 final class WorkerGrantCache: @unchecked Sendable {
-    struct Entry {
-        let authorization: String
+    /// A class, so a hit hands back one reference instead of copying the decision's strings and arrays.
+    final class Entry {
+        /// The `Authorization` value's bytes (compared whole on a hit).
+        let authorization: [UInt8]
         let service: Int
         let rule: Int
         let condition: Int
@@ -33,6 +35,24 @@ final class WorkerGrantCache: @unchecked Sendable {
         let grantedConsumer: MetricsConsumerID?
         /// Whether the decision read the decision cache (oxd mode), for its hit count.
         let readDecisionCache: Bool
+
+        init(
+            authorization: [UInt8], service: Int, rule: Int, condition: Int, method: String, expiresAt: Int64,
+            epoch: Int, decision: AuthorizationDecision, authenticatedConsumer: MetricsConsumerID?,
+            grantedConsumer: MetricsConsumerID?, readDecisionCache: Bool
+        ) {
+            self.authorization = authorization
+            self.service = service
+            self.rule = rule
+            self.condition = condition
+            self.method = method
+            self.expiresAt = expiresAt
+            self.epoch = epoch
+            self.decision = decision
+            self.authenticatedConsumer = authenticatedConsumer
+            self.grantedConsumer = grantedConsumer
+            self.readDecisionCache = readDecisionCache
+        }
     }
 
     /// Slots per worker (a power of two).
@@ -48,13 +68,10 @@ final class WorkerGrantCache: @unchecked Sendable {
 
     /// FNV-1a over the `Authorization` bytes, mixed with the rule position.
     @inline(__always)
-    static func slot(authorization: String, service: Int, rule: Int, condition: Int) -> Int {
+    static func slot(authorization: UnsafeRawBufferPointer, service: Int, rule: Int, condition: Int) -> Int {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        var value = authorization
-        value.withUTF8 { bytes in
-            for byte in bytes {
-                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-            }
+        for byte in authorization {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         hash ^= UInt64(truncatingIfNeeded: service &<< 40 ^ rule &<< 20 ^ condition)
         hash = (hash ^ (hash >> 29)) &* 0xbf58_476d_1ce4_e5b9
@@ -64,7 +81,8 @@ final class WorkerGrantCache: @unchecked Sendable {
     /// The live entry for the request, if any.
     @inline(__always)
     func lookup(
-        slot: Int, authorization: String, service: Int, rule: Int, condition: Int, method: String, now: Int64,
+        slot: Int, authorization: UnsafeRawBufferPointer, service: Int, rule: Int, condition: Int, method: String,
+        now: Int64,
         epoch: Int
     ) -> Entry? {
         guard let entry = self.slots[slot] else { return nil }
@@ -90,6 +108,15 @@ final class WorkerGrantCache: @unchecked Sendable {
         }
         if let compared, let result = compared { return result }
         return a.utf8.elementsEqual(b.utf8)
+    }
+
+    /// Byte equality of a stored value and a request's bytes.
+    @inline(__always)
+    static func sameBytes(_ stored: [UInt8], _ bytes: UnsafeRawBufferPointer) -> Bool {
+        stored.withUnsafeBytes { kept in
+            kept.count == bytes.count
+                && (kept.isEmpty || memcmp(kept.baseAddress!, bytes.baseAddress!, kept.count) == 0)
+        }
     }
 
     func store(_ entry: Entry, slot: Int) {

@@ -12,7 +12,8 @@ import Testing
 
     static func entry(expiresAt: Int64 = 1_000, epoch: Int = 0) -> WorkerGrantCache.Entry {
         WorkerGrantCache.Entry(
-            authorization: Self.authorization, service: 1, rule: 2, condition: 0, method: "GET", expiresAt: expiresAt,
+            authorization: Array(Self.authorization.utf8), service: 1, rule: 2, condition: 0, method: "GET",
+            expiresAt: expiresAt,
             epoch: epoch, decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 2),
             authenticatedConsumer: nil, grantedConsumer: nil,
             readDecisionCache: true)
@@ -83,7 +84,8 @@ extension WorkerGrantCacheTests {
         let slot = WorkerGrantCache.slot(authorization: original, service: 1, rule: 2, condition: 0)
         cache.store(
             WorkerGrantCache.Entry(
-                authorization: original, service: 1, rule: 2, condition: 0, method: "GET", expiresAt: 1_000, epoch: 0,
+                authorization: Array(original.utf8), service: 1, rule: 2, condition: 0, method: "GET", expiresAt: 1_000,
+                epoch: 0,
                 decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 2), authenticatedConsumer: nil,
                 grantedConsumer: nil, readDecisionCache: false),
             slot: slot)
@@ -95,5 +97,27 @@ extension WorkerGrantCacheTests {
             cache.lookup(
                 slot: slot, authorization: original, service: 1, rule: 2, condition: 0, method: "GET", now: 1,
                 epoch: 0) != nil)
+    }
+}
+
+/// The tests speak strings; the cache takes the request head's bytes (as the enforcement driver hands them over).
+extension WorkerGrantCache {
+    static func slot(authorization: String, service: Int, rule: Int, condition: Int) -> Int {
+        var text = authorization
+        return text.withUTF8 {
+            Self.slot(authorization: UnsafeRawBufferPointer($0), service: service, rule: rule, condition: condition)
+        }
+    }
+
+    func lookup(
+        slot: Int, authorization: String, service: Int, rule: Int, condition: Int, method: String, now: Int64,
+        epoch: Int
+    ) -> Entry? {
+        var text = authorization
+        return text.withUTF8 {
+            self.lookup(
+                slot: slot, authorization: UnsafeRawBufferPointer($0), service: service, rule: rule,
+                condition: condition, method: method, now: now, epoch: epoch)
+        }
     }
 }

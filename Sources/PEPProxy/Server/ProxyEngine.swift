@@ -3,13 +3,16 @@ import Synchronization
 
 /// One service as the data plane sees it (Kong's service + route): where requests go and how they are
 /// rewritten. Access decisions are the `RequestAuthorizer`'s.
-public struct ProxyService: Sendable {
+///
+/// A class, not a struct: the exchange reads its service on every request, and a reference is one retain where a
+/// copy of the struct retained each of its strings (callgrind, cached-grant path).
+public final class ProxyService: Sendable {
     /// The service name (logs, metrics, cache scope).
-    public var name: String
+    public let name: String
     /// Where to forward.
-    public var upstream: UpstreamTarget
+    public let upstream: UpstreamTarget
     /// Send the client's `Host` upstream instead of the upstream's (Kong `preserve_host`). Default false.
-    public var preserveHost: Bool
+    public let preserveHost: Bool
 
     /// Creates a service.
     public init(name: String, upstream: UpstreamTarget, preserveHost: Bool = false) {
@@ -67,6 +70,10 @@ public final class ProxyEngine: Sendable {
 }
 
 /// What the data plane asks the authorizer about one request (access phase, in Kong's terms).
+///
+/// The `Authorization` value stays in the request head's bytes until someone asks for it as a `String`: the
+/// worker grant cache hashes and compares the bytes (``withAuthorizationBytes(_:)``), so a kept-alive cached grant
+/// never copies its token onto the heap.
 public struct AuthorizationRequest: Sendable {
     /// Index of the routed service in `ProxyEngine.services`.
     public var serviceIndex: Int
@@ -74,10 +81,67 @@ public struct AuthorizationRequest: Sendable {
     public var method: String
     /// The canonical path (SPEC A5); the query never takes part.
     public var path: String
-    /// The single `Authorization` value, if any (duplicates were already rejected by the codec).
-    public var authorization: String?
     /// The worker the request arrived on (metrics shards); `nil` off the data plane.
     public var worker: Int? = nil
+
+    /// Where the `Authorization` value is: a string given by the caller, or a line of the request head.
+    private enum Source: Sendable {
+        case text(String?)
+        case field(HTTP1HeaderFields, Int)
+    }
+    private var source: Source
+
+    /// A request whose `Authorization` value is given as a string (tests, cold paths).
+    public init(serviceIndex: Int, method: String, path: String, authorization: String?, worker: Int? = nil) {
+        self.serviceIndex = serviceIndex
+        self.method = method
+        self.path = path
+        self.source = .text(authorization)
+        self.worker = worker
+    }
+
+    /// A request whose `Authorization` value is the head's own line (the data plane), read in place.
+    public init(serviceIndex: Int, method: String, path: String, head: RequestHead, worker: Int? = nil) {
+        self.serviceIndex = serviceIndex
+        self.method = method
+        self.path = path
+        self.source = head.known.authorization.map { .field(head.headers, $0) } ?? .text(nil)
+        self.worker = worker
+    }
+
+    /// The single `Authorization` value, if any (duplicates were already rejected by the codec). Reading it
+    /// from a head-backed request builds the string.
+    public var authorization: String? {
+        get {
+            switch self.source {
+            case .text(let text): text
+            case .field(let headers, let index): headers.value(at: index)
+            }
+        }
+        set { self.source = .text(newValue) }
+    }
+
+    /// Whether the request carries an `Authorization` value.
+    public var hasAuthorization: Bool {
+        switch self.source {
+        case .text(let text): text != nil
+        case .field: true
+        }
+    }
+
+    /// Calls `body` with the `Authorization` value's bytes (no copy for a head-backed request), or returns `nil`
+    /// without calling it when there is none.
+    public func withAuthorizationBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result? {
+        switch self.source {
+        case .text(nil):
+            return nil
+        case .text(let text?):
+            var copy = text
+            return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        case .field(let headers, let index):
+            return headers.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[headers.valueRange(at: index)])) }
+        }
+    }
 }
 
 /// The authorizer's answer.

@@ -150,7 +150,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             return self.connection.reject(status: refused.status, detail: refused.detail)
         }
         let request = AuthorizationRequest(
-            serviceIndex: index, method: self.head.method, path: self.path, authorization: self.head.authorization,
+            serviceIndex: index, method: self.head.method, path: self.path, head: self.head,
             worker: self.worker.index)
         let resume = AuthorizationResume(loop: self.worker.loop, exchange: self)
         let decision = self.engine.authorizer.authorize(request, resume: resume)
