@@ -13,6 +13,7 @@
 # Usage: Benchmarks/load/profile.sh          knobs: PROFILE_DUR=10 PATH_UNDER_TEST=/ (or /open: passthrough)
 #        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 BIN=<path> KEEP=1
 #        ACCESS_LOG=on|off (uma-pep's access log, on as users get it)
+#        CALLGRIND_OPTS="--dump-instr=yes" (per-instruction costs, with KEEP=1, for objdump side by side)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -61,7 +62,8 @@ if [ "$MODE" = syscalls ]; then
   OUT="$RESULTS_DIR/syscalls-$(date +%Y-%m-%d)-$(hostname).txt"; PREFIX=()
 else
   OUT="$RESULTS_DIR/profile-$(date +%Y-%m-%d)-$(hostname).txt"
-  PREFIX=(valgrind --tool=callgrind --callgrind-out-file="$RUN_DIR/callgrind.%p")
+  # shellcheck disable=SC2206 # CALLGRIND_OPTS (e.g. --dump-instr=yes) splits into words on purpose
+  PREFIX=(valgrind --tool=callgrind --callgrind-out-file="$RUN_DIR/callgrind.%p" ${CALLGRIND_OPTS:-})
 fi
 {
   echo "# $MODE per request — $(date '+%Y-%m-%d %H:%M') on $(hostname)"
