@@ -76,13 +76,44 @@ enum HTTP1FieldLineParser {
     }
 
     /// Whether the bytes at `start` spell `lowercaseLiteral` ignoring ASCII case.
+    ///
+    /// Compared a word at a time (8 bytes, the last word overlapping; two overlapping 4-byte words for shorter
+    /// literals) with every byte
+    /// OR-ed with 0x20. That folds exactly the ASCII upper-case letters onto the literal's lower-case ones because
+    /// every literal is lower-case letters and `-`, and the bytes compared were validated (a field name's `tchar`,
+    /// a field value's content): the only other byte that 0x20 maps onto a letter or `-` is CR (onto `-`), which
+    /// neither may hold. `HTTP1FieldLineParserMatchTests` checks every byte value at every position.
     @inline(__always)
     static func matches(_ buffer: UnsafeRawBufferPointer, _ start: Int, _ lowercaseLiteral: StaticString) -> Bool {
         let count = lowercaseLiteral.utf8CodeUnitCount
-        guard start + count <= buffer.count else { return false }
-        let literal = lowercaseLiteral.utf8Start
-        for offset in 0..<count where HTTP1Grammar.lowercased(buffer[start + offset]) != literal[offset] {
-            return false
+        guard start + count <= buffer.count, let base = buffer.baseAddress else { return false }
+        let literal = UnsafeRawPointer(lowercaseLiteral.utf8Start)
+        if count >= 8 {
+            // Whole words, then one last word ending at the literal's end (overlapping the previous one).
+            let fold: UInt64 = 0x2020_2020_2020_2020
+            var offset = 0
+            while offset + 8 < count {
+                guard
+                    base.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self) | fold
+                        == literal.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                else { return false }
+                offset += 8
+            }
+            let last = count - 8
+            return base.loadUnaligned(fromByteOffset: start + last, as: UInt64.self) | fold
+                == literal.loadUnaligned(fromByteOffset: last, as: UInt64.self)
+        }
+        if count >= 4 {
+            let fold: UInt32 = 0x2020_2020
+            let last = count - 4
+            return base.loadUnaligned(fromByteOffset: start, as: UInt32.self) | fold
+                == literal.loadUnaligned(as: UInt32.self)
+                && base.loadUnaligned(fromByteOffset: start + last, as: UInt32.self) | fold
+                    == literal.loadUnaligned(fromByteOffset: last, as: UInt32.self)
+        }
+        for offset in 0..<count {
+            let expected = literal.load(fromByteOffset: offset, as: UInt8.self)
+            if HTTP1Grammar.lowercased(buffer[start + offset]) != expected { return false }
         }
         return true
     }

@@ -8,11 +8,11 @@ struct HeaderNameSet: Sendable {
     /// `buckets[n]`: the names of `n` bytes, lower-case.
     private let buckets: [[[UInt8]]]
 
-    /// - Parameter names: lower-case field names (tokens); duplicates are harmless.
+    /// - Parameter names: field names (tokens), compared ASCII case-insensitively; duplicates are harmless.
     init(_ names: [String]) {
         let longest = names.map(\.utf8.count).max() ?? 0
         var buckets = [[[UInt8]]](repeating: [], count: longest + 1)
-        for name in names { buckets[name.utf8.count].append(Array(name.utf8)) }
+        for name in names { buckets[name.utf8.count].append(name.utf8.map(HTTP1Grammar.lowercased)) }
         self.buckets = buckets
     }
 

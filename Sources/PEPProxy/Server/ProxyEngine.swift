@@ -158,7 +158,10 @@ public enum AuthorizationDecision: Sendable {
 public struct HeaderMutations: Sendable, Equatable {
     /// Lower-cased names of client headers to drop (client copies of headers uma-pep sets, `authorization` for
     /// `pass_credentials: hide`).
-    public var remove: [String]
+    public var remove: [String] { didSet { self.removeNames = HeaderNameSet(self.remove) } }
+    /// `remove` by length, for the per-header lookup while the upstream head is built (made once, when the
+    /// decision is: a worker-cached grant reuses it).
+    private(set) var removeNames: HeaderNameSet
     /// Name patterns (`x-{*}-id` style, from `iterate` custom headers) of client headers to drop.
     public var removePatterns: [ReservedHeaderNames.Pattern]
     /// Headers to add after removal (custom headers, phantom token, `X-Anonymous-Consumer`).
@@ -167,12 +170,18 @@ public struct HeaderMutations: Sendable, Equatable {
     /// Creates mutations.
     public init(remove: [String] = [], removePatterns: [ReservedHeaderNames.Pattern] = [], set: [HeaderField] = []) {
         self.remove = remove
+        self.removeNames = HeaderNameSet(remove)
         self.removePatterns = removePatterns
         self.set = set
     }
 
     /// No changes.
     public static let none = HeaderMutations()
+
+    /// Equal when they remove, remove by pattern and set the same.
+    public static func == (lhs: HeaderMutations, rhs: HeaderMutations) -> Bool {
+        lhs.remove == rhs.remove && lhs.removePatterns == rhs.removePatterns && lhs.set == rhs.set
+    }
 }
 
 /// Decides access for proxied requests. Implemented by the enforcement driver (UMA) or `AllowAllAuthorizer`.

@@ -93,7 +93,7 @@ enum RequestForwarder {
                     clientSentHost = clientSentHost || Self.equals(name, "x-forwarded-host")
                 }
                 if Self.droppedNames.contains(name) { continue }
-                if !input.mutations.remove.isEmpty, Self.matches(name, input.mutations.remove) { continue }
+                if !input.mutations.remove.isEmpty, input.mutations.removeNames.contains(name) { continue }
                 if !input.mutations.removePatterns.isEmpty,
                     Self.matchesPattern(name, input.mutations.removePatterns)
                 {
@@ -185,13 +185,6 @@ enum RequestForwarder {
         return patterns.contains {
             text.count > $0.prefix.count + $0.suffix.count && text.hasPrefix($0.prefix) && text.hasSuffix($0.suffix)
         }
-    }
-
-    static func matches(_ name: UnsafeRawBufferPointer, _ candidates: [String]) -> Bool {
-        for candidate in candidates where candidate.utf8.count == name.count && Self.equals(name, candidate) {
-            return true
-        }
-        return false
     }
 
     /// ASCII case-insensitive comparison of raw name bytes with a lower-case candidate.
