@@ -3,15 +3,18 @@ import PEPCore
 
 /// Where a service's requests go: scheme, numeric address and the `Host` value to send (DESIGN.md: Kong's
 /// service `url`).
-public struct UpstreamTarget: Sendable, Hashable {
+///
+/// A class: the exchange hands its target to the pools on every request, and a copy of a struct retained and
+/// released each of its strings (callgrind counted seven copies per cached-grant request). Immutable.
+public final class UpstreamTarget: Sendable, Hashable {
     /// `http`, or `https` when `tls` is set.
-    public var scheme: String
+    public let scheme: String
     /// The numeric address to connect to.
     public let address: SocketAddress
     /// The `Host` header value sent upstream unless `preserve_host` (host, plus `:port` when not the default).
-    public var hostHeader: String
+    public let hostHeader: String
     /// A path prefix from the service URL (`http://h/api` → `/api`), prepended to forwarded paths; empty for none.
-    public var basePath: String
+    public let basePath: String
     /// TLS to the upstream (`https://` URLs): verification, client certificate, session cache. `nil` = plain.
     public let tls: TLSClientContext?
     /// The name sent as SNI and verified against the upstream's certificate: the URL's host (DNS name or IP).
@@ -38,6 +41,21 @@ public struct UpstreamTarget: Sendable, Hashable {
     /// Connections are pooled per address, TLS context and server name: a TLS connection is never reused for
     /// a plain target, nor one verified for one name for another. Built once (its hash too).
     let poolKey: UpstreamPoolKey
+
+    /// Equal when every field is (the same upstream, reached the same way, with the same `Host` and base path).
+    public static func == (lhs: UpstreamTarget, rhs: UpstreamTarget) -> Bool {
+        lhs === rhs
+            || (lhs.poolKey == rhs.poolKey && lhs.scheme == rhs.scheme && lhs.hostHeader == rhs.hostHeader
+                && lhs.basePath == rhs.basePath)
+    }
+
+    /// Hashes the fields `==` compares.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.poolKey)
+        hasher.combine(self.scheme)
+        hasher.combine(self.hostHeader)
+        hasher.combine(self.basePath)
+    }
 
     /// `host` of `host:port`, `v6` of `[v6]:port` / `[v6]`.
     static func hostWithoutPort(_ authority: String) -> String {
@@ -87,7 +105,10 @@ struct UpstreamPoolKey: Hashable, Sendable {
 final class UpstreamPools {
     let limits: ServerLimits
     var loop: EventLoop?
-    private var idle: [UpstreamPoolKey: [UpstreamConnection]] = [:]
+    /// Idle connections per pool key: the dictionary gives a key its list's index once, and the lists are then
+    /// popped and pushed in place (a dictionary's in-place mutation allocated a coroutine frame per request).
+    private var slots: [UpstreamPoolKey: Int] = [:]
+    private var idle: [[UpstreamConnection]] = []
     /// Connections created / reused (tests and metrics read them through the admin endpoint).
     private(set) var created = 0
     private(set) var reused = 0
@@ -102,9 +123,9 @@ final class UpstreamPools {
 
     /// An idle pooled connection for `target`, or `nil` when none is available.
     func takeIdle(_ target: UpstreamTarget) -> UpstreamConnection? {
-        let key = target.poolKey
-        // Popped in place: copying the list out of the dictionary and back copied it on every request.
-        while let connection = self.idle[key]?.popLast() {
+        let slot = self.slot(for: target)
+        // Popped in place: copying the list out and back copied it on every request.
+        while let connection = self.idle[slot].popLast() {
             connection.leavePool()
             if connection.socket.isOpen {
                 self.reused += 1
@@ -123,7 +144,7 @@ final class UpstreamPools {
         // An upstream that stops reading a request body is cut like one that stops answering.
         socket.sendTimeout = self.limits.upstreamReadTimeout
         self.created += 1
-        return UpstreamConnection(socket: socket, key: target.poolKey, pools: self)
+        return UpstreamConnection(socket: socket, key: target.poolKey, poolSlot: self.slot(for: target), pools: self)
     }
 
     /// Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full, it
@@ -131,7 +152,7 @@ final class UpstreamPools {
     func release(_ connection: UpstreamConnection) {
         guard connection.socket.isOpen, connection.socket.inputLength == 0,
             connection.requestCount < self.limits.upstreamMaxRequests, let loop = self.loop,
-            Self.push(connection, onto: &self.idle[connection.key, default: []], limit: self.limits.upstreamMaxIdle)
+            Self.push(connection, onto: &self.idle[connection.poolSlot], limit: self.limits.upstreamMaxIdle)
         else {
             connection.socket.close()
             return
@@ -140,7 +161,30 @@ final class UpstreamPools {
             loop: loop, idleTimeout: self.limits.upstreamIdleTimeout, readTimeout: self.limits.upstreamReadTimeout)
     }
 
-    /// Appends `connection` when `list` holds fewer than `limit` (one dictionary lookup for check and append).
+    /// Recently used targets and their lists' indexes, by the target's address: a kept-alive request finds its
+    /// list with one comparison of references instead of hashing the pool key. Strong references, so an address
+    /// is never reused while it is here.
+    private var recent = [(target: UpstreamTarget?, slot: Int)](repeating: (nil, 0), count: 64)
+
+    /// The index of `target`'s idle list.
+    @inline(__always)
+    private func slot(for target: UpstreamTarget) -> Int {
+        let index = Int(truncatingIfNeeded: UInt(bitPattern: ObjectIdentifier(target)) >> 4) & 63
+        if self.recent[index].target === target { return self.recent[index].slot }
+        let slot = self.slot(target.poolKey)
+        self.recent[index] = (target, slot)
+        return slot
+    }
+
+    /// The index of `key`'s idle list, made on first use.
+    private func slot(_ key: UpstreamPoolKey) -> Int {
+        if let slot = self.slots[key] { return slot }
+        self.idle.append([])
+        self.slots[key] = self.idle.count - 1
+        return self.idle.count - 1
+    }
+
+    /// Appends `connection` when `list` holds fewer than `limit`.
     private static func push(_ connection: UpstreamConnection, onto list: inout [UpstreamConnection], limit: Int)
         -> Bool
     {
@@ -151,22 +195,22 @@ final class UpstreamPools {
 
     /// Called by an idle connection that the upstream closed or that timed out.
     func remove(_ connection: UpstreamConnection) {
-        self.idle[connection.key]?.removeAll { $0 === connection }
+        self.idle[connection.poolSlot].removeAll { $0 === connection }
     }
 
     /// Closes every idle connection (shutdown).
     func closeAll() {
-        for (_, list) in self.idle {
+        for list in self.idle {
             for connection in list {
                 connection.leavePool()
                 connection.socket.close()
             }
         }
-        self.idle.removeAll()
+        self.idle = self.idle.map { _ in [] }
     }
 
     /// Idle connections for a target (tests).
-    func idleCount(_ target: UpstreamTarget) -> Int { self.idle[target.poolKey]?.count ?? 0 }
+    func idleCount(_ target: UpstreamTarget) -> Int { self.slots[target.poolKey].map { self.idle[$0].count } ?? 0 }
 }
 
 /// One upstream connection: a socket plus pool bookkeeping. While pooled it watches for the upstream closing
@@ -174,6 +218,8 @@ final class UpstreamPools {
 final class UpstreamConnection: BufferedSocketDelegate {
     let socket: BufferedSocket
     let key: UpstreamPoolKey
+    /// The index of its key's idle list in `pools`.
+    let poolSlot: Int
     private unowned let pools: UpstreamPools
     var requestCount = 0
     /// Parses the responses of this connection: one per connection, so that each response head reuses the
@@ -187,9 +233,10 @@ final class UpstreamConnection: BufferedSocketDelegate {
     private var inPool = false
     private var idleSince: Int64 = 0
 
-    init(socket: BufferedSocket, key: UpstreamPoolKey, pools: UpstreamPools) {
+    init(socket: BufferedSocket, key: UpstreamPoolKey, poolSlot: Int, pools: UpstreamPools) {
         self.socket = socket
         self.key = key
+        self.poolSlot = poolSlot
         self.pools = pools
     }
 
