@@ -26,6 +26,12 @@ public enum MethodLabel: String, Sendable, Equatable, CaseIterable {
     /// Buckets a method token.
     /// - Parameter method: the request method exactly as received.
     public init(method: String) {
+        // GET first without the string switch (`init(rawValue:)` compares against every case): one per request.
+        var text = method
+        if text.withUTF8({ $0.count == 3 && $0[0] == 0x47 && $0[1] == 0x45 && $0[2] == 0x54 }) {
+            self = .get
+            return
+        }
         self = MethodLabel(rawValue: method).flatMap { $0 == .other ? nil : $0 } ?? .other
     }
 

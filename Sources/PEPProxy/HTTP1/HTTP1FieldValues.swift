@@ -183,6 +183,15 @@ enum HTTP1FieldValues {
             let name = (Int(range.nameStart) + origin)..<(Int(range.nameEnd) + origin)
             guard Self.equals(buffer, name, "connection") else { continue }
             let value = (Int(range.valueStart) + origin)..<(Int(range.valueEnd) + origin)
+            // The usual whole values first, without the list walk.
+            if Self.equals(buffer, value, "keep-alive") {
+                keepAlive = true
+                continue
+            }
+            if Self.equals(buffer, value, "close") {
+                close = true
+                continue
+            }
             _ = Self.forEachListElement(buffer, value) { token in
                 guard Self.isToken(buffer, token) else {
                     if strict { error = .invalidConnection }
