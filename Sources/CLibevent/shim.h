@@ -17,4 +17,15 @@ static inline short CLibevent_EV_WRITE(void) { return EV_WRITE; }
 static inline short CLibevent_EV_PERSIST(void) { return EV_PERSIST; }
 static inline short CLibevent_EV_TIMEOUT(void) { return EV_TIMEOUT; }
 static inline short CLibevent_EV_SIGNAL(void) { return EV_SIGNAL; }
+
+/// Bytes in each thread's read overflow buffer (`CLibevent_read_overflow`).
+#define CLIBEVENT_READ_OVERFLOW_BYTES 16384
+/// The calling thread's read overflow buffer: a socket reads into a small evbuffer chain first and only what
+/// does not fit lands here (then copied into the evbuffer), so a request that fits the small chain costs one
+/// small allocation instead of a 16 KiB one. One per thread, so no locking; the bytes never outlive the read.
+static inline unsigned char *CLibevent_read_overflow(void) {
+    static __thread unsigned char overflow[CLIBEVENT_READ_OVERFLOW_BYTES];
+    return overflow;
+}
+static inline int CLibevent_read_overflow_bytes(void) { return CLIBEVENT_READ_OVERFLOW_BYTES; }
 #endif
