@@ -2,12 +2,15 @@ import Foundation
 import Logging
 import PEPCore
 
-// This file holds one exchange's whole life (access phase → upstream → response relay); it is over 400 lines
-// because the relay state machine and its failure handling read best in one place (STYLE rule 18).
+// This file is the exchange's whole shell (access phase → upstream → response relay → tunnel hand-over); it is
+// over 400 lines because the I/O each action performs reads best beside the events that lead to it (STYLE rule
+// 18). The decisions are in ExchangeStateMachine.swift.
 
-/// One proxied request/response on a client connection: canonical target and route (access phase), the
-/// authorizer's decision, then forwarding on a pooled upstream connection with both bodies streamed
-/// (evbuffer chains moved, never copied into Swift arrays) and backpressure both ways.
+/// One proxied request/response on a client connection: the shell around an `ExchangeStateMachine`, which makes
+/// every decision (what to answer, when to retry, how the exchange ends and what it reports). The shell feeds it
+/// socket, timer and authorizer events and performs what it returns: the access-phase checks that need the
+/// engine (canonical target, route, body preflight), building and writing heads, moving body bytes (evbuffer
+/// chains moved, never copied into Swift arrays) with backpressure both ways, timeouts, the pool, logging.
 ///
 /// Failures: upstream connect error → `502`, upstream timeout before the response head → `504`, a rejected
 /// upstream response head → `502`, all with a JSON body; after the response has started, any failure cuts both
@@ -21,40 +24,24 @@ final class ProxyExchange: BufferedSocketDelegate {
     unowned let connection: HTTPServerConnection
     let engine: ProxyEngine
     let head: RequestHead
-    private var keepAlive: Bool
+    /// The exchange's state and every decision about it (stored inline, mutated in place).
+    private var machine: ExchangeStateMachine
     private var path = ""
     private(set) var query: String?
     private var serviceIndex = -1
     private var upstream: UpstreamConnection?
-    private var upstreamReused = false
     private var connectTimer: LoopTimer?
     private var requestBody: BodyRelay
     private var responseBody: BodyRelay?
-    private var responseKeepAlive = false
-    private var responseStatus = 0
-    private var finished = false
     private var mutations = HeaderMutations.none
-    private var retried = false
     /// Body bytes of a reply uma-pep made itself (401, 403, 404, 502…), for the access log's `bytes_out`.
     private var localBodyBytes = 0
-    /// The client half-closed while its request body was still being read: no more bytes will come.
-    private var clientSentEverything = false
-    /// The request head was written upstream: request body bytes may follow it.
-    private var requestHeadSent = false
     private let started = MonotonicClock.nanoseconds()
     private var upstreamStarted: Int64?
-    private var decisionDetail = "forward"
-    /// Why the upstream side failed, when it did (typed for metrics; the detail string is for the log).
-    private var upstreamFailure: UpstreamFailure?
-    /// The authorizer's detail for a forwarded request (what metrics classify when the client goes away).
-    private var forwardDetail: String?
-    private var ruleIndex: Int?
     /// The W3C trace context forwarded upstream and to the authorization server, and logged (`trace_id`).
     let trace: TraceContext
     /// The client's `tracestate` line, forwarded with a kept `traceparent`.
     private let traceStateIndex: Int?
-    /// The request is a WebSocket opening handshake (`WebSocketUpgrade.classify`), forwarded as one.
-    private var webSocket = false
     /// The worker's tunnel slot this handshake holds once forwarded (released with the exchange or the tunnel).
     private var webSocketSlot: WebSocketSlot?
     /// Tunnel byte counts for the access log's `bytes_in` / `bytes_out`, once the tunnel closed.
@@ -64,16 +51,17 @@ final class ProxyExchange: BufferedSocketDelegate {
         #if DEBUG
             engine.liveExchanges.add(1, ordering: .relaxed)
         #endif
+        let worker = connection.worker
         self.connection = connection
-        self.worker = connection.worker
+        self.worker = worker
         self.client = connection.socket
         self.engine = engine
         self.head = head
-        self.keepAlive = keepAlive
+        self.machine = ExchangeStateMachine(
+            framing: head.framing, keepAlive: keepAlive, maxBodyBytes: worker.limits.maxBodyBytes)
         self.requestBody = BodyRelay(request: head.framing)
-        (self.trace, self.traceStateIndex) = Self.traceContext(of: head, worker: connection.worker)
+        (self.trace, self.traceStateIndex) = Self.traceContext(of: head, worker: worker)
     }
-
     /// The request's W3C trace context: the client's `traceparent` when it is valid (with its `tracestate` when
     /// that is forwardable), otherwise a new trace (and no `tracestate`).
     static func traceContext(of head: RequestHead, worker: Worker) -> (TraceContext, Int?) {
@@ -105,52 +93,52 @@ final class ProxyExchange: BufferedSocketDelegate {
 
     func start() {
         if self.head.method == "CONNECT" || self.head.method == "TRACE" {
-            return self.respondLocally(ProxyReplies.methodNotAllowed, detail: "proxy.method_not_allowed")
+            return self.refuse(.method)
         }
+        var webSocket = false
         if self.head.upgrade != nil {
             switch WebSocketUpgrade.classify(self.head, enabled: self.worker.limits.maxWebSocketTunnels > 0) {
             case .webSocket:
-                self.webSocket = true
+                webSocket = true
             case .unsupported:
-                self.keepAlive = false
-                return self.respondLocally(ProxyReplies.upgradeNotSupported, detail: "proxy.upgrade_refused")
+                return self.refuse(.upgrade)
             case .invalid(let detail):
-                self.keepAlive = false
-                return self.respondLocally(ProxyReplies.badWebSocketHandshake, detail: detail)
+                return self.refuse(.webSocketHandshake(detail))
             }
         }
         let target: CanonicalTarget
         do {
             target = try self.head.canonicalTarget(options: self.engine.options.canonical)
         } catch {
-            self.finished = true
-            self.decisionDetail = error.detail
-            self.log(status: 400)
-            return self.connection.reject(status: 400, detail: error.detail)
+            return self.refuse(.target(error.detail))
         }
         self.path = target.path
         self.query = target.query
         guard let index = self.connection.route(host: self.head.host ?? "", engine: self.engine) else {
-            return self.respondLocally(ProxyReplies.noRoute, detail: "proxy.no_route")
+            return self.refuse(.noRoute)
         }
         self.serviceIndex = index
-        if case .contentLength(let length) = self.head.framing, length > UInt64(self.worker.limits.maxBodyBytes) {
-            self.finished = true
-            self.decisionDetail = "http1.body_too_large"
-            self.log(status: 413)
-            return self.connection.reject(status: 413, detail: "http1.body_too_large")
-        }
         if let refused = self.requestBody.preflightError(in: self.client, maxBodyBytes: self.worker.limits.maxBodyBytes)
         {
             // A body already broken in the bytes that came with the head: refused before authorization, so
             // nothing of it (not even the head) reaches the upstream or the authorization server.
-            self.finished = true
-            self.decisionDetail = refused.detail
-            self.log(status: refused.status)
-            return self.connection.reject(status: refused.status, detail: refused.detail)
+            return self.refuse(.body(status: refused.status, detail: refused.detail))
         }
+        // The machine checks the declared length against `max_body_bytes` (`413`), then asks for authorization.
+        self.perform(self.machine.handle(.admitted(webSocket: webSocket)))
+    }
+
+    /// An access-phase check failed (off the per-request path).
+    @inline(never)
+    private func refuse(_ refusal: ExchangeStateMachine.Refusal) {
+        self.perform(self.machine.handle(.refused(refusal)))
+    }
+
+    /// Inlined into `start()` (through `perform`), the only place that asks for it.
+    @inline(__always)
+    private func authorize() {
         let request = AuthorizationRequest(
-            serviceIndex: index, method: self.head.method, path: self.path, head: self.head,
+            serviceIndex: self.serviceIndex, method: self.head.method, path: self.path, head: self.head,
             worker: self.worker.index)
         let resume = AuthorizationResume(loop: self.worker.loop, exchange: self)
         let decision = self.engine.authorizer.authorize(request, resume: resume)
@@ -165,40 +153,102 @@ final class ProxyExchange: BufferedSocketDelegate {
 
     /// The authorizer's decision, on the worker's loop (synchronously from `start()` or resumed later).
     func authorized(_ decision: AuthorizationDecision) {
-        guard !self.finished, !self.connection.isClosed else { return }
+        guard !self.connection.isClosed else { return }
         switch decision {
         case .respond(let response, let detail, let ruleIndex):
-            self.ruleIndex = ruleIndex
-            self.respondLocally(response, detail: detail)
+            let action = self.machine.handle(
+                .denied(status: response.status, detail: detail, ruleIndex: ruleIndex))
+            // The authorizer's own message, in hand only here.
+            guard case .respond(.decision, let keepAlive) = action else { return self.perform(action) }
+            self.respond(response, keepAlive: keepAlive)
         case .forward(let mutations, let detail, let ruleIndex):
-            self.ruleIndex = ruleIndex
-            self.decisionDetail = detail
-            self.forwardDetail = detail
             self.mutations = mutations
-            self.addClientCertificateSubject()
-            if self.webSocket {
-                // The cap counts handshakes from here (forwarded) to their tunnel's close.
-                guard self.worker.webSocketTunnels < self.worker.limits.maxWebSocketTunnels else {
-                    self.keepAlive = false
-                    return self.respondLocally(
-                        ProxyReplies.webSocketTunnelsExhausted, detail: "proxy.websocket_tunnels_exhausted")
-                }
-                self.webSocketSlot = WebSocketSlot(worker: self.worker)
-            }
-            self.acquireUpstream()
+            let slotFree =
+                !self.machine.webSocket || self.worker.webSocketTunnels < self.worker.limits.maxWebSocketTunnels
+            self.perform(self.machine.handle(.granted(detail: detail, ruleIndex: ruleIndex, tunnelSlotFree: slotFree)))
         }
     }
 
-    /// Answers without contacting the upstream. A request body that was not read makes the connection close
-    /// (its bytes are never parsed as a request: SECURITY 33).
-    private func respondLocally(_ response: HTTPResponseMessage, detail: String) {
-        self.finished = true
-        self.decisionDetail = detail
-        let bodyUnread = self.head.framing != .none
+    // MARK: actions
+
+    /// Does what the machine decided. Finishing actions drop or pool the upstream connection, report the outcome
+    /// once (the machine returns them once), then act on the client connection.
+    @inline(__always)
+    private func perform(_ action: ExchangeStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .authorize:
+            self.authorize()
+        case .acquireUpstream:
+            self.addClientCertificateSubject()
+            if self.machine.webSocket { self.webSocketSlot = WebSocketSlot(worker: self.worker) }
+            self.acquireUpstream()
+        case .retry:
+            self.closeUpstream(reset: false)
+            self.acquireUpstream()
+        case .sendRequest:
+            self.sendRequest()
+        case .relayRequestBody:
+            self.relayRequestBody()
+        case .pauseClientReading:
+            // At most one read's worth is buffered, so a client that sends nothing while its request is served
+            // costs no epoll_ctl.
+            self.client.setReading(false)
+        case .startResponse, .startTunnel:
+            // Performed where the response head is at hand (`startResponse(_:)`, `switchProtocols(_:)`).
+            break
+        case .respond(let reply, let keepAlive):
+            // `.decision` never comes here: `authorized(_:)` answers it with the authorizer's message.
+            self.respond(reply.message, keepAlive: keepAlive)
+        case .reject(let status, let resetUpstream):
+            self.closeUpstream(reset: resetUpstream)
+            self.log()
+            self.connection.reject(status: status, detail: self.machine.outcome.detail)
+        case .cut(let resetUpstream):
+            self.closeUpstream(reset: resetUpstream)
+            self.log()
+            self.connection.close()
+        case .complete(let reuseUpstream, let keepAlive, let relayRest):
+            if relayRest { self.relayResponseBody() }
+            self.complete(reuseUpstream: reuseUpstream, keepAlive: keepAlive)
+        case .peerHalfClosed(let relayBody):
+            self.connection.peerHalfClosed()
+            if relayBody { self.relayRequestBody() }
+        case .logTunnel:
+            self.logTunnel()
+        case .dropUpstream(let log):
+            if log { self.log() }
+            self.closeUpstream(reset: false)
+        }
+    }
+
+    private func respond(_ response: HTTPResponseMessage, keepAlive: Bool) {
+        self.closeUpstream(reset: false)
         self.localBodyBytes = self.head.method == "HEAD" ? 0 : response.body.count
-        self.log(status: response.status)
-        self.connection.respond(
-            response, keepAlive: self.keepAlive && !bodyUnread, isHead: self.head.method == "HEAD")
+        self.log()
+        self.connection.respond(response, keepAlive: keepAlive, isHead: self.head.method == "HEAD")
+    }
+
+    private func closeUpstream(reset: Bool) {
+        self.connectTimer?.cancel()
+        guard let upstream = self.upstream else { return }
+        if reset { upstream.socket.closeWithReset() } else { upstream.socket.close() }
+        self.upstream = nil
+    }
+
+    private func complete(reuseUpstream: Bool, keepAlive: Bool) {
+        if let upstream = self.upstream {
+            if reuseUpstream {
+                self.worker.upstreams.release(upstream)
+            } else {
+                upstream.socket.close()
+            }
+            self.upstream = nil
+        }
+        self.log()
+        self.client.setWriteLowWatermark(0)
+        self.connection.exchangeFinished(keepAlive: keepAlive)
     }
 
     // MARK: upstream connection
@@ -209,22 +259,20 @@ final class ProxyExchange: BufferedSocketDelegate {
         let target = self.service.upstream
         if let idle = self.worker.upstreams.takeIdle(target) {
             self.upstream = idle
-            self.upstreamReused = true
             idle.socket.delegate = self
-            self.sendRequest()
-            return
+            return self.perform(self.machine.handle(.upstreamReused))
         }
         do {
             let upstream = try self.worker.upstreams.connect(target)
             self.upstream = upstream
-            self.upstreamReused = false
             upstream.socket.delegate = self
+            _ = self.machine.handle(.upstreamConnecting)
             self.connectTimer = LoopTimer(loop: self.worker.loop) { [unowned self] in
-                self.upstreamFailed(.connectTimeout)
+                self.perform(self.machine.handle(.upstreamConnectTimeout))
             }
             self.connectTimer?.schedule(after: self.worker.limits.upstreamConnectTimeout)
         } catch {
-            self.upstreamFailed(.connect)
+            self.perform(self.machine.handle(.upstreamConnectFailed))
         }
     }
 
@@ -244,10 +292,9 @@ final class ProxyExchange: BufferedSocketDelegate {
             peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,
             requestId: self.requestId(trusted: trusted), via: self.engine.options.via,
             upstreamVersion10: self.head.version == .http10, trace: self.trace, traceStateIndex: self.traceStateIndex,
-            webSocket: self.webSocket)
+            webSocket: self.machine.webSocket)
         RequestForwarder.build(input, into: self.worker.requestHeadBuffer)
         upstream.socket.write(self.worker.requestHeadBuffer.bytes)
-        self.requestHeadSent = true
         // The response wait starts when the whole request is out: a client that stalls its body is the client's
         // timeout (408), not the upstream's (504). Until then a stalled upstream is its send timeout.
         upstream.socket.setTimeouts(
@@ -294,27 +341,15 @@ final class ProxyExchange: BufferedSocketDelegate {
     // MARK: request body (client → upstream)
 
     func clientReadable() {
-        if self.requestBody.isDone || !self.requestHeadSent {
-            // Pipelined bytes, or body bytes before the head went upstream: they wait in the input buffer. Reading
-            // pauses only now (at most one read's worth is buffered), so a client that sends nothing while its
-            // request is served costs no epoll_ctl.
-            self.client.setReading(false)
-        } else {
-            self.relayRequestBody()
-        }
+        self.perform(self.machine.handle(.clientReadable))
     }
 
     private func relayRequestBody() {
         guard let upstream = self.upstream, upstream.socket.isOpen else { return }
-        switch self.requestBody.relay(from: self.client, to: upstream.socket, limits: self.worker.httpLimits) {
-        case .failed(let error):
-            // The body's framing broke: nothing more can be trusted on either connection, and the upstream, which
-            // may have part of the body, is reset rather than closed (a FIN could end a shorter, valid request).
-            self.decisionDetail = error.detail
-            self.failMidway(clientStatus: error.status, resetUpstream: true)
-            return
-        case .progress:
-            break
+        if case .failed(let error) = self.requestBody.relay(
+            from: self.client, to: upstream.socket, limits: self.worker.httpLimits)
+        {
+            return self.perform(self.machine.handle(.requestBodyFailed(error)))
         }
         if self.requestBody.isDone {
             self.client.setReading(false)
@@ -325,14 +360,11 @@ final class ProxyExchange: BufferedSocketDelegate {
             self.client.setReading(false)
             upstream.socket.setWriteLowWatermark(Self.lowWatermark)
         }
-        if self.requestBody.bytesRelayed > UInt64(self.worker.limits.maxBodyBytes) {
-            self.decisionDetail = "http1.body_too_large"
-            return self.failMidway(clientStatus: 413, resetUpstream: true)
-        }
-        if self.clientSentEverything, !self.requestBody.isDone, self.client.inputLength == 0 {
-            self.decisionDetail = "http1.body_truncated"
-            self.failMidway(clientStatus: 400, resetUpstream: true)
-        }
+        self.perform(
+            self.machine.handle(
+                .requestBodyProgress(
+                    done: self.requestBody.isDone, bytesRelayed: self.requestBody.bytesRelayed,
+                    clientDrained: self.client.inputLength == 0)))
     }
 
     // MARK: upstream socket events
@@ -358,60 +390,26 @@ final class ProxyExchange: BufferedSocketDelegate {
         case .connected:
             self.connectTimer?.cancel()
             self.connectTimer = nil
-            self.sendRequest()
+            self.perform(self.machine.handle(.upstreamConnected))
         case .eof:
-            if let body = self.responseBody {
-                if body.isUntilClose {
-                    self.relayResponseBody()
-                    self.responseComplete(reusable: false)
-                } else {
-                    self.upstreamFailedMidway(.reset)
-                }
-            } else if self.canRetry {
-                self.retry()
-            } else {
-                self.upstreamFailed(.closed)
-            }
+            let idempotent = ExchangeStateMachine.isIdempotent(self.head.method)
+            self.perform(self.machine.handle(.upstreamEOF(idempotentMethod: idempotent)))
         case .error:
-            if self.responseBody == nil, self.canRetry {
-                self.retry()
-            } else if self.responseBody == nil, let reason = socket.tlsFailure {
+            let idempotent = ExchangeStateMachine.isIdempotent(self.head.method)
+            let action = self.machine.handle(
+                .upstreamError(tlsFailed: socket.tlsFailure != nil, idempotentMethod: idempotent))
+            if self.machine.outcome.upstreamFailure == .tls, case .respond = action, let reason = socket.tlsFailure {
                 self.worker.logger.warning(
                     "upstream TLS failed",
                     metadata: [
                         "service": "\(self.service.name)", "upstream": "\(self.service.upstream.serverName)",
                         "reason": "\(reason)",
                     ])
-                self.upstreamFailed(.tls)
-            } else if self.responseBody == nil {
-                self.upstreamFailed(self.upstreamStarted == nil ? .connect : .reset)
-            } else {
-                self.upstreamFailedMidway(.reset)
             }
+            self.perform(action)
         case .readTimeout, .writeTimeout:
-            if self.responseBody == nil {
-                self.upstreamFailed(.timeout)
-            } else {
-                self.upstreamFailedMidway(.timeout)
-            }
+            self.perform(self.machine.handle(.upstreamTimeout))
         }
-    }
-
-    /// A pooled connection the upstream had closed before our request reached it: retry once on a fresh one,
-    /// only when nothing of the request body has been consumed and no response byte arrived.
-    private var canRetry: Bool {
-        self.upstreamReused && !self.retried && self.requestBody.bytesRelayed == 0 && self.head.framing == .none
-            && Self.idempotentMethods.contains(self.head.method)
-    }
-
-    /// Methods a proxy may retry automatically (RFC 9110 §9.2.2).
-    static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
-
-    private func retry() {
-        self.retried = true
-        self.upstream?.socket.close()
-        self.upstream = nil
-        self.acquireUpstream()
     }
 
     // MARK: response (upstream → client)
@@ -427,30 +425,31 @@ final class ProxyExchange: BufferedSocketDelegate {
             case .incomplete:
                 return
             case .rejected(let error):
-                return self.upstreamFailed(.invalidResponse, detail: "upstream.\(error.detail)")
+                return self.perform(self.machine.handle(.responseHeadRejected(error)))
             case .complete(let response, let consumed):
                 upstream.socket.drainInput(consumed)
                 // 1xx interim responses are dropped (Expect is answered by uma-pep itself), except 101, which ends
                 // HTTP on this connection (`startResponse`).
                 if response.isInformational, response.status != 101 { continue }
                 self.startResponse(response)
-                if self.finished { return }
+                if self.upstream == nil { return }
             }
         }
         if self.responseBody != nil { self.relayResponseBody() }
     }
 
+    /// A final response head (or a `101`): the machine decides whether it is relayed and how.
     private func startResponse(_ response: ResponseHead) {
         // A tunnel or a 502. Tested here, not in `readResponseHead`: a second use of its bound head there made
         // every head be copied (callgrind, cached grant: +300 instructions a request).
         if response.status == 101 { return self.switchProtocols(response) }
-        self.responseStatus = response.status
-        // An upstream that declined a WebSocket handshake is not reused: it saw an Upgrade request.
-        self.responseKeepAlive = response.keepAlive && !self.webSocket
         let body = BodyRelay(response: response.framing)
+        let action = self.machine.handle(
+            .responseHead(
+                status: response.status, keepAlive: response.keepAlive, untilClose: body.isUntilClose,
+                draining: self.worker.draining))
+        guard case .startResponse(let closeClient) = action else { return self.perform(action) }
         self.responseBody = body
-        let closeClient = !self.keepAlive || body.isUntilClose || self.worker.draining
-        if closeClient { self.keepAlive = false }
         // The head leaves with the first body bytes (relayResponseBody follows at once and flushes it).
         let out = self.worker.responseHeadBuffer
         ResponseForwarder.build(
@@ -464,10 +463,10 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.client.flushDeferred()
         self.responseBody = body
         if case .failed = result {
-            return self.upstreamFailedMidway(.invalidResponse)
+            return self.perform(self.machine.handle(.responseBodyFailed))
         }
         if body.isDone {
-            return self.responseComplete(reusable: self.responseKeepAlive && !body.isUntilClose)
+            return self.perform(self.machine.handle(.responseBodyComplete))
         }
         if self.client.outputLength > Self.highWatermark {
             upstream.socket.setReading(false)
@@ -476,7 +475,7 @@ final class ProxyExchange: BufferedSocketDelegate {
     }
 
     func clientWritable() {
-        guard let upstream = self.upstream, self.responseBody != nil, !self.finished else { return }
+        guard let upstream = self.upstream, self.responseBody != nil else { return }
         if self.client.outputLength <= Self.lowWatermark {
             self.client.setWriteLowWatermark(0)
             upstream.socket.setReading(true)
@@ -485,51 +484,12 @@ final class ProxyExchange: BufferedSocketDelegate {
     }
 
     func clientEvent(_ event: BufferedSocket.Event) {
-        // A client that half-closes after a complete request (`printf … | nc`) still gets its response, and
-        // so do requests it pipelined before closing; the connection closes after the last of them.
-        if event == .eof, self.requestBody.isDone, !self.finished {
-            self.connection.peerHalfClosed()
-            return
+        switch event {
+        case .eof: self.perform(self.machine.handle(.clientEOF))
+        case .readTimeout: self.perform(self.machine.handle(.clientReadTimeout))
+        case .writeTimeout: self.perform(self.machine.handle(.clientGone(sendTimeout: true)))
+        case .connected, .error: self.perform(self.machine.handle(.clientGone(sendTimeout: false)))
         }
-        // Half-closed with the body still being read: what the client sent may already be whole in the input
-        // buffer (`printf 'POST …' | nc`). Keep going; the relay answers 400 if the body ends short.
-        if event == .eof, !self.finished {
-            self.clientSentEverything = true
-            self.connection.peerHalfClosed()
-            if self.requestHeadSent { self.relayRequestBody() }
-            return
-        }
-        // The client stopped sending its body before any response byte: 408, and the upstream connection (which
-        // holds a partial request) is dropped.
-        if event == .readTimeout, !self.requestBody.isDone, self.responseBody == nil, !self.finished {
-            self.decisionDetail = "http1.body_timeout"
-            return self.failMidway(clientStatus: 408, resetUpstream: true)
-        }
-        // The client went away (or stopped reading): drop the upstream connection, never reuse it, and log the
-        // exchange as cut by the client.
-        if !self.finished {
-            self.decisionDetail = event == .writeTimeout ? "client.send_timeout" : "client.closed"
-            self.finished = true
-            self.log(status: self.responseStatus)
-        }
-        self.abort()
-        self.connection.close()
-    }
-
-    private func responseComplete(reusable: Bool) {
-        guard !self.finished else { return }
-        self.finished = true
-        if let upstream = self.upstream {
-            if reusable && self.requestBody.isDone {
-                self.worker.upstreams.release(upstream)
-            } else {
-                upstream.socket.close()
-            }
-            self.upstream = nil
-        }
-        self.log(status: self.responseStatus)
-        self.client.setWriteLowWatermark(0)
-        self.connection.exchangeFinished(keepAlive: self.keepAlive && self.requestBody.isDone)
     }
 
     // MARK: WebSocket (RFC 6455 §4)
@@ -538,25 +498,23 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// (`WebSocketUpgrade.judgeSwitch`), otherwise `502` and the upstream connection closed.
     @inline(never)
     private func switchProtocols(_ response: ResponseHead) {
-        guard let upstream = self.upstream else { return }
-        switch WebSocketUpgrade.judgeSwitch(response, requestedWebSocket: self.webSocket) {
-        case .unsolicited:
-            return self.upstreamFailed(.invalidResponse, detail: "upstream.unsolicited_switch")
-        case .mismatched:
-            return self.upstreamFailed(.invalidResponse, detail: "upstream.websocket_switch_mismatch")
-        case .tunnel:
-            break
-        }
-        self.finished = true
-        self.keepAlive = false
-        self.responseStatus = 101
-        self.upstream = nil
+        guard self.upstream != nil else { return }
+        let verdict = WebSocketUpgrade.judgeSwitch(response, requestedWebSocket: self.machine.webSocket)
+        let action = self.machine.handle(.switchingProtocols(verdict))
+        guard case .startTunnel = action else { return self.perform(action) }
         let out = self.worker.responseHeadBuffer
         ResponseForwarder.build(
             response, closeClient: false, keepAliveHeader: false, switchingToWebSocket: true, into: out)
         self.client.write(out.bytes)
+        self.startTunnel()
+    }
+
+    /// Hands both sockets to a tunnel (the `101` head was written to the client).
+    private func startTunnel() {
+        guard let upstream = self.upstream else { return }
+        self.upstream = nil
         // Counted as a request now (its latency is the handshake's); the access log line waits for the close.
-        self.observe(status: 101, now: MonotonicClock.nanoseconds())
+        self.observe(now: MonotonicClock.nanoseconds())
         self.engine.observer?.webSocketTunnelOpened(worker: self.worker.index)
         let tunnel = WebSocketTunnel(
             exchange: self, client: self.client, upstream: upstream.socket, worker: self.worker)
@@ -566,108 +524,64 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// The tunnel this exchange opened closed: its access-log line (status 101, the tunnel's bytes each way, the
     /// time from the request head to the close) and metrics; the tunnel slot is released.
     func tunnelClosed(detail: String, clientToUpstream: UInt64, upstreamToClient: UInt64) {
-        self.decisionDetail = detail
         self.tunnelBytes = (clientToUpstream, upstreamToClient)
+        self.perform(self.machine.handle(.tunnelClosed(detail: detail)))
+    }
+
+    private func logTunnel() {
         let now = MonotonicClock.nanoseconds()
-        self.appendAccessLog(status: 101, now: now)
-        self.engine.observer?.webSocketTunnelClosed(
-            worker: self.worker.index, clientToUpstream: clientToUpstream, upstreamToClient: upstreamToClient,
-            nanoseconds: now - self.started)
+        self.appendAccessLog(now: now)
+        if let bytes = self.tunnelBytes {
+            self.engine.observer?.webSocketTunnelClosed(
+                worker: self.worker.index, clientToUpstream: bytes.clientToUpstream,
+                upstreamToClient: bytes.upstreamToClient, nanoseconds: now - self.started)
+        }
         self.webSocketSlot = nil
     }
 
-    // MARK: failures
-
-    /// Failure before any response byte was sent: answer `502` (`504` for a timeout) with a JSON body.
-    /// - Parameter detail: the log's detail; the failure's own by default.
-    private func upstreamFailed(_ failure: UpstreamFailure, detail: String? = nil) {
-        guard !self.finished else { return }
-        self.connectTimer?.cancel()
-        self.upstream?.socket.close()
-        self.upstream = nil
-        self.upstreamFailure = failure
-        if self.responseBody != nil {
-            return self.upstreamFailedMidway(failure)
-        }
-        self.respondLocally(
-            failure == .timeout ? ProxyReplies.gatewayTimeout : ProxyReplies.badGateway,
-            detail: detail ?? failure.detail)
-        self.keepAlive = false
-    }
-
-    /// The upstream failed after the response started: both connections are cut (the client sees a truncated
-    /// response, never a spliced one).
-    private func upstreamFailedMidway(_ failure: UpstreamFailure) {
-        guard !self.finished else { return }
-        self.upstreamFailure = failure
-        self.decisionDetail = failure == .timeout ? "upstream.timeout_midway" : "upstream.reset_midway"
-        self.failMidway(clientStatus: nil)
-    }
-
-    /// Failure after the exchange started streaming: cut both connections (or answer `clientStatus` when no
-    /// response byte was written yet).
-    /// - Parameter resetUpstream: close the upstream connection with a TCP reset (a request body broke after
-    ///   part of it went upstream).
-    private func failMidway(clientStatus: Int?, resetUpstream: Bool = false) {
-        guard !self.finished else { return }
-        self.finished = true
-        if resetUpstream { self.upstream?.socket.closeWithReset() } else { self.upstream?.socket.close() }
-        self.upstream = nil
-        if self.responseBody == nil, let status = clientStatus {
-            self.log(status: status)
-            self.connection.reject(status: status, detail: self.decisionDetail)
-        } else {
-            self.log(status: self.responseStatus)
-            self.connection.close()
-        }
-    }
-
-    /// Drops the upstream side at once (client gone, shutdown).
-    /// - Parameter detail: when given and the exchange had not ended, it is logged and counted with this detail
-    ///   (status `0` before a status line): a drain timeout or a shutdown cut it.
-    func abort(detail: String? = nil) {
-        if let detail, !self.finished {
-            self.decisionDetail = detail
-            self.log(status: self.responseStatus)
-        }
-        self.finished = true
-        self.connectTimer?.cancel()
-        self.upstream?.socket.close()
-        self.upstream = nil
+    /// Drops the upstream side at once (shutdown, drain timeout): when the exchange had not ended, it is logged
+    /// and counted with `detail` (status `0` before a status line).
+    func abort(detail: String) {
+        self.perform(self.machine.handle(.aborted(detail: detail)))
     }
 
     // MARK: access log
 
-    private func log(status: Int) {
+    /// Reports the machine's outcome: metrics and the access-log line. Called once, by the finishing actions.
+    private func log() {
         let now = MonotonicClock.nanoseconds()
-        self.observe(status: status, now: now)
-        self.appendAccessLog(status: status, now: now)
+        self.observe(now: now)
+        self.appendAccessLog(now: now)
     }
 
-    /// Reports the exchange to the observer (metrics). Inlined into `log(status:)` (the per-request path).
+    /// Reports the exchange to the observer (metrics). Inlined into `log()` (the per-request path).
     @inline(__always)
-    private func observe(status: Int, now: Int64) {
+    private func observe(now: Int64) {
         let total = now - self.started
         if let observer = self.engine.observer {
             observer.exchangeCompleted(
                 ExchangeRecord(
-                    serviceIndex: self.serviceIndex >= 0 ? self.serviceIndex : nil, ruleIndex: self.ruleIndex,
-                    method: self.head.method, status: status, nanoseconds: total,
-                    detail: self.decisionDetail.hasPrefix("client.")
-                        ? (self.forwardDetail ?? self.decisionDetail) : self.decisionDetail,
-                    worker: self.worker.index, upstreamFailure: self.upstreamFailure))
+                    serviceIndex: self.serviceIndex >= 0 ? self.serviceIndex : nil,
+                    ruleIndex: self.machine.outcome.ruleIndex, method: self.head.method,
+                    status: self.machine.outcome.status, nanoseconds: total,
+                    // `ExchangeOutcome.metricsDetail`, read in place (a call copied the strings: +60 a request).
+                    detail: self.machine.outcome.detail.hasPrefix("client.")
+                        ? (self.machine.outcome.forwardDetail ?? self.machine.outcome.detail)
+                        : self.machine.outcome.detail,
+                    worker: self.worker.index, upstreamFailure: self.machine.outcome.upstreamFailure))
         }
     }
 
-    /// Appends the exchange's access-log line, when proxied requests are logged. Inlined into `log(status:)`.
+    /// Appends the exchange's access-log line, when proxied requests are logged. Inlined into `log()`.
     @inline(__always)
-    private func appendAccessLog(status: Int, now: Int64) {
+    private func appendAccessLog(now: Int64) {
         guard let accessLog = self.worker.accessLog else { return }
         let total = now - self.started
         accessLog.append(
             AccessLogRecord(
-                peer: self.connection.peer?.host ?? "", method: self.head.method, path: self.path, status: status,
-                service: self.serviceIndex >= 0 ? self.service.name : "", decision: self.decisionDetail,
+                peer: self.connection.peer?.host ?? "", method: self.head.method, path: self.path,
+                status: self.machine.outcome.status, service: self.serviceIndex >= 0 ? self.service.name : "",
+                decision: self.machine.outcome.detail,
                 bytesIn: self.tunnelBytes?.clientToUpstream ?? self.requestBody.bytesRelayed,
                 bytesOut: self.tunnelBytes?.upstreamToClient ?? self.responseBody?.bytesRelayed
                     ?? UInt64(self.localBodyBytes),
@@ -685,53 +599,6 @@ public enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)
     }
-}
-
-/// Why forwarding failed on the upstream side. The data plane's own classification: the metrics' `kind` label
-/// and the access log's `upstream.*` detail both come from it (never parsed back from strings).
-public enum UpstreamFailure: Sendable, Equatable, CaseIterable {
-    /// The TCP connection could not be made (refused, unreachable; `502`).
-    case connect
-    /// `upstream_connect_timeout` passed before the connection was made (`502`).
-    case connectTimeout
-    /// The TLS handshake or the certificate check failed (`502`).
-    case tls
-    /// `upstream_read_timeout` (or its send timeout) passed (`504`, or a cut response).
-    case timeout
-    /// The response head or its framing was invalid (`502`, or a cut response).
-    case invalidResponse
-    /// The upstream closed the connection before any response byte (`502`).
-    case closed
-    /// The upstream closed or reset the connection during the response (cut response).
-    case reset
-
-    /// The stable detail string (access log, `decision=`), before any response byte.
-    public var detail: String {
-        switch self {
-        case .connect: "upstream.connect_failed"
-        case .connectTimeout: "upstream.connect_timeout"
-        case .tls: "upstream.tls_failed"
-        case .timeout: "upstream.timeout"
-        case .invalidResponse: "upstream.invalid_response"
-        case .closed: "upstream.closed"
-        case .reset: "upstream.reset"
-        }
-    }
-}
-
-/// Canned proxy replies (JSON `{"message": …}` like Kong's).
-enum ProxyReplies {
-    static let noRoute = HTTPResponseMessage.json(404, #"{"message":"no Route matched with those values"}"#)
-    static let methodNotAllowed = HTTPResponseMessage.json(405, #"{"message":"Method not allowed"}"#)
-    static let upgradeNotSupported = HTTPResponseMessage.json(
-        501, #"{"message":"Protocol upgrade is not supported"}"#)
-    static let badWebSocketHandshake = HTTPResponseMessage.json(
-        400, #"{"message":"Invalid WebSocket handshake"}"#)
-    static let webSocketTunnelsExhausted = HTTPResponseMessage.json(
-        503, #"{"message":"Too many WebSocket connections, retry later"}"#, headers: [("Retry-After", "1")])
-    static let badGateway = HTTPResponseMessage.json(
-        502, #"{"message":"An invalid response was received from the upstream server"}"#)
-    static let gatewayTimeout = HTTPResponseMessage.json(504, #"{"message":"The upstream server is timing out"}"#)
 }
 
 /// One of the worker's `limits.max_websocket_tunnels` places, held from the forwarded handshake to the tunnel's
