@@ -54,7 +54,7 @@ final class MetricsObserver: ProxyObserver {
     static func decision(_ record: ExchangeRecord) -> RequestDecision {
         if record.upstreamFailure != nil { return .error }
         let detail = record.detail
-        if Self.startsWith(detail, "pep.granted") { return .granted }
+        if ByteText.hasPrefix(detail, "pep.granted") { return .granted }
         if detail.hasPrefix(ReportOnly.detailPrefix) { return .wouldDeny }
         if detail.contains("ticket") { return .ticket }
         if detail == "pep.public_rule" { return .public }
@@ -72,18 +72,5 @@ final class MetricsObserver: ProxyObserver {
         }
         if record.status >= 500 || detail.hasPrefix("upstream.") { return .error }
         return .denied
-    }
-
-    /// A byte prefix test (`String.hasPrefix` compares Unicode-canonically, ten times the cost), for the detail
-    /// every granted request is classified by.
-    @inline(__always)
-    static func startsWith(_ text: String, _ prefix: StaticString) -> Bool {
-        var copy = text
-        return copy.withUTF8 { bytes in
-            let count = prefix.utf8CodeUnitCount
-            guard bytes.count >= count else { return false }
-            for index in 0..<count where bytes[index] != prefix.utf8Start[index] { return false }
-            return true
-        }
     }
 }

@@ -65,7 +65,7 @@ struct BodyRelay {
     ///
     /// So a body whose framing breaks in the bytes that came with the head never reaches the upstream at all;
     /// a break found later, once part of the body went upstream, ends that connection with a reset instead
-    /// (the exchange state machine (`ExchangeStateMachine`)).
+    /// (`ExchangeStateMachine` decides it).
     func preflightError(in source: BufferedSocket, maxBodyBytes: Int) -> (status: Int, detail: String)? {
         guard case .chunked(var decoder) = self.kind, source.inputLength > 0 else { return nil }
         let (_, _, failure) = Self.scanChunks(&decoder, in: source) { _ in }

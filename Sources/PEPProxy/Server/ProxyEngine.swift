@@ -156,23 +156,53 @@ public enum AuthorizationDecision: Sendable {
 /// Header changes the authorizer asks for on a forwarded request (SPEC A11, Part B §2.6). The client's copies
 /// are removed first, then `set` is added, so a client's `Connection` header can never remove what uma-pep adds.
 public struct HeaderMutations: Sendable, Equatable {
+    /// The fields, in one immutable object: a decision is copied several times per request (worker grant cache,
+    /// the exchange), and a copy is then one retain instead of one per array. Setters replace it.
+    private final class Storage: Sendable {
+        let remove: [String]
+        let removeNames: HeaderNameSet
+        let removePatterns: [ReservedHeaderNames.Pattern]
+        let set: [HeaderField]
+
+        init(remove: [String], removePatterns: [ReservedHeaderNames.Pattern], set: [HeaderField]) {
+            self.remove = remove
+            self.removeNames = HeaderNameSet(remove)
+            self.removePatterns = removePatterns
+            self.set = set
+        }
+    }
+    private var storage: Storage
+
     /// Lower-cased names of client headers to drop (client copies of headers uma-pep sets, `authorization` for
     /// `pass_credentials: hide`).
-    public var remove: [String] { didSet { self.removeNames = HeaderNameSet(self.remove) } }
-    /// `remove` by length, for the per-header lookup while the upstream head is built (made once, when the
-    /// decision is: a worker-cached grant reuses it).
-    private(set) var removeNames: HeaderNameSet
+    public var remove: [String] {
+        get { self.storage.remove }
+        set {
+            self.storage = Storage(remove: newValue, removePatterns: self.storage.removePatterns, set: self.storage.set)
+        }
+    }
+    /// `remove` by length, for the per-header lookup while the upstream head is built (made once, with the
+    /// decision: a worker-cached grant reuses it).
+    var removeNames: HeaderNameSet { self.storage.removeNames }
+    /// Whether any name is removed (no array copy).
+    var removesNames: Bool { !self.storage.remove.isEmpty }
     /// Name patterns (`x-{*}-id` style, from `iterate` custom headers) of client headers to drop.
-    public var removePatterns: [ReservedHeaderNames.Pattern]
+    public var removePatterns: [ReservedHeaderNames.Pattern] {
+        get { self.storage.removePatterns }
+        set { self.storage = Storage(remove: self.storage.remove, removePatterns: newValue, set: self.storage.set) }
+    }
     /// Headers to add after removal (custom headers, phantom token, `X-Anonymous-Consumer`).
-    public var set: [HeaderField]
+    public var set: [HeaderField] {
+        get { self.storage.set }
+        set {
+            self.storage = Storage(
+                remove: self.storage.remove, removePatterns: self.storage.removePatterns, set: newValue)
+        }
+    }
 
     /// Creates mutations.
     public init(remove: [String] = [], removePatterns: [ReservedHeaderNames.Pattern] = [], set: [HeaderField] = []) {
-        self.remove = remove
-        self.removeNames = HeaderNameSet(remove)
-        self.removePatterns = removePatterns
-        self.set = set
+        self.storage = Storage(remove: remove, removePatterns: removePatterns, set: set)
     }
 
     /// No changes.
@@ -180,7 +210,8 @@ public struct HeaderMutations: Sendable, Equatable {
 
     /// Equal when they remove, remove by pattern and set the same.
     public static func == (lhs: HeaderMutations, rhs: HeaderMutations) -> Bool {
-        lhs.remove == rhs.remove && lhs.removePatterns == rhs.removePatterns && lhs.set == rhs.set
+        lhs.storage === rhs.storage
+            || (lhs.remove == rhs.remove && lhs.removePatterns == rhs.removePatterns && lhs.set == rhs.set)
     }
 }
 

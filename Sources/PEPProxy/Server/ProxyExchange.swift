@@ -287,13 +287,12 @@ final class ProxyExchange: BufferedSocketDelegate {
         } else {
             trusted = false
         }
-        let input = RequestForwarder.Input(
+        RequestForwarder.build(
             head: self.head, path: self.path, query: self.query, service: self.service, mutations: self.mutations,
             peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,
             requestId: self.requestId(trusted: trusted), via: self.engine.options.via,
             upstreamVersion10: self.head.version == .http10, trace: self.trace, traceStateIndex: self.traceStateIndex,
-            webSocket: self.machine.webSocket)
-        RequestForwarder.build(input, into: self.worker.requestHeadBuffer)
+            webSocket: self.machine.webSocket, into: self.worker.requestHeadBuffer)
         upstream.socket.write(self.worker.requestHeadBuffer.bytes)
         // The response wait starts when the whole request is out: a client that stalls its body is the client's
         // timeout (408), not the upstream's (504). Until then a stalled upstream is its send timeout.
@@ -565,7 +564,7 @@ final class ProxyExchange: BufferedSocketDelegate {
                     ruleIndex: self.machine.outcome.ruleIndex, method: self.head.method,
                     status: self.machine.outcome.status, nanoseconds: total,
                     // `ExchangeOutcome.metricsDetail`, read in place (a call copied the strings: +60 a request).
-                    detail: self.machine.outcome.detail.hasPrefix("client.")
+                    detail: ByteText.hasPrefix(self.machine.outcome.detail, "client.")
                         ? (self.machine.outcome.forwardDetail ?? self.machine.outcome.detail)
                         : self.machine.outcome.detail,
                     worker: self.worker.index, upstreamFailure: self.machine.outcome.upstreamFailure))

@@ -61,23 +61,36 @@ enum RequestForwarder {
     /// Writes the upstream request head for `input` into `out`, replacing what it held: the hot path's form of
     /// `build(_:)`, appending into a buffer the worker reuses (no allocation per request).
     static func build(_ input: Input, into out: HeadBuffer) {
-        let head = input.head
+        Self.build(
+            head: input.head, path: input.path, query: input.query, service: input.service, mutations: input.mutations,
+            peerHost: input.peerHost, peerTrusted: input.peerTrusted, scheme: input.scheme, requestId: input.requestId,
+            via: input.via, upstreamVersion10: input.upstreamVersion10, trace: input.trace,
+            traceStateIndex: input.traceStateIndex, webSocket: input.webSocket, into: out)
+    }
+
+    /// `build(_:into:)` with the facts as parameters (`Input`'s fields): the exchange calls this one, so no
+    /// `Input` is built and destroyed per request (each of its strings and arrays was retained and released).
+    static func build(
+        head: RequestHead, path: String, query: String?, service: ProxyService, mutations: HeaderMutations,
+        peerHost: String?, peerTrusted: Bool, scheme: String, requestId: String?, via: String,
+        upstreamVersion10: Bool, trace: TraceContext?, traceStateIndex: Int?, webSocket: Bool, into out: HeadBuffer
+    ) {
         out.reset()
         out.append(head.method)
         out.append(0x20)
-        out.append(input.service.upstream.basePath)
-        out.append(input.path)
-        if let query = input.query {
+        out.append(service.upstream.basePath)
+        out.append(path)
+        if let query = query {
             out.append(UInt8(ascii: "?"))
             out.append(query)
         }
-        out.append(input.upstreamVersion10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n" as StaticString)
+        out.append(upstreamVersion10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n" as StaticString)
         head.headers.withUnsafeBytes { bytes in
             out.append("Host: ")
-            if input.service.preserveHost, let host = head.known.host {
+            if service.preserveHost, let host = head.known.host {
                 out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.valueRange(at: host)]))
             } else {
-                out.append(input.service.upstream.hostHeader)
+                out.append(service.upstream.hostHeader)
             }
             out.appendCRLF()
             var forwardedFor: String?
@@ -87,20 +100,20 @@ enum RequestForwarder {
             for index in head.headers.indices {
                 let nameRange = head.headers.nameRange(at: index)
                 let name = UnsafeRawBufferPointer(rebasing: bytes[nameRange])
-                if input.peerTrusted {
+                if peerTrusted {
                     // A trusted proxy's X-Forwarded-Proto / -Host are kept and ours are not added.
                     clientSentProto = clientSentProto || Self.equals(name, "x-forwarded-proto")
                     clientSentHost = clientSentHost || Self.equals(name, "x-forwarded-host")
                 }
                 if Self.droppedNames.contains(name) { continue }
-                if !input.mutations.remove.isEmpty, input.mutations.removeNames.contains(name) { continue }
-                if !input.mutations.removePatterns.isEmpty,
-                    Self.matchesPattern(name, input.mutations.removePatterns)
+                if mutations.removesNames, mutations.removeNames.contains(name) { continue }
+                if !mutations.removePatterns.isEmpty,
+                    Self.matchesPattern(name, mutations.removePatterns)
                 {
                     continue
                 }
-                if !input.peerTrusted, Self.untrustedNames.contains(name) { continue }
-                if input.peerTrusted, Self.equals(name, "x-forwarded-for") {
+                if !peerTrusted, Self.untrustedNames.contains(name) { continue }
+                if peerTrusted, Self.equals(name, "x-forwarded-for") {
                     forwardedFor = head.headers.value(at: index)
                     continue
                 }
@@ -118,11 +131,11 @@ enum RequestForwarder {
             case .none:
                 break
             }
-            for header in input.mutations.set {
+            for header in mutations.set {
                 Self.appendField(header.name, header.value, to: out)
             }
-            if input.webSocket { out.append("Connection: Upgrade\r\nUpgrade: websocket\r\n") }
-            if let peer = input.peerHost {
+            if webSocket { out.append("Connection: Upgrade\r\nUpgrade: websocket\r\n") }
+            if let peer = peerHost {
                 if let forwardedFor {
                     Self.appendField("X-Forwarded-For", "\(forwardedFor), \(peer)", to: out)
                 } else {
@@ -131,7 +144,7 @@ enum RequestForwarder {
                 }
             }
             if !clientSentProto {
-                Self.appendBuilt("X-Forwarded-Proto: ", input.scheme, to: out)
+                Self.appendBuilt("X-Forwarded-Proto: ", scheme, to: out)
             }
             if !clientSentHost, let host = head.known.host {
                 // The Host value passed the request parser's field-value check.
@@ -139,26 +152,26 @@ enum RequestForwarder {
                 out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.valueRange(at: host)]))
                 out.appendCRLF()
             }
-            if let trace = input.trace {
+            if let trace = trace {
                 // W3C Trace Context: never the client's bytes unless they parsed as valid (version 00 is written).
                 out.append("traceparent: ")
                 trace.append(to: out)
                 out.appendCRLF()
-                if let state = input.traceStateIndex {
+                if let state = traceStateIndex {
                     out.append("tracestate: ")
                     out.append(UnsafeRawBufferPointer(rebasing: bytes[head.headers.valueRange(at: state)]))
                     out.appendCRLF()
                 }
             }
         }
-        if let requestId = input.requestId {
+        if let requestId = requestId {
             Self.appendBuilt("X-Request-Id: ", requestId, to: out)
         } else {
             out.append("X-Request-Id: ")
             RequestID.append(to: out)
             out.appendCRLF()
         }
-        Self.appendBuilt("Via: ", input.via, to: out)
+        Self.appendBuilt("Via: ", via, to: out)
         out.appendCRLF()
     }
 
