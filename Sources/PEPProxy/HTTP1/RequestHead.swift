@@ -149,6 +149,14 @@ public struct RequestHead: Sendable, Equatable {
     /// The Host value, or nil when absent (HTTP/1.0 only).
     public var host: String? { self.known.host.map { self.headers.value(at: $0) } }
 
+    /// Calls `body` with the `Host` value's bytes in place (empty when there is no `Host` line).
+    func withHostBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        self.headers.withUnsafeBytes { bytes in
+            guard let index = self.known.host else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return body(UnsafeRawBufferPointer(rebasing: bytes[self.headers.valueRange(at: index)]))
+        }
+    }
+
     /// The Authorization value, or nil.
     public var authorization: String? { self.known.authorization.map { self.headers.value(at: $0) } }
 

@@ -21,7 +21,11 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// Bytes the queue must drain to before reads resume.
     static let lowWatermark = 64 * 1024
 
-    unowned let connection: HTTPServerConnection
+    /// The client connection. A strong reference (an `unowned` one cost an unowned-to-strong retain on each of
+    /// the eight accesses a request makes): the cycle with the connection's `.proxying(self)` state is broken by
+    /// every state change, and an exchange still waiting for the authorization server after its connection
+    /// closed keeps only the object (its socket is closed) until the answer is dropped.
+    let connection: HTTPServerConnection
     let engine: ProxyEngine
     let head: RequestHead
     /// The exchange's state and every decision about it (stored inline, mutated in place).
@@ -114,7 +118,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         }
         self.path = target.path
         self.query = target.query
-        guard let index = self.connection.route(host: self.head.host ?? "", engine: self.engine) else {
+        guard let index = self.connection.route(head: self.head, engine: self.engine) else {
             return self.refuse(.noRoute)
         }
         self.serviceIndex = index
