@@ -28,6 +28,9 @@ public final class EnforcementPolicy: Sendable {
     /// none of them has custom headers or a phantom token, and cached results are then
     /// ``IntrospectionResult/withoutRaw`` (about 1.7 KB less per cached token). Default `true`.
     public let cachesIntrospectionJSON: Bool
+    /// Shares repeating members of the introspection results this service caches (``CacheInterner``); one per
+    /// configuration generation, shared by its services. `nil`: results are cached as decoded.
+    public let cacheInterner: CacheInterner?
     /// Header names removed from every client request of this service.
     public let reservedHeaders: ReservedHeaderNames
     /// Upstream fields for anonymous requests, or the error that makes them fail closed.
@@ -44,6 +47,7 @@ public final class EnforcementPolicy: Sendable {
     ///   - ttlWithoutExp: `cache.ttl_without_exp`.
     ///   - clockSkew: `cache.clock_skew`.
     ///   - cachesIntrospectionJSON: cache introspection results with their received object (``cachesIntrospectionJSON``).
+    ///   - cacheInterner: shares repeating members of cached introspection results (``cacheInterner``).
     public init(
         service: ServicePolicy,
         mode: EnforcementMode,
@@ -53,9 +57,11 @@ public final class EnforcementPolicy: Sendable {
         maxCacheTTL: Duration = .seconds(3600),
         ttlWithoutExp: Duration = .seconds(60),
         clockSkew: Duration = .seconds(30),
-        cachesIntrospectionJSON: Bool = true
+        cachesIntrospectionJSON: Bool = true,
+        cacheInterner: CacheInterner? = nil
     ) {
         self.cachesIntrospectionJSON = cachesIntrospectionJSON
+        self.cacheInterner = cacheInterner
         self.service = service
         self.mode = mode
         self.consumerMapping = consumerMapping

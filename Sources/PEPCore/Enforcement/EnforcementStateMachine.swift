@@ -124,9 +124,11 @@ public struct EnforcementStateMachine: Sendable {
     /// What an active answer outside its `exp` / `nbf` window is replaced by, in the machine and in the cache.
     static let inactiveResult = IntrospectionResult(active: false, raw: .object(["active": .bool(false)]))
 
-    /// `result` as the introspection cache keeps it (``EnforcementPolicy/cachesIntrospectionJSON``).
+    /// `result` as the introspection cache keeps it (``EnforcementPolicy/cachesIntrospectionJSON``,
+    /// ``EnforcementPolicy/cacheInterner``).
     private func cacheable(_ result: IntrospectionResult) -> IntrospectionResult {
-        self.policy.cachesIntrospectionJSON ? result : result.withoutRaw
+        let cached = self.policy.cachesIntrospectionJSON ? result : result.withoutRaw
+        return self.policy.cacheInterner.map { cached.interned($0) } ?? cached
     }
 
     /// An inactive token counts as no token (anonymous ON); the result is cached for `ttl` unless the

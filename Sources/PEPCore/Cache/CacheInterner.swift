@@ -1,0 +1,73 @@
+import Synchronization
+
+/// Shares the storage of equal strings (and string arrays) among cached introspection results, so a member
+/// that repeats from token to token (a permission's `resource_id` and scopes, `iss`, `client_id`) is held once
+/// instead of once per cached token (docs/benchmarks.md, "Memory with 100 000 tokens").
+///
+/// A decoded result owns a fresh heap string per member longer than 15 UTF-8 bytes (shorter ones are stored
+/// inline and are returned unchanged) and a fresh array per scope list; ``interned(_:)`` swaps them for the first
+/// equal copy seen. Bounded: once `limit` distinct strings (or arrays) are held, new ones are returned as they
+/// are, so hostile answers cannot grow it past `limit` entries each. Thread-safe (one lock); used only when a
+/// result is stored in the cache, never on a cache hit.
+public final class CacheInterner: Sendable {
+    struct State {
+        var strings: Set<String> = []
+        var arrays: Set<[String]> = []
+    }
+
+    /// The most distinct strings, and the most distinct arrays, held.
+    public let limit: Int
+    private let state = Mutex(State())
+
+    /// Creates an empty interner holding at most `limit` strings and `limit` arrays (default 4096).
+    public init(limit: Int = 4096) {
+        self.limit = max(0, limit)
+    }
+
+    /// The held copy equal to `value`, or `value` (then held, while under the limit).
+    public func intern(_ value: String) -> String {
+        guard value.utf8.count > 15 else { return value }  // small strings live inline: nothing to share
+        return self.state.withLock { state in
+            if let index = state.strings.firstIndex(of: value) { return state.strings[index] }
+            if state.strings.count < self.limit { state.strings.insert(value) }
+            return value
+        }
+    }
+
+    /// The held copy equal to `value` (its elements interned too), or `value`.
+    public func intern(_ value: [String]) -> [String] {
+        guard !value.isEmpty else { return value }
+        return self.state.withLock { state in
+            if let index = state.arrays.firstIndex(of: value) { return state.arrays[index] }
+            guard state.arrays.count < self.limit else { return value }
+            let elements = value.map { element -> String in
+                guard element.utf8.count > 15 else { return element }
+                if let index = state.strings.firstIndex(of: element) { return state.strings[index] }
+                if state.strings.count < self.limit { state.strings.insert(element) }
+                return element
+            }
+            state.arrays.insert(elements)
+            return elements
+        }
+    }
+
+    /// Distinct strings and arrays held (for tests and the admin API).
+    public var counts: (strings: Int, arrays: Int) {
+        self.state.withLock { ($0.strings.count, $0.arrays.count) }
+    }
+}
+
+extension IntrospectionResult {
+    /// This result with its repeating members shared through `interner`: `client_id`, `iss`, each permission's
+    /// resource id and scope list. Equal to `self`.
+    public func interned(_ interner: CacheInterner) -> IntrospectionResult {
+        var copy = self
+        copy.clientId = self.clientId.map(interner.intern)
+        copy.iss = self.iss.map(interner.intern)
+        for index in copy.permissions.indices {
+            copy.permissions[index].resourceId = interner.intern(copy.permissions[index].resourceId)
+            copy.permissions[index].scopes = interner.intern(copy.permissions[index].scopes)
+        }
+        return copy
+    }
+}
