@@ -13,6 +13,7 @@ public final class CacheInterner: Sendable {
     struct State {
         var strings: Set<String> = []
         var arrays: Set<[String]> = []
+        var permissionLists: Set<[IntrospectionResult.Permission]> = []
     }
 
     /// The most distinct strings, and the most distinct arrays, held.
@@ -51,23 +52,37 @@ public final class CacheInterner: Sendable {
         }
     }
 
-    /// Distinct strings and arrays held (for tests and the admin API).
-    public var counts: (strings: Int, arrays: Int) {
-        self.state.withLock { ($0.strings.count, $0.arrays.count) }
+    /// The held permission list equal to `value`, or `value` (then held, while under the limit). Its members
+    /// are expected to be interned already.
+    public func intern(_ value: [IntrospectionResult.Permission]) -> [IntrospectionResult.Permission] {
+        guard !value.isEmpty else { return value }
+        return self.state.withLock { state in
+            if let index = state.permissionLists.firstIndex(of: value) { return state.permissionLists[index] }
+            if state.permissionLists.count < self.limit { state.permissionLists.insert(value) }
+            return value
+        }
+    }
+
+    /// Distinct strings, string arrays and permission lists held (for tests).
+    public var counts: (strings: Int, arrays: Int, permissionLists: Int) {
+        self.state.withLock { ($0.strings.count, $0.arrays.count, $0.permissionLists.count) }
     }
 }
 
 extension IntrospectionResult {
     /// This result with its repeating members shared through `interner`: `client_id`, `iss`, each permission's
-    /// resource id and scope list. Equal to `self`.
+    /// resource id and scope list, and the permission list itself when an equal one was seen (permissions with
+    /// their own `exp` rarely repeat; see ``withoutRedundantPermissionExpiries``). Equal to `self`.
     public func interned(_ interner: CacheInterner) -> IntrospectionResult {
         var copy = self
         copy.clientId = self.clientId.map(interner.intern)
         copy.iss = self.iss.map(interner.intern)
-        for index in copy.permissions.indices {
-            copy.permissions[index].resourceId = interner.intern(copy.permissions[index].resourceId)
-            copy.permissions[index].scopes = interner.intern(copy.permissions[index].scopes)
+        var permissions = self.permissions
+        for index in permissions.indices {
+            permissions[index].resourceId = interner.intern(permissions[index].resourceId)
+            permissions[index].scopes = interner.intern(permissions[index].scopes)
         }
+        copy.permissions = interner.intern(permissions)
         return copy
     }
 }

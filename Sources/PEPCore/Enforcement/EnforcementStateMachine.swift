@@ -127,8 +127,11 @@ public struct EnforcementStateMachine: Sendable {
     /// `result` as the introspection cache keeps it (``EnforcementPolicy/cachesIntrospectionJSON``,
     /// ``EnforcementPolicy/cacheInterner``).
     private func cacheable(_ result: IntrospectionResult) -> IntrospectionResult {
-        let cached = self.policy.cachesIntrospectionJSON ? result : result.withoutRaw
-        return self.policy.cacheInterner.map { cached.interned($0) } ?? cached
+        var cached = self.policy.cachesIntrospectionJSON ? result : result.withoutRaw
+        if let interner = self.policy.cacheInterner {
+            cached = cached.withoutRedundantPermissionExpiries.interned(interner)
+        }
+        return cached
     }
 
     /// An inactive token counts as no token (anonymous ON); the result is cached for `ttl` unless the

@@ -51,8 +51,24 @@ public struct IntrospectionResult: Sendable, Equatable {
         return copy
     }
 
+    /// This result without the permission expiries that cannot matter while it is cached: a permission's `exp`
+    /// at or after the token's own `exp`. A cached result is used only while `now < exp − 5 s` (its cache TTL and
+    /// ``CacheTTL/isUsable(_:now:)``), and such a permission is live all that time, in ``UMA2Decision`` as in
+    /// ``CacheTTL``'s bounds. RPTs with the same permissions then have equal permission lists, which
+    /// ``CacheInterner`` shares. Unchanged without a token `exp`.
+    public var withoutRedundantPermissionExpiries: IntrospectionResult {
+        guard let exp = self.exp, self.permissions.contains(where: { ($0.exp ?? Int64.min) >= exp }) else {
+            return self
+        }
+        var copy = self
+        for index in copy.permissions.indices where (copy.permissions[index].exp ?? Int64.min) >= exp {
+            copy.permissions[index].exp = nil
+        }
+        return copy
+    }
+
     /// One UMA permission: a resource and the scopes granted on it (UMA 2.0 FedAuthz §5.1.1).
-    public struct Permission: Sendable, Equatable {
+    public struct Permission: Sendable, Hashable {
         /// The authorization server's resource id (`resource_id`; Keycloak `rsid`).
         public var resourceId: String
         /// Granted scopes (`resource_scopes`; Keycloak `scopes`).

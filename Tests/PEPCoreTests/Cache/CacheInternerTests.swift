@@ -36,7 +36,7 @@ private func fresh(_ text: String) -> String {
         #expect(first.withUnsafeBufferPointer { $0.baseAddress } == second.withUnsafeBufferPointer { $0.baseAddress })
         #expect(storage(first[0]) == storage(element))
         #expect(interner.intern([String]()) == [])
-        #expect(interner.counts == (1, 1))
+        #expect(interner.counts == (1, 1, 0))
     }
 
     /// Past `limit` distinct values nothing more is held; values are still returned unchanged.
@@ -70,5 +70,46 @@ private func fresh(_ text: String) -> String {
         #expect(
             one.permissions[0].scopes.withUnsafeBufferPointer { $0.baseAddress }
                 == two.permissions[0].scopes.withUnsafeBufferPointer { $0.baseAddress })
+    }
+
+    /// Permission expiries at or after the token's `exp` are dropped (they cannot decide while the result is
+    /// cached); earlier ones stay; without a token `exp` nothing changes. Then equal lists are shared.
+    @Test func sharesPermissionListsWithoutRedundantExpiries() {
+        func result(exp: Int64?, permissionExp: [Int64?]) -> IntrospectionResult {
+            IntrospectionResult(
+                active: true, exp: exp, iat: 1, clientId: "c",
+                permissions: permissionExp.enumerated().map {
+                    .init(resourceId: fresh("resource-\($0.offset)-0123456789"), scopes: ["read"], exp: $0.element)
+                })
+        }
+        let trimmed = result(exp: 1_000, permissionExp: [1_000, 2_000, 900, nil]).withoutRedundantPermissionExpiries
+        #expect(trimmed.permissions.map(\.exp) == [nil, nil, 900, nil])
+        #expect(trimmed.exp == 1_000)
+        let noExp = result(exp: nil, permissionExp: [1_000, nil])
+        #expect(noExp.withoutRedundantPermissionExpiries == noExp)
+        // The decisions and the cache bounds read from a cached result do not change while it is usable.
+        let original = result(exp: 1_000, permissionExp: [1_000, 2_000, 900, nil])
+        for now: Int64 in [0, 500, 894] where CacheTTL.isUsable(original, now: now) {
+            for index in 0..<4 {
+                let resource = original.permissions[index].resourceId
+                #expect(
+                    UMA2Decision.isGranted(original, resourceId: resource, requiredScopes: ["read"], now: now)
+                        == UMA2Decision.isGranted(trimmed, resourceId: resource, requiredScopes: ["read"], now: now))
+            }
+            #expect(
+                CacheTTL.compute(introspection: original, now: now, maxTTL: .seconds(3600), ttlWithoutExp: .seconds(60))
+                    == CacheTTL.compute(
+                        introspection: trimmed, now: now, maxTTL: .seconds(3600), ttlWithoutExp: .seconds(60)))
+        }
+        let interner = CacheInterner()
+        let one = result(exp: 1_000, permissionExp: [1_000, 1_000]).withoutRedundantPermissionExpiries.interned(
+            interner)
+        let two = result(exp: 1_003, permissionExp: [1_003, 1_003]).withoutRedundantPermissionExpiries.interned(
+            interner)
+        #expect(one.permissions == two.permissions)
+        #expect(
+            one.permissions.withUnsafeBufferPointer { $0.baseAddress }
+                == two.permissions.withUnsafeBufferPointer { $0.baseAddress })
+        #expect(interner.counts.permissionLists == 1)
     }
 }
