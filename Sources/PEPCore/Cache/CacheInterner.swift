@@ -1,13 +1,13 @@
 import Synchronization
 
-/// Shares the storage of equal strings (and string arrays) among cached introspection results, so a member
-/// that repeats from token to token (a permission's `resource_id` and scopes, `iss`, `client_id`) is held once
-/// instead of once per cached token (docs/benchmarks.md, "Memory with 100 000 tokens").
+/// Shares the storage of equal strings, string arrays and permission lists among cached introspection results,
+/// so a member that repeats from token to token (a permission's `resource_id` and scopes, `iss`, `client_id`,
+/// the permission list) is held once instead of once per cached token (docs/benchmarks.md, "Memory with 100 000 tokens").
 ///
 /// A decoded result owns a fresh heap string per member longer than 15 UTF-8 bytes (shorter ones are stored
 /// inline and are returned unchanged) and a fresh array per scope list; ``interned(_:)`` swaps them for the first
-/// equal copy seen. Bounded: once `limit` distinct strings (or arrays) are held, new ones are returned as they
-/// are, so hostile answers cannot grow it past `limit` entries each. Thread-safe (one lock); used only when a
+/// equal copy seen. Bounded: once `limit` distinct strings (arrays, lists) are held, new ones are returned as
+/// they are, so hostile answers cannot grow it past `limit` entries of each kind. Thread-safe (one lock); used only when a
 /// result is stored in the cache, never on a cache hit.
 public final class CacheInterner: Sendable {
     struct State {
@@ -16,11 +16,12 @@ public final class CacheInterner: Sendable {
         var permissionLists: Set<[IntrospectionResult.Permission]> = []
     }
 
-    /// The most distinct strings, and the most distinct arrays, held.
+    /// The most distinct strings, string arrays and permission lists held (each).
     public let limit: Int
     private let state = Mutex(State())
 
-    /// Creates an empty interner holding at most `limit` strings and `limit` arrays (default 4096).
+    /// Creates an empty interner holding at most `limit` strings, `limit` arrays and `limit` permission lists
+    /// (default 4096).
     public init(limit: Int = 4096) {
         self.limit = max(0, limit)
     }

@@ -41,7 +41,7 @@ public struct IntrospectionResult: Sendable, Equatable {
 
     /// This result without `raw`, for a cache whose readers never ask for `introspect_data` (no custom headers, no
     /// phantom token): the received object is the largest part of a cached result (a dictionary per object, a
-    /// string per member; about 1.7 KB for an oxd RPT with four permissions), the typed members are what
+    /// string per member; about 2.2 KB for an oxd RPT with four permissions), the typed members are what
     /// enforcement reads. ``hasRequiredMembers`` answers as for the original; ``introspectData(consumer:)`` falls
     /// back to the typed members.
     public var withoutRaw: IntrospectionResult {
