@@ -24,6 +24,7 @@
 #   ROUNDS=3          rounds of A B C alternation (medians are reported)
 #   CONNS="64"        wrk connections (e.g. "64 256"); THREADS=1 wrk threads
 #   TOKENS=10000      RPTs for many-tokens; BURST=1000 new RPTs for cold-burst, each sent BURST_DUP=2 times at once
+#                     (TOKENS=100000 needs CACHE_ENTRIES=200000 to stay cached; Benchmarks/load/memory.sh)
 #   SCENARIOS="..."   subset of: cached-grant cached-grant-tls many-tokens ticket cold-burst passthrough body-4k
 #                     body-64k workers-2 cached-grant-jwt first-sight-jwt; opt-in (not in the default set): token-flood
 #   token-flood       FLOOD_TOKENS=20000 random tokens at FLOOD_CONNS=256 connections against its own uma-pep
@@ -33,6 +34,7 @@
 #                     FLOOD_MISS_RATE=N also sets limits.cache_misses_per_ip_per_second: N there (default 0, off);
 #                     FLOOD_PER_TURN=N sets its limits.uncached_requests_per_turn (default: uma-pep's, 8; 0 = off),
 #                     FLOOD_NICE=N its limits.control_plane_nice (default: uma-pep's, 10; 0 = off)
+#   CACHE_ENTRIES=100000  uma-pep's cache.max_entries (per cache; the default of uma-pep itself)
 #   QUICK=1           smoke check: DUR=2 WARM=1 ROUNDS=1 TOKENS=1000 BURST=200 (results get a -quick suffix)
 #   BASE_PORT=19100   first port tried (the next free ones in BASE_PORT..BASE_PORT+400 are used)
 #   RESULTS_DIR=Benchmarks/results   NO_INSTALL=1 (skip scripts/install-deps --bench)   NO_BUILD=1 (skip build)
@@ -141,7 +143,7 @@ limits:
   upstream_max_requests: 1000000  # like their keepalive_requests
   drain_timeout: 0
   ${6:-}
-cache: {max_entries: 100000, max_ttl: 1h, negative_ttl: 10s}
+cache: {max_entries: ${CACHE_ENTRIES:-100000}, max_ttl: 1h, negative_ttl: 10s}
 $(dev_as_yaml "${WRITE_AS_PORT:-$AS_PORT}")
 services:
   - name: bench

@@ -198,6 +198,11 @@ public final class PEPRuntime: @unchecked Sendable {
         var contexts: [EnforcementDriver.ServiceContext] = []
         var proxyServices: [ProxyService] = []
         var tlsContexts: [RuntimeTLS.Key: TLSClientContext] = [:]
+        // Introspection results keep their received object only when some service reads `introspect_data`.
+        let cachesIntrospectionJSON = configuration.services.contains {
+            EnforcementPolicy.readsIntrospectData($0.policy)
+        }
+        let cacheInterner = CacheInterner()
         for (index, service) in configuration.services.enumerated() {
             // A plain proxied service has no authorization server: mode `.plain`, no backend.
             var serverConfig: AuthorizationServerConfiguration?
@@ -225,7 +230,8 @@ public final class PEPRuntime: @unchecked Sendable {
                 service: service.policy, mode: mode, consumerMapping: configuration.consumerMapping,
                 consumers: configuration.consumers, negativeCacheTTL: configuration.cache.negativeTTL,
                 maxCacheTTL: configuration.cache.maxTTL, ttlWithoutExp: configuration.cache.ttlWithoutExp,
-                clockSkew: configuration.cache.clockSkew)
+                clockSkew: configuration.cache.clockSkew, cachesIntrospectionJSON: cachesIntrospectionJSON,
+                cacheInterner: cacheInterner)
             let registration = registrations.first { $0.server.name == serverConfig?.name }
             contexts.append(
                 EnforcementDriver.ServiceContext(

@@ -41,9 +41,12 @@ extension LRUTTLCache {
 
     /// One lock's worth of cache.
     ///
-    /// - `slots` grows to `capacity` and is then recycled through the free list.
+    /// - `slots` grows to `capacity` (doubling, the last step to exactly `capacity`) and is then recycled
+    ///   through the free list.
     /// - `buckets` is a linear-probing index (slot number or `noSlot`) with at least twice as many buckets as
-    ///   slots, so a probe always ends at an empty bucket; removal shifts entries back (no tombstones).
+    ///   slots, so a probe always ends at an empty bucket; removal shifts entries back (no tombstones). It grows
+    ///   with `slots` (doubling, rehashed from the stored hashes), so an empty cache costs a few hundred bytes
+    ///   per stripe whatever `cache.max_entries` is.
     /// - Values form a doubly linked LRU list (`valueHead` most recent, `valueTail` least recent); in-flight
     ///   markers form a list in start order (`pendingHead` oldest) so stale ones are found without a scan of
     ///   the values.
@@ -53,7 +56,7 @@ extension LRUTTLCache {
 
         @usableFromInline var slots: [Slot]
         @usableFromInline var buckets: [Int32]
-        @usableFromInline let bucketMask: Int
+        @usableFromInline var bucketMask: Int
         @usableFromInline let capacity: Int
         @usableFromInline let pendingTimeout: Int64
         @usableFromInline let maxWaitersPerKey: Int
@@ -64,19 +67,51 @@ extension LRUTTLCache {
         @usableFromInline var pendingTail: Int32 = Stripe.noSlot
         @usableFromInline var stats = CacheStatistics()
 
+        /// Slots reserved (and twice as many buckets) before the first entry.
+        @inlinable static var initialSlots: Int { 64 }
+
         init(capacity: Int, pendingTimeout: Int64, maxWaitersPerKey: Int) {
-            var bucketCount = 2
-            while bucketCount < 2 * capacity { bucketCount <<= 1 }
+            let bucketCount = Stripe.bucketCount(forSlots: min(capacity, Stripe.initialSlots))
             self.capacity = capacity
             self.bucketMask = bucketCount - 1
             self.buckets = Array(repeating: Stripe.noSlot, count: bucketCount)
             self.slots = []
-            self.slots.reserveCapacity(min(capacity, 64))
+            self.slots.reserveCapacity(min(capacity, Stripe.initialSlots))
             self.pendingTimeout = pendingTimeout
             self.maxWaitersPerKey = maxWaitersPerKey
         }
 
         // MARK: Index
+
+        /// The smallest power of two ≥ 2 × `slots` (at least 2): the index size for that many slots.
+        @inlinable
+        static func bucketCount(forSlots slots: Int) -> Int {
+            var count = 2
+            while count < 2 * slots { count <<= 1 }
+            return count
+        }
+
+        /// Makes room in the slot array and the index for one more slot (a slot about to be appended): the slot
+        /// array doubles, capped at `capacity`; the index doubles and is rebuilt from the stored hashes when it
+        /// would fall under twice the slot count. Amortized O(1); runs only while the stripe fills up.
+        @inlinable
+        mutating func prepareToAppendSlot() {
+            let count = self.slots.count
+            if count == self.slots.capacity {
+                self.slots.reserveCapacity(min(self.capacity, max(2 * count, Stripe.initialSlots)))
+            }
+            guard 2 * (count + 1) > self.buckets.count else { return }
+            let grown = Stripe.bucketCount(forSlots: count + 1)
+            let mask = grown - 1
+            var buckets = Array(repeating: Stripe.noSlot, count: grown)
+            for slot in self.buckets where slot != Stripe.noSlot {
+                var bucket = self.slots[Int(slot)].hash & mask
+                while buckets[bucket] != Stripe.noSlot { bucket = (bucket &+ 1) & mask }
+                buckets[bucket] = slot
+            }
+            self.buckets = buckets
+            self.bucketMask = mask
+        }
 
         /// The slot holding `key`, or nil. Cost: one probe sequence; keys are compared only on equal hashes.
         @inlinable
@@ -191,6 +226,7 @@ extension LRUTTLCache {
                 return slot
             }
             if self.slots.count < self.capacity {
+                self.prepareToAppendSlot()
                 self.slots.append(Slot())
                 return Int32(self.slots.count - 1)
             }

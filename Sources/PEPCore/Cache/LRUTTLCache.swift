@@ -57,8 +57,8 @@ public final class LRUTTLCache<Key: Hashable & Sendable, Value: Sendable, Waiter
     @usableFromInline let stripes: [StripeBox]
     @usableFromInline let stripeShift: Int
 
-    /// Creates an empty cache. Allocates the index for `limits.maxEntries` entries (about 8–16 bytes per entry)
-    /// up front; slots are allocated as entries arrive.
+    /// Creates an empty cache: per stripe a slot array and an index for 64 entries; both grow as entries arrive
+    /// (the index keeps 8–16 bytes per slot), up to `limits.maxEntries` in all.
     public init(limits: CacheLimits = CacheLimits()) {
         let limits = limits.normalized
         self.limits = limits

@@ -124,12 +124,23 @@ public struct EnforcementStateMachine: Sendable {
     /// What an active answer outside its `exp` / `nbf` window is replaced by, in the machine and in the cache.
     static let inactiveResult = IntrospectionResult(active: false, raw: .object(["active": .bool(false)]))
 
+    /// `result` as the introspection cache keeps it (``EnforcementPolicy/cachesIntrospectionJSON``,
+    /// ``EnforcementPolicy/cacheInterner``).
+    private func cacheable(_ result: IntrospectionResult) -> IntrospectionResult {
+        var cached = self.policy.cachesIntrospectionJSON ? result : result.withoutRaw
+        if let interner = self.policy.cacheInterner {
+            cached = cached.withoutRedundantPermissionExpiries.interned(interner)
+        }
+        return cached
+    }
+
     /// An inactive token counts as no token (anonymous ON); the result is cached for `ttl` unless the
     /// anonymous path itself failed.
     private mutating func inactive(_ result: IntrospectionResult, token: String, ttl: Duration) -> EnforcementStep {
         var step = self.continueAnonymous()
         if ttl > .zero, !Self.isServerError(step) {
-            step.cacheUpdates.insert(.storeIntrospection(self.introspectionKey(token), result, ttl: ttl), at: 0)
+            step.cacheUpdates.insert(
+                .storeIntrospection(self.introspectionKey(token), self.cacheable(result), ttl: ttl), at: 0)
         }
         return step
     }
@@ -319,7 +330,9 @@ public struct EnforcementStateMachine: Sendable {
         let ttl = CacheTTL.compute(
             introspection: result, now: now, maxTTL: self.policy.maxCacheTTL, ttlWithoutExp: self.policy.ttlWithoutExp)
         var updates: [CacheUpdate] = []
-        if fresh, let ttl { updates.append(.storeIntrospection(self.introspectionKey(token), result, ttl: ttl)) }
+        if fresh, let ttl {
+            updates.append(.storeIntrospection(self.introspectionKey(token), self.cacheable(result), ttl: ttl))
+        }
         if let cached = self.request.cachedUpstreamHeaders {
             self.tokenHeaders = cached
         } else {

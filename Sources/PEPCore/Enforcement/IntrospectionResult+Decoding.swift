@@ -52,7 +52,8 @@ extension IntrospectionResult {
     /// (RFC 7662 §2.2): without it the result is cached for at most `cache.ttl_without_exp` (`CacheTTL`); the
     /// reference refused such tokens (502).
     public var hasRequiredMembers: Bool {
-        self.iat != nil && self.clientId != nil && self.raw["permissions"]?.arrayValue != nil
+        self.iat != nil && self.clientId != nil
+            && (self.receivedPermissionsArray ?? (self.raw["permissions"]?.arrayValue != nil))
     }
 
     private static func integer(

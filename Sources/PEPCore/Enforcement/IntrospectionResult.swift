@@ -18,7 +18,10 @@ public struct IntrospectionResult: Sendable, Equatable {
     /// UMA permissions carried by the RPT.
     public var permissions: [Permission]
     /// The whole introspection object as received (custom headers' `introspect_data`, phantom token).
+    /// `.null` in a ``withoutRaw`` copy.
     public var raw: JSONValue
+    /// Set by ``withoutRaw``: whether `raw` had a `permissions` array (``hasRequiredMembers``); nil otherwise.
+    var receivedPermissionsArray: Bool?
 
     /// Creates a result.
     public init(
@@ -36,8 +39,36 @@ public struct IntrospectionResult: Sendable, Equatable {
         self.raw = raw
     }
 
+    /// This result without `raw`, for a cache whose readers never ask for `introspect_data` (no custom headers, no
+    /// phantom token): the received object is the largest part of a cached result (a dictionary per object, a
+    /// string per member; about 2.2 KB for an oxd RPT with four permissions), the typed members are what
+    /// enforcement reads. ``hasRequiredMembers`` answers as for the original; ``introspectData(consumer:)`` falls
+    /// back to the typed members.
+    public var withoutRaw: IntrospectionResult {
+        var copy = self
+        copy.receivedPermissionsArray = self.receivedPermissionsArray ?? (self.raw["permissions"]?.arrayValue != nil)
+        copy.raw = .null
+        return copy
+    }
+
+    /// This result without the permission expiries that cannot matter while it is cached: a permission's `exp`
+    /// at or after the token's own `exp`. A cached result is used only while `now < exp − 5 s` (its cache TTL and
+    /// ``CacheTTL/isUsable(_:now:)``), and such a permission is live all that time, in ``UMA2Decision`` as in
+    /// ``CacheTTL``'s bounds. RPTs with the same permissions then have equal permission lists, which
+    /// ``CacheInterner`` shares. Unchanged without a token `exp`.
+    public var withoutRedundantPermissionExpiries: IntrospectionResult {
+        guard let exp = self.exp, self.permissions.contains(where: { ($0.exp ?? Int64.min) >= exp }) else {
+            return self
+        }
+        var copy = self
+        for index in copy.permissions.indices where (copy.permissions[index].exp ?? Int64.min) >= exp {
+            copy.permissions[index].exp = nil
+        }
+        return copy
+    }
+
     /// One UMA permission: a resource and the scopes granted on it (UMA 2.0 FedAuthz §5.1.1).
-    public struct Permission: Sendable, Equatable {
+    public struct Permission: Sendable, Hashable {
         /// The authorization server's resource id (`resource_id`; Keycloak `rsid`).
         public var resourceId: String
         /// Granted scopes (`resource_scopes`; Keycloak `scopes`).

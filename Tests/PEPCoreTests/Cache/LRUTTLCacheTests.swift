@@ -127,4 +127,41 @@ private let t0 = CacheInstant(seconds: 1_700_000_000)
         #expect(cache.count >= maxEntries * 9 / 10)
         #expect(cache.invariantViolationsForTest().isEmpty)
     }
+
+    /// The slot array and the index grow with the entries, not with `maxEntries`: an empty cache reserves 64
+    /// slots per stripe; filling it grows both (every entry stays findable across each rebuild of the index),
+    /// the slot array's last step lands on the stripe's capacity exactly, and the index stays at twice the slots.
+    @Test(arguments: [1, 50, 64, 65, 1000, 3125])
+    func storageGrowsWithEntries(maxEntries: Int) {
+        let cache = singleStripeCache(maxEntries: maxEntries)
+        let empty = cache.stripes[0].mutex.withLock { ($0.slots.capacity, $0.buckets.count) }
+        #expect(empty.0 >= min(maxEntries, 64) && empty.0 < 128)
+        #expect(empty.1 == max(2, 2 * min(maxEntries, 64)).nextPowerOfTwo)
+        for key in 0..<maxEntries {
+            #expect(cache.setValue(key, forKey: "k\(key)", ttl: .seconds(9), now: t0))
+            if key % 97 == 0 { #expect(cache.invariantViolationsForTest().isEmpty) }
+        }
+        for key in 0..<maxEntries { #expect(cache.value(forKey: "k\(key)", now: t0) == key) }
+        let full = cache.stripes[0].mutex.withLock { ($0.slots.count, $0.slots.capacity, $0.buckets.count) }
+        #expect(full.0 == maxEntries)
+        #expect(full.1 >= maxEntries && full.1 < maxEntries + 8)  // malloc may round up a little
+        #expect(full.2 == max(2, 2 * maxEntries).nextPowerOfTwo)
+        #expect(cache.invariantViolationsForTest().isEmpty)
+        // Removing and refilling reuses slots: nothing grows further.
+        for key in 0..<maxEntries where key % 2 == 0 { cache.removeValue(forKey: "k\(key)") }
+        for key in 0..<maxEntries where key % 2 == 0 {
+            cache.setValue(key, forKey: "n\(key)", ttl: .seconds(9), now: t0)
+        }
+        #expect(cache.stripes[0].mutex.withLock { ($0.slots.count, $0.buckets.count) } == (full.0, full.2))
+        #expect(cache.invariantViolationsForTest().isEmpty)
+    }
+}
+
+extension Int {
+    /// The smallest power of two ≥ self (self ≥ 1).
+    fileprivate var nextPowerOfTwo: Int {
+        var power = 1
+        while power < self { power <<= 1 }
+        return power
+    }
 }

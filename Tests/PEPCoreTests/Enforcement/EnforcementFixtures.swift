@@ -91,7 +91,8 @@ enum F0 {
         negativeTTL: Duration = .seconds(10),
         ttlWithoutExp: Duration = .seconds(60),
         clockSkew: Duration = .seconds(30),
-        claims: ClaimsGatheringPolicy = .off
+        claims: ClaimsGatheringPolicy = .off,
+        cachesIntrospectionJSON: Bool = true
     ) -> EnforcementPolicy {
         EnforcementPolicy(
             service: ServicePolicy(
@@ -108,7 +109,8 @@ enum F0 {
             consumers: consumers,
             negativeCacheTTL: negativeTTL,
             ttlWithoutExp: ttlWithoutExp,
-            clockSkew: clockSkew
+            clockSkew: clockSkew,
+            cachesIntrospectionJSON: cachesIntrospectionJSON
         )
     }
 

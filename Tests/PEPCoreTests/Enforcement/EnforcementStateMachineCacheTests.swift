@@ -168,6 +168,20 @@ import Testing
         #expect(driver.calls.filter { $0 == .introspect("BAD") }.count == introspections)
     }
 
+    /// `cachesIntrospectionJSON: false` (no service reads `introspect_data`): introspection results, active and
+    /// inactive, are stored without their received object, and a repeat is still decided from the cache.
+    @Test(arguments: [true, false])
+    func introspectionJSONIsCachedOnlyWhenRead(keep: Bool) {
+        var driver = EnforcementDriver(policy: F0.policy(mode: F0.uma2, cachesIntrospectionJSON: keep))
+        #expect(driver.run("GET", F0.photosGet, token: .token("RPT_VIEW")).mutations?.reason == .granted)
+        #expect(driver.run("GET", F0.photosGet, token: .token("BAD")).clientStatus == 401)
+        let stored = driver.introspectionCache.values.map(\.0)
+        #expect(stored.count == 2)
+        #expect(stored.allSatisfy { ($0.raw == .null) == !keep })
+        #expect(driver.run("GET", F0.photosGet, token: .token("RPT_VIEW")).mutations?.reason == .granted)
+        #expect(driver.calls.filter { $0 == .introspect("RPT_VIEW") }.count == 1)
+    }
+
     /// A negative entry is stored under the introspection key with exactly the negative TTL.
     @Test func negativeEntryUsesNegativeTTL() {
         var driver = EnforcementDriver(policy: F0.policy(negativeTTL: .seconds(7)))

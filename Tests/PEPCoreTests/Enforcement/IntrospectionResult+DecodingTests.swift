@@ -141,4 +141,24 @@ import Testing
                 ])
         )
     }
+
+    /// `withoutRaw` drops the received object but not what enforcement reads: the typed members, and
+    /// `hasRequiredMembers` as for the original (also when the original lacked the `permissions` array).
+    @Test func withoutRawKeepsWhatEnforcementReads() throws {
+        let full = try IntrospectionResult.decode(status: 200, body: Array(Self.gluu.utf8)).get()
+        let compact = full.withoutRaw
+        #expect(compact.raw == .null)
+        #expect(compact.hasRequiredMembers)
+        #expect(compact.withoutRaw == compact)
+        #expect(compact.permissions == full.permissions)
+        #expect((compact.active, compact.exp, compact.iat, compact.clientId) == (true, full.exp, full.iat, "@!1736"))
+        // introspect_data falls back to the typed members (no `aud`: it was only in the received object).
+        #expect(compact.introspectData(consumer: nil)["client_id"] == .string("@!1736"))
+        #expect(compact.introspectData(consumer: nil)["aud"] == nil)
+        let incomplete = try IntrospectionResult.decode(
+            json: .object(["active": .bool(true), "iat": .int(1), "client_id": .string("c")])
+        ).get()
+        #expect(!incomplete.withoutRaw.hasRequiredMembers)
+        #expect(!incomplete.withoutRaw.withoutRaw.hasRequiredMembers)
+    }
 }

@@ -56,7 +56,9 @@ public enum SharedCacheEntry: Sendable, Equatable {
         var members: [String: JSONValue] = ["v": .int(Self.formatVersion), "expires_at": .int(expiresAt)]
         if let key { members["k"] = .string(key) }
         switch self {
-        case .introspection(let result): members["introspection"] = result.raw
+        case .introspection(let result):
+            // A result cached without its received object (`IntrospectionResult.withoutRaw`): its typed members.
+            members["introspection"] = result.raw == .null ? result.introspectData(consumer: nil) : result.raw
         case .grant(let grant): members["grant"] = .object(["valid_until": .int(grant.validUntil)])
         }
         return JSONCodec.serialize(.object(members))

@@ -15,6 +15,24 @@ import Testing
         ]))
     static let inactive = IntrospectionResult(active: false, raw: .object(["active": .bool(false)]))
 
+    /// A result cached without its received object (`withoutRaw`) is written as its typed members, which decode
+    /// back to the same enforcement-relevant result.
+    @Test func compactedResultIsWrittenAsTypedMembers() throws {
+        for result in [Self.active, Self.inactive] {
+            let bytes = SharedCacheEntry.introspection(result.withoutRaw).encoded(expiresAt: Self.now + 60)
+            guard
+                case .hit(.introspection(let read), _) = SharedCacheEntry.decode(
+                    bytes, expectingGrant: false, now: Self.now)
+            else {
+                Issue.record("not read back")
+                continue
+            }
+            #expect(read.active == result.active && read.exp == result.exp && read.clientId == result.clientId)
+            #expect(read.permissions == result.permissions)
+            #expect(read.hasRequiredMembers == result.hasRequiredMembers)
+        }
+    }
+
     @Test func keysAreNamespacedAndHoldOnlyDigests() {
         let server = String(repeating: "a", count: 64)
         let token = String(repeating: "b", count: 64)
