@@ -204,14 +204,14 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.readHead(admitted: true)
     }
 
-    private func dispatch(_ head: RequestHead) {
+    private func dispatch(_ head: consuming RequestHead) {
         let keepAlive = head.keepAlive && !self.draining
         switch self.context.role {
         case .local(let responder):
             self.handleLocal(head, responder: responder, keepAlive: keepAlive)
         case .proxy(let original):
             let engine = self.worker.proxyEngine ?? original
-            let exchange = ProxyExchange(connection: self, engine: engine, head: head, keepAlive: keepAlive)
+            let exchange = ProxyExchange(connection: self, engine: engine, head: consume head, keepAlive: keepAlive)
             self.state = .proxying(exchange)
             exchange.start()
         }

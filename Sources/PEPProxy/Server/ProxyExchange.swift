@@ -51,7 +51,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// Tunnel byte counts for the access log's `bytes_in` / `bytes_out`, once the tunnel closed.
     private var tunnelBytes: (clientToUpstream: UInt64, upstreamToClient: UInt64)?
 
-    init(connection: HTTPServerConnection, engine: ProxyEngine, head: RequestHead, keepAlive: Bool) {
+    /// - Parameter head: taken over (`consuming`: stored without a copy, whose arrays were retained).
+    init(connection: HTTPServerConnection, engine: ProxyEngine, head: consuming RequestHead, keepAlive: Bool) {
         #if DEBUG
             engine.liveExchanges.add(1, ordering: .relaxed)
         #endif
@@ -60,11 +61,11 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.worker = worker
         self.client = connection.socket
         self.engine = engine
-        self.head = head
         self.machine = ExchangeStateMachine(
             framing: head.framing, keepAlive: keepAlive, maxBodyBytes: worker.limits.maxBodyBytes)
         self.requestBody = BodyRelay(request: head.framing)
         (self.trace, self.traceStateIndex) = Self.traceContext(of: head, worker: worker)
+        self.head = consume head
     }
     /// The request's W3C trace context: the client's `traceparent` when it is valid (with its `tracestate` when
     /// that is forwardable), otherwise a new trace (and no `tracestate`).
