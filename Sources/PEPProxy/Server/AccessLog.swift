@@ -162,9 +162,31 @@ enum AccessLogFormatter {
         byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != 0x5C
     }
 
-    private static func appendText(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout LineWriter) {
+    /// How many bytes at the start of `bytes` are plain (`isPlain`): eight at a time, then one at a time.
+    static func plainPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var plain = 0
+        if let base = bytes.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let high: UInt64 = 0x8080_8080_8080_8080
+            while plain &+ 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + plain).loadUnaligned(as: UInt64.self)
+                // Some byte < 0x21; some byte >= 0x7F (0x7F + 1 sets the high bit; a carry out of 0xFF only
+                // follows a byte already flagged); some byte equal to `"` or `\` (a zero after the XOR).
+                let below = (word &- ones &* 0x21) & ~word & high
+                let above = (word | (word &+ ones)) & high
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let equal = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & high
+                if below | above | equal != 0 { break }
+                plain &+= 8
+            }
+        }
         while plain < bytes.count, Self.isPlain(bytes[plain]) { plain += 1 }
+        return plain
+    }
+
+    private static func appendText(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout LineWriter) {
+        let plain = Self.plainPrefix(bytes)
         if plain == bytes.count {
             out.append(contentsOf: bytes)
             return
@@ -216,13 +238,18 @@ enum AccessLogFormatter {
             out.append(UInt8(ascii: "0") &+ UInt8(value))
             return
         }
-        var divisor: UInt64 = 10
-        while divisor <= value / 10 { divisor &*= 10 }
-        var rest = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") &+ UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        // Digits from the last, dividing by the constant 10 (a multiply and shift, not a `div`).
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var rest = value
+            var index = scratch.count
+            repeat {
+                index &-= 1
+                scratch[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            let start = scratch.baseAddress!.advanced(by: index).assumingMemoryBound(to: UInt8.self)
+            out.append(contentsOf: UnsafeBufferPointer(start: start, count: scratch.count &- index))
         }
     }
 
