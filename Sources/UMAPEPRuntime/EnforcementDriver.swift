@@ -30,6 +30,10 @@ public final class EnforcementDriver: RequestAuthorizer {
         let removePatterns: [ReservedHeaderNames.Pattern]
         /// `baseRemove` plus `authorization` (`pass_credentials: hide`), built once instead of per request.
         let baseRemoveWithAuthorization: [String]
+        /// A forward's header changes without additions, with and without `authorization` removed: made once,
+        /// each decision shares them (or derives its own with ``HeaderMutations/setting(_:)``).
+        let forwardRemoving: HeaderMutations
+        let forwardRemovingAuthorization: HeaderMutations
         /// `enforcement: report_only`: refusals are forwarded as `would_deny` (``ReportOnly``).
         let reportOnly: Bool
         /// `obtain_rpt`: the claims-gathering session handling (``ClaimsSessionStore``); `nil` when off.
@@ -52,6 +56,9 @@ public final class EnforcementDriver: RequestAuthorizer {
             self.baseRemove = baseRemove
             self.removePatterns = removePatterns
             self.baseRemoveWithAuthorization = baseRemove + ["authorization"]
+            self.forwardRemoving = HeaderMutations(remove: baseRemove, removePatterns: removePatterns)
+            self.forwardRemovingAuthorization = HeaderMutations(
+                remove: self.baseRemoveWithAuthorization, removePatterns: removePatterns)
             self.reportOnly = reportOnly
         }
 
@@ -320,17 +327,21 @@ public final class EnforcementDriver: RequestAuthorizer {
         let ruleIndex = rule?.match.ruleIndex
         switch action {
         case .forward(let mutations):
-            var remove = mutations.removeAuthorization ? context.baseRemoveWithAuthorization : context.baseRemove
-            var set = mutations.setHeaders
             // The session cookie (and the RPT in it) never reaches the upstream; the client's other cookies do.
             if let claims, claims.store.hasCookie(claims.request.cookies) {
+                var remove = mutations.removeAuthorization ? context.baseRemoveWithAuthorization : context.baseRemove
+                var set = mutations.setHeaders
                 remove.append("cookie")
                 if let kept = claims.store.upstreamCookie(claims.request.cookies) {
                     set.append(HeaderField(name: "Cookie", value: kept))
                 }
+                return .forward(
+                    HeaderMutations(remove: remove, removePatterns: context.removePatterns, set: set),
+                    detail: mutations.reason.detail, ruleIndex: ruleIndex)
             }
+            let base = mutations.removeAuthorization ? context.forwardRemovingAuthorization : context.forwardRemoving
             return .forward(
-                HeaderMutations(remove: remove, removePatterns: context.removePatterns, set: set),
+                mutations.setHeaders.isEmpty ? base : base.setting(mutations.setHeaders),
                 detail: mutations.reason.detail, ruleIndex: ruleIndex)
         case .respond(let response):
             return context.applying(

@@ -55,8 +55,8 @@ final class MetricsObserver: ProxyObserver {
         if record.upstreamFailure != nil { return .error }
         let detail = record.detail
         if ByteText.hasPrefix(detail, "pep.granted") { return .granted }
-        if detail.hasPrefix(ReportOnly.detailPrefix) { return .wouldDeny }
-        if detail.contains("ticket") { return .ticket }
+        if ByteText.hasPrefix(detail, "would_deny.") { return .wouldDeny }
+        if ByteText.contains(detail, "ticket") { return .ticket }
         if detail == "pep.public_rule" { return .public }
         if detail == "pep.anonymous_unprotected" || detail == "pep.token_unprotected" || detail == "pep.plain_service"
             || detail == "forward"

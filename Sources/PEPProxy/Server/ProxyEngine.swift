@@ -170,6 +170,13 @@ public struct HeaderMutations: Sendable, Equatable {
             self.removePatterns = removePatterns
             self.set = set
         }
+
+        init(sharing other: Storage, set: [HeaderField]) {
+            self.remove = other.remove
+            self.removeNames = other.removeNames
+            self.removePatterns = other.removePatterns
+            self.set = set
+        }
     }
     private var storage: Storage
 
@@ -203,6 +210,15 @@ public struct HeaderMutations: Sendable, Equatable {
     /// Creates mutations.
     public init(remove: [String] = [], removePatterns: [ReservedHeaderNames.Pattern] = [], set: [HeaderField] = []) {
         self.storage = Storage(remove: remove, removePatterns: removePatterns, set: set)
+    }
+
+    /// These removals with `set` instead of this value's additions. The removal set is shared, not built again:
+    /// an authorizer keeps one `HeaderMutations` per service and derives each decision's from it (building the
+    /// name set per request allocated a dozen arrays).
+    public func setting(_ set: [HeaderField]) -> HeaderMutations {
+        var copy = self
+        copy.storage = Storage(sharing: self.storage, set: set)
+        return copy
     }
 
     /// No changes.
