@@ -80,9 +80,10 @@ enum HTTP1FieldLineParser {
     /// Compared a word at a time (8 bytes, the last word overlapping; two overlapping 4-byte words for shorter
     /// literals) with every byte
     /// OR-ed with 0x20. That folds exactly the ASCII upper-case letters onto the literal's lower-case ones because
-    /// every literal is lower-case letters and `-`, and the bytes compared were validated (a field name's `tchar`,
-    /// a field value's content): the only other byte that 0x20 maps onto a letter or `-` is CR (onto `-`), which
-    /// neither may hold. `HTTP1FieldLineParserMatchTests` checks every byte value at every position.
+    /// every literal is lower-case letters, digits and `-` (`100-continue`), and the bytes compared were
+    /// validated (a field name's `tchar`, a field value's content): the only other bytes that 0x20 maps onto a
+    /// letter, digit or `-` are control bytes (CR onto `-`, 0x10–0x19 onto digits), which neither may hold.
+    /// `HTTP1FieldLineParserMatchTests` checks every byte value at every position.
     @inline(__always)
     static func matches(_ buffer: UnsafeRawBufferPointer, _ start: Int, _ lowercaseLiteral: StaticString) -> Bool {
         let count = lowercaseLiteral.utf8CodeUnitCount
