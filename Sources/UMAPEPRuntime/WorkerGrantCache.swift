@@ -55,10 +55,8 @@ final class WorkerGrantCache: @unchecked Sendable {
         }
     }
 
-    /// Slots per worker (a power of two). Direct-mapped, so tokens that share a slot evict each other: with
-    /// 10 000 tokens in turn, 16 384 slots left about 46 % of them sharing, 65 536 about 14 %. A slot is one
-    /// reference (the entries are objects), so this is 512 KiB per worker.
-    static let capacity = 65_536
+    /// Slots per worker (a power of two).
+    static let capacity = 16_384
     private var slots: [Entry?]
     /// Hits served here, per process-wide cache they stand for (read by the metrics scrape).
     let introspectionHits = Atomic<Int>(0)

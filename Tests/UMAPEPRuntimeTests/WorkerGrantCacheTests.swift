@@ -62,14 +62,13 @@ import Testing
         #expect(cache.decisionHits.load(ordering: .relaxed) == (probe.hit ? 1 : 0))
     }
 
-    /// Slots spread: 10 000 tokens on one rule take about 9 270 distinct slots of the 65 536 (what a uniform hash
-    /// gives: 65 536 × (1 − e^(−10 000 / 65 536))).
+    /// Slots spread: 10 000 tokens on one rule fill most of the 16 384 slots.
     @Test func slotsSpread() {
         var used = Set<Int>()
         for index in 0..<10_000 {
             used.insert(WorkerGrantCache.slot(authorization: "Bearer tok-\(index)", service: 0, rule: 0, condition: 0))
         }
-        #expect(used.count > 9_100)
+        #expect(used.count > 7_000)
         #expect(used.allSatisfy { $0 >= 0 && $0 < WorkerGrantCache.capacity })
     }
 }
