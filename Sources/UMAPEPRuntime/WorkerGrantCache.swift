@@ -55,7 +55,9 @@ final class WorkerGrantCache: @unchecked Sendable {
         }
     }
 
-    /// Slots per worker (a power of two).
+    /// Slots per worker (a power of two). A slot is one reference (the entries are objects): 128 KiB per worker
+    /// empty. Tried at 65 536 (session 6): many-tokens (10 000 tokens) did not get measurably faster, and the
+    /// entries of 65 536 filled slots added 11.6 MiB of peak RSS with 100 000 tokens.
     static let capacity = 16_384
     private var slots: [Entry?]
     /// Hits served here, per process-wide cache they stand for (read by the metrics scrape).
