@@ -121,14 +121,6 @@ public struct AuthorizationRequest: Sendable {
         set { self.source = .text(newValue) }
     }
 
-    /// Whether the request carries an `Authorization` value.
-    public var hasAuthorization: Bool {
-        switch self.source {
-        case .text(let text): text != nil
-        case .field: true
-        }
-    }
-
     /// Calls `body` with the `Authorization` value's bytes (no copy for a head-backed request), or returns `nil`
     /// without calling it when there is none.
     public func withAuthorizationBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result? {

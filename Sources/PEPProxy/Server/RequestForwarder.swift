@@ -27,49 +27,21 @@ enum RequestForwarder {
     /// `untrustedDropped`, for the per-field lookup.
     private static let untrustedNames = HeaderNameSet(Self.untrustedDropped)
 
-    /// Facts about the request needed to build the upstream head.
-    struct Input {
-        var head: RequestHead
-        var path: String
-        var query: String?
-        var service: ProxyService
-        var mutations: HeaderMutations
-        var peerHost: String?
-        var peerTrusted: Bool
-        var scheme: String
-        /// A client's id kept under `trust_request_id`, or `nil`: a new one is generated.
-        var requestId: String?
-        var via: String
-        /// `HTTP/1.0` upstream when the client spoke 1.0 (so no chunked response comes back to it).
-        var upstreamVersion10: Bool
-        /// The W3C trace context sent as `traceparent` (the client's own, when valid, or a new one).
-        var trace: TraceContext? = nil
-        /// The client's `tracestate` line, forwarded with a kept `traceparent`.
-        var traceStateIndex: Int? = nil
-        /// A WebSocket opening handshake (`WebSocketUpgrade`): `Connection: Upgrade` and `Upgrade: websocket`
-        /// are sent (uma-pep's own fields; the client's hop-by-hop ones are dropped as always).
-        var webSocket = false
-    }
-
-    /// The upstream request head bytes (tests and cold paths; the proxy uses `build(_:into:)`).
-    static func build(_ input: Input) -> [UInt8] {
-        let out = HeadBuffer(capacity: input.head.headers.bytes.count + 256)
-        Self.build(input, into: out)
-        return out.array
-    }
-
-    /// Writes the upstream request head for `input` into `out`, replacing what it held: the hot path's form of
-    /// `build(_:)`, appending into a buffer the worker reuses (no allocation per request).
-    static func build(_ input: Input, into out: HeadBuffer) {
-        Self.build(
-            head: input.head, path: input.path, query: input.query, service: input.service, mutations: input.mutations,
-            peerHost: input.peerHost, peerTrusted: input.peerTrusted, scheme: input.scheme, requestId: input.requestId,
-            via: input.via, upstreamVersion10: input.upstreamVersion10, trace: input.trace,
-            traceStateIndex: input.traceStateIndex, webSocket: input.webSocket, into: out)
-    }
-
-    /// `build(_:into:)` with the facts as parameters (`Input`'s fields): the exchange calls this one, so no
-    /// `Input` is built and destroyed per request (each of its strings and arrays was retained and released).
+    /// Writes the upstream request head into `out`, replacing what it held (a buffer the worker reuses: no
+    /// allocation per request). The facts come as parameters, not in a struct: building and destroying one per
+    /// request retained and released each of its strings.
+    /// - Parameters:
+    ///   - path: the canonical path (SPEC A5); `query`: the raw query, if any.
+    ///   - peerHost: the client's numeric address (`X-Forwarded-For`); `peerTrusted`: a trusted proxy, whose
+    ///     `X-Forwarded-*` are kept.
+    ///   - scheme: the listener's scheme (`X-Forwarded-Proto`).
+    ///   - requestId: a client's id kept under `trust_request_id`, or `nil`: a new one is generated.
+    ///   - via: the `Via` value (RFC 9110 §7.6.3).
+    ///   - upstreamVersion10: `HTTP/1.0` upstream when the client spoke 1.0 (so no chunked response comes back).
+    ///   - trace: the W3C trace context sent as `traceparent`; `traceStateIndex`: the client's `tracestate`
+    ///     line, forwarded with a kept `traceparent`.
+    ///   - webSocket: a WebSocket opening handshake (`WebSocketUpgrade`): `Connection: Upgrade` and
+    ///     `Upgrade: websocket` are sent (uma-pep's own fields; the client's hop-by-hop ones are dropped).
     static func build(
         head: RequestHead, path: String, query: String?, service: ProxyService, mutations: HeaderMutations,
         peerHost: String?, peerTrusted: Bool, scheme: String, requestId: String?, via: String,
@@ -80,7 +52,7 @@ enum RequestForwarder {
         out.append(0x20)
         out.append(service.upstream.basePath)
         out.append(path)
-        if let query = query {
+        if let query {
             out.append(UInt8(ascii: "?"))
             out.append(query)
         }

@@ -6,7 +6,7 @@ import PEPCore
 ///
 /// A class: the exchange hands its target to the pools on every request, and a copy of a struct retained and
 /// released each of its strings (callgrind counted seven copies per cached-grant request). Immutable.
-public final class UpstreamTarget: Sendable, Hashable {
+public final class UpstreamTarget: Sendable {
     /// `http`, or `https` when `tls` is set.
     public let scheme: String
     /// The numeric address to connect to.
@@ -41,21 +41,6 @@ public final class UpstreamTarget: Sendable, Hashable {
     /// Connections are pooled per address, TLS context and server name: a TLS connection is never reused for
     /// a plain target, nor one verified for one name for another. Built once (its hash too).
     let poolKey: UpstreamPoolKey
-
-    /// Equal when every field is (the same upstream, reached the same way, with the same `Host` and base path).
-    public static func == (lhs: UpstreamTarget, rhs: UpstreamTarget) -> Bool {
-        lhs === rhs
-            || (lhs.poolKey == rhs.poolKey && lhs.scheme == rhs.scheme && lhs.hostHeader == rhs.hostHeader
-                && lhs.basePath == rhs.basePath)
-    }
-
-    /// Hashes the fields `==` compares.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(self.poolKey)
-        hasher.combine(self.scheme)
-        hasher.combine(self.hostHeader)
-        hasher.combine(self.basePath)
-    }
 
     /// `host` of `host:port`, `v6` of `[v6]:port` / `[v6]`.
     static func hostWithoutPort(_ authority: String) -> String {
@@ -144,7 +129,7 @@ final class UpstreamPools {
         // An upstream that stops reading a request body is cut like one that stops answering.
         socket.sendTimeout = self.limits.upstreamReadTimeout
         self.created += 1
-        return UpstreamConnection(socket: socket, key: target.poolKey, poolSlot: self.slot(for: target), pools: self)
+        return UpstreamConnection(socket: socket, poolSlot: self.slot(for: target), pools: self)
     }
 
     /// Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full, it
@@ -217,8 +202,7 @@ final class UpstreamPools {
 /// it (EOF, stray bytes) and for its idle timeout.
 final class UpstreamConnection: BufferedSocketDelegate {
     let socket: BufferedSocket
-    let key: UpstreamPoolKey
-    /// The index of its key's idle list in `pools`.
+    /// The index of its pool key's idle list in `pools` (the key itself is not kept: nothing reads it).
     let poolSlot: Int
     private unowned let pools: UpstreamPools
     var requestCount = 0
@@ -233,9 +217,8 @@ final class UpstreamConnection: BufferedSocketDelegate {
     private var inPool = false
     private var idleSince: Int64 = 0
 
-    init(socket: BufferedSocket, key: UpstreamPoolKey, poolSlot: Int, pools: UpstreamPools) {
+    init(socket: BufferedSocket, poolSlot: Int, pools: UpstreamPools) {
         self.socket = socket
-        self.key = key
         self.poolSlot = poolSlot
         self.pools = pools
     }
