@@ -51,11 +51,13 @@ final class MetricsObserver: ProxyObserver {
         }
     }
 
+    /// The `decision` label of a finished exchange, from its detail (`pep.granted…` → granted, …). Prefixes are
+    /// tested on bytes (``ByteText``): this runs once per request.
     static func decision(_ record: ExchangeRecord) -> RequestDecision {
         if record.upstreamFailure != nil { return .error }
         let detail = record.detail
         if ByteText.hasPrefix(detail, "pep.granted") { return .granted }
-        if ByteText.hasPrefix(detail, "would_deny.") { return .wouldDeny }
+        if ByteText.hasPrefix(detail, ReportOnly.detailPrefix) { return .wouldDeny }
         if ByteText.contains(detail, "ticket") { return .ticket }
         if detail == "pep.public_rule" { return .public }
         if detail == "pep.anonymous_unprotected" || detail == "pep.token_unprotected" || detail == "pep.plain_service"
@@ -65,12 +67,13 @@ final class MetricsObserver: ProxyObserver {
         }
         if detail == "proxy.no_route" { return .noRoute }
         if detail == "proxy.drain_timeout" || detail == "proxy.shutdown" { return .error }
-        if detail.hasPrefix("http1.") || detail.hasPrefix("path.") || detail.hasPrefix("target.")
-            || detail.hasPrefix("query.") || detail.hasPrefix("proxy.")
+        if ByteText.hasPrefix(detail, "http1.") || ByteText.hasPrefix(detail, "path.")
+            || ByteText.hasPrefix(detail, "target.") || ByteText.hasPrefix(detail, "query.")
+            || ByteText.hasPrefix(detail, "proxy.")
         {
             return .rejected
         }
-        if record.status >= 500 || detail.hasPrefix("upstream.") { return .error }
+        if record.status >= 500 || ByteText.hasPrefix(detail, "upstream.") { return .error }
         return .denied
     }
 }

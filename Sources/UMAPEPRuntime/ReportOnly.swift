@@ -8,7 +8,7 @@ import PEPProxy
 enum ReportOnly {
     /// Starts the access-log `decision` of a request forwarded although it would have been refused:
     /// `would_deny.<status>.<detail>`, e.g. `would_deny.401.pep.ticket_issued`.
-    static let detailPrefix = "would_deny."
+    static let detailPrefix: StaticString = "would_deny."
 
     /// The forward that stands for the refusal `status` / `detail`.
     /// - Parameters:
@@ -28,7 +28,7 @@ enum ReportOnly {
         let remove = passCredentials == .pass ? baseRemove.plain : baseRemove.withAuthorization
         return .forward(
             HeaderMutations(remove: remove, removePatterns: removePatterns, set: []),
-            detail: Self.detailPrefix + "\(status)." + detail, ruleIndex: ruleIndex)
+            detail: "\(Self.detailPrefix)\(status).\(detail)", ruleIndex: ruleIndex)
     }
 
     /// `decision` unchanged when it forwards, else its report-only forward for `context`'s service.

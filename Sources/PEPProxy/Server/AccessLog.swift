@@ -234,23 +234,7 @@ enum AccessLogFormatter {
 
     /// Decimal digits of `value`, no allocation.
     static func decimal(_ value: UInt64, _ out: inout LineWriter) {
-        if value < 10 {
-            out.append(UInt8(ascii: "0") &+ UInt8(value))
-            return
-        }
-        // Digits from the last, dividing by the constant 10 (a multiply and shift, not a `div`).
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            var rest = value
-            var index = scratch.count
-            repeat {
-                index &-= 1
-                scratch[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            } while rest > 0
-            let start = scratch.baseAddress!.advanced(by: index).assumingMemoryBound(to: UInt8.self)
-            out.append(contentsOf: UnsafeBufferPointer(start: start, count: scratch.count &- index))
-        }
+        ByteText.withDecimal(value) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     /// Nanoseconds as milliseconds with three decimals (`0.412`); negative values as `0.000`.

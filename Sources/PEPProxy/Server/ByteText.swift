@@ -6,12 +6,7 @@ public enum ByteText {
     @inline(__always)
     public static func hasPrefix(_ text: String, _ prefix: StaticString) -> Bool {
         var copy = text
-        return copy.withUTF8 { bytes in
-            let count = prefix.utf8CodeUnitCount
-            guard bytes.count >= count else { return false }
-            for index in 0..<count where bytes[index] != prefix.utf8Start[index] { return false }
-            return true
-        }
+        return copy.withUTF8 { HTTP1FieldLineParser.matchesExactly(UnsafeRawBufferPointer($0), 0, prefix) }
     }
 
     /// Whether `text`'s UTF-8 bytes contain `needle`'s (`String.contains` from Foundation went through
@@ -29,6 +24,23 @@ public enum ByteText {
                 if offset == count { return true }
             }
             return false
+        }
+    }
+
+    /// Calls `body` with the decimal digits of `value` (no sign, no leading zeros; `0` for zero), written into a
+    /// stack buffer from the last digit, dividing by the constant 10 (a multiply and a shift, no `div`).
+    @inline(__always)
+    static func withDecimal<Result>(_ value: UInt64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
+        return withUnsafeMutableBytes(of: &digits) { scratch in
+            var rest = value
+            var index = scratch.count
+            repeat {
+                index &-= 1
+                scratch[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            return body(UnsafeRawBufferPointer(rebasing: scratch[index...]))
         }
     }
 }

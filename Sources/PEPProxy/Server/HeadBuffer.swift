@@ -109,16 +109,6 @@ final class HeadBuffer {
 
     /// Appends `value` in decimal.
     func appendDecimal(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            var rest = value
-            var index = scratch.count
-            repeat {
-                index -= 1
-                scratch[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            } while rest > 0
-            self.append(UnsafeRawBufferPointer(rebasing: scratch[index...]))
-        }
+        ByteText.withDecimal(value) { self.append($0) }
     }
 }
