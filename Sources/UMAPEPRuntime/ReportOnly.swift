@@ -17,17 +17,15 @@ enum ReportOnly {
     ///   - ruleIndex: the matched rule, if any.
     ///   - passCredentials: the service's `pass_credentials`. `pass` forwards `Authorization` unchanged; `hide`
     ///     and `phantom_token` remove it (there is no introspection data to make a phantom token from).
-    ///   - baseRemove: the client headers removed from every forwarded request of the service (copies of the
-    ///     headers uma-pep sets), with and without `authorization`.
-    ///   - removePatterns: the service's `iterate` custom-header name patterns.
+    ///   - removal: the service's forward without additions, plain and with `authorization` removed
+    ///     (``EnforcementDriver/ServiceContext/forwardRemoving``: made once per service, shared by every refusal).
     /// - Returns: `.forward` with no header added and `detail` `would_deny.<status>.<detail>`.
     static func forward(
         status: Int, detail: String, ruleIndex: Int?, passCredentials: PassCredentials,
-        baseRemove: (plain: [String], withAuthorization: [String]), removePatterns: [ReservedHeaderNames.Pattern]
+        removal: (plain: HeaderMutations, withAuthorization: HeaderMutations)
     ) -> AuthorizationDecision {
-        let remove = passCredentials == .pass ? baseRemove.plain : baseRemove.withAuthorization
-        return .forward(
-            HeaderMutations(remove: remove, removePatterns: removePatterns, set: []),
+        .forward(
+            passCredentials == .pass ? removal.plain : removal.withAuthorization,
             detail: "\(Self.detailPrefix)\(status).\(detail)", ruleIndex: ruleIndex)
     }
 
@@ -39,7 +37,6 @@ enum ReportOnly {
         return Self.forward(
             status: response.status, detail: detail, ruleIndex: ruleIndex,
             passCredentials: context.policy.service.passCredentials,
-            baseRemove: (context.baseRemove, context.baseRemoveWithAuthorization),
-            removePatterns: context.removePatterns)
+            removal: (context.forwardRemoving, context.forwardRemovingAuthorization))
     }
 }

@@ -131,17 +131,24 @@ import Testing
         #expect(mutations.set.isEmpty)
     }
 
-    @Test func forwardsAreLeftAlone() {
+    /// A forward passes through unchanged; a refusal becomes a forward with the service's removals.
+    @Test func forwardsAreLeftAlone() throws {
+        let context = try Self.driver(reportOnly: true, passCredentials: .pass).services[0]
         let forward = AuthorizationDecision.forward(.none, detail: "pep.granted", ruleIndex: 0)
+        guard case .forward(let kept, let keptDetail, let keptRule) = ReportOnly.forward(forward, context: context)
+        else {
+            Issue.record("a forward was changed into a refusal")
+            return
+        }
+        #expect(kept == .none && keptDetail == "pep.granted" && keptRule == 0)
         let result = ReportOnly.forward(
             status: 401, detail: "pep.ticket_issued", ruleIndex: 2, passCredentials: .pass,
-            baseRemove: (["a"], ["a", "authorization"]), removePatterns: [])
+            removal: (HeaderMutations(remove: ["a"]), HeaderMutations(remove: ["a", "authorization"])))
         guard case .forward(let mutations, let detail, let rule) = result else {
             Issue.record("not a forward")
             return
         }
         #expect(detail == "would_deny.401.pep.ticket_issued" && rule == 2 && mutations.remove == ["a"])
-        if case .forward(_, let detail, _) = forward { #expect(detail == "pep.granted") }
     }
 
     /// The metrics label of a report-only forward, whatever the refusal was.
