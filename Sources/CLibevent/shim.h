@@ -27,5 +27,4 @@ static inline unsigned char *CLibevent_read_overflow(void) {
     static __thread unsigned char overflow[CLIBEVENT_READ_OVERFLOW_BYTES];
     return overflow;
 }
-static inline int CLibevent_read_overflow_bytes(void) { return CLIBEVENT_READ_OVERFLOW_BYTES; }
 #endif

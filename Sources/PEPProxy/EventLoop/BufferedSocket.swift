@@ -241,7 +241,7 @@ final class BufferedSocket {
             return
         }
         let overflow = CLibevent_read_overflow()
-        vectors.1 = iovec(iov_base: overflow, iov_len: Int(CLibevent_read_overflow_bytes()))
+        vectors.1 = iovec(iov_base: overflow, iov_len: Int(CLIBEVENT_READ_OVERFLOW_BYTES))
         let received = withUnsafeMutablePointer(to: &vectors) {
             $0.withMemoryRebound(to: iovec.self, capacity: 2) { readv(fd, $0, 2) }
         }
