@@ -1,6 +1,6 @@
-# Shell functions shared by the scripts in Benchmarks/load (run.sh, profile.sh, soak.sh, faults.sh, redis.sh).
-# Sourced right after HERE and ROOT are set; not run on its own. Every process goes on 127.0.0.1 only, is
-# recorded in PIDS and is stopped by cleanup (the EXIT trap set by start_run_dir).
+# Shell functions shared by the scripts in Benchmarks/load (run.sh, profile.sh, memory.sh, soak.sh, faults.sh,
+# redis.sh). Sourced right after HERE and ROOT are set; not run on its own. Every process goes on 127.0.0.1 only,
+# is recorded in PIDS and is stopped by cleanup (the EXIT trap set by start_run_dir).
 
 # require_tools TOOL...: exits 2 naming the first TOOL not on PATH.
 require_tools() {
@@ -104,12 +104,14 @@ start_dev_as() {
 
 # start_serve NAME CONFIG ADMIN_PORT [ARG...]: checks CONFIG with `uma-pep check-config` (exits 1 printing its
 # report when refused), spawns `uma-pep serve --config CONFIG ARG...` as NAME and waits until the admin listener
-# on 127.0.0.1:ADMIN_PORT answers /readyz 200 (resources registered). SPAWNED is its PID.
+# on 127.0.0.1:ADMIN_PORT answers /readyz 200 (resources registered). SPAWNED is its PID. SERVE_WRAP, when set,
+# is a command (split into words) that the server runs under, e.g. "env MALLOC_ARENA_MAX=1" or "heaptrack -o F".
 start_serve() {
   local name=$1 config=$2 admin=$3
   shift 3
   "$BIN" check-config "$config" > "$RUN_DIR/logs/$name.check" || { cat "$RUN_DIR/logs/$name.check"; exit 1; }
-  spawn "$name" "$BIN" serve --config "$config" "$@"
+  # shellcheck disable=SC2086 # SERVE_WRAP splits into words on purpose
+  spawn "$name" ${SERVE_WRAP:-} "$BIN" serve --config "$config" "$@"
   wait_http "http://127.0.0.1:$admin/readyz"
 }
 

@@ -46,11 +46,8 @@ sed -n '/^write_config() {/,/^}/p' "$HERE/run.sh" > "$RUN_DIR/write_config.sh"
 source "$RUN_DIR/write_config.sh"
 export CACHE_ENTRIES
 write_config "$RUN_DIR/conf/uma-pep.yaml" "$PORT" "$ADMIN" 1
-"$BIN" check-config "$RUN_DIR/conf/uma-pep.yaml" > "$RUN_DIR/logs/uma-pep.check" || { cat "$RUN_DIR/logs/uma-pep.check"; exit 1; }
-# shellcheck disable=SC2086
-spawn uma-pep env $UMA_ENV $UMA_WRAP "$BIN" serve --config "$RUN_DIR/conf/uma-pep.yaml" --log-level warning
+SERVE_WRAP="env $UMA_ENV $UMA_WRAP" start_serve uma-pep "$RUN_DIR/conf/uma-pep.yaml" "$ADMIN" --log-level warning
 UMA_PID=$SPAWNED
-wait_http "http://127.0.0.1:$ADMIN/readyz"
 
 mkdir -p "$RESULTS_DIR"
 OUT="$RESULTS_DIR/memory-$(date +%Y-%m-%d)-$(hostname).txt"

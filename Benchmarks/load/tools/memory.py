@@ -107,7 +107,7 @@ def main():
         completed = subprocess.run(
             ["wrk", "-t1", f"-c{args.conns}", f"-d{args.dur}s", "--timeout", "5s", "-s", args.wrk_script, url],
             env=env, stdout=subprocess.PIPE, text=True, timeout=args.dur + 120, check=True)
-        peak = status_kib(pid, "VmHWM")
+        peak = procstat.peak_rss_kib([pid])
         after = status_kib(pid, "VmRSS")
         calls = as_calls(args.as_port) - calls_before
         rps = next((line.split()[1] for line in completed.stdout.splitlines() if line.startswith("Requests/sec")), "?")

@@ -14,6 +14,13 @@ public final class CacheInterner: Sendable {
         var strings: Set<String> = []
         var arrays: Set<[String]> = []
         var permissionLists: Set<[IntrospectionResult.Permission]> = []
+
+        /// The held string equal to `value`, or `value` (then held, while under `limit`); a small string is
+        /// returned as it is.
+        mutating func string(_ value: String, limit: Int) -> String {
+            guard value.utf8.count > 15 else { return value }  // small strings live inline: nothing to share
+            return self.strings.shared(value, limit: limit)
+        }
     }
 
     /// The most distinct strings, string arrays and permission lists held (each).
@@ -28,12 +35,8 @@ public final class CacheInterner: Sendable {
 
     /// The held copy equal to `value`, or `value` (then held, while under the limit).
     public func intern(_ value: String) -> String {
-        guard value.utf8.count > 15 else { return value }  // small strings live inline: nothing to share
-        return self.state.withLock { state in
-            if let index = state.strings.firstIndex(of: value) { return state.strings[index] }
-            if state.strings.count < self.limit { state.strings.insert(value) }
-            return value
-        }
+        guard value.utf8.count > 15 else { return value }  // no lock for what cannot be shared
+        return self.state.withLock { $0.string(value, limit: self.limit) }
     }
 
     /// The held copy equal to `value` (its elements interned too), or `value`.
@@ -42,12 +45,7 @@ public final class CacheInterner: Sendable {
         return self.state.withLock { state in
             if let index = state.arrays.firstIndex(of: value) { return state.arrays[index] }
             guard state.arrays.count < self.limit else { return value }
-            let elements = value.map { element -> String in
-                guard element.utf8.count > 15 else { return element }
-                if let index = state.strings.firstIndex(of: element) { return state.strings[index] }
-                if state.strings.count < self.limit { state.strings.insert(element) }
-                return element
-            }
+            let elements = value.map { state.string($0, limit: self.limit) }
             state.arrays.insert(elements)
             return elements
         }
@@ -57,16 +55,22 @@ public final class CacheInterner: Sendable {
     /// are expected to be interned already.
     public func intern(_ value: [IntrospectionResult.Permission]) -> [IntrospectionResult.Permission] {
         guard !value.isEmpty else { return value }
-        return self.state.withLock { state in
-            if let index = state.permissionLists.firstIndex(of: value) { return state.permissionLists[index] }
-            if state.permissionLists.count < self.limit { state.permissionLists.insert(value) }
-            return value
-        }
+        return self.state.withLock { $0.permissionLists.shared(value, limit: self.limit) }
     }
 
     /// Distinct strings, string arrays and permission lists held (for tests).
     public var counts: (strings: Int, arrays: Int, permissionLists: Int) {
         self.state.withLock { ($0.strings.count, $0.arrays.count, $0.permissionLists.count) }
+    }
+}
+
+extension Set {
+    /// The member equal to `value`, or `value` itself, inserted while the set has fewer than `limit` members
+    /// (one hash while under the limit).
+    fileprivate mutating func shared(_ value: Element, limit: Int) -> Element {
+        if self.count < limit { return self.insert(value).memberAfterInsert }
+        guard let index = self.firstIndex(of: value) else { return value }
+        return self[index]
     }
 }
 

@@ -49,6 +49,33 @@ private func fresh(_ text: String) -> String {
         }
         #expect(interner.counts.strings == 3)
         #expect(interner.counts.arrays == 3)
+        // Permission lists too; a held one is still shared past the limit, a new one is not.
+        let held = interner.intern([IntrospectionResult.Permission(resourceId: "resource-number-0-of-ten", scopes: [])])
+        for index in 1..<10 {
+            let list = [IntrospectionResult.Permission(resourceId: "resource-number-\(index)-of-ten", scopes: [])]
+            #expect(interner.intern(list) == list)
+        }
+        #expect(interner.counts.permissionLists == 3)
+        let again = interner.intern([IntrospectionResult.Permission(resourceId: fresh(held[0].resourceId), scopes: [])])
+        #expect(again.withUnsafeBufferPointer { $0.baseAddress } == held.withUnsafeBufferPointer { $0.baseAddress })
+        let late = (
+            interner.intern(fresh("resource-number-9-of-ten")), interner.intern(fresh("resource-number-9-of-ten"))
+        )
+        #expect(late.0 == late.1 && storage(late.0) != storage(late.1))
+    }
+
+    /// The runtime's interner (`CacheInterner()`) holds at most 4 096 of each kind, however many results pass.
+    @Test func defaultLimitIs4096() {
+        let interner = CacheInterner()
+        #expect(interner.limit == 4096)
+        for index in 0..<4200 {
+            let resource = "resource-\(index)-0123456789"
+            _ = IntrospectionResult(
+                active: true, exp: 100, iat: 1, clientId: "c",
+                permissions: [.init(resourceId: resource, scopes: [resource])]
+            ).interned(interner)
+        }
+        #expect(interner.counts == (4096, 4096, 4096))
     }
 
     /// An interned result equals the original, and two results' repeating members share storage.
@@ -87,9 +114,13 @@ private func fresh(_ text: String) -> String {
         #expect(trimmed.exp == 1_000)
         let noExp = result(exp: nil, permissionExp: [1_000, nil])
         #expect(noExp.withoutRedundantPermissionExpiries == noExp)
-        // The decisions and the cache bounds read from a cached result do not change while it is usable.
+        // The decisions and the cache bounds read from a cached result do not change while it is usable (up to
+        // exp − 5 s; the permission expiring at 900 lapses within that time).
         let original = result(exp: 1_000, permissionExp: [1_000, 2_000, 900, nil])
-        for now: Int64 in [0, 500, 894] where CacheTTL.isUsable(original, now: now) {
+        let usable = (0...1_100).map(Int64.init).filter { CacheTTL.isUsable(original, now: $0) }
+        #expect(usable.contains(899) && usable.contains(900) && usable.contains(994))
+        #expect(!CacheTTL.isUsable(trimmed, now: 995))
+        for now in usable {
             for index in 0..<4 {
                 let resource = original.permissions[index].resourceId
                 #expect(

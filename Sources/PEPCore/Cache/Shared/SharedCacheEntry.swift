@@ -57,8 +57,9 @@ public enum SharedCacheEntry: Sendable, Equatable {
         if let key { members["k"] = .string(key) }
         switch self {
         case .introspection(let result):
-            // A result cached without its received object (`IntrospectionResult.withoutRaw`): its typed members.
-            members["introspection"] = result.raw == .null ? result.introspectData(consumer: nil) : result.raw
+            // The object as received, or for a result cached without it (`IntrospectionResult.withoutRaw`) its
+            // typed members.
+            members["introspection"] = result.introspectData(consumer: nil)
         case .grant(let grant): members["grant"] = .object(["valid_until": .int(grant.validUntil)])
         }
         return JSONCodec.serialize(.object(members))

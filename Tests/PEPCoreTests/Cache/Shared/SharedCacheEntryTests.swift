@@ -33,6 +33,43 @@ import Testing
         }
     }
 
+    /// What the introspection cache stores when no service reads `introspect_data` (no received object,
+    /// permission expiries at or after the token's `exp` dropped, members interned) reads back from Redis equal
+    /// in every typed member; written with its received object, the object comes back as it was.
+    @Test func cachedResultRoundTrips() throws {
+        let json: JSONValue = .object([
+            "active": .bool(true), "exp": .int(Self.now + 600), "iat": .int(Self.now), "nbf": .int(Self.now - 5),
+            "client_id": .string("@!1736.ABCD.EF01.2345"), "sub": .string("subject-0123456789"),
+            "iss": .string("https://as.example.test"), "aud": .string("kept only in the received object"),
+            "permissions": .array([
+                .object([
+                    "resource_id": .string("7f1c2b3a-1111-4222-8333-944455566677"),
+                    "resource_scopes": .array([.string("https://scopes.test/read"), .string("view")]),
+                    "exp": .int(Self.now + 600),
+                ]),
+                .object([
+                    "resource_id": .string("r2"), "resource_scopes": .array([]), "exp": .int(Self.now + 300),
+                ]),
+            ]),
+        ])
+        let received = try IntrospectionResult.decode(json: json).get()
+        let cached = received.withoutRedundantPermissionExpiries.interned(CacheInterner()).withoutRaw
+        #expect(cached.permissions.map(\.exp) == [nil, Self.now + 300])
+        for (stored, expectedRaw) in [(cached, nil), (received, json)] as [(IntrospectionResult, JSONValue?)] {
+            let bytes = SharedCacheEntry.introspection(stored).encoded(expiresAt: Self.now + 60)
+            guard
+                case .hit(.introspection(let read), _) = SharedCacheEntry.decode(
+                    bytes, expectingGrant: false, now: Self.now)
+            else {
+                Issue.record("not read back")
+                continue
+            }
+            #expect(read.withoutRaw == stored.withoutRaw)
+            #expect(read.hasRequiredMembers)
+            if let expectedRaw { #expect(read.raw == expectedRaw) } else { #expect(read.raw["aud"] == nil) }
+        }
+    }
+
     @Test func keysAreNamespacedAndHoldOnlyDigests() {
         let server = String(repeating: "a", count: 64)
         let token = String(repeating: "b", count: 64)
