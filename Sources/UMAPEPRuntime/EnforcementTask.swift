@@ -105,7 +105,9 @@ final class EnforcementTask: @unchecked Sendable {
                     // A local miss: the shared cache first (bounded by cache.redis.timeout), then the server.
                     let sharedKey = shared.introspectionKey(server: self.serviceAS, token: token)
                     shared.lookup(sharedKey, grant: false) { found in
-                        if let found, case .introspection(let result) = found.entry {
+                        if let found, case .introspection(let result) = found.entry,
+                            result.serves(self.context.policy)
+                        {
                             self.sharedRemaining = found.remaining
                             return self.introspectionArrived(.success(result))
                         }

@@ -51,6 +51,14 @@ public struct IntrospectionResult: Sendable, Equatable {
         return copy
     }
 
+    /// Whether this result, read from the shared cache (Redis), holds what `policy` needs. Redis outlives a
+    /// reload and is shared by instances: an active result stored there without its received object (``withoutRaw``:
+    /// by a generation or an instance where no service reads `introspect_data`) cannot feed custom headers or a
+    /// phantom token, so a reader whose policy keeps the object takes it as a miss and introspects again.
+    public func serves(_ policy: EnforcementPolicy) -> Bool {
+        !policy.cachesIntrospectionJSON || !self.active || self.raw != .null
+    }
+
     /// This result without the permission expiries that cannot matter while it is cached: a permission's `exp`
     /// at or after the token's own `exp`. A cached result is used only while `now < exp − 5 s` (its cache TTL and
     /// ``CacheTTL/isUsable(_:now:)``), and such a permission is live all that time, in ``UMA2Decision`` as in

@@ -182,6 +182,23 @@ import Testing
         #expect(driver.calls.filter { $0 == .introspect("RPT_VIEW") }.count == 1)
     }
 
+    /// A result from the shared cache (Redis) written without its received object by a generation or instance
+    /// that did not keep it is a miss for a policy that needs the object (custom headers, phantom token), and
+    /// usable otherwise; a full result always is.
+    @Test(arguments: [
+        (keepsJSON: true, active: true, stripped: true, serves: false),
+        (keepsJSON: true, active: true, stripped: false, serves: true),
+        (keepsJSON: true, active: false, stripped: true, serves: true),
+        (keepsJSON: false, active: true, stripped: true, serves: true),
+        (keepsJSON: false, active: true, stripped: false, serves: true),
+    ])
+    func sharedResultServesPolicy(keepsJSON: Bool, active: Bool, stripped: Bool, serves: Bool) {
+        let full = IntrospectionResult(
+            active: active, exp: 2_000, raw: .object(["active": .bool(active), "aud": .string("api")]))
+        let result = stripped ? full.withoutRaw : full
+        #expect(result.serves(F0.policy(mode: F0.uma2, cachesIntrospectionJSON: keepsJSON)) == serves)
+    }
+
     /// A negative entry is stored under the introspection key with exactly the negative TTL.
     @Test func negativeEntryUsesNegativeTTL() {
         var driver = EnforcementDriver(policy: F0.policy(negativeTTL: .seconds(7)))
