@@ -16,7 +16,7 @@ struct TurnAdmission<Waiting> {
     /// Requests started per turn; `0` = no limit (every request starts at once).
     let perTurn: Int
     /// Requests started in the current turn.
-    private(set) var started = 0
+    private var started = 0
     /// Whether the shell has scheduled the current turn's end.
     private var turnEndScheduled = false
     /// Granted requests started since the last turn end.
