@@ -44,6 +44,22 @@ extension EndToEnd {
             }
         }
 
+        /// A `limits` change needs a restart: the reload's warning says so and names the fields that changed
+        /// (`ProxyLimits.changedFields`).
+        @Test func changedLimitsNeedARestartAndAreNamed() async throws {
+            try await offPool {
+                let env = try E2EEnvironment(config: Fixture.config())
+                try Fixture.config(extra: "limits: {idle_timeout: 5s, uncached_requests_per_turn: 2}")
+                    .write(toFile: env.configPath, atomically: true, encoding: .utf8)
+                #expect(Self.reload(env, until: "needs a restart"), "\(env.diagnostics())")
+                #expect(
+                    env.pep.process.stderr.contains(
+                        "SIGHUP: limits changed (idle_timeout, uncached_requests_per_turn): needs a restart (kept the old)"
+                    ),
+                    "\(env.diagnostics())")
+            }
+        }
+
         /// A file that does not load keeps the running configuration: requests are served as before.
         @Test func brokenFileKeepsTheOldConfiguration() async throws {
             try await offPool {

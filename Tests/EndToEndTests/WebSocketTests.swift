@@ -57,6 +57,18 @@ extension EndToEnd {
             return (env, upstream)
         }
 
+        /// A fresh environment (`limits` added to its configuration) and one client that runs `scenario` on
+        /// `ws://ws.test` + `path` with a token holding `chat`: the environment, the upstream, what the client printed.
+        static func tunnel(_ path: String, scenario: String, limits: String = "") throws
+            -> (env: E2EEnvironment, upstream: WebSocketPeer.Upstream, result: [String: Any])
+        {
+            let (env, upstream) = try Self.environment(Self.config(limits: limits))
+            let token = try env.devAS.mintToken([Self.chat])
+            let result = try WebSocketPeer.client(
+                url: "ws://ws.test\(path)", port: env.pep.proxyPort, token: token, scenario: scenario)
+            return (env, upstream, result)
+        }
+
         /// The access-log lines (stderr) of tunnels that closed.
         static func tunnelLines(_ env: E2EEnvironment) -> [String] {
             env.pep.process.stderr.split(separator: "\n").filter { $0.contains("status=101") }.map(String.init)
@@ -110,11 +122,7 @@ extension EndToEnd {
         /// and reason, the end of stream follows, and the tunnel is logged as closed by the upstream.
         @Test func upstreamClosesFirst() async throws {
             try await offPool {
-                let (env, upstream) = try Self.environment(Self.config())
-                let token = try env.devAS.mintToken([Self.chat])
-                let result = try WebSocketPeer.client(
-                    url: "ws://ws.test/ws/close-first", port: env.pep.proxyPort, token: token,
-                    scenario: "upstream-close")
+                let (env, upstream, result) = try Self.tunnel("/ws/close-first", scenario: "upstream-close")
                 #expect(result["text"] as? String == "bye", "\(result)")
                 #expect(result["closed"] as? Bool == true)
                 #expect(result["close_code"] as? Int == 1000)
@@ -130,10 +138,8 @@ extension EndToEnd {
         /// sees the connection end), and logged as `websocket.idle_timeout`.
         @Test func idleTunnelIsClosed() async throws {
             try await offPool {
-                let (env, upstream) = try Self.environment(Self.config(limits: ", websocket_idle_timeout: 1s"))
-                let token = try env.devAS.mintToken([Self.chat])
-                let result = try WebSocketPeer.client(
-                    url: "ws://ws.test/ws/echo", port: env.pep.proxyPort, token: token, scenario: "idle")
+                let (env, upstream, result) = try Self.tunnel(
+                    "/ws/echo", scenario: "idle", limits: ", websocket_idle_timeout: 1s")
                 #expect(result["closed"] as? Bool == true, "\(result)")
                 let seconds = result["seconds"] as? Double ?? 0
                 #expect(seconds >= 0.9 && seconds < 10, "\(seconds)")
@@ -149,10 +155,8 @@ extension EndToEnd {
         /// when the client does, not as `websocket.idle_timeout`.
         @Test func slowReaderIsNotIdle() async throws {
             try await offPool {
-                let (env, upstream) = try Self.environment(Self.config(limits: ", websocket_idle_timeout: 2s"))
-                let token = try env.devAS.mintToken([Self.chat])
-                let result = try WebSocketPeer.client(
-                    url: "ws://ws.test/ws/stream", port: env.pep.proxyPort, token: token, scenario: "slow-read")
+                let (env, upstream, result) = try Self.tunnel(
+                    "/ws/stream", scenario: "slow-read", limits: ", websocket_idle_timeout: 2s")
                 #expect(result["done"] as? Bool == true, "\(result)\n\(env.diagnostics())")
                 #expect(result["received"] as? Int == 6 * 1024 * 1024, "\(result)")
                 #expect(eventually(5) { Self.tunnelLines(env).count == 1 }, "\(env.diagnostics())")

@@ -46,7 +46,8 @@ public struct ProxyLimits: Sendable, Equatable {
     /// an authorization-server call) that a worker starts per event-loop turn; the rest wait, first in first
     /// out, for the next turns. Kept-alive connections whose last request was granted from the caches are not
     /// counted, so a flood of uncached tokens cannot take a worker from granted clients (docs/security.md,
-    /// "Authorization-server call amplification"). `0` = no limit. Default 8.
+    /// "Authorization-server call amplification"). Applies only while granted requests compete for the worker:
+    /// without them nothing waits. `0` = no limit. Default 8.
     public let uncachedRequestsPerTurn: Int
     /// The nice value of the thread that makes the authorization-server calls (0…19; `0` = the workers' own):
     /// when workers and those calls compete for the CPU, granted traffic goes first and cache misses wait

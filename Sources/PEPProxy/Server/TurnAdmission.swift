@@ -16,12 +16,13 @@ struct TurnAdmission<Waiting> {
     /// Requests started per turn; `0` = no limit (every request starts at once).
     let perTurn: Int
     /// Requests started in the current turn.
-    private(set) var started = 0
+    private var started = 0
     /// Whether the shell has scheduled the current turn's end.
     private var turnEndScheduled = false
-    /// Granted requests started since the last turn end; and whether any did before it (the share applies).
+    /// Granted requests started since the last turn end.
     private var grantedSinceTurnEnd = false
-    private var contended = false
+    /// Granted requests started between the two last turn ends.
+    private var grantedBeforeTurnEnd = false
     private var queue: [Waiting] = []
     private var queueHead = 0
 
@@ -50,7 +51,7 @@ struct TurnAdmission<Waiting> {
         let schedule = !self.turnEndScheduled
         self.turnEndScheduled = true
         // Waiting ones go first: a new request may not overtake the queue.
-        if (!self.contended || self.started < self.perTurn) && self.waitingCount == 0 {
+        if (!self.shareApplies || self.started < self.perTurn) && self.waitingCount == 0 {
             self.started += 1
             return (.start, schedule)
         }
@@ -63,25 +64,30 @@ struct TurnAdmission<Waiting> {
     }
 
     /// A request of a connection that holds a cached grant started (it is not counted, but it makes the share
-    /// apply from the next turn).
+    /// apply from now on, until a turn ends with none started since the previous turn end).
     mutating func grantedStarted() {
         self.grantedSinceTurnEnd = true
     }
 
-    /// The turn ended (the shell's zero-delay timer fired): the count starts again, and the share applies in the
-    /// next turn when granted requests started in this one.
+    /// The turn ended (the shell's zero-delay timer fired): the count starts again; the share keeps applying in
+    /// the next turn when granted requests started since the previous turn end.
     mutating func turnEnded() {
         self.started = 0
         self.turnEndScheduled = false
-        self.contended = self.grantedSinceTurnEnd
+        self.grantedBeforeTurnEnd = self.grantedSinceTurnEnd
         self.grantedSinceTurnEnd = false
     }
+
+    /// Granted traffic competes: granted requests started since the last turn end, or between the two before.
+    /// The turn end is scheduled by counted requests only (a granted one costs no timer), so the window since
+    /// the last one may be long: it still counts, or the first turn of a flood would start every request in it.
+    private var shareApplies: Bool { self.grantedSinceTurnEnd || self.grantedBeforeTurnEnd }
 
     /// The next waiting request that starts in this turn, or `nil` when the turn's share is used or none waits.
     /// Elements for which `isLive` is false (a connection closed while it waited) are dropped without counting.
     mutating func nextToStart(isLive: (Waiting) -> Bool) -> Waiting? {
         while self.waitingCount > 0 {
-            guard !self.contended || self.started < self.perTurn else { return nil }
+            guard !self.shareApplies || self.started < self.perTurn else { return nil }
             let element = self.queue[self.queueHead]
             self.queueHead += 1
             self.compactIfWorthIt()

@@ -67,8 +67,7 @@ enum WebSocketUpgrade {
         let upgrades = response.headers.values(named: "upgrade")
         guard upgrades.count == 1, Self.isWebSocketToken(Substring(upgrades[0])), response.known.connectionUpgrade
         else { return .mismatched }
-        guard response.version == .http11, response.headers.firstIndex(named: "content-length") == nil,
-            response.headers.firstIndex(named: "transfer-encoding") == nil
+        guard response.version == .http11, response.known.contentLength == nil, response.known.transferEncoding == nil
         else { return .mismatched }
         return .tunnel
     }

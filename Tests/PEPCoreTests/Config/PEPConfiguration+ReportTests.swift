@@ -126,6 +126,23 @@ import Testing
     }
 
     /// Scope rules render as infix text with scope names.
+    /// A reload's "limits changed" warning names the fields that differ, in report order.
+    @Test func changedLimitFieldsAreNamed() {
+        let old = ProxyLimits()
+        let new = ProxyLimits(idleTimeout: .seconds(5), uncachedRequestsPerTurn: 2)
+        #expect(new.changedFields(comparedTo: old) == ["idle_timeout", "uncached_requests_per_turn"])
+        #expect(old.changedFields(comparedTo: old).isEmpty)
+    }
+
+    /// Every `ProxyLimits` field is reported once: one missing from `reportFields` would be absent from
+    /// `check-config` and never named by a reload (a change to it alone would warn "limits changed ()").
+    @Test func everyLimitIsReported() {
+        let limits = ProxyLimits()
+        let names = limits.reportFields.map(\.0)
+        #expect(names.count == Mirror(reflecting: limits).children.count)
+        #expect(Set(names).count == names.count)
+    }
+
     @Test func scopeRuleText() {
         let rule = ScopeRule.and([.variable(0), .or([.variable(1), .not(.variable(2))])])
         #expect(rule.reportText(data: ["admin", "employee", "customer"]) == "(admin and (employee or not customer))")

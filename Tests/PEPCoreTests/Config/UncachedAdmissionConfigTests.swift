@@ -39,12 +39,4 @@ import Testing
             ConfigTestSupport.error(ConfigTestSupport.config(topExtra: "limits: {\(field): \(text)}")))
         #expect(error.fieldPath == "limits.\(field)")
     }
-
-    /// A reload's "limits changed" warning names the fields that differ, in report order.
-    @Test func changedLimitFieldsAreNamed() {
-        let old = ProxyLimits()
-        let new = ProxyLimits(idleTimeout: .seconds(5), uncachedRequestsPerTurn: 2)
-        #expect(new.changedFields(comparedTo: old) == ["idle_timeout", "uncached_requests_per_turn"])
-        #expect(old.changedFields(comparedTo: old).isEmpty)
-    }
 }

@@ -56,6 +56,13 @@ import Testing
                 == ["turn[]", "0:start+timer", "1:start", "2:wait", "3:wait", "turn[2,3]+timer"])
     }
 
+    @Test func theShareAppliesFromTheFirstTurnOfAFlood() {
+        // A granted client's first request is counted (it schedules a turn end); its later, granted ones schedule
+        // none. A flood that arrives then is shared from its first turn, not only after the next turn end.
+        #expect(
+            run(perTurn: 2, "atgaaaa") == ["0:start+timer", "turn[]", "1:start+timer", "2:start", "3:wait", "4:wait"])
+    }
+
     @Test func anEmptyTurnSchedulesNothing() {
         #expect(
             run(perTurn: 2, "gtaaagtgt")
