@@ -32,8 +32,7 @@ extension ExchangeStateMachine {
         case denied(status: Int, detail: String, ruleIndex: Int?)
         /// An idle pooled connection was taken (it may have been closed by the upstream meanwhile).
         case upstreamReused
-        /// A fresh connection is being made.
-        case upstreamConnecting
+        /// A fresh connection (`UpstreamPools.connect`) finished connecting.
         case upstreamConnected
         /// The fresh connection could not even be started.
         case upstreamConnectFailed

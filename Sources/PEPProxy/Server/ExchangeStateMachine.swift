@@ -19,7 +19,7 @@ import PEPCore
 /// - `done`: finished and reported.
 ///
 /// Events (`Event`, ExchangeStateMachine+Events.swift): access checks refused or passed, the authorizer's
-/// decision, upstream taken / connecting / connected / connect failed / EOF / error / each timeout, response head
+/// decision, upstream taken / connected / connect failed / EOF / error / each timeout, response head
 /// parsed or rejected, a `101` judged, body progress and completion both ways, request body broken mid-stream,
 /// client readable / half-closed / read timeout / gone, tunnel closed, shutdown.
 ///
@@ -46,8 +46,9 @@ struct ExchangeStateMachine {
     private(set) var requestSent = false
     /// The client half-closed while its body was still being read: no more bytes will come.
     private var clientSentEverything = false
-    private var upstreamReused = false
-    private var retried = false
+    /// The first attempt went out on a pooled connection with no request body: a close or error before the
+    /// response may be retried once, on a fresh connection (cleared by that retry).
+    private var retryable = false
     private var responseKeepAlive = false
     private var responseUntilClose = false
     private let hasRequestBody: Bool
@@ -114,11 +115,9 @@ struct ExchangeStateMachine {
             return self.respond(.decision, status: status, detail: detail)
         case .upstreamReused:
             guard self.phase == .connecting else { return .none }
-            self.upstreamReused = true
+            // Only the first attempt: after a retry the request counts as sent.
+            self.retryable = !self.requestSent && !self.hasRequestBody
             return self.sendRequest()
-        case .upstreamConnecting:
-            self.upstreamReused = false
-            return .none
         case .upstreamConnected:
             guard self.phase == .connecting else { return .none }
             return self.sendRequest()
@@ -250,13 +249,14 @@ struct ExchangeStateMachine {
     }
 
     /// A pooled connection the upstream had closed before our request reached it: retry once on a fresh one,
-    /// only when nothing of a request body can have been consumed (there is none) and the method is idempotent.
+    /// only when nothing of a request body can have been consumed (there is none) and the method is idempotent
+    /// (RFC 9110 §9.2.2).
     private func canRetry(idempotentMethod: Bool) -> Bool {
-        self.upstreamReused && !self.retried && !self.hasRequestBody && idempotentMethod
+        self.retryable && idempotentMethod
     }
 
     private mutating func retry() -> Action {
-        self.retried = true
+        self.retryable = false
         self.phase = .connecting
         return .retry
     }

@@ -271,7 +271,6 @@ final class ProxyExchange: BufferedSocketDelegate {
             let upstream = try self.worker.upstreams.connect(target)
             self.upstream = upstream
             upstream.socket.delegate = self
-            _ = self.machine.handle(.upstreamConnecting)
             self.connectTimer = LoopTimer(loop: self.worker.loop) { [unowned self] in
                 self.perform(self.machine.handle(.upstreamConnectTimeout))
             }

@@ -40,7 +40,7 @@ import Testing
         if reused {
             steps.append((.upstreamReused, "sendRequest"))
         } else {
-            steps += [(.upstreamConnecting, "none"), (.upstreamConnected, "sendRequest")]
+            steps.append((.upstreamConnected, "sendRequest"))
         }
         return steps
     }
@@ -312,7 +312,7 @@ import Testing
                 [
                     (.admitted(webSocket: false), "authorize"),
                     (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "acquireUpstream"),
-                    (.upstreamConnecting, "none"), (event, action),
+                    (event, action),
                 ])
             #expect(machine.outcome.detail == detail)
             #expect(machine.outcome.upstreamFailure == failure)
@@ -391,8 +391,9 @@ import Testing
         Self.run(
             &machine,
             Self.forwarded(reused: true) + [
-                (Self.error("DELETE"), "retry"), (.upstreamConnecting, "none"),
-                // The first attempt's request went up: a later error is a reset, not a connect failure.
+                (Self.error("DELETE"), "retry"),
+                // The fresh connection fails to connect, but the first attempt's request went up: a reset, not a
+                // connect failure.
                 (Self.error("DELETE"), "respond(badGateway, keepAlive: true)"),
             ])
         #expect(machine.outcome.upstreamFailure == .reset)
