@@ -4,7 +4,7 @@ import PEPCore
 /// `ProxyExchange` (the shell) feeds it what happened (`Event`) and performs what it returns (`Action`).
 ///
 /// It alone decides how the exchange ends, and it ends once: the `Action`s that finish it (`respond`, `reject`,
-/// `cut`, `complete`, `logTunnel`, `dropUpstream(log: true)`) are each returned at most once per exchange, on
+/// `cut`, `complete`, `logTunnel`, `dropUpstream`) are each returned at most once per exchange, on
 /// the move to `done`, and ``outcome`` then holds what the access log and metrics report. Every event that
 /// arrives once the exchange is done is ignored (`.none`).
 ///
@@ -168,11 +168,11 @@ struct ExchangeStateMachine {
             self.outcome.detail = detail
             return .logTunnel
         case .aborted(let detail):
-            if self.phase == .tunnel { return .dropUpstream(log: false) }
+            // A tunnel owns both sockets and reports its own close (`tunnelClosed`).
+            guard self.phase != .tunnel else { return .none }
             self.phase = .done
-            guard let detail else { return .dropUpstream(log: false) }
             self.outcome.detail = detail
-            return .dropUpstream(log: true)
+            return .dropUpstream
         }
     }
 

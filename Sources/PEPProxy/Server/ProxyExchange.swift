@@ -222,9 +222,9 @@ final class ProxyExchange: BufferedSocketDelegate {
             if relayBody { self.relayRequestBody() }
         case .logTunnel:
             self.logTunnel()
-        case .dropUpstream(let log):
-            if log { self.log() }
+        case .dropUpstream:
             self.closeUpstream(reset: false)
+            self.log()
         }
     }
 

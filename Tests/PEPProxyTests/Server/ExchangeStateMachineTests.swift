@@ -286,7 +286,7 @@ import Testing
             &machine,
             [
                 (.admitted(webSocket: false), "authorize"),
-                (.aborted(detail: "proxy.shutdown"), "dropUpstream(log: true)"),
+                (.aborted(detail: "proxy.shutdown"), "dropUpstream"),
                 (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "none"),
             ])
         #expect(machine.outcome.status == 0)
@@ -427,7 +427,7 @@ import Testing
                 (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "acquireUpstream"),
                 (.upstreamReused, "sendRequest"), (.switchingProtocols(.tunnel), "startTunnel"),
                 (.clientGone(sendTimeout: false), "none"),
-                (.aborted(detail: "proxy.shutdown"), "dropUpstream(log: false)"),
+                (.aborted(detail: "proxy.shutdown"), "none"),
                 (.tunnelClosed(detail: "websocket.client_closed"), "logTunnel"),
                 (.tunnelClosed(detail: "websocket.client_closed"), "none"),
             ])
@@ -497,7 +497,7 @@ extension ExchangeStateMachine.Action {
             "complete(reuse: \(reuse), keepAlive: \(keepAlive), relayRest: \(relayRest))"
         case .peerHalfClosed(let relayBody): "peerHalfClosed(relayBody: \(relayBody))"
         case .logTunnel: "logTunnel"
-        case .dropUpstream(let log): "dropUpstream(log: \(log))"
+        case .dropUpstream: "dropUpstream"
         }
     }
 }
