@@ -101,7 +101,6 @@ struct ExchangeStateMachine {
             guard self.phase == .authorizing else { return .none }
             self.outcome.ruleIndex = ruleIndex
             self.outcome.detail = detail
-            self.outcome.forwardDetail = detail
             // The cap counts handshakes from here (forwarded) to their tunnel's close.
             if self.webSocket, !tunnelSlotFree {
                 self.keepAlive = false
@@ -369,6 +368,10 @@ struct ExchangeStateMachine {
     /// exchange is reported as cut by the client.
     private mutating func clientGone(sendTimeout: Bool) -> Action {
         guard self.phase != .tunnel else { return .none }
+        // Past the grant, `detail` is still the authorizer's: metrics keep counting it.
+        if self.phase == .connecting || self.phase == .awaitingResponse || self.phase == .relayingResponse {
+            self.outcome.metricsDetail = self.outcome.detail
+        }
         self.phase = .done
         self.outcome.detail = sendTimeout ? "client.send_timeout" : "client.closed"
         return .cut(resetUpstream: false)

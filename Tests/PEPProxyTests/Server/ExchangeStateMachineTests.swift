@@ -280,6 +280,19 @@ import Testing
         }
     }
 
+    @Test func clientGoneWhileAuthorizingIsCountedAsSuch() {
+        var machine = Self.machine()
+        Self.run(
+            &machine,
+            [
+                (.admitted(webSocket: false), "authorize"), (.clientGone(sendTimeout: false), "cut(reset: false)"),
+                (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "none"),
+            ])
+        #expect(machine.outcome.detail == "client.closed")
+        // No grant to count: metrics count the departure itself.
+        #expect(machine.outcome.metricsDetail == nil)
+    }
+
     @Test func shutdownWhileAuthorizingIsReportedOnce() {
         var machine = Self.machine()
         Self.run(
@@ -433,7 +446,7 @@ import Testing
             ])
         #expect(machine.outcome.status == 101)
         #expect(machine.outcome.detail == "websocket.client_closed")
-        #expect(machine.outcome.metricsDetail == "websocket.client_closed")
+        #expect(machine.outcome.metricsDetail == nil)
     }
 
     @Test func webSocketRefusals() {
