@@ -293,10 +293,7 @@ struct ExchangeStateMachine {
             return self.failMidway(failure)
         case .connecting, .awaitingResponse:
             self.outcome.upstreamFailure = failure
-            let action = self.respond(
-                failure == .timeout ? .gatewayTimeout : .badGateway, detail: detail ?? failure.detail)
-            self.keepAlive = false
-            return action
+            return self.respond(failure == .timeout ? .gatewayTimeout : .badGateway, detail: detail ?? failure.detail)
         default:
             return .none
         }
