@@ -41,9 +41,9 @@ struct ExchangeStateMachine {
     /// The client connection may serve another request.
     private var keepAlive: Bool
     /// The whole request body went upstream (or there is none).
-    private(set) var requestBodyDone: Bool
+    private var requestBodyDone: Bool
     /// The request head was written upstream (true from the first attempt on, across a retry).
-    private(set) var requestSent = false
+    private var requestSent = false
     /// The client half-closed while its body was still being read: no more bytes will come.
     private var clientSentEverything = false
     /// The first attempt went out on a pooled connection with no request body: a close or error before the
