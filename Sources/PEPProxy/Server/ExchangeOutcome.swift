@@ -8,17 +8,11 @@ struct ExchangeOutcome {
     var detail = "forward"
     /// Why the upstream side failed, when it did (typed for metrics; the detail string is for the log).
     var upstreamFailure: UpstreamFailure?
-    /// The authorizer's detail for a forwarded request (what metrics classify when the client goes away).
-    var forwardDetail: String?
+    /// The detail metrics count instead of `detail` (`metricsDetail ?? detail`): the authorizer's, for a forwarded
+    /// exchange the client cut (the log says `client.*`; metrics keep counting the grant it was). `nil` otherwise.
+    var metricsDetail: String?
     /// The matched protection rule, when the authorizer reported one.
     var ruleIndex: Int?
-
-    /// The detail metrics count: the authorizer's for an exchange the client cut (so a grant stays a grant).
-    /// (`ProxyExchange.observe` reads the fields in place: a call on the outcome stored in the exchange copied
-    /// the whole struct, +60 instructions a request.)
-    var metricsDetail: String {
-        self.detail.hasPrefix("client.") ? (self.forwardDetail ?? self.detail) : self.detail
-    }
 }
 
 /// Why forwarding failed on the upstream side. The data plane's own classification: the metrics' `kind` label

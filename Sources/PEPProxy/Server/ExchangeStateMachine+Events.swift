@@ -32,8 +32,7 @@ extension ExchangeStateMachine {
         case denied(status: Int, detail: String, ruleIndex: Int?)
         /// An idle pooled connection was taken (it may have been closed by the upstream meanwhile).
         case upstreamReused
-        /// A fresh connection is being made.
-        case upstreamConnecting
+        /// A fresh connection (`UpstreamPools.connect`) finished connecting.
         case upstreamConnected
         /// The fresh connection could not even be started.
         case upstreamConnectFailed
@@ -67,8 +66,8 @@ extension ExchangeStateMachine {
         case clientGone(sendTimeout: Bool)
         /// The WebSocket tunnel this exchange opened closed, with this detail.
         case tunnelClosed(detail: String)
-        /// Shutdown or drain timeout (`detail`), or the connection cut with no report (`nil`).
-        case aborted(detail: String?)
+        /// Shutdown (`proxy.shutdown`) or drain timeout (`proxy.drain_timeout`) cut the exchange.
+        case aborted(detail: String)
     }
 
     /// What the shell does next. A finishing action closes the upstream connection first (unless it says
@@ -106,8 +105,8 @@ extension ExchangeStateMachine {
         case peerHalfClosed(relayBody: Bool)
         /// Finishing a tunnel: its access-log line and metrics.
         case logTunnel
-        /// Drop the upstream connection; report ``outcome`` when `log`.
-        case dropUpstream(log: Bool)
+        /// Finishing (shutdown): drop the upstream connection and report ``outcome``; the caller closes the client.
+        case dropUpstream
     }
 }
 

@@ -4,7 +4,7 @@ import PEPCore
 /// `ProxyExchange` (the shell) feeds it what happened (`Event`) and performs what it returns (`Action`).
 ///
 /// It alone decides how the exchange ends, and it ends once: the `Action`s that finish it (`respond`, `reject`,
-/// `cut`, `complete`, `logTunnel`, `dropUpstream(log: true)`) are each returned at most once per exchange, on
+/// `cut`, `complete`, `logTunnel`, `dropUpstream`) are each returned at most once per exchange, on
 /// the move to `done`, and ``outcome`` then holds what the access log and metrics report. Every event that
 /// arrives once the exchange is done is ignored (`.none`).
 ///
@@ -19,7 +19,7 @@ import PEPCore
 /// - `done`: finished and reported.
 ///
 /// Events (`Event`, ExchangeStateMachine+Events.swift): access checks refused or passed, the authorizer's
-/// decision, upstream taken / connecting / connected / connect failed / EOF / error / each timeout, response head
+/// decision, upstream taken / connected / connect failed / EOF / error / each timeout, response head
 /// parsed or rejected, a `101` judged, body progress and completion both ways, request body broken mid-stream,
 /// client readable / half-closed / read timeout / gone, tunnel closed, shutdown.
 ///
@@ -41,13 +41,14 @@ struct ExchangeStateMachine {
     /// The client connection may serve another request.
     private var keepAlive: Bool
     /// The whole request body went upstream (or there is none).
-    private(set) var requestBodyDone: Bool
+    private var requestBodyDone: Bool
     /// The request head was written upstream (true from the first attempt on, across a retry).
-    private(set) var requestSent = false
+    private var requestSent = false
     /// The client half-closed while its body was still being read: no more bytes will come.
     private var clientSentEverything = false
-    private var upstreamReused = false
-    private var retried = false
+    /// The first attempt went out on a pooled connection with no request body: a close or error before the
+    /// response may be retried once, on a fresh connection (cleared by that retry).
+    private var retryable = false
     private var responseKeepAlive = false
     private var responseUntilClose = false
     private let hasRequestBody: Bool
@@ -100,7 +101,6 @@ struct ExchangeStateMachine {
             guard self.phase == .authorizing else { return .none }
             self.outcome.ruleIndex = ruleIndex
             self.outcome.detail = detail
-            self.outcome.forwardDetail = detail
             // The cap counts handshakes from here (forwarded) to their tunnel's close.
             if self.webSocket, !tunnelSlotFree {
                 self.keepAlive = false
@@ -114,11 +114,9 @@ struct ExchangeStateMachine {
             return self.respond(.decision, status: status, detail: detail)
         case .upstreamReused:
             guard self.phase == .connecting else { return .none }
-            self.upstreamReused = true
+            // Only the first attempt: after a retry the request counts as sent.
+            self.retryable = !self.requestSent && !self.hasRequestBody
             return self.sendRequest()
-        case .upstreamConnecting:
-            self.upstreamReused = false
-            return .none
         case .upstreamConnected:
             guard self.phase == .connecting else { return .none }
             return self.sendRequest()
@@ -169,11 +167,11 @@ struct ExchangeStateMachine {
             self.outcome.detail = detail
             return .logTunnel
         case .aborted(let detail):
-            if self.phase == .tunnel { return .dropUpstream(log: false) }
+            // A tunnel owns both sockets and reports its own close (`tunnelClosed`).
+            guard self.phase != .tunnel else { return .none }
             self.phase = .done
-            guard let detail else { return .dropUpstream(log: false) }
             self.outcome.detail = detail
-            return .dropUpstream(log: true)
+            return .dropUpstream
         }
     }
 
@@ -250,13 +248,14 @@ struct ExchangeStateMachine {
     }
 
     /// A pooled connection the upstream had closed before our request reached it: retry once on a fresh one,
-    /// only when nothing of a request body can have been consumed (there is none) and the method is idempotent.
+    /// only when nothing of a request body can have been consumed (there is none) and the method is idempotent
+    /// (RFC 9110 §9.2.2).
     private func canRetry(idempotentMethod: Bool) -> Bool {
-        self.upstreamReused && !self.retried && !self.hasRequestBody && idempotentMethod
+        self.retryable && idempotentMethod
     }
 
     private mutating func retry() -> Action {
-        self.retried = true
+        self.retryable = false
         self.phase = .connecting
         return .retry
     }
@@ -294,10 +293,7 @@ struct ExchangeStateMachine {
             return self.failMidway(failure)
         case .connecting, .awaitingResponse:
             self.outcome.upstreamFailure = failure
-            let action = self.respond(
-                failure == .timeout ? .gatewayTimeout : .badGateway, detail: detail ?? failure.detail)
-            self.keepAlive = false
-            return action
+            return self.respond(failure == .timeout ? .gatewayTimeout : .badGateway, detail: detail ?? failure.detail)
         default:
             return .none
         }
@@ -369,6 +365,10 @@ struct ExchangeStateMachine {
     /// exchange is reported as cut by the client.
     private mutating func clientGone(sendTimeout: Bool) -> Action {
         guard self.phase != .tunnel else { return .none }
+        // Past the grant, `detail` is still the authorizer's: metrics keep counting it.
+        if self.phase == .connecting || self.phase == .awaitingResponse || self.phase == .relayingResponse {
+            self.outcome.metricsDetail = self.outcome.detail
+        }
         self.phase = .done
         self.outcome.detail = sendTimeout ? "client.send_timeout" : "client.closed"
         return .cut(resetUpstream: false)

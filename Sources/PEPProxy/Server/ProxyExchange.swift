@@ -222,9 +222,9 @@ final class ProxyExchange: BufferedSocketDelegate {
             if relayBody { self.relayRequestBody() }
         case .logTunnel:
             self.logTunnel()
-        case .dropUpstream(let log):
-            if log { self.log() }
+        case .dropUpstream:
             self.closeUpstream(reset: false)
+            self.log()
         }
     }
 
@@ -271,7 +271,6 @@ final class ProxyExchange: BufferedSocketDelegate {
             let upstream = try self.worker.upstreams.connect(target)
             self.upstream = upstream
             upstream.socket.delegate = self
-            _ = self.machine.handle(.upstreamConnecting)
             self.connectTimer = LoopTimer(loop: self.worker.loop) { [unowned self] in
                 self.perform(self.machine.handle(.upstreamConnectTimeout))
             }
@@ -568,10 +567,7 @@ final class ProxyExchange: BufferedSocketDelegate {
                     serviceIndex: self.serviceIndex >= 0 ? self.serviceIndex : nil,
                     ruleIndex: self.machine.outcome.ruleIndex, method: self.head.method,
                     status: self.machine.outcome.status, nanoseconds: total,
-                    // `ExchangeOutcome.metricsDetail`, read in place (a call copied the strings: +60 a request).
-                    detail: ByteText.hasPrefix(self.machine.outcome.detail, "client.")
-                        ? (self.machine.outcome.forwardDetail ?? self.machine.outcome.detail)
-                        : self.machine.outcome.detail,
+                    detail: self.machine.outcome.metricsDetail ?? self.machine.outcome.detail,
                     worker: self.worker.index, upstreamFailure: self.machine.outcome.upstreamFailure))
         }
     }

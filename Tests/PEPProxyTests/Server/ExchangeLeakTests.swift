@@ -39,6 +39,12 @@ import Testing
 
     static func live(_ proxy: TestProxy) -> Int { proxy.engine.liveExchanges.load(ordering: .relaxed) }
 
+    /// Expects every exchange of `proxy` gone within 5 s (`ExchangeLifetimeTests.settled`), naming how many stayed.
+    static func expectSettled(_ proxy: TestProxy, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(
+            ExchangeLifetimeTests.settled(proxy), "\(Self.live(proxy)) exchanges left", sourceLocation: sourceLocation)
+    }
+
     /// The client resets its connection while the authorizer is still working: the exchange goes once the
     /// late answer has been dropped.
     @Test func clientGoneDuringAuthorization() throws {
@@ -47,7 +53,7 @@ import Testing
         for index in 0..<3 {
             try Self.sendAndReset(proxy, "GET /a\(index) HTTP/1.1\r\nHost: api.test\r\n\r\n")
         }
-        #expect(ExchangeLifetimeTests.settled(proxy), "\(Self.live(proxy)) exchanges left")
+        Self.expectSettled(proxy)
         #expect(proxy.recorder.requests.isEmpty)
     }
 
@@ -59,7 +65,7 @@ import Testing
         client.send("GET /half HTTP/1.1\r\nHost: api.test\r\n\r\n")
         client.shutdownWrite()
         #expect(client.readResponse()?.status == 200)
-        #expect(ExchangeLifetimeTests.settled(proxy), "\(Self.live(proxy)) exchanges left")
+        Self.expectSettled(proxy)
     }
 
     /// Asynchronous grants and denials on a kept-alive connection that stays open.
@@ -78,8 +84,8 @@ import Testing
             second.send("GET /d\(index) HTTP/1.1\r\nHost: api.test\r\n\r\n")
             #expect(second.readResponse()?.status == 401)
         }
-        #expect(ExchangeLifetimeTests.settled(forwarding), "\(Self.live(forwarding)) exchanges left")
-        #expect(ExchangeLifetimeTests.settled(denying), "\(Self.live(denying)) exchanges left")
+        Self.expectSettled(forwarding)
+        Self.expectSettled(denying)
         withExtendedLifetime((first, second)) {}
     }
 
@@ -105,7 +111,7 @@ import Testing
             closing.send(request)
             #expect(closing.readResponse()?.status == status, "\(request)")
         }
-        #expect(ExchangeLifetimeTests.settled(proxy), "\(Self.live(proxy)) exchanges left")
+        Self.expectSettled(proxy)
         withExtendedLifetime(client) {}
     }
 
@@ -130,7 +136,7 @@ import Testing
             client.shutdownWrite()
             _ = client.readAll(timeout: 2)
         }
-        #expect(ExchangeLifetimeTests.settled(proxy), "\(Self.live(proxy)) exchanges left")
+        Self.expectSettled(proxy)
     }
 
     /// A proxy stopped with an exchange waiting for its upstream's answer.
@@ -143,7 +149,7 @@ import Testing
         Thread.sleep(forTimeInterval: 0.2)
         #expect(Self.live(proxy) == 1)
         proxy.stop()
-        #expect(ExchangeLifetimeTests.settled(proxy), "\(Self.live(proxy)) exchanges left")
+        Self.expectSettled(proxy)
         withExtendedLifetime(client) {}
     }
 }

@@ -31,18 +31,17 @@ import Testing
         }
     }
 
+    /// The authorizer's grant (rule 2, a tunnel slot free).
+    static let grant: Machine.Event = .granted(detail: "pep.granted", ruleIndex: 2, tunnelSlotFree: true)
+
+    /// Admitted and granted (`webSocket`: a handshake forwarded as one).
+    static func granted(webSocket: Bool = false) -> [Step] {
+        [(.admitted(webSocket: webSocket), "authorize"), (Self.grant, "acquireUpstream")]
+    }
+
     /// Admitted, granted and sent on a fresh connection (`reused`: on a pooled one).
-    static func forwarded(reused: Bool = false) -> [Step] {
-        var steps: [Step] = [
-            (.admitted(webSocket: false), "authorize"),
-            (.granted(detail: "pep.granted", ruleIndex: 2, tunnelSlotFree: true), "acquireUpstream"),
-        ]
-        if reused {
-            steps.append((.upstreamReused, "sendRequest"))
-        } else {
-            steps += [(.upstreamConnecting, "none"), (.upstreamConnected, "sendRequest")]
-        }
-        return steps
+    static func forwarded(reused: Bool = false, webSocket: Bool = false) -> [Step] {
+        Self.granted(webSocket: webSocket) + [(reused ? .upstreamReused : .upstreamConnected, "sendRequest")]
     }
 
     static let head200: Machine.Event = .responseHead(status: 200, keepAlive: true, untilClose: false, draining: false)
@@ -214,7 +213,7 @@ import Testing
             &machine,
             [
                 (.admitted(webSocket: false), "authorize"), (.clientReadable, "pauseClientReading"),
-                (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "acquireUpstream"),
+                (Self.grant, "acquireUpstream"),
                 (.upstreamReused, "sendRequest"), (.clientReadable, "relayRequestBody"),
                 (.requestBodyProgress(done: true, bytesRelayed: 10, clientDrained: true), "none"),
                 (.clientReadable, "pauseClientReading"),
@@ -255,7 +254,7 @@ import Testing
                 (.admitted(webSocket: false), "authorize"),
                 // Before the head went upstream: nothing to relay yet.
                 (.clientEOF, "peerHalfClosed(relayBody: false)"),
-                (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "acquireUpstream"),
+                (Self.grant, "acquireUpstream"),
                 (.upstreamReused, "sendRequest"),
                 (.requestBodyProgress(done: true, bytesRelayed: 10, clientDrained: true), "none"),
                 (Self.head200, "startResponse(closeClient: false)"),
@@ -280,14 +279,27 @@ import Testing
         }
     }
 
+    @Test func clientGoneWhileAuthorizingIsCountedAsSuch() {
+        var machine = Self.machine()
+        Self.run(
+            &machine,
+            [
+                (.admitted(webSocket: false), "authorize"), (.clientGone(sendTimeout: false), "cut(reset: false)"),
+                (Self.grant, "none"),
+            ])
+        #expect(machine.outcome.detail == "client.closed")
+        // No grant to count: metrics count the departure itself.
+        #expect(machine.outcome.metricsDetail == nil)
+    }
+
     @Test func shutdownWhileAuthorizingIsReportedOnce() {
         var machine = Self.machine()
         Self.run(
             &machine,
             [
                 (.admitted(webSocket: false), "authorize"),
-                (.aborted(detail: "proxy.shutdown"), "dropUpstream(log: true)"),
-                (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "none"),
+                (.aborted(detail: "proxy.shutdown"), "dropUpstream"),
+                (Self.grant, "none"),
             ])
         #expect(machine.outcome.status == 0)
         #expect(machine.outcome.detail == "proxy.shutdown")
@@ -309,11 +321,7 @@ import Testing
             var machine = Self.machine()
             Self.run(
                 &machine,
-                [
-                    (.admitted(webSocket: false), "authorize"),
-                    (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "acquireUpstream"),
-                    (.upstreamConnecting, "none"), (event, action),
-                ])
+                Self.granted() + [(event, action)])
             #expect(machine.outcome.detail == detail)
             #expect(machine.outcome.upstreamFailure == failure)
         }
@@ -391,8 +399,9 @@ import Testing
         Self.run(
             &machine,
             Self.forwarded(reused: true) + [
-                (Self.error("DELETE"), "retry"), (.upstreamConnecting, "none"),
-                // The first attempt's request went up: a later error is a reset, not a connect failure.
+                (Self.error("DELETE"), "retry"),
+                // The fresh connection fails to connect, but the first attempt's request went up: a reset, not a
+                // connect failure.
                 (Self.error("DELETE"), "respond(badGateway, keepAlive: true)"),
             ])
         #expect(machine.outcome.upstreamFailure == .reset)
@@ -421,18 +430,16 @@ import Testing
         var machine = Self.machine()
         Self.run(
             &machine,
-            [
-                (.admitted(webSocket: true), "authorize"),
-                (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "acquireUpstream"),
-                (.upstreamReused, "sendRequest"), (.switchingProtocols(.tunnel), "startTunnel"),
+            Self.forwarded(reused: true, webSocket: true) + [
+                (.switchingProtocols(.tunnel), "startTunnel"),
                 (.clientGone(sendTimeout: false), "none"),
-                (.aborted(detail: "proxy.shutdown"), "dropUpstream(log: false)"),
+                (.aborted(detail: "proxy.shutdown"), "none"),
                 (.tunnelClosed(detail: "websocket.client_closed"), "logTunnel"),
                 (.tunnelClosed(detail: "websocket.client_closed"), "none"),
             ])
         #expect(machine.outcome.status == 101)
         #expect(machine.outcome.detail == "websocket.client_closed")
-        #expect(machine.outcome.metricsDetail == "websocket.client_closed")
+        #expect(machine.outcome.metricsDetail == nil)
     }
 
     @Test func webSocketRefusals() {
@@ -451,11 +458,8 @@ import Testing
         var mismatched = Self.machine()
         Self.run(
             &mismatched,
-            [
-                (.admitted(webSocket: true), "authorize"),
-                (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "acquireUpstream"),
-                (.upstreamReused, "sendRequest"),
-                (.switchingProtocols(.mismatched), "respond(badGateway, keepAlive: true)"),
+            Self.forwarded(reused: true, webSocket: true) + [
+                (.switchingProtocols(.mismatched), "respond(badGateway, keepAlive: true)")
             ])
         #expect(mismatched.outcome.detail == "upstream.websocket_switch_mismatch")
 
@@ -463,10 +467,7 @@ import Testing
         var declined = Self.machine()
         Self.run(
             &declined,
-            [
-                (.admitted(webSocket: true), "authorize"),
-                (.granted(detail: "pep.granted", ruleIndex: nil, tunnelSlotFree: true), "acquireUpstream"),
-                (.upstreamReused, "sendRequest"),
+            Self.forwarded(reused: true, webSocket: true) + [
                 (
                     .responseHead(status: 403, keepAlive: true, untilClose: false, draining: false),
                     "startResponse(closeClient: false)"
@@ -477,7 +478,7 @@ import Testing
 }
 
 extension ExchangeStateMachine.Action {
-    /// A stable text for the tables (`HTTPResponseMessage` is not `Equatable`).
+    /// A short, stable text for the tables to compare (`Action` is not `Equatable`).
     var summary: String {
         switch self {
         case .none: "none"
@@ -496,7 +497,7 @@ extension ExchangeStateMachine.Action {
             "complete(reuse: \(reuse), keepAlive: \(keepAlive), relayRest: \(relayRest))"
         case .peerHalfClosed(let relayBody): "peerHalfClosed(relayBody: \(relayBody))"
         case .logTunnel: "logTunnel"
-        case .dropUpstream(let log): "dropUpstream(log: \(log))"
+        case .dropUpstream: "dropUpstream"
         }
     }
 }
