@@ -52,11 +52,12 @@ struct ExchangeStateMachine {
     private var responseKeepAlive = false
     private var responseUntilClose = false
     private let hasRequestBody: Bool
-    private let maxBodyBytes: Int
+    /// `limits.max_body_bytes` (bytes; the configuration allows 0 to 2^40).
+    private let maxBodyBytes: UInt64
 
     init(framing: RequestBodyFraming, keepAlive: Bool, maxBodyBytes: Int) {
         self.keepAlive = keepAlive
-        self.maxBodyBytes = maxBodyBytes
+        self.maxBodyBytes = UInt64(max(0, maxBodyBytes))
         switch framing {
         case .none:
             self.hasRequestBody = false
@@ -64,7 +65,7 @@ struct ExchangeStateMachine {
         case .contentLength(let length):
             self.hasRequestBody = true
             self.requestBodyDone = length == 0
-            self.declaredTooLarge = length > UInt64(max(0, maxBodyBytes))
+            self.declaredTooLarge = length > self.maxBodyBytes
         case .chunked:
             self.hasRequestBody = true
             self.requestBodyDone = false
@@ -342,7 +343,7 @@ struct ExchangeStateMachine {
     private mutating func requestBodyProgressed(done: Bool, bytesRelayed: UInt64, clientDrained: Bool) -> Action {
         guard self.phase == .awaitingResponse || self.phase == .relayingResponse else { return .none }
         self.requestBodyDone = done
-        if bytesRelayed > UInt64(self.maxBodyBytes) {
+        if bytesRelayed > self.maxBodyBytes {
             return self.fail(status: 413, detail: "http1.body_too_large", resetUpstream: true)
         }
         if self.clientSentEverything, !done, clientDrained {
