@@ -18,13 +18,29 @@ static inline short CLibevent_EV_PERSIST(void) { return EV_PERSIST; }
 static inline short CLibevent_EV_TIMEOUT(void) { return EV_TIMEOUT; }
 static inline short CLibevent_EV_SIGNAL(void) { return EV_SIGNAL; }
 
-/// Bytes in each thread's read overflow buffer (`CLibevent_read_overflow`).
-#define CLIBEVENT_READ_OVERFLOW_BYTES 16384
-/// The calling thread's read overflow buffer: a socket reads into a small evbuffer chain first and only what
-/// does not fit lands here (then copied into the evbuffer), so a request that fits the small chain costs one
-/// small allocation instead of a 16 KiB one. One per thread, so no locking; the bytes never outlive the read.
-static inline unsigned char *CLibevent_read_overflow(void) {
-    static __thread unsigned char overflow[CLIBEVENT_READ_OVERFLOW_BYTES];
-    return overflow;
+/// Bytes in each thread's read buffer (`CLibevent_read_buffer_take`).
+#define CLIBEVENT_READ_BUFFER_BYTES 16384
+/// The calling thread's read buffer and whether it is taken (function-local: Swift imports no C globals).
+typedef struct {
+    unsigned char bytes[CLIBEVENT_READ_BUFFER_BYTES];
+    int taken;
+} CLibevent_read_buffer_state;
+static inline CLibevent_read_buffer_state *CLibevent_read_buffer(void) {
+    static __thread CLibevent_read_buffer_state state;
+    return &state;
 }
+/// The calling thread's read buffer (one per thread, so no locking), or NULL while it is taken. A plain socket
+/// whose input buffer is empty reads into it and its owner parses the bytes in place; only what is left when the
+/// read callback returns is copied into the socket's evbuffer, so a request or response consumed at once costs
+/// no evbuffer chain (an allocation and a free). A socket with bytes already waiting reads into a small evbuffer
+/// chain with this buffer as the overflow. Give it back with `CLibevent_read_buffer_give_back`; its bytes never
+/// outlive the read callback.
+static inline unsigned char *CLibevent_read_buffer_take(void) {
+    CLibevent_read_buffer_state *state = CLibevent_read_buffer();
+    if (state->taken) return 0;
+    state->taken = 1;
+    return state->bytes;
+}
+/// Gives the calling thread's read buffer back (see `CLibevent_read_buffer_take`).
+static inline void CLibevent_read_buffer_give_back(void) { CLibevent_read_buffer()->taken = 0; }
 #endif
