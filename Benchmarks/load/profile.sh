@@ -13,6 +13,7 @@
 # Usage: Benchmarks/load/profile.sh          knobs: PROFILE_DUR=10 PATH_UNDER_TEST=/ (or /open: passthrough)
 #        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 BIN=<path> KEEP=1
 #        ACCESS_LOG=on|off (uma-pep's access log, on as users get it)
+#        NO_TOKEN=1 (no Authorization header: with PATH_UNDER_TEST=/open, make bench's `passthrough` scenario)
 #        CALLGRIND_OPTS="--dump-instr=yes" (per-instruction costs, with KEEP=1, for objdump side by side)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
@@ -67,7 +68,7 @@ else
 fi
 {
   echo "# $MODE per request — $(date '+%Y-%m-%d %H:%M') on $(hostname)"
-  echo "# path $PATH_UNDER_TEST, wrk -t1 -c8 -d${PROFILE_DUR}s after warm-up; uma-pep $("$BIN" version | head -n 1)"
+  echo "# path $PATH_UNDER_TEST, wrk -t1 -c8 -d${PROFILE_DUR}s after warm-up$([ "${NO_TOKEN:-}" = 1 ] && echo ", no Authorization header"); uma-pep $("$BIN" version | head -n 1)"
 } > "$OUT"
 
 for target in $TARGETS; do
@@ -93,12 +94,13 @@ for target in $TARGETS; do
     *) echo "unknown target $target" >&2; exit 2 ;;
   esac
   URL="http://127.0.0.1:$PORT$PATH_UNDER_TEST"
-  for _ in 1 2 3; do curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL"; done
-  wrk -t1 -c8 -d3s -H "Authorization: Bearer $TOKEN" "$URL" > /dev/null   # warm (JIT, pools, caches)
+  AUTH=(-H "Authorization: Bearer $TOKEN"); [ "${NO_TOKEN:-}" = 1 ] && AUTH=()
+  for _ in 1 2 3; do curl -s -o /dev/null "${AUTH[@]}" "$URL"; done
+  wrk -t1 -c8 -d3s "${AUTH[@]}" "$URL" > /dev/null   # warm (JIT, pools, caches)
   if [ "$MODE" = syscalls ]; then
     strace -c -f -q -o "$RUN_DIR/strace.$target" -p "$PID" &
     STRACE=$!; sleep 1
-    LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" -H "Authorization: Bearer $TOKEN" "$URL")
+    LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" "${AUTH[@]}" "$URL")
     kill -INT "$STRACE"; wait "$STRACE" 2>/dev/null || true
     REQUESTS=$(awk '/requests in/{print $1}' <<<"$LOAD")
     kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
@@ -112,7 +114,7 @@ for target in $TARGETS; do
     continue
   fi
   callgrind_control -z "$PID" > /dev/null
-  LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" -H "Authorization: Bearer $TOKEN" "$URL")
+  LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" "${AUTH[@]}" "$URL")
   callgrind_control -d "$PID" > /dev/null
   sleep 1
   REQUESTS=$(awk '/requests in/{print $1}' <<<"$LOAD")

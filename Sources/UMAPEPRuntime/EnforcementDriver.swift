@@ -34,6 +34,11 @@ public final class EnforcementDriver: RequestAuthorizer {
         /// each decision shares them (or derives its own with ``HeaderMutations/setting(_:)``).
         let forwardRemoving: HeaderMutations
         let forwardRemovingAuthorization: HeaderMutations
+        /// The same with the service's anonymous fields added (``EnforcementPolicy/anonymousHeaders``): what every
+        /// public-rule and anonymous-unprotected forward sends, made once (a request's own copy cost an object, and
+        /// its fields were checked byte by byte as the upstream head was built). `nil` when they fail closed.
+        let forwardAnonymous: HeaderMutations?
+        let forwardAnonymousRemovingAuthorization: HeaderMutations?
         /// `enforcement: report_only`: refusals are forwarded as `would_deny` (``ReportOnly``).
         let reportOnly: Bool
         /// `obtain_rpt`: the claims-gathering session handling (``ClaimsSessionStore``); `nil` when off.
@@ -59,6 +64,13 @@ public final class EnforcementDriver: RequestAuthorizer {
             self.forwardRemoving = HeaderMutations(remove: baseRemove, removePatterns: removePatterns)
             self.forwardRemovingAuthorization = HeaderMutations(
                 remove: self.baseRemoveWithAuthorization, removePatterns: removePatterns)
+            if case .success(let fields) = policy.anonymousHeaders {
+                self.forwardAnonymous = self.forwardRemoving.setting(fields)
+                self.forwardAnonymousRemovingAuthorization = self.forwardRemovingAuthorization.setting(fields)
+            } else {
+                self.forwardAnonymous = nil
+                self.forwardAnonymousRemovingAuthorization = nil
+            }
             self.reportOnly = reportOnly
         }
 
@@ -340,9 +352,19 @@ public final class EnforcementDriver: RequestAuthorizer {
                     detail: mutations.reason.detail, ruleIndex: ruleIndex)
             }
             let base = mutations.removeAuthorization ? context.forwardRemovingAuthorization : context.forwardRemoving
-            return .forward(
-                mutations.setHeaders.isEmpty ? base : base.setting(mutations.setHeaders),
-                detail: mutations.reason.detail, ruleIndex: ruleIndex)
+            let made: HeaderMutations
+            if mutations.setHeaders.isEmpty {
+                made = base
+            } else if mutations.reason == .publicRule || mutations.reason == .anonymousUnprotected,
+                let anonymous = mutations.removeAuthorization
+                    ? context.forwardAnonymousRemovingAuthorization : context.forwardAnonymous
+            {
+                // These forwards always add the anonymous fields (`EnforcementStateMachine.forwardAnonymous`).
+                made = anonymous
+            } else {
+                made = base.setting(mutations.setHeaders)
+            }
+            return .forward(made, detail: mutations.reason.detail, ruleIndex: ruleIndex)
         case .respond(let response):
             return context.applying(
                 .respond(

@@ -33,8 +33,9 @@ public final class EnforcementPolicy: Sendable {
     public let cacheInterner: CacheInterner?
     /// Header names removed from every client request of this service.
     public let reservedHeaders: ReservedHeaderNames
-    /// Upstream fields for anonymous requests, or the error that makes them fail closed.
-    let anonymousHeaders: Result<[HeaderField], UpstreamHeaderError>
+    /// Upstream fields for anonymous requests (public rules, no rule and no token), or the error that makes them
+    /// fail closed: the `setHeaders` of every `.publicRule` and `.anonymousUnprotected` forward.
+    public let anonymousHeaders: Result<[HeaderField], UpstreamHeaderError>
 
     /// Compiles a service's enforcement configuration.
     /// - Parameters:

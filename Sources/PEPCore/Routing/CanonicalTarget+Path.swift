@@ -1,7 +1,8 @@
 extension CanonicalTarget {
     /// The canonical form of an origin-form path (steps 3–5 of the type's doc), built in one pass straight into
     /// the result string's storage: each segment is decoded as it is copied, then dropped (`.`, empty), popped
-    /// with its predecessor (`..`) or kept. One allocation (none for paths up to 15 bytes).
+    /// with its predecessor (`..`) or kept. One allocation of the result's size (none for a result of up to 15
+    /// bytes); a path over `stackPathBytes` is written into a string of its worst-case size instead.
     static func canonicalPath(
         _ path: UnsafeRawBufferPointer, options: Options
     ) throws(CanonicalTargetError) -> String {
@@ -9,7 +10,24 @@ extension CanonicalTarget {
         guard path[0] == UInt8(ascii: "/") else { throw .notOriginForm }
         var failure: CanonicalTargetError?
         // Worst case: every byte percent-encoded (×3), plus a trailing slash.
-        let result = String(unsafeUninitializedCapacity: path.count * 3 + 1) { output in
+        let capacity = path.count * 3 + 1
+        if path.count <= Self.stackPathBytes {
+            // Written on the stack, then made a string of its own size: a short result is a small string, with
+            // no allocation (a string of the worst-case size was a heap one for any path over 4 bytes).
+            let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { output -> String in
+                var writer = PathWriter(output: output, options: options)
+                do throws(CanonicalTargetError) {
+                    try writer.write(path)
+                } catch {
+                    failure = error
+                    return ""
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: output[..<writer.count]), as: UTF8.self)
+            }
+            if let failure { throw failure }
+            return result
+        }
+        let result = String(unsafeUninitializedCapacity: capacity) { output in
             var writer = PathWriter(output: output, options: options)
             do throws(CanonicalTargetError) {
                 try writer.write(path)
@@ -22,6 +40,9 @@ extension CanonicalTarget {
         if let failure { throw failure }
         return result
     }
+
+    /// Paths up to this many bytes are canonicalized in a stack buffer (3 × 1024 + 1 bytes at most).
+    static let stackPathBytes = 1024
 }
 
 /// Writes a canonical path into a buffer that is large enough (3 × input + 1).

@@ -155,12 +155,16 @@ public struct HeaderMutations: Sendable, Equatable {
         let removeNames: HeaderNameSet
         let removePatterns: [ReservedHeaderNames.Pattern]
         let set: [HeaderField]
+        /// `set` as field lines (`name: value\r\n` each), the invalid ones left out (RFC 9110 §5.1, §5.5:
+        /// `HeaderValidation`): checked and made once with the decision, copied into each upstream head.
+        let setLines: [UInt8]
 
         init(remove: [String], removePatterns: [ReservedHeaderNames.Pattern], set: [HeaderField]) {
             self.remove = remove
             self.removeNames = HeaderNameSet(remove)
             self.removePatterns = removePatterns
             self.set = set
+            self.setLines = Self.lines(set)
         }
 
         init(sharing other: Storage, set: [HeaderField]) {
@@ -168,6 +172,18 @@ public struct HeaderMutations: Sendable, Equatable {
             self.removeNames = other.removeNames
             self.removePatterns = other.removePatterns
             self.set = set
+            self.setLines = Self.lines(set)
+        }
+
+        static func lines(_ fields: [HeaderField]) -> [UInt8] {
+            var lines: [UInt8] = []
+            for field in fields where HeaderValidation.isValidField(name: field.name, value: field.value) {
+                lines.append(contentsOf: field.name.utf8)
+                lines.append(contentsOf: ": ".utf8)
+                lines.append(contentsOf: field.value.utf8)
+                lines.append(contentsOf: "\r\n".utf8)
+            }
+            return lines
         }
     }
     private var storage: Storage
@@ -198,6 +214,10 @@ public struct HeaderMutations: Sendable, Equatable {
                 remove: self.storage.remove, removePatterns: self.storage.removePatterns, set: newValue)
         }
     }
+
+    /// The valid fields of `set` as field lines, ready to copy into an upstream head (invalid ones are dropped,
+    /// never sent).
+    var setLines: [UInt8] { self.storage.setLines }
 
     /// Creates mutations.
     public init(remove: [String] = [], removePatterns: [ReservedHeaderNames.Pattern] = [], set: [HeaderField] = []) {

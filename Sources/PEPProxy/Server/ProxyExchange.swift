@@ -101,7 +101,7 @@ final class ProxyExchange: BufferedSocketDelegate {
             return self.refuse(.method)
         }
         var webSocket = false
-        if self.head.upgrade != nil {
+        if self.head.known.upgrade != nil {
             switch WebSocketUpgrade.classify(self.head, enabled: self.worker.limits.maxWebSocketTunnels > 0) {
             case .webSocket:
                 webSocket = true

@@ -103,9 +103,9 @@ enum RequestForwarder {
             case .none:
                 break
             }
-            for header in mutations.set {
-                Self.appendField(header.name, header.value, to: out)
-            }
+            // Checked and made once with the decision (`HeaderMutations.setLines`).
+            let setLines = mutations.setLines
+            if !setLines.isEmpty { setLines.withUnsafeBytes { out.append($0) } }
             if webSocket { out.append("Connection: Upgrade\r\nUpgrade: websocket\r\n") }
             if let peer = peerHost {
                 if let forwardedFor {
