@@ -39,6 +39,25 @@ public final class EnforcementDriver: RequestAuthorizer {
         /// its fields were checked byte by byte as the upstream head was built). `nil` when they fail closed.
         let forwardAnonymous: HeaderMutations?
         let forwardAnonymousRemovingAuthorization: HeaderMutations?
+        /// What enforcement answers a request without `Authorization` that matches no rule, and one on a public
+        /// condition (``TokenlessForward``): the service's policy alone decides it
+        /// (`EnforcementStateMachine.continueAnonymous`), so the machine's first answer is kept and repeated.
+        let tokenlessUnmatched = AtomicLazyReference<TokenlessForward>()
+        let tokenlessPublic = AtomicLazyReference<TokenlessForward>()
+
+        /// The kept answer for token-less requests that match a public condition (`isPublic`) or no rule.
+        func tokenlessForward(public isPublic: Bool) -> TokenlessForward? {
+            isPublic ? self.tokenlessPublic.load() : self.tokenlessUnmatched.load()
+        }
+
+        /// Keeps the machine's first answer for token-less requests of that kind (a later one is the same).
+        func keepTokenless(public isPublic: Bool, _ forward: TokenlessForward) {
+            if isPublic {
+                _ = self.tokenlessPublic.storeIfNil(forward)
+            } else {
+                _ = self.tokenlessUnmatched.storeIfNil(forward)
+            }
+        }
         /// `enforcement: report_only`: refusals are forwarded as `would_deny` (``ReportOnly``).
         let reportOnly: Bool
         /// `obtain_rpt`: the claims-gathering session handling (``ClaimsSessionStore``); `nil` when off.
@@ -79,6 +98,19 @@ public final class EnforcementDriver: RequestAuthorizer {
         func applying(_ decision: AuthorizationDecision) -> AuthorizationDecision {
             self.reportOnly ? ReportOnly.forward(decision, context: self) : decision
         }
+    }
+
+    /// The forwards whose answer for token-less requests is kept (``ServiceContext/tokenlessUnmatched``).
+    static let tokenlessDetails: Set<String> = [
+        ForwardReason.publicRule.detail, ForwardReason.anonymousUnprotected.detail, ForwardReason.plainService.detail,
+    ]
+
+    /// A kept answer for token-less requests of one kind (``ServiceContext/tokenlessUnmatched``): the forward's
+    /// header changes and detail, or `nil` when the machine does not forward them (`deny_by_default`, anonymous
+    /// headers that fail closed), which are then decided per request.
+    final class TokenlessForward: Sendable {
+        let forward: (mutations: HeaderMutations, detail: String)?
+        init(_ forward: (mutations: HeaderMutations, detail: String)?) { self.forward = forward }
     }
 
     typealias IntrospectionCache = LRUTTLCache<IntrospectionCacheKey, IntrospectionResult, IntrospectionWaiter>
@@ -196,14 +228,42 @@ public final class EnforcementDriver: RequestAuthorizer {
                 workerSlot = (cache, slot)
             }
         }
+        // No token, and no rule or a public one: the answer depends on the service's policy only.
+        var tokenlessPublic: Bool?
+        if request.withAuthorizationBytes({ _ in () }) == nil {
+            if let match {
+                if context.document.rules[match.ruleIndex].conditions[match.conditionIndex].isPublic {
+                    tokenlessPublic = true
+                }
+            } else {
+                tokenlessPublic = false
+            }
+        }
+        if let isPublic = tokenlessPublic, let known = context.tokenlessForward(public: isPublic) {
+            if let forward = known.forward {
+                return .forward(forward.mutations, detail: forward.detail, ruleIndex: match?.ruleIndex)
+            }
+            tokenlessPublic = nil
+        }
         let rule: MatchedRule? = match.map { match in
             MatchedRule(
                 match: match, condition: context.document.rules[match.ruleIndex].conditions[match.conditionIndex],
                 resourceId: context.resourceIds.id(rule: match.ruleIndex, condition: match.conditionIndex))
         }
-        return self.enforce(
+        let decision = self.enforce(
             request, resume: resume, context: context, rule: rule, token: BearerToken.parse(request.authorization),
             workerSlot: workerSlot, claims: nil)
+        if let isPublic = tokenlessPublic {
+            // The first such request: keep the machine's answer (always synchronous for these requests) when it is
+            // one of the policy's own forwards; anything else (a refusal, report-only's `would_deny` forward, which
+            // is logged per request) is decided per request.
+            if case .forward(let mutations, let detail, _)? = decision, Self.tokenlessDetails.contains(detail) {
+                context.keepTokenless(public: isPublic, TokenlessForward((mutations, detail)))
+            } else if decision != nil {
+                context.keepTokenless(public: isPublic, TokenlessForward(nil))
+            }
+        }
+        return decision
     }
 
     /// Enforcement after the worker cache: cache lookups, the state machine's first step, and either the decision

@@ -34,7 +34,12 @@ extension EndToEnd {
                 let env = try Self.environment()
                 #expect(try env.send("GET", "/public/x").status == 200)
 
-                let status = try Self.admin(env, "GET", "/status", token: nil)
+                // A request is counted when its exchange is logged, just after the response went out: wait for it.
+                var status = try Self.admin(env, "GET", "/status", token: nil)
+                for _ in 0..<100 where ((status.json?["requests"] as? [String: Any])?["total"] as? Int ?? 0) < 1 {
+                    Thread.sleep(forTimeInterval: 0.02)
+                    status = try Self.admin(env, "GET", "/status", token: nil)
+                }
                 #expect(status.status == 200)
                 #expect(status.header("Content-Type") == "application/json")
                 let json = try #require(status.json)
