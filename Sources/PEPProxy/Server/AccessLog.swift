@@ -2,8 +2,9 @@ import Foundation
 import PEPCore
 import Synchronization
 
-/// One finished request as the access log sees it (Kong's log phase). Built by the exchange at its end; every
-/// field is a value the exchange already holds, so building one allocates nothing.
+/// One finished request as the access log sees it (Kong's log phase): for a request refused before an exchange
+/// began (``AccessLogBuffer/append(_:)``) and for tests. The exchange passes the same values without building one
+/// (``AccessLogBuffer/append(peer:method:path:service:decision:figures:)``).
 struct AccessLogRecord {
     /// The client's address (host only), or empty when unknown.
     var peer: String
