@@ -7,6 +7,7 @@
 #   nginx-lua       nginx + Lua PEP anchor (cached token check, what Kong does on gluu-uma-pep's hot path)
 #   dev-as          `uma-pep dev-as` (oxd API + /_dev/tokens + /_dev/calls)
 #   uma-pep         `uma-pep serve`, 1 worker; uma-pep-2w with 2 workers (the workers-2 scenario)
+#   uma-pep-nolog   the same as uma-pep with --no-access-log (the cached-grant-nolog scenario: the access log's cost)
 #   dev-as-jwt      `uma-pep dev-as --rpt-as-jwt` (RPTs are RS256 JWTs) and uma-pep-jwt, 1 worker, in front of it
 #                   (the cached-grant-jwt and first-sight-jwt scenarios: local JWT verification, issue 13)
 # nginx-plain, nginx-lua and uma-pep also listen with TLS on a second port (targets nginx-plain-tls,
@@ -26,7 +27,8 @@
 #   TOKENS=10000      RPTs for many-tokens; BURST=1000 new RPTs for cold-burst, each sent BURST_DUP=2 times at once
 #                     (TOKENS=100000 needs CACHE_ENTRIES=200000 to stay cached; Benchmarks/load/memory.sh)
 #   SCENARIOS="..."   subset of: cached-grant cached-grant-tls many-tokens ticket cold-burst passthrough body-4k
-#                     body-64k workers-2 cached-grant-jwt first-sight-jwt; opt-in (not in the default set): token-flood
+#                     body-64k workers-2 cached-grant-jwt first-sight-jwt cached-grant-nolog;
+#                     opt-in (not in the default set): token-flood
 #   token-flood       FLOOD_TOKENS=20000 random tokens at FLOOD_CONNS=256 connections against its own uma-pep
 #                     (uma-pep-flood, 1 worker, limits.max_pending_authorization_calls FLOOD_BUDGET=64), while a
 #                     parallel wrk (CONNS, DUR) measures the cached grant on the same process; reports AS calls
@@ -89,12 +91,13 @@ head -c 65535 /dev/zero | tr '\0' b > "$RUN_DIR/html/64k"; echo >> "$RUN_DIR/htm
 pinpfx() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }  # $! must be the server's own PID: exec form
 
 # Free ports: the next ones in BASE_PORT..BASE_PORT+400 that nothing listens on and that bind.
-mapfile -t PORTS < <(free_ports "$BASE_PORT" 17)
+mapfile -t PORTS < <(free_ports "$BASE_PORT" 19)
 UP_PORT=${PORTS[0]}; PX_PORT=${PORTS[1]}; PX2_PORT=${PORTS[2]}; LUA_PORT=${PORTS[3]}; AS_PORT=${PORTS[4]}
 UMA_PORT=${PORTS[5]}; UMA_ADMIN=${PORTS[6]}; UMA2_PORT=${PORTS[7]}; UMA2_ADMIN=${PORTS[8]}
 PX_TLS_PORT=${PORTS[9]}; LUA_TLS_PORT=${PORTS[10]}; UMA_TLS_PORT=${PORTS[11]}
 FLOOD_PORT=${PORTS[12]}; FLOOD_ADMIN=${PORTS[13]}
 AS_JWT_PORT=${PORTS[14]}; UMA_JWT_PORT=${PORTS[15]}; UMA_JWT_ADMIN=${PORTS[16]}
+NOLOG_PORT=${PORTS[17]}; NOLOG_ADMIN=${PORTS[18]}
 
 # One throwaway certificate for every TLS listener (same key type and chain length for all targets).
 mkdir -p "$RUN_DIR/tls"
@@ -173,6 +176,13 @@ start_uma() { # name port admin workers cpu [tls-port] [extra limits line] -> PI
 start_uma uma-pep "$UMA_PORT" "$UMA_ADMIN" 1 "$CPU_PROXY" "$UMA_TLS_PORT"
 start_uma uma-pep-2w "$UMA2_PORT" "$UMA2_ADMIN" 2 "$CPU_PROXY2"
 WRITE_AS_PORT=$AS_JWT_PORT start_uma uma-pep-jwt "$UMA_JWT_PORT" "$UMA_JWT_ADMIN" 1 "$CPU_PROXY"
+# uma-pep-nolog (cached-grant-nolog, in the default set): uma-pep's configuration without the access log, so
+# the access log's cost shows as a req/s ratio measured in the same rounds.
+NOLOG_TARGET=""
+if [ -z "$SCENARIOS" ] || [[ " $SCENARIOS " == *" cached-grant-nolog "* ]]; then
+  ACCESS_LOG_FLAG=--no-access-log start_uma uma-pep-nolog "$NOLOG_PORT" "$NOLOG_ADMIN" 1 "$CPU_PROXY"
+  NOLOG_TARGET="\"uma-pep-nolog\": {\"port\": $NOLOG_PORT, \"pid\": $PID_uma_pep_nolog, \"admin_port\": $NOLOG_ADMIN},"
+fi
 FLOOD_TARGET=""
 case " $SCENARIOS " in
   *" token-flood "*)
@@ -206,6 +216,7 @@ state = {
   "flood_nice": "$FLOOD_NICE" or "default",
   "targets": {
     $FLOOD_TARGET
+    $NOLOG_TARGET
     "nginx-plain": {"port": $PX_PORT, "pid": $PID_nginx_plain},
     "nginx-lua": {"port": $LUA_PORT, "pid": $PID_nginx_lua},
     "uma-pep": {"port": $UMA_PORT, "pid": $PID_uma_pep, "admin_port": $UMA_ADMIN},

@@ -27,8 +27,8 @@ public enum MethodLabel: String, Sendable, Equatable, CaseIterable {
     /// - Parameter method: the request method exactly as received.
     public init(method: String) {
         // GET first without the string switch (`init(rawValue:)` compares against every case): one per request.
-        var text = method
-        if text.withUTF8({ $0.count == 3 && $0[0] == 0x47 && $0[1] == 0x45 && $0[2] == 0x54 }) {
+        // A small string equal to the literal has the same two words, which `==` compares first (inlined).
+        if method == "GET" {
             self = .get
             return
         }

@@ -144,6 +144,22 @@ public final class PEPMetrics: Sendable {
         service: MetricsServiceID?, rule: RuleMatch?, method: MethodLabel, decision: RequestDecision, status: Int,
         nanoseconds: Int64, worker: Int?
     ) {
+        self.recordRequest(
+            service: service, ruleIndex: rule?.ruleIndex, pattern: { _ in rule?.pattern ?? "unmatched" },
+            method: method, decision: decision, status: status, nanoseconds: nanoseconds, worker: worker)
+    }
+
+    /// ``recordRequest(service:rule:method:decision:status:nanoseconds:worker:)`` with the rule as its index:
+    /// the pattern (the `endpoint` label) is asked for only when the series is created, so no string is copied
+    /// per request.
+    /// - Parameters:
+    ///   - ruleIndex: the matched rule's index; `nil` gives `endpoint="unmatched"` (SPEC A10).
+    ///   - pattern: the pattern of the rule at the index given (called at most once per series, under the
+    ///     shard's series creation; only with `ruleIndex`'s value).
+    public func recordRequest(
+        service: MetricsServiceID?, ruleIndex: Int?, pattern: (Int) -> String, method: MethodLabel,
+        decision: RequestDecision, status: Int, nanoseconds: Int64, worker: Int?
+    ) {
         var serviceIndex = -1
         if let service {
             guard self.isValid(service) else { return }
@@ -152,9 +168,9 @@ public final class PEPMetrics: Sendable {
         let statusOrdinal = StatusClass.ordinal(of: status)
         self.withShard(worker) { shard in
             if serviceIndex >= 0 {
-                let key = SeriesKey(.endpointMethod, serviceIndex, rule?.ruleIndex ?? -1, method.ordinal)
+                let key = SeriesKey(.endpointMethod, serviceIndex, ruleIndex ?? -1, method.ordinal)
                 shard.increment(key) {
-                    [rule?.pattern ?? "unmatched", method.rawValue, self.serviceLabel(serviceIndex)]
+                    [ruleIndex.map(pattern) ?? "unmatched", method.rawValue, self.serviceLabel(serviceIndex)]
                 }
             }
             shard.increment(SeriesKey(.requests, serviceIndex, decision.ordinal, statusOrdinal)) {

@@ -11,6 +11,9 @@ import Testing
     ])
     func bucketsMethods(method: String, expected: String) {
         #expect(MethodLabel(method: method).rawValue == expected)
+        // The same bytes as a parsed head makes them (its own string, not the literal).
+        let parsed = String(decoding: Array(method.utf8), as: UTF8.self)
+        #expect(MethodLabel(method: parsed).rawValue == expected)
     }
 
     /// Bucketing bounds the `method` label of `gluu_endpoint_method` even for many distinct methods.

@@ -20,6 +20,35 @@ import Testing
             exposition.samples.filter { exposition.type[$0.name] == "counter" }.map(\.description))
     }
 
+    /// The data plane's form, a rule index with its pattern asked for lazily: the pattern is read once, when the
+    /// series is made, and labels `endpoint` as the `RuleMatch` form does; no rule is `unmatched`.
+    @Test func ruleIndexAsksForThePatternOnlyWhenTheSeriesIsMade() throws {
+        let metrics = Self.makeMetrics()
+        var asked: [Int] = []
+        for _ in 0..<3 {
+            metrics.recordRequest(
+                service: Self.photos, ruleIndex: 2,
+                pattern: { index in
+                    asked.append(index); return "/p/??"
+                },
+                method: .get, decision: .granted, status: 200, nanoseconds: 1_000, worker: nil)
+        }
+        metrics.recordRequest(
+            service: Self.photos, ruleIndex: nil,
+            pattern: { _ in
+                Issue.record("no rule, no pattern"); return ""
+            },
+            method: .post, decision: .denied, status: 403, nanoseconds: 1_000, worker: nil)
+        #expect(asked == [2])
+        let parsed = try Exposition(metrics.exposition())
+        #expect(
+            parsed.value("gluu_endpoint_method", [("endpoint", "/p/??"), ("method", "GET"), ("service", "photos")])
+                == "3")
+        #expect(
+            parsed.value(
+                "gluu_endpoint_method", [("endpoint", "unmatched"), ("method", "POST"), ("service", "photos")]) == "1")
+    }
+
     /// After a scripted sequence of bumps, the counter samples are exactly the expected ones.
     @Test func scriptedBumpsGiveExactCounterSamples() throws {
         let metrics = Self.makeMetrics()

@@ -25,6 +25,10 @@ import Testing
     @Test(
         arguments: [
             ("pep.granted", 200, nil, RequestDecision.granted),
+            (String(decoding: Array("pep.granted".utf8), as: UTF8.self), 200, nil, RequestDecision.granted),
+            ("pep.granted_cached", 200, nil, RequestDecision.granted),
+            ("pep.grante", 403, nil, RequestDecision.denied),
+            ("pep.denied", 403, nil, RequestDecision.denied),
             ("pep.granted", 200, UpstreamFailure.reset, RequestDecision.error),
             ("upstream.http1.invalid_status_line", 502, UpstreamFailure.invalidResponse, RequestDecision.error),
             ("http1.body_too_large", 413, nil, RequestDecision.rejected),

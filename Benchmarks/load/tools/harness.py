@@ -23,7 +23,7 @@ import httpc  # noqa: E402
 import procstat  # noqa: E402
 import report  # noqa: E402
 
-UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls", "uma-pep-flood", "uma-pep-jwt")
+UMA_TARGETS = ("uma-pep", "uma-pep-2w", "uma-pep-tls", "uma-pep-flood", "uma-pep-jwt", "uma-pep-nolog")
 THREE = ["nginx-plain", "nginx-lua", "uma-pep"]
 # The same three over TLS (second listeners of the same processes; the TLS variant of issue 7).
 THREE_TLS = ["nginx-plain-tls", "nginx-lua-tls", "uma-pep-tls"]
@@ -40,9 +40,11 @@ SCENARIOS = {
     "workers-2": ("/", "one", ["nginx-plain", "nginx-plain-2w", "uma-pep", "uma-pep-2w"], 200),
     # uma-pep-jwt: RPTs are JWTs verified locally; once verified they hit the same caches as an introspection.
     "cached-grant-jwt": ("/", "one", ["uma-pep", "uma-pep-jwt"], 200),
+    # uma-pep-nolog: the same configuration with --no-access-log, against uma-pep with its access log.
+    "cached-grant-nolog": ("/", "one", ["uma-pep", "uma-pep-nolog"], 200),
 }
 ORDER = ["cached-grant", "cached-grant-tls", "many-tokens", "ticket", "cold-burst", "passthrough", "body-4k", "body-64k", "workers-2",
-         "cached-grant-jwt", "first-sight-jwt"]
+         "cached-grant-jwt", "first-sight-jwt", "cached-grant-nolog"]
 # Opt-in (SCENARIOS=token-flood): not in the default set, it needs its own uma-pep (run.sh starts uma-pep-flood).
 OPT_IN = ["token-flood"]
 

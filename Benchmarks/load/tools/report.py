@@ -73,6 +73,13 @@ def ratios(runs, summary):
         row["p99_vs_lua"] = median(p99)
         for anchor, label in (("nginx-plain", "cpu_vs_plain"), ("nginx-lua", "cpu_vs_lua")):
             row[label] = median(round_ratios(runs, scenario, conns, "uma-pep" + sfx, anchor + sfx, "cpu_s_per_1k"))
+        if scenario == "cached-grant-nolog":
+            # uma-pep with its access log / the same without (--no-access-log), in the same rounds.
+            values = round_ratios(runs, scenario, conns, "uma-pep", "uma-pep-nolog")
+            row["log_vs_nolog"] = median(values)
+            row["log_vs_nolog_rounds"] = [round(v, 3) for v in values]
+            row["cpu_log_vs_nolog"] = median(
+                round_ratios(runs, scenario, conns, "uma-pep", "uma-pep-nolog", "cpu_s_per_1k"))
         if scenario == "workers-2":
             row["uma_2w_speedup"] = median(round_ratios(runs, scenario, conns, "uma-pep-2w", "uma-pep"))
             row["plain_2w_speedup"] = median(round_ratios(runs, scenario, conns, "nginx-plain-2w", "nginx-plain"))
@@ -93,6 +100,7 @@ def targets(summary, ratio_rows, bursts, conns):
         "cached-grant p99 <= nginx+Lua p99 (ratio <= 1)": (get("cached-grant", "p99_vs_lua"), -1.0),
         "many-tokens within 10% of cached-grant (ratio >= 0.9)": (many / cached if many and cached else None, 0.9),
         "2 workers >= 1.7x one worker": (get("workers-2", "uma_2w_speedup"), 1.7),
+        "cached-grant access log on >= 0.95x off (req/s)": (get("cached-grant-nolog", "log_vs_nolog"), 0.95),
     }
     out = {}
     for name, (value, goal) in checks.items():
@@ -160,6 +168,9 @@ def markdown(state, summary, ratio_rows, goal_rows, bursts, image):
             extra = ""
             if "uma_2w_speedup" in row:
                 extra = f" 2w/1w: uma-pep {fmt(row['uma_2w_speedup'])}, nginx {fmt(row['plain_2w_speedup'])}"
+            if "log_vs_nolog" in row:
+                extra = (f" access log on/off: req/s {fmt(row['log_vs_nolog'])} {row['log_vs_nolog_rounds']}, "
+                         f"CPU per request {fmt(row['cpu_log_vs_nolog'])}")
             lines.append(f"| {key.rsplit(' ', 1)[0]} | {fmt(row['vs_plain'])} | {fmt(row['vs_lua'])} | "
                          f"{fmt(row['p99_vs_lua'])} | {fmt(row['cpu_vs_plain'])} | {fmt(row['cpu_vs_lua'])} | "
                          f"{row['vs_plain_rounds']}; {row['vs_lua_rounds']}{extra} |")

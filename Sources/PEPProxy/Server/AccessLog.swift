@@ -2,8 +2,9 @@ import Foundation
 import PEPCore
 import Synchronization
 
-/// One finished request as the access log sees it (Kong's log phase). Built by the exchange at its end; every
-/// field is a value the exchange already holds, so building one allocates nothing.
+/// One finished request as the access log sees it (Kong's log phase): for a request refused before an exchange
+/// began (``AccessLogBuffer/append(_:)``) and for tests. The exchange passes the same values without building one
+/// (``AccessLogBuffer/append(peer:method:path:service:decision:figures:)``).
 struct AccessLogRecord {
     /// The client's address (host only), or empty when unknown.
     var peer: String
@@ -28,6 +29,40 @@ struct AccessLogRecord {
     /// The request's W3C trace context (its trace-id is logged as `trace_id`), or `nil` (refused before an
     /// exchange began).
     var trace: TraceContext? = nil
+
+    /// The record's numbers.
+    var figures: AccessLogFigures {
+        AccessLogFigures(
+            status: self.status, bytesIn: self.bytesIn, bytesOut: self.bytesOut,
+            upstreamNanoseconds: self.upstreamNanoseconds, totalNanoseconds: self.totalNanoseconds, trace: self.trace)
+    }
+}
+
+/// The numbers of one line (``AccessLogRecord``'s fields of the same names): a trivial value, copied without
+/// reference counting.
+struct AccessLogFigures {
+    /// The status sent to the client (0: none, the connection was cut).
+    var status: Int
+    /// Request body bytes relayed upstream.
+    var bytesIn: UInt64
+    /// Response body bytes sent to the client.
+    var bytesOut: UInt64
+    /// Time from sending the request upstream to the end of the response, or `nil` (no upstream).
+    var upstreamNanoseconds: Int64?
+    /// Time from the request head to the end of the exchange.
+    var totalNanoseconds: Int64
+    /// The request's trace context, or `nil`.
+    var trace: TraceContext?
+}
+
+/// The four values of a line that repeat from one request to the next (peer, method, service, decision), each
+/// already written as the line format writes it (``AccessLogFormatter/value(_:format:_:)``: escaped, and `-`
+/// or `""` when empty). Made by ``AccessLogFieldCache``s; the pointers are valid until their next use.
+struct AccessLogFields {
+    var peer: UnsafeBufferPointer<UInt8>
+    var method: UnsafeBufferPointer<UInt8>
+    var service: UnsafeBufferPointer<UInt8>
+    var decision: UnsafeBufferPointer<UInt8>
 }
 
 /// Formats access-log lines by appending bytes (no `String(format:)`, no dictionaries): pure, table-tested.
@@ -41,39 +76,67 @@ struct AccessLogRecord {
 /// "trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}` (`null` for no upstream or no trace, `""` for an empty value;
 /// strings escaped per RFC 8259).
 enum AccessLogFormatter {
-    /// Appends one line (ending in `\n`) for `record`.
+    /// Appends one line (ending in `\n`).
     /// - Parameters:
+    ///   - fields: the line's peer, method, service and decision as `format` writes them
+    ///     (``value(_:format:_:)``).
+    ///   - path: the canonical path (escaped here).
+    ///   - figures: the line's numbers.
     ///   - time: the wall-clock time as `2026-12-06T02:13:19.123Z` bytes (``AccessLogClock``).
-    static func append(
-        _ record: AccessLogRecord, time: UnsafeBufferPointer<UInt8>, worker: Int, format: AccessLogSettings.Format,
-        to out: inout LineWriter
+    @inline(__always)
+    static func append<Output: LineOutput>(
+        fields: AccessLogFields, path: String, figures: AccessLogFigures, time: UnsafeBufferPointer<UInt8>,
+        worker: Int, format: AccessLogSettings.Format, to out: inout Output
     ) {
         switch format {
-        case .text: Self.appendText(record, time: time, worker: worker, to: &out)
-        case .json: Self.appendJSON(record, time: time, worker: worker, to: &out)
+        case .text: Self.appendText(fields, path, figures, time: time, worker: worker, to: &out)
+        case .json: Self.appendJSON(fields, path, figures, time: time, worker: worker, to: &out)
         }
     }
 
-    private static func appendText(
-        _ record: AccessLogRecord, time: UnsafeBufferPointer<UInt8>, worker: Int, to out: inout LineWriter
+    /// Bytes a line may need besides its four fields and its path: the time, the keys and punctuation (under
+    /// 300 in either format), five numbers of at most 20 digits and two of at most 24 characters, the trace-id
+    /// (32), and 8 bytes of room for ``LineCursor``'s eight-byte copies.
+    static let fixedBound = 512
+
+    /// The most bytes the line for these fields and `path` can take in either format: ``fixedBound``, the
+    /// fields, and six bytes per path byte (`\u00XX` is the longest escape).
+    @inline(__always)
+    static func longestLine(fields: AccessLogFields, path: String) -> Int {
+        Self.fixedBound &+ fields.peer.count &+ fields.method.count &+ fields.service.count &+ fields.decision.count
+            &+ 6 &* path.utf8.count
+    }
+
+    /// Appends a string field's value as `format` writes it: text `-` when empty, otherwise the bytes with those
+    /// that would break the line's `key=value` shape escaped as `\xHH`; JSON a quoted RFC 8259 string.
+    static func value<Output: LineOutput>(_ value: String, format: AccessLogSettings.Format, _ out: inout Output) {
+        switch format {
+        case .text: Self.textValue(value, &out)
+        case .json: Self.jsonString(value, &out)
+        }
+    }
+
+    private static func appendText<Output: LineOutput>(
+        _ fields: AccessLogFields, _ path: String, _ record: AccessLogFigures, time: UnsafeBufferPointer<UInt8>,
+        worker: Int, to out: inout Output
     ) {
-        out.append(contentsOf: time)
+        out.append(padded: time)
         Self.literal(" access worker=", &out)
         Self.decimal(UInt64(max(0, worker)), &out)
         Self.literal(" peer=", &out)
-        Self.textValue(record.peer, &out)
+        out.append(padded: fields.peer)
         Self.literal(" bytes_in=", &out)
         Self.decimal(record.bytesIn, &out)
         Self.literal(" bytes_out=", &out)
         Self.decimal(record.bytesOut, &out)
         Self.literal(" decision=", &out)
-        Self.textValue(record.decision, &out)
+        out.append(padded: fields.decision)
         Self.literal(" method=", &out)
-        Self.textValue(record.method, &out)
+        out.append(padded: fields.method)
         Self.literal(" path=", &out)
-        Self.textValue(record.path, &out)
+        Self.textValue(path, &out)
         Self.literal(" service=", &out)
-        Self.textValue(record.service, &out)
+        out.append(padded: fields.service)
         Self.literal(" status=", &out)
         Self.decimal(UInt64(max(0, record.status)), &out)
         Self.literal(" total_ms=", &out)
@@ -86,32 +149,33 @@ enum AccessLogFormatter {
         }
         Self.literal(" trace_id=", &out)
         if let trace = record.trace {
-            out.append(count: 32) { trace.writeTraceID(to: $0) }
+            out.append(count: 32) { Self.writeTraceID(trace, to: $0) }
         } else {
             out.append(UInt8(ascii: "-"))
         }
         out.append(UInt8(ascii: "\n"))
     }
 
-    private static func appendJSON(
-        _ record: AccessLogRecord, time: UnsafeBufferPointer<UInt8>, worker: Int, to out: inout LineWriter
+    private static func appendJSON<Output: LineOutput>(
+        _ fields: AccessLogFields, _ path: String, _ record: AccessLogFigures, time: UnsafeBufferPointer<UInt8>,
+        worker: Int, to out: inout Output
     ) {
         Self.literal(#"{"time":""#, &out)
-        out.append(contentsOf: time)
+        out.append(padded: time)
         Self.literal(#"","worker":"#, &out)
         Self.decimal(UInt64(max(0, worker)), &out)
         Self.literal(#","peer":"#, &out)
-        Self.jsonString(record.peer, &out)
+        out.append(padded: fields.peer)
         Self.literal(#","method":"#, &out)
-        Self.jsonString(record.method, &out)
+        out.append(padded: fields.method)
         Self.literal(#","path":"#, &out)
-        Self.jsonString(record.path, &out)
+        Self.jsonString(path, &out)
         Self.literal(#","status":"#, &out)
         Self.decimal(UInt64(max(0, record.status)), &out)
         Self.literal(#","service":"#, &out)
-        Self.jsonString(record.service, &out)
+        out.append(padded: fields.service)
         Self.literal(#","decision":"#, &out)
-        Self.jsonString(record.decision, &out)
+        out.append(padded: fields.decision)
         Self.literal(#","bytes_in":"#, &out)
         Self.decimal(record.bytesIn, &out)
         Self.literal(#","bytes_out":"#, &out)
@@ -127,7 +191,7 @@ enum AccessLogFormatter {
         Self.literal(#","trace_id":"#, &out)
         if let trace = record.trace {
             out.append(UInt8(ascii: "\""))
-            out.append(count: 32) { trace.writeTraceID(to: $0) }
+            out.append(count: 32) { Self.writeTraceID(trace, to: $0) }
             out.append(UInt8(ascii: "\""))
         } else {
             Self.literal("null", &out)
@@ -138,14 +202,14 @@ enum AccessLogFormatter {
     // MARK: pieces
 
     @inline(__always)
-    private static func literal(_ text: StaticString, _ out: inout LineWriter) {
+    private static func literal<Output: LineOutput>(_ text: StaticString, _ out: inout Output) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// A text value: `-` when empty; bytes that would break the line's `key=value` shape escaped as `\xHH`.
-    private static func textValue(_ value: String, _ out: inout LineWriter) {
+    private static func textValue<Output: LineOutput>(_ value: String, _ out: inout Output) {
         if value.isEmpty {
             out.append(UInt8(ascii: "-"))
             return
@@ -163,6 +227,7 @@ enum AccessLogFormatter {
     }
 
     /// How many bytes at the start of `bytes` are plain (`isPlain`): eight at a time, then one at a time.
+    @inline(__always)
     static func plainPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var plain = 0
         if let base = bytes.baseAddress {
@@ -185,10 +250,11 @@ enum AccessLogFormatter {
         return plain
     }
 
-    private static func appendText(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout LineWriter) {
+    @inline(__always)
+    private static func appendText<Output: LineOutput>(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout Output) {
         let plain = Self.plainPrefix(bytes)
         if plain == bytes.count {
-            out.append(contentsOf: bytes)
+            out.append(short: bytes)
             return
         }
         for byte in bytes {
@@ -202,7 +268,7 @@ enum AccessLogFormatter {
 
     /// A JSON string (RFC 8259 §7): quotes, backslash and control characters escaped; other bytes kept (the
     /// values are ASCII or valid UTF-8, as Swift strings are).
-    private static func jsonString(_ value: String, _ out: inout LineWriter) {
+    private static func jsonString<Output: LineOutput>(_ value: String, _ out: inout Output) {
         out.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { bytes in
@@ -222,7 +288,7 @@ enum AccessLogFormatter {
         out.append(UInt8(ascii: "\""))
     }
 
-    private static func hexEscape(_ byte: UInt8, prefix: UInt8, width: Int, _ out: inout LineWriter) {
+    private static func hexEscape<Output: LineOutput>(_ byte: UInt8, prefix: UInt8, width: Int, _ out: inout Output) {
         out.append(0x5C)
         out.append(prefix)
         for _ in 2..<max(2, width) { out.append(UInt8(ascii: "0")) }
@@ -232,66 +298,221 @@ enum AccessLogFormatter {
         }
     }
 
-    /// Decimal digits of `value`, no allocation.
-    static func decimal(_ value: UInt64, _ out: inout LineWriter) {
-        ByteText.withDecimal(value) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+    /// `00` to `99`, two ASCII digits each: decimals are written two digits at a time.
+    private static let digitPairs: StaticString = """
+        0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+        5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
+        """
+
+    /// Decimal digits of `value` (1 to 20 bytes), no allocation: counted first, then written from the last pair
+    /// of digits backwards straight into `out`.
+    @inline(__always)
+    static func decimal<Output: LineOutput>(_ value: UInt64, _ out: inout Output) {
+        if value < 10 {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
+            return
+        }
+        var digits = 2
+        var bound: UInt64 = 100
+        while digits < 20, value >= bound {
+            digits &+= 1
+            bound &*= 10
+        }
+        out.append(count: digits) { raw in Self.writeDigits(value, count: digits, to: raw) }
+    }
+
+    /// Writes the `count` digits of `value` (`count` is its exact decimal width, at least 2) at `raw`.
+    private static func writeDigits(_ value: UInt64, count: Int, to raw: UnsafeMutableRawPointer) {
+        let pairs = UnsafeRawPointer(Self.digitPairs.utf8Start)
+        var rest = value
+        var index = count
+        while rest >= 100 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            index &-= 2
+            raw.storeBytes(
+                of: pairs.loadUnaligned(fromByteOffset: pair, as: UInt16.self), toByteOffset: index, as: UInt16.self)
+        }
+        if rest >= 10 {
+            raw.storeBytes(
+                of: pairs.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: rest) &* 2, as: UInt16.self),
+                toByteOffset: 0, as: UInt16.self)
+        } else {
+            raw.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest), toByteOffset: 0, as: UInt8.self)
+        }
+    }
+
+    /// The trace-id's 32 lower-case hex digits at `target` (as ``TraceContext/writeTraceID(to:)`` writes them),
+    /// eight at a time: each 32-bit half-word's nibbles spread into the bytes of a word, then turned into digits
+    /// together (about 50 instructions instead of 130).
+    @inline(__always)
+    static func writeTraceID(_ trace: TraceContext, to target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: Self.hexDigits(of: UInt32(truncatingIfNeeded: trace.traceHigh >> 32)), as: UInt64.self)
+        target.storeBytes(
+            of: Self.hexDigits(of: UInt32(truncatingIfNeeded: trace.traceHigh)), toByteOffset: 8, as: UInt64.self)
+        target.storeBytes(
+            of: Self.hexDigits(of: UInt32(truncatingIfNeeded: trace.traceLow >> 32)), toByteOffset: 16,
+            as: UInt64.self)
+        target.storeBytes(
+            of: Self.hexDigits(of: UInt32(truncatingIfNeeded: trace.traceLow)), toByteOffset: 24, as: UInt64.self)
+    }
+
+    /// The 8 lower-case hex digits of `value`, most significant first, as a word whose bytes in memory are the
+    /// digits in order.
+    @inline(__always)
+    static func hexDigits(of value: UInt32) -> UInt64 {
+        var spread = UInt64(value)
+        spread = (spread | spread << 16) & 0x0000_FFFF_0000_FFFF
+        spread = (spread | spread << 8) & 0x00FF_00FF_00FF_00FF
+        spread = (spread | spread << 4) & 0x0F0F_0F0F_0F0F_0F0F  // one nibble per byte, the first one highest
+        // Bytes 10 to 15 become `a` to `f`: 6 more than a byte >= 10 reaches 16 (no carry out of a byte).
+        let letters = ((spread &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        let digits = spread &+ 0x3030_3030_3030_3030 &+ letters &* UInt64(UInt8(ascii: "a") - UInt8(ascii: "0") - 10)
+        return digits.bigEndian  // the first digit at the lowest address
     }
 
     /// Nanoseconds as milliseconds with three decimals (`0.412`); negative values as `0.000`.
-    static func milliseconds(_ nanoseconds: Int64, _ out: inout LineWriter) {
+    @inline(__always)
+    static func milliseconds<Output: LineOutput>(_ nanoseconds: Int64, _ out: inout Output) {
         let micros = UInt64(max(0, nanoseconds)) / 1000
         Self.decimal(micros / 1000, &out)
-        out.append(UInt8(ascii: "."))
-        let fraction = micros % 1000
-        out.append(UInt8(ascii: "0") &+ UInt8(fraction / 100))
-        out.append(UInt8(ascii: "0") &+ UInt8(fraction / 10 % 10))
-        out.append(UInt8(ascii: "0") &+ UInt8(fraction % 10))
+        let fraction = Int(truncatingIfNeeded: micros % 1000)
+        out.append(count: 4) { raw in
+            raw.storeBytes(of: UInt8(ascii: "."), as: UInt8.self)
+            raw.storeBytes(
+                of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction / 100), toByteOffset: 1, as: UInt8.self)
+            let pairs = UnsafeRawPointer(Self.digitPairs.utf8Start)
+            raw.storeBytes(
+                of: pairs.loadUnaligned(fromByteOffset: (fraction % 100) &* 2, as: UInt16.self), toByteOffset: 2,
+                as: UInt16.self)
+        }
+    }
+}
+
+/// One string field of the log line (peer, method, service or decision) as the line format writes it, kept for
+/// the next line: these values nearly always repeat the previous line's (the connection's peer, the route's
+/// service, `GET`, `pep.granted`), so they are escaped once rather than scanned and copied from the string on
+/// every line. A value is the same when its string is (the same two words: the same storage, or the same small
+/// string) or has the same bytes; only then are the kept bytes used.
+///
+/// Thread rules: one owner (a worker's ``AccessLogBuffer``).
+struct AccessLogFieldCache: ~Copyable {
+    /// The format the kept bytes are written in.
+    let format: AccessLogSettings.Format
+    /// The value the kept bytes stand for (held, so its storage cannot be reused for another value).
+    private var value = ""
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity = 64
+    private var count = 0
+
+    init(format: AccessLogSettings.Format) {
+        self.format = format
+        self.storage = .allocate(capacity: self.capacity)
+        self.render("")
+    }
+
+    deinit { self.storage.deallocate() }
+
+    /// `value` as ``format`` writes it (``AccessLogFormatter/value(_:format:_:)``); valid until the next call.
+    /// The storage can be read up to the next multiple of 8 bytes (``LineOutput/append(padded:)``).
+    @inline(__always)
+    mutating func rendered(_ value: String) -> UnsafeBufferPointer<UInt8> {
+        if !Self.sameWords(value, self.value) { self.miss(value) }
+        return UnsafeBufferPointer(start: self.storage, count: self.count)
+    }
+
+    /// Whether `a` and `b` are the same string value: two words compared; equal words mean equal bytes.
+    @inline(__always)
+    private static func sameWords(_ a: String, _ b: String) -> Bool {
+        let first = unsafeBitCast(a, to: (UInt64, UInt64).self)
+        let second = unsafeBitCast(b, to: (UInt64, UInt64).self)
+        return first.0 == second.0 && first.1 == second.1
+    }
+
+    private mutating func miss(_ value: String) {
+        var fresh = value
+        var kept = self.value
+        let same = fresh.withUTF8 { new in
+            kept.withUTF8 { old in
+                new.count == old.count && (new.isEmpty || memcmp(new.baseAddress!, old.baseAddress!, new.count) == 0)
+            }
+        }
+        if same {
+            self.value = value
+        } else {
+            self.render(value)
+        }
+    }
+
+    private mutating func render(_ value: String) {
+        var writer = LineWriter(base: self.storage, capacity: self.capacity)
+        AccessLogFormatter.value(value, format: self.format, &writer)
+        if !writer.fits {
+            self.storage.deallocate()
+            self.capacity = (writer.count + 7) & ~7  // a multiple of 8: read eight bytes at a time (`padded`)
+            self.storage = .allocate(capacity: self.capacity)
+            writer = LineWriter(base: self.storage, capacity: self.capacity)
+            AccessLogFormatter.value(value, format: self.format, &writer)
+        }
+        self.count = writer.count
+        self.value = value
     }
 }
 
 /// The wall-clock time as `YYYY-MM-DDThh:mm:ss.mmmZ` bytes, with the calendar part recomputed only when the
-/// second changes (nginx's cached time does the same).
-struct AccessLogClock {
+/// second changes and the milliseconds only when they change (nginx's cached time does the same).
+struct AccessLogClock: ~Copyable {
     /// `YYYY-MM-DDThh:mm:ss.mmmZ`: 24 bytes.
     static let width = 24
     private var second = Int.min
-    private var bytes = [UInt8](repeating: 0, count: AccessLogClock.width)
+    private var millisecond = -1
+    private let bytes: UnsafeMutablePointer<UInt8>
 
-    /// The current time (`CLOCK_REALTIME`).
-    mutating func now<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return self.at(seconds: spec.tv_sec, nanoseconds: spec.tv_nsec, body)
+    init() {
+        self.bytes = .allocate(capacity: Self.width)
+        self.bytes.initialize(repeating: 0, count: Self.width)
     }
 
-    /// The given time since the epoch (tests).
-    mutating func at<Result>(seconds: Int, nanoseconds: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result)
-        -> Result
-    {
+    deinit { self.bytes.deallocate() }
+
+    /// The current time (`CLOCK_REALTIME`); the bytes are valid until the next call.
+    mutating func now() -> UnsafeBufferPointer<UInt8> {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return self.at(seconds: spec.tv_sec, nanoseconds: spec.tv_nsec)
+    }
+
+    /// The given time since the epoch (tests); the bytes are valid until the next call.
+    mutating func at(seconds: Int, nanoseconds: Int) -> UnsafeBufferPointer<UInt8> {
+        let millisecond = max(0, min(999, nanoseconds / 1_000_000))
         if seconds != self.second {
             self.second = seconds
+            self.millisecond = -1
             var time = time_t(seconds)
             var parts = tm()
             gmtime_r(&time, &parts)
-            Self.put(Int(parts.tm_year) + 1900, width: 4, at: 0, &self.bytes)
+            Self.put(Int(parts.tm_year) + 1900, width: 4, at: 0, self.bytes)
             self.bytes[4] = UInt8(ascii: "-")
-            Self.put(Int(parts.tm_mon) + 1, width: 2, at: 5, &self.bytes)
+            Self.put(Int(parts.tm_mon) + 1, width: 2, at: 5, self.bytes)
             self.bytes[7] = UInt8(ascii: "-")
-            Self.put(Int(parts.tm_mday), width: 2, at: 8, &self.bytes)
+            Self.put(Int(parts.tm_mday), width: 2, at: 8, self.bytes)
             self.bytes[10] = UInt8(ascii: "T")
-            Self.put(Int(parts.tm_hour), width: 2, at: 11, &self.bytes)
+            Self.put(Int(parts.tm_hour), width: 2, at: 11, self.bytes)
             self.bytes[13] = UInt8(ascii: ":")
-            Self.put(Int(parts.tm_min), width: 2, at: 14, &self.bytes)
+            Self.put(Int(parts.tm_min), width: 2, at: 14, self.bytes)
             self.bytes[16] = UInt8(ascii: ":")
-            Self.put(Int(parts.tm_sec), width: 2, at: 17, &self.bytes)
+            Self.put(Int(parts.tm_sec), width: 2, at: 17, self.bytes)
             self.bytes[19] = UInt8(ascii: ".")
             self.bytes[23] = UInt8(ascii: "Z")
         }
-        Self.put(max(0, min(999, nanoseconds / 1_000_000)), width: 3, at: 20, &self.bytes)
-        return self.bytes.withUnsafeBufferPointer(body)
+        if millisecond != self.millisecond {
+            self.millisecond = millisecond
+            Self.put(millisecond, width: 3, at: 20, self.bytes)
+        }
+        return UnsafeBufferPointer(start: self.bytes, count: Self.width)
     }
 
-    private static func put(_ value: Int, width: Int, at offset: Int, _ bytes: inout [UInt8]) {
+    private static func put(_ value: Int, width: Int, at offset: Int, _ bytes: UnsafeMutablePointer<UInt8>) {
         var rest = value
         for index in stride(from: offset + width - 1, through: offset, by: -1) {
             bytes[index] = UInt8(ascii: "0") &+ UInt8(rest % 10)
@@ -517,9 +738,37 @@ public enum AccessLogError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 }
 
+/// Where a line's bytes go: ``LineWriter`` (bounded, counting what did not fit) or ``LineCursor`` (unbounded,
+/// for a line whose longest possible size was checked first). The formatter is written once, generic over both.
+protocol LineOutput {
+    /// Appends one byte.
+    mutating func append(_ byte: UInt8)
+    /// Appends `bytes`.
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>)
+    /// Appends `bytes`, whose storage may be read up to the next multiple of 8 bytes past their end (a
+    /// ``LineCursor`` copies them eight at a time, and may write up to 7 bytes past them).
+    mutating func append(padded bytes: UnsafeBufferPointer<UInt8>)
+    /// Appends `count` bytes that `write` stores at the pointer it is given.
+    mutating func append(count: Int, _ write: (UnsafeMutableRawPointer) -> Void)
+}
+
+extension LineOutput {
+    /// Appends `bytes`: one at a time when there are at most 16 (a path such as `/`: no call to `memmove`).
+    @inline(__always)
+    mutating func append(short bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count <= 16, let source = bytes.baseAddress else {
+            self.append(contentsOf: bytes)
+            return
+        }
+        self.append(count: bytes.count) { target in
+            for index in 0..<bytes.count { target.storeBytes(of: source[index], toByteOffset: index, as: UInt8.self) }
+        }
+    }
+}
+
 /// Bytes appended in place to a fixed region; past `capacity` nothing is written but `count` still grows, so
 /// the caller learns the size a line needed and can retry it elsewhere.
-struct LineWriter {
+struct LineWriter: LineOutput {
     let base: UnsafeMutablePointer<UInt8>
     let capacity: Int
     private(set) var count = 0
@@ -552,6 +801,60 @@ struct LineWriter {
         }
         self.count &+= bytes.count
     }
+
+    /// Copies exactly `bytes` (never past them: the writer's region has no slack).
+    @inline(__always)
+    mutating func append(padded bytes: UnsafeBufferPointer<UInt8>) {
+        self.append(contentsOf: bytes)
+    }
+}
+
+/// Bytes appended in place with no bounds check: only for a line whose longest possible size
+/// (``AccessLogFormatter/longestLine(fields:path:)``) fits in the region after ``next``.
+struct LineCursor: LineOutput {
+    /// Where the next byte goes.
+    private(set) var next: UnsafeMutablePointer<UInt8>
+
+    init(_ start: UnsafeMutablePointer<UInt8>) {
+        self.next = start
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        self.next.pointee = byte
+        self.next += 1
+    }
+
+    @inline(__always)
+    mutating func append(count: Int, _ write: (UnsafeMutableRawPointer) -> Void) {
+        write(UnsafeMutableRawPointer(self.next))
+        self.next += count
+    }
+
+    /// A plain copy (`memmove`, inlined for the formatter's literals, whose sizes are constants).
+    @inline(__always)
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
+        if let source = bytes.baseAddress {
+            UnsafeMutableRawPointer(self.next).copyMemory(from: source, byteCount: bytes.count)
+        }
+        self.next += bytes.count
+    }
+
+    /// Eight bytes at a time (short values: no call to `memmove`); up to 7 bytes past the value are written and
+    /// then overwritten by what follows (the line's longest size leaves room for them).
+    @inline(__always)
+    mutating func append(padded bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        let from = UnsafeRawPointer(source)
+        let to = UnsafeMutableRawPointer(self.next)
+        var offset = 0
+        while offset < bytes.count {
+            to.storeBytes(
+                of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+            offset &+= 8
+        }
+        self.next += bytes.count
+    }
 }
 
 /// One worker's access-log buffer: lines are appended here and written to the sink when the buffer holds
@@ -569,6 +872,11 @@ final class AccessLogBuffer {
     private var storage: UnsafeMutablePointer<UInt8>
     private var used = 0
     private var clock = AccessLogClock()
+    /// The line's repeating string fields, each kept as last written (``AccessLogFieldCache``).
+    private var peer: AccessLogFieldCache
+    private var method: AccessLogFieldCache
+    private var service: AccessLogFieldCache
+    private var decision: AccessLogFieldCache
     private var timer: LoopTimer?
     private var timerArmed = false
 
@@ -579,6 +887,10 @@ final class AccessLogBuffer {
         self.limit = sink.settings.bufferBytes
         self.capacity = sink.bufferCapacity
         self.storage = sink.freshBuffer()
+        self.peer = AccessLogFieldCache(format: self.format)
+        self.method = AccessLogFieldCache(format: self.format)
+        self.service = AccessLogFieldCache(format: self.format)
+        self.decision = AccessLogFieldCache(format: self.format)
         self.timer = LoopTimer(loop: loop) { [unowned self] in
             self.timerArmed = false
             self.flush()
@@ -593,34 +905,67 @@ final class AccessLogBuffer {
     /// Appends one line; writes the buffer if it is full. A line larger than the free space is written after
     /// what is buffered (one larger than the whole buffer goes out on its own).
     func append(_ record: AccessLogRecord) {
-        let worker = self.worker
-        let format = self.format
-        self.clock.now { time in
-            var writer = LineWriter(base: self.storage + self.used, capacity: self.capacity - self.used)
-            AccessLogFormatter.append(record, time: time, worker: worker, format: format, to: &writer)
-            if writer.fits {
-                self.used += writer.count
-                return
-            }
-            self.flush()
-            let size = writer.count
-            if size <= self.capacity {
-                var again = LineWriter(base: self.storage, capacity: self.capacity)
-                AccessLogFormatter.append(record, time: time, worker: worker, format: format, to: &again)
-                self.used = again.count
-            } else {
-                let line = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
-                defer { line.deallocate() }
-                var large = LineWriter(base: line, capacity: size)
-                AccessLogFormatter.append(record, time: time, worker: worker, format: format, to: &large)
-                self.sink.write(UnsafeRawBufferPointer(start: line, count: large.count))
-            }
+        self.append(
+            peer: record.peer, method: record.method, path: record.path, service: record.service,
+            decision: record.decision, figures: record.figures)
+    }
+
+    /// ``append(_:)`` with the record's strings passed on their own (the exchange's, borrowed: no record to
+    /// build and destroy, no reference counting per line).
+    func append(
+        peer: String, method: String, path: String, service: String, decision: String, figures: AccessLogFigures
+    ) {
+        let time = self.clock.now()
+        let fields = AccessLogFields(
+            peer: self.peer.rendered(peer), method: self.method.rendered(method),
+            service: self.service.rendered(service), decision: self.decision.rendered(decision))
+        if self.capacity &- self.used >= AccessLogFormatter.longestLine(fields: fields, path: path) {
+            var cursor = LineCursor(self.storage + self.used)
+            AccessLogFormatter.append(
+                fields: fields, path: path, figures: figures, time: time, worker: self.worker, format: self.format,
+                to: &cursor)
+            self.used = cursor.next - self.storage
+        } else {
+            self.appendChecked(fields: fields, path: path, figures: figures, time: time)
         }
         if self.used >= self.limit {
             self.flush()
         } else if !self.timerArmed {
             self.timerArmed = true
             self.timer?.schedule(after: self.sink.settings.flushInterval)
+        }
+    }
+
+    /// The line's longest size is more than the free space: the line is written with bounds checks, and when it
+    /// does not fit, what is buffered is written, then the line into the emptied buffer, or on its own when it
+    /// is larger than the whole buffer.
+    private func appendChecked(
+        fields: AccessLogFields, path: String, figures: AccessLogFigures, time: UnsafeBufferPointer<UInt8>
+    ) {
+        var writer = LineWriter(base: self.storage + self.used, capacity: self.capacity - self.used)
+        AccessLogFormatter.append(
+            fields: fields, path: path, figures: figures, time: time, worker: self.worker, format: self.format,
+            to: &writer)
+        if writer.fits {
+            self.used += writer.count
+            return
+        }
+        let size = writer.count
+        self.flush()
+        if size <= self.capacity {
+            var again = LineWriter(base: self.storage, capacity: self.capacity)
+            AccessLogFormatter.append(
+                fields: fields, path: path, figures: figures, time: time, worker: self.worker, format: self.format,
+                to: &again)
+            self.used = again.count
+        } else {
+            let line = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+            defer { line.deallocate() }
+            var large = LineWriter(base: line, capacity: size)
+            AccessLogFormatter.append(
+                fields: fields, path: path, figures: figures, time: time, worker: self.worker, format: self.format,
+                to: &large)
+            self.sink.write(UnsafeRawBufferPointer(start: line, count: large.count))
         }
     }
 

@@ -578,10 +578,10 @@ final class ProxyExchange: BufferedSocketDelegate {
         guard let accessLog = self.worker.accessLog else { return }
         let total = now - self.started
         accessLog.append(
-            AccessLogRecord(
-                peer: self.connection.peer?.host ?? "", method: self.head.method, path: self.path,
-                status: self.machine.outcome.status, service: self.serviceIndex >= 0 ? self.service.name : "",
-                decision: self.machine.outcome.detail,
+            peer: self.connection.peer?.host ?? "", method: self.head.method, path: self.path,
+            service: self.serviceIndex >= 0 ? self.service.name : "", decision: self.machine.outcome.detail,
+            figures: AccessLogFigures(
+                status: self.machine.outcome.status,
                 bytesIn: self.tunnelBytes?.clientToUpstream ?? self.requestBody.bytesRelayed,
                 bytesOut: self.tunnelBytes?.upstreamToClient ?? self.responseBody?.bytesRelayed
                     ?? UInt64(self.localBodyBytes),

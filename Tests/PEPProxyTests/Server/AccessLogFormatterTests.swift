@@ -19,15 +19,91 @@ import Testing
         _ record: AccessLogRecord, format: AccessLogSettings.Format, capacity: Int = 4096
     ) -> (text: String, fits: Bool, count: Int) {
         var clock = AccessLogClock()
+        let caches = FieldCaches(format: format)
         let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { storage.deallocate() }
         var writer = LineWriter(base: storage, capacity: capacity)
-        clock.at(seconds: Self.seconds, nanoseconds: Self.nanoseconds) { time in
-            AccessLogFormatter.append(record, time: time, worker: 3, format: format, to: &writer)
+        let time = clock.at(seconds: Self.seconds, nanoseconds: Self.nanoseconds)
+        withExtendedLifetime(caches) {
+            AccessLogFormatter.append(
+                fields: caches.fields(record), path: record.path, figures: record.figures, time: time, worker: 3,
+                format: format, to: &writer)
         }
         let written = min(writer.count, capacity)
         let text = String(decoding: UnsafeBufferPointer(start: storage, count: written), as: UTF8.self)
         return (text, writer.fits, writer.count)
+    }
+
+    /// The same line through ``LineCursor`` (no bounds checks: the buffer's path when the longest line fits),
+    /// with room only for ``AccessLogFormatter/longestLine(fields:path:)``.
+    static func cursorLine(_ record: AccessLogRecord, format: AccessLogSettings.Format, worker: Int = 3) -> String {
+        var clock = AccessLogClock()
+        let caches = FieldCaches(format: format)
+        let time = clock.at(seconds: Self.seconds, nanoseconds: Self.nanoseconds)
+        return withExtendedLifetime(caches) {
+            let fields = caches.fields(record)
+            let room = AccessLogFormatter.longestLine(fields: fields, path: record.path)
+            let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: room)
+            defer { storage.deallocate() }
+            var cursor = LineCursor(storage)
+            AccessLogFormatter.append(
+                fields: fields, path: record.path, figures: record.figures, time: time, worker: worker,
+                format: format, to: &cursor)
+            return String(decoding: UnsafeBufferPointer(start: storage, count: cursor.next - storage), as: UTF8.self)
+        }
+    }
+
+    static let variedRecords: [AccessLogRecord] = [
+        Self.granted,
+        AccessLogRecord(
+            peer: "", method: "", path: "", status: 0, service: "", decision: "http1.invalid_header", bytesIn: 0,
+            bytesOut: 0, upstreamNanoseconds: nil, totalNanoseconds: -3),
+        AccessLogRecord(
+            peer: "2001:db8:85a3::8a2e:370:7334", method: "PROPFIND", path: "/a b/\"q\"/\\/é/\u{7F}\t",
+            status: 207, service: String(repeating: "long-service-name.", count: 9), decision: "pep.report_only.denied",
+            bytesIn: 1_234_567_890, bytesOut: 98_765, upstreamNanoseconds: 12_345_678_901,
+            totalNanoseconds: 99_999_999_999),
+        AccessLogRecord(
+            peer: "10.0.0.1", method: "POST", path: String(repeating: "/segment", count: 40), status: 502,
+            service: "s", decision: "upstream.connect_failed", bytesIn: 7, bytesOut: 0, upstreamNanoseconds: 0,
+            totalNanoseconds: 1_000),
+    ]
+
+    @Test(arguments: [AccessLogSettings.Format.text, .json])
+    func cursorWritesWhatTheWriterWrites(format: AccessLogSettings.Format) {
+        for record in Self.variedRecords {
+            #expect(Self.cursorLine(record, format: format) == Self.line(record, format: format).text)
+        }
+    }
+
+    /// The longest line bound holds for the largest numbers and a path of bytes that all need escaping, with the
+    /// eight bytes of slack the cursor's copies need.
+    @Test(arguments: [AccessLogSettings.Format.text, .json])
+    func longestLineBoundsEveryLine(format: AccessLogSettings.Format) {
+        let record = AccessLogRecord(
+            peer: "\u{01}\u{02}", method: "\"", path: String(repeating: "\u{01}", count: 300), status: Int.max,
+            service: "\\\\", decision: " ", bytesIn: UInt64.max, bytesOut: UInt64.max,
+            upstreamNanoseconds: Int64.max, totalNanoseconds: Int64.max, trace: Self.granted.trace)
+        let caches = FieldCaches(format: format)
+        var clock = AccessLogClock()
+        let time = clock.at(seconds: Self.seconds, nanoseconds: Self.nanoseconds)
+        withExtendedLifetime(caches) {
+            let fields = caches.fields(record)
+            let bound = AccessLogFormatter.longestLine(fields: fields, path: record.path)
+            let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 8192)
+            defer { storage.deallocate() }
+            var writer = LineWriter(base: storage, capacity: 8192)
+            AccessLogFormatter.append(
+                fields: fields, path: record.path, figures: record.figures,
+                time: time, worker: Int.max, format: format, to: &writer)
+            #expect(writer.fits)
+            #expect(writer.count + 8 <= bound)
+        }
+        #expect(
+            Self.cursorLine(record, format: format, worker: Int.max)
+                == Self.line(record, format: format).text
+                .replacingOccurrences(of: "worker=3 ", with: "worker=\(Int.max) ")
+                .replacingOccurrences(of: "\"worker\":3,", with: "\"worker\":\(Int.max),"))
     }
 
     @Test func textLineHasEveryFieldInOrder() {
@@ -105,6 +181,60 @@ import Testing
         #expect(String(decoding: UnsafeBufferPointer(start: storage, count: writer.count), as: UTF8.self) == expected)
     }
 
+    /// Every width from 1 to 20 digits, at both ends, and values mixing every digit pair: as `String(_:)` writes
+    /// them.
+    @Test func decimalsOfEveryWidth() {
+        var values: [UInt64] = [UInt64.max, UInt64.max - 1, 10_000_000_000_000_000_000, 9_999_999_999_999_999_999]
+        var power: UInt64 = 1
+        for _ in 0..<19 {
+            values += [power, power - 1, power + 1, power * 9 + power / 2]
+            power *= 10
+        }
+        for pair in 0..<100 { values.append(UInt64(pair) * 1_010_101 + 7) }
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 32)
+        defer { storage.deallocate() }
+        for value in values {
+            var writer = LineWriter(base: storage, capacity: 32)
+            AccessLogFormatter.decimal(value, &writer)
+            let written = String(decoding: UnsafeBufferPointer(start: storage, count: writer.count), as: UTF8.self)
+            #expect(written == String(value))
+        }
+    }
+
+    /// A decimal that does not fit is counted and not written past the capacity.
+    @Test func decimalThatDoesNotFitWritesNothing() {
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 8)
+        defer { storage.deallocate() }
+        storage.initialize(repeating: UInt8(ascii: "#"), count: 8)
+        var writer = LineWriter(base: storage, capacity: 4)
+        AccessLogFormatter.decimal(123_456, &writer)
+        #expect(!writer.fits)
+        #expect(writer.count == 6)
+        #expect(Array(UnsafeBufferPointer(start: storage, count: 8)) == Array(repeating: UInt8(ascii: "#"), count: 8))
+    }
+
+    /// The trace-id is written as ``TraceContext/writeTraceID(to:)`` writes it, for every hex digit at every
+    /// position and for random ids.
+    @Test func traceIDsAsTheTraceContextWritesThem() {
+        var ids: [(UInt64, UInt64)] = [
+            (0, 0), (UInt64.max, UInt64.max), (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
+        ]
+        for digit in UInt64(0)...15 {
+            for position in UInt64(0)..<16 { ids.append((digit << (4 * position), ~(digit << (4 * position)))) }
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 { ids.append((generator.next(), generator.next())) }
+        var expected = [UInt8](repeating: 0, count: 32)
+        var got = [UInt8](repeating: 0, count: 32)
+        for (high, low) in ids {
+            let trace = TraceContext(traceHigh: high, traceLow: low, parent: 1, flags: 1)
+            expected.withUnsafeMutableBytes { trace.writeTraceID(to: $0.baseAddress!) }
+            got.withUnsafeMutableBytes { AccessLogFormatter.writeTraceID(trace, to: $0.baseAddress!) }
+            #expect(got == expected, "\(high) \(low)")
+            #expect(String(decoding: got, as: UTF8.self) == String(format: "%016llx%016llx", high, low))
+        }
+    }
+
     @Test(arguments: [
         (Int64(0), "0.000"), (999, "0.000"), (1_000, "0.001"), (1_234_567, "1.234"), (60_000_000_000, "60000.000"),
         (-5, "0.000"),
@@ -128,12 +258,94 @@ import Testing
 
     @Test func clockFollowsTheCalendar() {
         var clock = AccessLogClock()
-        let leap = clock.at(seconds: 951_782_400, nanoseconds: 999_999_999) { String(decoding: $0, as: UTF8.self) }
+        let leap = String(decoding: clock.at(seconds: 951_782_400, nanoseconds: 999_999_999), as: UTF8.self)
         #expect(leap == "2000-02-29T00:00:00.999Z")
-        let next = clock.at(seconds: 951_782_401, nanoseconds: 0) { String(decoding: $0, as: UTF8.self) }
+        let next = String(decoding: clock.at(seconds: 951_782_401, nanoseconds: 0), as: UTF8.self)
         #expect(next == "2000-02-29T00:00:01.000Z")
-        let epoch = clock.at(seconds: 0, nanoseconds: 5_000_000) { String(decoding: $0, as: UTF8.self) }
+        let epoch = String(decoding: clock.at(seconds: 0, nanoseconds: 5_000_000), as: UTF8.self)
         #expect(epoch == "1970-01-01T00:00:00.005Z")
+    }
+
+    /// The bytes are kept between calls: the milliseconds are rewritten when they change, the whole time when
+    /// the second changes (even with the same milliseconds), and a repeated time gives the same bytes.
+    @Test(arguments: [
+        [(0, 5), (0, 5), (0, 6)], [(0, 5), (1, 5)], [(59, 999), (60, 0), (60, 0)],
+        [(951_782_400, 0), (951_782_400, 1), (951_782_401, 1), (951_782_401, 999), (951_782_461, 999)],
+    ])
+    func clockKeepsOnlyWhatIsStillTrue(times: [(seconds: Int, milliseconds: Int)]) {
+        var clock = AccessLogClock()
+        for time in times {
+            var fresh = AccessLogClock()
+            let expected = String(
+                decoding: fresh.at(seconds: time.seconds, nanoseconds: time.milliseconds * 1_000_000 + 17),
+                as: UTF8.self)
+            let kept = String(
+                decoding: clock.at(seconds: time.seconds, nanoseconds: time.milliseconds * 1_000_000 + 17),
+                as: UTF8.self)
+            #expect(kept == expected, "\(time)")
+        }
+    }
+}
+
+/// The four kept fields of a line, as a worker's buffer keeps them, for formatting records in tests.
+final class FieldCaches {
+    var peer: AccessLogFieldCache
+    var method: AccessLogFieldCache
+    var service: AccessLogFieldCache
+    var decision: AccessLogFieldCache
+
+    init(format: AccessLogSettings.Format) {
+        self.peer = AccessLogFieldCache(format: format)
+        self.method = AccessLogFieldCache(format: format)
+        self.service = AccessLogFieldCache(format: format)
+        self.decision = AccessLogFieldCache(format: format)
+    }
+
+    /// `record`'s four fields; valid until the next call.
+    func fields(_ record: AccessLogRecord) -> AccessLogFields {
+        AccessLogFields(
+            peer: self.peer.rendered(record.peer), method: self.method.rendered(record.method),
+            service: self.service.rendered(record.service), decision: self.decision.rendered(record.decision))
+    }
+}
+
+/// A field kept from the previous line is used only for the same value: every value in turn gives the bytes a
+/// fresh rendering gives, whether it repeats (the same string, or equal bytes in another string), changes, is
+/// empty, needs escaping, or is longer than the kept storage.
+@Suite struct AccessLogFieldCacheTests {
+    static let long = String(repeating: "service-name-", count: 12)
+
+    static func fresh(_ value: String, _ format: AccessLogSettings.Format) -> [UInt8] {
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024)
+        defer { storage.deallocate() }
+        var writer = LineWriter(base: storage, capacity: 1024)
+        AccessLogFormatter.value(value, format: format, &writer)
+        return Array(UnsafeBufferPointer(start: storage, count: writer.count))
+    }
+
+    @Test(arguments: [AccessLogSettings.Format.text, .json])
+    func everyValueGivesItsOwnBytes(format: AccessLogSettings.Format) {
+        // The same bytes in separate storage (more than 15 bytes: not a small string).
+        let built = String(decoding: Array("2001:db8::1234:5678:9abc".utf8), as: UTF8.self)
+        let rebuilt = String(decoding: Array("2001:db8::1234:5678:9abc".utf8), as: UTF8.self)
+        let values = [
+            "", "GET", "GET", "", "pep.granted", "pep.denied", "pep.granted", built, rebuilt, built, "a b",
+            "q\"x\\", "é", "e\u{301}", "é", Self.long, Self.long + "!", "", Self.long, "api",
+        ]
+        var cache = AccessLogFieldCache(format: format)
+        for value in values {
+            let kept = Array(cache.rendered(value))
+            #expect(kept == Self.fresh(value, format), "\(value)")
+        }
+    }
+
+    @Test func emptyIsADashInTextAndQuotesInJSON() {
+        var text = AccessLogFieldCache(format: .text)
+        var json = AccessLogFieldCache(format: .json)
+        #expect(Array(text.rendered("")) == Array("-".utf8))
+        #expect(Array(json.rendered("")) == Array("\"\"".utf8))
+        #expect(Array(text.rendered("a\"b")) == Array("a\\x22b".utf8))
+        #expect(Array(json.rendered("a\"b")) == Array("\"a\\\"b\"".utf8))
     }
 }
 
