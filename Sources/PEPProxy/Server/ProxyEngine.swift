@@ -326,7 +326,9 @@ public struct ExchangeRecord: Sendable {
 }
 
 /// Hears about finished exchanges; called on worker threads, must be cheap and thread-safe.
-public protocol ProxyObserver: Sendable {
+/// Class-bound: the engine holds one observer, and each exchange reads it (a reference is one retain, an
+/// existential of any type a copy through its value witnesses).
+public protocol ProxyObserver: AnyObject, Sendable {
     /// One exchange ended.
     func exchangeCompleted(_ record: ExchangeRecord)
     /// A WebSocket tunnel opened (the upstream's `101` was relayed) on `worker`.
