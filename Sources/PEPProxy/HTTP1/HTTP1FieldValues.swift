@@ -169,7 +169,7 @@ enum HTTP1FieldValues {
     /// let a hop-by-hop stripper drop the framing header the proxy used (`Connection: Content-Length` smuggling).
     /// Lenient mode (responses) skips elements that are not tokens and still rejects `content-length`.
     static func readConnectionOptions(
-        _ buffer: UnsafeRawBufferPointer, origin: Int, ranges: [HTTP1FieldRange],
+        _ buffer: UnsafeRawBufferPointer, origin: Int, ranges: UnsafeBufferPointer<HTTP1FieldRange>,
         into known: inout HTTP1KnownFields, strict: Bool
     ) -> HTTP1ParseError? {
         guard let first = known.connection else { return nil }

@@ -16,25 +16,34 @@ enum HTTP1Grammar {
         Self.has(byte, Self.fieldValue)
     }
 
-    /// The index of the first byte at or after `start` that is not field content (`isFieldValueChar`): eight
-    /// bytes at a time while none of them is a control byte or DEL (a word test, no table lookups), then byte by
-    /// byte. The head scanner guarantees a CR LF ends every line, so the search stops inside `buffer`.
+    /// The index of the first byte at or after `start` that is not field content (`isFieldValueChar`), or
+    /// `buffer.count` when every byte from `start` on is. Eight bytes at a time: a word test flags the control
+    /// bytes and DEL, and the lowest flagged byte is exactly the first such byte (a borrow only runs upwards,
+    /// from a flagged byte), so the search jumps there; a flagged HTAB is field content and the search goes on
+    /// after it. The last bytes that do not fill a word are tested one at a time.
     @inline(__always)
     static func skipFieldValueChars(_ buffer: UnsafeRawBufferPointer, from start: Int) -> Int {
         var index = start
+        let count = buffer.count
         if let base = buffer.baseAddress {
             let ones: UInt64 = 0x0101_0101_0101_0101
             let highBits: UInt64 = 0x8080_8080_8080_8080
-            while index &+ 8 <= buffer.count {
+            while index &+ 8 <= count {
                 let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                // Some byte < 0x20 (HTAB included; the byte loop below accepts it), or some byte == 0x7F.
+                // Some byte < 0x20 (HTAB included), or some byte == 0x7F.
                 let control = (word &- ones &* 0x20) & ~word & highBits
                 let delete = word ^ (ones &* 0x7F)
-                if control | ((delete &- ones) & ~delete & highBits) != 0 { break }
-                index &+= 8
+                let flagged = control | ((delete &- ones) & ~delete & highBits)
+                if flagged == 0 {
+                    index &+= 8
+                    continue
+                }
+                index &+= flagged.trailingZeroBitCount &>> 3
+                guard base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\t") else { return index }
+                index &+= 1
             }
         }
-        while Self.isFieldValueChar(buffer[index]) { index += 1 }
+        while index < count && Self.isFieldValueChar(buffer[index]) { index += 1 }
         return index
     }
 

@@ -12,7 +12,7 @@ enum ResponseForwarder {
     ///   - keepAliveHeader: otherwise add `Connection: keep-alive` (an HTTP/1.0 client keeps a connection only
     ///     when told so, RFC 9112 §9.3).
     static func build(_ head: ResponseHead, closeClient: Bool, keepAliveHeader: Bool = false) -> [UInt8] {
-        let out = HeadBuffer(capacity: head.headers.bytes.count + 64)
+        let out = HeadBuffer(capacity: head.headers.byteCount + 64)
         Self.build(head, closeClient: closeClient, keepAliveHeader: keepAliveHeader, into: out)
         return out.array
     }
