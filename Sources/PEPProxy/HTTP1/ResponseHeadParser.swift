@@ -217,6 +217,12 @@ private struct ResponseSemantics {
     /// One length from every Content-Length line and list member, or why not (RFC 9110 §8.6, RFC 9112 §6.3
     /// rule 5: differing values make the framing invalid, and a proxy answers 502).
     private func contentLength(from first: Int?) -> Result<UInt64, HTTP1ParseError> {
+        // The usual single line of plain digits; lists, repeats and anything invalid take the walk below.
+        if self.counts.contentLength == 1, let first {
+            let range = self.ranges[first]
+            let value = (Int(range.valueStart) + self.origin)..<(Int(range.valueEnd) + self.origin)
+            if let length = HTTP1FieldValues.contentLength(self.buffer, value) { return .success(length) }
+        }
         var value: UInt64?
         var error: HTTP1ParseError?
         self.forEachValue(named: "content-length", from: first) { range in
