@@ -131,12 +131,38 @@ enum HTTP1FieldLineParser {
 
 extension HTTP1FieldLineParser {
     /// Whether the bytes at `start` spell `literal` exactly (case-sensitive, e.g. `HTTP-name = %s"HTTP"`).
+    ///
+    /// Eight bytes at a time, the last word overlapping the one before (two overlapping 4-byte words below 8
+    /// bytes), reading only inside `buffer` and the literal.
     @inline(__always)
     static func matchesExactly(_ buffer: UnsafeRawBufferPointer, _ start: Int, _ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard start + count <= buffer.count else { return false }
-        let bytes = literal.utf8Start
-        for offset in 0..<count where buffer[start + offset] != bytes[offset] { return false }
+        guard count > 0, let base = buffer.baseAddress else { return true }
+        let bytes = UnsafeRawPointer(literal.utf8Start)
+        if count >= 8 {
+            var offset = 0
+            while offset + 8 < count {
+                guard
+                    base.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self)
+                        == bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                else { return false }
+                offset += 8
+            }
+            return base.loadUnaligned(fromByteOffset: start + count - 8, as: UInt64.self)
+                == bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        }
+        if count >= 4 {
+            return base.loadUnaligned(fromByteOffset: start, as: UInt32.self) == bytes.loadUnaligned(as: UInt32.self)
+                && base.loadUnaligned(fromByteOffset: start + count - 4, as: UInt32.self)
+                    == bytes.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+        }
+        for offset in 0..<count
+        where base.load(fromByteOffset: start + offset, as: UInt8.self)
+            != bytes.load(fromByteOffset: offset, as: UInt8.self)
+        {
+            return false
+        }
         return true
     }
 }
