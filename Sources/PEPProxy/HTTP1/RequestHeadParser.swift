@@ -96,6 +96,7 @@ public struct RequestHeadParser: Sendable {
     /// when the head scanner has to decide (see `HTTP1FieldLines.parse`). A head comes back only when the
     /// scanner would complete it at the same end within `limits`, and then it went through the same line and
     /// field rules, so the result is the one the scanning path gives.
+    @inline(__always)  // returned through an Optional, the head was unpacked and packed again (~100 instructions)
     private mutating func parseInOnePass(
         _ whole: UnsafeRawBufferPointer, limits: HTTP1Limits
     ) -> HTTP1ParseResult<RequestHead>? {
@@ -202,6 +203,7 @@ public struct RequestHeadParser: Sendable {
     }
 
     /// `HTTP-version = HTTP-name "/" DIGIT "." DIGIT` filling exactly `buffer[start..<end]` (RFC 9112 §2.3).
+    @inline(__always)
     static func parseVersion(
         _ buffer: UnsafeRawBufferPointer, _ start: Int, _ end: Int
     ) -> Result<HTTP1Version, HTTP1ParseError> {

@@ -72,6 +72,7 @@ public struct ResponseHeadParser: Sendable {
 
     /// The one-pass parse of a head that starts at `buffer[0]`, or nil when the head scanner has to decide
     /// (see `RequestHeadParser.parseInOnePass`).
+    @inline(__always)  // returned through an Optional, the head was unpacked and packed again (~100 instructions)
     private mutating func parseInOnePass(
         _ whole: UnsafeRawBufferPointer, requestMethod: String, limits: HTTP1Limits
     ) -> HTTP1ParseResult<ResponseHead>? {
