@@ -55,6 +55,23 @@ enum HTTP1FieldValues {
 
     /// `Host = uri-host [ ":" port ]` (RFC 9110 §7.2, RFC 3986 §3.2.2–3.2.3); the empty value is allowed.
     static func isValidHost(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        // The usual reg-name or IPv4 address, optionally with a port, in one table test per byte; a `%`, `[` or
+        // `]` (or any byte outside the class) takes the full rules below from the start.
+        var plainEnd = range.lowerBound
+        while plainEnd < range.upperBound && HTTP1Grammar.isPlainHostChar(buffer[plainEnd]) { plainEnd += 1 }
+        if plainEnd == range.upperBound { return true }
+        if buffer[plainEnd] == UInt8(ascii: ":") {
+            var index = plainEnd + 1
+            while index < range.upperBound && buffer[index] >= UInt8(ascii: "0") && buffer[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
+            if index == range.upperBound { return true }
+        }
+        return Self.isValidHostByTheRules(buffer, range)
+    }
+
+    /// `isValidHost` byte by byte, every form (IP-literal, pct-encoded reg-name, port).
+    static func isValidHostByTheRules(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
         var index = range.lowerBound
         let end = range.upperBound
         if index < end && buffer[index] == UInt8(ascii: "[") {
@@ -169,7 +186,7 @@ enum HTTP1FieldValues {
     /// let a hop-by-hop stripper drop the framing header the proxy used (`Connection: Content-Length` smuggling).
     /// Lenient mode (responses) skips elements that are not tokens and still rejects `content-length`.
     static func readConnectionOptions(
-        _ buffer: UnsafeRawBufferPointer, origin: Int, ranges: [HTTP1FieldRange],
+        _ buffer: UnsafeRawBufferPointer, origin: Int, ranges: UnsafeBufferPointer<HTTP1FieldRange>,
         into known: inout HTTP1KnownFields, strict: Bool
     ) -> HTTP1ParseError? {
         guard let first = known.connection else { return nil }

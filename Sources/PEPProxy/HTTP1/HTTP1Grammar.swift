@@ -16,25 +16,34 @@ enum HTTP1Grammar {
         Self.has(byte, Self.fieldValue)
     }
 
-    /// The index of the first byte at or after `start` that is not field content (`isFieldValueChar`): eight
-    /// bytes at a time while none of them is a control byte or DEL (a word test, no table lookups), then byte by
-    /// byte. The head scanner guarantees a CR LF ends every line, so the search stops inside `buffer`.
+    /// The index of the first byte at or after `start` that is not field content (`isFieldValueChar`), or
+    /// `buffer.count` when every byte from `start` on is. Eight bytes at a time: a word test flags the control
+    /// bytes and DEL, and the lowest flagged byte is exactly the first such byte (a borrow only runs upwards,
+    /// from a flagged byte), so the search jumps there; a flagged HTAB is field content and the search goes on
+    /// after it. The last bytes that do not fill a word are tested one at a time.
     @inline(__always)
     static func skipFieldValueChars(_ buffer: UnsafeRawBufferPointer, from start: Int) -> Int {
         var index = start
+        let count = buffer.count
         if let base = buffer.baseAddress {
             let ones: UInt64 = 0x0101_0101_0101_0101
             let highBits: UInt64 = 0x8080_8080_8080_8080
-            while index &+ 8 <= buffer.count {
+            while index &+ 8 <= count {
                 let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                // Some byte < 0x20 (HTAB included; the byte loop below accepts it), or some byte == 0x7F.
+                // Some byte < 0x20 (HTAB included), or some byte == 0x7F.
                 let control = (word &- ones &* 0x20) & ~word & highBits
                 let delete = word ^ (ones &* 0x7F)
-                if control | ((delete &- ones) & ~delete & highBits) != 0 { break }
-                index &+= 8
+                let flagged = control | ((delete &- ones) & ~delete & highBits)
+                if flagged == 0 {
+                    index &+= 8
+                    continue
+                }
+                index &+= flagged.trailingZeroBitCount &>> 3
+                guard base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\t") else { return index }
+                index &+= 1
             }
         }
-        while Self.isFieldValueChar(buffer[index]) { index += 1 }
+        while index < count && Self.isFieldValueChar(buffer[index]) { index += 1 }
         return index
     }
 
@@ -50,6 +59,13 @@ enum HTTP1Grammar {
     @inline(__always)
     static func isHostChar(_ byte: UInt8) -> Bool {
         Self.has(byte, Self.host)
+    }
+
+    /// A `Host` byte that needs no rule of its own in a reg-name: `isHostChar` except `%` (pct-encoded), `[`,
+    /// `]` (IP-literal) and `:` (port).
+    @inline(__always)
+    static func isPlainHostChar(_ byte: UInt8) -> Bool {
+        Self.has(byte, Self.plainHost)
     }
 
     /// `OWS = *( SP / HTAB )` member (RFC 9110 §5.6.3).
@@ -80,6 +96,7 @@ enum HTTP1Grammar {
     private static let fieldValue: UInt8 = 2
     private static let target: UInt8 = 4
     private static let host: UInt8 = 8
+    private static let plainHost: UInt8 = 16
 
     /// One byte of class bits per byte value: a table load per byte where four 64-bit bitmaps took a shift and a
     /// four-way branch (callgrind: the field-name loop went from 16 to about 6 instructions a byte). An array of
@@ -87,12 +104,12 @@ enum HTTP1Grammar {
     private static let classes: [UInt8] = [
         0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0,  // 0x00
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0x10
-        2, 15, 6, 3, 15, 15, 15, 15, 14, 14, 15, 15, 14, 15, 15, 6,  // 0x20
-        15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 14, 14, 6, 14, 6, 6,  // 0x30
-        6, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  // 0x40
-        15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 14, 6, 14, 7, 15,  // 0x50
-        7, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  // 0x60
-        15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 6, 7, 6, 15, 0,  // 0x70
+        2, 31, 6, 3, 31, 15, 31, 31, 30, 30, 31, 31, 30, 31, 31, 6,  // 0x20
+        31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 14, 30, 6, 30, 6, 6,  // 0x30
+        6, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31,  // 0x40
+        31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 14, 6, 14, 7, 31,  // 0x50
+        7, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31,  // 0x60
+        31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 6, 7, 6, 31, 0,  // 0x70
         2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0x80
         2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0x90
         2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0xA0

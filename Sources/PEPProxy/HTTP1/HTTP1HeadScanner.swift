@@ -31,6 +31,9 @@ struct HTTP1HeadScanner: Sendable, Hashable {
     /// Whether the scanner is still skipping empty lines before the start line.
     private var skippingEmptyLines = true
 
+    /// Whether no byte has been looked at yet (at most a lone CR that may open an empty line).
+    var isFresh: Bool { self.skippingEmptyLines && self.start == 0 }
+
     enum Outcome: Equatable {
         /// The head is `buffer[start..<end]`; `end` is one past the blank line's LF.
         case complete(end: Int)

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Where one field line sits inside a parsed head's bytes (offsets from the first byte of the start line).
 ///
 /// 32-bit offsets keep 100 fields in 2 KB; heads are bounded by `HTTP1Limits.maxHeadBytes`, far below 2^31.
@@ -30,25 +38,34 @@ public struct HTTP1HeaderField: Sendable, Hashable {
 
 /// The field lines of one parsed head, in order, without one allocation per field.
 ///
-/// Storage is one copy of the head bytes (start line through the blank line) and one array of offsets:
-/// the codec's whole allocation budget per head. Names and values are materialized as `String` only when asked
-/// (`subscript`, `name(at:)`, `value(at:)`); the hot path compares bytes in place (`nameEquals(at:_:)`,
-/// `withUnsafeBytes(_:)` with `nameRange(at:)` / `valueRange(at:)` / `lineRange(at:)`).
+/// Storage is one copy of the head bytes (start line through the blank line) and its field offsets
+/// (`HTTP1HeadStorage`), reused by the parser for a later head once no head holds it: the codec's whole
+/// allocation budget per head, and none on a connection whose previous head was released. Names and values are
+/// materialized as `String` only when asked (`subscript`, `name(at:)`, `value(at:)`); the hot path compares bytes
+/// in place (`nameEquals(at:_:)`, `withUnsafeBytes(_:)` with `nameRange(at:)` / `valueRange(at:)` /
+/// `lineRange(at:)`).
 public struct HTTP1HeaderFields: Sendable, Equatable, RandomAccessCollection {
-    /// The head's bytes, start line first.
-    let bytes: [UInt8]
-    /// One entry per field line.
-    let ranges: [HTTP1FieldRange]
+    /// The head's bytes (start line first) and one offset entry per field line; never written once a head holds it.
+    let storage: HTTP1HeadStorage
 
-    init(bytes: [UInt8], ranges: [HTTP1FieldRange]) {
-        self.bytes = bytes
-        self.ranges = ranges
+    init(storage: HTTP1HeadStorage) {
+        self.storage = storage
     }
 
     /// 0.
     public var startIndex: Int { 0 }
     /// The number of field lines.
-    public var endIndex: Int { self.ranges.count }
+    public var endIndex: Int { self.storage.rangeCount }
+
+    /// The number of head bytes (start line through the blank line).
+    var byteCount: Int { self.storage.byteCount }
+
+    /// Field line `index`'s offsets.
+    @inline(__always)
+    private func range(_ index: Int) -> HTTP1FieldRange {
+        precondition(index >= 0 && index < self.storage.rangeCount, "field index out of range")
+        return withExtendedLifetime(self.storage) { self.storage.ranges[index] }
+    }
 
     /// The field at `position` as strings (allocates).
     public subscript(position: Int) -> HTTP1HeaderField {
@@ -57,42 +74,49 @@ public struct HTTP1HeaderFields: Sendable, Equatable, RandomAccessCollection {
 
     /// Byte offsets of the name of field `index` in the head bytes (see `withUnsafeBytes(_:)`).
     public func nameRange(at index: Int) -> Range<Int> {
-        let range = self.ranges[index]
+        let range = self.range(index)
         return Int(range.nameStart)..<Int(range.nameEnd)
     }
 
     /// Byte offsets of the value of field `index` (OWS trimmed) in the head bytes.
     public func valueRange(at index: Int) -> Range<Int> {
-        let range = self.ranges[index]
+        let range = self.range(index)
         return Int(range.valueStart)..<Int(range.valueEnd)
     }
 
     /// Byte offsets of the whole line of field `index`, CRLF included, for verbatim relaying.
     public func lineRange(at index: Int) -> Range<Int> {
-        let range = self.ranges[index]
+        let range = self.range(index)
         return Int(range.nameStart)..<Int(range.lineEnd)
+    }
+
+    /// The bytes at `range` (offsets into the head bytes) as a string; bytes that are not UTF-8 become U+FFFD.
+    func string(at range: Range<Int>) -> String {
+        self.withUnsafeBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
     /// The name of field `index` as received.
     public func name(at index: Int) -> String {
-        String(decoding: self.bytes[self.nameRange(at: index)], as: UTF8.self)
+        self.string(at: self.nameRange(at: index))
     }
 
     /// The value of field `index`; obs-text bytes that are not UTF-8 are replaced by U+FFFD in this view only.
     public func value(at index: Int) -> String {
-        String(decoding: self.bytes[self.valueRange(at: index)], as: UTF8.self)
+        self.string(at: self.valueRange(at: index))
     }
 
     /// Whether field `index` is named `name`, compared ASCII case-insensitively (RFC 9110 §5.1), in place.
     public func nameEquals(at index: Int, _ name: String) -> Bool {
         let range = self.nameRange(at: index)
         guard range.count == name.utf8.count else { return false }
-        var offset = range.lowerBound
-        for expected in name.utf8 {
-            if HTTP1Grammar.lowercased(self.bytes[offset]) != HTTP1Grammar.lowercased(expected) { return false }
-            offset += 1
+        return self.withUnsafeBytes { bytes in
+            var offset = range.lowerBound
+            for expected in name.utf8 {
+                if HTTP1Grammar.lowercased(bytes[offset]) != HTTP1Grammar.lowercased(expected) { return false }
+                offset += 1
+            }
+            return true
         }
-        return true
     }
 
     /// The index of the first field named `name` (case-insensitive), or nil.
@@ -112,7 +136,14 @@ public struct HTTP1HeaderFields: Sendable, Equatable, RandomAccessCollection {
 
     /// Calls `body` with the head's bytes; the ranges above index into them.
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try self.bytes.withUnsafeBytes(body)
+        try withExtendedLifetime(self.storage) {
+            try body(UnsafeRawBufferPointer(start: self.storage.bytes, count: self.storage.byteCount))
+        }
+    }
+
+    /// The same head bytes and field offsets.
+    public static func == (lhs: HTTP1HeaderFields, rhs: HTTP1HeaderFields) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.hasSameContents(as: rhs.storage)
     }
 }
 
@@ -150,30 +181,97 @@ extension HTTP1HeaderFields {
     }
 }
 
-/// The arrays of a parser's previous head, kept so that the next head reuses their memory once nothing else holds
-/// them: copy-on-write makes fresh arrays while an exchange still holds the old head, so a head already handed
-/// out never changes.
-struct SpareHeadStorage: Sendable {
-    private var bytes: [UInt8] = []
-    private var ranges: [HTTP1FieldRange] = []
+/// The bytes of one parsed head and the offsets of its field lines, in memory that grows and is reused.
+///
+/// Copy-on-write by hand: a parser fills a storage only while it holds the sole reference
+/// (`SpareHeadStorage.take`), then hands it out inside a head, which only reads it; while any head still holds
+/// it, the parser fills a new one. That is why the class may be `@unchecked Sendable`: once shared it never
+/// changes.
+final class HTTP1HeadStorage: @unchecked Sendable {
+    /// The head bytes, `byteCount` of them.
+    private(set) var bytes: UnsafeMutableRawPointer
+    private(set) var byteCount = 0
+    private var byteCapacity: Int
+    /// The field offsets, `rangeCount` of them.
+    private(set) var ranges: UnsafeMutablePointer<HTTP1FieldRange>
+    private(set) var rangeCount = 0
+    private var rangeCapacity: Int
 
-    /// An empty field-offset array for the next head, with room for `fieldLines`.
-    mutating func takeRanges(reserving fieldLines: Int) -> [HTTP1FieldRange] {
-        var ranges = self.ranges
-        self.ranges = []
-        ranges.removeAll(keepingCapacity: true)
-        ranges.reserveCapacity(fieldLines)
-        return ranges
+    /// An empty storage with room for `byteCapacity` bytes and `rangeCapacity` fields before it grows.
+    init(byteCapacity: Int = 512, rangeCapacity: Int = 16) {
+        self.byteCapacity = max(byteCapacity, 16)
+        self.rangeCapacity = max(rangeCapacity, 4)
+        self.bytes = UnsafeMutableRawPointer.allocate(byteCount: self.byteCapacity, alignment: 16)
+        self.ranges = UnsafeMutablePointer<HTTP1FieldRange>.allocate(capacity: self.rangeCapacity)
     }
 
-    /// The fields of a head: a copy of `head`'s bytes and `ranges`; both arrays are kept for the next head.
-    mutating func fields(copying head: UnsafeRawBufferPointer, ranges: [HTTP1FieldRange]) -> HTTP1HeaderFields {
-        var bytes = self.bytes
-        self.bytes = []
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(contentsOf: head)
-        self.bytes = bytes
-        self.ranges = ranges
-        return HTTP1HeaderFields(bytes: bytes, ranges: ranges)
+    deinit {
+        self.bytes.deallocate()
+        self.ranges.deallocate()
+    }
+
+    /// The field offsets appended so far.
+    var rangeBuffer: UnsafeBufferPointer<HTTP1FieldRange> {
+        UnsafeBufferPointer(start: self.ranges, count: self.rangeCount)
+    }
+
+    /// Forgets the bytes and offsets (keeps the memory).
+    func removeAll() {
+        self.byteCount = 0
+        self.rangeCount = 0
+    }
+
+    /// Appends one field line's offsets, doubling the room when it is full.
+    @inline(__always)
+    func append(_ range: HTTP1FieldRange) {
+        if self.rangeCount == self.rangeCapacity { self.growRanges() }
+        (self.ranges + self.rangeCount).initialize(to: range)
+        self.rangeCount &+= 1
+    }
+
+    private func growRanges() {
+        let capacity = self.rangeCapacity * 2
+        let grown = UnsafeMutablePointer<HTTP1FieldRange>.allocate(capacity: capacity)
+        grown.moveInitialize(from: self.ranges, count: self.rangeCount)
+        self.ranges.deallocate()
+        self.ranges = grown
+        self.rangeCapacity = capacity
+    }
+
+    /// Replaces the bytes with a copy of `head`.
+    func setBytes(copying head: UnsafeRawBufferPointer) {
+        if head.count > self.byteCapacity {
+            self.bytes.deallocate()
+            self.byteCapacity = max(head.count, self.byteCapacity * 2)
+            self.bytes = UnsafeMutableRawPointer.allocate(byteCount: self.byteCapacity, alignment: 16)
+        }
+        if let source = head.baseAddress, head.count > 0 {
+            self.bytes.copyMemory(from: source, byteCount: head.count)
+        }
+        self.byteCount = head.count
+    }
+
+    /// Whether `other` holds the same bytes and offsets.
+    func hasSameContents(as other: HTTP1HeadStorage) -> Bool {
+        guard self.byteCount == other.byteCount, self.rangeCount == other.rangeCount else { return false }
+        return withExtendedLifetime(other) {
+            memcmp(self.bytes, other.bytes, self.byteCount) == 0
+                && self.rangeBuffer.elementsEqual(other.rangeBuffer)
+        }
+    }
+}
+
+/// A parser's storage for its next head: the previous head's, reused once nothing else holds it.
+struct SpareHeadStorage: Sendable {
+    private var storage = HTTP1HeadStorage()
+
+    /// An empty storage the caller may fill: the previous one when no head holds it any more, else a new one.
+    mutating func take() -> HTTP1HeadStorage {
+        if isKnownUniquelyReferenced(&self.storage) {
+            self.storage.removeAll()
+        } else {
+            self.storage = HTTP1HeadStorage()
+        }
+        return self.storage
     }
 }

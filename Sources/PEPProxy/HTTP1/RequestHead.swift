@@ -136,7 +136,7 @@ public struct RequestHead: Sendable, Equatable {
 
     /// The raw request-target as received (visible ASCII, no `#`; canonicalize with `CanonicalTarget`).
     public var target: String {
-        String(decoding: self.headers.bytes[Int(self.targetStart)..<Int(self.targetEnd)], as: UTF8.self)
+        self.headers.string(at: Int(self.targetStart)..<Int(self.targetEnd))
     }
 
     /// Calls `body` with the raw request-target bytes, without allocating.

@@ -46,7 +46,8 @@ struct RequestSemantics {
     let buffer: UnsafeRawBufferPointer
     /// Offset of the head's first byte in `buffer` (field ranges are relative to it).
     let origin: Int
-    let ranges: [HTTP1FieldRange]
+    /// The field offsets (the head storage being filled; alive while the semantics run).
+    let ranges: UnsafeBufferPointer<HTTP1FieldRange>
     let version: HTTP1Version
     let counts: FieldCounts
 

@@ -52,6 +52,11 @@ public struct RequestHeadParser: Sendable {
     public mutating func parse(
         _ buffer: UnsafeRawBufferPointer, limits: HTTP1Limits
     ) -> HTTP1ParseResult<RequestHead> {
+        // A head that arrives whole (the usual case) is parsed in one pass; anything that pass cannot settle
+        // (more bytes needed, a rejection, leading empty lines) is scanned and parsed as below, from scratch, so
+        // the outcome never depends on which path ran. Only a fresh scan may be skipped: a head that trickles in
+        // is scanned once, incrementally.
+        if self.scanner.isFresh, let result = self.parseInOnePass(buffer, limits: limits) { return result }
         let end: Int
         switch self.scanner.scan(buffer, limits: limits) {
         case .incomplete:
@@ -64,10 +69,22 @@ public struct RequestHeadParser: Sendable {
         }
         let scanned = self.scanner
         self.scanner = HTTP1HeadScanner()
-        switch self.parseHead(buffer, scanned: scanned, end: end) {
-        case .success(let head): return .complete(head, consumed: end)
+        let start = scanned.start
+        let line: RequestLine
+        switch self.parseRequestLine(buffer, start: start, end: scanned.startLineEnd) {
+        case .success(let parsed): line = parsed
         case .failure(let error): return .rejected(error)
         }
+        var fields = HTTP1FieldLines(storage: self.spare.take())
+        switch fields.parse(
+            buffer, from: scanned.startLineEnd + 2, origin: start, colon: .reject, blankLine: end - 2,
+            maxFields: limits.maxHeadersCount)
+        {
+        case .blankLine: break
+        case .rejected(let error): return .rejected(error)
+        case .needsScan: return .rejected(.invalidHeaderValue)  // unreachable: every scanned line ends in CRLF
+        }
+        return self.finish(buffer, start: start, end: end, line: line, fields: &fields)
     }
 
     /// Forgets any partial scan (e.g. when the connection is reused for a new request after an error).
@@ -75,51 +92,58 @@ public struct RequestHeadParser: Sendable {
         self.scanner = HTTP1HeadScanner()
     }
 
-    private mutating func parseHead(
-        _ buffer: UnsafeRawBufferPointer, scanned: HTTP1HeadScanner, end: Int
-    ) -> Result<RequestHead, HTTP1ParseError> {
-        let start = scanned.start
-        let line: RequestLine
-        switch self.parseRequestLine(buffer, start: start, end: scanned.startLineEnd) {
-        case .success(let parsed): line = parsed
-        case .failure(let error): return .failure(error)
-        }
-        var ranges = self.spare.takeRanges(reserving: scanned.fieldLines)
-        var known = HTTP1KnownFields()
-        var counts = FieldCounts()
-        var lineStart = scanned.startLineEnd + 2
-        let blankLine = end - 2
-        while lineStart < blankLine {
-            switch HTTP1FieldLineParser.parse(buffer, at: lineStart, origin: start, colon: .reject) {
-            case .rejected(let error):
-                return .failure(error)
-            case .field(let range):
-                let index = ranges.count
-                ranges.append(range)
-                lineStart = Int(range.lineEnd) + start
-                let nameStart = Int(range.nameStart) + start
-                if let name = HTTP1FieldLineParser.knownField(buffer, nameStart, Int(range.nameEnd) + start) {
-                    counts.record(name, at: index, into: &known)
-                }
-            }
-        }
+    /// The one-pass parse of a head that starts at `buffer[0]` (no leading empty lines): the result, or nil
+    /// when the head scanner has to decide (see `HTTP1FieldLines.parse`). A head comes back only when the
+    /// scanner would complete it at the same end within `limits`, and then it went through the same line and
+    /// field rules, so the result is the one the scanning path gives.
+    @inline(__always)  // returned through an Optional, the head was unpacked and packed again (~100 instructions)
+    private mutating func parseInOnePass(
+        _ whole: UnsafeRawBufferPointer, limits: HTTP1Limits
+    ) -> HTTP1ParseResult<RequestHead>? {
+        // The prefix ending in a byte that is not a `tchar` (see `HTTP1FieldLines.parse`).
+        guard let buffer = HTTP1FieldLines.onePassBytes(whole) else { return nil }
+        let count = buffer.count
+        guard count > 0, buffer[0] != UInt8(ascii: "\r"), buffer[0] != UInt8(ascii: "\n") else { return nil }
+        // Method, target and the eight version bytes, then CR LF; the scanner's start-line limit on the CR.
+        guard case .success(let line) = self.parseRequestLine(buffer, start: 0, end: nil),
+            line.versionEnd + 1 < count, buffer[line.versionEnd] == UInt8(ascii: "\r"),
+            buffer[line.versionEnd + 1] == UInt8(ascii: "\n"),
+            line.versionEnd <= max(limits.maxRequestLineBytes, 0)
+        else { return nil }
+        var fields = HTTP1FieldLines(storage: self.spare.take())
+        guard
+            case .blankLine(let end) = fields.parse(
+                buffer, from: line.versionEnd + 2, origin: 0, colon: .reject, blankLine: nil,
+                maxFields: limits.maxHeadersCount),
+            end <= min(max(limits.maxHeadBytes, 0), Int(Int32.max))
+        else { return nil }
+        return self.finish(buffer, start: 0, end: end, line: line, fields: &fields)
+    }
+
+    /// The field semantics and the head, once the lines of `buffer[start..<end]` parsed.
+    private mutating func finish(
+        _ buffer: UnsafeRawBufferPointer, start: Int, end: Int, line: RequestLine, fields: inout HTTP1FieldLines
+    ) -> HTTP1ParseResult<RequestHead> {
         let semantics = RequestSemantics(
-            buffer: buffer, origin: start, ranges: ranges, version: line.version, counts: counts)
-        switch semantics.evaluate(&known) {
+            buffer: buffer, origin: start, ranges: fields.storage.rangeBuffer, version: line.version,
+            counts: fields.counts)
+        let evaluated = withExtendedLifetime(fields.storage) { semantics.evaluate(&fields.known) }
+        switch evaluated {
         case .failure(let error):
-            return .failure(error)
+            return .rejected(error)
         case .success(let outcome):
-            let headers = self.spare.fields(
-                copying: UnsafeRawBufferPointer(rebasing: buffer[start..<end]), ranges: ranges)
+            fields.storage.setBytes(copying: UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+            let headers = HTTP1HeaderFields(storage: fields.storage)
             let method = String(
                 decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<line.methodEnd]),
                 as: UTF8.self)
-            return .success(
+            return .complete(
                 RequestHead(
                     method: method, version: line.version, keepAlive: outcome.keepAlive, framing: outcome.framing,
                     expectsContinue: outcome.expectsContinue,
-                    headers: headers, known: known,
-                    target: (line.target.lowerBound - start)..<(line.target.upperBound - start)))
+                    headers: headers, known: fields.known,
+                    target: (line.target.lowerBound - start)..<(line.target.upperBound - start)),
+                consumed: end)
         }
     }
 
@@ -127,13 +151,18 @@ public struct RequestHeadParser: Sendable {
         var methodEnd: Int
         var target: Range<Int>
         var version: HTTP1Version
+        /// One past the version's last byte (the line's CR after a scan).
+        var versionEnd: Int
     }
 
     /// `method SP request-target SP HTTP-version`, the line being `buffer[start..<end]` (`end` is its CR).
+    /// With `end` nil (one pass, nothing scanned) the method and target are bounded by `buffer.count` and the
+    /// version is the next eight bytes, which the caller checks are followed by CR LF.
     private func parseRequestLine(
-        _ buffer: UnsafeRawBufferPointer, start: Int, end: Int
+        _ buffer: UnsafeRawBufferPointer, start: Int, end lineEnd: Int?
     ) -> Result<RequestLine, HTTP1ParseError> {
         let space = UInt8(ascii: " ")
+        let end = lineEnd ?? buffer.count
         var index = start
         var hasLowercase = false
         while index < end && HTTP1Grammar.isTokenChar(buffer[index]) {
@@ -161,18 +190,31 @@ public struct RequestHeadParser: Sendable {
         // An empty target (two spaces) or no version at all (HTTP/0.9 style) is not a request line.
         guard targetEnd > targetStart, index < end else { return .failure(.invalidRequestLine) }
         index += 1
-        switch Self.parseVersion(buffer, index, end) {
+        let versionEnd = lineEnd ?? index + 8
+        guard versionEnd <= buffer.count else { return .failure(.invalidVersion) }
+        switch Self.parseVersion(buffer, index, versionEnd) {
         case .success(let version):
-            return .success(RequestLine(methodEnd: methodEnd, target: targetStart..<targetEnd, version: version))
+            return .success(
+                RequestLine(
+                    methodEnd: methodEnd, target: targetStart..<targetEnd, version: version, versionEnd: versionEnd))
         case .failure(let error):
             return .failure(error)
         }
     }
 
     /// `HTTP-version = HTTP-name "/" DIGIT "." DIGIT` filling exactly `buffer[start..<end]` (RFC 9112 §2.3).
+    @inline(__always)
     static func parseVersion(
         _ buffer: UnsafeRawBufferPointer, _ start: Int, _ end: Int
     ) -> Result<HTTP1Version, HTTP1ParseError> {
+        // The two versions every peer sends, as one 8-byte compare; anything else takes the byte rules below.
+        if end - start == 8, let base = buffer.baseAddress {
+            switch UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self)) {
+            case Self.http11Word: return .success(.http11)
+            case Self.http10Word: return .success(.http10)
+            default: break
+            }
+        }
         for index in start..<end where buffer[index] == UInt8(ascii: " ") || buffer[index] == UInt8(ascii: "\t") {
             return .failure(.invalidRequestLine)
         }
@@ -187,4 +229,8 @@ public struct RequestHeadParser: Sendable {
         default: return .failure(.unsupportedVersion)
         }
     }
+
+    /// `HTTP/1.1` and `HTTP/1.0` as little-endian 8-byte words (first byte lowest).
+    static let http11Word: UInt64 = 0x312E_312F_5054_5448
+    static let http10Word: UInt64 = 0x302E_312F_5054_5448
 }

@@ -47,7 +47,7 @@ public struct ResponseHead: Sendable, Equatable {
 
     /// The reason phrase (possibly empty; RFC 9112 §4 says to ignore it).
     public var reason: String {
-        String(decoding: self.headers.bytes[Int(self.reasonStart)..<Int(self.reasonEnd)], as: UTF8.self)
+        self.headers.string(at: Int(self.reasonStart)..<Int(self.reasonEnd))
     }
 
     /// A 1xx interim response: the final response follows on the same connection (RFC 9110 §15.2).

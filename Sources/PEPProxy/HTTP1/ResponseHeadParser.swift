@@ -29,6 +29,12 @@ public struct ResponseHeadParser: Sendable {
     public mutating func parse(
         _ buffer: UnsafeRawBufferPointer, requestMethod: String, limits: HTTP1Limits
     ) -> HTTP1ParseResult<ResponseHead> {
+        // One pass over a head that arrived whole, else scan and parse (as `RequestHeadParser.parse`).
+        if self.scanner.isFresh,
+            let result = self.parseInOnePass(buffer, requestMethod: requestMethod, limits: limits)
+        {
+            return result
+        }
         let end: Int
         switch self.scanner.scan(buffer, limits: limits) {
         case .incomplete:
@@ -41,10 +47,22 @@ public struct ResponseHeadParser: Sendable {
         }
         let scanned = self.scanner
         self.scanner = HTTP1HeadScanner()
-        switch self.parseHead(buffer, scanned: scanned, end: end, requestMethod: requestMethod) {
-        case .success(let head): return .complete(head, consumed: end)
+        let start = scanned.start
+        let line: StatusLine
+        switch Self.parseStatusLine(buffer, start: start, end: scanned.startLineEnd) {
+        case .success(let parsed): line = parsed
         case .failure(let error): return .rejected(error)
         }
+        var fields = HTTP1FieldLines(storage: self.spare.take())
+        switch fields.parse(
+            buffer, from: scanned.startLineEnd + 2, origin: start, colon: .strip, blankLine: end - 2,
+            maxFields: limits.maxHeadersCount)
+        {
+        case .blankLine: break
+        case .rejected(let error): return .rejected(error)
+        case .needsScan: return .rejected(.invalidHeaderValue)  // unreachable: every scanned line ends in CRLF
+        }
+        return self.finish(buffer, start: start, end: end, line: line, fields: &fields, requestMethod: requestMethod)
     }
 
     /// Forgets any partial scan.
@@ -52,48 +70,55 @@ public struct ResponseHeadParser: Sendable {
         self.scanner = HTTP1HeadScanner()
     }
 
-    private mutating func parseHead(
-        _ buffer: UnsafeRawBufferPointer, scanned: HTTP1HeadScanner, end: Int, requestMethod: String
-    ) -> Result<ResponseHead, HTTP1ParseError> {
-        let start = scanned.start
-        let line: StatusLine
-        switch Self.parseStatusLine(buffer, start: start, end: scanned.startLineEnd) {
-        case .success(let parsed): line = parsed
-        case .failure(let error): return .failure(error)
-        }
-        var ranges = self.spare.takeRanges(reserving: scanned.fieldLines)
-        var known = HTTP1KnownFields()
-        var counts = FieldCounts()
-        var lineStart = scanned.startLineEnd + 2
-        while lineStart < end - 2 {
-            switch HTTP1FieldLineParser.parse(buffer, at: lineStart, origin: start, colon: .strip) {
-            case .rejected(let error):
-                return .failure(error)
-            case .field(let range):
-                let index = ranges.count
-                ranges.append(range)
-                lineStart = Int(range.lineEnd) + start
-                let nameStart = Int(range.nameStart) + start
-                if let name = HTTP1FieldLineParser.knownField(buffer, nameStart, Int(range.nameEnd) + start) {
-                    counts.record(name, at: index, into: &known)
-                }
-            }
-        }
+    /// The one-pass parse of a head that starts at `buffer[0]`, or nil when the head scanner has to decide
+    /// (see `RequestHeadParser.parseInOnePass`).
+    @inline(__always)  // returned through an Optional, the head was unpacked and packed again (~100 instructions)
+    private mutating func parseInOnePass(
+        _ whole: UnsafeRawBufferPointer, requestMethod: String, limits: HTTP1Limits
+    ) -> HTTP1ParseResult<ResponseHead>? {
+        // The prefix ending in a byte that is not a `tchar` (see `HTTP1FieldLines.parse`).
+        guard let buffer = HTTP1FieldLines.onePassBytes(whole) else { return nil }
+        let count = buffer.count
+        // `HTTP-version SP 3DIGIT`, then field content up to the line's CR LF (the reason phrase's bytes).
+        guard count > 14 else { return nil }
+        let lineEnd = HTTP1Grammar.skipFieldValueChars(buffer, from: 9)
+        guard lineEnd + 1 < count, buffer[lineEnd] == UInt8(ascii: "\r"), buffer[lineEnd + 1] == UInt8(ascii: "\n"),
+            lineEnd <= max(limits.maxRequestLineBytes, 0),
+            case .success(let line) = Self.parseStatusLine(buffer, start: 0, end: lineEnd)
+        else { return nil }
+        var fields = HTTP1FieldLines(storage: self.spare.take())
+        guard
+            case .blankLine(let end) = fields.parse(
+                buffer, from: lineEnd + 2, origin: 0, colon: .strip, blankLine: nil,
+                maxFields: limits.maxHeadersCount),
+            end <= min(max(limits.maxHeadBytes, 0), Int(Int32.max))
+        else { return nil }
+        return self.finish(buffer, start: 0, end: end, line: line, fields: &fields, requestMethod: requestMethod)
+    }
+
+    /// The field semantics and the head, once the lines of `buffer[start..<end]` parsed.
+    private mutating func finish(
+        _ buffer: UnsafeRawBufferPointer, start: Int, end: Int, line: StatusLine, fields: inout HTTP1FieldLines,
+        requestMethod: String
+    ) -> HTTP1ParseResult<ResponseHead> {
         let semantics = ResponseSemantics(
-            buffer: buffer, origin: start, ranges: ranges, version: line.version, status: line.status,
-            isHeadRequest: requestMethod == "HEAD", counts: counts)
-        switch semantics.evaluate(&known) {
+            buffer: buffer, origin: start, ranges: fields.storage.rangeBuffer, version: line.version,
+            status: line.status,
+            isHeadRequest: requestMethod.utf8.count == 4 && requestMethod == "HEAD", counts: fields.counts)
+        let evaluated = withExtendedLifetime(fields.storage) { semantics.evaluate(&fields.known) }
+        switch evaluated {
         case .failure(let error):
-            return .failure(error)
+            return .rejected(error)
         case .success(let outcome):
-            let headers = self.spare.fields(
-                copying: UnsafeRawBufferPointer(rebasing: buffer[start..<end]), ranges: ranges)
-            return .success(
+            fields.storage.setBytes(copying: UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+            let headers = HTTP1HeaderFields(storage: fields.storage)
+            return .complete(
                 ResponseHead(
                     version: line.version, status: line.status,
                     reason: (line.reason.lowerBound - start)..<(line.reason.upperBound - start),
                     keepAlive: outcome.keepAlive, framing: outcome.framing,
-                    headers: headers, known: known))
+                    headers: headers, known: fields.known),
+                consumed: end)
         }
     }
 
@@ -138,7 +163,8 @@ public struct ResponseHeadParser: Sendable {
 private struct ResponseSemantics {
     let buffer: UnsafeRawBufferPointer
     let origin: Int
-    let ranges: [HTTP1FieldRange]
+    /// The field offsets (the head storage being filled; alive while the semantics run).
+    let ranges: UnsafeBufferPointer<HTTP1FieldRange>
     let version: HTTP1Version
     let status: Int
     let isHeadRequest: Bool
@@ -192,6 +218,12 @@ private struct ResponseSemantics {
     /// One length from every Content-Length line and list member, or why not (RFC 9110 §8.6, RFC 9112 §6.3
     /// rule 5: differing values make the framing invalid, and a proxy answers 502).
     private func contentLength(from first: Int?) -> Result<UInt64, HTTP1ParseError> {
+        // The usual single line of plain digits; lists, repeats and anything invalid take the walk below.
+        if self.counts.contentLength == 1, let first {
+            let range = self.ranges[first]
+            let value = (Int(range.valueStart) + self.origin)..<(Int(range.valueEnd) + self.origin)
+            if let length = HTTP1FieldValues.contentLength(self.buffer, value) { return .success(length) }
+        }
         var value: UInt64?
         var error: HTTP1ParseError?
         self.forEachValue(named: "content-length", from: first) { range in

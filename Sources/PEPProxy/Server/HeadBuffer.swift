@@ -80,8 +80,36 @@ final class HeadBuffer {
     func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         self.reserve(bytes.count)
-        (self.base + self.count).copyMemory(from: source, byteCount: bytes.count)
+        Self.copy(to: self.base + self.count, from: source, count: bytes.count)
         self.count &+= bytes.count
+    }
+
+    /// Copies `count` (> 0) bytes. Up to 16 bytes (most of what a head is built from: literals, names, short
+    /// values) inline, as two overlapping loads and stores of the widest word that fits, which reads and
+    /// writes only inside both ranges; `memmove` for more (a call cost about as much as a short copy).
+    @inline(__always)
+    static func copy(to target: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
+        if count > 16 {
+            target.copyMemory(from: source, byteCount: count)
+        } else if count >= 8 {
+            let head = source.loadUnaligned(as: UInt64.self)
+            let tail = source.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+            target.storeBytes(of: head, as: UInt64.self)
+            target.storeBytes(of: tail, toByteOffset: count &- 8, as: UInt64.self)
+        } else if count >= 4 {
+            let head = source.loadUnaligned(as: UInt32.self)
+            let tail = source.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
+            target.storeBytes(of: head, as: UInt32.self)
+            target.storeBytes(of: tail, toByteOffset: count &- 4, as: UInt32.self)
+        } else {
+            // 1 to 3 bytes: first, middle and last (some of them the same byte).
+            let first = source.load(as: UInt8.self)
+            let middle = source.load(fromByteOffset: count &>> 1, as: UInt8.self)
+            let last = source.load(fromByteOffset: count &- 1, as: UInt8.self)
+            target.storeBytes(of: first, as: UInt8.self)
+            target.storeBytes(of: middle, toByteOffset: count &>> 1, as: UInt8.self)
+            target.storeBytes(of: last, toByteOffset: count &- 1, as: UInt8.self)
+        }
     }
 
     /// Appends `count` bytes that `write` stores at the pointer it is given (exactly `count` of them).

@@ -19,18 +19,28 @@ enum RequestID {
 
     private static let prefixBytes: [UInt8] = Array(Self.prefix.utf8) + [UInt8(ascii: "-")]
 
-    /// Appends a new id (as ``generate()`` makes) to `out`, without building a `String`.
+    /// Appends a new id (as ``generate()`` makes) to `out`, without building a `String`: the prefix and the
+    /// counter's hex digits (no leading zeros, `0` for zero) go in as one reserved run, digits from a table.
     static func append(to out: HeadBuffer) {
         let n = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
-        Self.prefixBytes.withUnsafeBytes { out.append($0) }
-        var shift = 60
-        while shift > 0, (n >> UInt64(shift)) & 0xF == 0 { shift -= 4 }
-        while shift >= 0 {
-            let digit = UInt8((n >> UInt64(shift)) & 0xF)
-            out.append(digit < 10 ? UInt8(ascii: "0") &+ digit : UInt8(ascii: "a") &+ digit &- 10)
-            shift -= 4
+        let digits = max(1, (64 &- n.leadingZeroBitCount &+ 3) >> 2)
+        let hex = Self.hexDigits.utf8Start
+        Self.prefixBytes.withUnsafeBytes { prefix in
+            guard let source = prefix.baseAddress else { return }
+            out.append(count: prefix.count &+ digits) { target in
+                target.copyMemory(from: source, byteCount: prefix.count)
+                var rest = n
+                var index = prefix.count &+ digits
+                repeat {
+                    index &-= 1
+                    target.storeBytes(of: hex[Int(truncatingIfNeeded: rest & 0xF)], toByteOffset: index, as: UInt8.self)
+                    rest >>= 4
+                } while index > prefix.count
+            }
         }
     }
+
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Whether a client-sent id may be kept: 1–200 characters of `[A-Za-z0-9._-]`.
     static func isValid(_ id: String) -> Bool {

@@ -12,7 +12,7 @@ enum ResponseForwarder {
     ///   - keepAliveHeader: otherwise add `Connection: keep-alive` (an HTTP/1.0 client keeps a connection only
     ///     when told so, RFC 9112 §9.3).
     static func build(_ head: ResponseHead, closeClient: Bool, keepAliveHeader: Bool = false) -> [UInt8] {
-        let out = HeadBuffer(capacity: head.headers.bytes.count + 64)
+        let out = HeadBuffer(capacity: head.headers.byteCount + 64)
         Self.build(head, closeClient: closeClient, keepAliveHeader: keepAliveHeader, into: out)
         return out.array
     }
@@ -56,9 +56,16 @@ enum ResponseForwarder {
     /// Appends a status code's decimal digits (100–999 after parsing; any non-negative value is written).
     static func appendStatus(_ status: Int, to out: HeadBuffer) {
         if status >= 100, status <= 999 {
-            out.append(UInt8(ascii: "0") + UInt8(status / 100))
-            out.append(UInt8(ascii: "0") + UInt8(status / 10 % 10))
-            out.append(UInt8(ascii: "0") + UInt8(status % 10))
+            // One reservation and three stores (an append per digit checked the capacity each time).
+            let digits = UInt32(truncatingIfNeeded: status)
+            out.append(count: 3) { target in
+                target.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digits / 100), as: UInt8.self)
+                target.storeBytes(
+                    of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digits / 10 % 10), toByteOffset: 1,
+                    as: UInt8.self)
+                target.storeBytes(
+                    of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digits % 10), toByteOffset: 2, as: UInt8.self)
+            }
         } else {
             out.appendDecimal(UInt64(max(0, status)))
         }

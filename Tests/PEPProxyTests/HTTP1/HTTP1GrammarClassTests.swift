@@ -39,6 +39,9 @@ import Testing
             #expect(HTTP1Grammar.isFieldValueChar(byte) == Self.fieldValue(byte), "field value \(value)")
             #expect(HTTP1Grammar.isTargetChar(byte) == Self.target(byte), "target \(value)")
             #expect(HTTP1Grammar.isHostChar(byte) == Self.host(byte), "host \(value)")
+            #expect(
+                HTTP1Grammar.isPlainHostChar(byte) == (Self.host(byte) && !Self.oneOf(byte, "%[]:")),
+                "plain host \(value)")
         }
     }
 }
