@@ -149,7 +149,7 @@ enum AccessLogFormatter {
         }
         Self.literal(" trace_id=", &out)
         if let trace = record.trace {
-            out.append(count: 32) { Self.writeTraceID(trace, to: $0) }
+            out.append(count: 32) { trace.writeTraceID(to: $0) }
         } else {
             out.append(UInt8(ascii: "-"))
         }
@@ -191,7 +191,7 @@ enum AccessLogFormatter {
         Self.literal(#","trace_id":"#, &out)
         if let trace = record.trace {
             out.append(UInt8(ascii: "\""))
-            out.append(count: 32) { Self.writeTraceID(trace, to: $0) }
+            out.append(count: 32) { trace.writeTraceID(to: $0) }
             out.append(UInt8(ascii: "\""))
         } else {
             Self.literal("null", &out)
@@ -340,35 +340,6 @@ enum AccessLogFormatter {
         } else {
             raw.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest), toByteOffset: 0, as: UInt8.self)
         }
-    }
-
-    /// The trace-id's 32 lower-case hex digits at `target` (as ``TraceContext/writeTraceID(to:)`` writes them),
-    /// eight at a time: each 32-bit half-word's nibbles spread into the bytes of a word, then turned into digits
-    /// together (about 50 instructions instead of 130).
-    @inline(__always)
-    static func writeTraceID(_ trace: TraceContext, to target: UnsafeMutableRawPointer) {
-        target.storeBytes(of: Self.hexDigits(of: UInt32(truncatingIfNeeded: trace.traceHigh >> 32)), as: UInt64.self)
-        target.storeBytes(
-            of: Self.hexDigits(of: UInt32(truncatingIfNeeded: trace.traceHigh)), toByteOffset: 8, as: UInt64.self)
-        target.storeBytes(
-            of: Self.hexDigits(of: UInt32(truncatingIfNeeded: trace.traceLow >> 32)), toByteOffset: 16,
-            as: UInt64.self)
-        target.storeBytes(
-            of: Self.hexDigits(of: UInt32(truncatingIfNeeded: trace.traceLow)), toByteOffset: 24, as: UInt64.self)
-    }
-
-    /// The 8 lower-case hex digits of `value`, most significant first, as a word whose bytes in memory are the
-    /// digits in order.
-    @inline(__always)
-    static func hexDigits(of value: UInt32) -> UInt64 {
-        var spread = UInt64(value)
-        spread = (spread | spread << 16) & 0x0000_FFFF_0000_FFFF
-        spread = (spread | spread << 8) & 0x00FF_00FF_00FF_00FF
-        spread = (spread | spread << 4) & 0x0F0F_0F0F_0F0F_0F0F  // one nibble per byte, the first one highest
-        // Bytes 10 to 15 become `a` to `f`: 6 more than a byte >= 10 reaches 16 (no carry out of a byte).
-        let letters = ((spread &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
-        let digits = spread &+ 0x3030_3030_3030_3030 &+ letters &* UInt64(UInt8(ascii: "a") - UInt8(ascii: "0") - 10)
-        return digits.bigEndian  // the first digit at the lowest address
     }
 
     /// Nanoseconds as milliseconds with three decimals (`0.412`); negative values as `0.000`.

@@ -86,13 +86,25 @@ public struct TraceContext: Sendable, Hashable {
         Self.writeHex(self.traceLow, to: target + 16)
     }
 
-    /// 16 lower-case hex digits of `value` at `target`.
+    /// The 16 lower-case hex digits of `value` at `target`, eight at a time (about 25 instructions instead of 60).
     @inline(__always)
     private static func writeHex(_ value: UInt64, to target: UnsafeMutableRawPointer) {
-        for index in 0..<16 {
-            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
-            target.storeBytes(of: Self.hexDigit(nibble), toByteOffset: index, as: UInt8.self)
-        }
+        target.storeBytes(of: Self.hexDigits(of: UInt32(truncatingIfNeeded: value >> 32)), as: UInt64.self)
+        target.storeBytes(of: Self.hexDigits(of: UInt32(truncatingIfNeeded: value)), toByteOffset: 8, as: UInt64.self)
+    }
+
+    /// The 8 lower-case hex digits of `value`, most significant first, as a word whose bytes in memory are the
+    /// digits in order: each nibble spread into a byte of its own, then all turned into digits together.
+    @inline(__always)
+    static func hexDigits(of value: UInt32) -> UInt64 {
+        var spread = UInt64(value)
+        spread = (spread | spread << 16) & 0x0000_FFFF_0000_FFFF
+        spread = (spread | spread << 8) & 0x00FF_00FF_00FF_00FF
+        spread = (spread | spread << 4) & 0x0F0F_0F0F_0F0F_0F0F  // one nibble per byte, the first one highest
+        // Bytes 10 to 15 become `a` to `f`: 6 more than a byte >= 10 reaches 16 (no carry out of a byte).
+        let letters = ((spread &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        let digits = spread &+ 0x3030_3030_3030_3030 &+ letters &* UInt64(UInt8(ascii: "a") - UInt8(ascii: "0") - 10)
+        return digits.bigEndian  // the first digit at the lowest address
     }
 
     @inline(__always)

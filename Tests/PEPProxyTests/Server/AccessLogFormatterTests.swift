@@ -213,9 +213,9 @@ import Testing
         #expect(Array(UnsafeBufferPointer(start: storage, count: 8)) == Array(repeating: UInt8(ascii: "#"), count: 8))
     }
 
-    /// The trace-id is written as ``TraceContext/writeTraceID(to:)`` writes it, for every hex digit at every
-    /// position and for random ids.
-    @Test func traceIDsAsTheTraceContextWritesThem() {
+    /// The trace-id (the access log's `trace_id`) and the whole `traceparent` value, written eight hex digits at a
+    /// time, against `String(format:)`: every hex digit at every position, and random ids.
+    @Test func traceIDsAndTraceparentsAgainstFormat() {
         var ids: [(UInt64, UInt64)] = [
             (0, 0), (UInt64.max, UInt64.max), (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
         ]
@@ -224,14 +224,14 @@ import Testing
         }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 { ids.append((generator.next(), generator.next())) }
-        var expected = [UInt8](repeating: 0, count: 32)
         var got = [UInt8](repeating: 0, count: 32)
         for (high, low) in ids {
-            let trace = TraceContext(traceHigh: high, traceLow: low, parent: 1, flags: 1)
-            expected.withUnsafeMutableBytes { trace.writeTraceID(to: $0.baseAddress!) }
-            got.withUnsafeMutableBytes { AccessLogFormatter.writeTraceID(trace, to: $0.baseAddress!) }
-            #expect(got == expected, "\(high) \(low)")
+            let trace = TraceContext(traceHigh: high, traceLow: low, parent: low ^ high, flags: UInt8(high & 0xFF))
+            got.withUnsafeMutableBytes { trace.writeTraceID(to: $0.baseAddress!) }
             #expect(String(decoding: got, as: UTF8.self) == String(format: "%016llx%016llx", high, low))
+            #expect(
+                trace.traceparent
+                    == String(format: "00-%016llx%016llx-%016llx-%02x", high, low, low ^ high, UInt8(high & 0xFF)))
         }
     }
 
