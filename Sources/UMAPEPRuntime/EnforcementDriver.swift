@@ -197,7 +197,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         if let claims = context.claims {
             return self.authorizeWithClaims(request, resume: resume, context: context, claims: claims)
         }
-        let match = context.rules.resolve(method: request.method, path: request.path)
+        let match = self.resolve(request, context: context)
         // The worker's own grant cache first: a kept-alive client repeating a granted request. The token is
         // hashed and compared in the request head's bytes (no string is made for a hit).
         var workerSlot: (cache: WorkerGrantCache, slot: Int)?
@@ -264,6 +264,25 @@ public final class EnforcementDriver: RequestAuthorizer {
             }
         }
         return decision
+    }
+
+    /// The request's rule: from the worker's match cache when it resolved the same service, method and path
+    /// before (``WorkerGrantCache/match(slot:service:method:path:)``), else from the service's `RuleResolver`
+    /// (then kept). The cache belongs to this driver, so to one configuration generation.
+    @inline(__always)
+    func resolve(_ request: AuthorizationRequest, context: ServiceContext) -> RuleMatch? {
+        guard let worker = request.worker, worker < self.workerCaches.count else {
+            return context.rules.resolve(method: request.method, path: request.path)
+        }
+        let cache = self.workerCaches[worker]
+        let slot = WorkerGrantCache.matchSlot(service: request.serviceIndex, method: request.method, path: request.path)
+        if let kept = cache.match(slot: slot, service: request.serviceIndex, method: request.method, path: request.path)
+        {
+            return kept
+        }
+        let match = context.rules.resolve(method: request.method, path: request.path)
+        cache.storeMatch(match, slot: slot, service: request.serviceIndex, method: request.method, path: request.path)
+        return match
     }
 
     /// Enforcement after the worker cache: cache lookups, the state machine's first step, and either the decision

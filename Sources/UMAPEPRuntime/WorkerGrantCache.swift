@@ -124,4 +124,52 @@ final class WorkerGrantCache: @unchecked Sendable {
     func store(_ entry: Entry, slot: Int) {
         self.slots[slot] = entry
     }
+
+    // MARK: rule matches
+
+    /// A request's rule as the service's `RuleResolver` resolved it (`nil`: no rule), for its service, method and
+    /// canonical path: the matcher's answer depends on nothing else, and a kept-alive client repeats its paths.
+    final class MatchEntry {
+        let service: Int
+        let method: String
+        let path: String
+        let match: RuleMatch?
+
+        init(service: Int, method: String, path: String, match: RuleMatch?) {
+            self.service = service
+            self.method = method
+            self.path = path
+            self.match = match
+        }
+    }
+
+    /// Slots of the match cache (a power of two; direct-mapped, a colliding request replaces the slot).
+    static let matchCapacity = 512
+    private var matchSlots: [MatchEntry?] = Array(repeating: nil, count: WorkerGrantCache.matchCapacity)
+
+    /// FNV-1a over the path's and the method's bytes, mixed with the service.
+    @inline(__always)
+    static func matchSlot(service: Int, method: String, path: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in method.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        hash ^= UInt64(truncatingIfNeeded: service)
+        hash = (hash ^ (hash >> 29)) &* 0xbf58_476d_1ce4_e5b9
+        return Int(truncatingIfNeeded: hash >> 32) & (Self.matchCapacity - 1)
+    }
+
+    /// The kept resolution of the request in `slot` (`.some(nil)`: no rule), or `nil` when none is kept. Method
+    /// and path are compared as bytes (``sameBytes(_:_:)``: two paths that are only canonically equivalent are
+    /// different paths to the matcher).
+    @inline(__always)
+    func match(slot: Int, service: Int, method: String, path: String) -> RuleMatch?? {
+        guard let entry = self.matchSlots[slot], entry.service == service, Self.sameBytes(entry.method, method),
+            Self.sameBytes(entry.path, path)
+        else { return nil }
+        return .some(entry.match)
+    }
+
+    func storeMatch(_ match: RuleMatch?, slot: Int, service: Int, method: String, path: String) {
+        self.matchSlots[slot] = MatchEntry(service: service, method: method, path: path, match: match)
+    }
 }

@@ -100,3 +100,27 @@ import Testing
         }
     }
 }
+
+extension TokenlessForwardTests {
+    /// On a worker (its match cache in play), paths that resolve to different rules, and no rule, keep their
+    /// own answers however often and in whatever order they come.
+    @Test func workerRequestsKeepTheirOwnRules() throws {
+        let (_, context) = try Self.driver(denyByDefault: false)
+        let driver = EnforcementDriver(
+            services: [context], cacheLimits: CacheLimits(maxEntries: 64), metrics: nil, workers: 1)
+        let cases: [(String, String, String?, Int?)] = [
+            ("GET", "/public/a", "pep.public_rule", 0), ("PUT", "/docs/x", "pep.public_rule", 2),
+            ("GET", "/elsewhere", "pep.anonymous_unprotected", nil), ("GET", "/photos/1", nil, nil),
+            ("POST", "/public/a", "pep.anonymous_unprotected", nil),
+        ]
+        for _ in 0..<3 {
+            for (method, path, detail, rule) in cases {
+                let request = AuthorizationRequest(
+                    serviceIndex: 0, method: method, path: path, authorization: nil, worker: 0)
+                let forward = Self.forward(driver.authorize(request, resume: .detached))
+                #expect(forward?.0 == detail, "\(method) \(path)")
+                #expect(forward?.1 == rule, "\(method) \(path)")
+            }
+        }
+    }
+}

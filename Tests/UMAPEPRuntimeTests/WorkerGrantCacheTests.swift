@@ -121,3 +121,48 @@ extension WorkerGrantCache {
         }
     }
 }
+
+/// The worker's match cache repeats a rule resolution only for the same service, method and path bytes.
+@Suite struct WorkerMatchCacheTests {
+    struct Probe: Sendable, CustomTestStringConvertible {
+        var label: String
+        var service = 0
+        var method = "GET"
+        var path = "/caf\u{E9}/x"
+        var hit: Bool
+        var testDescription: String { self.label }
+    }
+
+    static let probes: [Probe] = [
+        Probe(label: "same request", hit: true),
+        Probe(label: "another service", service: 1, hit: false),
+        Probe(label: "another method", method: "POST", hit: false),
+        Probe(label: "method case", method: "get", hit: false),
+        Probe(label: "another path", path: "/caf\u{E9}/y", hit: false),
+        Probe(label: "trailing slash", path: "/caf\u{E9}/x/", hit: false),
+        // Canonically equivalent (e + U+0301), different bytes: a different path to the matcher.
+        Probe(label: "equivalent, other bytes", path: "/cafe\u{301}/x", hit: false),
+    ]
+
+    @Test(arguments: Self.probes)
+    func lookup(_ probe: Probe) {
+        let cache = WorkerGrantCache()
+        let kept = RuleMatch(ruleIndex: 3, conditionIndex: 1, pattern: "/caf\u{E9}/??")
+        let stored = WorkerGrantCache.matchSlot(service: 0, method: "GET", path: "/caf\u{E9}/x")
+        cache.storeMatch(kept, slot: stored, service: 0, method: "GET", path: "/caf\u{E9}/x")
+        let slot = WorkerGrantCache.matchSlot(service: probe.service, method: probe.method, path: probe.path)
+        let found = cache.match(slot: slot, service: probe.service, method: probe.method, path: probe.path)
+        #expect((found != nil) == probe.hit)
+        if probe.hit { #expect(found == .some(kept)) }
+    }
+
+    /// "No rule" is kept as an answer of its own, not as a miss.
+    @Test func noRuleIsKept() {
+        let cache = WorkerGrantCache()
+        let slot = WorkerGrantCache.matchSlot(service: 2, method: "GET", path: "/open")
+        #expect(cache.match(slot: slot, service: 2, method: "GET", path: "/open") == nil)
+        cache.storeMatch(nil, slot: slot, service: 2, method: "GET", path: "/open")
+        let found = cache.match(slot: slot, service: 2, method: "GET", path: "/open")
+        #expect(found != nil && found! == nil)
+    }
+}
