@@ -514,29 +514,38 @@ final class BufferedSocket {
     /// caller queues the rest of `bytes`). Returns the bytes of `bytes` written.
     private func writeDeferredWith(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard let bev = self.bev else { return 0 }
+        return self.takingDeferred { head in
+            let sent = head.withUnsafeBytes { headBytes -> Int in
+                var vectors = (
+                    iovec(iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: head.count),
+                    iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+                )
+                return withUnsafeMutablePointer(to: &vectors) {
+                    $0.withMemoryRebound(to: iovec.self, capacity: 2) {
+                        max(0, Foundation.writev(bufferevent_getfd(bev), $0, 2))
+                    }
+                }
+            }
+            self.bytesHandedOut += UInt64(head.count)
+            if sent < head.count {
+                _ = head.withUnsafeBytes { bufferevent_write(bev, $0.baseAddress! + sent, head.count - sent) }
+                return 0
+            }
+            return sent - head.count
+        }
+    }
+
+    /// Calls `body` with the deferred bytes taken out (not copied), then gives their array back emptied, so its
+    /// capacity serves the next response (unless `body` deferred new bytes meanwhile).
+    @inline(__always)
+    private func takingDeferred<Result>(_ body: ([UInt8]) -> Result) -> Result {
         var head: [UInt8] = []
         swap(&head, &self.deferred)
         defer {
             head.removeAll(keepingCapacity: true)
             if self.deferred.isEmpty { swap(&head, &self.deferred) }
         }
-        let sent = head.withUnsafeBytes { headBytes -> Int in
-            var vectors = (
-                iovec(iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: head.count),
-                iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-            )
-            return withUnsafeMutablePointer(to: &vectors) {
-                $0.withMemoryRebound(to: iovec.self, capacity: 2) {
-                    max(0, Foundation.writev(bufferevent_getfd(bev), $0, 2))
-                }
-            }
-        }
-        self.bytesHandedOut += UInt64(head.count)
-        if sent < head.count {
-            _ = head.withUnsafeBytes { bufferevent_write(bev, $0.baseAddress! + sent, head.count - sent) }
-            return 0
-        }
-        return sent - head.count
+        return body(head)
     }
 
     /// One `writev` of the deferred bytes and up to `count` bytes of `input` (at most 16 segments); drains from
@@ -544,40 +553,35 @@ final class BufferedSocket {
     /// written.
     private func writeDeferredWith(_ input: OpaquePointer?, count: Int) -> Int {
         guard let bev = self.bev else { return 0 }
-        // Taken out (not copied) and given back emptied below, so its capacity serves the next response.
-        var head: [UInt8] = []
-        swap(&head, &self.deferred)
-        defer {
-            head.removeAll(keepingCapacity: true)
-            if self.deferred.isEmpty { swap(&head, &self.deferred) }
-        }
-        let length = min(count, evbuffer_get_length(input))
-        let fd = bufferevent_getfd(bev)
-        // The head and up to 16 input segments, in a stack-allocated iovec array.
-        let sent = withUnsafeTemporaryAllocation(of: iovec.self, capacity: 17) { vectors in
-            let segments = length > 0 ? Int(evbuffer_peek(input, length, nil, vectors.baseAddress! + 1, 16)) : 0
-            return head.withUnsafeBytes { headBytes in
-                vectors[0] = iovec(
-                    iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: head.count)
-                var remaining = length
-                var used = 1
-                for index in 1..<(1 + min(segments, 16)) where remaining > 0 {
-                    vectors[index].iov_len = min(vectors[index].iov_len, remaining)
-                    remaining -= vectors[index].iov_len
-                    used += 1
+        return self.takingDeferred { head in
+            let length = min(count, evbuffer_get_length(input))
+            let fd = bufferevent_getfd(bev)
+            // The head and up to 16 input segments, in a stack-allocated iovec array.
+            let sent = withUnsafeTemporaryAllocation(of: iovec.self, capacity: 17) { vectors in
+                let segments = length > 0 ? Int(evbuffer_peek(input, length, nil, vectors.baseAddress! + 1, 16)) : 0
+                return head.withUnsafeBytes { headBytes in
+                    vectors[0] = iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: head.count)
+                    var remaining = length
+                    var used = 1
+                    for index in 1..<(1 + min(segments, 16)) where remaining > 0 {
+                        vectors[index].iov_len = min(vectors[index].iov_len, remaining)
+                        remaining -= vectors[index].iov_len
+                        used += 1
+                    }
+                    return max(0, Foundation.writev(fd, vectors.baseAddress, Int32(used)))
                 }
-                return max(0, Foundation.writev(fd, vectors.baseAddress, Int32(used)))
             }
+            // Every head byte is handed out now (sent, or queued below); body bytes are counted by `moveInput`.
+            self.bytesHandedOut += UInt64(head.count)
+            if sent < head.count {
+                _ = head.withUnsafeBytes { bufferevent_write(bev, $0.baseAddress! + sent, head.count - sent) }
+                return 0
+            }
+            let bodyBytes = sent - head.count
+            evbuffer_drain(input, bodyBytes)
+            return bodyBytes
         }
-        // Every head byte is handed out now (sent, or queued below); body bytes are counted by `moveInput`.
-        self.bytesHandedOut += UInt64(head.count)
-        if sent < head.count {
-            _ = head.withUnsafeBytes { bufferevent_write(bev, $0.baseAddress! + sent, head.count - sent) }
-            return 0
-        }
-        let bodyBytes = sent - head.count
-        evbuffer_drain(input, bodyBytes)
-        return bodyBytes
     }
 
     // MARK: output
