@@ -14,6 +14,8 @@
 #        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 BIN=<path> KEEP=1
 #        ACCESS_LOG=on|off (uma-pep's access log, on as users get it)
 #        NO_TOKEN=1 (no Authorization header: with PATH_UNDER_TEST=/open, make bench's `passthrough` scenario)
+#        TOKENS=N (uma-pep only: N RPTs round-robin through lua/bench.lua, like make bench's `many-tokens`;
+#                  the warm-up then lasts WARM_DUR=10 s so that every token is introspected before counting)
 #        CALLGRIND_OPTS="--dump-instr=yes" (per-instruction costs, with KEEP=1, for objdump side by side)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
@@ -95,8 +97,16 @@ for target in $TARGETS; do
   esac
   URL="http://127.0.0.1:$PORT$PATH_UNDER_TEST"
   AUTH=(-H "Authorization: Bearer $TOKEN"); [ "${NO_TOKEN:-}" = 1 ] && AUTH=()
+  if [ -n "${TOKENS:-}" ] && [ "$target" = uma-pep ]; then
+    # Many RPTs round-robin (make bench's many-tokens): minted through the dev AS, sent by lua/bench.lua.
+    python3 -c "import sys; sys.path.insert(0, '$HERE/tools'); import httpc
+perms = [{'resource_path': p, 'http_method': 'GET', 'scopes': ['read']} for p in ('/', '/4k', '/64k')]
+print('\n'.join(httpc.mint_tokens($AS_PORT, $TOKENS, perms)))" > "$RUN_DIR/tokens.txt"
+    export BENCH_TOKENS="$RUN_DIR/tokens.txt" BENCH_PATH="$PATH_UNDER_TEST"
+    AUTH=(-s "$HERE/lua/bench.lua")
+  fi
   for _ in 1 2 3; do curl -s -o /dev/null "${AUTH[@]}" "$URL"; done
-  wrk -t1 -c8 -d3s "${AUTH[@]}" "$URL" > /dev/null   # warm (JIT, pools, caches)
+  wrk -t1 -c8 -d"${WARM_DUR:-$([ -n "${TOKENS:-}" ] && echo 10 || echo 3)}s" "${AUTH[@]}" "$URL" > /dev/null   # warm (JIT, pools, caches)
   if [ "$MODE" = syscalls ]; then
     strace -c -f -q -o "$RUN_DIR/strace.$target" -p "$PID" &
     STRACE=$!; sleep 1
