@@ -15,7 +15,8 @@
 #        ACCESS_LOG=on|off (uma-pep's access log, on as users get it)
 #        NO_TOKEN=1 (no Authorization header: with PATH_UNDER_TEST=/open, make bench's `passthrough` scenario)
 #        TOKENS=N (uma-pep only: N RPTs round-robin through lua/bench.lua, like make bench's `many-tokens`;
-#                  the warm-up then lasts WARM_DUR=10 s so that every token is introspected before counting)
+#                  each is sent once first, as harness.py warms them, so that every token is cached before counting)
+#        WARM_DUR=3 (seconds of wrk warm-up before counting)
 #        CALLGRIND_OPTS="--dump-instr=yes" (per-instruction costs, with KEEP=1, for objdump side by side)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
@@ -70,7 +71,7 @@ else
 fi
 {
   echo "# $MODE per request — $(date '+%Y-%m-%d %H:%M') on $(hostname)"
-  echo "# path $PATH_UNDER_TEST, wrk -t1 -c8 -d${PROFILE_DUR}s after warm-up$([ "${NO_TOKEN:-}" = 1 ] && echo ", no Authorization header"); uma-pep $("$BIN" version | head -n 1)"
+  echo "# path $PATH_UNDER_TEST, wrk -t1 -c8 -d${PROFILE_DUR}s after warm-up$([ "${NO_TOKEN:-}" = 1 ] && echo ", no Authorization header")$([ -n "${TOKENS:-}" ] && echo ", uma-pep with $TOKENS tokens round-robin"); uma-pep $("$BIN" version | head -n 1)"
 } > "$OUT"
 
 for target in $TARGETS; do
@@ -98,15 +99,20 @@ for target in $TARGETS; do
   URL="http://127.0.0.1:$PORT$PATH_UNDER_TEST"
   AUTH=(-H "Authorization: Bearer $TOKEN"); [ "${NO_TOKEN:-}" = 1 ] && AUTH=()
   if [ -n "${TOKENS:-}" ] && [ "$target" = uma-pep ]; then
-    # Many RPTs round-robin (make bench's many-tokens): minted through the dev AS, sent by lua/bench.lua.
+    # Many RPTs round-robin (make bench's many-tokens): minted through the dev AS, each sent once (its
+    # introspection and check-access cached, as harness.py warms them), then sent by lua/bench.lua.
     python3 -c "import sys; sys.path.insert(0, '$HERE/tools'); import httpc
 perms = [{'resource_path': p, 'http_method': 'GET', 'scopes': ['read']} for p in ('/', '/4k', '/64k')]
-print('\n'.join(httpc.mint_tokens($AS_PORT, $TOKENS, perms)))" > "$RUN_DIR/tokens.txt"
+tokens = httpc.mint_tokens($AS_PORT, $TOKENS, perms)
+bad = [status for status in httpc.warm($PORT, tokens, ['$PATH_UNDER_TEST']) if status != 200]
+if bad: sys.exit(f'warm-up: {len(bad)} of {len(tokens)} requests not 200 ({bad[:5]})')
+print('\n'.join(tokens))" > "$RUN_DIR/tokens.txt"
     export BENCH_TOKENS="$RUN_DIR/tokens.txt" BENCH_PATH="$PATH_UNDER_TEST"
     AUTH=(-s "$HERE/lua/bench.lua")
+  else
+    for _ in 1 2 3; do curl -s -o /dev/null "${AUTH[@]}" "$URL"; done
   fi
-  for _ in 1 2 3; do curl -s -o /dev/null "${AUTH[@]}" "$URL"; done
-  wrk -t1 -c8 -d"${WARM_DUR:-$([ -n "${TOKENS:-}" ] && echo 10 || echo 3)}s" "${AUTH[@]}" "$URL" > /dev/null   # warm (JIT, pools, caches)
+  wrk -t1 -c8 -d"${WARM_DUR:-3}s" "${AUTH[@]}" "$URL" > /dev/null   # warm (JIT, pools, caches)
   if [ "$MODE" = syscalls ]; then
     strace -c -f -q -o "$RUN_DIR/strace.$target" -p "$PID" &
     STRACE=$!; sleep 1

@@ -133,29 +133,21 @@ public final class PEPMetrics: Sendable {
         duration: Duration, worker: Int? = nil
     ) {
         self.recordRequest(
-            service: service, rule: rule, method: MethodLabel(method: method), decision: decision, status: status,
+            service: service, ruleIndex: rule?.ruleIndex, pattern: { _ in rule?.pattern ?? "unmatched" },
+            method: MethodLabel(method: method), decision: decision, status: status,
             nanoseconds: Self.nanoseconds(duration), worker: worker)
     }
 
-    /// ``recordRequest(service:rule:method:decision:status:duration:worker:)`` for the data plane: the method
-    /// already bucketed, the latency in nanoseconds. With `worker` set, no lock and no allocation once the
-    /// series exist.
-    public func recordRequest(
-        service: MetricsServiceID?, rule: RuleMatch?, method: MethodLabel, decision: RequestDecision, status: Int,
-        nanoseconds: Int64, worker: Int?
-    ) {
-        self.recordRequest(
-            service: service, ruleIndex: rule?.ruleIndex, pattern: { _ in rule?.pattern ?? "unmatched" },
-            method: method, decision: decision, status: status, nanoseconds: nanoseconds, worker: worker)
-    }
-
-    /// ``recordRequest(service:rule:method:decision:status:nanoseconds:worker:)`` with the rule as its index:
-    /// the pattern (the `endpoint` label) is asked for only when the series is created, so no string is copied
-    /// per request.
+    /// ``recordRequest(service:rule:method:decision:status:duration:worker:)`` for the data plane
+    /// (`MetricsObserver`): the rule as its index, the method already bucketed, the latency in nanoseconds. The
+    /// pattern (the `endpoint` label) is asked for only when the series is created, so no string is copied per
+    /// request; with `worker` set, no lock and no allocation once the series exist.
     /// - Parameters:
     ///   - ruleIndex: the matched rule's index; `nil` gives `endpoint="unmatched"` (SPEC A10).
     ///   - pattern: the pattern of the rule at the index given (called at most once per series, under the
     ///     shard's series creation; only with `ruleIndex`'s value).
+    ///   - nanoseconds: request latency; negative values count as 0.
+    ///   - worker: the calling worker (its own shard, no lock), or `nil` (the shared shard, under its lock).
     public func recordRequest(
         service: MetricsServiceID?, ruleIndex: Int?, pattern: (Int) -> String, method: MethodLabel,
         decision: RequestDecision, status: Int, nanoseconds: Int64, worker: Int?

@@ -8,7 +8,7 @@ import Testing
 /// Per-worker shards: each worker bumps its own series without a lock; a scrape sums them.
 @Suite struct MetricsShardTests {
     static let photos = MetricsServiceID(index: 0)
-    static let rule = RuleMatch(ruleIndex: 1, conditionIndex: 0, pattern: "/photos/??")
+    static let patterns = ["/photos/*", "/photos/??"]
 
     static func metrics(workers: Int) -> PEPMetrics {
         PEPMetrics(services: ["photos", "admin"], authorizationServers: [], workers: workers)
@@ -34,8 +34,9 @@ import Testing
         Self.onWorkerThreads(4) { worker in
             for index in 0..<2_500 {
                 metrics.recordRequest(
-                    service: Self.photos, rule: Self.rule, method: .get, decision: .granted, status: 200,
-                    nanoseconds: Int64(index % 2 == 0 ? 300_000 : 3_000_000), worker: worker)
+                    service: Self.photos, ruleIndex: 1, pattern: { Self.patterns[$0] }, method: .get,
+                    decision: .granted, status: 200, nanoseconds: Int64(index % 2 == 0 ? 300_000 : 3_000_000),
+                    worker: worker)
                 metrics.recordAuthenticated(service: Self.photos, consumer: "client-\(worker % 2)", worker: worker)
                 metrics.recordGranted(service: Self.photos, consumer: "client-\(worker % 2)", worker: worker)
             }
@@ -74,8 +75,8 @@ import Testing
             Self.onWorkerThreads(2) { worker in
                 for _ in 0..<20_000 {
                     metrics.recordRequest(
-                        service: Self.photos, rule: nil, method: .post, decision: .passthrough, status: 201,
-                        nanoseconds: 1000, worker: worker)
+                        service: Self.photos, ruleIndex: nil, pattern: { Self.patterns[$0] }, method: .post,
+                        decision: .passthrough, status: 201, nanoseconds: 1000, worker: worker)
                 }
             }
             done.store(1, ordering: .sequentiallyConsistent)

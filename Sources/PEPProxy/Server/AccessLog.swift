@@ -94,9 +94,10 @@ enum AccessLogFormatter {
         }
     }
 
-    /// Bytes a line may need besides its four fields and its path: the time, the keys and punctuation (under
-    /// 300 in either format), five numbers of at most 20 digits and two of at most 24 characters, the trace-id
-    /// (32), and 8 bytes of room for ``LineCursor``'s eight-byte copies.
+    /// Bytes a line may need besides its four fields and its path: the time (24), the keys and punctuation
+    /// (under 200 in either format), four numbers of at most 20 digits (worker, bytes in and out, status) and two
+    /// durations of at most 24 characters, the trace-id (32), and 8 bytes of room for ``LineCursor``'s eight-byte
+    /// copies: at most about 350 (AccessLogFormatterTests.longestLineBoundsEveryLine writes the largest values).
     static let fixedBound = 512
 
     /// The most bytes the line for these fields and `path` can take in either format: ``fixedBound``, the

@@ -381,3 +381,53 @@ final class FieldCaches {
         sink.finish(timeout: .seconds(2))
     }
 }
+
+/// A worker's buffer writes every line once and in order, whichever way it took: into the free space without
+/// bounds checks, with checks when the free space is short of the longest line, after a flush when it did not
+/// fit, or on its own when it is larger than the whole buffer; and the buffers the sink hands back (written
+/// ones, reused) hold no stale bytes.
+@Suite struct AccessLogBufferTests {
+    @Test(arguments: [AccessLogSettings.Format.text, .json])
+    func everyLineIsWrittenOnceInOrder(format: AccessLogSettings.Format) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // 700 bytes: a flush every two or three lines (the buffers the sink hands back are reused).
+        let sink = try AccessLogSink(
+            settings: AccessLogSettings(destination: .file(path), format: format, bufferBytes: 700))
+        let loop = try EventLoop()
+        let varied = AccessLogFormatterTests.variedRecords
+        // After the first line (`used` bytes), one that fits in the whole buffer but not in its free space: it
+        // is written after a flush. Its path is plain, so the line grows by one byte per path byte.
+        let used = AccessLogFormatterTests.line(varied[0], format: format).count
+        var afterFlush = varied[3]
+        afterFlush.path = ""
+        afterFlush.path = String(
+            repeating: "p",
+            count: sink.bufferCapacity - used + 1 - AccessLogFormatterTests.line(afterFlush, format: format).count)
+        var larger = varied[3]
+        larger.path += String(repeating: "\u{01}", count: 5_000)  // escaped, larger than the whole buffer
+        var records = [varied[0], afterFlush, varied[1], larger]
+        for index in 0..<60 {
+            var record = varied[index % varied.count]
+            record.path += "/\(index)"
+            records.append(record)
+        }
+        do {
+            let buffer = AccessLogBuffer(sink: sink, worker: 3, loop: loop)
+            for record in records { buffer.append(record) }
+            buffer.flush()
+        }
+        sink.finish()
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        // The same lines formatted one by one; the time (the real clock's in the file) is left out of both.
+        let time = format == .text ? 24 : #"{"time":"2026-12-06T02:13:19.123Z""#.utf8.count
+        let expected = records.map {
+            String(AccessLogFormatterTests.line($0, format: format, capacity: 1 << 16).text.dropFirst(time))
+        }
+        let lines = written.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == records.count)
+        // The first line that differs, by its index (not the lines themselves: up to 30 KB).
+        let differing = zip(lines, expected).map { String($0.dropFirst(time)) + "\n" == $1 }.firstIndex(of: false)
+        #expect(differing == nil)
+    }
+}
