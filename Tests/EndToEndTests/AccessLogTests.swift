@@ -81,6 +81,29 @@ extension EndToEnd {
             }
         }
 
+        /// A head refused before any exchange began (here obs-fold, RFC 9112 §5.2) is logged like any request:
+        /// its status and detail, no method, path or service (they were not trusted), the client's address.
+        @Test func refusedHeadsAreLogged() async throws {
+            try await offPool {
+                let (directory, path) = try Self.logFile()
+                _ = directory
+                let env = try E2EEnvironment(
+                    config: Fixture.config(extra: "access_log: {destination: \"${ACCESS_LOG}\", flush: 100ms}"),
+                    environment: ["ACCESS_LOG": path])
+                let answer = try HTTP.raw(
+                    port: env.pep.proxyPort, Array("GET /public/x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n b\r\n\r\n".utf8))
+                #expect(answer.status == 400)
+                #expect(eventually(5) { Self.lines(path).count == 1 }, "\(Self.lines(path))")
+                let line = Self.lines(path).first ?? ""
+                for field in [
+                    " peer=127.0.0.1 ", " decision=http1.obs_fold ", " method=- ", " path=- ", " service=- ",
+                    " status=400 ", " upstream_ms=- ",
+                ] {
+                    #expect(line.contains(field), "\(field) in \(line)")
+                }
+            }
+        }
+
         /// A destination that cannot be opened stops `serve` at start with the field and the reason.
         @Test func unopenableFileRefusesToStart() async throws {
             try await offPool {

@@ -2,43 +2,8 @@ import Foundation
 import PEPCore
 import Synchronization
 
-/// One finished request as the access log sees it (Kong's log phase): for a request refused before an exchange
-/// began (``AccessLogBuffer/append(_:)``) and for tests. The exchange passes the same values without building one
-/// (``AccessLogBuffer/append(peer:method:path:service:decision:figures:)``).
-struct AccessLogRecord {
-    /// The client's address (host only), or empty when unknown.
-    var peer: String
-    /// The request method, or empty when the request was refused before its head could be trusted.
-    var method: String
-    /// The canonical path (what was matched and forwarded), or empty. Never the query string.
-    var path: String
-    /// The status sent to the client (0: none, the connection was cut).
-    var status: Int
-    /// The routed service's name, or empty.
-    var service: String
-    /// The stable detail string of the outcome (`pep.granted`, `upstream.timeout`, `http1.*`, …).
-    var decision: String
-    /// Request body bytes relayed upstream.
-    var bytesIn: UInt64
-    /// Response body bytes sent to the client.
-    var bytesOut: UInt64
-    /// Time from sending the request upstream to the end of the response, or `nil` (no upstream).
-    var upstreamNanoseconds: Int64?
-    /// Time from the request head to the end of the exchange.
-    var totalNanoseconds: Int64
-    /// The request's W3C trace context (its trace-id is logged as `trace_id`), or `nil` (refused before an
-    /// exchange began).
-    var trace: TraceContext? = nil
-
-    /// The record's numbers.
-    var figures: AccessLogFigures {
-        AccessLogFigures(
-            status: self.status, bytesIn: self.bytesIn, bytesOut: self.bytesOut,
-            upstreamNanoseconds: self.upstreamNanoseconds, totalNanoseconds: self.totalNanoseconds, trace: self.trace)
-    }
-}
-
-/// The numbers of one line (``AccessLogRecord``'s fields of the same names): a trivial value, copied without
+/// The numbers of one access-log line (the strings are passed on their own,
+/// ``AccessLogBuffer/append(peer:method:path:service:decision:figures:)``): a trivial value, copied without
 /// reference counting.
 struct AccessLogFigures {
     /// The status sent to the client (0: none, the connection was cut).
@@ -875,15 +840,14 @@ final class AccessLogBuffer {
     }
 
     /// Appends one line; writes the buffer if it is full. A line larger than the free space is written after
-    /// what is buffered (one larger than the whole buffer goes out on its own).
-    func append(_ record: AccessLogRecord) {
-        self.append(
-            peer: record.peer, method: record.method, path: record.path, service: record.service,
-            decision: record.decision, figures: record.figures)
-    }
-
-    /// ``append(_:)`` with the record's strings passed on their own (the exchange's, borrowed: no record to
-    /// build and destroy, no reference counting per line).
+    /// what is buffered (one larger than the whole buffer goes out on its own). The strings are the caller's,
+    /// borrowed (no record built and destroyed, no reference counting per line).
+    /// - Parameters:
+    ///   - peer: the client's address (host only), or empty when unknown.
+    ///   - method: the request method, or empty when the request was refused before its head could be trusted.
+    ///   - path: the canonical path (what was matched and forwarded), or empty; never the query string.
+    ///   - service: the routed service's name, or empty.
+    ///   - decision: the outcome's stable detail string (`pep.granted`, `upstream.timeout`, `http1.*`, …).
     func append(
         peer: String, method: String, path: String, service: String, decision: String, figures: AccessLogFigures
     ) {

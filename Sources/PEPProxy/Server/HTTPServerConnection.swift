@@ -311,9 +311,9 @@ final class HTTPServerConnection: BufferedSocketDelegate {
                 serviceIndex: nil, ruleIndex: nil, method: "", status: status, nanoseconds: 0, detail: detail,
                 worker: self.worker.index))
         self.worker.accessLog?.append(
-            AccessLogRecord(
-                peer: self.peer?.host ?? "", method: "", path: "", status: status, service: "", decision: detail,
-                bytesIn: 0, bytesOut: 0, upstreamNanoseconds: nil, totalNanoseconds: 0))
+            peer: self.peer?.host ?? "", method: "", path: "", service: "", decision: detail,
+            figures: AccessLogFigures(
+                status: status, bytesIn: 0, bytesOut: 0, upstreamNanoseconds: nil, totalNanoseconds: 0, trace: nil))
     }
 
     /// The last `Host` value routed on this connection (its bytes) and its service: a kept-alive client nearly

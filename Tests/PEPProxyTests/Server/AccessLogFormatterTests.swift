@@ -431,3 +431,47 @@ final class FieldCaches {
         #expect(differing == nil)
     }
 }
+
+/// One finished request as the tests describe it: the strings and the numbers of a line together (the data plane
+/// passes them apart, ``AccessLogBuffer/append(peer:method:path:service:decision:figures:)``).
+struct AccessLogRecord {
+    /// The client's address (host only), or empty when unknown.
+    var peer: String
+    /// The request method, or empty when the request was refused before its head could be trusted.
+    var method: String
+    /// The canonical path (what was matched and forwarded), or empty. Never the query string.
+    var path: String
+    /// The status sent to the client (0: none, the connection was cut).
+    var status: Int
+    /// The routed service's name, or empty.
+    var service: String
+    /// The stable detail string of the outcome (`pep.granted`, `upstream.timeout`, `http1.*`, …).
+    var decision: String
+    /// Request body bytes relayed upstream.
+    var bytesIn: UInt64
+    /// Response body bytes sent to the client.
+    var bytesOut: UInt64
+    /// Time from sending the request upstream to the end of the response, or `nil` (no upstream).
+    var upstreamNanoseconds: Int64?
+    /// Time from the request head to the end of the exchange.
+    var totalNanoseconds: Int64
+    /// The request's W3C trace context (its trace-id is logged as `trace_id`), or `nil` (refused before an
+    /// exchange began).
+    var trace: TraceContext? = nil
+
+    /// The record's numbers.
+    var figures: AccessLogFigures {
+        AccessLogFigures(
+            status: self.status, bytesIn: self.bytesIn, bytesOut: self.bytesOut,
+            upstreamNanoseconds: self.upstreamNanoseconds, totalNanoseconds: self.totalNanoseconds, trace: self.trace)
+    }
+}
+
+extension AccessLogBuffer {
+    /// Appends `record`'s line.
+    func append(_ record: AccessLogRecord) {
+        self.append(
+            peer: record.peer, method: record.method, path: record.path, service: record.service,
+            decision: record.decision, figures: record.figures)
+    }
+}
