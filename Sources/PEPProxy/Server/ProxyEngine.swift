@@ -209,10 +209,7 @@ public struct HeaderMutations: Sendable, Equatable {
     /// Headers to add after removal (custom headers, phantom token, `X-Anonymous-Consumer`).
     public var set: [HeaderField] {
         get { self.storage.set }
-        set {
-            self.storage = Storage(
-                remove: self.storage.remove, removePatterns: self.storage.removePatterns, set: newValue)
-        }
+        set { self.storage = Storage(sharing: self.storage, set: newValue) }
     }
 
     /// The valid fields of `set` as field lines, ready to copy into an upstream head (invalid ones are dropped,
