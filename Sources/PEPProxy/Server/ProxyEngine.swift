@@ -121,6 +121,14 @@ public struct AuthorizationRequest: Sendable {
         set { self.source = .text(newValue) }
     }
 
+    /// Whether the request carries an `Authorization` field (RFC 9110 §11.6.2), without reading its value.
+    public var hasAuthorization: Bool {
+        switch self.source {
+        case .text(let text): text != nil
+        case .field: true
+        }
+    }
+
     /// Calls `body` with the `Authorization` value's bytes (no copy for a head-backed request), or returns `nil`
     /// without calling it when there is none.
     public func withAuthorizationBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result? {
