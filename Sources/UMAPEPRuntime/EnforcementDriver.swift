@@ -230,7 +230,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         }
         // No token, and no rule or a public one: the answer depends on the service's policy only.
         var tokenlessPublic: Bool?
-        if request.withAuthorizationBytes({ _ in () }) == nil {
+        if !request.hasAuthorization {
             if let match {
                 if context.document.rules[match.ruleIndex].conditions[match.conditionIndex].isPublic {
                     tokenlessPublic = true

@@ -44,6 +44,47 @@ extension EndToEnd {
             }
         }
 
+        /// Rules and policies changed by a reload apply to the next request on a kept-alive connection (so on the
+        /// same worker): the worker's rule-match cache and the services' kept token-less forwards belong to the old
+        /// generation. Each request is sent twice before the reload (the second answer from the match cache and
+        /// the kept forward): `/added` on `api` matches no rule and is refused, then is a public rule (200; a kept
+        /// match would refuse it again); `/elsewhere` on `open` is forwarded anonymously, then refused as `open`
+        /// turns `deny_by_default` on (403; a kept forward would still forward it); `/public/x` is public, then
+        /// protected (401 without a token).
+        @Test func changedRulesApplyOnAKeptAliveConnection() async throws {
+            try await offPool {
+                let env = try E2EEnvironment(config: Fixture.config())
+                let client = try RawClient(port: env.pep.proxyPort)
+                func get(_ path: String, host: String = "api.test") throws -> Int {
+                    client.send("GET \(path) HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+                    return try #require(client.readResponse(), "\(env.diagnostics())").status
+                }
+                for _ in 0..<2 {
+                    #expect(try get("/added") == 403)
+                    #expect(try get("/elsewhere", host: "open.test") == 200)
+                    #expect(try get("/public/x") == 200)
+                }
+                var changed = Fixture.config()
+                    .replacingOccurrences(of: "deny_by_default: false", with: "deny_by_default: true")
+                    .replacingOccurrences(
+                        of: #"{httpMethods: ["?"], public: true}"#, with: "{httpMethods: [GET], scopes: [view]}")
+                #expect(!changed.contains("deny_by_default: false") && !changed.contains("public: true"))
+                let anchor = try #require(changed.range(of: "uma_scope_expression:\n"))
+                changed.insert(
+                    contentsOf: "      - {path: /added, conditions: [{httpMethods: [GET], public: true}]}\n",
+                    at: anchor.upperBound)
+                try changed.write(toFile: env.configPath, atomically: true, encoding: .utf8)
+                #expect(Self.reload(env, until: "configuration reloaded"))
+                // Every worker takes the new engine soon after the log line; a kept answer would never change.
+                #expect(try eventually(5) { try get("/public/x") == 401 }, "\(env.diagnostics())")
+                for _ in 0..<2 {
+                    #expect(try get("/added") == 200)
+                    #expect(try get("/elsewhere", host: "open.test") == 403)
+                    #expect(try get("/public/x") == 401)
+                }
+            }
+        }
+
         /// A `limits` change needs a restart: the reload's warning says so and names the fields that changed
         /// (`ProxyLimits.changedFields`).
         @Test func changedLimitsNeedARestartAndAreNamed() async throws {

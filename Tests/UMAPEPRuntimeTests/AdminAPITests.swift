@@ -89,15 +89,9 @@ import Testing
     ])
 
     static func driver(reportOnly: Bool, passCredentials: PassCredentials) throws -> EnforcementDriver {
-        let policy = EnforcementPolicy(
-            service: ServicePolicy(
-                serviceName: "photos", authorizationServer: "as", denyByDefault: true,
-                passCredentials: passCredentials),
-            mode: .oxd)
-        let context = EnforcementDriver.ServiceContext(
-            policy: policy, rules: try RuleResolver(document: Self.document, nearMiss: .protect, denyByDefault: true),
-            document: Self.document, resourceIds: ResourceIds(document: Self.document), backend: nil, metricsID: nil,
-            baseRemove: ["x-consumer-id"], removePatterns: [], reportOnly: reportOnly)
+        let context = try EnforcementDriver.ServiceContext.photos(
+            document: Self.document, denyByDefault: true, passCredentials: passCredentials,
+            baseRemove: ["x-consumer-id"], reportOnly: reportOnly)
         return EnforcementDriver(services: [context], cacheLimits: CacheLimits(maxEntries: 64), metrics: nil)
     }
 

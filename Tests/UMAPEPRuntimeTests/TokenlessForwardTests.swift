@@ -19,17 +19,9 @@ import Testing
     static func driver(
         denyByDefault: Bool, reportOnly: Bool = false, customHeaders: [CustomHeader] = []
     ) throws -> (EnforcementDriver, EnforcementDriver.ServiceContext) {
-        let policy = EnforcementPolicy(
-            service: ServicePolicy(
-                serviceName: "photos", authorizationServer: "as", denyByDefault: denyByDefault,
-                customHeaders: customHeaders),
-            mode: .oxd)
-        let context = EnforcementDriver.ServiceContext(
-            policy: policy,
-            rules: try RuleResolver(document: Self.document, nearMiss: .protect, denyByDefault: denyByDefault),
-            document: Self.document, resourceIds: ResourceIds(document: Self.document),
-            backend: DriverAuthorizationBudgetTests.HeldBackend(), metricsID: nil, baseRemove: [], removePatterns: [],
-            reportOnly: reportOnly)
+        let context = try EnforcementDriver.ServiceContext.photos(
+            document: Self.document, denyByDefault: denyByDefault, customHeaders: customHeaders,
+            backend: DriverAuthorizationBudgetTests.HeldBackend(), reportOnly: reportOnly)
         let driver = EnforcementDriver(services: [context], cacheLimits: CacheLimits(maxEntries: 64), metrics: nil)
         return (driver, context)
     }

@@ -52,14 +52,18 @@ import Testing
         let cache = WorkerGrantCache()
         let stored = WorkerGrantCache.slot(authorization: Self.authorization, service: 1, rule: 2, condition: 0)
         cache.store(Self.entry(), slot: stored)
+        // In the probe's own slot, and in the stored entry's (a request that collides with it): only the entry's
+        // own comparisons can turn a colliding request away.
         let slot = WorkerGrantCache.slot(
             authorization: probe.authorization, service: probe.service, rule: probe.rule, condition: probe.condition)
-        let found = cache.lookup(
-            slot: slot, authorization: probe.authorization, service: probe.service, rule: probe.rule,
-            condition: probe.condition, method: probe.method, now: probe.now, epoch: probe.epoch)
-        #expect((found != nil) == probe.hit)
-        #expect(cache.introspectionHits.load(ordering: .relaxed) == (probe.hit ? 1 : 0))
-        #expect(cache.decisionHits.load(ordering: .relaxed) == (probe.hit ? 1 : 0))
+        for probed in [slot, stored] {
+            let found = cache.lookup(
+                slot: probed, authorization: probe.authorization, service: probe.service, rule: probe.rule,
+                condition: probe.condition, method: probe.method, now: probe.now, epoch: probe.epoch)
+            #expect((found != nil) == probe.hit, "slot \(probed == stored ? "stored" : "own")")
+        }
+        #expect(cache.introspectionHits.load(ordering: .relaxed) == (probe.hit ? 2 : 0))
+        #expect(cache.decisionHits.load(ordering: .relaxed) == (probe.hit ? 2 : 0))
     }
 
     /// Slots spread: 10 000 tokens on one rule fill most of the 16 384 slots.
@@ -150,10 +154,14 @@ extension WorkerGrantCache {
         let kept = RuleMatch(ruleIndex: 3, conditionIndex: 1, pattern: "/caf\u{E9}/??")
         let stored = WorkerGrantCache.matchSlot(service: 0, method: "GET", path: "/caf\u{E9}/x")
         cache.storeMatch(kept, slot: stored, service: 0, method: "GET", path: "/caf\u{E9}/x")
+        // In the probe's own slot, and in the stored entry's (a request that collides with it): only the entry's
+        // own comparisons can turn a colliding request away.
         let slot = WorkerGrantCache.matchSlot(service: probe.service, method: probe.method, path: probe.path)
-        let found = cache.match(slot: slot, service: probe.service, method: probe.method, path: probe.path)
-        #expect((found != nil) == probe.hit)
-        if probe.hit { #expect(found == .some(kept)) }
+        for probed in [slot, stored] {
+            let found = cache.match(slot: probed, service: probe.service, method: probe.method, path: probe.path)
+            #expect((found != nil) == probe.hit, "slot \(probed == stored ? "stored" : "own")")
+            if probe.hit { #expect(found == .some(kept)) }
+        }
     }
 
     /// "No rule" is kept as an answer of its own, not as a miss.

@@ -11,31 +11,21 @@ extension CanonicalTarget {
         var failure: CanonicalTargetError?
         // Worst case: every byte percent-encoded (×3), plus a trailing slash.
         let capacity = path.count * 3 + 1
+        let result: String
         if path.count <= Self.stackPathBytes {
             // Written on the stack, then made a string of its own size: a short result is a small string, with
             // no allocation (a string of the worst-case size was a heap one for any path over 4 bytes).
-            let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { output -> String in
+            result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { output in
                 var writer = PathWriter(output: output, options: options)
-                do throws(CanonicalTargetError) {
-                    try writer.write(path)
-                } catch {
-                    failure = error
-                    return ""
-                }
+                failure = writer.writeCatching(path)
                 return String(decoding: UnsafeBufferPointer(rebasing: output[..<writer.count]), as: UTF8.self)
             }
-            if let failure { throw failure }
-            return result
-        }
-        let result = String(unsafeUninitializedCapacity: capacity) { output in
-            var writer = PathWriter(output: output, options: options)
-            do throws(CanonicalTargetError) {
-                try writer.write(path)
-            } catch {
-                failure = error
-                return 0
+        } else {
+            result = String(unsafeUninitializedCapacity: capacity) { output in
+                var writer = PathWriter(output: output, options: options)
+                failure = writer.writeCatching(path)
+                return writer.count
             }
-            return writer.count
         }
         if let failure { throw failure }
         return result
@@ -59,6 +49,17 @@ private struct PathWriter {
     private static let slash = UInt8(ascii: "/")
     private static let dot = UInt8(ascii: ".")
     private static let hexDigits: StaticString = "0123456789ABCDEF"
+
+    /// `write(_:)` with its failure returned instead of thrown (`nil`: the canonical path is the first `count`
+    /// bytes), for the string initializers' closures.
+    mutating func writeCatching(_ path: UnsafeRawBufferPointer) -> CanonicalTargetError? {
+        do throws(CanonicalTargetError) {
+            try self.write(path)
+        } catch {
+            return error
+        }
+        return nil
+    }
 
     /// RFC 3986 §5.2.4 over decoded segments, merging empty ones (repeated `/`). A `.`/`..`/empty last segment
     /// leaves a trailing slash (`/a/b/..` → `/a/`), as the RFC's output buffer does.

@@ -462,7 +462,7 @@ final class BufferedSocket {
     /// Moves up to `count` input bytes to `other`, without copying payload: straight to `other`'s fd when it
     /// allows direct writes and its output buffer is empty (with any deferred bytes first, in one `writev`),
     /// the rest (all of it on EAGAIN or an error, which the bufferevent then reports as an event) into its
-    /// output buffer (`evbuffer_remove_buffer`; staged bytes are copied there, `evbuffer_add`).
+    /// output buffer (`evbuffer_remove_buffer`; staged bytes are handed to `other.write`).
     ///
     /// - Returns: the number of bytes moved.
     @discardableResult
@@ -472,9 +472,15 @@ final class BufferedSocket {
             return 0
         }
         if let staged = self.stagedBytes {
-            let moved = other.take(UnsafeRawBufferPointer(rebasing: staged.prefix(count)))
-            self.stagedStart += moved
-            return moved
+            // All of them are handed out: `write` queues what the kernel does not take.
+            let bytes = UnsafeRawBufferPointer(rebasing: staged.prefix(count))
+            guard !bytes.isEmpty else {
+                other.flushDeferred()
+                return 0
+            }
+            other.write(bytes)
+            self.stagedStart += bytes.count
+            return bytes.count
         }
         let input = bufferevent_get_input(bev)
         let output = bufferevent_get_output(dst)
@@ -489,25 +495,6 @@ final class BufferedSocket {
         let moved = max(0, Int(evbuffer_remove_buffer(input, output, count - written)))
         other.bytesHandedOut += UInt64(moved)
         return written + moved
-    }
-
-    /// `moveInput` from staged bytes: all of `bytes` is handed out (written with the deferred bytes in one
-    /// `writev` or on its own, what the kernel did not take copied into the output buffer).
-    /// - Returns: `bytes.count`, or 0 when this socket is closed.
-    private func take(_ bytes: UnsafeRawBufferPointer) -> Int {
-        guard let bev = self.bev, let base = bytes.baseAddress, !bytes.isEmpty else {
-            self.flushDeferred()
-            return 0
-        }
-        var body = 0
-        if !self.deferred.isEmpty {
-            body = self.writeDeferredWith(bytes)
-        } else if self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
-            body = max(0, Foundation.send(bufferevent_getfd(bev), base, bytes.count, Int32(MSG_NOSIGNAL)))
-        }
-        self.bytesHandedOut += UInt64(bytes.count)
-        if body < bytes.count { bufferevent_write(bev, base + body, bytes.count - body) }
-        return bytes.count
     }
 
     /// One `writev` of the deferred bytes and `bytes`; queues the deferred bytes the kernel did not take (the
@@ -615,16 +602,15 @@ final class BufferedSocket {
         if self.deferred.isEmpty { swap(&bytes, &self.deferred) }
     }
 
-    /// Writes bytes: straight to the fd when direct writes are allowed and nothing is queued, the rest (all of it
-    /// on EAGAIN or an error, which the bufferevent then reports as an event) copied into the output evbuffer.
+    /// Writes bytes: after the deferred bytes in one `writev` when some are held back, else straight to the fd
+    /// when direct writes are allowed and nothing is queued; the rest (all of it on EAGAIN or an error, which the
+    /// bufferevent then reports as an event) copied into the output evbuffer.
     func write(_ bytes: UnsafeRawBufferPointer) {
         guard let bev = self.bev, let base = bytes.baseAddress, bytes.count > 0 else { return }
-        if !self.deferred.isEmpty {
-            self.deferred.append(contentsOf: bytes)
-            return self.flushDeferred()
-        }
         var sent = 0
-        if self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
+        if !self.deferred.isEmpty {
+            sent = self.writeDeferredWith(bytes)
+        } else if self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
             sent = max(0, Foundation.send(bufferevent_getfd(bev), base, bytes.count, Int32(MSG_NOSIGNAL)))
         }
         self.bytesHandedOut += UInt64(bytes.count)

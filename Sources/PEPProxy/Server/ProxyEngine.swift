@@ -121,6 +121,14 @@ public struct AuthorizationRequest: Sendable {
         set { self.source = .text(newValue) }
     }
 
+    /// Whether the request carries an `Authorization` field (RFC 9110 §11.6.2), without reading its value.
+    public var hasAuthorization: Bool {
+        switch self.source {
+        case .text(let text): text != nil
+        case .field: true
+        }
+    }
+
     /// Calls `body` with the `Authorization` value's bytes (no copy for a head-backed request), or returns `nil`
     /// without calling it when there is none.
     public func withAuthorizationBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result? {
@@ -209,10 +217,7 @@ public struct HeaderMutations: Sendable, Equatable {
     /// Headers to add after removal (custom headers, phantom token, `X-Anonymous-Consumer`).
     public var set: [HeaderField] {
         get { self.storage.set }
-        set {
-            self.storage = Storage(
-                remove: self.storage.remove, removePatterns: self.storage.removePatterns, set: newValue)
-        }
+        set { self.storage = Storage(sharing: self.storage, set: newValue) }
     }
 
     /// The valid fields of `set` as field lines, ready to copy into an upstream head (invalid ones are dropped,

@@ -125,7 +125,6 @@ import Testing
         #expect(PEPConfiguration.printable("a\nb\\c") == "a\\u{a}b\\\\c")
     }
 
-    /// Scope rules render as infix text with scope names.
     /// A reload's "limits changed" warning names the fields that differ, in report order.
     @Test func changedLimitFieldsAreNamed() {
         let old = ProxyLimits()
@@ -143,6 +142,7 @@ import Testing
         #expect(Set(names).count == names.count)
     }
 
+    /// Scope rules render as infix text with scope names.
     @Test func scopeRuleText() {
         let rule = ScopeRule.and([.variable(0), .or([.variable(1), .not(.variable(2))])])
         #expect(rule.reportText(data: ["admin", "employee", "customer"]) == "(admin and (employee or not customer))")

@@ -165,6 +165,47 @@ import Testing
         }
     }
 
+    /// `write` after `writeDeferred` sends the held-back bytes first (one `writev`), and staged bytes moved to a
+    /// socket with nothing held back go out as they are; the sink's peer reads every byte once, in order.
+    @Test func writesFollowDeferredBytesAndStagedMovesGoOutAlone() throws {
+        let thread = try LoopThread()
+        let (near, far) = Self.socketPair()
+        let (outNear, outFar) = Self.socketPair()
+        defer {
+            Foundation.close(far)
+            Foundation.close(outFar)
+        }
+        let recorder = Recorder()
+        let moved = Mutex<[Int]>([])
+        let (source, sink) = thread.sync { () -> (BufferedSocket, BufferedSocket) in
+            let source = try! BufferedSocket(base: thread.loop.base, fd: near)
+            let sink = try! BufferedSocket(base: thread.loop.base, fd: outNear)
+            source.delegate = recorder
+            sink.delegate = Recorder()
+            Array("head;".utf8).withUnsafeBytes { sink.writeDeferred($0) }
+            Array("line;".utf8).withUnsafeBytes { sink.write($0) }
+            recorder.onReadable = { socket in
+                moved.withLock { $0.append(socket.moveInput(to: sink, count: socket.inputLength)) }
+            }
+            return (source, sink)
+        }
+        #expect(thread.sync { sink.outputLength } == 0)
+        Self.send("staged", to: far)
+        #expect(thread.wait { !moved.withLock { $0.isEmpty } })
+        #expect(moved.withLock { $0 } == [6])
+        var received = ""
+        for _ in 0..<100 where received.count < 16 {
+            received += Self.receive(from: outFar)
+            usleep(5_000)
+        }
+        #expect(received == "head;line;staged")
+        #expect(thread.sync { (source.inputLength, sink.outputLength) } == (0, 0))
+        thread.sync {
+            source.close()
+            sink.close()
+        }
+    }
+
     @Test func aSocketClosedByItsOwnerDropsItsStagedBytes() throws {
         let thread = try LoopThread()
         let (near, far) = Self.socketPair()

@@ -15,18 +15,27 @@ import Testing
         ]))
     static let inactive = IntrospectionResult(active: false, raw: .object(["active": .bool(false)]))
 
+    /// `result` written as a Redis entry (live for 60 s) and read back, or `nil` (recorded as an issue) when the
+    /// entry does not read back as an introspection hit.
+    static func readBack(
+        _ result: IntrospectionResult, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> IntrospectionResult? {
+        let bytes = SharedCacheEntry.introspection(result).encoded(expiresAt: Self.now + 60)
+        guard
+            case .hit(.introspection(let read), _) = SharedCacheEntry.decode(
+                bytes, expectingGrant: false, now: Self.now)
+        else {
+            Issue.record("not read back", sourceLocation: sourceLocation)
+            return nil
+        }
+        return read
+    }
+
     /// A result cached without its received object (`withoutRaw`) is written as its typed members, which decode
     /// back to the same enforcement-relevant result.
     @Test func compactedResultIsWrittenAsTypedMembers() throws {
         for result in [Self.active, Self.inactive] {
-            let bytes = SharedCacheEntry.introspection(result.withoutRaw).encoded(expiresAt: Self.now + 60)
-            guard
-                case .hit(.introspection(let read), _) = SharedCacheEntry.decode(
-                    bytes, expectingGrant: false, now: Self.now)
-            else {
-                Issue.record("not read back")
-                continue
-            }
+            guard let read = Self.readBack(result.withoutRaw) else { continue }
             #expect(read.active == result.active && read.exp == result.exp && read.clientId == result.clientId)
             #expect(read.permissions == result.permissions)
             #expect(read.hasRequiredMembers == result.hasRequiredMembers)
@@ -56,14 +65,7 @@ import Testing
         let cached = received.withoutRedundantPermissionExpiries.interned(CacheInterner()).withoutRaw
         #expect(cached.permissions.map(\.exp) == [nil, Self.now + 300])
         for (stored, expectedRaw) in [(cached, nil), (received, json)] as [(IntrospectionResult, JSONValue?)] {
-            let bytes = SharedCacheEntry.introspection(stored).encoded(expiresAt: Self.now + 60)
-            guard
-                case .hit(.introspection(let read), _) = SharedCacheEntry.decode(
-                    bytes, expectingGrant: false, now: Self.now)
-            else {
-                Issue.record("not read back")
-                continue
-            }
+            guard let read = Self.readBack(stored) else { continue }
             #expect(read.withoutRaw == stored.withoutRaw)
             #expect(read.hasRequiredMembers)
             if let expectedRaw { #expect(read.raw == expectedRaw) } else { #expect(read.raw["aud"] == nil) }
