@@ -56,13 +56,8 @@ import Testing
     ])
 
     static func driver(limit: Int, backend: HeldBackend) throws -> EnforcementDriver {
-        let policy = EnforcementPolicy(
-            service: ServicePolicy(serviceName: "photos", authorizationServer: "as"), mode: .oxd)
-        let context = EnforcementDriver.ServiceContext(
-            policy: policy,
-            rules: try RuleResolver(document: Self.document, nearMiss: .protect, denyByDefault: true),
-            document: Self.document, resourceIds: ResourceIds(document: Self.document), backend: backend,
-            metricsID: nil, baseRemove: [], removePatterns: [])
+        let context = try EnforcementDriver.ServiceContext.photos(
+            document: Self.document, denyByDefault: true, backend: backend)
         return EnforcementDriver(
             services: [context], cacheLimits: CacheLimits(maxEntries: 64), metrics: nil,
             limiter: AuthorizationCallLimiter(limit: limit, metrics: nil, logger: nil))
