@@ -188,7 +188,45 @@ struct HTTP1FieldLines {
     var known = HTTP1KnownFields()
     var counts = FieldCounts()
 
-    enum Stop {
+    /// Parses the field lines of a scanned head, from `lineStart` (the first byte after the start line's CRLF)
+    /// to the blank line whose CR the scanner found at `blankLine`: nil, or the first line's error.
+    @inline(__always)
+    mutating func parseScanned(
+        _ buffer: UnsafeRawBufferPointer, from lineStart: Int, origin: Int, colon: HTTP1FieldLineParser.ColonPolicy,
+        blankLine: Int
+    ) -> HTTP1ParseError? {
+        switch self.parse(buffer, from: lineStart, origin: origin, colon: colon, blankLine: blankLine, maxFields: 0) {
+        case .blankLine: return nil
+        case .rejected(let error): return error
+        case .needsScan: return .invalidHeaderValue  // unreachable: every scanned line ends in CRLF
+        }
+    }
+
+    /// Whether the start line of a head parsed in one pass (from `buffer[0]`) ends with CR LF at `lineEnd`, within
+    /// the start-line limit the head scanner applies.
+    @inline(__always)
+    static func endsOnePassStartLine(_ buffer: UnsafeRawBufferPointer, at lineEnd: Int, limits: HTTP1Limits) -> Bool {
+        lineEnd + 1 < buffer.count && buffer[lineEnd] == UInt8(ascii: "\r") && buffer[lineEnd + 1] == UInt8(ascii: "\n")
+            && lineEnd <= limits.startLineByteBound
+    }
+
+    /// Parses the field lines of a head not scanned yet (`buffer` from `onePassBytes(_:)`, the head at offset 0)
+    /// from `lineStart`: one past the blank line's LF when the scanner would complete the head there within
+    /// `limits`, else nil (then the caller scans, and that path decides).
+    @inline(__always)
+    mutating func parseInOnePass(
+        _ buffer: UnsafeRawBufferPointer, from lineStart: Int, colon: HTTP1FieldLineParser.ColonPolicy,
+        limits: HTTP1Limits
+    ) -> Int? {
+        guard
+            case .blankLine(let end) = self.parse(
+                buffer, from: lineStart, origin: 0, colon: colon, blankLine: nil, maxFields: limits.maxHeadersCount),
+            end <= limits.headByteBound
+        else { return nil }
+        return end
+    }
+
+    private enum Stop {
         /// The blank line ends at `end` (one past its LF).
         case blankLine(end: Int)
         case rejected(HTTP1ParseError)
@@ -205,12 +243,12 @@ struct HTTP1FieldLines {
     ///     running out, a CR not followed by LF, a line that does not parse (it may hold a bare LF), or more than
     ///     `maxFields` lines. Only a head that the scanner would complete at the same blank line comes back as
     ///     `.blankLine`, so the caller may fall back to scanning and get the exact result of that path.
-    ///   - maxFields: `HTTP1Limits.maxHeadersCount` (one pass only).
+    ///   - maxFields: `HTTP1Limits.maxHeadersCount` (one pass only; the scanner counted a scanned head's lines).
     ///
     /// One pass needs a byte that is not a `tchar` at the end of `buffer` (`onePassBytes(_:)`): it stops the
     /// field-name loop, which has no bound of its own.
     @inline(__always)
-    mutating func parse(
+    private mutating func parse(
         _ buffer: UnsafeRawBufferPointer, from lineStart: Int, origin: Int, colon: HTTP1FieldLineParser.ColonPolicy,
         blankLine: Int?, maxFields: Int
     ) -> Stop {

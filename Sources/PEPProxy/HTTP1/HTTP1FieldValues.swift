@@ -54,24 +54,10 @@ enum HTTP1FieldValues {
     }
 
     /// `Host = uri-host [ ":" port ]` (RFC 9110 §7.2, RFC 3986 §3.2.2–3.2.3); the empty value is allowed.
+    ///
+    /// A reg-name or IPv4 address takes one table test per byte (`isPlainHostChar`); only `%` (pct-encoded)
+    /// has a rule of its own there, and `[` opens an IP-literal.
     static func isValidHost(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        // The usual reg-name or IPv4 address, optionally with a port, in one table test per byte; a `%`, `[` or
-        // `]` (or any byte outside the class) takes the full rules below from the start.
-        var plainEnd = range.lowerBound
-        while plainEnd < range.upperBound && HTTP1Grammar.isPlainHostChar(buffer[plainEnd]) { plainEnd += 1 }
-        if plainEnd == range.upperBound { return true }
-        if buffer[plainEnd] == UInt8(ascii: ":") {
-            var index = plainEnd + 1
-            while index < range.upperBound && buffer[index] >= UInt8(ascii: "0") && buffer[index] <= UInt8(ascii: "9") {
-                index += 1
-            }
-            if index == range.upperBound { return true }
-        }
-        return Self.isValidHostByTheRules(buffer, range)
-    }
-
-    /// `isValidHost` byte by byte, every form (IP-literal, pct-encoded reg-name, port).
-    static func isValidHostByTheRules(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
         var index = range.lowerBound
         let end = range.upperBound
         if index < end && buffer[index] == UInt8(ascii: "[") {
@@ -88,18 +74,18 @@ enum HTTP1FieldValues {
             guard index < end, index > literalStart else { return false }
             index += 1
         } else {
-            while index < end && buffer[index] != UInt8(ascii: ":") {
+            while index < end {
                 let byte = buffer[index]
-                guard HTTP1Grammar.isHostChar(byte), byte != UInt8(ascii: "["), byte != UInt8(ascii: "]") else {
-                    return false
-                }
-                if byte == UInt8(ascii: "%") {
+                if HTTP1Grammar.isPlainHostChar(byte) {
+                    index += 1
+                } else if byte == UInt8(ascii: "%") {
                     guard index + 2 < end, HTTP1Grammar.hexValue(buffer[index + 1]) != nil,
                         HTTP1Grammar.hexValue(buffer[index + 2]) != nil
                     else { return false }
-                    index += 2
+                    index += 3
+                } else {
+                    break  // the port's `:`, or a byte no reg-name holds (judged below)
                 }
-                index += 1
             }
         }
         guard index < end else { return true }

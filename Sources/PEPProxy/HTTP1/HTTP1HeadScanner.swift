@@ -27,7 +27,7 @@ struct HTTP1HeadScanner: Sendable, Hashable {
     /// Offset of the CR that ends the start line, or -1 while it has not been seen.
     private(set) var startLineEnd = -1
     /// Field lines seen so far.
-    private(set) var fieldLines = 0
+    private var fieldLines = 0
     /// Whether the scanner is still skipping empty lines before the start line.
     private var skippingEmptyLines = true
 
@@ -47,8 +47,7 @@ struct HTTP1HeadScanner: Sendable, Hashable {
     /// Scans `buffer` from where the last call stopped.
     mutating func scan(_ buffer: UnsafeRawBufferPointer, limits: HTTP1Limits) -> Outcome {
         let count = buffer.count
-        // Field offsets are stored in 32 bits (`HTTP1FieldRange`), so no head may reach 2 GiB whatever the knob.
-        let maxHeadBytes = min(max(limits.maxHeadBytes, 0), Int(Int32.max))
+        let maxHeadBytes = limits.headByteBound
         let limitEnd = min(count, maxHeadBytes)
         if self.skippingEmptyLines {
             // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
@@ -72,7 +71,7 @@ struct HTTP1HeadScanner: Sendable, Hashable {
                 return count >= maxHeadBytes ? .rejected(.headersTooLarge) : .incomplete
             }
         }
-        let requestLineWindowEnd = self.start + max(limits.maxRequestLineBytes, 0) + 2
+        let requestLineWindowEnd = self.start + limits.startLineByteBound + 2
         var cursor = self.position
         while true {
             let windowEnd = self.startLineEnd < 0 ? min(limitEnd, requestLineWindowEnd) : limitEnd

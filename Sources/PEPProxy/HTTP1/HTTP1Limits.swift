@@ -44,4 +44,13 @@ public struct HTTP1Limits: Sendable, Hashable {
 
     /// The documented defaults.
     public static let `default` = HTTP1Limits()
+
+    /// `maxHeadBytes` as the codec applies it: never negative, and below 2 GiB whatever the knob, since field
+    /// offsets are stored in 32 bits (`HTTP1FieldRange`). A head must end (one past its blank line's LF) at or
+    /// before this offset from the first byte.
+    var headByteBound: Int { min(max(self.maxHeadBytes, 0), Int(Int32.max)) }
+
+    /// `maxRequestLineBytes` as the codec applies it (never negative): the furthest offset from the start
+    /// line's first byte that its CR may sit at.
+    var startLineByteBound: Int { max(self.maxRequestLineBytes, 0) }
 }

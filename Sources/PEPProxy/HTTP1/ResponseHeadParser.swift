@@ -13,7 +13,7 @@
 /// Every rejection means: answer the client `502`, close the upstream connection.
 public struct ResponseHeadParser: Sendable {
     private var scanner = HTTP1HeadScanner()
-    /// The previous head's arrays, for the next head (one parser per connection reuses them).
+    /// The previous head's storage (bytes and field offsets), for the next head once no head holds it.
     private var spare = SpareHeadStorage()
 
     /// Creates a parser for one upstream connection.
@@ -54,13 +54,10 @@ public struct ResponseHeadParser: Sendable {
         case .failure(let error): return .rejected(error)
         }
         var fields = HTTP1FieldLines(storage: self.spare.take())
-        switch fields.parse(
-            buffer, from: scanned.startLineEnd + 2, origin: start, colon: .strip, blankLine: end - 2,
-            maxFields: limits.maxHeadersCount)
+        if let error = fields.parseScanned(
+            buffer, from: scanned.startLineEnd + 2, origin: start, colon: .strip, blankLine: end - 2)
         {
-        case .blankLine: break
-        case .rejected(let error): return .rejected(error)
-        case .needsScan: return .rejected(.invalidHeaderValue)  // unreachable: every scanned line ends in CRLF
+            return .rejected(error)
         }
         return self.finish(buffer, start: start, end: end, line: line, fields: &fields, requestMethod: requestMethod)
     }
@@ -78,20 +75,14 @@ public struct ResponseHeadParser: Sendable {
     ) -> HTTP1ParseResult<ResponseHead>? {
         // The prefix ending in a byte that is not a `tchar` (see `HTTP1FieldLines.parse`).
         guard let buffer = HTTP1FieldLines.onePassBytes(whole) else { return nil }
-        let count = buffer.count
         // `HTTP-version SP 3DIGIT`, then field content up to the line's CR LF (the reason phrase's bytes).
-        guard count > 14 else { return nil }
+        guard buffer.count > 14 else { return nil }
         let lineEnd = HTTP1Grammar.skipFieldValueChars(buffer, from: 9)
-        guard lineEnd + 1 < count, buffer[lineEnd] == UInt8(ascii: "\r"), buffer[lineEnd + 1] == UInt8(ascii: "\n"),
-            lineEnd <= max(limits.maxRequestLineBytes, 0),
+        guard HTTP1FieldLines.endsOnePassStartLine(buffer, at: lineEnd, limits: limits),
             case .success(let line) = Self.parseStatusLine(buffer, start: 0, end: lineEnd)
         else { return nil }
         var fields = HTTP1FieldLines(storage: self.spare.take())
-        guard
-            case .blankLine(let end) = fields.parse(
-                buffer, from: lineEnd + 2, origin: 0, colon: .strip, blankLine: nil,
-                maxFields: limits.maxHeadersCount),
-            end <= min(max(limits.maxHeadBytes, 0), Int(Int32.max))
+        guard let end = fields.parseInOnePass(buffer, from: lineEnd + 2, colon: .strip, limits: limits)
         else { return nil }
         return self.finish(buffer, start: 0, end: end, line: line, fields: &fields, requestMethod: requestMethod)
     }

@@ -26,21 +26,4 @@ public enum ByteText {
             return false
         }
     }
-
-    /// Calls `body` with the decimal digits of `value` (no sign, no leading zeros; `0` for zero), written into a
-    /// stack buffer from the last digit, dividing by the constant 10 (a multiply and a shift, no `div`).
-    @inline(__always)
-    static func withDecimal<Result>(_ value: UInt64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
-        return withUnsafeMutableBytes(of: &digits) { scratch in
-            var rest = value
-            var index = scratch.count
-            repeat {
-                index &-= 1
-                scratch[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            } while rest > 0
-            return body(UnsafeRawBufferPointer(rebasing: scratch[index...]))
-        }
-    }
 }

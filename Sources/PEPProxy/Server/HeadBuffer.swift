@@ -135,8 +135,22 @@ final class HeadBuffer {
         }
     }
 
-    /// Appends `value` in decimal.
+    /// Appends `value` in decimal (no sign, no leading zeros; `0` for zero), with the access log's writer.
     func appendDecimal(_ value: UInt64) {
-        ByteText.withDecimal(value) { self.append($0) }
+        var out = self
+        AccessLogFormatter.decimal(value, &out)
+    }
+}
+
+/// A head buffer takes what the access log's byte writers (`AccessLogFormatter.decimal`) write.
+extension HeadBuffer: LineOutput {
+    /// Appends `bytes`.
+    func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
+        self.append(UnsafeRawBufferPointer(bytes))
+    }
+
+    /// Appends `bytes` (read only up to their end).
+    func append(padded bytes: UnsafeBufferPointer<UInt8>) {
+        self.append(UnsafeRawBufferPointer(bytes))
     }
 }

@@ -19,10 +19,15 @@ enum RequestID {
 
     private static let prefixBytes: [UInt8] = Array(Self.prefix.utf8) + [UInt8(ascii: "-")]
 
-    /// Appends a new id (as ``generate()`` makes) to `out`, without building a `String`: the prefix and the
-    /// counter's hex digits (no leading zeros, `0` for zero) go in as one reserved run, digits from a table.
+    /// Appends a new id (as ``generate()`` makes) to `out`, without building a `String`.
     static func append(to out: HeadBuffer) {
-        let n = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
+        Self.append(counter: Self.counter.wrappingAdd(1, ordering: .relaxed).newValue, to: out)
+    }
+
+    /// Appends the id numbered `n`: the prefix and `n`'s hex digits (no leading zeros, `0` for zero) as one
+    /// reserved run, digits from a table.
+    @inline(__always)
+    static func append(counter n: UInt64, to out: HeadBuffer) {
         let digits = max(1, (64 &- n.leadingZeroBitCount &+ 3) >> 2)
         let hex = Self.hexDigits.utf8Start
         Self.prefixBytes.withUnsafeBytes { prefix in

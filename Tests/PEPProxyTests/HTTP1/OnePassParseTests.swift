@@ -102,32 +102,46 @@ import Testing
         }
     }
 
+    /// Checks that `result` is the complete head of `length` bytes whose `X-V` is `value`.
+    static func expectHead<Head>(
+        _ result: HTTP1ParseResult<Head>, length: Int, value: String, _ label: String,
+        xv: (Head) -> String?, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        guard case .complete(let head, let consumed) = result else {
+            Issue.record("\(label): \(result)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(consumed == length, "\(label)", sourceLocation: sourceLocation)
+        #expect(xv(head) == value, "\(label)", sourceLocation: sourceLocation)
+    }
+
     @Test func headsOfEveryLengthModuloEightWithAndWithoutBytesAfterThem() {
         for length in 0..<18 {
             let value = String(repeating: "v", count: length)
-            let request = "GET / HTTP/1.1\r\nHost: h\r\nX-V: \(value)\r\n\r\n"
-            let response = "HTTP/1.1 200 OK\r\nX-V: \(value)\r\nContent-Length: 0\r\n\r\n"
+            let request = Array("GET / HTTP/1.1\r\nHost: h\r\nX-V: \(value)\r\n\r\n".utf8)
+            let response = Array("HTTP/1.1 200 OK\r\nX-V: \(value)\r\nContent-Length: 0\r\n\r\n".utf8)
             for tail in ["", "G", "GET / HTTP/1.1\r\n", "\0\u{7F}\r\n\n"] {
-                let raw = Array((request + tail).utf8)
-                guard case .complete(let head, let consumed) = Self.request(raw) else {
-                    Issue.record("request of value length \(length) with \(tail.utf8.count) more bytes")
-                    continue
-                }
-                #expect(consumed == request.utf8.count)
-                #expect(head.headers.first(named: "x-v") == value)
-                let rawResponse = Array((response + tail).utf8)
-                guard case .complete(let responseHead, let responseConsumed) = Self.response(rawResponse) else {
-                    Issue.record("response of value length \(length) with \(tail.utf8.count) more bytes")
-                    continue
-                }
-                #expect(responseConsumed == response.utf8.count)
-                #expect(responseHead.headers.first(named: "x-v") == value)
+                let label = "value length \(length) with \(tail.utf8.count) more bytes"
+                Self.expectHead(
+                    Self.request(request + Array(tail.utf8)), length: request.count, value: value, "request of \(label)"
+                ) { $0.headers.first(named: "x-v") }
+                Self.expectHead(
+                    Self.response(response + Array(tail.utf8)), length: response.count, value: value,
+                    "response of \(label)"
+                ) { $0.headers.first(named: "x-v") }
             }
             // Cut anywhere before its end, the head is incomplete (the one pass runs out and leaves it to the scan).
-            for cut in 0..<request.utf8.count {
+            for cut in 0..<request.count {
                 var parser = RequestHeadParser()
-                let result = Array(request.utf8)[0..<cut].withUnsafeBytes { parser.parse($0, limits: .default) }
+                let result = request[0..<cut].withUnsafeBytes { parser.parse($0, limits: .default) }
                 #expect(result == .incomplete, "request cut at \(cut)")
+            }
+            for cut in 0..<response.count {
+                var parser = ResponseHeadParser()
+                let result = response[0..<cut].withUnsafeBytes {
+                    parser.parse($0, requestMethod: "GET", limits: .default)
+                }
+                #expect(result == .incomplete, "response cut at \(cut)")
             }
         }
     }

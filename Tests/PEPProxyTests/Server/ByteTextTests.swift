@@ -23,10 +23,4 @@ import Testing
         #expect(!ByteText.hasPrefix(decomposed, "caf\u{00E9}"))
         #expect(ByteText.hasPrefix(decomposed, "cafe"))
     }
-
-    @Test(arguments: [UInt64(0), 7, 9, 10, 99, 100, 12_345, 1_000_000_007, UInt64.max])
-    func decimalDigitsMatchTheStandardLibrary(_ value: UInt64) {
-        let digits = ByteText.withDecimal(value) { String(decoding: $0, as: UTF8.self) }
-        #expect(digits == String(value))
-    }
 }

@@ -56,6 +56,14 @@ import Testing
         }
     }
 
+    @Test(arguments: [UInt64(0), 7, 9, 10, 99, 100, 12_345, 1_000_000_007, UInt64.max])
+    func decimalDigitsMatchTheStandardLibrary(_ value: UInt64) {
+        let out = HeadBuffer(capacity: 64)
+        out.append("n=")
+        out.appendDecimal(value)
+        #expect(String(decoding: out.bytes, as: UTF8.self) == "n=" + String(value))
+    }
+
     @Test func statusCodesAreWrittenInDecimal() {
         for status in [0, 7, 42, 99, 100, 101, 200, 204, 304, 404, 500, 599, 999, 1000, 12_345] {
             let out = HeadBuffer(capacity: 64)

@@ -41,4 +41,20 @@ import Testing
         #expect(Self.isLowerHex(parts.counter))
         #expect(parts.counter.first != "0")
     }
+
+    @Test func everyCounterWidthIsWrittenWithoutLeadingZeros() throws {
+        // Each power of 16 and the value before it: the digit count changes between them.
+        var counters: [UInt64] = [0, 1, UInt64.max]
+        for shift in stride(from: 4, through: 60, by: 4) {
+            counters += [(1 << UInt64(shift)) - 1, 1 << UInt64(shift)]
+        }
+        for counter in counters {
+            let out = HeadBuffer(capacity: 64)
+            RequestID.append(counter: counter, to: out)
+            let id = String(decoding: out.bytes, as: UTF8.self)
+            let parts = try #require(Self.parts(id), "\(id)")
+            #expect(parts.prefix.count == 16 && Self.isLowerHex(parts.prefix), "\(id)")
+            #expect(String(parts.counter) == String(counter, radix: 16), "\(counter)")
+        }
+    }
 }
