@@ -264,48 +264,15 @@ enum AccessLogFormatter {
         }
     }
 
-    /// `00` to `99`, two ASCII digits each: decimals are written two digits at a time.
-    private static let digitPairs: StaticString = """
-        0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
-        5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
-        """
-
-    /// Decimal digits of `value` (1 to 20 bytes), no allocation: counted first, then written from the last pair
-    /// of digits backwards straight into `out`.
+    /// Decimal digits of `value` (1 to 20 bytes), no allocation (``ByteText/writeDecimal(_:width:to:)``).
     @inline(__always)
     static func decimal<Output: LineOutput>(_ value: UInt64, _ out: inout Output) {
         if value < 10 {
             out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
             return
         }
-        var digits = 2
-        var bound: UInt64 = 100
-        while digits < 20, value >= bound {
-            digits &+= 1
-            bound &*= 10
-        }
-        out.append(count: digits) { raw in Self.writeDigits(value, count: digits, to: raw) }
-    }
-
-    /// Writes the `count` digits of `value` (`count` is its exact decimal width, at least 2) at `raw`.
-    private static func writeDigits(_ value: UInt64, count: Int, to raw: UnsafeMutableRawPointer) {
-        let pairs = UnsafeRawPointer(Self.digitPairs.utf8Start)
-        var rest = value
-        var index = count
-        while rest >= 100 {
-            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
-            rest /= 100
-            index &-= 2
-            raw.storeBytes(
-                of: pairs.loadUnaligned(fromByteOffset: pair, as: UInt16.self), toByteOffset: index, as: UInt16.self)
-        }
-        if rest >= 10 {
-            raw.storeBytes(
-                of: pairs.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: rest) &* 2, as: UInt16.self),
-                toByteOffset: 0, as: UInt16.self)
-        } else {
-            raw.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest), toByteOffset: 0, as: UInt8.self)
-        }
+        let width = ByteText.decimalWidth(value)
+        out.append(count: width) { ByteText.writeDecimal(value, width: width, to: $0) }
     }
 
     /// Nanoseconds as milliseconds with three decimals (`0.412`); negative values as `0.000`.
@@ -318,10 +285,7 @@ enum AccessLogFormatter {
             raw.storeBytes(of: UInt8(ascii: "."), as: UInt8.self)
             raw.storeBytes(
                 of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction / 100), toByteOffset: 1, as: UInt8.self)
-            let pairs = UnsafeRawPointer(Self.digitPairs.utf8Start)
-            raw.storeBytes(
-                of: pairs.loadUnaligned(fromByteOffset: (fraction % 100) &* 2, as: UInt16.self), toByteOffset: 2,
-                as: UInt16.self)
+            ByteText.writeDecimal(UInt64(truncatingIfNeeded: fraction % 100), width: 2, to: raw + 2)
         }
     }
 }

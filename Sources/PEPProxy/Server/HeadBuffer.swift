@@ -135,22 +135,9 @@ final class HeadBuffer {
         }
     }
 
-    /// Appends `value` in decimal (no sign, no leading zeros; `0` for zero), with the access log's writer.
+    /// Appends `value` in decimal (no sign, no leading zeros; `0` for zero): ``ByteText/writeDecimal(_:width:to:)``.
     func appendDecimal(_ value: UInt64) {
-        var out = self
-        AccessLogFormatter.decimal(value, &out)
-    }
-}
-
-/// A head buffer takes what the access log's byte writers (`AccessLogFormatter.decimal`) write.
-extension HeadBuffer: LineOutput {
-    /// Appends `bytes`.
-    func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
-        self.append(UnsafeRawBufferPointer(bytes))
-    }
-
-    /// Appends `bytes` (read only up to their end).
-    func append(padded bytes: UnsafeBufferPointer<UInt8>) {
-        self.append(UnsafeRawBufferPointer(bytes))
+        let width = ByteText.decimalWidth(value)
+        self.append(count: width) { ByteText.writeDecimal(value, width: width, to: $0) }
     }
 }
