@@ -8,7 +8,7 @@ STATIC_FLAGS ?= --static-swift-stdlib
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: deps demo test build release bench bench-micro check-config clean install release-check deploy-check lint
+.PHONY: deps demo test build release bench bench-alloc bench-micro check-config clean install release-check deploy-check lint
 
 deps:
 	@scripts/install-deps
@@ -70,6 +70,13 @@ release-check: deps
 bench: release
 	scripts/install-deps --bench
 	Benchmarks/load/run.sh
+
+## bench-alloc: allocations per request in the real proxy loop over loopback (callgrind; cached grant and
+## passthrough, uma-pep only); fails above MAX_MALLOCS_PER_REQUEST (0.05, docs/benchmarks.md).
+bench-alloc: deps
+	scripts/install-deps --bench
+	TARGETS=uma-pep PROFILE_DUR=5 Benchmarks/load/profile.sh
+	TARGETS=uma-pep PROFILE_DUR=5 NO_BUILD=1 PATH_UNDER_TEST=/open NO_TOKEN=1 Benchmarks/load/profile.sh
 
 ## bench-micro: package-benchmark micro benchmarks of the hot path (Benchmarks/Package.swift), then the
 ## allocation budgets (Benchmarks/Thresholds; exit 4 = only improvements, accepted).

@@ -18,6 +18,10 @@
 #                  each is sent once first, as harness.py warms them, so that every token is cached before counting)
 #        WARM_DUR=3 (seconds of wrk warm-up before counting)
 #        CALLGRIND_OPTS="--dump-instr=yes" (per-instruction costs, with KEEP=1, for objdump side by side)
+#        MAX_MALLOCS_PER_REQUEST=0.05 (uma-pep, callgrind mode: the allocation threshold; exit 1 above it, after
+#                  the report is written; empty: not checked). The load's 8 connections are accepted during the
+#                  counted window and allocate about 30 times each, so the steady state is 0 per request when the
+#                  figure stays under 0.05 (one allocation per request would read 1.0, one per 20 requests 0.05).
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -148,8 +152,21 @@ print('\n'.join(tokens))" > "$RUN_DIR/tokens.txt"
     callgrind_annotate --threshold=100 "$DUMP" 2>/dev/null | sed -n "/file:function/,\$p" | head -n 42 || true
   } >> "$OUT"
   echo "$target: $REQUESTS requests, $((TOTAL / REQUESTS)) instructions/request"
+  if [ "$target" = uma-pep ]; then
+    # Calls to the C allocator (every caller: Swift objects, libevent, OpenSSL), per request.
+    ALLOCS=$(python3 "$HERE/tools/mallocs.py" "$DUMP" "$REQUESTS")
+    { echo "### allocations"; echo "$ALLOCS"; } >> "$OUT"
+    echo "$target: $(head -n 1 <<<"$ALLOCS")"
+    PER_REQUEST=$(awk '/per request/{print $(NF-2)}' <<<"$ALLOCS")
+    if [ -n "${MAX_MALLOCS_PER_REQUEST-0.05}" ] && python3 -c \
+        "import sys; sys.exit(0 if $PER_REQUEST > ${MAX_MALLOCS_PER_REQUEST-0.05} else 1)"; then
+      echo "FAIL: $PER_REQUEST allocations per request > MAX_MALLOCS_PER_REQUEST=${MAX_MALLOCS_PER_REQUEST-0.05}" >&2
+      ALLOC_FAILED=1
+    fi
+  fi
 done
 if command -v swift >/dev/null; then   # readable Swift names
   swift demangle --simplified < "$OUT" | sed -e "s| \[$RUN_DIR/uma-pep\]||" > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 fi
 echo "wrote $OUT"
+[ -z "${ALLOC_FAILED:-}" ]

@@ -261,17 +261,26 @@ final class HTTP1HeadStorage: @unchecked Sendable {
     }
 }
 
-/// A parser's storage for its next head: the previous head's, reused once nothing else holds it.
+/// A parser's storage for its next head: the previous head's, reused once nothing else holds it. Two storages
+/// alternate: a connection keeps its last exchange (and that exchange its head) until the next request replaces
+/// it, so the head before the last one is the free one.
 struct SpareHeadStorage: Sendable {
     private var storage = HTTP1HeadStorage()
+    private var previous: HTTP1HeadStorage?
 
-    /// An empty storage the caller may fill: the previous one when no head holds it any more, else a new one.
+    /// An empty storage the caller may fill: the last or the one before when no head holds it any more, else a
+    /// new one.
     mutating func take() -> HTTP1HeadStorage {
-        if isKnownUniquelyReferenced(&self.storage) {
-            self.storage.removeAll()
-        } else {
-            self.storage = HTTP1HeadStorage()
+        if !isKnownUniquelyReferenced(&self.storage) {
+            if var previous = self.previous.take(), isKnownUniquelyReferenced(&previous) {
+                self.previous = self.storage
+                self.storage = previous
+            } else {
+                self.previous = self.storage
+                self.storage = HTTP1HeadStorage()
+            }
         }
+        self.storage.removeAll()
         return self.storage
     }
 }

@@ -145,6 +145,10 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         }
     }
 
+    /// The last proxied exchange, finished, kept to serve the next request (`ProxyExchange.reuse`): a kept-alive
+    /// request allocates no object. Dropped on close (the exchange refers to this connection).
+    private var spareExchange: ProxyExchange?
+
     /// The client half-closed: finish what it asked for, then close instead of keeping alive.
     private var peerClosed = false
     /// The request being answered is HTTP/1.0 (its keep-alive must be confirmed in the response).
@@ -211,7 +215,13 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             self.handleLocal(head, responder: responder, keepAlive: keepAlive)
         case .proxy(let original):
             let engine = self.worker.proxyEngine ?? original
-            let exchange = ProxyExchange(connection: self, engine: engine, head: consume head, keepAlive: keepAlive)
+            let exchange: ProxyExchange
+            if var spare = self.takeSpareExchange(), isKnownUniquelyReferenced(&spare), spare.engine === engine {
+                spare.reuse(head: consume head, keepAlive: keepAlive)
+                exchange = spare
+            } else {
+                exchange = ProxyExchange(connection: self, engine: engine, head: consume head, keepAlive: keepAlive)
+            }
             self.state = .proxying(exchange)
             exchange.start()
         }
@@ -341,12 +351,29 @@ final class HTTPServerConnection: BufferedSocketDelegate {
 
     /// Called by a finished `ProxyExchange`: continue with the next request or close.
     func exchangeFinished(keepAlive: Bool) {
-        guard case .proxying = self.state else { return }
+        guard case .proxying(let exchange) = self.state else { return }
         if keepAlive && !self.draining {
             self.startNextRequest()
+            // Kept for the next request only now: one pipelined behind it may have started (and finished) inside
+            // `startNextRequest`, while this exchange's methods are still running below it on the stack.
+            if self.spareExchange == nil, !self.isClosed {
+                #if DEBUG
+                    exchange.engine.liveExchanges.add(-1, ordering: .relaxed)
+                #endif
+                self.spareExchange = exchange
+            }
         } else {
             self.closeAfterFlush()
         }
+    }
+
+    /// The kept exchange, no longer kept (to reuse or to drop).
+    private func takeSpareExchange() -> ProxyExchange? {
+        guard let spare = self.spareExchange.take() else { return nil }
+        #if DEBUG
+            spare.engine.liveExchanges.add(1, ordering: .relaxed)
+        #endif
+        return spare
     }
 
     /// Called by an exchange whose upstream switched to WebSocket: the tunnel takes the connection over.
@@ -434,6 +461,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     func close() {
         if case .closed = self.state { return }
         self.state = .closed
+        _ = self.takeSpareExchange()
         self.isWaitingForAdmission = false
         self.timer?.cancel()
         self.timer = nil

@@ -51,9 +51,12 @@ public final class ProxyEngine: Sendable {
     /// Who hears about finished exchanges (metrics; the log phase in Kong's terms).
     public let observer: (any ProxyObserver)?
     #if DEBUG
-        /// Exchanges of this engine alive (debug builds): tests check that none outlives its request (sockets
-        /// hold their delegates strongly until closed).
+        /// Exchanges of this engine alive (debug builds), not counting the one a kept-alive connection keeps for
+        /// its next request: tests check that none outlives its request (sockets hold their delegates strongly
+        /// until closed).
         let liveExchanges = Atomic<Int>(0)
+        /// Exchange objects created (debug builds): tests check that kept-alive requests reuse theirs.
+        let createdExchanges = Atomic<Int>(0)
     #endif
 
     /// Creates an engine.
