@@ -200,20 +200,20 @@ public final class EnforcementDriver: RequestAuthorizer {
         let match = self.resolve(request, context: context)
         // The worker's own grant cache first: a kept-alive client repeating a granted request. The token is
         // hashed and compared in the request head's bytes (no string is made for a hit).
-        var workerSlot: (cache: WorkerGrantCache, slot: Int)?
+        var workerSlot: (cache: WorkerGrantCache, key: UInt64)?
         if let match, let worker = request.worker, worker < self.workerCaches.count {
             let cache = self.workerCaches[worker]
-            let found = request.withAuthorizationBytes { authorization -> (Int, WorkerGrantCache.Entry?) in
-                let slot = WorkerGrantCache.slot(
+            let found = request.withAuthorizationBytes { authorization -> (UInt64, WorkerGrantCache.Entry?) in
+                let key = WorkerGrantCache.key(
                     authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
                     condition: match.conditionIndex)
                 let hit = cache.lookup(
-                    slot: slot, authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
+                    key: key, authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
                     condition: match.conditionIndex, method: request.method, now: Self.instant().nanoseconds,
                     epoch: self.workerCacheEpoch.load(ordering: .relaxed))
-                return (slot, hit)
+                return (key, hit)
             }
-            if let (slot, hit) = found {
+            if let (key, hit) = found {
                 if let hit {
                     if let metrics = self.metrics, let id = context.metricsID {
                         if let client = hit.authenticatedConsumer {
@@ -225,7 +225,7 @@ public final class EnforcementDriver: RequestAuthorizer {
                     }
                     return hit.decision
                 }
-                workerSlot = (cache, slot)
+                workerSlot = (cache, key)
             }
         }
         // No token, and no rule or a public one: the answer depends on the service's policy only.
@@ -289,7 +289,7 @@ public final class EnforcementDriver: RequestAuthorizer {
     /// or a task. `claims` is the claims-gathering exchange of an `obtain_rpt` service.
     func enforce(
         _ request: AuthorizationRequest, resume: AuthorizationResume, context: ServiceContext, rule: MatchedRule?,
-        token: BearerToken, workerSlot: (cache: WorkerGrantCache, slot: Int)?, claims: ClaimsExchange?,
+        token: BearerToken, workerSlot: (cache: WorkerGrantCache, key: UInt64)?, claims: ClaimsExchange?,
         tokenFromSession: Bool = false
     ) -> AuthorizationDecision? {
         let now = self.epochSeconds()
@@ -350,7 +350,7 @@ public final class EnforcementDriver: RequestAuthorizer {
                         grantedConsumer: self.metrics?.consumerID(
                             for: machine.metrics.consumer?.customId ?? Self.anonymousGrantConsumer),
                         readDecisionCache: readDecisionCache),
-                    slot: workerSlot.slot)
+                    key: workerSlot.key)
             }
             return decision
         case .claimsRedirect:

@@ -50,30 +50,86 @@ import Testing
     @Test(arguments: Self.probes)
     func lookup(_ probe: Probe) {
         let cache = WorkerGrantCache()
-        let stored = WorkerGrantCache.slot(authorization: Self.authorization, service: 1, rule: 2, condition: 0)
-        cache.store(Self.entry(), slot: stored)
-        // In the probe's own slot, and in the stored entry's (a request that collides with it): only the entry's
-        // own comparisons can turn a colliding request away.
-        let slot = WorkerGrantCache.slot(
+        let stored = WorkerGrantCache.key(authorization: Self.authorization, service: 1, rule: 2, condition: 0)
+        cache.store(Self.entry(), key: stored)
+        // With the probe's own key, and with the stored entry's (a request whose key collides with it): only the
+        // entry's own comparisons can turn a colliding request away.
+        let key = WorkerGrantCache.key(
             authorization: probe.authorization, service: probe.service, rule: probe.rule, condition: probe.condition)
-        for probed in [slot, stored] {
+        for probed in [key, stored] {
             let found = cache.lookup(
-                slot: probed, authorization: probe.authorization, service: probe.service, rule: probe.rule,
+                key: probed, authorization: probe.authorization, service: probe.service, rule: probe.rule,
                 condition: probe.condition, method: probe.method, now: probe.now, epoch: probe.epoch)
-            #expect((found != nil) == probe.hit, "slot \(probed == stored ? "stored" : "own")")
+            #expect((found != nil) == probe.hit, "key \(probed == stored ? "stored" : "own")")
         }
         #expect(cache.introspectionHits.load(ordering: .relaxed) == (probe.hit ? 2 : 0))
         #expect(cache.decisionHits.load(ordering: .relaxed) == (probe.hit ? 2 : 0))
     }
 
-    /// Slots spread: 10 000 tokens on one rule fill most of the 16 384 slots.
-    @Test func slotsSpread() {
-        var used = Set<Int>()
-        for index in 0..<10_000 {
-            used.insert(WorkerGrantCache.slot(authorization: "Bearer tok-\(index)", service: 0, rule: 0, condition: 0))
+    static func entry(token: String, expiresAt: Int64 = 1_000) -> WorkerGrantCache.Entry {
+        WorkerGrantCache.Entry(
+            authorization: Array("Bearer \(token)".utf8), service: 0, rule: 0, condition: 0, method: "GET",
+            expiresAt: expiresAt, epoch: 0, decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 0),
+            authenticatedConsumer: nil, grantedConsumer: nil, readDecisionCache: false)
+    }
+
+    static func key(_ token: String) -> UInt64 {
+        WorkerGrantCache.key(authorization: "Bearer \(token)", service: 0, rule: 0, condition: 0)
+    }
+
+    static func hit(_ cache: WorkerGrantCache, _ token: String, now: Int64 = 1) -> WorkerGrantCache.Entry? {
+        cache.lookup(
+            key: Self.key(token), authorization: "Bearer \(token)", service: 0, rule: 0, condition: 0, method: "GET",
+            now: now, epoch: 0)
+    }
+
+    /// `count` tokens whose keys fall in one set.
+    static func tokensSharingASet(_ count: Int) -> [String] {
+        var bySet: [Int: [String]] = [:]
+        for index in 0... {
+            let token = "tok-\(index)"
+            let set = WorkerGrantCache.set(of: Self.key(token))
+            bySet[set, default: []].append(token)
+            if bySet[set]!.count == count { return bySet[set]! }
         }
-        #expect(used.count > 7_000)
-        #expect(used.allSatisfy { $0 >= 0 && $0 < WorkerGrantCache.capacity })
+        return []
+    }
+
+    /// A round-robin over 10 000 tokens (make bench's many-tokens): each token stored once, then looked up.
+    /// Direct-mapped, 46 % of them had lost their slot to a colliding token; eight ways keep about 98 %.
+    @Test func tenThousandTokensMostlyKept() {
+        let cache = WorkerGrantCache()
+        let tokens = (0..<10_000).map { "tok-\($0)" }
+        for token in tokens { cache.store(Self.entry(token: token), key: Self.key(token)) }
+        let kept = tokens.filter { Self.hit(cache, $0) != nil }.count
+        #expect(kept >= 9_700, "\(kept) of 10 000 kept")
+        #expect(tokens.allSatisfy { (0..<WorkerGrantCache.capacity).contains(WorkerGrantCache.set(of: Self.key($0))) })
+    }
+
+    /// A set's eight tokens are all kept; a ninth drops the oldest of them.
+    @Test func aFullSetDropsItsOldest() throws {
+        let ways = WorkerGrantCache.ways
+        let tokens = Self.tokensSharingASet(ways + 1)
+        try #require(tokens.count == ways + 1)
+        let cache = WorkerGrantCache()
+        for token in tokens.prefix(ways) { cache.store(Self.entry(token: token), key: Self.key(token)) }
+        #expect(tokens.prefix(ways).allSatisfy { Self.hit(cache, $0) != nil })
+        cache.store(Self.entry(token: tokens[ways]), key: Self.key(tokens[ways]))
+        #expect(Self.hit(cache, tokens[0]) == nil)
+        #expect(tokens.dropFirst().allSatisfy { Self.hit(cache, $0) != nil })
+    }
+
+    /// Storing a request again (its entry expired and was renewed) replaces its entry in place: the other
+    /// requests of the set stay, and the new expiry counts.
+    @Test func aRenewedEntryReplacesItsOwn() throws {
+        let tokens = Self.tokensSharingASet(WorkerGrantCache.ways)
+        try #require(tokens.count == WorkerGrantCache.ways)
+        let cache = WorkerGrantCache()
+        for token in tokens { cache.store(Self.entry(token: token, expiresAt: 100), key: Self.key(token)) }
+        #expect(Self.hit(cache, tokens[0], now: 150) == nil)
+        cache.store(Self.entry(token: tokens[0], expiresAt: 1_000), key: Self.key(tokens[0]))
+        #expect(Self.hit(cache, tokens[0], now: 150)?.expiresAt == 1_000)
+        #expect(tokens.dropFirst().allSatisfy { Self.hit(cache, $0, now: 50) != nil })
     }
 }
 
@@ -85,42 +141,42 @@ extension WorkerGrantCacheTests {
         let original = "Bearer KKKKKKKK-token"
         let lookalike = "Bearer \u{212A}KKKKKKK-token"
         #expect(original == lookalike)  // what String == says
-        let slot = WorkerGrantCache.slot(authorization: original, service: 1, rule: 2, condition: 0)
+        let key = WorkerGrantCache.key(authorization: original, service: 1, rule: 2, condition: 0)
         cache.store(
             WorkerGrantCache.Entry(
                 authorization: Array(original.utf8), service: 1, rule: 2, condition: 0, method: "GET", expiresAt: 1_000,
                 epoch: 0,
                 decision: .forward(.none, detail: "pep.granted_cached", ruleIndex: 2), authenticatedConsumer: nil,
                 grantedConsumer: nil, readDecisionCache: false),
-            slot: slot)
+            key: key)
         #expect(
             cache.lookup(
-                slot: slot, authorization: lookalike, service: 1, rule: 2, condition: 0, method: "GET", now: 1,
+                key: key, authorization: lookalike, service: 1, rule: 2, condition: 0, method: "GET", now: 1,
                 epoch: 0) == nil)
         #expect(
             cache.lookup(
-                slot: slot, authorization: original, service: 1, rule: 2, condition: 0, method: "GET", now: 1,
+                key: key, authorization: original, service: 1, rule: 2, condition: 0, method: "GET", now: 1,
                 epoch: 0) != nil)
     }
 }
 
 /// The tests speak strings; the cache takes the request head's bytes (as the enforcement driver hands them over).
 extension WorkerGrantCache {
-    static func slot(authorization: String, service: Int, rule: Int, condition: Int) -> Int {
+    static func key(authorization: String, service: Int, rule: Int, condition: Int) -> UInt64 {
         var text = authorization
         return text.withUTF8 {
-            Self.slot(authorization: UnsafeRawBufferPointer($0), service: service, rule: rule, condition: condition)
+            Self.key(authorization: UnsafeRawBufferPointer($0), service: service, rule: rule, condition: condition)
         }
     }
 
     func lookup(
-        slot: Int, authorization: String, service: Int, rule: Int, condition: Int, method: String, now: Int64,
+        key: UInt64, authorization: String, service: Int, rule: Int, condition: Int, method: String, now: Int64,
         epoch: Int
     ) -> Entry? {
         var text = authorization
         return text.withUTF8 {
             self.lookup(
-                slot: slot, authorization: UnsafeRawBufferPointer($0), service: service, rule: rule,
+                key: key, authorization: UnsafeRawBufferPointer($0), service: service, rule: rule,
                 condition: condition, method: method, now: now, epoch: epoch)
         }
     }
@@ -159,7 +215,7 @@ extension WorkerGrantCache {
         let slot = WorkerGrantCache.matchSlot(service: probe.service, method: probe.method, path: probe.path)
         for probed in [slot, stored] {
             let found = cache.match(slot: probed, service: probe.service, method: probe.method, path: probe.path)
-            #expect((found != nil) == probe.hit, "slot \(probed == stored ? "stored" : "own")")
+            #expect((found != nil) == probe.hit, "key \(probed == stored ? "stored" : "own")")
             if probe.hit { #expect(found == .some(kept)) }
         }
     }
