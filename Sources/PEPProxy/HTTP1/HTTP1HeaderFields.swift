@@ -191,11 +191,14 @@ final class HTTP1HeadStorage: @unchecked Sendable {
     /// The head bytes, `byteCount` of them.
     private(set) var bytes: UnsafeMutableRawPointer
     private(set) var byteCount = 0
-    private var byteCapacity: Int
+    private(set) var byteCapacity: Int
     /// The field offsets, `rangeCount` of them.
     private(set) var ranges: UnsafeMutablePointer<HTTP1FieldRange>
     private(set) var rangeCount = 0
-    private var rangeCapacity: Int
+    private(set) var rangeCapacity: Int
+
+    /// Grown past what a usual head needs (4 KiB of bytes or 64 fields): not kept idle as a spare.
+    var isLarge: Bool { self.byteCapacity > 4096 || self.rangeCapacity > 64 }
 
     /// An empty storage with room for `byteCapacity` bytes and `rangeCapacity` fields before it grows.
     init(byteCapacity: Int = 512, rangeCapacity: Int = 16) {
@@ -283,4 +286,14 @@ struct SpareHeadStorage: Sendable {
         self.storage.removeAll()
         return self.storage
     }
+
+    /// Drops the storage before the last one when a large head grew it (`HTTP1HeadStorage.isLarge`): an idle
+    /// connection then keeps one large head's memory at most (its last head's, which its kept exchange holds), as
+    /// it did before heads alternated. The next head after a large one allocates a storage again.
+    mutating func dropLargePrevious() {
+        if let previous = self.previous, previous.isLarge { self.previous = nil }
+    }
+
+    /// Bytes of head room this parser keeps (tests).
+    var keptByteCapacity: Int { self.storage.byteCapacity + (self.previous?.byteCapacity ?? 0) }
 }

@@ -33,11 +33,17 @@ public struct RequestHeadParser: Sendable {
     public let options: Options
     private var scanner = HTTP1HeadScanner()
     /// The previous head's storage (bytes and field offsets), for the next head once no head holds it.
-    private var spare = SpareHeadStorage()
+    private(set) var spare = SpareHeadStorage()
 
     /// Creates a parser for one connection.
     public init(options: Options = Options()) {
         self.options = options
+    }
+
+    /// Lets go of a spare head storage a large head grew (``SpareHeadStorage/dropLargePrevious()``); called once
+    /// the head has been handed on.
+    mutating func releaseLargeSpare() {
+        self.spare.dropLargePrevious()
     }
 
     /// Parses the request head at the start of `buffer`.

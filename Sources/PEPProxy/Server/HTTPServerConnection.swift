@@ -222,6 +222,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             } else {
                 exchange = ProxyExchange(connection: self, engine: engine, head: consume head, keepAlive: keepAlive)
             }
+            // The head before this one is free now: its storage is not kept idle if a large head grew it.
+            self.parser.releaseLargeSpare()
             self.state = .proxying(exchange)
             exchange.start()
         }

@@ -40,6 +40,35 @@ import Testing
         #expect(next.headers.first(named: "x-b") == "2")
     }
 
+    /// Two storages alternate while a connection's kept exchange holds the last head; the one before it, once
+    /// free, is reused, unless a large head grew it: then it is dropped, so an idle connection keeps one large
+    /// head's memory at most.
+    @Test func storagesAlternateAndALargeFreeOneIsDropped() throws {
+        var parser = RequestHeadParser()
+        var held = try #require(Self.parse(&parser, "GET /one HTTP/1.1\nHost: a\n\n"))
+        let firstStorage = ObjectIdentifier(held.headers.storage)
+        held = try #require(Self.parse(&parser, "GET /two HTTP/1.1\nHost: a\n\n"))
+        #expect(ObjectIdentifier(held.headers.storage) != firstStorage)
+        held = try #require(Self.parse(&parser, "GET /three HTTP/1.1\nHost: a\n\n"))
+        #expect(ObjectIdentifier(held.headers.storage) == firstStorage)
+        parser.releaseLargeSpare()
+        let small = parser.spare.keptByteCapacity
+        #expect(small == 1024)  // two storages of 512 bytes: a small free one is kept
+
+        let pad = String(repeating: "p", count: 10_000)
+        held = try #require(Self.parse(&parser, "GET /big HTTP/1.1\nHost: a\nX-Pad: \(pad)\n\n"))
+        held = try #require(Self.parse(&parser, "GET /after HTTP/1.1\nHost: a\n\n"))
+        // The large storage is free now (no head holds it) and kept as the spare until released.
+        #expect(parser.spare.keptByteCapacity > 10_000)
+        parser.releaseLargeSpare()
+        #expect(parser.spare.keptByteCapacity == 512)
+        #expect(held.target == "/after")
+        // The next head gets a new storage (the one held is not free), and reads back exactly.
+        let next = try #require(Self.parse(&parser, "GET /next HTTP/1.1\nHost: b\n\n"))
+        #expect(next.target == "/next")
+        #expect(held.target == "/after")
+    }
+
     @Test func growsPastItsFirstCapacityForBytesAndFields() throws {
         var parser = RequestHeadParser()
         let names = (0..<40).map { "X-Field-\($0)" }
