@@ -184,6 +184,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         let result = self.socket.withInput(upTo: limits.maxHeadBytes + 1) { self.parser.parse($0, limits: limits) }
         switch result {
         case .incomplete:
+            // More of this head is needed (reading may be off after pipelined requests: `startNextRequest`).
+            self.socket.setReading(true)
             return
         case .rejected(let error):
             self.recordRejection(status: error.status, detail: error.detail)
@@ -355,18 +357,35 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     func exchangeFinished(keepAlive: Bool) {
         guard case .proxying(let exchange) = self.state else { return }
         if keepAlive && !self.draining {
+            if self.socket.outputLength > Self.pipelinedOutputBound {
+                // A client that pipelines requests without reading the answers: the next one waits until what it
+                // was sent has drained (`socketWritable`), or every answer would queue here without bound.
+                self.state = .writing(closeAfter: false)
+                self.socket.setReading(false)
+                if self.spareExchange == nil { self.keepSpare(exchange) }
+                return
+            }
             self.startNextRequest()
             // Kept for the next request only now: one pipelined behind it may have started (and finished) inside
             // `startNextRequest`, while this exchange's methods are still running below it on the stack.
-            if self.spareExchange == nil, !self.isClosed {
-                #if DEBUG
-                    exchange.engine.liveExchanges.add(-1, ordering: .relaxed)
-                #endif
-                self.spareExchange = exchange
-            }
+            if self.spareExchange == nil, !self.isClosed { self.keepSpare(exchange) }
         } else {
             self.closeAfterFlush()
         }
+    }
+
+    /// Bytes of answers queued to the client above which a finished exchange's connection waits for them to
+    /// drain before it serves the next (pipelined) request (`ProxyExchange.lowWatermark`, 64 KiB).
+    static let pipelinedOutputBound = ProxyExchange.lowWatermark
+    /// Bytes of pipelined requests buffered above which the connection serves them before it reads more.
+    static let pipelinedInputBound = 16 * 1024
+
+    /// Keeps a finished exchange for the connection's next request (``spareExchange``).
+    private func keepSpare(_ exchange: ProxyExchange) {
+        #if DEBUG
+            exchange.engine.liveExchanges.add(-1, ordering: .relaxed)
+        #endif
+        self.spareExchange = exchange
     }
 
     /// The kept exchange, no longer kept (to reuse or to drop).
@@ -397,7 +416,10 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         if self.peerClosed && self.socket.inputLength == 0 { return self.closeAfterFlush() }
         self.state = .readingHead
         self.socket.setTimeouts(read: nil, write: nil)
-        self.socket.setReading(true)
+        // Pipelined requests already waiting are served before more is read: each read may add 16 KiB while a
+        // request takes a few dozen bytes out, so reading on here let a client that pipelines without pause grow
+        // the input without bound. A head cut off at the end of what is buffered turns reading on (`readHead`).
+        self.socket.setReading(self.socket.inputLength < Self.pipelinedInputBound)
         self.armIdleTimer()
         if self.socket.inputLength > 0 { self.readHead() }
     }
