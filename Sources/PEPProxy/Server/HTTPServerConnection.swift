@@ -24,6 +24,9 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         case tunneling(WebSocketTunnel)
         /// A response is queued; `closeAfter` closes once it has been written.
         case writing(closeAfter: Bool)
+        /// A closing answer was written and the sending side shut down while the client was still sending:
+        /// what it sends is read and dropped until it closes, goes quiet or the lingering time ends (``linger()``).
+        case lingering
         case closed
     }
 
@@ -87,6 +90,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         case .awaitingResponder, .writing, .closed:
             // Pipelined bytes wait in the input buffer until the current response is done.
             socket.setReading(false)
+        case .lingering:
+            socket.drainInput(socket.inputLength)
         }
     }
 
@@ -95,7 +100,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         case .writing(let closeAfter):
             guard socket.outputLength == 0 else { return }
             if closeAfter || self.draining {
-                self.close()
+                self.closeOrLinger()
             } else {
                 self.startNextRequest()
             }
@@ -132,11 +137,42 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         }
     }
 
+    /// How long a closing connection goes on reading and dropping what a client still sends (``linger()``), and
+    /// how long it waits at most for the next byte meanwhile (nginx's `lingering_time` / `lingering_timeout`).
+    static let lingeringTime: Duration = .seconds(5)
+    static let lingeringTimeout: Duration = .seconds(2)
+
+    /// Closes now, or lingers (``linger()``) when the client's bytes are still unread: closing with unread input
+    /// makes the kernel send a reset, and a client still sending its request (a head over the limit, a body
+    /// after a `413`) then gets a send error or a reset instead of the answer.
+    private func closeOrLinger() {
+        if self.socket.inputLength > 0, !self.draining, self.socket.shutdownWrite() {
+            return self.linger()
+        }
+        self.close()
+    }
+
+    /// The answer is out and the sending side shut down (the client reads it, then an end of stream): what the
+    /// client still sends is read and dropped, so its sends complete and no reset is sent, until it closes, sends
+    /// nothing for `lingeringTimeout` or `lingeringTime` has passed. Plain sockets only (a TLS socket cannot
+    /// half-close: it closes at once).
+    private func linger() {
+        self.state = .lingering
+        self.isWaitingForAdmission = false
+        self.socket.drainInput(self.socket.inputLength)
+        self.socket.setTimeouts(read: Self.lingeringTimeout, write: nil)
+        self.socket.setReading(true)
+        let nanoseconds = Int64(Self.lingeringTime.components.seconds) * 1_000_000_000
+        self.deadline = nil
+        self.setDeadline(after: Self.lingeringTime, nanoseconds)
+    }
+
     /// Closes once the output buffer has drained (a response may still be in it).
     func closeAfterFlush() {
         if case .closed = self.state { return }
+        if case .lingering = self.state { return }
         if self.socket.outputLength == 0 {
-            self.close()
+            self.closeOrLinger()
         } else {
             self.deadline = nil
             self.socket.setReading(false)
@@ -453,6 +489,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     }
 
     private func timerFired() {
+        if case .lingering = self.state { return self.close() }
         guard case .readingHead = self.state else { return }
         if self.headStarted || self.socket.inputLength > 0 {
             self.recordRejection(status: 408, detail: "http1.header_timeout")
@@ -467,6 +504,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// Graceful drain: idle connections close now; busy ones close after their response.
     func drain() {
         self.draining = true
+        if case .lingering = self.state { return self.close() }
         if case .tunneling(let tunnel) = self.state { return tunnel.close(detail: "websocket.shutdown") }
         if case .readingHead = self.state, !self.headStarted, self.socket.inputLength == 0 {
             self.close()

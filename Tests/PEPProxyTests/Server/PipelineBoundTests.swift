@@ -126,3 +126,68 @@ import Testing
             waiting < 1_000_000, "\(waiting) bytes of pipelined requests taken in beyond those served, no answer read")
     }
 }
+
+/// A connection closed after an answer while the client is still sending (a head over the limit, a body after
+/// `413`) lingers: it shuts down its sending side and reads and drops what comes, so the client's sends complete
+/// and it reads the answer and an end of stream, not a reset (nginx's lingering close). Found by a newcomer
+/// trial: a 20 KB header got its `431` followed by a reset.
+@Suite struct LingeringCloseTests {
+    /// Sends `bytes` with blocking sends; returns the first error (`errno`), or nil when all went out.
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes {
+                Foundation.send(fd, $0.baseAddress, min($0.count, 65536), Int32(MSG_NOSIGNAL))
+            }
+            if n < 0 { return errno }
+            offset += n
+        }
+        return nil
+    }
+
+    /// Reads to the end of the stream; returns the bytes and the error that ended it, if any.
+    static func readToEnd(_ fd: Int32) -> ([UInt8], Int32?) {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return (out, nil) }
+            if n < 0 { return (out, errno) }
+            out.append(contentsOf: buffer[0..<n])
+        }
+    }
+
+    /// A head of 8 MB (far over `max_header_bytes`) sent whole: every byte is accepted, then `431` and an end of
+    /// stream. Closing at once left megabytes unread: the client's send failed with a reset.
+    @Test func anOversizedHeadIsAnsweredAndNotReset() throws {
+        let proxy = try TestProxy()
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        let head =
+            Array("GET / HTTP/1.1\r\nHost: api.test\r\nX-Big: ".utf8)
+            + [UInt8](repeating: UInt8(ascii: "a"), count: 8_000_000) + Array("\r\n\r\n".utf8)
+        let sendError = Self.sendAll(client.fd, head)
+        #expect(sendError == nil, "send failed: errno \(sendError ?? 0)")
+        let (answer, readError) = Self.readToEnd(client.fd)
+        #expect(String(decoding: answer.prefix(12), as: UTF8.self) == "HTTP/1.1 431")
+        #expect(readError == nil, "read ended with errno \(readError ?? 0)")
+        #expect(proxy.recorder.requests.isEmpty)
+    }
+
+    /// A body sent after its `413`: the answer, then an end of stream; none of the body is parsed as a request.
+    @Test func aBodyAfter413IsDropped() throws {
+        var limits = ServerLimits()
+        limits.maxBodyBytes = 10
+        let proxy = try TestProxy(limits: limits)
+        defer { proxy.stop() }
+        let client = try proxy.client()
+        let smuggled = String(repeating: "GET /admin HTTP/1.1\r\nHost: api.test\r\n\r\n", count: 50_000)
+        let request = "POST /photos HTTP/1.1\r\nHost: api.test\r\nContent-Length: \(smuggled.utf8.count)\r\n\r\n"
+        let sendError = Self.sendAll(client.fd, Array((request + smuggled).utf8))
+        #expect(sendError == nil, "send failed: errno \(sendError ?? 0)")
+        let (answer, readError) = Self.readToEnd(client.fd)
+        #expect(String(decoding: answer.prefix(12), as: UTF8.self) == "HTTP/1.1 413")
+        #expect(readError == nil, "read ended with errno \(readError ?? 0)")
+        #expect(proxy.recorder.requests.isEmpty)
+    }
+}
