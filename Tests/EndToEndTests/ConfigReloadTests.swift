@@ -12,6 +12,16 @@ extension EndToEnd {
             }
         }
 
+        /// `config` with a public `GET /added` rule first in the `api` service's document.
+        static func withPublicAddedRule(_ config: String) throws -> String {
+            var config = config
+            let anchor = try #require(config.range(of: "uma_scope_expression:\n"))
+            config.insert(
+                contentsOf: "      - {path: /added, conditions: [{httpMethods: [GET], public: true}]}\n",
+                at: anchor.upperBound)
+            return config
+        }
+
         /// An unchanged configuration (a SIGHUP for a certificate renewal): the resources are not registered
         /// again, so an RPT granted before the reload is still granted after it.
         @Test func unchangedDocumentsKeepTheirResources() async throws {
@@ -32,11 +42,7 @@ extension EndToEnd {
             try await offPool {
                 let env = try E2EEnvironment(config: Fixture.config())
                 #expect(try env.send("GET", "/added").status == 403)
-                var extended = Fixture.config()
-                let anchor = try #require(extended.range(of: "uma_scope_expression:\n"))
-                extended.insert(
-                    contentsOf: "      - {path: /added, conditions: [{httpMethods: [GET], public: true}]}\n",
-                    at: anchor.upperBound)
+                let extended = try Self.withPublicAddedRule(Fixture.config())
                 try extended.write(toFile: env.configPath, atomically: true, encoding: .utf8)
                 #expect(Self.reload(env, until: "configuration reloaded"))
                 #expect(try eventually(10) { try env.devAS.counts()["/uma-rs-protect"] == 1 })
@@ -64,15 +70,12 @@ extension EndToEnd {
                     #expect(try get("/elsewhere", host: "open.test") == 200)
                     #expect(try get("/public/x") == 200)
                 }
-                var changed = Fixture.config()
+                let protected = Fixture.config()
                     .replacingOccurrences(of: "deny_by_default: false", with: "deny_by_default: true")
                     .replacingOccurrences(
                         of: #"{httpMethods: ["?"], public: true}"#, with: "{httpMethods: [GET], scopes: [view]}")
-                #expect(!changed.contains("deny_by_default: false") && !changed.contains("public: true"))
-                let anchor = try #require(changed.range(of: "uma_scope_expression:\n"))
-                changed.insert(
-                    contentsOf: "      - {path: /added, conditions: [{httpMethods: [GET], public: true}]}\n",
-                    at: anchor.upperBound)
+                #expect(!protected.contains("deny_by_default: false") && !protected.contains("public: true"))
+                let changed = try Self.withPublicAddedRule(protected)
                 try changed.write(toFile: env.configPath, atomically: true, encoding: .utf8)
                 #expect(Self.reload(env, until: "configuration reloaded"))
                 // Every worker takes the new engine soon after the log line; a kept answer would never change.

@@ -72,6 +72,35 @@ import Testing
         return n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : ""
     }
 
+    /// Reads `fd` until `count` characters have arrived or half a second has passed.
+    static func receive(from fd: Int32, count: Int) -> String {
+        var received = ""
+        for _ in 0..<100 where received.count < count {
+            received += Self.receive(from: fd)
+            usleep(5_000)
+        }
+        return received
+    }
+
+    /// A source socket (its events to `recorder`) and a sink socket on `thread`'s loop, over two socket pairs;
+    /// `setUp` runs on the loop with both before the first byte arrives. Returns the far ends to send to and read
+    /// from (closed by the caller).
+    static func sourceAndSink(
+        on thread: LoopThread, recorder: Recorder, setUp: @escaping (BufferedSocket, BufferedSocket) -> Void
+    ) -> (source: BufferedSocket, sink: BufferedSocket, sourceFar: Int32, sinkFar: Int32) {
+        let (near, far) = Self.socketPair()
+        let (outNear, outFar) = Self.socketPair()
+        let (source, sink) = thread.sync { () -> (BufferedSocket, BufferedSocket) in
+            let source = try! BufferedSocket(base: thread.loop.base, fd: near)
+            let sink = try! BufferedSocket(base: thread.loop.base, fd: outNear)
+            source.delegate = recorder
+            sink.delegate = Recorder()
+            setUp(source, sink)
+            return (source, sink)
+        }
+        return (source, sink, far, outFar)
+    }
+
     @Test func bytesTheOwnerLeavesStayInTheInputInOrder() throws {
         let thread = try LoopThread()
         let (near, far) = Self.socketPair()
@@ -128,36 +157,24 @@ import Testing
 
     @Test func stagedBytesMovedToAnotherSocketFollowItsDeferredBytes() throws {
         let thread = try LoopThread()
-        let (near, far) = Self.socketPair()
-        let (outNear, outFar) = Self.socketPair()
-        defer {
-            Foundation.close(far)
-            Foundation.close(outFar)
-        }
         let recorder = Recorder()
         let moved = Mutex<[Int]>([])
-        let (source, sink) = thread.sync { () -> (BufferedSocket, BufferedSocket) in
-            let source = try! BufferedSocket(base: thread.loop.base, fd: near)
-            let sink = try! BufferedSocket(base: thread.loop.base, fd: outNear)
-            source.delegate = recorder
-            sink.delegate = Recorder()
+        let (source, sink, far, outFar) = Self.sourceAndSink(on: thread, recorder: recorder) { _, sink in
             recorder.onReadable = { socket in
                 Array("HEAD:".utf8).withUnsafeBytes { sink.writeDeferred($0) }
                 // Move all but the last byte; the last one stays for the next callback.
                 let count = socket.inputLength - 1
                 moved.withLock { $0.append(socket.moveInput(to: sink, count: count)) }
             }
-            return (source, sink)
+        }
+        defer {
+            Foundation.close(far)
+            Foundation.close(outFar)
         }
         Self.send("body-bytes", to: far)
         #expect(thread.wait { !moved.withLock { $0.isEmpty } })
         #expect(moved.withLock { $0 } == [9])
-        var received = ""
-        for _ in 0..<100 where received.count < 14 {
-            received += Self.receive(from: outFar)
-            usleep(5_000)
-        }
-        #expect(received == "HEAD:body-byte")
+        #expect(Self.receive(from: outFar, count: 14) == "HEAD:body-byte")
         #expect(thread.sync { source.withInput(upTo: 10) { String(decoding: $0, as: UTF8.self) } } == "s")
         thread.sync {
             source.close()
@@ -169,36 +186,24 @@ import Testing
     /// socket with nothing held back go out as they are; the sink's peer reads every byte once, in order.
     @Test func writesFollowDeferredBytesAndStagedMovesGoOutAlone() throws {
         let thread = try LoopThread()
-        let (near, far) = Self.socketPair()
-        let (outNear, outFar) = Self.socketPair()
-        defer {
-            Foundation.close(far)
-            Foundation.close(outFar)
-        }
         let recorder = Recorder()
         let moved = Mutex<[Int]>([])
-        let (source, sink) = thread.sync { () -> (BufferedSocket, BufferedSocket) in
-            let source = try! BufferedSocket(base: thread.loop.base, fd: near)
-            let sink = try! BufferedSocket(base: thread.loop.base, fd: outNear)
-            source.delegate = recorder
-            sink.delegate = Recorder()
+        let (source, sink, far, outFar) = Self.sourceAndSink(on: thread, recorder: recorder) { _, sink in
             Array("head;".utf8).withUnsafeBytes { sink.writeDeferred($0) }
             Array("line;".utf8).withUnsafeBytes { sink.write($0) }
             recorder.onReadable = { socket in
                 moved.withLock { $0.append(socket.moveInput(to: sink, count: socket.inputLength)) }
             }
-            return (source, sink)
+        }
+        defer {
+            Foundation.close(far)
+            Foundation.close(outFar)
         }
         #expect(thread.sync { sink.outputLength } == 0)
         Self.send("staged", to: far)
         #expect(thread.wait { !moved.withLock { $0.isEmpty } })
         #expect(moved.withLock { $0 } == [6])
-        var received = ""
-        for _ in 0..<100 where received.count < 16 {
-            received += Self.receive(from: outFar)
-            usleep(5_000)
-        }
-        #expect(received == "head;line;staged")
+        #expect(Self.receive(from: outFar, count: 16) == "head;line;staged")
         #expect(thread.sync { (source.inputLength, sink.outputLength) } == (0, 0))
         thread.sync {
             source.close()

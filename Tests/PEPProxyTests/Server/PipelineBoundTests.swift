@@ -9,25 +9,9 @@ import Testing
 /// requests wait, no more is read (so its own sends block). Found by a newcomer trial: a client sending
 /// pipelined `GET`s without reading grew the process by 1.1 GB in 15 s.
 @Suite struct PipelineBoundTests {
-    /// A loopback socket with small kernel buffers (set before `connect`, so the window stays small).
+    /// A non-blocking loopback socket with 8 KiB kernel buffers (set before `connect`, so the window stays small).
     static func smallBufferedSocket(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var size: Int32 = 8 * 1024
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw RawClientError.connect(errno)
-        }
+        let fd = try RawClient.connectedSocket(port: port, bufferBytes: 8 * 1024)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         return fd
     }

@@ -5,23 +5,36 @@ import Foundation
 final class RawClient {
     let fd: Int32
 
-    init(port: Int, host: String = "127.0.0.1") throws {
-        self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    /// Connects; reads time out after 5 s. `bufferBytes` sets the kernel's send and receive buffers before the
+    /// connection is made (so the TCP window stays that small), or leaves the defaults.
+    init(port: Int, host: String = "127.0.0.1", bufferBytes: Int32? = nil) throws {
+        self.fd = try Self.connectedSocket(port: port, host: host, bufferBytes: bufferBytes)
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// A blocking TCP socket connected to `host:port` (IPv4); throws `RawClientError.connect(errno)`.
+    static func connectedSocket(port: Int, host: String = "127.0.0.1", bufferBytes: Int32? = nil) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = bufferBytes {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         inet_pton(AF_INET, host, &addr.sin_addr)
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard rc == 0 else {
-            close(self.fd)
-            throw RawClientError.connect(errno)
+            let code = errno
+            close(fd)
+            throw RawClientError.connect(code)
         }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return fd
     }
 
     deinit { close(self.fd) }

@@ -26,17 +26,7 @@ final class TLSTestClient {
 
     /// Connects and handshakes; throws `TLSTestClientError.handshake(reason)` when the handshake fails.
     init(port: Int, options: Options) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
+        self.fd = try RawClient.connectedSocket(port: port)
         var tv = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         self.ctx = SSL_CTX_new(TLS_client_method())!
@@ -68,7 +58,6 @@ final class TLSTestClient {
         }
         if let session = options.session { SSL_set_session(self.ssl, session) }
         SSL_set_fd(self.ssl, self.fd)
-        guard rc == 0 else { throw TLSTestClientError.connect(errno) }
         ERR_clear_error()
         if SSL_connect(self.ssl) != 1 {
             throw TLSTestClientError.handshake(OpenSSLErrorQueue.drain(fallback: "handshake failed"))
@@ -172,12 +161,10 @@ final class TLSTestClient {
 }
 
 enum TLSTestClientError: Error {
-    case connect(Int32)
     case handshake(String)
 
     var reason: String {
         switch self {
-        case .connect(let code): return "connect errno \(code)"
         case .handshake(let reason): return reason
         }
     }
