@@ -95,6 +95,7 @@ final class WorkerGrantCache: @unchecked Sendable {
         Int(truncatingIfNeeded: key >> 32) & (Self.capacity - 1) & ~(Self.ways - 1)
     }
 
+    /// The key's tag: its low 32 bits with the lowest set (so never 0, the empty slot's tag).
     @inline(__always)
     static func tag(of key: UInt64) -> UInt32 {
         UInt32(truncatingIfNeeded: key) | 1

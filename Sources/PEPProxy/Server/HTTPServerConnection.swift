@@ -162,9 +162,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.socket.drainInput(self.socket.inputLength)
         self.socket.setTimeouts(read: Self.lingeringTimeout, write: nil)
         self.socket.setReading(true)
-        let nanoseconds = Int64(Self.lingeringTime.components.seconds) * 1_000_000_000
         self.deadline = nil
-        self.setDeadline(after: Self.lingeringTime, nanoseconds)
+        self.setDeadline(after: Self.lingeringTime, CacheInstant.saturatingNanoseconds(Self.lingeringTime))
     }
 
     /// Closes once the output buffer has drained (a response may still be in it).
@@ -398,13 +397,13 @@ final class HTTPServerConnection: BufferedSocketDelegate {
                 // was sent has drained (`socketWritable`), or every answer would queue here without bound.
                 self.state = .writing(closeAfter: false)
                 self.socket.setReading(false)
-                if self.spareExchange == nil { self.keepSpare(exchange) }
+                self.keepSpare(exchange)
                 return
             }
             self.startNextRequest()
             // Kept for the next request only now: one pipelined behind it may have started (and finished) inside
             // `startNextRequest`, while this exchange's methods are still running below it on the stack.
-            if self.spareExchange == nil, !self.isClosed { self.keepSpare(exchange) }
+            self.keepSpare(exchange)
         } else {
             self.closeAfterFlush()
         }
@@ -416,8 +415,10 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// Bytes of pipelined requests buffered above which the connection serves them before it reads more.
     static let pipelinedInputBound = 16 * 1024
 
-    /// Keeps a finished exchange for the connection's next request (``spareExchange``).
+    /// Keeps a finished exchange for the connection's next request (``spareExchange``), unless one is kept already
+    /// or the connection is closed.
     private func keepSpare(_ exchange: ProxyExchange) {
+        guard self.spareExchange == nil, !self.isClosed else { return }
         #if DEBUG
             exchange.engine.liveExchanges.add(-1, ordering: .relaxed)
         #endif
@@ -448,16 +449,17 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     }
 
     private func startNextRequest() {
+        let pending = self.socket.inputLength
         // Half-closed and nothing left to read: nothing more can come.
-        if self.peerClosed && self.socket.inputLength == 0 { return self.closeAfterFlush() }
+        if self.peerClosed && pending == 0 { return self.closeAfterFlush() }
         self.state = .readingHead
         self.socket.setTimeouts(read: nil, write: nil)
         // Pipelined requests already waiting are served before more is read: each read may add 16 KiB while a
         // request takes a few dozen bytes out, so reading on here let a client that pipelines without pause grow
         // the input without bound. A head cut off at the end of what is buffered turns reading on (`readHead`).
-        self.socket.setReading(self.socket.inputLength < Self.pipelinedInputBound)
+        self.socket.setReading(pending < Self.pipelinedInputBound)
         self.armIdleTimer()
-        if self.socket.inputLength > 0 { self.readHead() }
+        if pending > 0 { self.readHead() }
     }
 
     private func armIdleTimer() {

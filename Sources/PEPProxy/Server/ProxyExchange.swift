@@ -66,10 +66,8 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.worker = worker
         self.client = connection.socket
         self.engine = engine
-        self.machine = ExchangeStateMachine(
-            framing: head.framing, keepAlive: keepAlive, maxBodyBytes: worker.limits.maxBodyBytes)
-        self.requestBody = BodyRelay(request: head.framing)
-        (self.trace, self.traceStateIndex) = Self.traceContext(of: head, worker: worker)
+        (self.machine, self.requestBody, self.trace, self.traceStateIndex) = Self.fresh(
+            head, keepAlive: keepAlive, worker: worker)
         self.headSlot = .allocate(capacity: 1)
         self.headSlot.initialize(to: consume head)
     }
@@ -78,10 +76,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// requests: no object is allocated per kept-alive request). Only for an exchange that nothing else refers to
     /// (no authorizer resume, socket delegate or timer), whose methods are no longer running, with the same engine.
     func reuse(head: consuming RequestHead, keepAlive: Bool) {
-        self.machine = ExchangeStateMachine(
-            framing: head.framing, keepAlive: keepAlive, maxBodyBytes: self.worker.limits.maxBodyBytes)
-        self.requestBody = BodyRelay(request: head.framing)
-        (self.trace, self.traceStateIndex) = Self.traceContext(of: head, worker: self.worker)
+        (self.machine, self.requestBody, self.trace, self.traceStateIndex) = Self.fresh(
+            head, keepAlive: keepAlive, worker: self.worker)
         self.headSlot.pointee = consume head
         self.path = ""
         self.query = nil
@@ -95,6 +91,18 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.upstreamStarted = nil
         self.tunnelBytes = nil
         self.webSocketSlot = nil
+    }
+
+    /// What every request starts from, new exchange or reused: the state machine, the request body's relay, and
+    /// the trace context with the index of the `tracestate` line to forward.
+    @inline(__always)
+    private static func fresh(_ head: borrowing RequestHead, keepAlive: Bool, worker: Worker) -> (
+        ExchangeStateMachine, BodyRelay, TraceContext, Int?
+    ) {
+        let machine = ExchangeStateMachine(
+            framing: head.framing, keepAlive: keepAlive, maxBodyBytes: worker.limits.maxBodyBytes)
+        let (trace, stateIndex) = Self.traceContext(of: head, worker: worker)
+        return (machine, BodyRelay(request: head.framing), trace, stateIndex)
     }
 
     /// The request's W3C trace context: the client's `traceparent` when it is valid (with its `tracestate` when

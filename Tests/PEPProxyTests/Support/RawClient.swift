@@ -69,8 +69,10 @@ final class RawClient {
     }
 
     /// Reads one HTTP/1.1 response (head + Content-Length or chunked body); nil on timeout/close before complete.
+    /// Bytes read past it (a pipelined response that came in the same read) start the next call's response.
     func readResponse(timeout: Double = 5, headRequest: Bool = false) -> RawResponse? {
-        var data: [UInt8] = []
+        var data = self.leftover
+        self.leftover = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
         while Date() < deadline {
@@ -85,6 +87,7 @@ final class RawClient {
         return nil
     }
 
+    /// Bytes read after the last response ``readResponse(timeout:headRequest:)`` returned.
     var leftover: [UInt8] = []
 
     /// Whatever has arrived so far, without waiting.
