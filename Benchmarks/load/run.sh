@@ -35,7 +35,8 @@
 #                     (the dev AS's /_dev/calls), 503s, and the cached-grant req/s during vs without the flood;
 #                     FLOOD_MISS_RATE=N also sets limits.cache_misses_per_ip_per_second: N there (default 0, off);
 #                     FLOOD_PER_TURN=N sets its limits.uncached_requests_per_turn (default: uma-pep's, 8; 0 = off),
-#                     FLOOD_NICE=N its limits.control_plane_nice (default: uma-pep's, 10; 0 = off)
+#                     FLOOD_NICE=N its limits.control_plane_nice (default: uma-pep's, 10; 0 = off),
+#                     FLOOD_PER_SECOND=N its limits.uncached_requests_per_second (default: uma-pep's, 250; 0 = off)
 #   CACHE_ENTRIES=100000  uma-pep's cache.max_entries (per cache; the default of uma-pep itself)
 #   QUICK=1           smoke check: DUR=2 WARM=1 ROUNDS=1 TOKENS=1000 BURST=200 (results get a -quick suffix)
 #   BASE_PORT=19100   first port tried (the next free ones in BASE_PORT..BASE_PORT+400 are used)
@@ -56,6 +57,7 @@ LAYOUT=${LAYOUT:-colo}; DUR=${DUR:-10}; WARM=${WARM:-2}; ROUNDS=${ROUNDS:-3}; CO
 THREADS=${THREADS:-1}; TOKENS=${TOKENS:-10000}; BURST=${BURST:-1000}; BURST_DUP=${BURST_DUP:-2}
 FLOOD_TOKENS=${FLOOD_TOKENS:-20000}; FLOOD_CONNS=${FLOOD_CONNS:-256}; FLOOD_BUDGET=${FLOOD_BUDGET:-64}
 FLOOD_MISS_RATE=${FLOOD_MISS_RATE:-0}; FLOOD_PER_TURN=${FLOOD_PER_TURN:-}; FLOOD_NICE=${FLOOD_NICE:-}
+FLOOD_PER_SECOND=${FLOOD_PER_SECOND:-}
 SCENARIOS=${SCENARIOS:-}; BASE_PORT=${BASE_PORT:-19100}; RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
 RELEASE_FLAGS=${RELEASE_FLAGS:--c release -Xswiftc -Ounchecked}
 # uma-pep runs as users get it: access log on (to its log file in the run directory). ACCESS_LOG=off: --no-access-log.
@@ -196,6 +198,9 @@ case " $SCENARIOS " in
     if [ -n "$FLOOD_NICE" ]; then
       flood_limits+=$'\n'"  control_plane_nice: $FLOOD_NICE"
     fi
+    if [ -n "$FLOOD_PER_SECOND" ]; then
+      flood_limits+=$'\n'"  uncached_requests_per_second: $FLOOD_PER_SECOND"
+    fi
     start_uma uma-pep-flood "$FLOOD_PORT" "$FLOOD_ADMIN" 1 "$CPU_PROXY" "" "$flood_limits"
     FLOOD_TARGET="\"uma-pep-flood\": {\"port\": $FLOOD_PORT, \"pid\": $PID_uma_pep_flood, \"admin_port\": $FLOOD_ADMIN},"
     ;;
@@ -213,7 +218,7 @@ state = {
   "quick": bool("$QUICK"), "strict": bool("${STRICT:-}"), "access_log": "$ACCESS_LOG",
   "flood_tokens": int("$FLOOD_TOKENS"), "flood_conns": int("$FLOOD_CONNS"), "flood_budget": int("$FLOOD_BUDGET"),
   "flood_miss_rate": int("$FLOOD_MISS_RATE"), "flood_per_turn": "$FLOOD_PER_TURN" or "default",
-  "flood_nice": "$FLOOD_NICE" or "default",
+  "flood_nice": "$FLOOD_NICE" or "default", "flood_per_second": "$FLOOD_PER_SECOND" or "default",
   "targets": {
     $FLOOD_TARGET
     $NOLOG_TARGET

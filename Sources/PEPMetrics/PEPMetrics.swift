@@ -312,7 +312,8 @@ public final class PEPMetrics: Sendable {
         self.downstreamConnections.decrement()
     }
 
-    /// A request without a cached grant waited for a later event-loop turn (`uma_pep_requests_waited_total` + 1).
+    /// A request without a cached grant waited for a later event-loop turn, for the turn share or the pace
+    /// (`uma_pep_requests_waited_total` + 1).
     public func uncachedRequestWaited() {
         self.requestsWaited.increment()
     }

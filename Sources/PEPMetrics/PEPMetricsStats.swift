@@ -102,10 +102,13 @@ public enum PEPMetricsStats {
         name: "uma_pep_requests_total", help: "Requests by service, enforcement decision and status class.",
         kind: .counter, labelNames: ["service", "decision", "status_class"])
     /// Requests of connections without a cached grant that waited for a later event-loop turn because
-    /// `limits.uncached_requests_per_turn` had started in the current one.
+    /// `limits.uncached_requests_per_turn` had started in the current one, or for a credit of
+    /// `limits.uncached_requests_per_second`.
     public static let requestsWaited = MetricDeclaration(
         name: "uma_pep_requests_waited_total",
-        help: "Requests without a cached grant that waited for a later event-loop turn (uncached_requests_per_turn).",
+        help:
+            "Requests without a cached grant that waited for a later event-loop turn "
+            + "(uncached_requests_per_turn, uncached_requests_per_second).",
         kind: .counter, labelNames: [])
     /// Upstream failures by service and kind.
     public static let upstreamErrors = MetricDeclaration(

@@ -472,6 +472,7 @@ extension ServerLimits {
         self.upstreamIdleTimeout = limits.upstreamIdleTimeout
         self.upstreamMaxRequests = limits.upstreamMaxRequests
         self.uncachedRequestsPerTurn = limits.uncachedRequestsPerTurn
+        self.uncachedRequestsPerSecond = limits.uncachedRequestsPerSecond
         self.maxWebSocketTunnels = limits.maxWebSocketTunnels
         self.webSocketIdleTimeout = limits.webSocketIdleTimeout
     }

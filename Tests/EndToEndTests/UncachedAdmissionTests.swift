@@ -51,6 +51,68 @@ extension EndToEnd {
             }
         }
 
+        /// `limits.uncached_requests_per_second`: while a granted client keeps the worker busy, one kept-alive
+        /// connection sends 25 requests with unknown tokens one after the other. Its first starts at once; each
+        /// later one needs a credit of a bucket of 10 a second (holding one), so the 25 take at least 2 s, every
+        /// one is answered (401), and the granted client's requests all get 200. With `trusted_proxies` naming the
+        /// client's address, or the pace off (`0`), none of those requests waits.
+        @Test(arguments: [
+            ("limits: {uncached_requests_per_turn: 0, uncached_requests_per_second: 10}", true),
+            ("limits: {uncached_requests_per_turn: 0, uncached_requests_per_second: 0}", false),
+            (
+                "limits: {uncached_requests_per_turn: 0, uncached_requests_per_second: 10}\ntrusted_proxies: [127.0.0.1]",
+                false
+            ),
+        ])
+        func aConnectionThatKeepsMissingIsPacedWhileGrantedTrafficCompetes(extra: String, paced: Bool)
+            async throws
+        {
+            try await offPool {
+                // One worker: the pace is the worker's, and both clients must meet on it.
+                let config = Fixture.config(extra: extra).replacingOccurrences(of: "workers: 2", with: "workers: 1")
+                let env = try E2EEnvironment(config: config)
+                let cached = try env.devAS.mintToken([Fixture.view])
+                let granted = try RawClient(port: env.pep.proxyPort)
+                let stop = Mutex(false)
+                let grantedStatuses = Mutex<[Int]>([])
+                let done = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    let deadline = Date().addingTimeInterval(20)
+                    while !stop.withLock({ $0 }), Date() < deadline {
+                        granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
+                        let status = granted.readResponse(timeout: 10)?.status ?? 0
+                        grantedStatuses.withLock { $0.append(status) }
+                    }
+                    done.signal()
+                }
+                defer {
+                    stop.withLock { $0 = true }
+                    done.wait()
+                }
+                // The granted client's first request makes the pace apply.
+                while grantedStatuses.withLock({ $0.count }) < 5 { Thread.sleep(forTimeInterval: 0.01) }
+                let flooding = try RawClient(port: env.pep.proxyPort)
+                let started = Date()
+                var statuses: [Int] = []
+                for _ in 0..<25 {
+                    flooding.send(LoadDriver.get("/photos/1", host: "api.test", token: "RND-\(UUID().uuidString)"))
+                    statuses.append(flooding.readResponse(timeout: 10)?.status ?? 0)
+                }
+                let elapsed = Date().timeIntervalSince(started)
+                #expect(statuses == Array(repeating: 401, count: 25), "\(statuses)\n\(env.diagnostics())")
+                let waited = try env.pep.metrics().value("uma_pep_requests_waited_total")
+                if paced {
+                    // 24 paced requests, one credit in the bucket: 23 credits at 10 a second.
+                    #expect(elapsed >= 2.0, "\(elapsed) s")
+                    #expect(waited >= 20 && waited <= 24, "\(waited)")
+                } else {
+                    #expect(waited == 0, "\(waited)")
+                }
+                let grantedSeen = grantedStatuses.withLock { $0 }
+                #expect(grantedSeen.allSatisfy { $0 == 200 }, "\(grantedSeen)")
+            }
+        }
+
         /// The default nice value 10 on exactly one thread (the control plane); `control_plane_nice: 0` lowers
         /// none.
         @Test(arguments: [(nil, 10), ("0", 0), ("4", 4)] as [(String?, Int)])

@@ -316,6 +316,7 @@ class Harness:
             "miss_rate_per_ip": self.state["flood_miss_rate"],
             "uncached_requests_per_turn": self.state.get("flood_per_turn", "default"),
             "control_plane_nice": self.state.get("flood_nice", "default"),
+            "uncached_requests_per_second": self.state.get("flood_per_second", "default"),
             "flood_wall_s": round(results["wall"], 2), "flood_rps": round(count / results["wall"], 1),
             "statuses": statuses, "as_calls": counts, "as_calls_total": sum(counts.values()),
             "status_503": statuses.get("503", 0), "cached_conns": conns,

@@ -112,6 +112,7 @@ extension ConfigLoader {
                 "upstream_connect_timeout",
                 "upstream_read_timeout", "upstream_max_idle", "upstream_idle_timeout", "upstream_max_requests",
                 "max_pending_authorization_calls", "cache_misses_per_ip_per_second", "uncached_requests_per_turn",
+                "uncached_requests_per_second",
                 "control_plane_nice", "max_websocket_tunnels", "websocket_idle_timeout",
             ])
         return ProxyLimits(
@@ -141,6 +142,8 @@ extension ConfigLoader {
                 "cache_misses_per_ip_per_second", default: defaults.cacheMissesPerIPPerSecond, range: 0...1_000_000),
             uncachedRequestsPerTurn: try limits.int(
                 "uncached_requests_per_turn", default: defaults.uncachedRequestsPerTurn, range: 0...1_000_000),
+            uncachedRequestsPerSecond: try limits.int(
+                "uncached_requests_per_second", default: defaults.uncachedRequestsPerSecond, range: 0...1_000_000),
             controlPlaneNice: try limits.int("control_plane_nice", default: defaults.controlPlaneNice, range: 0...19),
             maxWebSocketTunnels: try limits.int(
                 "max_websocket_tunnels", default: defaults.maxWebSocketTunnels, range: 0...1_000_000),

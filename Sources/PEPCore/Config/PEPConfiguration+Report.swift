@@ -164,6 +164,7 @@ extension ProxyLimits {
             ("max_pending_authorization_calls", "\(self.maxPendingAuthorizationCalls)"),
             ("cache_misses_per_ip_per_second", "\(self.cacheMissesPerIPPerSecond)"),
             ("uncached_requests_per_turn", "\(self.uncachedRequestsPerTurn)"),
+            ("uncached_requests_per_second", "\(self.uncachedRequestsPerSecond)"),
             ("control_plane_nice", "\(self.controlPlaneNice)"),
             ("max_websocket_tunnels", "\(self.maxWebSocketTunnels)"),
             ("websocket_idle_timeout", ConfigDuration.format(self.webSocketIdleTimeout)),

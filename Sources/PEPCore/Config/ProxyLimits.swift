@@ -49,6 +49,12 @@ public struct ProxyLimits: Sendable, Equatable {
     /// "Authorization-server call amplification"). Applies only while granted requests compete for the worker:
     /// without them nothing waits. `0` = no limit. Default 8.
     public let uncachedRequestsPerTurn: Int
+    /// Requests of kept-alive connections whose previous request was refused or needed an authorization-server
+    /// call, started per worker per second while granted requests compete for the worker; the rest wait (reading
+    /// paused, first in first out) for the next free credit, so a closed-loop flood of uncached tokens runs at this
+    /// rate per worker instead of the rate the worker can answer it. A connection's first request is not paced,
+    /// nor are connections from `trusted_proxies` (many clients share them). `0` = not paced. Default 250.
+    public let uncachedRequestsPerSecond: Int
     /// The nice value of the thread that makes the authorization-server calls (0…19; `0` = the workers' own):
     /// when workers and those calls compete for the CPU, granted traffic goes first and cache misses wait
     /// (bounded by `maxPendingAuthorizationCalls`, then 503). No effect on an idle CPU. Applies at start.
@@ -71,7 +77,8 @@ public struct ProxyLimits: Sendable, Equatable {
         upstreamConnectTimeout: Duration = .seconds(2), upstreamReadTimeout: Duration = .seconds(60),
         upstreamMaxIdle: Int = 64, upstreamIdleTimeout: Duration = .seconds(60), upstreamMaxRequests: Int = 10_000,
         maxPendingAuthorizationCalls: Int = 512, cacheMissesPerIPPerSecond: Int = 0,
-        uncachedRequestsPerTurn: Int = 8, controlPlaneNice: Int = 10, maxWebSocketTunnels: Int = 1024,
+        uncachedRequestsPerTurn: Int = 8, uncachedRequestsPerSecond: Int = 250, controlPlaneNice: Int = 10,
+        maxWebSocketTunnels: Int = 1024,
         webSocketIdleTimeout: Duration = .seconds(300)
     ) {
         self.maxHeaderBytes = maxHeaderBytes
@@ -91,6 +98,7 @@ public struct ProxyLimits: Sendable, Equatable {
         self.maxPendingAuthorizationCalls = maxPendingAuthorizationCalls
         self.cacheMissesPerIPPerSecond = cacheMissesPerIPPerSecond
         self.uncachedRequestsPerTurn = uncachedRequestsPerTurn
+        self.uncachedRequestsPerSecond = uncachedRequestsPerSecond
         self.controlPlaneNice = controlPlaneNice
         self.maxWebSocketTunnels = maxWebSocketTunnels
         self.webSocketIdleTimeout = webSocketIdleTimeout

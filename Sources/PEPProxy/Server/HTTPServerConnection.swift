@@ -60,7 +60,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.peer = peer
         self.context = context
         if case .proxy = context.role {
-            self.admissionApplies = worker.limits.uncachedRequestsPerTurn > 0
+            self.admissionApplies =
+                worker.limits.uncachedRequestsPerTurn > 0 || worker.limits.uncachedRequestsPerSecond > 0
         } else {
             self.admissionApplies = false
         }
@@ -202,7 +203,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
                     worker.grantedRequestStarted()
                 } else {
                     guard !self.isWaitingForAdmission else { return }
-                    guard worker.admitUncached(self) else {
+                    let paced = self.requestCount > 0 && !self.isFromTrustedProxy
+                    guard worker.admitUncached(self, paced: paced) else {
                         self.isWaitingForAdmission = true
                         self.socket.setReading(false)
                         return
@@ -235,6 +237,16 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             // `ProxyExchange.clientReadable`), and an early close or reset is seen at once.
             self.dispatch(head)
         }
+    }
+
+    /// The peer is one of the configuration's `trusted_proxies`: many clients share its connections, so its requests
+    /// are never paced (`limits.uncachedRequestsPerSecond`). Asked only of requests that would be.
+    private var isFromTrustedProxy: Bool {
+        guard case .proxy(let original) = self.context.role else { return false }
+        let engine = self.worker.proxyEngine ?? original
+        guard !engine.options.trustedProxies.isEmpty, let host = self.peer?.host, let address = IPAddress(host)
+        else { return false }
+        return engine.options.trustedProxies.contains { $0.contains(address) }
     }
 
     /// The worker's `TurnAdmission` let the waiting request start.

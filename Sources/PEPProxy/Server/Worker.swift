@@ -65,19 +65,22 @@ final class Worker: @unchecked Sendable {
         self.headerTimeoutNanoseconds = CacheInstant.saturatingNanoseconds(limits.headerTimeout)
         self.idleTimeoutNanoseconds = CacheInstant.saturatingNanoseconds(limits.idleTimeout)
         self.upstreams.loop = self.loop
-        self.admission = TurnAdmission(perTurn: limits.uncachedRequestsPerTurn)
+        self.admission = TurnAdmission(
+            perTurn: limits.uncachedRequestsPerTurn, perSecond: limits.uncachedRequestsPerSecond)
         self.turnEndTimer = LoopTimer(loop: self.loop) { [unowned self] in self.turnEnded() }
     }
 
     // MARK: admission (TurnAdmission)
 
-    /// Whether the request `connection` (which holds no cached grant) has begun to send starts now. When it
-    /// does not, the connection is queued and must pause reading; `turnEnded` resumes it in a later turn.
-    func admitUncached(_ connection: HTTPServerConnection) -> Bool {
-        let (verdict, scheduleTurnEnd) = self.admission.admit()
+    /// Whether the request `connection` (which holds no cached grant) has begun to send starts now; `paced`: its
+    /// previous request on the connection was refused or needed the authorization server
+    /// (`limits.uncachedRequestsPerSecond`). When it does not start, the connection is queued and must pause
+    /// reading; `turnEnded` resumes it in a later turn.
+    func admitUncached(_ connection: HTTPServerConnection, paced: Bool) -> Bool {
+        let (verdict, scheduleTurnEnd) = self.admission.admit(paced: paced, now: MonotonicClock.nanoseconds())
         if scheduleTurnEnd { self.turnEndTimer?.schedule(after: .zero) }
         guard verdict == .wait else { return true }
-        self.admission.wait(connection)
+        self.admission.wait(connection, paced: paced)
         self.onRequestWaited?()
         return false
     }
@@ -89,11 +92,12 @@ final class Worker: @unchecked Sendable {
 
     /// The loop turn ended: the count starts again and the oldest waiting requests start.
     private func turnEnded() {
-        self.admission.turnEnded()
-        while let connection = self.admission.nextToStart(isLive: { $0.isWaitingForAdmission }) {
+        let now = MonotonicClock.nanoseconds()
+        self.admission.turnEnded(now: now)
+        while let connection = self.admission.nextToStart(now: now, isLive: { $0.isWaitingForAdmission }) {
             connection.admitted()
         }
-        if self.admission.needsTurnEnd() { self.turnEndTimer?.schedule(after: .zero) }
+        if let delay = self.admission.needsTurnEnd(now: now) { self.turnEndTimer?.schedule(after: .nanoseconds(delay)) }
     }
 
     /// Opens a listener for `spec` on this worker (before the loop thread starts, or on it).

@@ -74,7 +74,10 @@ import Testing
         #expect(limits.maxWebSocketTunnels == 0)
         #expect(limits.webSocketIdleTimeout == .seconds(90))
         let report = try ConfigTestSupport.load(text).checkReport()
-        #expect(report.contains("max_websocket_tunnels 0, websocket_idle_timeout 90s\n"), "\(report)")
+        // The report puts four limits a line: either may end one.
+        #expect(
+            report.contains("max_websocket_tunnels 0,") || report.contains("max_websocket_tunnels 0\n"), "\(report)")
+        #expect(report.contains("websocket_idle_timeout 90s\n"), "\(report)")
         for (field, value) in [
             ("max_websocket_tunnels", "-1"), ("max_websocket_tunnels", "1000001"), ("max_websocket_tunnels", "many"),
             ("websocket_idle_timeout", "0s"), ("websocket_idle_timeout", "soon"),
