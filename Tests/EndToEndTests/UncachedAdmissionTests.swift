@@ -52,10 +52,11 @@ extension EndToEnd {
         }
 
         /// `limits.uncached_requests_per_second`: while a granted client keeps the worker busy, one kept-alive
-        /// connection sends 25 requests with unknown tokens one after the other. Its first starts at once; each
-        /// later one needs a credit of a bucket of 10 a second (holding one), so the 25 take at least 2 s, every
-        /// one is answered (401), and the granted client's requests all get 200. With `trusted_proxies` naming the
-        /// client's address, or the pace off (`0`), none of those requests waits.
+        /// connection sends 25 requests with unknown tokens one after the other. Its first two start at once; each
+        /// later one (after two refusals in a row) needs a credit of a bucket of 10 a second (holding one), so the
+        /// 25 take at least 2 s, every one is answered (401), and the granted client's requests all get 200. A
+        /// client refused once before it is granted (the UMA flow: no token, `401`, then the RPT) is never paced.
+        /// With `trusted_proxies` naming the client's address, or the pace off (`0`), none of those requests waits.
         @Test(arguments: [
             ("limits: {uncached_requests_per_turn: 0, uncached_requests_per_second: 10}", true),
             ("limits: {uncached_requests_per_turn: 0, uncached_requests_per_second: 0}", false),
@@ -102,14 +103,67 @@ extension EndToEnd {
                 #expect(statuses == Array(repeating: 401, count: 25), "\(statuses)\n\(env.diagnostics())")
                 let waited = try env.pep.metrics().value("uma_pep_requests_waited_total")
                 if paced {
-                    // 24 paced requests, one credit in the bucket: 23 credits at 10 a second.
+                    // 23 paced requests, one credit in the bucket: 22 credits at 10 a second.
                     #expect(elapsed >= 2.0, "\(elapsed) s")
-                    #expect(waited >= 20 && waited <= 24, "\(waited)")
+                    #expect(waited >= 19 && waited <= 23, "\(waited)")
                 } else {
                     #expect(waited == 0, "\(waited)")
                 }
+                // The UMA flow on a new kept-alive connection, three times over: no token (401 with a ticket), then
+                // the RPT (200). Refused once in a row at most: never paced, so nothing more waits.
+                let client = try RawClient(port: env.pep.proxyPort)
+                var flow: [Int] = []
+                for _ in 0..<3 {
+                    client.send(LoadDriver.get("/photos/1", host: "api.test", token: nil))
+                    flow.append(client.readResponse(timeout: 10)?.status ?? 0)
+                    client.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
+                    flow.append(client.readResponse(timeout: 10)?.status ?? 0)
+                }
+                #expect(flow == [401, 200, 401, 200, 401, 200], "\(flow)")
+                #expect(try env.pep.metrics().value("uma_pep_requests_waited_total") == waited)
                 let grantedSeen = grantedStatuses.withLock { $0 }
                 #expect(grantedSeen.allSatisfy { $0 == 200 }, "\(grantedSeen)")
+            }
+        }
+
+        /// A paced request whose client closes while it waits is dropped unanswered: it costs no authorization-server
+        /// call and frees its connection at once. One credit a second; the connection's third request takes the
+        /// bucket's one credit, its fourth waits, and the client closes right after sending it.
+        @Test func aPacedRequestWhoseClientLeavesIsDroppedUnanswered() async throws {
+            try await offPool {
+                let config = Fixture.config(
+                    extra: "limits: {uncached_requests_per_turn: 0, uncached_requests_per_second: 1}"
+                ).replacingOccurrences(of: "workers: 2", with: "workers: 1")
+                let env = try E2EEnvironment(config: config)
+                let cached = try env.devAS.mintToken([Fixture.view])
+                let granted = try RawClient(port: env.pep.proxyPort)
+                let stop = Mutex(false)
+                let done = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    let deadline = Date().addingTimeInterval(15)
+                    while !stop.withLock({ $0 }), Date() < deadline {
+                        granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
+                        _ = granted.readResponse(timeout: 10)
+                    }
+                    done.signal()
+                }
+                defer {
+                    stop.withLock { $0 = true }
+                    done.wait()
+                }
+                Thread.sleep(forTimeInterval: 0.2)
+                let leaving = try RawClient(port: env.pep.proxyPort)
+                for _ in 0..<3 {
+                    leaving.send(LoadDriver.get("/photos/1", host: "api.test", token: "RND-\(UUID().uuidString)"))
+                    #expect(leaving.readResponse(timeout: 10)?.status == 401)
+                }
+                let before = try env.devAS.counts()["/introspect-rpt"] ?? 0
+                leaving.send(LoadDriver.get("/photos/1", host: "api.test", token: "RND-\(UUID().uuidString)"))
+                _ = shutdown(leaving.fd, Int32(SHUT_RDWR))
+                // Past the next credit (1 s): the request would have started by now had it not been dropped.
+                Thread.sleep(forTimeInterval: 2.5)
+                #expect(try env.devAS.counts()["/introspect-rpt"] ?? 0 == before, "\(env.diagnostics())")
+                #expect(try env.pep.metrics().value("uma_pep_requests_waited_total") == 1)
             }
         }
 

@@ -49,11 +49,12 @@ public struct ProxyLimits: Sendable, Equatable {
     /// "Authorization-server call amplification"). Applies only while granted requests compete for the worker:
     /// without them nothing waits. `0` = no limit. Default 8.
     public let uncachedRequestsPerTurn: Int
-    /// Requests of kept-alive connections whose previous request was refused or needed an authorization-server
-    /// call, started per worker per second while granted requests compete for the worker; the rest wait (reading
-    /// paused, first in first out) for the next free credit, so a closed-loop flood of uncached tokens runs at this
-    /// rate per worker instead of the rate the worker can answer it. A connection's first request is not paced,
-    /// nor are connections from `trusted_proxies` (many clients share them). `0` = not paced. Default 250.
+    /// Requests of kept-alive connections whose previous two requests were both refused, started per worker per
+    /// second while granted requests compete for the worker; the rest wait (first in first out) for the next free
+    /// credit, so a closed-loop flood of uncached tokens runs at this rate per worker instead of the rate the worker
+    /// can answer it. A legitimate client is refused at most once before it is granted, so it is not paced; nor is
+    /// a connection's first request, nor a connection from `trusted_proxies` (many clients share them). A paced
+    /// request whose client closes while it waits is dropped. `0` = not paced. Default 250.
     public let uncachedRequestsPerSecond: Int
     /// The nice value of the thread that makes the authorization-server calls (0…19; `0` = the workers' own):
     /// when workers and those calls compete for the CPU, granted traffic goes first and cache misses wait

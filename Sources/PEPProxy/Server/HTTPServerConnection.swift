@@ -51,6 +51,11 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// The next request's bytes wait in the input buffer (reading paused) until the worker's `TurnAdmission`
     /// lets it start (`admitted()`).
     private(set) var isWaitingForAdmission = false
+    /// The waiting request is paced (`limits.uncachedRequestsPerSecond`): a close seen while it waits drops it.
+    private var waitsPaced = false
+    /// Requests of this connection refused in a row (`ProxyExchange.authorized`): from the second, the next one
+    /// is paced. A legitimate client is refused at most once (its `401`) before it comes back with an RPT.
+    var refusalStreak = 0
     /// Requests here are counted by the worker's `TurnAdmission` (a proxy listener, and a limit set).
     private let admissionApplies: Bool
 
@@ -126,6 +131,10 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         case .writing where event == .eof:
             // Answer pipelined requests still in the buffer first (startNextRequest closes when none is left).
             self.peerClosed = true
+        case .readingHead where event == .eof && self.isWaitingForAdmission && self.waitsPaced:
+            // A paced request (its connection's last two were refused) whose client left: dropped from the line
+            // unanswered, so it costs no authorization-server call.
+            self.close()
         case .readingHead where event == .eof && socket.inputLength > 0 && !self.peerClosed:
             // Bytes may hold complete pipelined requests; serve them, then close.
             self.peerClosed = true
@@ -202,11 +211,17 @@ final class HTTPServerConnection: BufferedSocketDelegate {
                 if self.holdsCachedGrant {
                     worker.grantedRequestStarted()
                 } else {
-                    guard !self.isWaitingForAdmission else { return }
-                    let paced = self.requestCount > 0 && !self.isFromTrustedProxy
+                    guard !self.isWaitingForAdmission else {
+                        // Reading stays on while the request waits, so that a client that leaves is seen; bounded
+                        // like pipelined input.
+                        if self.socket.inputLength >= Self.pipelinedInputBound { self.socket.setReading(false) }
+                        return
+                    }
+                    let paced = self.requestCount > 0 && self.refusalStreak >= 2 && !self.isFromTrustedProxy
                     guard worker.admitUncached(self, paced: paced) else {
                         self.isWaitingForAdmission = true
-                        self.socket.setReading(false)
+                        self.waitsPaced = paced
+                        if self.socket.inputLength >= Self.pipelinedInputBound { self.socket.setReading(false) }
                         return
                     }
                 }

@@ -206,12 +206,15 @@ final class ProxyExchange: BufferedSocketDelegate {
         guard !self.connection.isClosed else { return }
         switch decision {
         case .respond(let response, let detail, let ruleIndex):
+            // Refusals in a row make the connection's next request paced (`TurnAdmission`).
+            self.connection.refusalStreak &+= 1
             let action = self.machine.handle(
                 .denied(status: response.status, detail: detail, ruleIndex: ruleIndex))
             // The authorizer's own message, in hand only here.
             guard case .respond(.decision, let keepAlive) = action else { return self.perform(action) }
             self.respond(response, keepAlive: keepAlive)
         case .forward(let mutations, let detail, let ruleIndex):
+            self.connection.refusalStreak = 0
             self.mutations = mutations
             let slotFree =
                 !self.machine.webSocket || self.worker.webSocketTunnels < self.worker.limits.maxWebSocketTunnels

@@ -38,9 +38,8 @@ public struct ServerLimits: Sendable, Hashable {
     /// Requests of connections without a cached grant started per worker per event-loop turn (the rest wait,
     /// first in first out); `0` = no limit. Default 8 (`TurnAdmission`).
     public var uncachedRequestsPerTurn: Int = 8
-    /// Requests of kept-alive connections whose previous request was refused or needed the authorization server,
-    /// started per worker per second while granted traffic competes (the rest wait, first in first out, reading
-    /// paused); `0` = not paced. Connections from `ProxyOptions.trustedProxies` are never paced. Default 250
+    /// Requests of kept-alive connections whose previous two requests were refused, started per worker per second
+    /// while granted traffic competes (the rest wait, first in first out); `0` = not paced. Connections from `ProxyOptions.trustedProxies` are never paced. Default 250
     /// (`TurnAdmission`).
     public var uncachedRequestsPerSecond: Int = 250
     /// WebSocket tunnels per worker, counted from the forwarded handshake to the tunnel's close; an authorized

@@ -11,8 +11,8 @@
 /// e.g. clients without keep-alive, pays nothing). A request never waits for more than the turns its queue
 /// position needs: the share is bounded both ways, nothing starves.
 ///
-/// **Paced requests** (`perSecond` > 0): a request of a kept-alive connection whose previous request was refused
-/// or needed the authorization server also needs a credit of a token bucket that fills at `perSecond` a second
+/// **Paced requests** (`perSecond` > 0): a request of a kept-alive connection whose previous two requests were
+/// refused (the shell decides; a legitimate client is refused at most once before it is granted) also needs a credit of a token bucket that fills at `perSecond` a second
 /// (holding at most a twentieth of a second's worth, and at least one), while granted traffic competes (granted
 /// requests started since the last turn end, or at most ``pacingWindow`` before it: turn ends come at any pace, so
 /// the pace's idea of competition is measured in time, not in turns). Turns are
@@ -31,8 +31,9 @@ struct TurnAdmission<Waiting> {
     let perSecond: Int
     /// Requests started in the current turn.
     private var started = 0
-    /// Whether the shell has scheduled the current turn's end.
+    /// Whether the shell has scheduled the current turn's end, and whether after a delay (waiting for a credit).
     private var turnEndScheduled = false
+    private var turnEndDelayed = false
     /// Granted requests started since the last turn end.
     private var grantedSinceTurnEnd = false
     /// Granted requests started between the two last turn ends.
@@ -82,6 +83,12 @@ struct TurnAdmission<Waiting> {
             self.started += 1
             return (.start, schedule)
         }
+        if !isPaced, self.turnEndDelayed {
+            // The turn end waits for a credit; a request that waits only for the turn share must not: the shell
+            // brings it forward to the next loop turn.
+            self.turnEndDelayed = false
+            return (.wait, true)
+        }
         return (.wait, schedule)
     }
 
@@ -106,6 +113,7 @@ struct TurnAdmission<Waiting> {
         if self.grantedSinceTurnEnd { self.grantedAt = now }
         self.started = 0
         self.turnEndScheduled = false
+        self.turnEndDelayed = false
         self.grantedBeforeTurnEnd = self.grantedSinceTurnEnd
         self.grantedSinceTurnEnd = false
     }
@@ -169,7 +177,8 @@ struct TurnAdmission<Waiting> {
     /// After `nextToStart` returned `nil`: the delay (nanoseconds) after which the shell must end the turn
     /// (`0`: on the next loop turn), or `nil` when no turn end is needed (nothing started in this turn, none
     /// waits) or one is already scheduled. Only paced requests waiting for a credit make it more than `0`: the
-    /// time until the bucket holds one.
+    /// time until the bucket holds one, or until the pace stops applying (``pacingWindow`` after the last granted
+    /// request), whichever comes first.
     mutating func needsTurnEnd(now: Int64 = 0) -> Int64? {
         guard !self.turnEndScheduled, self.started > 0 || self.waitingCount > 0 else { return nil }
         self.turnEndScheduled = true
@@ -178,7 +187,12 @@ struct TurnAdmission<Waiting> {
         }
         self.fill(now: now)
         guard self.credit < 1 else { return 0 }
-        return Int64(((1 - self.credit) * 1e9 / Double(self.perSecond)).rounded(.up))
+        var delay = Int64(((1 - self.credit) * 1e9 / Double(self.perSecond)).rounded(.up))
+        if !self.grantedSinceTurnEnd, let grantedAt = self.grantedAt {
+            delay = min(delay, max(1, grantedAt &+ Self.pacingWindow &- now))
+        }
+        self.turnEndDelayed = true
+        return delay
     }
 }
 

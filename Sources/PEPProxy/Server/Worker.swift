@@ -73,9 +73,9 @@ final class Worker: @unchecked Sendable {
     // MARK: admission (TurnAdmission)
 
     /// Whether the request `connection` (which holds no cached grant) has begun to send starts now; `paced`: its
-    /// previous request on the connection was refused or needed the authorization server
-    /// (`limits.uncachedRequestsPerSecond`). When it does not start, the connection is queued and must pause
-    /// reading; `turnEnded` resumes it in a later turn.
+    /// connection's previous two requests were refused (`limits.uncachedRequestsPerSecond`). When it does not
+    /// start, the connection is queued (its request is not parsed until then); `turnEnded` resumes it in a later
+    /// turn.
     func admitUncached(_ connection: HTTPServerConnection, paced: Bool) -> Bool {
         let (verdict, scheduleTurnEnd) = self.admission.admit(paced: paced, now: MonotonicClock.nanoseconds())
         if scheduleTurnEnd { self.turnEndTimer?.schedule(after: .zero) }

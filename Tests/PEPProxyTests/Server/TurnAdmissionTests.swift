@@ -154,20 +154,21 @@ import Testing
         // No granted request: nothing is paced.
         #expect(run(perTurn: 0, perSecond: 20, "pppp") == ["0:start+timer", "1:start", "2:start", "3:start"])
         // Granted traffic stops: 100 ms after the last turn end that followed granted requests, the pace no longer
-        // applies and every waiting one starts (at 1 a second, the bucket alone would take 2 s).
+        // applies and every waiting one starts (at 1 a second, the bucket alone would take 2 s). The turn end
+        // waits for the earlier of the next credit and the window's end.
         let oneHundredMilliseconds = String(repeating: ".", count: 100)
         #expect(
             run(perTurn: 0, perSecond: 1, "gtpppgt" + oneHundredMilliseconds.dropLast() + "t.t")
                 == [
-                    "turn[]", "0:start+timer", "1:wait", "2:wait", "turn[]+timer@1000000us", "turn[]+timer@901000us",
+                    "turn[]", "0:start+timer", "1:wait", "2:wait", "turn[]+timer@100000us", "turn[]+timer@1000us",
                     "turn[1,2]+timer",
                 ])
         // Turn ends in quick succession do not lift it: the pace measures competition in time.
         #expect(
             run(perTurn: 0, perSecond: 1, "gtpppgtttt")
                 == [
-                    "turn[]", "0:start+timer", "1:wait", "2:wait", "turn[]+timer@1000000us", "turn[]+timer@1000000us",
-                    "turn[]+timer@1000000us", "turn[]+timer@1000000us",
+                    "turn[]", "0:start+timer", "1:wait", "2:wait", "turn[]+timer@100000us", "turn[]+timer@100000us",
+                    "turn[]+timer@100000us", "turn[]+timer@100000us",
                 ])
     }
 
@@ -191,5 +192,13 @@ import Testing
         let turn = log.last ?? ""
         #expect(turn.hasPrefix("turn[50,51,"), "\(turn)")
         #expect(turn.split(separator: ",").count == 10, "\(turn)")
+    }
+
+    @Test func aRequestWaitingOnlyForTheTurnShareBringsADelayedTurnEndForward() {
+        // The turn end waits 50 ms for a credit; the second first request over the share of 1 asks for a turn end
+        // on the next loop turn instead of waiting for the credit's.
+        #expect(
+            run(perTurn: 1, perSecond: 20, "gtppgtaa")
+                == ["turn[]", "0:start+timer", "1:wait", "turn[]+timer@50000us", "2:start", "3:wait+timer"])
     }
 }
