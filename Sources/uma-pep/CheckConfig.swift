@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import UMAPEPRuntime
 
-/// `uma-pep check-config FILE`: validates a configuration and prints the compiled routes and rules.
+/// `uma-pep check-config FILE` (or `--config FILE`, as `serve` takes it): validates a configuration and prints the
+/// compiled routes and rules.
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -13,10 +14,21 @@ struct CheckConfig: ParsableCommand {
             """)
 
     @Argument(help: "The configuration file.")
-    var file: String
+    var file: String?
+
+    @Option(name: .shortAndLong, help: "The configuration file (the same as FILE, as `serve --config` takes it).")
+    var config: String?
+
+    func validate() throws {
+        switch (self.file, self.config) {
+        case (nil, nil): throw ValidationError("Missing the configuration file: check-config FILE (or --config FILE).")
+        case (.some, .some): throw ValidationError("Give the configuration file once: FILE or --config FILE.")
+        default: break
+        }
+    }
 
     func run() throws {
-        let configuration = try ConfigFile.load(self.file)
+        let configuration = try ConfigFile.load(self.file ?? self.config ?? "")
         Console.write(configuration.checkReport())
     }
 }

@@ -16,16 +16,24 @@ extension EndToEnd {
             }
         }
 
-        /// `check-config Config/tutorial.yaml` succeeds with an empty environment and prints the summary.
+        /// `check-config Config/tutorial.yaml` (or with `--config`, as `serve` takes it) succeeds with an empty
+        /// environment and prints the summary; no file, or two, is a usage error.
         @Test func checkConfigAcceptsTutorial() async throws {
             try await offPool {
                 let scratch = try ScratchDirectory()
-                let result = try ManagedProcess.run(
-                    ["check-config", Repository.path("Config/tutorial.yaml")], directory: scratch)
-                #expect(result.status == 0, "\(result.stderr)")
-                #expect(result.stdout.contains("is valid"))
-                #expect(result.stdout.contains("non-claim-gathering"))
-                #expect(!result.stdout.contains("demo-secret"))
+                let path = Repository.path("Config/tutorial.yaml")
+                for arguments in [["check-config", path], ["check-config", "--config", path]] {
+                    let result = try ManagedProcess.run(arguments, directory: scratch)
+                    #expect(result.status == 0, "\(result.stderr)")
+                    #expect(result.stdout.contains("is valid"))
+                    #expect(result.stdout.contains("non-claim-gathering"))
+                    #expect(!result.stdout.contains("demo-secret"))
+                }
+                for arguments in [["check-config"], ["check-config", path, "--config", path]] {
+                    let result = try ManagedProcess.run(arguments, directory: scratch)
+                    #expect(result.status != 0)
+                    #expect(result.stderr.contains("configuration file"), "\(result.stderr)")
+                }
             }
         }
 
