@@ -29,6 +29,13 @@ extension EndToEnd {
                     }
                     done.signal()
                 }
+                // The share applies once granted requests start on the worker: the granted client's first request
+                // needs the authorization server (its token is new), so wait for its grants (on a loaded machine
+                // the waves could otherwise all pass before it).
+                let grantedBy = Date().addingTimeInterval(10)
+                while grantedStatuses.withLock({ $0.count }) < 3, Date() < grantedBy {
+                    Thread.sleep(forTimeInterval: 0.01)
+                }
                 var clients: [RawClient] = []
                 for _ in 0..<60 { clients.append(try RawClient(port: env.pep.proxyPort)) }
                 for wave in 0..<6 {
@@ -164,6 +171,89 @@ extension EndToEnd {
                 Thread.sleep(forTimeInterval: 2.5)
                 #expect(try env.devAS.counts()["/introspect-rpt"] ?? 0 == before, "\(env.diagnostics())")
                 #expect(try env.pep.metrics().value("uma_pep_requests_waited_total") == 1)
+            }
+        }
+
+        /// A paced connection that pipelines without pause (refused twice, then blocks of 200 requests sent as fast as
+        /// the proxy takes them for 4 s, its answers read and dropped) leaves its backlog in the kernel: the proxy
+        /// reads only below its 16 KiB pipelined-input bound. Each refusal here waits for a permission ticket (the
+        /// `401`), and before the fix every admission turned reading on while it did, letting in one more 16 KiB
+        /// read each time (review: +3.4 MB a second on one connection at the default pace, held until it closed;
+        /// here, at 20 a second, about 1.3 MB in the 4 s).
+        /// What the client could send in the measured 4 s is what the proxy read.
+        @Test func aPacedConnectionThatPipelinesDoesNotGrowTheProxysMemory() async throws {
+            try await offPool {
+                // 20 a second: every paced request waits for its credit (a ticket takes less than 50 ms).
+                let config = Fixture.config(
+                    extra: "limits: {uncached_requests_per_turn: 0, uncached_requests_per_second: 20}"
+                ).replacingOccurrences(of: "workers: 2", with: "workers: 1")
+                let env = try E2EEnvironment(config: config)
+                let cached = try env.devAS.mintToken([Fixture.view])
+                let granted = try RawClient(port: env.pep.proxyPort)
+                let stop = Mutex(false)
+                let grantedCount = Mutex(0)
+                let done = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    let deadline = Date().addingTimeInterval(20)
+                    while !stop.withLock({ $0 }), Date() < deadline {
+                        granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
+                        if granted.readResponse(timeout: 10)?.status == 200 { grantedCount.withLock { $0 += 1 } }
+                    }
+                    done.signal()
+                }
+                defer {
+                    stop.withLock { $0 = true }
+                    done.wait()
+                }
+                while grantedCount.withLock({ $0 }) < 3 { Thread.sleep(forTimeInterval: 0.01) }
+                let flooding = try RawClient(port: env.pep.proxyPort)
+                var refusals: [Int] = []
+                for _ in 0..<2 {
+                    flooding.send(LoadDriver.get("/photos/1", host: "api.test", token: "bad-token"))
+                    refusals.append(flooding.readResponse(timeout: 10)?.status ?? 0)
+                }
+                #expect(refusals == [401, 401], "\(refusals)")
+                // Warm: the bad token's refusal is cached; the first blocks settle the buffers.
+                let block = Array(
+                    repeating: LoadDriver.get("/photos/1", host: "api.test", token: "bad-token"), count: 200
+                ).flatMap { $0 }
+                var sink = [UInt8](repeating: 0, count: 65536)
+                var received = 0
+                func pump(seconds: Double) -> Int {
+                    var sent = 0
+                    var offset = 0
+                    let until = Date().addingTimeInterval(seconds)
+                    while Date() < until {
+                        let wrote = block.withUnsafeBytes {
+                            Glibc.send(flooding.fd, $0.baseAddress! + offset, block.count - offset, Int32(MSG_DONTWAIT))
+                        }
+                        if wrote > 0 {
+                            sent += wrote
+                            offset = (offset + wrote) % block.count
+                        }
+                        while true {
+                            let got = sink.withUnsafeMutableBytes {
+                                recv(flooding.fd, $0.baseAddress, 65536, Int32(MSG_DONTWAIT))
+                            }
+                            if got <= 0 { break }
+                            received += got
+                        }
+                        if wrote <= 0 { Thread.sleep(forTimeInterval: 0.001) }
+                    }
+                    return sent
+                }
+                _ = pump(seconds: 1)
+                let waitedBefore = try env.pep.metrics().value("uma_pep_requests_waited_total")
+                let before = try #require(env.pep.process.residentKiB())
+                let sent = pump(seconds: 4)
+                let after = try #require(env.pep.process.residentKiB())
+                let waited = try env.pep.metrics().value("uma_pep_requests_waited_total") - waitedBefore
+                let report = "\(sent) bytes sent, \(received) received, \(waited) waited, RSS \(before) -> \(after) KiB"
+                // Paced all along, and the proxy took only what its answers consumed (about 90 bytes a request;
+                // unbounded reading took 16 KiB an admission).
+                #expect(waited >= 10, "\(report)")
+                #expect(sent < 256 * 1024, "\(report)")
+                #expect(after - before < 8192, "\(report)")
             }
         }
 
