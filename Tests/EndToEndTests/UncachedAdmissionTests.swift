@@ -16,26 +16,10 @@ extension EndToEnd {
                 let env = try E2EEnvironment(
                     config: Fixture.config(extra: "limits: {uncached_requests_per_turn: 1}"))
                 let cached = try env.devAS.mintToken([Fixture.view])
-                let granted = try RawClient(port: env.pep.proxyPort)
-                let stop = Mutex(false)
-                let grantedStatuses = Mutex<[Int]>([])
-                let done = DispatchSemaphore(value: 0)
-                Thread.detachNewThread {
-                    let deadline = Date().addingTimeInterval(15)
-                    while !stop.withLock({ $0 }), Date() < deadline {
-                        granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
-                        let status = granted.readResponse(timeout: 10)?.status ?? 0
-                        grantedStatuses.withLock { $0.append(status) }
-                    }
-                    done.signal()
-                }
-                // The share applies once granted requests start on the worker: the granted client's first request
-                // needs the authorization server (its token is new), so wait for its grants (on a loaded machine
-                // the waves could otherwise all pass before it).
-                let grantedBy = Date().addingTimeInterval(10)
-                while grantedStatuses.withLock({ $0.count }) < 3, Date() < grantedBy {
-                    Thread.sleep(forTimeInterval: 0.01)
-                }
+                let granted = try GrantedClientLoop(port: env.pep.proxyPort, token: cached)
+                defer { granted.stop() }
+                // On a loaded machine the waves could otherwise all pass before the first grant.
+                granted.waitForAnswers(3)
                 var clients: [RawClient] = []
                 for _ in 0..<60 { clients.append(try RawClient(port: env.pep.proxyPort)) }
                 for wave in 0..<6 {
@@ -45,12 +29,11 @@ extension EndToEnd {
                     Thread.sleep(forTimeInterval: 0.02)
                 }
                 let answers = RawClient.readResponses(clients, timeout: 20)
-                stop.withLock { $0 = true }
-                done.wait()
+                granted.stop()
                 let statuses = answers.map { $0?.response.status ?? 0 }
                 #expect(statuses.allSatisfy { $0 == 401 }, "\(statuses)\n\(env.diagnostics())")
                 #expect(try env.devAS.counts()["/introspect-rpt"] ?? 0 >= 60)
-                let grantedSeen = grantedStatuses.withLock { $0 }
+                let grantedSeen = granted.statuses
                 #expect(grantedSeen.count >= 10 && grantedSeen.allSatisfy { $0 == 200 }, "\(grantedSeen)")
                 // The worker the granted client is on starts one uncached request a turn: some of the 60 waited.
                 let waited = try env.pep.metrics().value("uma_pep_requests_waited_total")
@@ -80,25 +63,9 @@ extension EndToEnd {
                 let config = Fixture.config(extra: extra).replacingOccurrences(of: "workers: 2", with: "workers: 1")
                 let env = try E2EEnvironment(config: config)
                 let cached = try env.devAS.mintToken([Fixture.view])
-                let granted = try RawClient(port: env.pep.proxyPort)
-                let stop = Mutex(false)
-                let grantedStatuses = Mutex<[Int]>([])
-                let done = DispatchSemaphore(value: 0)
-                Thread.detachNewThread {
-                    let deadline = Date().addingTimeInterval(20)
-                    while !stop.withLock({ $0 }), Date() < deadline {
-                        granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
-                        let status = granted.readResponse(timeout: 10)?.status ?? 0
-                        grantedStatuses.withLock { $0.append(status) }
-                    }
-                    done.signal()
-                }
-                defer {
-                    stop.withLock { $0 = true }
-                    done.wait()
-                }
-                // The granted client's first request makes the pace apply.
-                while grantedStatuses.withLock({ $0.count }) < 5 { Thread.sleep(forTimeInterval: 0.01) }
+                let granted = try GrantedClientLoop(port: env.pep.proxyPort, token: cached)
+                defer { granted.stop() }
+                granted.waitForAnswers(5)
                 let flooding = try RawClient(port: env.pep.proxyPort)
                 let started = Date()
                 var statuses: [Int] = []
@@ -128,7 +95,7 @@ extension EndToEnd {
                 }
                 #expect(flow == [401, 200, 401, 200, 401, 200], "\(flow)")
                 #expect(try env.pep.metrics().value("uma_pep_requests_waited_total") == waited)
-                let grantedSeen = grantedStatuses.withLock { $0 }
+                let grantedSeen = granted.statuses
                 #expect(grantedSeen.allSatisfy { $0 == 200 }, "\(grantedSeen)")
             }
         }
@@ -143,22 +110,9 @@ extension EndToEnd {
                 ).replacingOccurrences(of: "workers: 2", with: "workers: 1")
                 let env = try E2EEnvironment(config: config)
                 let cached = try env.devAS.mintToken([Fixture.view])
-                let granted = try RawClient(port: env.pep.proxyPort)
-                let stop = Mutex(false)
-                let done = DispatchSemaphore(value: 0)
-                Thread.detachNewThread {
-                    let deadline = Date().addingTimeInterval(15)
-                    while !stop.withLock({ $0 }), Date() < deadline {
-                        granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
-                        _ = granted.readResponse(timeout: 10)
-                    }
-                    done.signal()
-                }
-                defer {
-                    stop.withLock { $0 = true }
-                    done.wait()
-                }
-                Thread.sleep(forTimeInterval: 0.2)
+                let granted = try GrantedClientLoop(port: env.pep.proxyPort, token: cached)
+                defer { granted.stop() }
+                granted.waitForAnswers(3)
                 let leaving = try RawClient(port: env.pep.proxyPort)
                 for _ in 0..<3 {
                     leaving.send(LoadDriver.get("/photos/1", host: "api.test", token: "RND-\(UUID().uuidString)"))
@@ -189,23 +143,9 @@ extension EndToEnd {
                 ).replacingOccurrences(of: "workers: 2", with: "workers: 1")
                 let env = try E2EEnvironment(config: config)
                 let cached = try env.devAS.mintToken([Fixture.view])
-                let granted = try RawClient(port: env.pep.proxyPort)
-                let stop = Mutex(false)
-                let grantedCount = Mutex(0)
-                let done = DispatchSemaphore(value: 0)
-                Thread.detachNewThread {
-                    let deadline = Date().addingTimeInterval(20)
-                    while !stop.withLock({ $0 }), Date() < deadline {
-                        granted.send(LoadDriver.get("/photos/1", host: "api.test", token: cached))
-                        if granted.readResponse(timeout: 10)?.status == 200 { grantedCount.withLock { $0 += 1 } }
-                    }
-                    done.signal()
-                }
-                defer {
-                    stop.withLock { $0 = true }
-                    done.wait()
-                }
-                while grantedCount.withLock({ $0 }) < 3 { Thread.sleep(forTimeInterval: 0.01) }
+                let granted = try GrantedClientLoop(port: env.pep.proxyPort, token: cached)
+                defer { granted.stop() }
+                granted.waitForAnswers(3)
                 let flooding = try RawClient(port: env.pep.proxyPort)
                 var refusals: [Int] = []
                 for _ in 0..<2 {
@@ -291,5 +231,48 @@ extension EndToEnd {
                 return (String(name), Int(rest[16])!)
             }
         }
+    }
+}
+
+/// A granted client for the admission tests: one kept-alive connection sending `GET /photos/1` with a cached RPT
+/// request after request on its own thread (for 20 s at most), its statuses recorded. Its grants make the turn
+/// share and the pace apply on its worker. `stop()` ends it and waits for the thread (idempotent).
+final class GrantedClientLoop: @unchecked Sendable {
+    private let stopped = Mutex(false)
+    private let recorded = Mutex<[Int]>([])
+    private let done = DispatchSemaphore(value: 0)
+    private let finished = Mutex(false)
+
+    init(port: Int, token: String) throws {
+        let client = try RawClient(port: port)
+        Thread.detachNewThread { [self] in
+            let deadline = Date().addingTimeInterval(20)
+            while !self.stopped.withLock({ $0 }), Date() < deadline {
+                client.send(LoadDriver.get("/photos/1", host: "api.test", token: token))
+                let status = client.readResponse(timeout: 10)?.status ?? 0
+                self.recorded.withLock { $0.append(status) }
+            }
+            self.done.signal()
+        }
+    }
+
+    /// The statuses answered so far, in order.
+    var statuses: [Int] { self.recorded.withLock { $0 } }
+
+    /// Waits until `count` answers came back (10 s at most): the first request needs the authorization server (its
+    /// token is new), so granted requests start on the worker only after it.
+    func waitForAnswers(_ count: Int) {
+        let until = Date().addingTimeInterval(10)
+        while self.statuses.count < count, Date() < until { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    func stop() {
+        self.stopped.withLock { $0 = true }
+        guard
+            !self.finished.withLock({
+                let was = $0; $0 = true; return was
+            })
+        else { return }
+        self.done.wait()
     }
 }

@@ -35,6 +35,13 @@ public struct ProxyOptions: Sendable {
 
     /// The defaults.
     public init() {}
+
+    /// Whether the TCP peer `host` (an IP literal, as `SocketAddress.host` gives it; `nil`: none) is in
+    /// ``trustedProxies``. A host that is not an IP literal is not trusted. No allocation when the list is empty.
+    public func trusts(peerHost host: String?) -> Bool {
+        guard !self.trustedProxies.isEmpty, let host, let address = IPAddress(host) else { return false }
+        return self.trustedProxies.contains { $0.contains(address) }
+    }
 }
 
 /// The proxy's immutable per-configuration state: services, the host route table, options, and the authorizer.

@@ -336,12 +336,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         upstream.requestCount += 1
         self.upstreamStarted = MonotonicClock.nanoseconds()
         let peerHost = self.connection.peer?.host
-        let trusted: Bool
-        if !self.engine.options.trustedProxies.isEmpty, let host = peerHost, let address = IPAddress(host) {
-            trusted = self.engine.options.trustedProxies.contains { $0.contains(address) }
-        } else {
-            trusted = false
-        }
+        let trusted = self.engine.options.trusts(peerHost: peerHost)
         RequestForwarder.build(
             head: self.head, path: self.path, query: self.query, service: self.service, mutations: self.mutations,
             peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,

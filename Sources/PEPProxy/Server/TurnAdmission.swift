@@ -12,18 +12,19 @@
 /// position needs: the share is bounded both ways, nothing starves.
 ///
 /// **Paced requests** (`perSecond` > 0): a request of a kept-alive connection whose previous two requests were
-/// refused (the shell decides; a legitimate client is refused at most once before it is granted) also needs a credit of a token bucket that fills at `perSecond` a second
-/// (holding at most a twentieth of a second's worth, and at least one), while granted traffic competes (granted
-/// requests started since the last turn end, or at most ``pacingWindow`` before it: turn ends come at any pace, so
-/// the pace's idea of competition is measured in time, not in turns). Turns are
-/// short (a few events each), so a turn share alone still lets a closed-loop flood through at the rate the worker
-/// can answer it; the bucket bounds that rate in time: a flooding connection's next request waits, costing the
-/// worker nothing, until a credit is free. A connection's first request is never paced (a client that opens a
-/// connection per request, with a cached grant, pays only the turn share), and paced requests wait in their own
-/// line, so they never hold up first requests.
+/// refused (the shell decides; a legitimate client is refused at most once before it is granted) also needs a
+/// credit of a token bucket that fills at `perSecond` a second (holding at most a twentieth of a second's worth,
+/// and at least one), while granted traffic competes (granted requests started since the last turn end, or at
+/// most ``pacingWindow`` before it: turn ends come at any pace, so the pace's idea of competition is measured in
+/// time, not in turns). Turns are short (a few events each), so a turn share alone still lets a closed-loop flood
+/// through at the rate the worker can answer it; the bucket bounds that rate in time: a flooding connection's next
+/// request waits, costing the worker nothing, until a credit is free. A connection's first request is never paced
+/// (a client that opens a connection per request, with a cached grant, pays only the turn share), and paced
+/// requests wait in their own line, so they never hold up first requests.
 ///
-/// Pure (no I/O; the clock is passed in, in nanoseconds of any monotonic clock): the worker performs what it
-/// returns (pause or resume reading, a timer for the turn's end). Table-tested in `TurnAdmissionTests`.
+/// Pure (no I/O; the clock is passed in, in nanoseconds of any monotonic clock, and only paced requests read it):
+/// the worker performs what it returns (queue a connection or let it start, a timer for the turn's end).
+/// Table-tested in `TurnAdmissionTests`.
 struct TurnAdmission<Waiting> {
     /// Requests started per turn; `0` = no limit per turn.
     let perTurn: Int
@@ -67,11 +68,12 @@ struct TurnAdmission<Waiting> {
     /// Waiting requests, in both lines.
     var waitingCount: Int { self.queue.count + self.paced.count }
 
-    /// A request of a connection without a cached grant wants to start; `paced`: its connection's previous
-    /// request was refused or needed the authorization server.
+    /// A request of a connection without a cached grant wants to start; `paced`: its connection's previous two
+    /// requests were refused (`now` is read only then).
     ///
     /// - Returns: the verdict, and whether the shell must now schedule the turn's end (`turnEnded()` on the
-    ///   next loop turn): true for the first counted request of a turn.
+    ///   next loop turn): true for the first counted request of a turn, and for a request that waits only for the
+    ///   turn share while the turn end waits for a credit (it is brought forward).
     mutating func admit(paced: Bool = false, now: Int64 = 0) -> (verdict: Verdict, scheduleTurnEnd: Bool) {
         let isPaced = paced && self.perSecond > 0
         guard self.perTurn > 0 || isPaced else { return (.start, false) }

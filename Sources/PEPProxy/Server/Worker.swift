@@ -77,7 +77,9 @@ final class Worker: @unchecked Sendable {
     /// start, the connection is queued (its request is not parsed until then); `turnEnded` resumes it in a later
     /// turn.
     func admitUncached(_ connection: HTTPServerConnection, paced: Bool) -> Bool {
-        let (verdict, scheduleTurnEnd) = self.admission.admit(paced: paced, now: MonotonicClock.nanoseconds())
+        // Only the pace reads the clock.
+        let now = paced ? MonotonicClock.nanoseconds() : 0
+        let (verdict, scheduleTurnEnd) = self.admission.admit(paced: paced, now: now)
         if scheduleTurnEnd { self.turnEndTimer?.schedule(after: .zero) }
         guard verdict == .wait else { return true }
         self.admission.wait(connection, paced: paced)

@@ -15,28 +15,21 @@ import Testing
         #expect(config.checkReport().contains("control_plane_nice 10"))
     }
 
-    @Test(arguments: [("0", 0), ("1", 1), ("64", 64), ("1000000", 1_000_000)])
-    func perTurnLoaded(text: String, value: Int) throws {
-        let config = try ConfigTestSupport.load(
-            ConfigTestSupport.config(topExtra: "limits: {uncached_requests_per_turn: \(text)}"))
-        #expect(config.limits == ProxyLimits(uncachedRequestsPerTurn: value))
-        #expect(config.checkReport().contains("uncached_requests_per_turn \(value)"))
-    }
-
-    @Test(arguments: [("0", 0), ("1", 1), ("2000", 2000), ("1000000", 1_000_000)])
-    func perSecondLoaded(text: String, value: Int) throws {
-        let config = try ConfigTestSupport.load(
-            ConfigTestSupport.config(topExtra: "limits: {uncached_requests_per_second: \(text)}"))
-        #expect(config.limits == ProxyLimits(uncachedRequestsPerSecond: value))
-        #expect(config.checkReport().contains("uncached_requests_per_second \(value)"))
-    }
-
-    @Test(arguments: [("0", 0), ("5", 5), ("19", 19)])
-    func niceLoaded(text: String, value: Int) throws {
-        let config = try ConfigTestSupport.load(
-            ConfigTestSupport.config(topExtra: "limits: {control_plane_nice: \(text)}"))
-        #expect(config.limits == ProxyLimits(controlPlaneNice: value))
-        #expect(config.checkReport().contains("control_plane_nice \(value)"))
+    /// Each setting loaded as written and reported by check-config (the bounds of each range included).
+    @Test(arguments: [
+        ("uncached_requests_per_turn", 0, ProxyLimits(uncachedRequestsPerTurn: 0)),
+        ("uncached_requests_per_turn", 64, ProxyLimits(uncachedRequestsPerTurn: 64)),
+        ("uncached_requests_per_turn", 1_000_000, ProxyLimits(uncachedRequestsPerTurn: 1_000_000)),
+        ("uncached_requests_per_second", 0, ProxyLimits(uncachedRequestsPerSecond: 0)),
+        ("uncached_requests_per_second", 2000, ProxyLimits(uncachedRequestsPerSecond: 2000)),
+        ("uncached_requests_per_second", 1_000_000, ProxyLimits(uncachedRequestsPerSecond: 1_000_000)),
+        ("control_plane_nice", 0, ProxyLimits(controlPlaneNice: 0)),
+        ("control_plane_nice", 19, ProxyLimits(controlPlaneNice: 19)),
+    ])
+    func loaded(field: String, value: Int, expected: ProxyLimits) throws {
+        let config = try ConfigTestSupport.load(ConfigTestSupport.config(topExtra: "limits: {\(field): \(value)}"))
+        #expect(config.limits == expected)
+        #expect(config.checkReport().contains("\(field) \(value)"))
     }
 
     @Test(arguments: [
