@@ -256,7 +256,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// are never paced (`limits.uncachedRequestsPerSecond`). Asked only of requests that would be.
     private var isFromTrustedProxy: Bool {
         guard case .proxy(let original) = self.context.role else { return false }
-        return (self.worker.proxyEngine ?? original).options.trusts(peerHost: self.peer?.host)
+        return (self.worker.proxyEngine ?? original).options.trustedProxies.trusts(peerHost: self.peer?.host)
     }
 
     /// The worker's `TurnAdmission` let the waiting request start.
@@ -272,8 +272,9 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     /// the input without bound (before a request starts, after an admission, while a request waits: the review
     /// measured +3.4 MB a second on one paced connection when an admission turned reading on). A head cut off at
     /// the end of what is buffered turns reading on (`readHead`).
-    private func readWithinPipelineBound() {
-        self.socket.setReading(self.socket.inputLength < Self.pipelinedInputBound)
+    @inline(__always)
+    private func readWithinPipelineBound(pending: Int? = nil) {
+        self.socket.setReading((pending ?? self.socket.inputLength) < Self.pipelinedInputBound)
     }
 
     private func dispatch(_ head: consuming RequestHead) {
@@ -486,7 +487,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.state = .readingHead
         self.socket.setTimeouts(read: nil, write: nil)
         // Pipelined requests already waiting are served before more is read.
-        self.readWithinPipelineBound()
+        self.readWithinPipelineBound(pending: pending)
         self.armIdleTimer()
         if pending > 0 { self.readHead() }
     }

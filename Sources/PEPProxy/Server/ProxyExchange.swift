@@ -336,7 +336,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         upstream.requestCount += 1
         self.upstreamStarted = MonotonicClock.nanoseconds()
         let peerHost = self.connection.peer?.host
-        let trusted = self.engine.options.trusts(peerHost: peerHost)
+        let trusted = self.engine.options.trustedProxies.trusts(peerHost: peerHost)
         RequestForwarder.build(
             head: self.head, path: self.path, query: self.query, service: self.service, mutations: self.mutations,
             peerHost: peerHost, peerTrusted: trusted, scheme: self.connection.context.scheme,

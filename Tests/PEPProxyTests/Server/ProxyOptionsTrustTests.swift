@@ -3,7 +3,8 @@ import Testing
 
 @testable import PEPProxy
 
-/// `ProxyOptions.trusts(peerHost:)`: the one check behind forwarded-header trust and the pace's exemption.
+/// `ProxyOptions.trustedProxies.trusts(peerHost:)`: the one check behind forwarded-header trust and the pace's
+/// exemption.
 @Suite struct ProxyOptionsTrustTests {
     @Test(
         arguments: [
@@ -20,6 +21,6 @@ import Testing
     func trusts(ranges: [String], host: String?, expected: Bool) throws {
         var options = ProxyOptions()
         options.trustedProxies = try ranges.map { try #require(CIDRRange($0)) }
-        #expect(options.trusts(peerHost: host) == expected)
+        #expect(options.trustedProxies.trusts(peerHost: host) == expected)
     }
 }
