@@ -376,8 +376,8 @@ public final class EnforcementDriver: RequestAuthorizer {
         -> DecisionCacheKey
     {
         DecisionCacheKey(
-            service: service.serviceName, authorizationServer: service.authorizationServer ?? "",
-            ruleIndex: rule.match.ruleIndex, conditionIndex: rule.match.conditionIndex, method: method, token: token)
+            scope: service.decisionScope, ruleIndex: rule.match.ruleIndex, conditionIndex: rule.match.conditionIndex,
+            method: method, token: token)
     }
 
     /// Applies cache updates that no single-flight leader owns.

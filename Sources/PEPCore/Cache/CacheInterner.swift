@@ -14,6 +14,7 @@ public final class CacheInterner: Sendable {
         var strings: Set<String> = []
         var arrays: Set<[String]> = []
         var permissionLists: Set<[IntrospectionResult.Permission]> = []
+        var descriptors: Set<IntrospectionResult.Descriptor> = []
 
         /// The held string equal to `value`, or `value` (then held, while under `limit`); a small string is
         /// returned as it is.
@@ -58,6 +59,19 @@ public final class CacheInterner: Sendable {
         return self.state.withLock { $0.permissionLists.shared(value, limit: self.limit) }
     }
 
+    /// The held descriptor (`client_id`, `iss`, flags) equal to `value` (its strings interned too), or `value`.
+    func intern(_ value: IntrospectionResult.Descriptor) -> IntrospectionResult.Descriptor {
+        self.state.withLock { state in
+            if let index = state.descriptors.firstIndex(of: value) { return state.descriptors[index] }
+            guard state.descriptors.count < self.limit else { return value }
+            let shared = IntrospectionResult.Descriptor(
+                clientId: value.clientId.map { state.string($0, limit: self.limit) },
+                iss: value.iss.map { state.string($0, limit: self.limit) }, flags: value.flags)
+            state.descriptors.insert(shared)
+            return shared
+        }
+    }
+
     /// Distinct strings, string arrays and permission lists held (for tests).
     public var counts: (strings: Int, arrays: Int, permissionLists: Int) {
         self.state.withLock { ($0.strings.count, $0.arrays.count, $0.permissionLists.count) }
@@ -75,13 +89,13 @@ extension Set {
 }
 
 extension IntrospectionResult {
-    /// This result with its repeating members shared through `interner`: `client_id`, `iss`, each permission's
-    /// resource id and scope list, and the permission list itself when an equal one was seen (permissions with
-    /// their own `exp` rarely repeat; see ``withoutRedundantPermissionExpiries``). Equal to `self`.
+    /// This result with its repeating members shared through `interner`: `client_id`, `iss` and the flags (one
+    /// descriptor), each permission's resource id and scope list, and the permission list itself when an equal
+    /// one was seen (permissions with their own `exp` rarely repeat; see ``withoutRedundantPermissionExpiries``).
+    /// Equal to `self`.
     public func interned(_ interner: CacheInterner) -> IntrospectionResult {
         var copy = self
-        copy.clientId = self.clientId.map(interner.intern)
-        copy.iss = self.iss.map(interner.intern)
+        copy.descriptor = self.descriptor.map(interner.intern)
         var permissions = self.permissions
         for index in permissions.indices {
             permissions[index].resourceId = interner.intern(permissions[index].resourceId)

@@ -35,6 +35,12 @@ extension LRUTTLCache.Stripe {
         if self.slots.count > self.capacity { problems.append("\(self.slots.count) slots > capacity") }
         let indexed = self.buckets.filter { $0 != Self.noSlot }.count
         if indexed != values + pending { problems.append("\(indexed) indexed != \(values + pending) entries") }
+        for (slot, waiters) in self.waiting {
+            if Int(slot) >= self.slots.count || self.slots[Int(slot)].kind != .pending {
+                problems.append("waiters of slot \(slot), which is not in flight")
+            }
+            if waiters.isEmpty { problems.append("an empty waiter list for slot \(slot)") }
+        }
         return problems
     }
 
@@ -51,8 +57,10 @@ extension LRUTTLCache.Stripe {
             if entry.kind != kind { problems.append("slot \(slot) on the \(kind) list is \(entry.kind)") }
             if entry.previous != previous { problems.append("slot \(slot) has a wrong back link") }
             if let key = entry.key {
-                if entry.hash != key.hashValue { problems.append("slot \(slot) has a stale hash") }
-                if self.find(key, hash: entry.hash) != slot { problems.append("slot \(slot) is not indexed") }
+                if entry.hash != UInt32(truncatingIfNeeded: key.hashValue) {
+                    problems.append("slot \(slot) has a stale hash")
+                }
+                if self.find(key, hash: Int(entry.hash)) != slot { problems.append("slot \(slot) is not indexed") }
             } else {
                 problems.append("slot \(slot) on the \(kind) list has no key")
             }

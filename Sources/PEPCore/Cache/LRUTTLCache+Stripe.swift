@@ -15,22 +15,26 @@ extension LRUTTLCache {
     }
 
     /// One entry. Slots are reused through a free list, so a stored entry costs no allocation of its own.
+    ///
+    /// The fields are ordered so that the words come before the value (a generic struct is laid out in
+    /// declaration order), the slot keeps the low 32 bits of the key's hash (all the index uses), and the
+    /// waiters of an in-flight marker live in the stripe's `waiting` table: an introspection slot is 120 bytes, a
+    /// decision slot 96 (docs/benchmarks.md, "Memory with 100 000 tokens").
     @usableFromInline
     struct Slot {
         @usableFromInline var key: Key?
-        @usableFromInline var value: Value?
-        @usableFromInline var waiters: [Waiter]
-        @usableFromInline var hash: Int
         @usableFromInline var time: Int64
         @usableFromInline var previous: Int32
         @usableFromInline var next: Int32
+        /// The low 32 bits of the key's `hashValue`.
+        @usableFromInline var hash: UInt32
         @usableFromInline var kind: SlotKind
+        @usableFromInline var value: Value?
 
         @inlinable
         init() {
             self.key = nil
             self.value = nil
-            self.waiters = []
             self.hash = 0
             self.time = 0
             self.previous = Stripe.noSlot
@@ -66,6 +70,8 @@ extension LRUTTLCache {
         @usableFromInline var pendingHead: Int32 = Stripe.noSlot
         @usableFromInline var pendingTail: Int32 = Stripe.noSlot
         @usableFromInline var stats = CacheStatistics()
+        /// The waiters of in-flight markers that have any, by slot (few at a time: only markers with joiners).
+        @usableFromInline var waiting: [Int32: [Waiter]] = [:]
 
         /// Slots reserved (and twice as many buckets) before the first entry.
         @inlinable static var initialSlots: Int { 64 }
@@ -105,7 +111,7 @@ extension LRUTTLCache {
             let mask = grown - 1
             var buckets = Array(repeating: Stripe.noSlot, count: grown)
             for slot in self.buckets where slot != Stripe.noSlot {
-                var bucket = self.slots[Int(slot)].hash & mask
+                var bucket = Int(self.slots[Int(slot)].hash) & mask
                 while buckets[bucket] != Stripe.noSlot { bucket = (bucket &+ 1) & mask }
                 buckets[bucket] = slot
             }
@@ -120,7 +126,9 @@ extension LRUTTLCache {
             while true {
                 let slot = self.buckets[bucket]
                 if slot == Stripe.noSlot { return nil }
-                if self.slots[Int(slot)].hash == hash && self.keyEquals(slot, key) { return slot }
+                if self.slots[Int(slot)].hash == UInt32(truncatingIfNeeded: hash) && self.keyEquals(slot, key) {
+                    return slot
+                }
                 bucket = (bucket &+ 1) & self.bucketMask
             }
         }
@@ -147,7 +155,7 @@ extension LRUTTLCache {
         @inlinable
         mutating func indexRemove(_ slot: Int32) {
             let mask = self.bucketMask
-            var hole = self.slots[Int(slot)].hash & mask
+            var hole = Int(self.slots[Int(slot)].hash) & mask
             while self.buckets[hole] != slot {
                 // Internal invariant: every occupied slot is indexed.
                 precondition(self.buckets[hole] != Stripe.noSlot, "LRUTTLCache index lost a slot")
@@ -158,7 +166,7 @@ extension LRUTTLCache {
                 probe = (probe &+ 1) & mask
                 let moving = self.buckets[probe]
                 if moving == Stripe.noSlot { break }
-                let ideal = self.slots[Int(moving)].hash & mask
+                let ideal = Int(self.slots[Int(moving)].hash) & mask
                 // `moving` may fill the hole only if the hole lies on its probe path [ideal, probe).
                 if (probe &- ideal) & mask >= (probe &- hole) & mask {
                     self.buckets[hole] = moving
@@ -242,7 +250,7 @@ extension LRUTTLCache {
                 return victim
             }
             let oldest = self.pendingHead
-            if oldest != Stripe.noSlot && self.slots[Int(oldest)].waiters.isEmpty
+            if oldest != Stripe.noSlot && self.waiting[oldest] == nil
                 && self.isStale(startedAt: self.slots[Int(oldest)].time, now: now)
             {
                 self.stats.reaped += 1
@@ -257,7 +265,7 @@ extension LRUTTLCache {
         @inlinable
         mutating func occupy(_ slot: Int32, key: Key, hash: Int) {
             self.slots[Int(slot)].key = key
-            self.slots[Int(slot)].hash = hash
+            self.slots[Int(slot)].hash = UInt32(truncatingIfNeeded: hash)
             self.indexInsert(slot, hash: hash)
         }
 
@@ -291,8 +299,7 @@ extension LRUTTLCache {
         @inlinable
         mutating func detachPending(_ slot: Int32) -> [Waiter] {
             Stripe.unlink(slot, slots: &self.slots, head: &self.pendingHead, tail: &self.pendingTail)
-            var waiters: [Waiter] = []
-            swap(&waiters, &self.slots[Int(slot)].waiters)
+            let waiters = self.waiting.removeValue(forKey: slot) ?? []
             self.slots[Int(slot)].kind = .free
             self.stats.pending -= 1
             return waiters

@@ -106,11 +106,11 @@ extension LRUTTLCache.Stripe {
                     Self.pushBack(slot, slots: &self.slots, head: &self.pendingHead, tail: &self.pendingTail)
                     return .leader
                 }
-                guard self.slots[Int(slot)].waiters.count < self.maxWaitersPerKey else {
+                guard (self.waiting[slot]?.count ?? 0) < self.maxWaitersPerKey else {
                     self.stats.waiterOverflows += 1
                     return .rejected(.waitersFull)
                 }
-                self.slots[Int(slot)].waiters.append(waiter)
+                self.waiting[slot, default: []].append(waiter)
                 self.stats.joins += 1
                 return .joined
             case .free:

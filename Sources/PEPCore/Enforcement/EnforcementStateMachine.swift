@@ -489,8 +489,7 @@ public struct EnforcementStateMachine: Sendable {
 
     private func decisionKey(_ rule: MatchedRule, _ token: String) -> DecisionCacheKey {
         DecisionCacheKey(
-            service: self.policy.service.serviceName,
-            authorizationServer: self.policy.service.authorizationServer ?? "",
+            scope: self.policy.service.decisionScope,
             ruleIndex: rule.match.ruleIndex,
             conditionIndex: rule.match.conditionIndex,
             method: self.request.authorizationMethod,

@@ -2,10 +2,16 @@
 /// (SPEC A1–A3, A11, A13; Part B §1.1–1.2).
 public struct ServicePolicy: Sendable, Equatable {
     /// The service name (cache-key scope, metrics label).
-    public var serviceName: String
+    public var serviceName: String {
+        didSet { self.decisionScope = Self.scope(self.serviceName, self.authorizationServer) }
+    }
     /// The authorization server id (`authorization_servers` key) this service uses; part of every cache key.
     /// `nil` for a plain proxied service: no token check, so no authorization server and no cache entries.
-    public var authorizationServer: String?
+    public var authorizationServer: String? {
+        didSet { self.decisionScope = Self.scope(self.serviceName, self.authorizationServer) }
+    }
+    /// `serviceName` and `authorizationServer` as one object, shared by this service's decision-cache keys.
+    public private(set) var decisionScope: DecisionCacheKey.Scope
     /// Requests matching no rule: `true` → 403, `false` → forwarded (Part B §2.4 P1/P5/P4/P7). Default `true`.
     public var denyByDefault: Bool
     /// What happens to the client's `Authorization` header upstream (Part B §1.1). Default `.pass`.
@@ -26,10 +32,15 @@ public struct ServicePolicy: Sendable, Equatable {
         self.claims = claims
         self.serviceName = serviceName
         self.authorizationServer = authorizationServer
+        self.decisionScope = Self.scope(serviceName, authorizationServer)
         self.denyByDefault = denyByDefault
         self.passCredentials = passCredentials
         self.ticketOnInsufficientScope = ticketOnInsufficientScope
         self.customHeaders = customHeaders
+    }
+
+    private static func scope(_ service: String, _ authorizationServer: String?) -> DecisionCacheKey.Scope {
+        DecisionCacheKey.Scope(service: service, authorizationServer: authorizationServer ?? "")
     }
 }
 

@@ -97,6 +97,14 @@ private func fresh(_ text: String) -> String {
         #expect(
             one.permissions[0].scopes.withUnsafeBufferPointer { $0.baseAddress }
                 == two.permissions[0].scopes.withUnsafeBufferPointer { $0.baseAddress })
+        // `client_id`, `iss` and the flags are one shared object; a result with other flags gets its own.
+        #expect(one.descriptor != nil && one.descriptor === two.descriptor)
+        var inactive = result()
+        inactive.active = false
+        let three = inactive.interned(interner)
+        #expect(three.descriptor !== one.descriptor)
+        #expect(!three.active && three.clientId == one.clientId && three == inactive)
+        #expect(storage(three.clientId!) == storage(one.clientId!))
     }
 
     /// Permission expiries at or after the token's `exp` are dropped (they cannot decide while the result is

@@ -29,6 +29,35 @@ import Testing
         #expect(Set(variants + [base]).count == 6)
         #expect(
             base == DecisionCacheKey(service: "photos", ruleIndex: 1, conditionIndex: 0, method: "GET", token: "rpt"))
+        #expect(
+            DecisionCacheKey(
+                service: "ab", authorizationServer: "c", ruleIndex: 0, conditionIndex: 0, method: "GET",
+                token: "t")
+                != DecisionCacheKey(
+                    service: "a", authorizationServer: "bc", ruleIndex: 0, conditionIndex: 0, method: "GET", token: "t")
+        )
+    }
+
+    /// A key built on a service's shared scope equals one built from the same strings (same hash), and the
+    /// scope follows the service's name and authorization server when they change.
+    @Test func sharedScopeKeysEqualStringKeys() {
+        var service = ServicePolicy(serviceName: "photos", authorizationServer: "https://as")
+        let shared = DecisionCacheKey(
+            scope: service.decisionScope, ruleIndex: 3, conditionIndex: 1, method: "GET", token: "rpt")
+        let built = DecisionCacheKey(
+            service: "photos", authorizationServer: "https://as", ruleIndex: 3, conditionIndex: 1, method: "GET",
+            token: "rpt")
+        #expect(shared == built && shared.hashValue == built.hashValue)
+        #expect(shared.service == "photos" && shared.authorizationServer == "https://as")
+        #expect(shared.ruleIndex == 3 && shared.conditionIndex == 1)
+        service.authorizationServer = "https://other"
+        #expect(service.decisionScope.authorizationServer == "https://other")
+        let moved = DecisionCacheKey(
+            scope: service.decisionScope, ruleIndex: 3, conditionIndex: 1, method: "GET", token: "rpt")
+        #expect(moved != shared)
+        service.serviceName = "albums"
+        #expect(service.decisionScope.service == "albums")
+        #expect(ServicePolicy(serviceName: "p", authorizationServer: nil).decisionScope.authorizationServer == "")
     }
 
     /// Descriptions, debug descriptions and dumps never contain the token.
