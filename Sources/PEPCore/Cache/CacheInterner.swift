@@ -2,7 +2,7 @@ import Synchronization
 
 /// Shares the storage of equal strings, string arrays and permission lists among cached introspection results,
 /// so a member that repeats from token to token (a permission's `resource_id` and scopes, `iss`, `client_id`,
-/// the permission list) is held once instead of once per cached token (docs/benchmarks.md, "Memory with 100 000 tokens").
+/// a user's `sub`, the permission list) is held once instead of once per cached token (docs/benchmarks.md, "Memory with 100 000 tokens").
 ///
 /// A decoded result owns a fresh heap string per member longer than 15 UTF-8 bytes (shorter ones are stored
 /// inline and are returned unchanged) and a fresh array per scope list; ``interned(_:)`` swaps them for the first
@@ -90,12 +90,13 @@ extension Set {
 
 extension IntrospectionResult {
     /// This result with its repeating members shared through `interner`: `client_id`, `iss` and the flags (one
-    /// descriptor), each permission's resource id and scope list, and the permission list itself when an equal
+    /// descriptor), `sub` (one user's tokens), each permission's resource id and scope list, and the permission list itself when an equal
     /// one was seen (permissions with their own `exp` rarely repeat; see ``withoutRedundantPermissionExpiries``).
     /// Equal to `self`.
     public func interned(_ interner: CacheInterner) -> IntrospectionResult {
         var copy = self
         copy.descriptor = self.descriptor.map(interner.intern)
+        copy.sub = self.sub.map(interner.intern)
         var permissions = self.permissions
         for index in permissions.indices {
             permissions[index].resourceId = interner.intern(permissions[index].resourceId)

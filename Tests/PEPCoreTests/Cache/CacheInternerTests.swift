@@ -82,7 +82,8 @@ private func fresh(_ text: String) -> String {
     @Test func internsIntrospectionResults() {
         func result() -> IntrospectionResult {
             IntrospectionResult(
-                active: true, exp: 100, iat: 1, clientId: fresh("@!1736.ABCD.EF01.2345"), sub: "s",
+                active: true, exp: 100, iat: 1, clientId: fresh("@!1736.ABCD.EF01.2345"),
+                sub: fresh("inum=0af4-5c1e-77aa-9d3e"),
                 iss: fresh("https://as.example.test"),
                 permissions: [.init(resourceId: fresh(Self.resource), scopes: [fresh("https://scopes.test/read")])])
         }
@@ -93,6 +94,7 @@ private func fresh(_ text: String) -> String {
         #expect(one == original)
         #expect(storage(one.iss!) == storage(two.iss!))
         #expect(storage(one.clientId!) == storage(two.clientId!))
+        #expect(storage(one.sub!) != nil && storage(one.sub!) == storage(two.sub!))
         #expect(storage(one.permissions[0].resourceId) == storage(two.permissions[0].resourceId))
         #expect(
             one.permissions[0].scopes.withUnsafeBufferPointer { $0.baseAddress }
