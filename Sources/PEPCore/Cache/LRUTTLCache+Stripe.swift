@@ -18,7 +18,7 @@ extension LRUTTLCache {
     ///
     /// The fields are ordered so that the words come before the value (a generic struct is laid out in
     /// declaration order), the slot keeps the low 32 bits of the key's hash (all the index uses), and the
-    /// waiters of an in-flight marker live in the stripe's `waiting` table: an introspection slot is 120 bytes, a
+    /// waiters of an in-flight marker live in the stripe's `waiting` table: an introspection slot is 128 bytes, a
     /// decision slot 96 (docs/benchmarks.md, "Memory with 100 000 tokens").
     @usableFromInline
     struct Slot {

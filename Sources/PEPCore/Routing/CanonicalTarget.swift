@@ -93,11 +93,13 @@ public struct CanonicalTarget: Sendable, Hashable {
         return try result.get()
     }
 
-    /// Canonicalizes a request-target given as bytes, in place (the codec's buffer); see the type's doc.
+    /// Canonicalizes a request-target given as bytes, in place (the codec's buffer); see the type's doc. `host` is
+    /// read only for an absolute-form target (RFC 9112 §3.2.2: its authority must match `Host`).
     ///
     /// - Throws: `CanonicalTargetError` (always answered 400).
     public static func canonicalize(
-        requestTarget target: UnsafeRawBufferPointer, method: String, host: String?, options: Options = Options()
+        requestTarget target: UnsafeRawBufferPointer, method: String, host: @autoclosure () -> String?,
+        options: Options = Options()
     ) throws(CanonicalTargetError) -> CanonicalTarget {
         guard let first = target.first else { throw .notOriginForm }
         if target.count == 1 && first == UInt8(ascii: "*") {
@@ -106,7 +108,7 @@ public struct CanonicalTarget: Sendable, Hashable {
         }
         var pathStart = 0
         if first != UInt8(ascii: "/") {
-            pathStart = try Self.absoluteFormPathStart(target, host: host)
+            pathStart = try Self.absoluteFormPathStart(target, host: host())
         }
         var queryStart = target.count
         for index in 0..<target.count {

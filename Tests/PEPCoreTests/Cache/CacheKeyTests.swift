@@ -60,6 +60,73 @@ import Testing
         #expect(ServicePolicy(serviceName: "p", authorizationServer: nil).decisionScope.authorizationServer == "")
     }
 
+    /// Keys built on a shared scope or from strings are equal exactly when every field is, equal keys hash
+    /// alike, each key answers only its own value in a cache, and a flush by service removes that service's
+    /// (SECURITY.md case 23; from a fresh review of the compact keys).
+    @Test func keysAreEqualExactlyWhenEveryFieldIs() {
+        let services = ["a", "ab", "", "photos-service-with-a-long-name"]
+        let servers = ["", "c", "bc", "https://as.example/realm"]
+        let rules = [0, 1, Int(Int32.max), -1]
+        let methods = ["GET", "get", "HEAD"]
+        let tokens = ["t", "T", "a-rather-long-token-value-0123456789"]
+        var policies: [String: ServicePolicy] = [:]
+        struct Parts: Hashable { let s: String; let a: String; let r: Int; let c: Int; let m: String; let t: String }
+        var all: [(Parts, DecisionCacheKey)] = []
+        for s in services {
+            for a in servers {
+                var policy = ServicePolicy(serviceName: "x", authorizationServer: nil)
+                policy.serviceName = s
+                policy.authorizationServer = a.isEmpty ? nil : a
+                policies[s + "|" + a] = policy
+                #expect(policy == ServicePolicy(serviceName: s, authorizationServer: a.isEmpty ? nil : a))
+                for r in rules {
+                    for c in rules.prefix(2) {
+                        for m in methods {
+                            for t in tokens {
+                                let p = Parts(s: s, a: a, r: r, c: c, m: m, t: t)
+                                all.append(
+                                    (
+                                        p,
+                                        DecisionCacheKey(
+                                            scope: policy.decisionScope, ruleIndex: r, conditionIndex: c, method: m,
+                                            token: t)
+                                    ))
+                                all.append(
+                                    (
+                                        p,
+                                        DecisionCacheKey(
+                                            service: s, authorizationServer: a, ruleIndex: r, conditionIndex: c,
+                                            method: m, token: t)
+                                    ))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var bad = 0
+        for i in all.indices {
+            for j in all.indices where (i &* 31 &+ j) % 5 == 0 {
+                let equal = all[i].1 == all[j].1
+                if equal != (all[i].0 == all[j].0) { bad += 1 }
+                if equal && all[i].1.hashValue != all[j].1.hashValue { bad += 1 }
+            }
+        }
+        #expect(bad == 0)
+        // Through the cache: each key answers only its own value.
+        let cache = LRUTTLCache<DecisionCacheKey, Int, Never>(limits: CacheLimits(maxEntries: 1 << 16, stripeCount: 4))
+        let now = CacheInstant(nanoseconds: 0)
+        for (index, entry) in all.enumerated() where index % 2 == 0 {
+            cache.setValue(index, forKey: entry.1, ttl: .seconds(60), now: now)
+        }
+        for (index, entry) in all.enumerated() where index % 2 == 1 {
+            #expect(cache.value(forKey: entry.1, now: now) == index - 1)
+        }
+        let removed = cache.removeValues { $0.service == "ab" }
+        #expect(removed == all.count / 2 / services.count)
+        #expect(cache.invariantViolationsForTest().isEmpty)
+    }
+
     /// Descriptions, debug descriptions and dumps never contain the token.
     @Test func descriptionsHideTheToken() {
         let token = "eyJSECRET.TOKEN.VALUE"

@@ -224,6 +224,24 @@ struct RejectedTarget: Sendable, CustomTestStringConvertible {
         Self.expect("http://api.test/x", rejectedWith: .authorityMismatch, host: nil)
     }
 
+    /// `Host` is read only for an absolute-form target (the data plane builds it from the head on demand).
+    @Test func readsHostOnlyForAbsoluteForm() throws {
+        var asked = 0
+        func host() -> String? {
+            asked += 1
+            return "api.test"
+        }
+        let origin = try Array("/x?y=1".utf8).withUnsafeBytes {
+            try CanonicalTarget.canonicalize(requestTarget: $0, method: "GET", host: host())
+        }
+        #expect(origin.path == "/x" && origin.query == "y=1")
+        #expect(asked == 0)
+        let absolute = try Array("http://api.test/x".utf8).withUnsafeBytes {
+            try CanonicalTarget.canonicalize(requestTarget: $0, method: "GET", host: host())
+        }
+        #expect(absolute.path == "/x" && asked == 1)
+    }
+
     /// `*` is OPTIONS-only asterisk-form.
     @Test func acceptsAsteriskForOptions() throws {
         #expect(try Self.canonical("*", method: "OPTIONS") == CanonicalTarget(path: "*", query: nil))

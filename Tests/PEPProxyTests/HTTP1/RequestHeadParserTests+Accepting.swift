@@ -201,3 +201,16 @@ extension RequestHeadParserTests {
         #expect(throws: CanonicalTargetError.authorityMismatch) { try parsed.head.canonicalTarget() }
     }
 }
+
+extension RequestHeadParserTests {
+    /// The RFC 9110 methods come back as literals, any other token as decoded: both read back as the bytes sent.
+    @Test(arguments: [
+        "GET", "PUT", "POST", "HEAD", "PATCH", "TRACE", "DELETE", "OPTIONS", "CONNECT", "GEX", "PUTS", "POSTS",
+        "PROPFIND", "M", "DELETES", "OPTIONZ", "CONNECTX", "MKCOL",
+    ])
+    func methodsReadBackAsSent(method: String) throws {
+        #expect(Array(method.utf8).withUnsafeBytes { RequestHeadParser.method($0) } == method)
+        let parsed = try #require(Self.accept("\(method) /x HTTP/1.1\nHost: api.test\n\n"))
+        #expect(parsed.head.method == method)
+    }
+}
