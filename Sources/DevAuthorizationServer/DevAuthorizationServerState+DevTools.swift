@@ -79,9 +79,9 @@ extension DevAuthorizationServerState {
     /// "omit_claims"?: [standard members to leave out of introspection, e.g. "exp"]}`. The token stays live for
     /// `lifetime` whatever `claims` say, so `{"claims": {"exp": <past>}}` mints an RPT that introspects as
     /// `active: true` with an `exp` in the past, and `{"omit_claims": ["exp"]}` one without `exp`.
-    /// `resource_path` is looked up among oxd-protected resources (newest first, method `?` matches any), then
-    /// among `/resource_set` resources whose `name` is the path, optionally followed by methods
-    /// (`"/posts/?? GET,POST"`). Omitted `scopes` = all the resource's scopes. → `{"access_token", "token_type",
+    /// `resource_path` is looked up among oxd-protected resources (method `?` matches any), then among
+    /// `/resource_set` resources whose `name` is the path, optionally followed by methods (`"/posts/?? GET,POST"`);
+    /// among several matches, one that can grant every requested scope, then the newest. Omitted `scopes` = all the resource's scopes. → `{"access_token", "token_type",
     /// "expires_in"}`.
     /// - Throws: 400 `invalid_request`, `invalid_resource` (no such resource).
     mutating func mintTestToken(_ request: HTTPRequestMessage, now: Int64) throws(DevReply) -> HTTPResponseMessage {
@@ -96,7 +96,8 @@ extension DevAuthorizationServerState {
                 resolved = (id, self.resources[id]?.scopes ?? [])
             } else if let path = item["resource_path"]?.stringValue {
                 let method = item["http_method"]?.stringValue ?? "GET"
-                guard let found = self.findResource(path: path, method: method) else {
+                let wanted = DevRequest.strings(item["scopes"]) ?? []
+                guard let found = self.findResource(path: path, method: method, scopes: wanted) else {
                     throw DevReply.error(400, "invalid_resource", "no resource registered for \(method) \(path)")
                 }
                 resolved = found
@@ -133,32 +134,42 @@ extension DevAuthorizationServerState {
             ]), noStore: true)
     }
 
-    /// The AS resource for a rule path and method (see `mintTestToken`), with its grantable scopes.
-    func findResource(path: String, method: String) -> (id: String, scopes: [String])? {
+    /// The AS resource for a rule path and method (see `mintTestToken`), with its grantable scopes. When several
+    /// match (two services protect the same path, each through its own oxd client), one whose scopes include
+    /// every scope in `scopes` wins over one that cannot grant them; then the newest.
+    func findResource(path: String, method: String, scopes: [String] = []) -> (id: String, scopes: [String])? {
         let lowerPath = path.lowercased()
         let lowerMethod = method.lowercased()
-        var best: (sequence: Int, id: String, scopes: [String])?
+        // Better: grants every wanted scope, then registered later.
+        func better(_ a: Resource, than b: Resource?) -> Bool {
+            guard let b else { return true }
+            let (coversA, coversB) = (scopes.allSatisfy(a.scopes.contains), scopes.allSatisfy(b.scopes.contains))
+            return coversA != coversB ? coversA : a.sequence > b.sequence
+        }
+        var best: Resource?
         for client in self.clients.values {
             for protected in client.protectedResources.reversed()
             where protected.path.lowercased() == lowerPath
                 && protected.httpMethods.contains(where: { $0.lowercased() == lowerMethod || $0 == "?" })
             {
                 guard let resource = self.resources[protected.id] else { continue }
-                if best == nil || resource.sequence > best?.sequence ?? 0 {
-                    best = (resource.sequence, resource.id, resource.scopes)
-                }
+                if better(resource, than: best) { best = resource }
                 break
             }
         }
         if let best { return (best.id, best.scopes) }
-        let candidates = self.resources.values.filter { resource in
+        for resource in self.resources.values {
             let words = resource.name.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard let first = words.first, first.lowercased() == lowerPath else { return false }
+            guard let first = words.first, first.lowercased() == lowerPath else { continue }
             let methods = words.dropFirst().joined(separator: " ")
                 .split(whereSeparator: { !$0.isLetter && $0 != "?" }).map { $0.lowercased() }
-            return methods.isEmpty || methods.contains(lowerMethod) || methods.contains("?")
+            if (methods.isEmpty || methods.contains(lowerMethod) || methods.contains("?"))
+                && better(resource, than: best)
+            {
+                best = resource
+            }
         }
-        return candidates.max { $0.sequence < $1.sequence }.map { ($0.id, $0.scopes) }
+        return best.map { ($0.id, $0.scopes) }
     }
 
     /// `POST /_dev/fault` (see `handleDevTool`).

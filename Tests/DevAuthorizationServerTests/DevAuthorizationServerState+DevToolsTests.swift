@@ -116,6 +116,31 @@ import Testing
             ).status == 400)
     }
 
+    /// When two resources match a path, `/_dev/tokens` takes one that can grant the requested scopes, then the
+    /// newest: the tutorial's two services protect `/posts/??` with different scopes.
+    @Test func mintTokensPreferAResourceWithTheRequestedScopes() throws {
+        let h = try DevHarness()
+        let pat = try h.pat()
+        var ids: [JSONValue?] = []
+        for scopes in [#"["read"]"#, #"["claims_read"]"#] {
+            let created = h.send(
+                "POST", "/resource_set", headers: [("Authorization", "Bearer " + pat)],
+                body: #"{"name":"/items/?? GET","resource_scopes":"# + scopes + "}")
+            ids.append(DevHarness.json(created)["_id"])
+        }
+        func minted(_ permission: String) throws -> JSONValue? {
+            let response = h.send("POST", "/_dev/tokens", body: #"{"permissions":["# + permission + "]}")
+            let rpt = try #require(DevHarness.json(response)["access_token"]?.stringValue)
+            let introspection = DevHarness.json(
+                h.form("/introspect", [("token", rpt)], headers: [("Authorization", "Bearer " + pat)]))
+            return introspection["permissions"]?.arrayValue?.first?["resource_id"]
+        }
+        #expect(try minted(#"{"resource_path":"/items/??","scopes":["read"]}"#) == ids[0])
+        #expect(try minted(#"{"resource_path":"/items/??","scopes":["claims_read"]}"#) == ids[1])
+        #expect(try minted(#"{"resource_path":"/items/??"}"#) == ids[1])
+        #expect(try minted(#"{"resource_path":"/items/??","scopes":["nobody"]}"#) == ids[1])
+    }
+
     /// A `status` fault answers the next N calls with that status, then the endpoint recovers.
     @Test func statusFaultForNextCalls() throws {
         let h = try DevHarness()
