@@ -77,16 +77,38 @@ final class WorkerGrantCache: @unchecked Sendable {
         self.tags = Array(repeating: 0, count: Self.capacity)
     }
 
-    /// A request's key: FNV-1a over the `Authorization` bytes, mixed with the rule position. Its high bits choose
-    /// the set (``set(of:)``), its low bits are the tag.
+    /// A request's key: the `Authorization` bytes hashed eight at a time from a per-process random seed (so a
+    /// client cannot aim tokens at one set), mixed with the rule position. Its high bits choose the set
+    /// (``set(of:)``), its low bits are the tag. About 40 instructions for a 50-byte value (byte-wise FNV-1a took
+    /// about 200); a collision costs only a miss, as the entry compares the bytes.
     @inline(__always)
     static func key(authorization: UnsafeRawBufferPointer, service: Int, rule: Int, condition: Int) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in authorization {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        var hash = Self.seed ^ UInt64(truncatingIfNeeded: authorization.count)
+        let count = authorization.count
+        if count >= 8, let base = authorization.baseAddress {
+            var offset = 0
+            while offset + 8 <= count {
+                hash = Self.mix(hash, base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                offset += 8
+            }
+            // The last 8 bytes, overlapping the words already mixed when the count is not a multiple of 8.
+            if offset < count { hash = Self.mix(hash, base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) }
+        } else {
+            var word: UInt64 = 0
+            for byte in authorization { word = word << 8 | UInt64(byte) }
+            hash = Self.mix(hash, word)
         }
         hash ^= UInt64(truncatingIfNeeded: service &<< 40 ^ rule &<< 20 ^ condition)
         return (hash ^ (hash >> 29)) &* 0xbf58_476d_1ce4_e5b9
+    }
+
+    /// Drawn once per process.
+    static let seed = UInt64.random(in: .min ... .max)
+
+    @inline(__always)
+    private static func mix(_ hash: UInt64, _ word: UInt64) -> UInt64 {
+        let product = (hash ^ word) &* 0x9e37_79b9_7f4a_7c15
+        return product ^ (product >> 32)
     }
 
     /// The first slot of the key's set.
