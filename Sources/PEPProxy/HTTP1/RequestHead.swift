@@ -146,6 +146,12 @@ public struct RequestHead: Sendable, Equatable {
         }
     }
 
+    /// Calls `body` with the method and the space after it, as received: the request line's first bytes, up to
+    /// the target (the parser allows exactly one SP there).
+    func withUnsafeMethodAndSpaceBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        self.headers.withUnsafeBytes { head in body(UnsafeRawBufferPointer(rebasing: head[0..<Int(self.targetStart)])) }
+    }
+
     /// The Host value, or nil when absent (HTTP/1.0 only).
     public var host: String? { self.known.host.map { self.headers.value(at: $0) } }
 

@@ -48,9 +48,8 @@ enum RequestForwarder {
         upstreamVersion10: Bool, trace: TraceContext?, traceStateIndex: Int?, webSocket: Bool, into out: HeadBuffer
     ) {
         out.reset()
-        out.append(head.method)
-        out.append(0x20)
-        out.append(service.upstream.basePath)
+        head.withUnsafeMethodAndSpaceBytes { out.append($0) }
+        if !service.upstream.basePath.isEmpty { out.append(service.upstream.basePath) }
         out.append(path)
         if let query {
             out.append(UInt8(ascii: "?"))

@@ -86,3 +86,37 @@ import Testing
         #expect(String(decoding: out.bytes, as: UTF8.self) == text)
     }
 }
+
+extension ForwarderHeaderTests {
+    /// The request line sent upstream: the method as received (any token), the upstream's base path (none when
+    /// empty), the canonical path, the query, the version.
+    @Test(
+        arguments: [
+            ("GET", "", "/x", nil, "GET /x HTTP/1.1"),
+            ("PROPFIND", "/base", "/a/b", "q=1", "PROPFIND /base/a/b?q=1 HTTP/1.1"),
+            ("M", "/v1", "/", nil, "M /v1/ HTTP/1.1"), ("OPTIONS", "", "*", nil, "OPTIONS * HTTP/1.1"),
+        ] as [(String, String, String, String?, String)])
+    func requestLineKeepsTheMethodAndAddsTheBasePath(
+        method: String, basePath: String, path: String, query: String?, expected: String
+    ) throws {
+        let text = "\(method) \(path == "*" ? "*" : "/ignored") HTTP/1.1\r\nHost: api.test\r\n\r\n"
+        var parser = RequestHeadParser()
+        let result = Array(text.utf8).withUnsafeBytes { parser.parse($0, limits: .default) }
+        guard case .complete(let head, _) = result else {
+            Issue.record("not parsed: \(result)")
+            return
+        }
+        let service = ProxyService(
+            name: "api",
+            upstream: UpstreamTarget(
+                address: try SocketAddress(host: "127.0.0.1", port: 9), hostHeader: "backend.internal",
+                basePath: basePath))
+        let out = HeadBuffer()
+        RequestForwarder.build(
+            head: head, path: path, query: query, service: service, mutations: .none, peerHost: nil,
+            peerTrusted: false, scheme: "http", requestId: nil, via: "1.1 uma-pep", upstreamVersion10: false,
+            trace: nil, traceStateIndex: nil, webSocket: false, into: out)
+        let built = String(decoding: out.bytes, as: UTF8.self)
+        #expect(built.hasPrefix(expected + "\r\nHost: backend.internal\r\n"), "\(built)")
+    }
+}
