@@ -16,10 +16,11 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
-## demo: the main job on the embedded default (proxy + development authorization server + demo upstream).
+## demo: the main job on the embedded default (proxy + development authorization server + demo upstream);
+## other ports: `make demo DEMO_ARGS="--proxy-port 18000 --admin-port 18001 --as-port 18443 --upstream-port 19000"`.
 demo: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product uma-pep
-	.build/debug/uma-pep demo
+	.build/debug/uma-pep demo $(DEMO_ARGS)
 
 ## test: lint, then unit, codec and end-to-end tests (end-to-end tests spawn the built binary on 127.0.0.1), then
 ## an off-the-shelf Python UMA client (requests-oauthlib-uma, pip-installed into .build/python-venv) through the

@@ -97,7 +97,8 @@ extension DevAuthorizationServerState {
             } else if let path = item["resource_path"]?.stringValue {
                 let method = item["http_method"]?.stringValue ?? "GET"
                 let wanted = DevRequest.strings(item["scopes"]) ?? []
-                guard let found = self.findResource(path: path, method: method, scopes: wanted) else {
+                guard let found = self.findResource(path: path, method: method, scopes: wanted, clientId: clientId)
+                else {
                     throw DevReply.error(400, "invalid_resource", "no resource registered for \(method) \(path)")
                 }
                 resolved = found
@@ -135,41 +136,50 @@ extension DevAuthorizationServerState {
     }
 
     /// The AS resource for a rule path and method (see `mintTestToken`), with its grantable scopes. When several
-    /// match (two services protect the same path, each through its own oxd client), one whose scopes include
-    /// every scope in `scopes` wins over one that cannot grant them; then the newest.
-    func findResource(path: String, method: String, scopes: [String] = []) -> (id: String, scopes: [String])? {
+    /// match (services protect the same path, each through its own oxd client), the choice goes to one whose
+    /// scopes include every scope in `scopes`, then to one that `clientId`'s oxd registration protected (the
+    /// service whose client the token is minted for), then to the newest.
+    func findResource(
+        path: String, method: String, scopes: [String] = [], clientId: String? = nil
+    ) -> (id: String, scopes: [String])? {
         let lowerPath = path.lowercased()
         let lowerMethod = method.lowercased()
-        // Better: grants every wanted scope, then registered later.
-        func better(_ a: Resource, than b: Resource?) -> Bool {
+        typealias Candidate = (resource: Resource, ownClient: Bool)
+        // Better: grants every wanted scope, then protected by the token's own client, then registered later.
+        func better(_ a: Candidate, than b: Candidate?) -> Bool {
             guard let b else { return true }
-            let (coversA, coversB) = (scopes.allSatisfy(a.scopes.contains), scopes.allSatisfy(b.scopes.contains))
-            return coversA != coversB ? coversA : a.sequence > b.sequence
+            let coversA = scopes.allSatisfy(a.resource.scopes.contains)
+            let coversB = scopes.allSatisfy(b.resource.scopes.contains)
+            if coversA != coversB { return coversA }
+            if a.ownClient != b.ownClient { return a.ownClient }
+            return a.resource.sequence > b.resource.sequence
         }
-        var best: Resource?
+        var best: Candidate?
         for client in self.clients.values {
             for protected in client.protectedResources.reversed()
             where protected.path.lowercased() == lowerPath
                 && protected.httpMethods.contains(where: { $0.lowercased() == lowerMethod || $0 == "?" })
             {
                 guard let resource = self.resources[protected.id] else { continue }
-                if better(resource, than: best) { best = resource }
+                let candidate = (resource, client.clientId == clientId)
+                if better(candidate, than: best) { best = candidate }
                 break
             }
         }
-        if let best { return (best.id, best.scopes) }
+        if let best { return (best.resource.id, best.resource.scopes) }
+        var bestNamed: Candidate?
         for resource in self.resources.values {
             let words = resource.name.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard let first = words.first, first.lowercased() == lowerPath else { continue }
             let methods = words.dropFirst().joined(separator: " ")
                 .split(whereSeparator: { !$0.isLetter && $0 != "?" }).map { $0.lowercased() }
-            if (methods.isEmpty || methods.contains(lowerMethod) || methods.contains("?"))
-                && better(resource, than: best)
+            if methods.isEmpty || methods.contains(lowerMethod) || methods.contains("?"),
+                better((resource, false), than: bestNamed)
             {
-                best = resource
+                bestNamed = (resource, false)
             }
         }
-        return best.map { ($0.id, $0.scopes) }
+        return bestNamed.map { ($0.resource.id, $0.resource.scopes) }
     }
 
     /// `POST /_dev/fault` (see `handleDevTool`).

@@ -141,6 +141,42 @@ import Testing
         #expect(try minted(#"{"resource_path":"/items/??","scopes":["nobody"]}"#) == ids[1])
     }
 
+    /// Two oxd registrations protect one path with the same scopes (the tutorial's `browser` and
+    /// `claim-gathering` services): `/_dev/tokens` takes the resource of the token's own client, else the newest.
+    @Test func mintTokensPreferTheTokenClientsResource() throws {
+        let h = try DevHarness()
+        let document =
+            #"[{"path": "/shared/??", "conditions": [{"httpMethods": ["GET"], "scopes": ["claims_read"]}]}]"#
+        var resourceByClient: [String: JSONValue] = [:]
+        for (client, secret, oxdId) in [
+            ("demo-client", "demo-secret", "demo-oxd-id"), ("other-client", "other-secret", "other-oxd-id"),
+        ] {
+            let token = try h.clientToken(clientId: client, secret: secret)
+            let protected = h.oxd(
+                "uma-rs-protect",
+                .object(["oxd_id": .string(oxdId), "resources": try #require(JSONText.parse(document))]), token: token)
+            try #require(protected.status == 200)
+            let node = DevHarness.json(h.oxd("get-rp", .object(["oxd_id": .string(oxdId)])))["node"]
+            resourceByClient[client] = node?["uma_protected_resources"]?.arrayValue?.last?["id"]
+        }
+        let pat = try h.pat()
+        func minted(_ client: String?) throws -> JSONValue? {
+            let clientMember = client.map { #""client_id": ""# + $0 + #"", "# } ?? ""
+            let response = h.send(
+                "POST", "/_dev/tokens",
+                body: "{" + clientMember
+                    + #""permissions": [{"resource_path": "/shared/??", "scopes": ["claims_read"]}]}"#)
+            let rpt = try #require(DevHarness.json(response)["access_token"]?.stringValue)
+            let introspection = DevHarness.json(
+                h.form("/introspect", [("token", rpt)], headers: [("Authorization", "Bearer " + pat)]))
+            return introspection["permissions"]?.arrayValue?.first?["resource_id"]
+        }
+        #expect(resourceByClient.count == 2 && resourceByClient["demo-client"] != resourceByClient["other-client"])
+        #expect(try minted("demo-client") == resourceByClient["demo-client"])
+        #expect(try minted("other-client") == resourceByClient["other-client"])
+        #expect(try minted("a-third-client") == resourceByClient["other-client"])
+    }
+
     /// A `status` fault answers the next N calls with that status, then the endpoint recovers.
     @Test func statusFaultForNextCalls() throws {
         let h = try DevHarness()
