@@ -203,13 +203,14 @@ public final class EnforcementDriver: RequestAuthorizer {
         var workerSlot: (cache: WorkerGrantCache, key: UInt64)?
         if let match, let worker = request.worker, worker < self.workerCaches.count {
             let cache = self.workerCaches[worker]
+            // The indexes, not the match, go into the closure (capturing the match copied it: two string retains).
+            let (rule, condition) = (match.ruleIndex, match.conditionIndex)
             let found = request.withAuthorizationBytes { authorization -> (UInt64, WorkerGrantCache.Entry?) in
                 let key = WorkerGrantCache.key(
-                    authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
-                    condition: match.conditionIndex)
+                    authorization: authorization, service: request.serviceIndex, rule: rule, condition: condition)
                 let hit = cache.lookup(
-                    key: key, authorization: authorization, service: request.serviceIndex, rule: match.ruleIndex,
-                    condition: match.conditionIndex, method: request.method, now: Self.instant().nanoseconds,
+                    key: key, authorization: authorization, service: request.serviceIndex, rule: rule,
+                    condition: condition, method: request.method, now: Self.instant().nanoseconds,
                     epoch: self.workerCacheEpoch.load(ordering: .relaxed))
                 return (key, hit)
             }
