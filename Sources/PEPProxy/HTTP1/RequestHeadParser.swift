@@ -175,13 +175,10 @@ public struct RequestHeadParser: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `bytes` spell `literal` exactly; the caller has matched the length.
     @inline(__always)
     private static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
-        literal.withUTF8Buffer { expected in
-            guard expected.count == bytes.count else { return false }
-            for index in 0..<bytes.count where bytes[index] != expected[index] { return false }
-            return true
-        }
+        HTTP1FieldLineParser.matchesExactly(bytes, 0, literal)
     }
 
     /// `method SP request-target SP HTTP-version`, the line being `buffer[start..<end]` (`end` is its CR).
