@@ -2,13 +2,15 @@ import Synchronization
 
 /// Shares the storage of equal strings, string arrays and permission lists among cached introspection results,
 /// so a member that repeats from token to token (a permission's `resource_id` and scopes, `iss`, `client_id`,
-/// a user's `sub`, the permission list) is held once instead of once per cached token (docs/benchmarks.md, "Memory with 100 000 tokens").
+/// the permission list) is held once instead of once per cached token (docs/benchmarks.md, "Memory with 100 000
+/// tokens"). Per-user members (`sub`) are not interned: they would fill the bounded string table and crowd out
+/// the members that do repeat.
 ///
 /// A decoded result owns a fresh heap string per member longer than 15 UTF-8 bytes (shorter ones are stored
 /// inline and are returned unchanged) and a fresh array per scope list; ``interned(_:)`` swaps them for the first
-/// equal copy seen. Bounded: once `limit` distinct strings (arrays, lists) are held, new ones are returned as
-/// they are, so hostile answers cannot grow it past `limit` entries of each kind. Thread-safe (one lock); used only when a
-/// result is stored in the cache, never on a cache hit.
+/// equal copy seen. Bounded: once `limit` distinct strings (arrays, lists, descriptors) are held, new ones are
+/// returned as they are, so hostile answers cannot grow it past `limit` entries of each kind. Thread-safe (one
+/// lock); used only when a result is stored in the cache, never on a cache hit.
 public final class CacheInterner: Sendable {
     struct State {
         var strings: Set<String> = []
@@ -28,8 +30,8 @@ public final class CacheInterner: Sendable {
     public let limit: Int
     private let state = Mutex(State())
 
-    /// Creates an empty interner holding at most `limit` strings, `limit` arrays and `limit` permission lists
-    /// (default 4096).
+    /// Creates an empty interner holding at most `limit` strings, `limit` arrays, `limit` permission lists and
+    /// `limit` descriptors (default 4096).
     public init(limit: Int = 4096) {
         self.limit = max(0, limit)
     }
@@ -90,13 +92,12 @@ extension Set {
 
 extension IntrospectionResult {
     /// This result with its repeating members shared through `interner`: `client_id`, `iss` and the flags (one
-    /// descriptor), `sub` (one user's tokens), each permission's resource id and scope list, and the permission list itself when an equal
-    /// one was seen (permissions with their own `exp` rarely repeat; see ``withoutRedundantPermissionExpiries``).
+    /// descriptor), each permission's resource id and scope list, and the permission list itself when an equal one
+    /// was seen (permissions with their own `exp` rarely repeat; see ``withoutRedundantPermissionExpiries``).
     /// Equal to `self`.
     public func interned(_ interner: CacheInterner) -> IntrospectionResult {
         var copy = self
         copy.descriptor = self.descriptor.map(interner.intern)
-        copy.sub = self.sub.map(interner.intern)
         var permissions = self.permissions
         for index in permissions.indices {
             permissions[index].resourceId = interner.intern(permissions[index].resourceId)
