@@ -107,39 +107,38 @@ public struct IntrospectionResult: Sendable, Equatable {
         }
     }
 
+    /// A stored time, or nil when `flag` says it is absent.
     @inlinable
     func time(_ stored: Int64, _ flag: Flags) -> Int64? {
         self.flags.contains(flag) ? stored : nil
+    }
+
+    /// Records whether a time is present (`flag`) and returns the word to store (0 when absent).
+    @inlinable
+    mutating func storing(_ time: Int64?, _ flag: Flags) -> Int64 {
+        self.flags.set(flag, time != nil)
+        return time ?? 0
     }
 
     /// Expiry, seconds since the epoch.
     @inlinable
     public var exp: Int64? {
         get { self.time(self.storedExp, .hasExp) }
-        set {
-            self.storedExp = newValue ?? 0
-            self.flags.set(.hasExp, newValue != nil)
-        }
+        set { self.storedExp = self.storing(newValue, .hasExp) }
     }
 
     /// Issued-at, seconds since the epoch.
     @inlinable
     public var iat: Int64? {
         get { self.time(self.storedIat, .hasIat) }
-        set {
-            self.storedIat = newValue ?? 0
-            self.flags.set(.hasIat, newValue != nil)
-        }
+        set { self.storedIat = self.storing(newValue, .hasIat) }
     }
 
     /// Not-before, seconds since the epoch.
     @inlinable
     public var nbf: Int64? {
         get { self.time(self.storedNbf, .hasNbf) }
-        set {
-            self.storedNbf = newValue ?? 0
-            self.flags.set(.hasNbf, newValue != nil)
-        }
+        set { self.storedNbf = self.storing(newValue, .hasNbf) }
     }
 
     /// The client the RPT was issued to.
