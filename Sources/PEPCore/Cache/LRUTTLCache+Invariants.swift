@@ -57,7 +57,7 @@ extension LRUTTLCache.Stripe {
             if entry.kind != kind { problems.append("slot \(slot) on the \(kind) list is \(entry.kind)") }
             if entry.previous != previous { problems.append("slot \(slot) has a wrong back link") }
             if let key = entry.key {
-                if entry.hash != UInt32(truncatingIfNeeded: key.hashValue) {
+                if entry.hash != Self.slotHash(key.hashValue) {
                     problems.append("slot \(slot) has a stale hash")
                 }
                 if self.find(key, hash: Int(entry.hash)) != slot { problems.append("slot \(slot) is not indexed") }

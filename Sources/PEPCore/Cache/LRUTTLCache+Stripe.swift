@@ -119,16 +119,22 @@ extension LRUTTLCache {
             self.bucketMask = mask
         }
 
+        /// The part of a key's `hashValue` a slot keeps and every bucket is computed from: its low 32 bits (the
+        /// index never has more buckets than that; `CacheLimits` caps a cache at 2^28 entries).
+        @inlinable
+        static func slotHash(_ hash: Int) -> UInt32 {
+            UInt32(truncatingIfNeeded: hash)
+        }
+
         /// The slot holding `key`, or nil. Cost: one probe sequence; keys are compared only on equal hashes.
         @inlinable
         func find(_ key: Key, hash: Int) -> Int32? {
-            var bucket = hash & self.bucketMask
+            let slotHash = Stripe.slotHash(hash)
+            var bucket = Int(slotHash) & self.bucketMask
             while true {
                 let slot = self.buckets[bucket]
                 if slot == Stripe.noSlot { return nil }
-                if self.slots[Int(slot)].hash == UInt32(truncatingIfNeeded: hash) && self.keyEquals(slot, key) {
-                    return slot
-                }
+                if self.slots[Int(slot)].hash == slotHash && self.keyEquals(slot, key) { return slot }
                 bucket = (bucket &+ 1) & self.bucketMask
             }
         }
@@ -146,7 +152,7 @@ extension LRUTTLCache {
 
         @inlinable
         mutating func indexInsert(_ slot: Int32, hash: Int) {
-            var bucket = hash & self.bucketMask
+            var bucket = Int(Stripe.slotHash(hash)) & self.bucketMask
             while self.buckets[bucket] != Stripe.noSlot { bucket = (bucket &+ 1) & self.bucketMask }
             self.buckets[bucket] = slot
         }
@@ -265,7 +271,7 @@ extension LRUTTLCache {
         @inlinable
         mutating func occupy(_ slot: Int32, key: Key, hash: Int) {
             self.slots[Int(slot)].key = key
-            self.slots[Int(slot)].hash = UInt32(truncatingIfNeeded: hash)
+            self.slots[Int(slot)].hash = Stripe.slotHash(hash)
             self.indexInsert(slot, hash: hash)
         }
 
