@@ -11,17 +11,6 @@ private struct WideKey: Hashable, Sendable {
     func hash(into hasher: inout Hasher) { hasher.combine(self.hashValue) }
 }
 
-private struct Mix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 private struct Tag: Sendable, Hashable { let id: Int; let key: Int }
 
 /// The waiters of in-flight markers live in a per-stripe table, and the slots keep 32 bits of the hash: random
@@ -31,7 +20,7 @@ private struct Tag: Sendable, Hashable { let id: Int; let key: Int }
 @Suite struct LRUTTLCacheWaiterTableTests {
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
     func everyWaiterComesBackOnceForItsKey(seed: UInt64) {
-        var random = Mix(state: seed)
+        var random = SplitMix64(state: seed)
         let cache = LRUTTLCache<WideKey, Int, Tag>(
             limits: CacheLimits(
                 maxEntries: 8, stripeCount: 1, pendingTimeout: .nanoseconds(20), maxWaitersPerKey: 3))
