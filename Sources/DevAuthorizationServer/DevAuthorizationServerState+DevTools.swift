@@ -81,8 +81,8 @@ extension DevAuthorizationServerState {
     /// `active: true` with an `exp` in the past, and `{"omit_claims": ["exp"]}` one without `exp`.
     /// `resource_path` is looked up among oxd-protected resources (method `?` matches any), then among
     /// `/resource_set` resources whose `name` is the path, optionally followed by methods (`"/posts/?? GET,POST"`);
-    /// among several matches, one that can grant every requested scope, then the newest. Omitted `scopes` = all the resource's scopes. → `{"access_token", "token_type",
-    /// "expires_in"}`.
+    /// among several matches, see ``findResource(path:method:scopes:clientId:)``. Omitted `scopes` = all the
+    /// resource's scopes. → `{"access_token", "token_type", "expires_in"}`.
     /// - Throws: 400 `invalid_request`, `invalid_resource` (no such resource).
     mutating func mintTestToken(_ request: HTTPRequestMessage, now: Int64) throws(DevReply) -> HTTPResponseMessage {
         guard let body = DevRequest.jsonObject(request) else {
