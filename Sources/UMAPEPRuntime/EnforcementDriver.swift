@@ -113,13 +113,14 @@ public final class EnforcementDriver: RequestAuthorizer {
         init(_ forward: (mutations: HeaderMutations, detail: String)?) { self.forward = forward }
     }
 
-    typealias IntrospectionCache = LRUTTLCache<IntrospectionCacheKey, IntrospectionResult, IntrospectionWaiter>
-    typealias DecisionCache = LRUTTLCache<DecisionCacheKey, CachedGrant, CheckAccessWaiter>
+    typealias IntrospectionCache = LRUTTLCache<IntrospectionCacheKey, IntrospectionRecord, IntrospectionWaiter>
     typealias HeadersCache = LRUTTLCache<UpstreamHeadersCacheKey, [HeaderField], Never>
 
     let services: [ServiceContext]
     let introspections: IntrospectionCache
-    let decisions: DecisionCache
+    /// The decision cache: grants inline in `introspections`' records, the others and the check-access markers
+    /// in an overflow cache (``GrantCache``).
+    let decisions: GrantCache<IntrospectionWaiter, CheckAccessWaiter>
     let upstreamHeaders: HeadersCache
     let metrics: PEPMetrics?
     let epochSeconds: @Sendable () -> Int64
@@ -152,7 +153,7 @@ public final class EnforcementDriver: RequestAuthorizer {
         self.workerCaches = cachingEnabled ? (0..<max(0, workers)).map { _ in WorkerGrantCache() } : []
         self.services = services
         self.introspections = IntrospectionCache(limits: cacheLimits)
-        self.decisions = DecisionCache(limits: cacheLimits)
+        self.decisions = GrantCache(limits: cacheLimits, introspections: self.introspections)
         self.upstreamHeaders = HeadersCache(limits: cacheLimits)
         self.metrics = metrics
         self.epochSeconds = epochSeconds
@@ -302,15 +303,17 @@ public final class EnforcementDriver: RequestAuthorizer {
         var expiresAt = Int64.max
         if let value = token.tokenValue, let authorizationServer = service.authorizationServer {
             let instant = Self.instant()
-            if let hit = self.introspections.valueAndExpiry(
+            let record = self.introspections.valueAndExpiry(
                 forKey: IntrospectionCacheKey(authorizationServer: authorizationServer, token: value), now: instant)
-            {
-                enforcement.cachedIntrospection = hit.value
-                expiresAt = min(expiresAt, hit.expiresAt)
+            if let record {
+                enforcement.cachedIntrospection = record.value.result
+                expiresAt = min(expiresAt, record.expiresAt)
             }
             if let rule,
                 let hit = self.decisions.valueAndExpiry(
-                    forKey: Self.decisionKey(service, rule, method, value), now: instant)
+                    scope: service.decisionScope, ruleIndex: rule.match.ruleIndex,
+                    conditionIndex: rule.match.conditionIndex, method: method, record: record, now: now,
+                    instant: instant, key: { Self.decisionKey(service, rule, method, value) })
             {
                 enforcement.cachedGrant = hit.value
                 expiresAt = min(expiresAt, hit.expiresAt)
@@ -385,14 +388,15 @@ public final class EnforcementDriver: RequestAuthorizer {
     func apply(_ updates: [CacheUpdate]) {
         guard !updates.isEmpty, self.cachingEnabled else { return }
         let instant = Self.instant()
+        let now = self.epochSeconds()
         for update in updates {
             switch update {
             case .storeIntrospection(let key, let value, let ttl):
-                self.introspections.setValue(value, forKey: key, ttl: ttl, now: instant)
+                self.introspections.setValue(IntrospectionRecord(value), forKey: key, ttl: ttl, now: instant)
             case .storeGrant(let key, let grant, let ttl):
-                self.decisions.setValue(grant, forKey: key, ttl: ttl, now: instant)
+                self.decisions.setValue(grant, forKey: key, ttl: ttl, now: now, instant: instant)
             case .removeGrant(let key):
-                self.decisions.removeValue(forKey: key)
+                self.decisions.removeValue(forKey: key, now: now, instant: instant)
             case .storeUpstreamHeaders(let key, let headers, let ttl):
                 self.upstreamHeaders.setValue(headers, forKey: key, ttl: ttl, now: instant)
             }

@@ -93,8 +93,8 @@ final class EnforcementTask: @unchecked Sendable {
                 switch self.driver.introspections.lookupOrBegin(
                     key, now: EnforcementDriver.instant(), waiter: IntrospectionWaiter(task: self))
                 {
-                case .hit(let value):
-                    step = self.machine.introspectionCompleted(.success(value), now: self.driver.epochSeconds())
+                case .hit(let record):
+                    step = self.machine.introspectionCompleted(.success(record.result), now: self.driver.epochSeconds())
                 case .leader:
                     self.leadingIntrospection = key
                     // A JWT RPT verified locally costs no authorization-server call, and less than a Redis round
@@ -134,7 +134,8 @@ final class EnforcementTask: @unchecked Sendable {
                 }
                 let key = EnforcementDriver.decisionKey(self.context.policy.service, self.rule!, self.method, rpt)
                 switch self.driver.decisions.lookupOrBegin(
-                    key, now: EnforcementDriver.instant(), waiter: CheckAccessWaiter(task: self))
+                    key, now: self.driver.epochSeconds(), instant: EnforcementDriver.instant(),
+                    waiter: CheckAccessWaiter(task: self))
                 {
                 case .hit:
                     step = self.machine.checkAccessCompleted(.success(.granted), now: self.driver.epochSeconds())
@@ -242,7 +243,8 @@ final class EnforcementTask: @unchecked Sendable {
             }), case .storeIntrospection(_, let value, let ttl) = updates[index] {
                 updates.remove(at: index)
                 waiters = self.driver.introspections.complete(
-                    key, value: value, ttl: self.driver.cachingEnabled ? ttl : .zero, now: EnforcementDriver.instant())
+                    key, value: IntrospectionRecord(value), ttl: self.driver.cachingEnabled ? ttl : .zero,
+                    now: EnforcementDriver.instant())
             } else {
                 waiters = self.driver.introspections.fail(key)
             }
@@ -276,7 +278,8 @@ final class EnforcementTask: @unchecked Sendable {
             }), case .storeGrant(_, let grant, let ttl) = updates[index] {
                 updates.remove(at: index)
                 waiters = self.driver.decisions.complete(
-                    key, value: grant, ttl: self.driver.cachingEnabled ? ttl : .zero, now: EnforcementDriver.instant())
+                    key, value: grant, ttl: self.driver.cachingEnabled ? ttl : .zero, now: self.driver.epochSeconds(),
+                    instant: EnforcementDriver.instant())
             } else {
                 waiters = self.driver.decisions.fail(key)
             }

@@ -230,8 +230,10 @@ extension PEPRuntime {
         let counts: (introspection: Int, decision: Int, headers: Int)
         switch request {
         case .all:
+            // Grants first: the inline ones leave with their introspection records.
+            let decisions = driver.decisions.removeValues { _ in true }
             counts = (
-                driver.introspections.removeValues { _ in true }, driver.decisions.removeValues { _ in true },
+                driver.introspections.removeValues { _ in true }, decisions,
                 driver.upstreamHeaders.removeValues { _ in true }
             )
             object["scope"] = .string("all")
@@ -246,9 +248,9 @@ extension PEPRuntime {
             object["scope"] = .string("service")
             object["service"] = .string(name)
         case .token(let token):
+            let decisions = driver.decisions.removeValues { $0.token == token }
             counts = (
-                driver.introspections.removeValues { $0.token == token },
-                driver.decisions.removeValues { $0.token == token },
+                driver.introspections.removeValues { $0.token == token }, decisions,
                 driver.upstreamHeaders.removeValues { $0.token == token }
             )
             object["scope"] = .string("token")

@@ -86,14 +86,15 @@ import Testing
         #expect(with.receivedPermissionsArray == nil)
     }
 
-    /// The sizes docs/benchmarks.md counts per cached token: a result in 64 bytes, an introspection-cache slot in
-    /// 128, a decision key in 56 and a decision-cache slot in 96 (64-bit platforms). A new stored member shows up
-    /// here first.
+    /// The sizes docs/benchmarks.md counts per cached token: a result in 64 bytes, an inline grant in 24, an
+    /// introspection-cache slot (result and inline grant) in 152, a decision key in 56 and a decision-cache slot
+    /// (a token's further grants) in 96 (64-bit platforms). A new stored member shows up here first.
     @Test func layoutStaysCompact() {
-        typealias Introspections = LRUTTLCache<IntrospectionCacheKey, IntrospectionResult, Int>
+        typealias Introspections = LRUTTLCache<IntrospectionCacheKey, IntrospectionRecord, Int>
         typealias Decisions = LRUTTLCache<DecisionCacheKey, CachedGrant, Int>
         #expect(MemoryLayout<IntrospectionResult>.stride == 64)
-        #expect(MemoryLayout<Introspections.Slot>.stride == 128)
+        #expect(MemoryLayout<InlineGrant?>.size == 24)
+        #expect(MemoryLayout<Introspections.Slot>.stride == 152)
         #expect(MemoryLayout<DecisionCacheKey>.size == 56)
         #expect(MemoryLayout<Decisions.Slot>.stride == 96)
     }
