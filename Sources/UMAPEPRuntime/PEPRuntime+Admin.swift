@@ -250,7 +250,7 @@ extension PEPRuntime {
         case .token(let token):
             let decisions = driver.decisions.removeValues { $0.token == token }
             counts = (
-                driver.introspections.removeValues { $0.token == token }, decisions,
+                driver.introspections.removeValues { $0.holds(token: token) }, decisions,
                 driver.upstreamHeaders.removeValues { $0.token == token }
             )
             object["scope"] = .string("token")

@@ -87,14 +87,17 @@ import Testing
     }
 
     /// The sizes docs/benchmarks.md counts per cached token: a result in 64 bytes, an inline grant in 24, an
-    /// introspection-cache slot (result and inline grant) in 152, a decision key in 56 and a decision-cache slot
-    /// (a token's further grants) in 96 (64-bit platforms). A new stored member shows up here first.
+    /// introspection key (its token inline) in 72, an introspection-cache slot (key, result and inline grant) in
+    /// 184, a decision key in 56 and a decision-cache slot (a token's further grants) in 96 (64-bit platforms). A
+    /// new stored member shows up here first.
     @Test func layoutStaysCompact() {
         typealias Introspections = LRUTTLCache<IntrospectionCacheKey, IntrospectionRecord, Int>
         typealias Decisions = LRUTTLCache<DecisionCacheKey, CachedGrant, Int>
         #expect(MemoryLayout<IntrospectionResult>.stride == 64)
         #expect(MemoryLayout<InlineGrant?>.size == 24)
-        #expect(MemoryLayout<Introspections.Slot>.stride == 152)
+        #expect(MemoryLayout<CacheTokenBytes>.size == 48)
+        #expect(MemoryLayout<IntrospectionCacheKey>.size == 72)
+        #expect(MemoryLayout<Introspections.Slot>.stride == 184)
         #expect(MemoryLayout<DecisionCacheKey>.size == 56)
         #expect(MemoryLayout<Decisions.Slot>.stride == 96)
     }
