@@ -3,8 +3,9 @@ import Synchronization
 /// A bounded, lock-striped LRU cache with per-entry expiry and single-flight, shared by all worker threads and
 /// the control-plane thread (SPEC A7, Part B §2.7; DESIGN "Threads and state"; SECURITY.md case 24).
 ///
-/// Used for the introspection cache (``IntrospectionCacheKey`` → introspection result, inactive results
-/// included for `cache.negative_ttl`) and the decision cache (``DecisionCacheKey`` → grant).
+/// Used for the introspection cache (``IntrospectionCacheKey`` → ``IntrospectionRecord``: the introspection result,
+/// inactive results included for `cache.negative_ttl`, and the token's first grant) and the decision cache
+/// (``DecisionCacheKey`` → grant: a token's further grants, and the check-access markers).
 ///
 /// **Shape.** `maxEntries` is split over a power-of-two number of stripes; the stripe is picked by the top bits
 /// of `key.hashValue`. Each stripe is a `Synchronization.Mutex` around a fixed-capacity slot array with an
