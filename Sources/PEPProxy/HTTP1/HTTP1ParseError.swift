@@ -12,6 +12,9 @@ public enum HTTP1ParseError: Error, Sendable, Hashable {
     case tooManyHeaders
     /// The request line is longer than `maxRequestLineBytes`. 414 (RFC 9112 §3).
     case requestLineTooLong
+    /// The request line is longer than `maxRequestLineBytes` and its method alone fills the limit: longer than
+    /// any method. 501 (RFC 9112 §3: "SHOULD respond with a 501 (Not Implemented)").
+    case methodTooLong
 
     // Lines and start line (RFC 9112 §2.2, §3, §4)
     /// A line ended with a bare LF (no CR before it). 400.
@@ -100,6 +103,7 @@ public enum HTTP1ParseError: Error, Sendable, Hashable {
         case .headersTooLarge: "http1.headers_too_large"
         case .tooManyHeaders: "http1.too_many_headers"
         case .requestLineTooLong: "http1.request_line_too_long"
+        case .methodTooLong: "http1.method_too_long"
         case .bareLineFeed: "http1.bare_lf"
         case .invalidRequestLine: "http1.invalid_request_line"
         case .invalidMethod: "http1.invalid_method"
@@ -145,7 +149,7 @@ public enum HTTP1ParseError: Error, Sendable, Hashable {
         case .headersTooLarge, .tooManyHeaders, .trailersTooLarge: 431
         case .requestLineTooLong: 414
         case .unsupportedVersion: 505
-        case .unsupportedTransferEncoding: 501
+        case .unsupportedTransferEncoding, .methodTooLong: 501
         case .unsupportedExpectation: 417
         case .invalidStatusLine, .conflictingContentLength: 502
         default: 400

@@ -68,7 +68,11 @@ public struct RequestHeadParser: Sendable {
         case .incomplete:
             return .incomplete
         case .rejected(let error):
+            let start = self.scanner.start
             self.scanner = HTTP1HeadScanner()
+            if error == .requestLineTooLong, Self.methodFills(buffer, from: start, bytes: limits.startLineByteBound) {
+                return .rejected(.methodTooLong)
+            }
             return .rejected(error)
         case .complete(let headEnd):
             end = headEnd
@@ -179,6 +183,15 @@ public struct RequestHeadParser: Sendable {
     @inline(__always)
     private static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
         HTTP1FieldLineParser.matchesExactly(bytes, 0, literal)
+    }
+
+    /// Whether the first `bytes` bytes of the line at `start` are all method (token) bytes: an over-long request
+    /// line whose method alone is longer than the limit, so longer than any method (RFC 9112 §3: 501).
+    static func methodFills(_ buffer: UnsafeRawBufferPointer, from start: Int, bytes: Int) -> Bool {
+        let end = start + bytes
+        guard end <= buffer.count else { return false }
+        for index in start..<end where !HTTP1Grammar.isTokenChar(buffer[index]) { return false }
+        return true
     }
 
     /// `method SP request-target SP HTTP-version`, the line being `buffer[start..<end]` (`end` is its CR).

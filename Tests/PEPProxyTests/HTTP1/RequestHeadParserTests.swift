@@ -125,6 +125,23 @@ struct RejectedRequest: Sendable, CustomTestStringConvertible {
         .init(
             "request line without end over limit", "GET /" + String(repeating: "a", count: 60),
             .requestLineTooLong, limits: HTTP1Limits(maxRequestLineBytes: 50)),
+        // RFC 9112 §3: a method longer than any the server implements SHOULD get 501.
+        .init(
+            "method filling the request-line limit", String(repeating: "M", count: 60) + " / HTTP/1.1\nHost: a\n\n",
+            .methodTooLong, limits: HTTP1Limits(maxRequestLineBytes: 50)),
+        .init(
+            "method filling the limit, line without end", String(repeating: "M", count: 52),
+            .methodTooLong, limits: HTTP1Limits(maxRequestLineBytes: 50)),
+        .init(
+            "method filling the limit after empty lines", "\n\n" + String(repeating: "M", count: 60),
+            .methodTooLong, limits: HTTP1Limits(maxRequestLineBytes: 50)),
+        .init(
+            "method of 49 bytes, long target",
+            String(repeating: "M", count: 49) + " /" + String(repeating: "a", count: 20),
+            .requestLineTooLong, limits: HTTP1Limits(maxRequestLineBytes: 50)),
+        .init(
+            "over-long line of non-token bytes", String(repeating: "(", count: 60),
+            .requestLineTooLong, limits: HTTP1Limits(maxRequestLineBytes: 50)),
     ]
 
     static let fields: [RejectedRequest] = [
@@ -229,6 +246,7 @@ struct RejectedRequest: Sendable, CustomTestStringConvertible {
         #expect(HTTP1ParseError.unsupportedVersion.status == 505)
         #expect(HTTP1ParseError.unsupportedExpectation.status == 417)
         #expect(HTTP1ParseError.requestLineTooLong.status == 414)
+        #expect(HTTP1ParseError.methodTooLong.status == 501)
         #expect(HTTP1ParseError.obsFold.status == 400)
     }
 }
