@@ -8,8 +8,9 @@ import Synchronization
 /// pure machine asks for — cache lookups, single-flight introspection and check-access through the
 /// `AuthorizationBackend`, cache stores — and turns the outcome into the data plane's `AuthorizationDecision`.
 ///
-/// The hot path (a cached, granted RPT) runs synchronously on the worker thread: one matcher walk, two
-/// lock-striped cache lookups, no control-plane call, no task allocation. Anything that needs the
+/// The hot path (a cached, granted RPT) runs synchronously on the worker thread: the worker's grant cache (no
+/// lock), or else one matcher walk and one lock-striped lookup of the token's introspection record, which
+/// usually holds the grant too (``GrantCache``), no control-plane call, no task allocation. Anything that needs the
 /// authorization server becomes an `EnforcementTask` that continues on the control-plane thread and resumes the
 /// request on its worker.
 public final class EnforcementDriver: RequestAuthorizer {
@@ -165,7 +166,7 @@ public final class EnforcementDriver: RequestAuthorizer {
             return statistics
         }
         metrics?.setCacheStatisticsSource(.decision) { [decisions] in
-            var statistics = decisions.statistics
+            var statistics = decisions.counters
             for cache in workerCaches { statistics.hits += cache.decisionHits.load(ordering: .relaxed) }
             return statistics
         }

@@ -231,7 +231,7 @@ extension PEPRuntime {
         switch request {
         case .all:
             // Grants first: the inline ones leave with their introspection records.
-            let decisions = driver.decisions.removeValues { _ in true }
+            let decisions = driver.decisions.removeValues(.all)
             counts = (
                 driver.introspections.removeValues { _ in true }, decisions,
                 driver.upstreamHeaders.removeValues { _ in true }
@@ -242,13 +242,13 @@ extension PEPRuntime {
                 return (404, .object(["message": .string("No service named '\(name)'")]))
             }
             counts = (
-                0, driver.decisions.removeValues { $0.service == name },
+                0, driver.decisions.removeValues(.service(name)),
                 driver.upstreamHeaders.removeValues { $0.service == name }
             )
             object["scope"] = .string("service")
             object["service"] = .string(name)
         case .token(let token):
-            let decisions = driver.decisions.removeValues { $0.token == token }
+            let decisions = driver.decisions.removeValues(.token(token))
             counts = (
                 driver.introspections.removeValues { $0.holds(token: token) }, decisions,
                 driver.upstreamHeaders.removeValues { $0.token == token }

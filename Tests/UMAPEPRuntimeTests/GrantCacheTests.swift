@@ -1,4 +1,5 @@
 import PEPCore
+import Synchronization
 import Testing
 
 @testable import UMAPEPRuntime
@@ -18,15 +19,15 @@ import Testing
     }
 
     /// A cache with an active introspection record for each of `tokens`.
-    static func grants(tokens: [String] = ["rpt"]) -> Grants {
-        let records = Grants.Records(limits: CacheLimits(maxEntries: 1_000))
+    static func grants(tokens: [String] = ["rpt"], maxEntries: Int = 1_000) -> Grants {
+        let records = Grants.Records(limits: CacheLimits(maxEntries: maxEntries))
         for token in tokens {
             records.setValue(
                 IntrospectionRecord(IntrospectionResult(active: true, exp: now + 600)),
                 forKey: IntrospectionCacheKey(authorizationServer: "https://as", token: token), ttl: .seconds(300),
                 now: instant)
         }
-        return Grants(limits: CacheLimits(maxEntries: 1_000), introspections: records)
+        return Grants(limits: CacheLimits(maxEntries: maxEntries), introspections: records)
     }
 
     static func read(_ grants: Grants, _ key: DecisionCacheKey, now: Int64 = now, instant: CacheInstant = instant)
@@ -63,6 +64,9 @@ import Testing
         #expect(Self.read(grants, Self.key(token: "other")) == nil)
         let statistics = grants.statistics
         #expect(statistics.entries == 2 && statistics.hits == 2 && statistics.misses == 2)
+        // The scrape's counters skip the walk over the records: only the overflow entry.
+        let counters = grants.counters
+        #expect(counters.entries == 1 && counters.hits == 2 && counters.misses == 2)
     }
 
     /// The inline grant's expiry on the cache clock is its seconds left, within the record's; it is a miss at
@@ -161,9 +165,9 @@ import Testing
                 instant: Self.instant)
         }
         #expect(grants.statistics.entries == 5)
-        #expect(grants.removeValues { $0.service == "admin" } == 2)
+        #expect(grants.removeValues(.service("admin")) == 2)
         #expect(Self.read(grants, keys[2]) == nil && Self.read(grants, keys[3]) == nil)
-        #expect(grants.removeValues { $0.token == "a" } == 2)
+        #expect(grants.removeValues(.token("a")) == 2)
         grants.removeValue(forKey: keys[4], now: Self.now, instant: Self.instant)
         #expect(grants.statistics.entries == 0)
         for key in keys {
@@ -174,5 +178,53 @@ import Testing
         grants.removeAllValues()
         #expect(grants.statistics.entries == 0)
         for key in keys { #expect(Self.read(grants, key) == nil) }
+    }
+
+    /// The round the leader thread has begun (its marker stored).
+    final class Progress: Sendable {
+        let started = Atomic<Int>(-1)
+    }
+
+    /// A lookup racing the leader's completion sees the marker (joins) or the inline grant (hit), never neither:
+    /// one leader per flight (the completion moves the grant inline and drops the marker under the record's lock,
+    /// the lookup reads both under it). Bounded: 20 000 flights on two threads.
+    @Test func racingLookupNeverMakesASecondLeader() async {
+        let rounds = 20_000
+        let leaders = await withTaskGroup(of: Int.self) { group -> Int in
+            // Every token has a record, so every flight ends inline (a grant in the overflow cache could be evicted
+            // before a lagging lookup reads it, which would rightly make it a leader).
+            let grants = Self.grants(tokens: (0..<rounds).map { "t\($0)" }, maxEntries: 4 * rounds)
+            let progress = Progress()
+            group.addTask {
+                var extra = 0
+                for round in 0..<rounds {
+                    let key = Self.key(token: "t\(round)")
+                    guard case .leader = grants.lookupOrBegin(key, now: Self.now, instant: Self.instant, waiter: 0)
+                    else {
+                        extra += 1
+                        continue
+                    }
+                    progress.started.store(round, ordering: .releasing)
+                    _ = grants.complete(
+                        key, value: CachedGrant(validUntil: Self.now + 60), ttl: .seconds(60), now: Self.now,
+                        instant: Self.instant)
+                }
+                return extra
+            }
+            group.addTask {
+                var second = 0
+                for round in 0..<rounds {
+                    while progress.started.load(ordering: .acquiring) < round {}
+                    let key = Self.key(token: "t\(round)")
+                    if case .leader = grants.lookupOrBegin(key, now: Self.now, instant: Self.instant, waiter: 1) {
+                        second += 1
+                        _ = grants.fail(key)
+                    }
+                }
+                return second
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(leaders == 0)
     }
 }

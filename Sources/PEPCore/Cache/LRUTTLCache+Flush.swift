@@ -38,7 +38,8 @@ extension LRUTTLCache.Stripe {
 extension LRUTTLCache {
     /// Runs `body` on the live value for `key` under its stripe's lock and returns its result; nil when there is
     /// no live value (absent, expired or only in flight). Counts no hit or miss and leaves the LRU order alone.
-    /// - Parameter body: keep it short: no I/O, no cache calls.
+    /// - Parameter body: keep it short: no I/O and no call into this cache. It may call another cache (its lock
+    ///   nests inside this one) when every caller that nests them takes the two in the same order.
     @inlinable
     public func withValue<Result: Sendable>(
         forKey key: Key, now: CacheInstant, _ body: @Sendable (inout Value) -> Result
