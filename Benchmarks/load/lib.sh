@@ -33,16 +33,28 @@ start_run_dir() {
   trap 'exit 130' INT TERM
 }
 
-# Stops every PID in PIDS (SIGTERM, up to 5 s, then SIGKILL) and removes RUN_DIR unless KEEP is set.
+# descendants PID...: prints the PIDs of every descendant of the given processes, children first.
+descendants() {
+  local p child
+  for p in "$@"; do
+    for child in $(pgrep -P "$p" 2>/dev/null); do echo "$child"; descendants "$child"; done
+  done
+}
+
+# Stops every PID in PIDS and their descendants (a server run under a wrapper such as `heaptrack`, which does
+# not exec it) with SIGTERM, up to 5 s, then SIGKILL, and removes RUN_DIR unless KEEP is set.
 # Installed as the EXIT trap by start_run_dir.
 cleanup() {
   set +e
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  local all
+  mapfile -t all < <(descendants "${PIDS[@]}"; printf '%s\n' "${PIDS[@]}")
+  for p in "${all[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for _ in $(seq 1 50); do
-    alive=0; for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    alive=0; for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break; sleep 0.1
   done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for p in "${all[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   if [ -n "${KEEP:-}" ]; then echo "kept $RUN_DIR" >&2; else rm -rf "$RUN_DIR"; fi
 }
 
