@@ -17,6 +17,9 @@
 #        TOKENS=N (uma-pep only: N RPTs round-robin through lua/bench.lua, like make bench's `many-tokens`;
 #                  each is sent once first, as harness.py warms them, so that every token is cached before counting)
 #        WARM_DUR=3 (seconds of wrk warm-up before counting)
+#        TLS=1 (the load over TLS, like make bench's cached-grant-tls: uma-pep and nginx listen with TLS on a
+#                  second port with one throwaway ECDSA P-256 certificate, TLS 1.2 + 1.3, wrk negotiates TLS 1.3;
+#                  the handshakes of the 8 connections happen during the warm-up)
 #        CALLGRIND_OPTS="--dump-instr=yes" (per-instruction costs, with KEEP=1, for objdump side by side)
 #        MAX_MALLOCS_PER_REQUEST=0.05 (uma-pep, callgrind mode: the allocation threshold; exit 1 above it, after
 #                  the report is written; empty: not checked). The load's 8 connections are accepted during the
@@ -48,11 +51,22 @@ head -c 4095 /dev/zero | tr '\0' a > "$RUN_DIR/html/4k"; echo >> "$RUN_DIR/html/
 head -c 65535 /dev/zero | tr '\0' b > "$RUN_DIR/html/64k"; echo >> "$RUN_DIR/html/64k"
 
 mapfile -t PORTS < <(free_ports "$BASE_PORT" 5)
-UP_PORT=${PORTS[0]}; AS_PORT=${PORTS[1]}; PORT=${PORTS[2]}; ADMIN=${PORTS[3]}
-render() { # template name port -> conf path
-  : > "$RUN_DIR/conf/no-tls.inc"   # the templates' TLS listener include (run.sh): none when profiling
+UP_PORT=${PORTS[0]}; AS_PORT=${PORTS[1]}; PORT=${PORTS[2]}; ADMIN=${PORTS[3]}; TLS_PORT=${PORTS[4]}
+: > "$RUN_DIR/conf/no-tls.inc"   # the templates' TLS listener include (run.sh): none without TLS=1
+TLS_INCLUDE="$RUN_DIR/conf/no-tls.inc"
+if [ "${TLS:-}" = 1 ]; then   # as run.sh's TLS listeners
+  mkdir -p "$RUN_DIR/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$RUN_DIR/tls/key.pem" -out "$RUN_DIR/tls/cert.pem" 2>/dev/null
+  TLS_INCLUDE="$RUN_DIR/conf/tls.inc"
+  printf '%s\n' "listen 127.0.0.1:$TLS_PORT ssl reuseport backlog=4096;" "ssl_certificate $RUN_DIR/tls/cert.pem;" \
+    "ssl_certificate_key $RUN_DIR/tls/key.pem;" "ssl_protocols TLSv1.2 TLSv1.3;" \
+    "ssl_session_cache shared:profile:1m;" > "$TLS_INCLUDE"
+fi
+render() { # template name port -> conf path (the TLS listener only on the profiled targets)
+  local include="$RUN_DIR/conf/no-tls.inc"; [ "$2" != upstream ] && include=$TLS_INCLUDE
   sed -e "s/@NAME@/$2/g" -e "s/@PORT@/$3/g" -e "s/@UP_PORT@/$UP_PORT/g" -e "s/@WORKERS@/1/g" \
-    -e "s|@TLS_INCLUDE@|$RUN_DIR/conf/no-tls.inc|g" \
+    -e "s|@TLS_INCLUDE@|$include|g" \
     -e "s/^master_process on;/master_process off;/" "$HERE/conf/$1.conf" > "$RUN_DIR/conf/$2.conf"
   echo "$RUN_DIR/conf/$2.conf"
 }
@@ -75,13 +89,13 @@ else
 fi
 {
   echo "# $MODE per request — $(date '+%Y-%m-%d %H:%M') on $(hostname)"
-  echo "# path $PATH_UNDER_TEST, wrk -t1 -c8 -d${PROFILE_DUR}s after warm-up$([ "${NO_TOKEN:-}" = 1 ] && echo ", no Authorization header")$([ -n "${TOKENS:-}" ] && echo ", uma-pep with $TOKENS tokens round-robin"); uma-pep $("$BIN" version | head -n 1)"
+  echo "# path $PATH_UNDER_TEST, wrk -t1 -c8 -d${PROFILE_DUR}s after warm-up$([ "${TLS:-}" = 1 ] && echo ", over TLS")$([ "${NO_TOKEN:-}" = 1 ] && echo ", no Authorization header")$([ -n "${TOKENS:-}" ] && echo ", uma-pep with $TOKENS tokens round-robin"); uma-pep $("$BIN" version | head -n 1)"
 } > "$OUT"
 
 for target in $TARGETS; do
   case $target in
     uma-pep)
-      write_config "$RUN_DIR/conf/uma-pep.yaml" "$PORT" "$ADMIN" 1
+      write_config "$RUN_DIR/conf/uma-pep.yaml" "$PORT" "$ADMIN" 1 "$([ "${TLS:-}" = 1 ] && echo "$TLS_PORT")"
       "${PREFIX[@]}" "$BIN" serve --config "$RUN_DIR/conf/uma-pep.yaml" $ACCESS_LOG_FLAG --log-level warning \
         > "$RUN_DIR/logs/$target.out" 2>&1 &
       PID=$!; PIDS+=($PID)
@@ -100,7 +114,8 @@ for target in $TARGETS; do
       TOKEN=tok-0000042 ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
   esac
-  URL="http://127.0.0.1:$PORT$PATH_UNDER_TEST"
+  URL="http://127.0.0.1:$PORT$PATH_UNDER_TEST"; CURL_TLS=()
+  [ "${TLS:-}" = 1 ] && { URL="https://127.0.0.1:$TLS_PORT$PATH_UNDER_TEST"; CURL_TLS=(-k); }
   AUTH=(-H "Authorization: Bearer $TOKEN"); [ "${NO_TOKEN:-}" = 1 ] && AUTH=()
   if [ -n "${TOKENS:-}" ] && [ "$target" = uma-pep ]; then
     # Many RPTs round-robin (make bench's many-tokens): minted through the dev AS, each sent once (its
@@ -114,7 +129,7 @@ print('\n'.join(tokens))" > "$RUN_DIR/tokens.txt"
     export BENCH_TOKENS="$RUN_DIR/tokens.txt" BENCH_PATH="$PATH_UNDER_TEST"
     AUTH=(-s "$HERE/lua/bench.lua")
   else
-    for _ in 1 2 3; do curl -s -o /dev/null "${AUTH[@]}" "$URL"; done
+    for _ in 1 2 3; do curl -s "${CURL_TLS[@]}" -o /dev/null "${AUTH[@]}" "$URL"; done
   fi
   wrk -t1 -c8 -d"${WARM_DUR:-3}s" "${AUTH[@]}" "$URL" > /dev/null   # warm (JIT, pools, caches)
   if [ "$MODE" = syscalls ]; then
