@@ -485,7 +485,19 @@ final class BufferedSocket {
         let input = bufferevent_get_input(bev)
         let output = bufferevent_get_output(dst)
         var written = 0
-        if !other.deferred.isEmpty {
+        if other.tlsHandshakeDone, !other.deferred.isEmpty || evbuffer_get_length(output) == 0 {
+            // TLS: the deferred bytes and the first part of the body in one `SSL_write` (one record).
+            let length = min(count, Self.tlsDirectWriteBytes, evbuffer_get_length(input))
+            let start = other.deferred.count
+            other.deferred.append(contentsOf: repeatElement(0, count: length))
+            let copied = other.deferred.withUnsafeMutableBytes {
+                max(0, Int(evbuffer_remove(input, $0.baseAddress! + start, length)))
+            }
+            other.deferred.removeLast(length - copied)
+            other.bytesHandedOut += UInt64(start)
+            other.takingDeferred { bytes in bytes.withUnsafeBytes { other.tlsWriteNow($0) } }
+            written = copied
+        } else if !other.deferred.isEmpty {
             written = other.writeDeferredWith(input, count: count)
         } else if other.directWrites, evbuffer_get_length(output) == 0 {
             written = max(0, Int(evbuffer_write_atmost(input, bufferevent_getfd(dst), count)))
@@ -582,14 +594,49 @@ final class BufferedSocket {
     /// Holds `bytes` back so that they leave together with what is written or moved into this socket next (a
     /// response head and the first part of its body: one `writev` instead of two). The owner must follow with
     /// `write`, `moveInput(to: self)` or `flushDeferred()` before it returns to the loop. Without direct writes
-    /// (TLS, or bytes already queued) this is `write`.
+    /// (a connection not yet established, or bytes already queued) this is `write`.
     func writeDeferred(_ bytes: UnsafeRawBufferPointer) {
         guard let bev = self.bev, !bytes.isEmpty else { return }
-        guard self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 else {
+        guard self.directWrites || self.tlsHandshakeDone, evbuffer_get_length(bufferevent_get_output(bev)) == 0
+        else {
             return self.write(bytes)
         }
         // Copied into the socket's own buffer, whose capacity is kept from one response to the next.
         self.deferred.append(contentsOf: bytes)
+    }
+
+    /// The most body bytes `moveInput` hands to one direct `SSL_write` with the response head (one TLS record
+    /// holds 16 KiB); the rest goes through the output buffer.
+    static let tlsDirectWriteBytes = 16_384 - 1_024
+
+    /// TLS, nothing queued: `bytes` go to one `SSL_write` now, instead of through the bufferevent's output buffer
+    /// (which adds the write event, waits a loop turn for it and removes it: two `epoll_ctl` and an `epoll_wait`
+    /// per response). When OpenSSL cannot finish (the kernel's buffer is full: `SSL_ERROR_WANT_WRITE`; or an
+    /// error), the same bytes are queued as one chunk of the output buffer, so the bufferevent retries
+    /// `SSL_write` with the same length (OpenSSL requires it after WANT_WRITE; libevent sets
+    /// `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER`) and reports an error as it would have.
+    private func tlsWriteNow(_ bytes: UnsafeRawBufferPointer) {
+        guard let bev = self.bev, let base = bytes.baseAddress, !bytes.isEmpty,
+            let ssl = bufferevent_openssl_get_ssl(bev)
+        else { return }
+        let written = Int(SSL_write(ssl, base, Int32(bytes.count)))
+        if written == bytes.count { return }
+        let output = bufferevent_get_output(bev)
+        if written > 0 {
+            // A partial write (SSL_MODE_ENABLE_PARTIAL_WRITE): the rest is new data to OpenSSL.
+            evbuffer_add(output, base + written, bytes.count - written)
+            return
+        }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 1)
+        copy.copyMemory(from: base, byteCount: bytes.count)
+        if evbuffer_add_reference(
+            output, copy, bytes.count,
+            { data, _, _ in
+                UnsafeMutableRawPointer(mutating: data)?.deallocate()
+            }, nil) != 0
+        {
+            copy.deallocate()
+        }
     }
 
     /// Writes the bytes `writeDeferred` held back, if any.
@@ -607,6 +654,13 @@ final class BufferedSocket {
     /// bufferevent then reports as an event) copied into the output evbuffer.
     func write(_ bytes: UnsafeRawBufferPointer) {
         guard let bev = self.bev, let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if self.tlsHandshakeDone, !self.deferred.isEmpty || evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
+            // TLS: the deferred bytes and these in one `SSL_write`.
+            self.bytesHandedOut += UInt64(self.deferred.count + bytes.count)
+            guard !self.deferred.isEmpty else { return self.tlsWriteNow(bytes) }
+            self.deferred.append(contentsOf: bytes)
+            return self.takingDeferred { all in all.withUnsafeBytes { self.tlsWriteNow($0) } }
+        }
         var sent = 0
         if !self.deferred.isEmpty {
             sent = self.writeDeferredWith(bytes)
