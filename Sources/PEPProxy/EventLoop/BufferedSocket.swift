@@ -486,17 +486,18 @@ final class BufferedSocket {
         let output = bufferevent_get_output(dst)
         var written = 0
         if other.tlsHandshakeDone, !other.deferred.isEmpty || evbuffer_get_length(output) == 0 {
-            // TLS: the deferred bytes and the first part of the body in one `SSL_write` (one record).
+            // TLS: the deferred bytes and the first part of the body in one `SSL_write` (one record), assembled in
+            // a temporary buffer (the deferred array keeps only a head's capacity between responses).
             let length = min(count, Self.tlsDirectWriteBytes, evbuffer_get_length(input))
-            let start = other.deferred.count
-            other.deferred.append(contentsOf: repeatElement(0, count: length))
-            let copied = other.deferred.withUnsafeMutableBytes {
-                max(0, Int(evbuffer_remove(input, $0.baseAddress! + start, length)))
+            let head = other.deferred.count
+            written = withUnsafeTemporaryAllocation(byteCount: head + length, alignment: 1) { buffer in
+                other.deferred.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                other.deferred.removeAll(keepingCapacity: true)
+                let copied = length == 0 ? 0 : max(0, Int(evbuffer_remove(input, buffer.baseAddress! + head, length)))
+                other.tlsWriteNow(UnsafeRawBufferPointer(rebasing: buffer[..<(head + copied)]))
+                return copied
             }
-            other.deferred.removeLast(length - copied)
-            other.bytesHandedOut += UInt64(start)
-            other.takingDeferred { bytes in bytes.withUnsafeBytes { other.tlsWriteNow($0) } }
-            written = copied
+            other.bytesHandedOut += UInt64(head)
         } else if !other.deferred.isEmpty {
             written = other.writeDeferredWith(input, count: count)
         } else if other.directWrites, evbuffer_get_length(output) == 0 {
@@ -655,11 +656,23 @@ final class BufferedSocket {
     func write(_ bytes: UnsafeRawBufferPointer) {
         guard let bev = self.bev, let base = bytes.baseAddress, bytes.count > 0 else { return }
         if self.tlsHandshakeDone, !self.deferred.isEmpty || evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
-            // TLS: the deferred bytes and these in one `SSL_write`.
+            // TLS: the deferred bytes and these in one `SSL_write` when they fit a record (assembled in a temporary
+            // buffer, so the deferred array keeps only a head's capacity); else the deferred bytes first.
             self.bytesHandedOut += UInt64(self.deferred.count + bytes.count)
             guard !self.deferred.isEmpty else { return self.tlsWriteNow(bytes) }
-            self.deferred.append(contentsOf: bytes)
-            return self.takingDeferred { all in all.withUnsafeBytes { self.tlsWriteNow($0) } }
+            let head = self.deferred.count
+            if head + bytes.count <= Self.tlsDirectWriteBytes {
+                return withUnsafeTemporaryAllocation(byteCount: head + bytes.count, alignment: 1) { buffer in
+                    self.deferred.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                    self.deferred.removeAll(keepingCapacity: true)
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[head...]).copyMemory(from: bytes)
+                    self.tlsWriteNow(UnsafeRawBufferPointer(buffer))
+                }
+            }
+            self.takingDeferred { deferred in deferred.withUnsafeBytes { self.tlsWriteNow($0) } }
+            if evbuffer_get_length(bufferevent_get_output(bev)) == 0 { return self.tlsWriteNow(bytes) }
+            bufferevent_write(bev, base, bytes.count)
+            return
         }
         var sent = 0
         if !self.deferred.isEmpty {
