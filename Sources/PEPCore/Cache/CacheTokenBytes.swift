@@ -19,7 +19,7 @@ public struct CacheTokenBytes: Sendable, Hashable {
 
     /// 47 bytes: the token's bytes from the start, zero after them, the count in the last byte.
     @usableFromInline
-    struct Inline: Sendable, Hashable {
+    struct Inline: Sendable, Equatable {
         @usableFromInline var w0: UInt64 = 0
         @usableFromInline var w1: UInt64 = 0
         @usableFromInline var w2: UInt64 = 0
@@ -74,14 +74,6 @@ public struct CacheTokenBytes: Sendable, Hashable {
         switch self.storage {
         case .inline(let inline): return Int(inline.count)
         case .heap(let string): return string.utf8.count
-        }
-    }
-
-    /// The token as a `String` (a new one for an inline token of more than 15 bytes).
-    public var string: String {
-        switch self.storage {
-        case .inline: return self.withBytes { String(decoding: $0, as: UTF8.self) }
-        case .heap(let string): return string
         }
     }
 

@@ -12,9 +12,9 @@ public struct IntrospectionRecord: Sendable {
     public var grant: InlineGrant?
 
     /// A record without a grant.
-    public init(_ result: IntrospectionResult, grant: InlineGrant? = nil) {
+    public init(_ result: IntrospectionResult) {
         self.result = result
-        self.grant = grant
+        self.grant = nil
     }
 }
 
@@ -87,20 +87,9 @@ public struct InlineGrant: Sendable, Equatable {
         return overflow ? recordExpiresAt : min(sum, recordExpiresAt)
     }
 
-    /// The decision-cache key this grant stands for, given its record's token.
-    public func key(token: String) -> DecisionCacheKey {
-        DecisionCacheKey(
-            scope: self.scope, ruleIndex: Int(self.rule), conditionIndex: Int(self.condition),
-            method: Self.methods[Int(self.method) - 1], token: token)
-    }
-
-    /// RFC 9110 §9.3's methods; a method's code is its position plus one.
-    @usableFromInline static let methods = [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-    ]
-
-    /// The code of a method, compared by bytes (methods are case-sensitive tokens, RFC 9110 §9.1); nil for one
-    /// outside ``methods``.
+    /// The code of a method: 1…9 for RFC 9110 §9.3's `GET`, `HEAD`, `POST`, `PUT`, `DELETE`, `CONNECT`, `OPTIONS`,
+    /// `TRACE` and `PATCH`, compared by bytes (methods are case-sensitive tokens, RFC 9110 §9.1); nil for any
+    /// other.
     @inlinable
     static func methodCode(_ method: String) -> UInt8? {
         switch method.utf8.count {
@@ -120,11 +109,5 @@ public struct InlineGrant: Sendable, Equatable {
         default: break
         }
         return nil
-    }
-
-    /// Equal grants: the same scope object or equal scopes, the same position, method and deadline.
-    public static func == (lhs: InlineGrant, rhs: InlineGrant) -> Bool {
-        lhs.rule == rhs.rule && lhs.condition == rhs.condition && lhs.method == rhs.method
-            && lhs.deadline == rhs.deadline && lhs.scope == rhs.scope
     }
 }

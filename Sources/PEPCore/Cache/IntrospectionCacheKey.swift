@@ -25,10 +25,6 @@ public struct IntrospectionCacheKey: Hashable, Sendable, CustomStringConvertible
         self.precomputedHash = hasher.finalize()
     }
 
-    /// The bearer token (a new `String` for an inline token of more than 15 bytes: for the admin API and tests,
-    /// not for lookups).
-    public var token: String { self.tokenBytes.string }
-
     /// Whether this is `token`'s key (at some authorization server), without building a `String`.
     public func holds(token: String) -> Bool {
         self.tokenBytes.holds(token)

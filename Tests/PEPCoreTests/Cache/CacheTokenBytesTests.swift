@@ -16,7 +16,7 @@ import Testing
     func readsBackAndComparesByBytes(length: Int) {
         let token = Self.token(length)
         let bytes = CacheTokenBytes(token)
-        #expect(bytes.string == token && bytes.count == length && bytes.holds(token))
+        #expect(bytes.withBytes { Array($0) } == Array(token.utf8) && bytes.count == length && bytes.holds(token))
         if case .inline = bytes.storage {
             #expect(length <= CacheTokenBytes.inlineCapacity)
         } else {
