@@ -489,15 +489,10 @@ final class BufferedSocket {
             // TLS: the deferred bytes and the first part of the body in one `SSL_write` (one record), assembled in
             // a temporary buffer (the deferred array keeps only a head's capacity between responses).
             let length = min(count, Self.tlsDirectWriteBytes, evbuffer_get_length(input))
-            let head = other.deferred.count
-            written = withUnsafeTemporaryAllocation(byteCount: head + length, alignment: 1) { buffer in
-                other.deferred.withUnsafeBytes { buffer.copyMemory(from: $0) }
-                other.deferred.removeAll(keepingCapacity: true)
-                let copied = length == 0 ? 0 : max(0, Int(evbuffer_remove(input, buffer.baseAddress! + head, length)))
-                other.tlsWriteNow(UnsafeRawBufferPointer(rebasing: buffer[..<(head + copied)]))
-                return copied
+            other.bytesHandedOut += UInt64(other.deferred.count)
+            written = other.tlsWriteAfterDeferred(upTo: length) {
+                max(0, Int(evbuffer_remove(input, $0.baseAddress, $0.count)))
             }
-            other.bytesHandedOut += UInt64(head)
         } else if !other.deferred.isEmpty {
             written = other.writeDeferredWith(input, count: count)
         } else if other.directWrites, evbuffer_get_length(output) == 0 {
@@ -640,6 +635,20 @@ final class BufferedSocket {
         }
     }
 
+    /// TLS: the deferred bytes followed by up to `count` bytes that `fill` puts in the buffer it is given
+    /// (returning how many), in one `tlsWriteNow`. Assembled in a temporary buffer, so the deferred array keeps
+    /// only a head's capacity between responses. Returns what `fill` returned.
+    private func tlsWriteAfterDeferred(upTo count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        let head = self.deferred.count
+        return withUnsafeTemporaryAllocation(byteCount: head + count, alignment: 1) { buffer in
+            self.deferred.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            self.deferred.removeAll(keepingCapacity: true)
+            let filled = count == 0 ? 0 : fill(UnsafeMutableRawBufferPointer(rebasing: buffer[head...]))
+            self.tlsWriteNow(UnsafeRawBufferPointer(rebasing: buffer[..<(head + filled)]))
+            return filled
+        }
+    }
+
     /// Writes the bytes `writeDeferred` held back, if any.
     func flushDeferred() {
         guard !self.deferred.isEmpty else { return }
@@ -656,20 +665,18 @@ final class BufferedSocket {
     func write(_ bytes: UnsafeRawBufferPointer) {
         guard let bev = self.bev, let base = bytes.baseAddress, bytes.count > 0 else { return }
         if self.tlsHandshakeDone, !self.deferred.isEmpty || evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
-            // TLS: the deferred bytes and these in one `SSL_write` when they fit a record (assembled in a temporary
-            // buffer, so the deferred array keeps only a head's capacity); else the deferred bytes first.
+            // TLS: the deferred bytes and these in one `SSL_write` when they fit a record; else the deferred bytes
+            // first.
             self.bytesHandedOut += UInt64(self.deferred.count + bytes.count)
             guard !self.deferred.isEmpty else { return self.tlsWriteNow(bytes) }
-            let head = self.deferred.count
-            if head + bytes.count <= Self.tlsDirectWriteBytes {
-                return withUnsafeTemporaryAllocation(byteCount: head + bytes.count, alignment: 1) { buffer in
-                    self.deferred.withUnsafeBytes { buffer.copyMemory(from: $0) }
-                    self.deferred.removeAll(keepingCapacity: true)
-                    UnsafeMutableRawBufferPointer(rebasing: buffer[head...]).copyMemory(from: bytes)
-                    self.tlsWriteNow(UnsafeRawBufferPointer(buffer))
+            if self.deferred.count + bytes.count <= Self.tlsDirectWriteBytes {
+                _ = self.tlsWriteAfterDeferred(upTo: bytes.count) { buffer in
+                    buffer.copyMemory(from: bytes)
+                    return bytes.count
                 }
+                return
             }
-            self.takingDeferred { deferred in deferred.withUnsafeBytes { self.tlsWriteNow($0) } }
+            _ = self.tlsWriteAfterDeferred(upTo: 0) { _ in 0 }
             if evbuffer_get_length(bufferevent_get_output(bev)) == 0 { return self.tlsWriteNow(bytes) }
             bufferevent_write(bev, base, bytes.count)
             return

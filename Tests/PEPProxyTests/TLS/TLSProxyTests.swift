@@ -86,6 +86,31 @@ import Testing
         #expect(response.body == body)
     }
 
+    /// Responses of every size around the direct TLS write's bounds (a head with up to 15 KiB of body in one
+    /// `SSL_write`; a larger write sends the head first) reach a TLS client intact, one after another on one
+    /// kept-alive connection, from a plain upstream (whose reads are staged) and from a TLS one.
+    @Test(arguments: [false, true])
+    func responsesOfEverySizeReachATLSClientIntact(plainUpstream: Bool) throws {
+        let pki = try TLSTestPKI()
+        let sizes = [0, 1, 100, 15_000, 15_300, 15_400, 16_384, 16_500, 70_000, 1_048_576]
+        let proxy = try TLSTestProxy(
+            proxyTLS: TLSServerConfiguration(certificates: [try pki.files("proxy")]),
+            upstreamCertificate: try pki.files("upstream"),
+            upstreamClient: TLSClientConfiguration(caFilePath: pki.caPath), plainUpstream: plainUpstream
+        ) { request in
+            let size = Int(request.path.dropFirst(1)) ?? 0
+            return HTTPResponseMessage(status: 200, headers: [], body: Self.pattern(size))
+        }
+        defer { proxy.stop() }
+        let client = try TLSTestClient(port: proxy.proxyPort, options: .init(caFile: pki.caPath))
+        for size in sizes {
+            client.send(tlsTestRequest("/\(size)"))
+            let response = try #require(client.readResponse(timeout: 20), "\(size)")
+            #expect(response.status == 200)
+            #expect(response.body == Self.pattern(size), "\(size) bytes")
+        }
+    }
+
     private static func pattern(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBufferPointer { buffer in

@@ -53,11 +53,12 @@ final class TLSTestProxy {
     ///   - upstreamClient: how the proxy verifies the upstream.
     ///   - upstreamName: the host of the service URL (SNI, verified name).
     ///   - upstreamPortOverride: forward to this port instead of the built-in upstream.
+    ///   - plainUpstream: the built-in upstream speaks plain HTTP (and the proxy forwards to it without TLS).
     ///   - upstream: the built-in upstream's answers (default: echo).
     init(
         proxyTLS: TLSServerConfiguration?, upstreamCertificate: TLSCertificateFiles,
         upstreamClient: TLSClientConfiguration, upstreamName: String = "localhost",
-        limits: ServerLimits = ServerLimits(), upstreamPortOverride: Int? = nil,
+        limits: ServerLimits = ServerLimits(), upstreamPortOverride: Int? = nil, plainUpstream: Bool = false,
         upstream: @escaping @Sendable (HTTPRequestMessage) -> HTTPResponseMessage = TestProxy.echo
     ) throws {
         var logger = Logger(label: "test")
@@ -71,8 +72,10 @@ final class TLSTestProxy {
             listeners: [
                 .init(
                     address: try SocketAddress(parsing: "127.0.0.1:0"), role: .local(responder), name: "upstream",
-                    tls: try TLSServerContext(
-                        configuration: TLSServerConfiguration(certificates: [upstreamCertificate])))
+                    tls: plainUpstream
+                        ? nil
+                        : try TLSServerContext(
+                            configuration: TLSServerConfiguration(certificates: [upstreamCertificate])))
             ],
             workers: 1, limits: ServerLimits(), logger: logger)
         let started = try self.upstreamServer.start()[0].port
@@ -82,7 +85,8 @@ final class TLSTestProxy {
             name: "api",
             upstream: UpstreamTarget(
                 address: try SocketAddress(host: "127.0.0.1", port: self.upstreamPort),
-                hostHeader: "\(upstreamName):\(self.upstreamPort)", tls: self.upstreamTLS, serverName: upstreamName))
+                hostHeader: "\(upstreamName):\(self.upstreamPort)", tls: plainUpstream ? nil : self.upstreamTLS,
+                serverName: upstreamName))
         let routes = try RouteTable<Int>([(patterns: [try HostPattern(parsing: "api.test")], value: 0)])
         let engine = ProxyEngine(
             services: [service], routes: routes, options: ProxyOptions(), authorizer: AllowAllAuthorizer())
