@@ -147,11 +147,12 @@ final class GrantCache<RecordWaiter: Sendable, Waiter: Sendable>: Sendable {
         /// The grants of one token.
         case token(String)
 
+        /// Whether a decision-cache key is selected (tokens compared by bytes, like the inline grants').
         func matches(_ key: DecisionCacheKey) -> Bool {
             switch self {
             case .all: true
             case .service(let name): key.service == name
-            case .token(let token): key.token == token
+            case .token(let token): key.token.utf8.elementsEqual(token.utf8)
             }
         }
 

@@ -39,6 +39,12 @@ import Testing
             record: record, now: now, instant: instant, key: { key })
     }
 
+    /// Stores a grant valid until `now + validFor` seconds, for a 60 s TTL.
+    static func store(_ grants: Grants, _ key: DecisionCacheKey, validFor: Int64 = 60, now: Int64 = now) {
+        grants.setValue(
+            CachedGrant(validUntil: Self.now + validFor), forKey: key, ttl: .seconds(60), now: now, instant: instant)
+    }
+
     static func inlineGrant(_ grants: Grants, token: String = "rpt") -> InlineGrant?? {
         grants.introspections.withValue(
             forKey: IntrospectionCacheKey(authorizationServer: "https://as", token: token), now: instant
@@ -50,12 +56,8 @@ import Testing
     @Test func firstGrantInlineOthersInOverflow() throws {
         let grants = Self.grants()
         let first = Self.key(), second = Self.key(rule: 2)
-        grants.setValue(
-            CachedGrant(validUntil: Self.now + 60), forKey: first, ttl: .seconds(60), now: Self.now,
-            instant: Self.instant)
-        grants.setValue(
-            CachedGrant(validUntil: Self.now + 60), forKey: second, ttl: .seconds(60), now: Self.now,
-            instant: Self.instant)
+        Self.store(grants, first)
+        Self.store(grants, second)
         #expect(try #require(Self.inlineGrant(grants))?.answers(first) == true)
         #expect(grants.overflow.statistics.entries == 1)
         #expect(Self.read(grants, first)?.value == CachedGrant(validUntil: Self.now + 60))
@@ -74,9 +76,7 @@ import Testing
     @Test func inlineGrantExpires() {
         let grants = Self.grants()
         let key = Self.key()
-        grants.setValue(
-            CachedGrant(validUntil: Self.now + 10), forKey: key, ttl: .seconds(60), now: Self.now, instant: Self.instant
-        )
+        Self.store(grants, key, validFor: 10)
         #expect(Self.read(grants, key)?.expiresAt == Self.instant.nanoseconds + 10_000_000_000)
         #expect(Self.read(grants, key, now: Self.now + 9) != nil)
         #expect(Self.read(grants, key, now: Self.now + 10) == nil)
@@ -87,15 +87,11 @@ import Testing
     @Test func grantsFollowTheirRecord() {
         let grants = Self.grants(tokens: [])
         let key = Self.key()
-        grants.setValue(
-            CachedGrant(validUntil: Self.now + 60), forKey: key, ttl: .seconds(60), now: Self.now, instant: Self.instant
-        )
+        Self.store(grants, key)
         #expect(grants.overflow.statistics.entries == 1 && Self.read(grants, key) != nil)
 
         let withRecord = Self.grants()
-        withRecord.setValue(
-            CachedGrant(validUntil: Self.now + 60), forKey: key, ttl: .seconds(60), now: Self.now, instant: Self.instant
-        )
+        Self.store(withRecord, key)
         withRecord.introspections.setValue(
             IntrospectionRecord(IntrospectionResult(active: true)), forKey: Grants.recordKey(key), ttl: .seconds(300),
             now: Self.instant)
@@ -108,12 +104,8 @@ import Testing
     @Test func inlineSlotReplacement() throws {
         let grants = Self.grants()
         let first = Self.key(), second = Self.key(rule: 2)
-        grants.setValue(
-            CachedGrant(validUntil: Self.now + 5), forKey: first, ttl: .seconds(60), now: Self.now,
-            instant: Self.instant)
-        grants.setValue(
-            CachedGrant(validUntil: Self.now + 60), forKey: second, ttl: .seconds(60), now: Self.now,
-            instant: Self.instant)
+        Self.store(grants, first, validFor: 5)
+        Self.store(grants, second)
         #expect(try #require(Self.inlineGrant(grants))?.answers(first) == true)
         #expect(grants.overflow.statistics.entries == 1)
         // At now + 5 the first grant is dead: the second one's flight ends inline and its overflow copy goes.
@@ -160,9 +152,7 @@ import Testing
             Self.key(rule: 3, token: "b", scope: admin), Self.key(token: "c"),
         ]
         for key in keys {
-            grants.setValue(
-                CachedGrant(validUntil: Self.now + 60), forKey: key, ttl: .seconds(60), now: Self.now,
-                instant: Self.instant)
+            Self.store(grants, key)
         }
         #expect(grants.statistics.entries == 5)
         #expect(grants.removeValues(.service("admin")) == 2)
@@ -171,10 +161,16 @@ import Testing
         grants.removeValue(forKey: keys[4], now: Self.now, instant: Self.instant)
         #expect(grants.statistics.entries == 0)
         for key in keys {
-            grants.setValue(
-                CachedGrant(validUntil: Self.now + 60), forKey: key, ttl: .seconds(60), now: Self.now,
-                instant: Self.instant)
+            Self.store(grants, key)
         }
+        // One key's removal takes its inline grant (a's first) and leaves the token's other grant.
+        grants.removeValue(forKey: keys[0], now: Self.now, instant: Self.instant)
+        #expect(Self.read(grants, keys[0]) == nil && Self.read(grants, keys[1]) != nil)
+        #expect(grants.statistics.entries == 4)
+        // A token flush compares bytes: a canonically equivalent spelling selects nothing.
+        let kelvin = Self.key(token: "\u{212A}")
+        Self.store(grants, kelvin)
+        #expect(grants.removeValues(.token("K")) == 0 && Self.read(grants, kelvin) != nil)
         grants.removeAllValues()
         #expect(grants.statistics.entries == 0)
         for key in keys { #expect(Self.read(grants, key) == nil) }
