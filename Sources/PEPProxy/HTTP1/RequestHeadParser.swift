@@ -68,12 +68,7 @@ public struct RequestHeadParser: Sendable {
         case .incomplete:
             return .incomplete
         case .rejected(let error):
-            let start = self.scanner.start
-            self.scanner = HTTP1HeadScanner()
-            if error == .requestLineTooLong, Self.methodFills(buffer, from: start, bytes: limits.startLineByteBound) {
-                return .rejected(.methodTooLong)
-            }
-            return .rejected(error)
+            return .rejected(self.endScan(rejecting: error, buffer, limits: limits))
         case .complete(let headEnd):
             end = headEnd
         }
@@ -183,6 +178,20 @@ public struct RequestHeadParser: Sendable {
     @inline(__always)
     private static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
         HTTP1FieldLineParser.matchesExactly(bytes, 0, literal)
+    }
+
+    /// Forgets the scan the scanner rejected and returns the error to report: `methodTooLong` (501) for an
+    /// over-long request line that is all method. Out of line: the parse of a good head pays nothing for it.
+    @inline(never)
+    private mutating func endScan(
+        rejecting error: HTTP1ParseError, _ buffer: UnsafeRawBufferPointer, limits: HTTP1Limits
+    ) -> HTTP1ParseError {
+        let start = self.scanner.start
+        self.scanner = HTTP1HeadScanner()
+        if error == .requestLineTooLong, Self.methodFills(buffer, from: start, bytes: limits.startLineByteBound) {
+            return .methodTooLong
+        }
+        return error
     }
 
     /// Whether the first `bytes` bytes of the line at `start` are all method (token) bytes: an over-long request
