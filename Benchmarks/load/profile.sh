@@ -10,8 +10,16 @@
 # MODE=syscalls instead runs each target natively with `strace -c -f` attached during the load and reports
 # system calls per request (Benchmarks/results/syscalls-<date>-<host>.txt).
 #
+# MODE=kernel runs each target natively under `perf record -e cpu-clock` (a software clock: this VM has no
+# hardware counters) and reports where its CPU goes, kernel included: CPU time per 1 000 requests (user + system,
+# from /proc), context switches and TCP segments per request (nstat: these count the whole machine, so the
+# upstream's and wrk's segments are in them), and the share of samples per function, kernel and user space
+# (Benchmarks/results/kernel-<date>-<host>.txt). The shares are what to compare between two builds; CPU time per
+# request moves ±10 % from run to run on this machine. Needs `perf` (linux-perf) and root or
+# kernel.perf_event_paranoid <= 1.
+#
 # Usage: Benchmarks/load/profile.sh          knobs: PROFILE_DUR=10 PATH_UNDER_TEST=/ (or /open: passthrough)
-#        MODE=callgrind|syscalls TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 BIN=<path> KEEP=1
+#        MODE=callgrind|syscalls|kernel TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 BIN=<path> KEEP=1
 #        ACCESS_LOG=on|off (uma-pep's access log, on as users get it)
 #        NO_TOKEN=1 (no Authorization header: with PATH_UNDER_TEST=/open, make bench's `passthrough` scenario)
 #        TOKENS=N (uma-pep only: N RPTs round-robin through lua/bench.lua, like make bench's `many-tokens`;
@@ -80,7 +88,10 @@ sed -n '/^write_config() {/,/^}/p' "$HERE/run.sh" > "$RUN_DIR/write_config.sh"
 source "$RUN_DIR/write_config.sh"
 
 mkdir -p "$RESULTS_DIR"
-if [ "$MODE" = syscalls ]; then
+if [ "$MODE" = kernel ]; then
+  require_tools perf nstat
+  OUT="$RESULTS_DIR/kernel-$(date +%Y-%m-%d)-$(hostname).txt"; PREFIX=()
+elif [ "$MODE" = syscalls ]; then
   OUT="$RESULTS_DIR/syscalls-$(date +%Y-%m-%d)-$(hostname).txt"; PREFIX=()
 else
   OUT="$RESULTS_DIR/profile-$(date +%Y-%m-%d)-$(hostname).txt"
@@ -132,6 +143,32 @@ print('\n'.join(tokens))" > "$RUN_DIR/tokens.txt"
     for _ in 1 2 3; do curl -s "${CURL_TLS[@]}" -o /dev/null "${AUTH[@]}" "$URL"; done
   fi
   wrk -t1 -c8 -d"${WARM_DUR:-3}s" "${AUTH[@]}" "$URL" > /dev/null   # warm (JIT, pools, caches)
+  if [ "$MODE" = kernel ]; then
+    cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }   # utime + stime, in clock ticks
+    switches() { cat /proc/"$PID"/task/*/status | awk '/ctxt_switches/{s += $2} END{print s}'; }
+    perf record -q -e cpu-clock -F 2000 -o "$RUN_DIR/perf.$target" -p "$PID" 2>"$RUN_DIR/logs/perf.$target.err" &
+    PERF=$!; sleep 0.5
+    TICKS0=$(cpu_ticks); SWITCHES0=$(switches); nstat -n > /dev/null
+    LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" "${AUTH[@]}" "$URL")
+    SEGMENTS=$(nstat); TICKS1=$(cpu_ticks); SWITCHES1=$(switches)
+    kill -INT "$PERF"; wait "$PERF" 2>/dev/null || true
+    REQUESTS=$(awk '/requests in/{print $1}' <<<"$LOAD")
+    kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+    SUMMARY=$(python3 -c "import os; r = $REQUESTS; hz = os.sysconf('SC_CLK_TCK')
+print(f'CPU {($TICKS1 - $TICKS0) / hz / r * 1000 * 1000:.1f} ms per 1 000 requests, '
+      f'{($SWITCHES1 - $SWITCHES0) / r:.3f} context switches per request')")
+    {
+      echo
+      echo "## $target: $REQUESTS requests, $SUMMARY"
+      awk -v r="$REQUESTS" '/^(TcpInSegs|TcpOutSegs|TcpExtTCPPureAcks|TcpExtDelayedACKs) /{printf "%s %.3f per request\n", $1, $2 / r}' \
+        <<<"$SEGMENTS"
+      echo "### share of CPU samples (top 60)"
+      perf report -i "$RUN_DIR/perf.$target" --no-children --sort dso,sym --stdio 2>/dev/null \
+        | grep '%' | grep -v '^#' | head -n 60 || true
+    } >> "$OUT"
+    echo "$target: $REQUESTS requests, $SUMMARY"
+    continue
+  fi
   if [ "$MODE" = syscalls ]; then
     strace -c -f -q -o "$RUN_DIR/strace.$target" -p "$PID" &
     STRACE=$!; sleep 1

@@ -19,4 +19,6 @@
 #include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #endif

@@ -240,7 +240,9 @@ final class BufferedSocket {
         let received: Int
         let code: Int32
         if evbuffer_get_length(input) == 0, let buffer = CLibevent_read_buffer_take() {
-            received = Foundation.read(fd, buffer, Int(CLIBEVENT_READ_BUFFER_BYTES))
+            // `recv`, not `read`: a socket read through the VFS (`vfs_read`, `fdget_pos`, `sock_read_iter`) cost
+            // the kernel about 1.4 % more CPU per proxied request (perf, loopback).
+            received = CLibevent_recv(fd, buffer, Int(CLIBEVENT_READ_BUFFER_BYTES))
             code = errno
             if received > 0 {
                 self.staged = UnsafeMutableRawPointer(buffer)
@@ -517,7 +519,7 @@ final class BufferedSocket {
                 )
                 return withUnsafeMutablePointer(to: &vectors) {
                     $0.withMemoryRebound(to: iovec.self, capacity: 2) {
-                        max(0, Foundation.writev(bufferevent_getfd(bev), $0, 2))
+                        max(0, CLibevent_writev(bufferevent_getfd(bev), $0, 2))
                     }
                 }
             }
@@ -564,7 +566,7 @@ final class BufferedSocket {
                         remaining -= vectors[index].iov_len
                         used += 1
                     }
-                    return max(0, Foundation.writev(fd, vectors.baseAddress, Int32(used)))
+                    return max(0, CLibevent_writev(fd, vectors.baseAddress, Int32(used)))
                 }
             }
             // Every head byte is handed out now (sent, or queued below); body bytes are counted by `moveInput`.
@@ -685,7 +687,7 @@ final class BufferedSocket {
         if !self.deferred.isEmpty {
             sent = self.writeDeferredWith(bytes)
         } else if self.directWrites, evbuffer_get_length(bufferevent_get_output(bev)) == 0 {
-            sent = max(0, Foundation.send(bufferevent_getfd(bev), base, bytes.count, Int32(MSG_NOSIGNAL)))
+            sent = max(0, CLibevent_send(bufferevent_getfd(bev), base, bytes.count, Int32(MSG_NOSIGNAL)))
         }
         self.bytesHandedOut += UInt64(bytes.count)
         if sent == bytes.count { return }

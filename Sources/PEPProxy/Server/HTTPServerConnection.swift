@@ -207,6 +207,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         guard available > 0 else { return }
         // Read once: each access through the `unowned` reference is an unowned-to-strong retain.
         let worker = self.worker
+        // The clock read for a later head's deadline, also its exchange's start (0: not read in this call).
+        var now: Int64 = 0
         if !self.headStarted {
             if self.admissionApplies, !admitted {
                 if self.holdsCachedGrant {
@@ -225,7 +227,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             self.headStarted = true
             // The first head's deadline runs from accept (`start`); later heads get theirs from their first byte.
             if self.requestCount > 0 {
-                self.setDeadline(after: worker.limits.headerTimeout, worker.headerTimeoutNanoseconds)
+                now = MonotonicClock.nanoseconds()
+                self.setDeadline(after: worker.limits.headerTimeout, worker.headerTimeoutNanoseconds, now: now)
             }
         }
         let limits = worker.httpLimits
@@ -248,7 +251,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             self.requestIsHTTP10 = head.version == .http10
             // Reading stays on: bytes that arrive while the request is served pause it then (`socketReadable`,
             // `ProxyExchange.clientReadable`), and an early close or reset is seen at once.
-            self.dispatch(head)
+            self.dispatch(head, now: now)
         }
     }
 
@@ -277,7 +280,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.socket.setReading((pending ?? self.socket.inputLength) < Self.pipelinedInputBound)
     }
 
-    private func dispatch(_ head: consuming RequestHead) {
+    /// `now`: the clock's reading in this call (the exchange's start), or 0.
+    private func dispatch(_ head: consuming RequestHead, now: Int64 = 0) {
         let keepAlive = head.keepAlive && !self.draining
         switch self.context.role {
         case .local(let responder):
@@ -286,7 +290,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             let engine = self.worker.proxyEngine ?? original
             let exchange: ProxyExchange
             if var spare = self.takeSpareExchange(), isKnownUniquelyReferenced(&spare), spare.engine === engine {
-                spare.reuse(head: consume head, keepAlive: keepAlive)
+                spare.reuse(head: consume head, keepAlive: keepAlive, now: now)
                 exchange = spare
             } else {
                 exchange = ProxyExchange(connection: self, engine: engine, head: consume head, keepAlive: keepAlive)
@@ -421,7 +425,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     }
 
     /// Called by a finished `ProxyExchange`: continue with the next request or close.
-    func exchangeFinished(keepAlive: Bool) {
+    /// `now`: `MonotonicClock` nanoseconds, when it finished (the idle deadline runs from it).
+    func exchangeFinished(keepAlive: Bool, now: Int64 = MonotonicClock.nanoseconds()) {
         guard case .proxying(let exchange) = self.state else { return }
         if keepAlive && !self.draining {
             if self.socket.outputLength > Self.pipelinedOutputBound {
@@ -432,7 +437,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
                 self.keepSpare(exchange)
                 return
             }
-            self.startNextRequest()
+            self.startNextRequest(now: now)
             // Kept for the next request only now: one pipelined behind it may have started (and finished) inside
             // `startNextRequest`, while this exchange's methods are still running below it on the stack.
             self.keepSpare(exchange)
@@ -480,7 +485,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.peerClosed = true
     }
 
-    private func startNextRequest() {
+    private func startNextRequest(now: Int64 = MonotonicClock.nanoseconds()) {
         let pending = self.socket.inputLength
         // Half-closed and nothing left to read: nothing more can come.
         if self.peerClosed && pending == 0 { return self.closeAfterFlush() }
@@ -488,18 +493,18 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.socket.setTimeouts(read: nil, write: nil)
         // Pipelined requests already waiting are served before more is read.
         self.readWithinPipelineBound(pending: pending)
-        self.armIdleTimer()
+        self.armIdleTimer(now: now)
         if pending > 0 { self.readHead() }
     }
 
-    private func armIdleTimer() {
+    private func armIdleTimer(now: Int64 = MonotonicClock.nanoseconds()) {
         self.headStarted = false
-        self.setDeadline(after: self.worker.limits.idleTimeout, self.worker.idleTimeoutNanoseconds)
+        self.setDeadline(after: self.worker.limits.idleTimeout, self.worker.idleTimeoutNanoseconds, now: now)
     }
 
     /// Sets the head deadline `timeout` from now; the timer is only re-armed when it would fire too late.
-    private func setDeadline(after timeout: Duration, _ nanoseconds: Int64) {
-        let now = MonotonicClock.nanoseconds()
+    /// `now`: `MonotonicClock` nanoseconds (a caller that read the clock in the same call passes its reading).
+    private func setDeadline(after timeout: Duration, _ nanoseconds: Int64, now: Int64 = MonotonicClock.nanoseconds()) {
         let deadline = now &+ nanoseconds
         self.deadline = deadline
         if let armedAt = self.timerArmedAt, armedAt <= deadline { return }

@@ -134,7 +134,8 @@ final class UpstreamPools {
 
     /// Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full, it
     /// has served `upstreamMaxRequests`, or unread bytes are left on it.
-    func release(_ connection: UpstreamConnection) {
+    /// `now`: `MonotonicClock` nanoseconds, the start of its idle time.
+    func release(_ connection: UpstreamConnection, now: Int64 = MonotonicClock.nanoseconds()) {
         guard connection.socket.isOpen, connection.socket.inputLength == 0,
             connection.requestCount < self.limits.upstreamMaxRequests, let loop = self.loop,
             Self.push(connection, onto: &self.idle[connection.poolSlot], limit: self.limits.upstreamMaxIdle)
@@ -143,7 +144,8 @@ final class UpstreamPools {
             return
         }
         connection.enterPool(
-            loop: loop, idleTimeout: self.limits.upstreamIdleTimeout, readTimeout: self.limits.upstreamReadTimeout)
+            loop: loop, idleTimeout: self.limits.upstreamIdleTimeout, readTimeout: self.limits.upstreamReadTimeout,
+            now: now)
     }
 
     /// Recently used targets and their lists' indexes, by the target's address: a kept-alive request finds its
@@ -225,12 +227,14 @@ final class UpstreamConnection: BufferedSocketDelegate {
 
     /// Pools the connection. Its read timeout stays `readTimeout` (the one every request sets, so no libevent
     /// call per request): a pooled connection is also closed after `upstream_read_timeout` without traffic.
-    func enterPool(loop: EventLoop, idleTimeout: Duration, readTimeout: Duration) {
+    func enterPool(
+        loop: EventLoop, idleTimeout: Duration, readTimeout: Duration, now: Int64 = MonotonicClock.nanoseconds()
+    ) {
         self.socket.delegate = self
         self.socket.setTimeouts(read: readTimeout, write: nil)
         self.socket.setReading(true)
         self.inPool = true
-        self.idleSince = MonotonicClock.nanoseconds()
+        self.idleSince = now
         if self.idleTimer == nil {
             self.idleTimer = LoopTimer(loop: loop) { [unowned self] in self.idleTimerFired() }
         }
