@@ -24,7 +24,8 @@
 #   DUR=10 WARM=2     seconds per measured run / unrecorded warm-up before it
 #   ROUNDS=3          rounds of A B C alternation (medians are reported)
 #   CONNS="64"        wrk connections (e.g. "64 256"); THREADS=1 wrk threads
-#   TOKENS=10000      RPTs for many-tokens; BURST=1000 new RPTs for cold-burst, each sent BURST_DUP=2 times at once
+#   TOKENS=10000      RPTs for many-tokens; BURST=500 new RPTs for cold-burst, each sent BURST_DUP=2 times at once
+#                     (at most limits.max_pending_authorization_calls, 512 by default: more new tokens at once get 503)
 #                     (TOKENS=100000 needs CACHE_ENTRIES=200000 to stay cached; Benchmarks/load/memory.sh)
 #   SCENARIOS="..."   subset of: cached-grant cached-grant-tls many-tokens ticket cold-burst passthrough body-4k
 #                     body-64k workers-2 cached-grant-jwt first-sight-jwt cached-grant-nolog;
@@ -54,7 +55,7 @@ if [ -n "$QUICK" ]; then
   DUR=${DUR:-2}; WARM=${WARM:-1}; ROUNDS=${ROUNDS:-1}; TOKENS=${TOKENS:-1000}; BURST=${BURST:-200}
 fi
 LAYOUT=${LAYOUT:-colo}; DUR=${DUR:-10}; WARM=${WARM:-2}; ROUNDS=${ROUNDS:-3}; CONNS=${CONNS:-64}
-THREADS=${THREADS:-1}; TOKENS=${TOKENS:-10000}; BURST=${BURST:-1000}; BURST_DUP=${BURST_DUP:-2}
+THREADS=${THREADS:-1}; TOKENS=${TOKENS:-10000}; BURST=${BURST:-500}; BURST_DUP=${BURST_DUP:-2}
 FLOOD_TOKENS=${FLOOD_TOKENS:-20000}; FLOOD_CONNS=${FLOOD_CONNS:-256}; FLOOD_BUDGET=${FLOOD_BUDGET:-64}
 FLOOD_MISS_RATE=${FLOOD_MISS_RATE:-0}; FLOOD_PER_TURN=${FLOOD_PER_TURN:-}; FLOOD_NICE=${FLOOD_NICE:-}
 FLOOD_PER_SECOND=${FLOOD_PER_SECOND:-}
