@@ -528,12 +528,35 @@ final class HTTPServerConnection: BufferedSocketDelegate {
     private func timerFired() {
         if case .lingering = self.state { return self.close() }
         guard case .readingHead = self.state else { return }
-        if self.headStarted || self.socket.inputLength > 0 {
+        switch Self.headDeadlinePassed(
+            headStarted: self.headStarted, inputBytes: self.socket.inputLength, outputBytes: self.socket.outputLength)
+        {
+        case .headerTimeout:
             self.recordRejection(status: 408, detail: "http1.header_timeout")
             self.reject(status: 408, detail: "http1.header_timeout")
-        } else {
+        case .stillWriting:
+            self.armIdleTimer()
+        case .idle:
             self.close()
         }
+    }
+
+    /// What a passed head deadline means for a connection waiting for a request head.
+    enum HeadDeadlineOutcome: Equatable {
+        /// Part of a head arrived and not the rest: `408` (`http1.header_timeout`).
+        case headerTimeout
+        /// Nothing of a next request, but the last response is still being written (less than
+        /// `pipelinedOutputBound` was left when its exchange ended): not idle yet. The idle deadline runs again
+        /// from now, and a client that stopped reading is cut by the write timeout (`send_timeout`).
+        case stillWriting
+        /// Idle for `idle_timeout` (or silent for `header_timeout` after accept): closed.
+        case idle
+    }
+
+    /// Decides what a passed head deadline does (pure; `HTTPServerConnectionDecisionTests`).
+    static func headDeadlinePassed(headStarted: Bool, inputBytes: Int, outputBytes: Int) -> HeadDeadlineOutcome {
+        if headStarted || inputBytes > 0 { return .headerTimeout }
+        return outputBytes > 0 ? .stillWriting : .idle
     }
 
     // MARK: shutdown
@@ -544,7 +567,9 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         if case .lingering = self.state { return self.close() }
         if case .tunneling(let tunnel) = self.state { return tunnel.close(detail: "websocket.shutdown") }
         if case .readingHead = self.state, !self.headStarted, self.socket.inputLength == 0 {
-            self.close()
+            // Idle, unless the last response is still being written: then it closes once that is out (bounded by
+            // the write timeout and `drain_timeout`).
+            self.closeAfterFlush()
         }
     }
 

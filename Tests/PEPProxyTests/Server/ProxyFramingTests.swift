@@ -341,6 +341,119 @@ final class Counter: @unchecked Sendable {
         #expect(proxy.recorder.requests.isEmpty)
     }
 
+    /// A response still queued when its exchange finished (less than `pipelinedOutputBound` left, so the connection
+    /// already waits for the next request) is not cut by the idle timeout: the connection is not idle while it
+    /// writes. Before, the idle deadline closed it and dropped the queued tail (a clean FIN mid-body).
+    @Test func queuedResponseOutlivesTheIdleTimeout() throws {
+        var limits = ServerLimits()
+        limits.idleTimeout = .milliseconds(300)
+        limits.sendTimeout = .seconds(10)
+        let (proxy, observer, size) = try Self.queuedTailProxy(limits: limits)
+        defer { proxy.stop() }
+        let client = try Self.clientWithSmallProxyBuffer(proxy)
+        client.send("GET /tail HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(observer.wait(for: 1).count == 1)
+        Thread.sleep(forTimeInterval: 1.2)  // four idle timeouts, reading nothing
+        let received = client.readAll(timeout: 5)
+        guard let response = RawResponse.parse(received) else {
+            Issue.record("\(received.count) bytes arrived, not a whole response (its body has \(size))")
+            return
+        }
+        #expect(response.status == 200)
+        #expect(response.body.count == size)
+    }
+
+    /// The idle timeout waits for a queued response, but not for ever: a client that never reads it is cut by the
+    /// write timeout (`send_timeout`), as during the exchange.
+    @Test func queuedResponseToAClientThatNeverReadsIsCut() throws {
+        var limits = ServerLimits()
+        limits.idleTimeout = .milliseconds(200)
+        limits.sendTimeout = .milliseconds(300)
+        let (proxy, observer, _) = try Self.queuedTailProxy(limits: limits)
+        defer { proxy.stop() }
+        let client = try Self.clientWithSmallProxyBuffer(proxy)
+        client.send("GET /tail HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(observer.wait(for: 1).count == 1)
+        var closed = false
+        for _ in 0..<30 where !closed {
+            Thread.sleep(forTimeInterval: 0.1)
+            closed = proxy.proxyServer.proxyConnections.count == 0
+        }
+        #expect(closed)
+    }
+
+    /// A draining proxy (SIGTERM) lets a connection finish writing a response that was still queued when its
+    /// exchange finished, instead of counting it idle and closing it at once.
+    @Test func drainFinishesAQueuedResponse() throws {
+        var limits = ServerLimits()
+        limits.sendTimeout = .seconds(10)
+        let (proxy, observer, size) = try Self.queuedTailProxy(limits: limits)
+        defer { proxy.upstreamServer.shutdown(graceful: false) }
+        let client = try Self.clientWithSmallProxyBuffer(proxy)
+        client.send("GET /tail HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(observer.wait(for: 1).count == 1)
+        // The graceful shutdown returns once the workers stopped: on its own thread while the client reads.
+        let stopped = DispatchSemaphore(value: 0)
+        let server = proxy.proxyServer
+        Thread.detachNewThread {
+            server.shutdown(graceful: true)
+            stopped.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let received = client.readAll(timeout: 5)
+        guard let response = RawResponse.parse(received) else {
+            Issue.record("\(received.count) bytes arrived, not a whole response (its body has \(size))")
+            return
+        }
+        #expect(response.status == 200)
+        #expect(response.body.count == size)
+        #expect(stopped.wait(timeout: .now() + 10) == .success)
+    }
+
+    /// A proxy whose upstream answers 60 KiB: less than `pipelinedOutputBound`, so its exchange ends while what
+    /// the kernel has no room for is still queued.
+    private static func queuedTailProxy(limits: ServerLimits) throws -> (TestProxy, RecordingObserver, Int) {
+        let size = 60 * 1024
+        let observer = RecordingObserver()
+        let proxy = try TestProxy(limits: limits, observer: observer) { _ in
+            HTTPResponseMessage(status: 200, headers: [], body: [UInt8](repeating: 0x63, count: size))
+        }
+        return (proxy, observer, size)
+    }
+
+    /// A client with a 4 KiB receive buffer whose connection's proxy side has a 4 KiB send buffer (set from here:
+    /// the accepted socket is a descriptor of this process). Together the kernel holds well under 60 KiB of a
+    /// response the client does not read.
+    private static func clientWithSmallProxyBuffer(_ proxy: TestProxy) throws -> RawClient {
+        let client = try RawClient(port: proxy.proxyPort, bufferBytes: 4096)
+        let local = Self.port(of: client.fd, peer: false)
+        var proxySide: Int32?
+        let deadline = Date().addingTimeInterval(5)
+        while proxySide == nil, Date() < deadline {
+            proxySide = (3..<4096).lazy.map(Int32.init).first {
+                Self.port(of: $0, peer: false) == proxy.proxyPort && Self.port(of: $0, peer: true) == local
+            }
+            if proxySide == nil { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        var size: Int32 = 4096
+        let fd = try #require(proxySide, "the proxy's side of the connection")
+        #expect(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) == 0)
+        return client
+    }
+
+    /// The local (or peer) TCP port of `fd`, or nil when it is no IPv4 socket.
+    private static func port(of fd: Int32, peer: Bool) -> Int? {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let result = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length)
+            }
+        }
+        guard result == 0, address.sin_family == sa_family_t(AF_INET) else { return nil }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     /// A slow reader that keeps taking bytes is never cut, even when a send timeout passes between two points
     /// where the kernel lets uma-pep write (a multi-megabyte send buffer frees up in large steps).
     @Test func slowSteadyReaderIsNotCut() throws {
