@@ -15,11 +15,14 @@
 # from /proc), context switches and TCP segments per request (nstat: these count the whole machine, so the
 # upstream's and wrk's segments are in them), and the share of samples per function, kernel and user space
 # (Benchmarks/results/kernel-<date>-<host>.txt). The shares are what to compare between two builds; CPU time per
-# request moves ±10 % from run to run on this machine. Needs `perf` (linux-perf) and root or
-# kernel.perf_event_paranoid <= 1.
+# request moves ±10 % from run to run on this machine. On a VM the cpu-clock timer cannot interrupt code that runs
+# with interrupts off: those samples land where interrupts come back on, so `_raw_spin_unlock_irqrestore` and
+# `finish_task_switch` carry the cost of the softirq and wake-up work before them. Needs `perf` (linux-perf),
+# `nstat` (iproute2) and root or kernel.perf_event_paranoid <= 1; a run whose perf recorded nothing fails.
 #
 # Usage: Benchmarks/load/profile.sh          knobs: PROFILE_DUR=10 PATH_UNDER_TEST=/ (or /open: passthrough)
 #        MODE=callgrind|syscalls|kernel TARGETS="uma-pep nginx-plain nginx-lua" BASE_PORT=19600 NO_BUILD=1 BIN=<path> KEEP=1
+#        RESULTS_DIR=Benchmarks/results (where the report is written)
 #        ACCESS_LOG=on|off (uma-pep's access log, on as users get it)
 #        NO_TOKEN=1 (no Authorization header: with PATH_UNDER_TEST=/open, make bench's `passthrough` scenario)
 #        TOKENS=N (uma-pep only: N RPTs round-robin through lua/bench.lua, like make bench's `many-tokens`;
@@ -45,7 +48,13 @@ ACCESS_LOG=${ACCESS_LOG:-on}; ACCESS_LOG_FLAG=""; [ "$ACCESS_LOG" = off ] && ACC
 RESULTS_DIR=${RESULTS_DIR:-$ROOT/Benchmarks/results}
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"   # start-up, wait and cleanup helpers shared by these scripts
-require_tools valgrind callgrind_annotate callgrind_control strace nginx wrk curl python3
+require_tools nginx wrk curl python3
+case $MODE in
+  callgrind) require_tools valgrind callgrind_annotate callgrind_control ;;
+  syscalls) require_tools strace ;;
+  kernel) require_tools perf nstat ;;
+  *) echo "unknown MODE $MODE (callgrind, syscalls or kernel)" >&2; exit 2 ;;
+esac
 resolve_bin
 # Targets under callgrind answer slowly: wait_http waits up to 120 s for each, 2 s per try.
 WAIT_TRIES=600 WAIT_STEP=0.2 WAIT_MAX_TIME=2
@@ -89,7 +98,6 @@ source "$RUN_DIR/write_config.sh"
 
 mkdir -p "$RESULTS_DIR"
 if [ "$MODE" = kernel ]; then
-  require_tools perf nstat
   OUT="$RESULTS_DIR/kernel-$(date +%Y-%m-%d)-$(hostname).txt"; PREFIX=()
 elif [ "$MODE" = syscalls ]; then
   OUT="$RESULTS_DIR/syscalls-$(date +%Y-%m-%d)-$(hostname).txt"; PREFIX=()
@@ -148,12 +156,23 @@ print('\n'.join(tokens))" > "$RUN_DIR/tokens.txt"
     switches() { cat /proc/"$PID"/task/*/status | awk '/ctxt_switches/{s += $2} END{print s}'; }
     perf record -q -e cpu-clock -F 2000 -o "$RUN_DIR/perf.$target" -p "$PID" 2>"$RUN_DIR/logs/perf.$target.err" &
     PERF=$!; sleep 0.5
+    if ! kill -0 "$PERF" 2>/dev/null; then
+      echo "perf record stopped at once (root or kernel.perf_event_paranoid <= 1 is needed):" >&2
+      cat "$RUN_DIR/logs/perf.$target.err" >&2
+      exit 1
+    fi
     TICKS0=$(cpu_ticks); SWITCHES0=$(switches); nstat -n > /dev/null
     LOAD=$(wrk -t1 -c8 -d"${PROFILE_DUR}s" "${AUTH[@]}" "$URL")
     SEGMENTS=$(nstat); TICKS1=$(cpu_ticks); SWITCHES1=$(switches)
-    kill -INT "$PERF"; wait "$PERF" 2>/dev/null || true
+    kill -INT "$PERF" 2>/dev/null || true; wait "$PERF" 2>/dev/null || true
     REQUESTS=$(awk '/requests in/{print $1}' <<<"$LOAD")
     kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+    SAMPLES=$(perf report -i "$RUN_DIR/perf.$target" --stdio 2>/dev/null | awk '/^# Samples:/{print $3; exit}' || true)
+    if [ -z "$SAMPLES" ] || [ "$SAMPLES" = 0 ]; then
+      echo "perf recorded no samples of $target (see $RUN_DIR/logs/perf.$target.err):" >&2
+      cat "$RUN_DIR/logs/perf.$target.err" >&2
+      exit 1
+    fi
     SUMMARY=$(python3 -c "import os; r = $REQUESTS; hz = os.sysconf('SC_CLK_TCK')
 print(f'CPU {($TICKS1 - $TICKS0) / hz / r * 1000 * 1000:.1f} ms per 1 000 requests, '
       f'{($SWITCHES1 - $SWITCHES0) / r:.3f} context switches per request')")

@@ -18,18 +18,21 @@ static inline short CLibevent_EV_PERSIST(void) { return EV_PERSIST; }
 static inline short CLibevent_EV_TIMEOUT(void) { return EV_TIMEOUT; }
 static inline short CLibevent_EV_SIGNAL(void) { return EV_SIGNAL; }
 
-/// recv(2), send(2) and writev(2) on a socket as plain system calls (`syscall`), for the proxy loop's reads and
+/// recv(2), send(2), writev(2) and readv(2) on a socket as plain system calls (`syscall`), for the proxy loop's reads and
 /// writes. glibc's wrappers are thread-cancellation points: in a process with more than one thread each call
 /// also enables and then disables asynchronous cancellation around the system call (about 0.6 % of the proxy's
 /// CPU per request, perf on loopback). uma-pep never cancels a thread. The result and errno are the wrappers'.
 static inline ssize_t CLibevent_recv(int fd, void *buffer, size_t length) {
-    return syscall(SYS_recvfrom, fd, buffer, length, 0, (void *)0, (void *)0);
+    return syscall(SYS_recvfrom, (long)fd, buffer, length, 0L, (void *)0, (void *)0);
 }
 static inline ssize_t CLibevent_send(int fd, const void *buffer, size_t length, int flags) {
-    return syscall(SYS_sendto, fd, buffer, length, flags, (void *)0, 0);
+    return syscall(SYS_sendto, (long)fd, buffer, length, (long)flags, (void *)0, 0L);
 }
 static inline ssize_t CLibevent_writev(int fd, const struct iovec *vectors, int count) {
-    return syscall(SYS_writev, fd, vectors, count);
+    return syscall(SYS_writev, (long)fd, vectors, (long)count);
+}
+static inline ssize_t CLibevent_readv(int fd, const struct iovec *vectors, int count) {
+    return syscall(SYS_readv, (long)fd, vectors, (long)count);
 }
 
 /// Bytes in each thread's read buffer (`CLibevent_read_buffer_take`).

@@ -62,7 +62,7 @@ final class BufferedSocket {
     /// grew since the previous expiry (or this is the first), the peer is reading and the timeout is re-armed.
     /// A peer that takes nothing is cut after one to two timeouts.
     var sendTimeout: Duration?
-    /// Plain sockets read through their own persistent read event (`readv` straight into the input buffer, no
+    /// Plain sockets read through their own persistent read event (`recv` / `readv` straight into the input buffer, no
     /// `ioctl(FIONREAD)` per read as the bufferevent read path does): `nil` for TLS sockets, and for outgoing
     /// ones until they are connected.
     private var readEvent: OpaquePointer?
@@ -285,7 +285,7 @@ final class BufferedSocket {
         defer { if overflow != nil { CLibevent_read_buffer_give_back() } }
         if let overflow { vectors.1 = iovec(iov_base: overflow, iov_len: Int(CLIBEVENT_READ_BUFFER_BYTES)) }
         let received = withUnsafeMutablePointer(to: &vectors) {
-            $0.withMemoryRebound(to: iovec.self, capacity: 2) { readv(fd, $0, overflow == nil ? 1 : 2) }
+            $0.withMemoryRebound(to: iovec.self, capacity: 2) { CLibevent_readv(fd, $0, overflow == nil ? 1 : 2) }
         }
         let code = errno
         if received > 0 {
