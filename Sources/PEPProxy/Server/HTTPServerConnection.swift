@@ -207,8 +207,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         guard available > 0 else { return }
         // Read once: each access through the `unowned` reference is an unowned-to-strong retain.
         let worker = self.worker
-        // The clock read for a later head's deadline, also its exchange's start (0: not read in this call).
-        var now: Int64 = 0
+        // One clock reading for a later head's deadline and for the start of the exchange it dispatches.
+        let now = MonotonicClock.nanoseconds()
         if !self.headStarted {
             if self.admissionApplies, !admitted {
                 if self.holdsCachedGrant {
@@ -227,7 +227,6 @@ final class HTTPServerConnection: BufferedSocketDelegate {
             self.headStarted = true
             // The first head's deadline runs from accept (`start`); later heads get theirs from their first byte.
             if self.requestCount > 0 {
-                now = MonotonicClock.nanoseconds()
                 self.setDeadline(after: worker.limits.headerTimeout, worker.headerTimeoutNanoseconds, now: now)
             }
         }
@@ -280,8 +279,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
         self.socket.setReading((pending ?? self.socket.inputLength) < Self.pipelinedInputBound)
     }
 
-    /// `now`: the clock's reading in this call (the exchange's start), or 0.
-    private func dispatch(_ head: consuming RequestHead, now: Int64 = 0) {
+    /// `now`: `MonotonicClock` nanoseconds, the exchange's start.
+    private func dispatch(_ head: consuming RequestHead, now: Int64) {
         let keepAlive = head.keepAlive && !self.draining
         switch self.context.role {
         case .local(let responder):
@@ -293,7 +292,8 @@ final class HTTPServerConnection: BufferedSocketDelegate {
                 spare.reuse(head: consume head, keepAlive: keepAlive, now: now)
                 exchange = spare
             } else {
-                exchange = ProxyExchange(connection: self, engine: engine, head: consume head, keepAlive: keepAlive)
+                exchange = ProxyExchange(
+                    connection: self, engine: engine, head: consume head, keepAlive: keepAlive, now: now)
             }
             // The head before this one is free now: its storage is not kept idle if a large head grew it.
             self.parser.releaseLargeSpare()
@@ -426,7 +426,7 @@ final class HTTPServerConnection: BufferedSocketDelegate {
 
     /// Called by a finished `ProxyExchange`: continue with the next request or close.
     /// `now`: `MonotonicClock` nanoseconds, when it finished (the idle deadline runs from it).
-    func exchangeFinished(keepAlive: Bool, now: Int64 = MonotonicClock.nanoseconds()) {
+    func exchangeFinished(keepAlive: Bool, now: Int64) {
         guard case .proxying(let exchange) = self.state else { return }
         if keepAlive && !self.draining {
             if self.socket.outputLength > Self.pipelinedOutputBound {

@@ -44,7 +44,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     private var mutations = HeaderMutations.none
     /// Body bytes of a reply uma-pep made itself (401, 403, 404, 502…), for the access log's `bytes_out`.
     private var localBodyBytes = 0
-    private var started = MonotonicClock.nanoseconds()
+    /// `MonotonicClock` nanoseconds when the request's head was read (the access log's and metrics' start).
+    private var started: Int64
     private var upstreamStarted: Int64?
     /// The W3C trace context forwarded upstream and to the authorization server, and logged (`trace_id`).
     private(set) var trace: TraceContext
@@ -55,8 +56,12 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// Tunnel byte counts for the access log's `bytes_in` / `bytes_out`, once the tunnel closed.
     private var tunnelBytes: (clientToUpstream: UInt64, upstreamToClient: UInt64)?
 
-    /// - Parameter head: taken over (`consuming`: stored without a copy, whose arrays were retained).
-    init(connection: HTTPServerConnection, engine: ProxyEngine, head: consuming RequestHead, keepAlive: Bool) {
+    /// - Parameters:
+    ///   - head: taken over (`consuming`: stored without a copy, whose arrays were retained).
+    ///   - now: `MonotonicClock` nanoseconds, the request's start (the caller's reading of the clock).
+    init(
+        connection: HTTPServerConnection, engine: ProxyEngine, head: consuming RequestHead, keepAlive: Bool, now: Int64
+    ) {
         #if DEBUG
             engine.liveExchanges.add(1, ordering: .relaxed)
             engine.createdExchanges.add(1, ordering: .relaxed)
@@ -66,6 +71,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.worker = worker
         self.client = connection.socket
         self.engine = engine
+        self.started = now
         (self.machine, self.requestBody, self.trace, self.traceStateIndex) = Self.fresh(
             head, keepAlive: keepAlive, worker: worker)
         self.headSlot = .allocate(capacity: 1)
@@ -75,9 +81,8 @@ final class ProxyExchange: BufferedSocketDelegate {
     /// Makes a finished exchange serve the connection's next request (`HTTPServerConnection` keeps it between
     /// requests: no object is allocated per kept-alive request). Only for an exchange that nothing else refers to
     /// (no authorizer resume, socket delegate or timer), whose methods are no longer running, with the same engine.
-    /// - Parameter now: `MonotonicClock` nanoseconds read by the caller in the same call (the request's start),
-    ///   or 0 to read the clock here.
-    func reuse(head: consuming RequestHead, keepAlive: Bool, now: Int64 = 0) {
+    /// - Parameter now: `MonotonicClock` nanoseconds, the request's start (the caller's reading of the clock).
+    func reuse(head: consuming RequestHead, keepAlive: Bool, now: Int64) {
         (self.machine, self.requestBody, self.trace, self.traceStateIndex) = Self.fresh(
             head, keepAlive: keepAlive, worker: self.worker)
         self.headSlot.pointee = consume head
@@ -89,7 +94,7 @@ final class ProxyExchange: BufferedSocketDelegate {
         self.responseBody = nil
         self.mutations = .none
         self.localBodyBytes = 0
-        self.started = now != 0 ? now : MonotonicClock.nanoseconds()
+        self.started = now
         self.upstreamStarted = nil
         self.tunnelBytes = nil
         self.webSocketSlot = nil

@@ -135,7 +135,7 @@ final class UpstreamPools {
     /// Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full, it
     /// has served `upstreamMaxRequests`, or unread bytes are left on it.
     /// `now`: `MonotonicClock` nanoseconds, the start of its idle time.
-    func release(_ connection: UpstreamConnection, now: Int64 = MonotonicClock.nanoseconds()) {
+    func release(_ connection: UpstreamConnection, now: Int64) {
         guard connection.socket.isOpen, connection.socket.inputLength == 0,
             connection.requestCount < self.limits.upstreamMaxRequests, let loop = self.loop,
             Self.push(connection, onto: &self.idle[connection.poolSlot], limit: self.limits.upstreamMaxIdle)
@@ -228,7 +228,7 @@ final class UpstreamConnection: BufferedSocketDelegate {
     /// Pools the connection. Its read timeout stays `readTimeout` (the one every request sets, so no libevent
     /// call per request): a pooled connection is also closed after `upstream_read_timeout` without traffic.
     func enterPool(
-        loop: EventLoop, idleTimeout: Duration, readTimeout: Duration, now: Int64 = MonotonicClock.nanoseconds()
+        loop: EventLoop, idleTimeout: Duration, readTimeout: Duration, now: Int64
     ) {
         self.socket.delegate = self
         self.socket.setTimeouts(read: readTimeout, write: nil)

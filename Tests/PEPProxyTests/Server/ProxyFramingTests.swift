@@ -348,19 +348,10 @@ final class Counter: @unchecked Sendable {
         var limits = ServerLimits()
         limits.idleTimeout = .milliseconds(300)
         limits.sendTimeout = .seconds(10)
-        let (proxy, observer, size) = try Self.queuedTailProxy(limits: limits)
+        let (proxy, client) = try Self.queuedTail(limits: limits)
         defer { proxy.stop() }
-        let client = try Self.clientWithSmallProxyBuffer(proxy)
-        client.send("GET /tail HTTP/1.1\r\nHost: api.test\r\n\r\n")
-        #expect(observer.wait(for: 1).count == 1)
         Thread.sleep(forTimeInterval: 1.2)  // four idle timeouts, reading nothing
-        let received = client.readAll(timeout: 5)
-        guard let response = RawResponse.parse(received) else {
-            Issue.record("\(received.count) bytes arrived, not a whole response (its body has \(size))")
-            return
-        }
-        #expect(response.status == 200)
-        #expect(response.body.count == size)
+        Self.expectWholeTail(client.readAll(timeout: 5))
     }
 
     /// The idle timeout waits for a queued response, but not for ever: a client that never reads it is cut by the
@@ -369,11 +360,8 @@ final class Counter: @unchecked Sendable {
         var limits = ServerLimits()
         limits.idleTimeout = .milliseconds(200)
         limits.sendTimeout = .milliseconds(300)
-        let (proxy, observer, _) = try Self.queuedTailProxy(limits: limits)
+        let (proxy, _) = try Self.queuedTail(limits: limits)
         defer { proxy.stop() }
-        let client = try Self.clientWithSmallProxyBuffer(proxy)
-        client.send("GET /tail HTTP/1.1\r\nHost: api.test\r\n\r\n")
-        #expect(observer.wait(for: 1).count == 1)
         var closed = false
         for _ in 0..<30 where !closed {
             Thread.sleep(forTimeInterval: 0.1)
@@ -387,11 +375,8 @@ final class Counter: @unchecked Sendable {
     @Test func drainFinishesAQueuedResponse() throws {
         var limits = ServerLimits()
         limits.sendTimeout = .seconds(10)
-        let (proxy, observer, size) = try Self.queuedTailProxy(limits: limits)
+        let (proxy, client) = try Self.queuedTail(limits: limits)
         defer { proxy.upstreamServer.shutdown(graceful: false) }
-        let client = try Self.clientWithSmallProxyBuffer(proxy)
-        client.send("GET /tail HTTP/1.1\r\nHost: api.test\r\n\r\n")
-        #expect(observer.wait(for: 1).count == 1)
         // The graceful shutdown returns once the workers stopped: on its own thread while the client reads.
         let stopped = DispatchSemaphore(value: 0)
         let server = proxy.proxyServer
@@ -400,25 +385,35 @@ final class Counter: @unchecked Sendable {
             stopped.signal()
         }
         Thread.sleep(forTimeInterval: 0.5)
-        let received = client.readAll(timeout: 5)
-        guard let response = RawResponse.parse(received) else {
-            Issue.record("\(received.count) bytes arrived, not a whole response (its body has \(size))")
-            return
-        }
-        #expect(response.status == 200)
-        #expect(response.body.count == size)
+        Self.expectWholeTail(client.readAll(timeout: 5))
         #expect(stopped.wait(timeout: .now() + 10) == .success)
     }
 
-    /// A proxy whose upstream answers 60 KiB: less than `pipelinedOutputBound`, so its exchange ends while what
-    /// the kernel has no room for is still queued.
-    private static func queuedTailProxy(limits: ServerLimits) throws -> (TestProxy, RecordingObserver, Int) {
-        let size = 60 * 1024
+    /// The body of the response `queuedTail` asks for: less than `pipelinedOutputBound`.
+    private static let tailBytes = 60 * 1024
+
+    /// A proxy whose upstream answers `tailBytes`, and a client that asked for it and reads nothing. Returns once
+    /// the exchange finished (its record reported), with what the kernel had no room for still queued in the
+    /// proxy (`clientWithSmallProxyBuffer`).
+    private static func queuedTail(limits: ServerLimits) throws -> (TestProxy, RawClient) {
         let observer = RecordingObserver()
         let proxy = try TestProxy(limits: limits, observer: observer) { _ in
-            HTTPResponseMessage(status: 200, headers: [], body: [UInt8](repeating: 0x63, count: size))
+            HTTPResponseMessage(status: 200, headers: [], body: [UInt8](repeating: 0x63, count: Self.tailBytes))
         }
-        return (proxy, observer, size)
+        let client = try Self.clientWithSmallProxyBuffer(proxy)
+        client.send("GET /tail HTTP/1.1\r\nHost: api.test\r\n\r\n")
+        #expect(observer.wait(for: 1).count == 1)
+        return (proxy, client)
+    }
+
+    /// `received` is the whole `200` with its `tailBytes` of body.
+    private static func expectWholeTail(_ received: [UInt8]) {
+        guard let response = RawResponse.parse(received) else {
+            Issue.record("\(received.count) bytes arrived, not a whole response (its body has \(Self.tailBytes))")
+            return
+        }
+        #expect(response.status == 200)
+        #expect(response.body.count == Self.tailBytes)
     }
 
     /// A client with a 4 KiB receive buffer whose connection's proxy side has a 4 KiB send buffer (set from here:
